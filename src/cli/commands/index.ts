@@ -1,0 +1,9 @@
+/**
+ * Every sub-command of the CLI, in the order `deltakit --help` lists them.
+ * Add a command: write ./<name>.ts exporting `register(program: Command)`, import it here.
+ */
+import type { Command } from 'commander';
+
+export type Registrar = (program: Command) => void;
+
+export const COMMANDS: Registrar[] = [];

@@ -1,0 +1,83 @@
+/**
+ * The streaming runtime's public contract: options a session takes, the statistics it keeps,
+ * and the trace of fired columns it can record for the accelerator simulator.
+ */
+
+/**
+ * Bias conventions of the delta cells (SPEC §3).
+ * - `cudnn`: Mr = b_ir+b_hr, Mz = b_iz+b_hz, Mnx = b_in, Mnh = b_hn. With thresholds 0 it equals
+ *   torch.nn.GRU exactly.
+ * - `edgedrnn`: one bias per gate, as the EdgeDRNN hardware stores it (an extra weight column):
+ *   Mr = b_ir+b_hr, Mz = b_iz+b_hz, Mnx = b_in+b_hn, Mnh = 0. Differs from PyTorch wherever
+ *   b_hn != 0 (the hardware does not multiply b_hn by r).
+ * LSTM has one memory per gate in both conventions: M = b_ih + b_hh.
+ */
+export type BiasConvention = 'cudnn' | 'edgedrnn';
+
+export type Backend = 'js' | 'wasm';
+
+export interface SessionOptions {
+  /**
+   * Delta threshold for every recurrent layer's input (layer 2's input is layer 1's h, still
+   * tested against thresholdX). An element fires when |x - xPrev| >= thresholdX.
+   * Giving thresholdX or thresholdH (even 0) makes the session a delta network; the missing one
+   * defaults to 0. Giving neither runs the dense network.
+   */
+  thresholdX?: number;
+  /** Delta threshold for the recurrent state h. */
+  thresholdH?: number;
+  /** Default `cudnn`. Only meaningful for delta sessions. */
+  biasConvention?: BiasConvention;
+  /** Compute backend. Default: the fastest one available. */
+  backend?: Backend;
+  /**
+   * Record, per step and per delta layer, the indices of the fired input and hidden elements
+   * (what the accelerator simulator replays). Off by default: it costs memory per step.
+   */
+  trace?: boolean;
+}
+
+/** Counters for one layer, accumulated over the steps since the last reset. */
+export interface LayerStats {
+  kind: string;
+  /** Whether this layer ran with delta updates. */
+  delta: boolean;
+  inputSize: number;
+  /** Hidden size for recurrent layers, output size for linear ones. */
+  outputSize: number;
+  /** Sum over steps of fired input elements (equals steps * inputSize when dense). */
+  firedX: number;
+  /** Sum over steps of fired hidden elements (equals steps * hiddenSize when dense; 0 for non-recurrent layers). */
+  firedH: number;
+  /** Matrix-vector ops (2 per multiply-accumulate) the dense network would do. */
+  denseOps: number;
+  /** Matrix-vector ops actually done (only the fired columns, for delta layers). */
+  ops: number;
+}
+
+export interface SessionStats {
+  steps: number;
+  layers: LayerStats[];
+  /** Sum over layers. */
+  denseOps: number;
+  ops: number;
+  /** Fired input elements / possible ones, over delta layers (1 when dense). */
+  occupancyX: number;
+  /** Fired hidden elements / possible ones, over delta layers. */
+  occupancyH: number;
+  /** Fired columns / all columns, over delta layers: the fraction of weight columns read. */
+  occupancy: number;
+  /** 1 - occupancy: the temporal sparsity of SPEC §1. */
+  temporalSparsity: number;
+  /** denseOps / ops. */
+  opsSaving: number;
+}
+
+/** Fired element indices of one delta layer in one step. */
+export interface LayerStepTrace {
+  firedX: Int32Array;
+  firedH: Int32Array;
+}
+
+/** One step of a traced run: one entry per layer, null for layers without delta updates. */
+export type StepTrace = Array<LayerStepTrace | null>;
