@@ -1,0 +1,41 @@
+/**
+ * A session runs each layer through an executor: an object that owns the layer's streaming
+ * state and computes one step. Backends (js, wasm) and weight storages (dense, CBTD-compressed,
+ * int8) are different executors behind this one interface, so the session, its statistics and
+ * its trace do not care which one ran.
+ */
+import type { Layer } from '../../model/types.js';
+import type { BiasConvention } from '../types.js';
+
+export interface ExecutorConfig {
+  /** Run this layer with delta updates (only GRU and LSTM layers support it). */
+  delta: boolean;
+  /** Input threshold (delta only). */
+  thresholdX: number;
+  /** Hidden threshold (delta only). */
+  thresholdH: number;
+  biasConvention: BiasConvention;
+}
+
+export interface LayerExecutor {
+  readonly layer: Layer;
+  /** Whether the executor does delta updates. */
+  readonly delta: boolean;
+  /** Name of what actually runs (e.g. 'js', 'wasm-simd', 'wasm-scalar'), so tests can prove a fast path ran. */
+  readonly path: string;
+  /** Fired input / hidden element counts of the last step (dense: inputSize / hiddenSize). */
+  lastFiredX: number;
+  lastFiredH: number;
+  /** Indices of the elements fired in the last step: the first lastFiredX / lastFiredH entries are valid. */
+  readonly firedXIdx: Int32Array;
+  readonly firedHIdx: Int32Array;
+  /** Back to the state after construction (h = 0, memories at their biases). */
+  reset(): void;
+  /**
+   * One time step. `x` has the layer's input size. Returns the layer output (h, or the linear
+   * output); the array is owned by the executor and overwritten by the next step.
+   */
+  step(x: Float64Array): Float64Array;
+}
+
+export type ExecutorFactory = (layer: Layer, config: ExecutorConfig) => LayerExecutor;
