@@ -1,0 +1,8 @@
+/**
+ * The benchmark suites `npm run bench` runs, in this order. Each suite lives in its own file in
+ * this folder; add yours by importing it here and appending it to SUITES (no import side effects:
+ * a suite does nothing until run() is called).
+ */
+import type { BenchSuite } from '../types.js';
+
+export const SUITES: BenchSuite[] = [];
