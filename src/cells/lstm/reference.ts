@@ -1,0 +1,30 @@
+/**
+ * LSTM, PyTorch form (SPEC §2), float64, gates i, f, g, o:
+ *   i, f, o = sigmoid(.), g = tanh(.), c' = f*c + i*g, h' = o*tanh(c')
+ */
+import { sigmoid } from '../../core/math.js';
+import type { LstmLayer } from '../../model/types.js';
+import { matVecRef } from '../linear/reference.js';
+
+export interface LstmStateRef {
+  h: Float64Array;
+  c: Float64Array;
+}
+
+/** @example const s1 = lstmStepRef(layer, x, { h: new Float64Array(H), c: new Float64Array(H) }); */
+export function lstmStepRef(layer: LstmLayer, x: ArrayLike<number>, state: LstmStateRef): LstmStateRef {
+  const H = layer.hiddenSize;
+  const gi = matVecRef(layer.weightIh, 4 * H, layer.inputSize, x, layer.biasIh);
+  const gh = matVecRef(layer.weightHh, 4 * H, H, state.h, layer.biasHh);
+  const h = new Float64Array(H);
+  const c = new Float64Array(H);
+  for (let k = 0; k < H; k++) {
+    const i = sigmoid(gi[k]! + gh[k]!);
+    const f = sigmoid(gi[H + k]! + gh[H + k]!);
+    const g = Math.tanh(gi[2 * H + k]! + gh[2 * H + k]!);
+    const o = sigmoid(gi[3 * H + k]! + gh[3 * H + k]!);
+    c[k] = f * state.c[k]! + i * g;
+    h[k] = o * Math.tanh(c[k]!);
+  }
+  return { h, c };
+}

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './session.js';
+export { columnMajor } from './plan.js';
+export { availableBackends, executorFactory } from './backends/index.js';
+export type { ExecutorConfig, ExecutorFactory, LayerExecutor } from './backends/types.js';

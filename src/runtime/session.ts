@@ -1,0 +1,239 @@
+/**
+ * The streaming session: one model, one stream, one step at a time (batch size 1).
+ *
+ * A session owns only its streaming state (hidden states, delta memories, remembered
+ * values); the weights and their compiled layouts belong to the Model and are shared by every
+ * session created from it.
+ */
+import { check, fail } from '../core/errors.js';
+import type { Model } from '../model/types.js';
+import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
+import { executorFactory } from './backends/index.js';
+import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
+import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+
+export interface Session {
+  readonly model: Model;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** True when GRU/LSTM layers run with delta updates (thresholds were given). */
+  readonly isDelta: boolean;
+  /** What runs each layer (e.g. 'js', 'wasm-simd'). */
+  readonly paths: string[];
+  /** One step: a frame of inputSize values in, outputSize values out (a new array). */
+  step(frame: ArrayLike<number>): Float32Array;
+  /** T steps: frames as one flat (T*I) array or a list of frames; returns (T*O) flat. */
+  run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array;
+  /** Back to the initial state; clears statistics and trace. */
+  reset(): void;
+  /** Counters since the last reset. */
+  stats(): SessionStats;
+  /** Fired elements per step (only with `trace: true`). */
+  trace(): StepTrace[];
+}
+
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace']);
+const validated = new WeakSet<Model>();
+
+function checkThreshold(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_VALUE', () => `${name}: expected a finite number >= 0, found ${String(v)}`);
+  return v;
+}
+
+/** Dense-equivalent matrix-vector ops per step of each layer (2 ops per multiply-accumulate). */
+function denseOpsPerStep(model: Model): number[] {
+  return model.layers.map((l) => {
+    switch (l.kind) {
+      case 'gru':
+        return 2 * 3 * l.hiddenSize * (l.inputSize + l.hiddenSize);
+      case 'lstm':
+        return 2 * 4 * l.hiddenSize * (l.inputSize + l.hiddenSize);
+      case 'sru':
+        return 2 * (l.inputSize === l.hiddenSize ? 3 : 4) * l.hiddenSize * l.inputSize;
+      case 'qrnn':
+        return 2 * 3 * l.hiddenSize * l.window * l.inputSize;
+      case 'linear':
+        return 2 * l.outputSize * l.inputSize;
+    }
+  });
+}
+
+class StreamingSession implements Session {
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly isDelta: boolean;
+  readonly paths: string[];
+  private readonly executors: LayerExecutor[];
+  private readonly denseOps: number[];
+  /** Ops per fired column of each layer (rows of the column * 2). */
+  private readonly opsPerColumn: number[];
+  private readonly x: Float64Array;
+  private steps = 0;
+  private firedX: number[];
+  private firedH: number[];
+  private readonly traceOn: boolean;
+  private traces: StepTrace[] = [];
+
+  constructor(
+    readonly model: Model,
+    options: SessionOptions,
+  ) {
+    for (const key of Object.keys(options)) {
+      check(KNOWN_OPTIONS.has(key), 'E_OPTION', () => `session option: expected one of ${[...KNOWN_OPTIONS].join(', ')}, found '${key}'`);
+    }
+    if (!validated.has(model)) {
+      validateModel(model);
+      validated.add(model);
+    }
+    const thresholdX = checkThreshold('thresholdX', options.thresholdX);
+    const thresholdH = checkThreshold('thresholdH', options.thresholdH);
+    const conv = options.biasConvention ?? 'cudnn';
+    if (conv !== 'cudnn' && conv !== 'edgedrnn') fail('E_OPTION', `biasConvention: expected 'cudnn' or 'edgedrnn', found '${String(conv)}'`);
+    this.isDelta = thresholdX !== undefined || thresholdH !== undefined;
+    const factory = executorFactory(options.backend);
+    this.executors = model.layers.map((layer) => {
+      const config: ExecutorConfig = {
+        delta: this.isDelta && (layer.kind === 'gru' || layer.kind === 'lstm'),
+        thresholdX: thresholdX ?? 0,
+        thresholdH: thresholdH ?? 0,
+        biasConvention: conv,
+      };
+      return factory(layer, config);
+    });
+    this.paths = this.executors.map((e) => e.path);
+    this.inputSize = modelInputSize(model);
+    this.outputSize = modelOutputSize(model);
+    this.denseOps = denseOpsPerStep(model);
+    this.opsPerColumn = model.layers.map((l) => (l.kind === 'gru' ? 6 * l.hiddenSize : l.kind === 'lstm' ? 8 * l.hiddenSize : 0));
+    this.x = new Float64Array(this.inputSize);
+    this.firedX = model.layers.map(() => 0);
+    this.firedH = model.layers.map(() => 0);
+    this.traceOn = options.trace === true;
+  }
+
+  private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
+    const I = this.inputSize;
+    check(frame && typeof frame.length === 'number', 'E_SHAPE', () => `frame: expected an array of ${I} numbers, found ${typeof frame}`);
+    check(frame.length === I, 'E_SHAPE', () => `frame: expected ${I} values, found ${frame.length}`);
+    const x = this.x;
+    for (let i = 0; i < I; i++) {
+      const v = frame[i]!;
+      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
+      x[i] = v;
+    }
+    let v: Float64Array = x;
+    const step: StepTrace | null = this.traceOn ? [] : null;
+    for (let k = 0; k < this.executors.length; k++) {
+      const ex = this.executors[k]!;
+      v = ex.step(v);
+      this.firedX[k]! += ex.lastFiredX;
+      this.firedH[k]! += ex.lastFiredH;
+      if (step) {
+        step.push(ex.delta ? { firedX: ex.firedXIdx.slice(0, ex.lastFiredX), firedH: ex.firedHIdx.slice(0, ex.lastFiredH) } : null);
+      }
+    }
+    if (step) this.traces.push(step);
+    this.steps++;
+    for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
+  }
+
+  step(frame: ArrayLike<number>): Float32Array {
+    const out = new Float32Array(this.outputSize);
+    this.stepInto(frame, out, 0);
+    return out;
+  }
+
+  run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
+    const I = this.inputSize;
+    const O = this.outputSize;
+    const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
+    if (list) {
+      const fs = frames as ArrayLike<number>[];
+      const out = new Float32Array(fs.length * O);
+      fs.forEach((f, t) => this.stepInto(f, out, t * O));
+      return out;
+    }
+    const flat = frames as ArrayLike<number>;
+    check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
+    const T = flat.length / I;
+    const out = new Float32Array(T * O);
+    const isTyped = ArrayBuffer.isView(flat);
+    for (let t = 0; t < T; t++) {
+      const frame = isTyped
+        ? (flat as unknown as Float32Array).subarray(t * I, (t + 1) * I)
+        : Array.prototype.slice.call(flat, t * I, (t + 1) * I);
+      this.stepInto(frame as ArrayLike<number>, out, t * O);
+    }
+    return out;
+  }
+
+  reset(): void {
+    for (const ex of this.executors) ex.reset();
+    this.steps = 0;
+    this.firedX.fill(0);
+    this.firedH.fill(0);
+    this.traces = [];
+  }
+
+  stats(): SessionStats {
+    const layers: LayerStats[] = this.executors.map((ex, k) => {
+      const l = ex.layer;
+      const denseOps = this.denseOps[k]! * this.steps;
+      const ops = ex.delta ? this.opsPerColumn[k]! * (this.firedX[k]! + this.firedH[k]!) : denseOps;
+      return {
+        kind: l.kind,
+        delta: ex.delta,
+        inputSize: l.inputSize,
+        outputSize: l.kind === 'linear' ? l.outputSize : l.hiddenSize,
+        firedX: this.firedX[k]!,
+        firedH: this.firedH[k]!,
+        denseOps,
+        ops,
+      };
+    });
+    let fx = 0;
+    let fh = 0;
+    let px = 0;
+    let ph = 0;
+    for (const s of layers) {
+      if (!s.delta) continue;
+      fx += s.firedX;
+      fh += s.firedH;
+      px += s.inputSize * this.steps;
+      ph += s.outputSize * this.steps;
+    }
+    const denseOps = layers.reduce((a, s) => a + s.denseOps, 0);
+    const ops = layers.reduce((a, s) => a + s.ops, 0);
+    const occupancy = px + ph > 0 ? (fx + fh) / (px + ph) : 1;
+    return {
+      steps: this.steps,
+      layers,
+      denseOps,
+      ops,
+      occupancyX: px > 0 ? fx / px : 1,
+      occupancyH: ph > 0 ? fh / ph : 1,
+      occupancy,
+      temporalSparsity: 1 - occupancy,
+      opsSaving: ops > 0 ? denseOps / ops : denseOps > 0 ? Infinity : 1,
+    };
+  }
+
+  trace(): StepTrace[] {
+    check(this.traceOn, 'E_OPTION', () => 'trace(): the session was created without { trace: true }');
+    return this.traces;
+  }
+}
+
+/**
+ * Create a streaming session. Without thresholds the network runs dense; giving thresholdX or
+ * thresholdH (even 0) runs GRU/LSTM layers as delta layers (SPEC §3).
+ *
+ * @example
+ * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.05 });
+ * const y = s.step(frame);
+ * console.log(s.stats().occupancy);
+ */
+export function createSession(model: Model, options: SessionOptions = {}): Session {
+  return new StreamingSession(model, options);
+}
