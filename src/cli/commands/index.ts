@@ -3,7 +3,10 @@
  * Add a command: write ./<name>.ts exporting `register(program: Command)`, import it here.
  */
 import type { Command } from 'commander';
+import { register as demo } from './demo.js';
 
 export type Registrar = (program: Command) => void;
 
-export const COMMANDS: Registrar[] = [];
+export const COMMANDS: Registrar[] = [
+  demo,
+];

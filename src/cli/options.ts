@@ -1,0 +1,43 @@
+/**
+ * Shared parsing of CLI option values: every bad value becomes one DeltakitError (E_OPTION)
+ * naming the option, what was expected and what was found.
+ */
+import { existsSync } from 'node:fs';
+import { check, fail } from '../core/errors.js';
+
+/** Parse a finite number option (`--thx 0.1`). */
+export function parseNumber(name: string, raw: string | undefined, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  check(raw.trim() !== '' && Number.isFinite(v), 'E_OPTION', () => `${name}: expected a number, found '${raw}'`);
+  if (opts.integer) check(Number.isInteger(v), 'E_OPTION', () => `${name}: expected an integer, found '${raw}'`);
+  if (opts.min !== undefined) check(v >= opts.min, 'E_OPTION', () => `${name}: expected at least ${opts.min}, found ${v}`);
+  if (opts.max !== undefined) check(v <= opts.max, 'E_OPTION', () => `${name}: expected at most ${opts.max}, found ${v}`);
+  return v;
+}
+
+/** Parse an option that must be one of a fixed set of words. */
+export function parseChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) fail('E_OPTION', `${name}: expected one of ${choices.join(', ')}, found '${raw}'`);
+  return raw as T;
+}
+
+/** Refuse to overwrite a file the user already has, unless they said --force. */
+export function checkWritable(path: string, force: boolean | undefined): void {
+  check(force === true || !existsSync(path), 'E_EXISTS', () => `${path} exists: expected a new file (pass --force to overwrite)`);
+}
+
+/** Format a count with SI prefixes (1.23 M). */
+export function si(v: number, digits = 3): string {
+  const a = Math.abs(v);
+  const [d, p] = a >= 1e12 ? [1e12, 'T'] : a >= 1e9 ? [1e9, 'G'] : a >= 1e6 ? [1e6, 'M'] : a >= 1e3 ? [1e3, 'k'] : [1, ''];
+  return `${(v / d).toPrecision(digits)}${p ? ' ' + p : ''}`;
+}
+
+/** A plain text table with aligned columns. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
