@@ -204,3 +204,22 @@ describe('session errors', () => {
     expect(maxAbsDiff(a, s.run(frames))).toBe(0);
   });
 });
+
+describe('weight sharing', () => {
+  it('sessions reference the model weights and share one compiled layout', async () => {
+    const { columnMajor } = await import('../../src/runtime/plan.js');
+    const model = randomModel(8, 16, [{ kind: 'gru', hiddenSize: 32 }]);
+    const layer = model.layers[0]!;
+    if (layer.kind !== 'gru') throw new Error('unreachable');
+    const before = columnMajor(layer.weightIh, 96, 16);
+    const sessions = Array.from({ length: 20 }, () => createSession(model, { thresholdX: 0.1, thresholdH: 0.1 }));
+    expect(columnMajor(layer.weightIh, 96, 16)).toBe(before);
+    expect(sessions.every((s) => s.model === model)).toBe(true);
+    // Zeroing the shared layout changes what every session computes: nothing was copied per session.
+    const frame = new Float32Array(16).fill(0.5);
+    const y1 = sessions[0]!.step(frame);
+    before.fill(0);
+    const y2 = sessions[1]!.step(frame);
+    expect(maxAbsDiff(y1, y2)).toBeGreaterThan(1e-3);
+  });
+});
