@@ -1,2 +1,7 @@
+/** Models: in-memory types, the deltakit file format, safetensors, importers, load/save. */
 export * from './types.js';
-export * from './random.js';
+export * from './safetensors.js';
+export * from './format.js';
+export * from './io.js';
+export { importPytorchStateDict, type PytorchImportOptions } from './import/pytorch.js';
+export { importOnnx, decodeOnnx, type OnnxImportOptions } from './import/onnx.js';

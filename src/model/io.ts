@@ -1,0 +1,131 @@
+/**
+ * Loading and saving models: one entry point that recognises the file by its content.
+ *
+ * - deltakit .safetensors (a spec in `__metadata__.deltakit`), see ./format.ts
+ * - a plain PyTorch state_dict saved as .safetensors, see ./import/pytorch.ts
+ * - ONNX, see ./import/onnx.ts
+ *
+ * Node's fs is imported lazily, only when a path is given, so bytes-in/bytes-out works in the browser.
+ */
+import { check, DeltakitError, fail } from '../core/errors.js';
+import { decodeDeltakit, encodeDeltakit, isDeltakitFile } from './format.js';
+import { importOnnx } from './import/onnx.js';
+import { importPytorchStateDict } from './import/pytorch.js';
+import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';
+import type { Activation, Model } from './types.js';
+
+/** What a model file turned out to be. */
+export type ModelFileKind = 'deltakit' | 'pytorch' | 'onnx';
+
+export interface LoadModelOptions {
+  /** Activation after the Linear readout of a PyTorch state_dict (which does not record it). */
+  readoutActivation?: Activation;
+  /** Override the model name. */
+  name?: string;
+}
+
+/** A decoded model with the kind of file it came from. */
+export interface DecodedModel {
+  model: Model;
+  kind: ModelFileKind;
+}
+
+/**
+ * Decode model bytes, recognising the kind by content (safetensors starts with an 8-byte header
+ * length followed by `{`; anything else is tried as ONNX protobuf).
+ *
+ * @example const { model, kind } = decodeModelFile(bytes); // kind: 'deltakit' | 'pytorch' | 'onnx'
+ */
+export function decodeModelFile(bytes: Uint8Array, opts: LoadModelOptions = {}): DecodedModel {
+  check(bytes.length > 0, 'E_FORMAT', () => 'model file: expected a safetensors or ONNX file, found 0 bytes');
+  if (looksLikeSafetensors(bytes)) {
+    const file = parseSafetensors(bytes);
+    if (isDeltakitFile(file)) {
+      const model = decodeDeltakit(file);
+      if (opts.name !== undefined) model.name = opts.name;
+      return { model, kind: 'deltakit' };
+    }
+    return { model: importPytorchStateDict(file, opts), kind: 'pytorch' };
+  }
+  try {
+    return { model: importOnnx(bytes, opts), kind: 'onnx' };
+  } catch (e) {
+    if (e instanceof DeltakitError && e.code === 'E_FORMAT' && e.message.startsWith('onnx: not a valid ONNX protobuf')) {
+      fail('E_FORMAT', `model file: neither safetensors (no 8-byte header length followed by a JSON header) nor ONNX (${e.message})`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Decode model bytes (deltakit safetensors, PyTorch state_dict safetensors, or ONNX).
+ *
+ * @example const model = decodeModel(new Uint8Array(await (await fetch('m.onnx')).arrayBuffer()));
+ */
+export function decodeModel(bytes: Uint8Array, opts: LoadModelOptions = {}): Model {
+  return decodeModelFile(bytes, opts).model;
+}
+
+/** Read a whole file; a missing or unreadable file is E_IO. */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    return fail('E_IO', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Load a model from a path or from bytes; the kind is recognised by content.
+ *
+ * @example
+ * const model = await loadModel('gru.onnx');
+ * const same = await loadModel(await readFile('gru.safetensors'));
+ */
+export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
+  const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : pathOrBytes;
+  return decodeModel(bytes, opts);
+}
+
+/** Encode a model as a deltakit .safetensors file (spec in the metadata). */
+export function encodeModel(model: Model): Uint8Array {
+  return encodeDeltakit(model);
+}
+
+/**
+ * Write bytes to a path. Refuses to replace an existing file unless `overwrite` (E_EXISTS); with
+ * overwrite, writes a temporary file and renames it, so a failed write leaves the old file intact.
+ */
+export async function writeFileSafely(path: string, bytes: Uint8Array, opts: { overwrite?: boolean } = {}): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const ioFail = (e: unknown): never => fail('E_IO', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  if (!opts.overwrite) {
+    try {
+      await fs.writeFile(path, bytes, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('E_EXISTS', `${path} exists; pass overwrite (CLI: --force) to replace it`);
+      ioFail(e);
+    }
+    return;
+  }
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await fs.writeFile(tmp, bytes, { flag: 'wx' });
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    ioFail(e);
+  }
+}
+
+/**
+ * Save a model as deltakit .safetensors. Refuses to overwrite an existing file unless
+ * `{ overwrite: true }` (E_EXISTS).
+ *
+ * @example await saveModel(model, 'kws.safetensors', { overwrite: true });
+ */
+export async function saveModel(model: Model, path: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+  await writeFileSafely(path, encodeModel(model), opts);
+}
