@@ -5,3 +5,4 @@ export * from './format.js';
 export * from './io.js';
 export { importPytorchStateDict, type PytorchImportOptions } from './import/pytorch.js';
 export { importOnnx, decodeOnnx, type OnnxImportOptions } from './import/onnx.js';
+export * from './random.js';
