@@ -9,6 +9,7 @@ import { check, fail } from '../core/errors.js';
 import type { Model } from '../model/types.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import { executorFactory } from './backends/index.js';
+import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
 import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
 
@@ -32,7 +33,7 @@ export interface Session {
   trace(): StepTrace[];
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -91,7 +92,10 @@ class StreamingSession implements Session {
     const conv = options.biasConvention ?? 'cudnn';
     if (conv !== 'cudnn' && conv !== 'edgedrnn') fail('E_OPTION', `biasConvention: expected 'cudnn' or 'edgedrnn', found '${String(conv)}'`);
     this.isDelta = thresholdX !== undefined || thresholdH !== undefined;
-    const factory = executorFactory(options.backend);
+    const storage = options.weightStorage ?? 'dense';
+    if (storage !== 'dense' && storage !== 'cbtd') fail('E_OPTION', `weightStorage: expected 'dense' or 'cbtd', found '${String(storage)}'`);
+    if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
+    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend);
     this.executors = model.layers.map((layer) => {
       const config: ExecutorConfig = {
         delta: this.isDelta && (layer.kind === 'gru' || layer.kind === 'lstm'),

@@ -35,6 +35,14 @@ export interface SessionOptions {
    * (what the accelerator simulator replays). Off by default: it costs memory per step.
    */
   trace?: boolean;
+  /**
+   * Where GRU/LSTM weights are read from. `cbtd`: CBTD-compressed storage (values plus per-PE
+   * row indices, src/compress/cbtd), which skips pruned weights; use it on a CBTD-pruned model.
+   * Default `dense`.
+   */
+  weightStorage?: 'dense' | 'cbtd';
+  /** PEs per array of the CBTD storage layout (default 64, the Spartus/TIMIT setup). */
+  cbtdPes?: number;
 }
 
 /** Counters for one layer, accumulated over the steps since the last reset. */

@@ -1,0 +1,86 @@
+/**
+ * The CBTD balance check: does every PE hold the same number of nonzero weights in every
+ * column? That is what makes a fired column cost the same K cycles on every PE of an array
+ * (SPEC §5); an unbalanced matrix makes the busiest PE set the pace.
+ */
+import type { Model } from '../../model/types.js';
+
+/** Nonzero counts of one (rows, cols) matrix split over N PEs (sub-column p = rows p, p+N, ...). */
+export interface MatrixBalance {
+  /** Which tensor: `layers.{k}.weight_ih` etc. */
+  name: string;
+  rows: number;
+  cols: number;
+  pes: number;
+  /** Fewest nonzeros any PE holds in any column. */
+  minPerPe: number;
+  /** Most nonzeros any PE holds in any column: the cycles a fired column costs (K). */
+  maxPerPe: number;
+  /** minPerPe === maxPerPe. */
+  balanced: boolean;
+  nonzeros: number;
+  /** 1 - nonzeros / (rows * cols). */
+  sparsity: number;
+}
+
+/**
+ * Count nonzeros per (column, PE) of a row-major matrix.
+ *
+ * @example const b = checkMatrixBalance('w', w, 192, 64, 16); if (!b.balanced) console.log(b.minPerPe, b.maxPerPe);
+ */
+export function checkMatrixBalance(name: string, w: Float32Array, rows: number, cols: number, pes: number): MatrixBalance {
+  const counts = new Int32Array(pes);
+  let min = Infinity;
+  let max = 0;
+  let nonzeros = 0;
+  const activePes = Math.min(pes, rows);
+  for (let j = 0; j < cols; j++) {
+    counts.fill(0);
+    for (let r = 0; r < rows; r++) {
+      if (w[r * cols + j] !== 0) counts[r % pes]!++;
+    }
+    for (let p = 0; p < activePes; p++) {
+      const c = counts[p]!;
+      nonzeros += c;
+      if (c < min) min = c;
+      if (c > max) max = c;
+    }
+  }
+  if (min === Infinity) min = 0;
+  return { name, rows, cols, pes, minPerPe: min, maxPerPe: max, balanced: min === max, nonzeros, sparsity: 1 - nonzeros / (rows * cols) };
+}
+
+/** The weight matrices of a model with their shapes (biases excluded: CBTD never prunes them). */
+export function weightMatrices(model: Model): Array<{ name: string; w: Float32Array; rows: number; cols: number }> {
+  const out: Array<{ name: string; w: Float32Array; rows: number; cols: number }> = [];
+  model.layers.forEach((l, k) => {
+    switch (l.kind) {
+      case 'gru':
+      case 'lstm': {
+        const R = (l.kind === 'gru' ? 3 : 4) * l.hiddenSize;
+        out.push({ name: `layers.${k}.weight_ih`, w: l.weightIh, rows: R, cols: l.inputSize });
+        out.push({ name: `layers.${k}.weight_hh`, w: l.weightHh, rows: R, cols: l.hiddenSize });
+        break;
+      }
+      case 'sru':
+        out.push({ name: `layers.${k}.weight`, w: l.weight, rows: l.weight.length / l.inputSize, cols: l.inputSize });
+        break;
+      case 'qrnn':
+        out.push({ name: `layers.${k}.weight`, w: l.weight, rows: 3 * l.hiddenSize, cols: l.window * l.inputSize });
+        break;
+      case 'linear':
+        out.push({ name: `layers.${k}.weight`, w: l.weight, rows: l.outputSize, cols: l.inputSize });
+        break;
+    }
+  });
+  return out;
+}
+
+/**
+ * Balance of every weight matrix of a model for N PEs per array.
+ *
+ * @example const report = checkModelBalance(pruned, 64); report.every((m) => m.balanced);
+ */
+export function checkModelBalance(model: Model, pes: number): MatrixBalance[] {
+  return weightMatrices(model).map((m) => checkMatrixBalance(m.name, m.w, m.rows, m.cols, pes));
+}

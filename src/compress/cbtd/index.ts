@@ -1,0 +1,3 @@
+export * from './prune.js';
+export * from './balance.js';
+export * from './storage.js';
