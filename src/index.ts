@@ -11,3 +11,4 @@ export * from './core/index.js';
 export * from './model/index.js';
 export * from './cells/index.js';
 export * from './runtime/index.js';
+export * from './quant/index.js';

@@ -4,9 +4,13 @@
  */
 import type { Command } from 'commander';
 import { register as demo } from './demo.js';
+import { register as edgedrnn } from './edgedrnn.js';
+import { register as quantize } from './quantize.js';
 
 export type Registrar = (program: Command) => void;
 
 export const COMMANDS: Registrar[] = [
   demo,
+  quantize,
+  edgedrnn,
 ];

@@ -142,8 +142,11 @@ export class EdgeDrnnMachine {
     return Int32Array.from(input);
   }
 
-  /** Run T steps of a flat (T * inputSize) code array; returns (T * H) output codes. */
-  run(stimulus: ArrayLike<number>): Int32Array {
+  /**
+   * Run T steps of a flat (T * inputSize) code array; returns (T * H) output codes.
+   * `onProgress(done, T)` is called every 1024 steps and at the end (for progress bars).
+   */
+  run(stimulus: ArrayLike<number>, onProgress?: (done: number, total: number) => void): Int32Array {
     const I = this.program.config.inputSize;
     const L = this.program.config.hiddenSizes.length;
     const H = this.program.config.hiddenSizes[L - 1]!;
@@ -154,6 +157,7 @@ export class EdgeDrnnMachine {
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < I; i++) frame[i] = stimulus[t * I + i]!;
       out.set(this.step(frame), t * H);
+      if (onProgress && ((t + 1) % 1024 === 0 || t + 1 === T)) onProgress(t + 1, T);
     }
     return out;
   }

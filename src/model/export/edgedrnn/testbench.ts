@@ -148,9 +148,9 @@ function wordHex(codes: ArrayLike<number>, w: number): string {
  * const r = verifyTestbench({ params, creg, stim, gold });
  * console.log(`matched ${r.matched}/${r.total}`);
  */
-export function verifyTestbench(texts: Required<TestbenchTexts>): VerifyReport {
+export function verifyTestbench(texts: Required<TestbenchTexts>, onProgress?: (done: number, total: number) => void): VerifyReport {
   const tb = parseTestbench(texts);
-  const outputs = new EdgeDrnnMachine(tb.program).run(tb.stimulus!);
+  const outputs = new EdgeDrnnMachine(tb.program).run(tb.stimulus!, onProgress);
   const H = tb.program.config.hiddenSizes[tb.program.config.hiddenSizes.length - 1]!;
   const wordsPerStep = H / 8;
   const gold = tb.gold!;
@@ -179,9 +179,12 @@ export function verifyTestbench(texts: Required<TestbenchTexts>): VerifyReport {
 }
 
 /** Run the machine on testbench texts (params, creg, stim) and return the outputs as gold text. */
-export function runTestbench(texts: TestbenchTexts): { outputs: Int32Array; text: string; warnings: string[] } {
+export function runTestbench(
+  texts: TestbenchTexts,
+  onProgress?: (done: number, total: number) => void,
+): { outputs: Int32Array; text: string; warnings: string[] } {
   if (texts.stim === undefined) fail('E_OPTION', 'run: a stimulus file is required');
   const tb = parseTestbench(texts);
-  const outputs = new EdgeDrnnMachine(tb.program).run(tb.stimulus!);
+  const outputs = new EdgeDrnnMachine(tb.program).run(tb.stimulus!, onProgress);
   return { outputs, text: formatActivationWords(outputs, 'outputs'), warnings: tb.warnings };
 }
