@@ -1,0 +1,48 @@
+// Delta accumulation, float32 weights: acc[r] += sum over fired k of W[r, idx[k]] * vals[k],
+// for rows r0 <= r < r1. Reference: src/kernels/ref/delta.ts deltaAccumulateRef.
+//
+// Layout: W column-major, column j at w + j*ld floats (all gates of a column contiguous, so a
+// fired element costs one contiguous read of its column), ld % 4 == 0, r0 % 4 == 0, r1 % 4 == 0.
+// Four fired columns are added per pass over the accumulators, so acc is loaded and stored once
+// per four columns instead of once per column. Columns that did not fire are never read.
+
+export function delta_f32(w: usize, ld: i32, r0: i32, r1: i32, idx: usize, vals: usize, n: i32, acc: usize): void {
+  const colBytes = (<usize>ld) << 2;
+  const o0 = (<usize>r0) << 2;
+  const o1 = (<usize>r1) << 2;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; k + 4 <= n; k += 4) {
+      const ko = (<usize>k) << 2;
+      const p0 = w + <usize>load<i32>(idx + ko) * colBytes;
+      const p1 = w + <usize>load<i32>(idx + ko, 4) * colBytes;
+      const p2 = w + <usize>load<i32>(idx + ko, 8) * colBytes;
+      const p3 = w + <usize>load<i32>(idx + ko, 12) * colBytes;
+      const c0 = f32x4.splat(load<f32>(vals + ko));
+      const c1 = f32x4.splat(load<f32>(vals + ko, 4));
+      const c2 = f32x4.splat(load<f32>(vals + ko, 8));
+      const c3 = f32x4.splat(load<f32>(vals + ko, 12));
+      for (let o = o0; o < o1; o += 16) {
+        let a = v128.load(acc + o);
+        a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(p0 + o), c0), f32x4.mul(v128.load(p1 + o), c1)));
+        a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(p2 + o), c2), f32x4.mul(v128.load(p3 + o), c3)));
+        v128.store(acc + o, a);
+      }
+    }
+    for (; k < n; k++) {
+      const ko = (<usize>k) << 2;
+      const p = w + <usize>load<i32>(idx + ko) * colBytes;
+      const c = f32x4.splat(load<f32>(vals + ko));
+      for (let o = o0; o < o1; o += 16) {
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(v128.load(p + o), c)));
+      }
+    }
+  } else {
+    for (; k < n; k++) {
+      const ko = (<usize>k) << 2;
+      const p = w + <usize>load<i32>(idx + ko) * colBytes;
+      const c = load<f32>(vals + ko);
+      for (let o = o0; o < o1; o += 4) store<f32>(acc + o, load<f32>(acc + o) + load<f32>(p + o) * c);
+    }
+  }
+}

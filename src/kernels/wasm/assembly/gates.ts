@@ -1,0 +1,133 @@
+// Fused gate activations: one pass from pre-activations to the new state, no temporaries.
+// References: src/kernels/ref/gates.ts (gruGatesRef, lstmGatesRef, sruStepsRef, qrnnStepsRef).
+// Gate blocks are Hp floats apart (Hp = H rounded up to 4), so every block is 16-byte aligned.
+
+import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
+
+// GRU (SPEC §2): gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
+// r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
+// h = (1 - z) n + z h, written as n + z (h - n). h is updated in place.
+export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
+      const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
+      const n = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), f32x4.mul(r, v128.load(gh + 2 * blk + o))));
+      const hv = v128.load(h + o);
+      v128.store(h + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const r = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
+      const z = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
+      const n = stanh(load<f32>(gi + 2 * blk + o) + r * load<f32>(gh + 2 * blk + o));
+      store<f32>(h + o, n + z * (load<f32>(h + o) - n));
+    }
+  }
+}
+
+// LSTM (SPEC §2), gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
+export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const i = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
+      const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
+      const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
+      const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
+      const cv = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
+      v128.store(c + o, cv);
+      v128.store(h + o, f32x4.mul(og, vtanh(cv)));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const i = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
+      const f = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
+      const g = stanh(load<f32>(gi + 2 * blk + o) + load<f32>(gh + 2 * blk + o));
+      const og = ssigmoid(load<f32>(gi + 3 * blk + o) + load<f32>(gh + 3 * blk + o));
+      const cv = f * load<f32>(c + o) + i * g;
+      store<f32>(c + o, cv);
+      store<f32>(h + o, og * stanh(cv));
+    }
+  }
+}
+
+// SRU recurrence over T steps (SPEC §2). u: T rows of ustride floats, blocks [xt | f | r | p?]
+// (p only when the layer has a projection), b = [b_f | b_r] (2 Hp), x: T rows of xstride floats
+// (the highway input when there is no projection), c: state (Hp), h: T rows of hstride floats.
+// f = sigmoid(u_f + b_f), r = sigmoid(u_r + b_r), c = f c + (1 - f) xt, h = r tanh(c) + (1 - r) x'.
+export function sru_steps(u: usize, ustride: i32, b: usize, x: usize, xstride: i32, proj: i32, c: usize, h: usize, hstride: i32, hp: i32, steps: i32): void {
+  const blk = (<usize>hp) << 2;
+  for (let t = 0; t < steps; t++) {
+    const ut = u + <usize>t * ((<usize>ustride) << 2);
+    const ht = h + <usize>t * ((<usize>hstride) << 2);
+    const hw = proj ? ut + 3 * blk : x + <usize>t * ((<usize>xstride) << 2);
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (let o: usize = 0; o < blk; o += 16) {
+        const f = vsigmoid(f32x4.add(v128.load(ut + blk + o), v128.load(b + o)));
+        const r = vsigmoid(f32x4.add(v128.load(ut + 2 * blk + o), v128.load(b + blk + o)));
+        const cv = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(f32x4.sub(one, f), v128.load(ut + o)));
+        v128.store(c + o, cv);
+        v128.store(ht + o, f32x4.add(f32x4.mul(r, vtanh(cv)), f32x4.mul(f32x4.sub(one, r), v128.load(hw + o))));
+      }
+    } else {
+      for (let o: usize = 0; o < blk; o += 4) {
+        const f = ssigmoid(load<f32>(ut + blk + o) + load<f32>(b + o));
+        const r = ssigmoid(load<f32>(ut + 2 * blk + o) + load<f32>(b + blk + o));
+        const cv = f * load<f32>(c + o) + (<f32>1 - f) * load<f32>(ut + o);
+        store<f32>(c + o, cv);
+        store<f32>(ht + o, r * stanh(cv) + (<f32>1 - r) * load<f32>(hw + o));
+      }
+    }
+  }
+}
+
+// QRNN recurrence over T steps (SPEC §2, the paper's form): u: T rows of ustride floats with
+// blocks [Z | F | O] already including the bias; z = tanh, f, o = sigmoid, c = f c + (1 - f) z, h = o c.
+export function qrnn_steps(u: usize, ustride: i32, c: usize, h: usize, hstride: i32, hp: i32, steps: i32): void {
+  const blk = (<usize>hp) << 2;
+  for (let t = 0; t < steps; t++) {
+    const ut = u + <usize>t * ((<usize>ustride) << 2);
+    const ht = h + <usize>t * ((<usize>hstride) << 2);
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (let o: usize = 0; o < blk; o += 16) {
+        const z = vtanh(v128.load(ut + o));
+        const f = vsigmoid(v128.load(ut + blk + o));
+        const og = vsigmoid(v128.load(ut + 2 * blk + o));
+        const cv = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(f32x4.sub(one, f), z));
+        v128.store(c + o, cv);
+        v128.store(ht + o, f32x4.mul(og, cv));
+      }
+    } else {
+      for (let o: usize = 0; o < blk; o += 4) {
+        const z = stanh(load<f32>(ut + o));
+        const f = ssigmoid(load<f32>(ut + blk + o));
+        const og = ssigmoid(load<f32>(ut + 2 * blk + o));
+        const cv = f * load<f32>(c + o) + (<f32>1 - f) * z;
+        store<f32>(c + o, cv);
+        store<f32>(ht + o, og * cv);
+      }
+    }
+  }
+}
+
+// Linear layer activation in place: kind 0 none, 1 relu, 2 tanh.
+export function activate(y: usize, n: i32, kind: i32): void {
+  if (kind == 0) return;
+  const bytes = (<usize>n) << 2;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const v = v128.load(y + o);
+      v128.store(y + o, kind == 1 ? f32x4.max(v, zero) : vtanh(v));
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 4) {
+      const v = load<f32>(y + o);
+      store<f32>(y + o, kind == 1 ? (v > 0 ? v : <f32>0) : stanh(v));
+    }
+  }
+}

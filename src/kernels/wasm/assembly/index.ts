@@ -1,0 +1,23 @@
+// deltakit WebAssembly kernels (AssemblyScript). Compiled twice by scripts/build-wasm (npm run
+// build:wasm): with SIMD (ASC_FEATURE_SIMD true) and without (the scalar fallback). Both builds
+// share these sources; `if (ASC_FEATURE_SIMD)` is resolved at compile time.
+//
+// Memory: the host (src/kernels/wasm/loader.ts) owns allocation in the exported linear memory,
+// starting at heap_base(); kernels only read and write the regions they are given.
+
+export { matvec_f32 } from './matvec_f32';
+export { matvec_i8, quantize_i16 } from './matvec_i8';
+export { delta_f32 } from './delta_f32';
+export { delta_i8 } from './delta_i8';
+export { delta_encode } from './encode';
+export { gru_gates, lstm_gates, sru_steps, qrnn_steps, activate } from './gates';
+export { matmat_f32 } from './multistep';
+
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+// 1 when compiled with SIMD: the loader reports it so tests can prove which build ran.
+export function simd_build(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}

@@ -1,0 +1,58 @@
+// Dense matrix-vector product, float32 weights: y = W x + b.
+// Reference: src/kernels/ref/matvec.ts matvecRef.
+//
+// Layout: W row-major (rows, cols), rows % 4 == 0, cols % 4 == 0 (zero padded by the plan), all
+// pointers 16-byte aligned. Four rows share every load of x, and two column chunks are in flight
+// per row so the adds do not wait on each other (8 independent accumulators).
+
+export function matvec_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, y: usize): void {
+  const stride = (<usize>cols) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let r = 0; r < rows; r += 4) {
+      const w0 = w + <usize>r * stride;
+      const w1 = w0 + stride;
+      const w2 = w1 + stride;
+      const w3 = w2 + stride;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      let o: usize = 0;
+      const end8 = (<usize>(cols & ~7)) << 2;
+      for (; o < end8; o += 32) {
+        const xa = v128.load(x + o);
+        const xb = v128.load(x + o, 16);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xa));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xa));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xa));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xa));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), xb));
+        b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), xb));
+        b2 = f32x4.add(b2, f32x4.mul(v128.load(w2 + o, 16), xb));
+        b3 = f32x4.add(b3, f32x4.mul(v128.load(w3 + o, 16), xb));
+      }
+      if (o < stride) {
+        const xa = v128.load(x + o);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xa));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xa));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xa));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xa));
+      }
+      a0 = f32x4.add(a0, b0);
+      a1 = f32x4.add(a1, b1);
+      a2 = f32x4.add(a2, b2);
+      a3 = f32x4.add(a3, b3);
+      // Transpose-and-add: lane k of the result is the sum of accumulator k's lanes.
+      const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+      const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+      const s = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+      const ro = (<usize>r) << 2;
+      v128.store(y + ro, f32x4.add(s, v128.load(b + ro)));
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const wr = w + <usize>r * stride;
+      let acc: f32 = 0;
+      for (let o: usize = 0; o < stride; o += 4) acc += load<f32>(wr + o) * load<f32>(x + o);
+      store<f32>(y + ((<usize>r) << 2), acc + load<f32>(b + ((<usize>r) << 2)));
+    }
+  }
+}

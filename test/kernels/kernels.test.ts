@@ -1,0 +1,200 @@
+/**
+ * Differential tests: every WebAssembly kernel against its float64 reference in
+ * src/kernels/ref/, on both builds, asserting which build ran (loader path + the module's own
+ * simd_build flag).
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng.js';
+import { loadKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/loader.js';
+import { int16QMax, matmatRef, matvecI8Ref, matvecRef, quantizeI16Ref } from '../../src/kernels/ref/matvec.js';
+import { deltaAccumulateRef, deltaEncodeRef } from '../../src/kernels/ref/delta.js';
+import { gruGatesRef, lstmGatesRef, qrnnStepsRef, sruStepsRef } from '../../src/kernels/ref/gates.js';
+import { quantizeI8 } from '../../src/kernels/ref/quantize.js';
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, n = a.length): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const builds: Array<[string, boolean]> = [['wasm-simd', true], ['wasm-scalar', false]];
+
+it('the engine supports SIMD, so the SIMD build is the one that loads by default', () => {
+  expect(wasmSimdSupported()).toBe(true);
+  const k = loadKernels();
+  expect(k.path).toBe('wasm-simd');
+  expect(k.exports.simd_build()).toBe(1);
+  expect(loadKernels({ simd: false }).exports.simd_build()).toBe(0);
+});
+
+describe.each(builds)('%s kernels match their references', (path, simd) => {
+  const k: WasmKernels = loadKernels({ simd });
+  it('runs the requested build', () => {
+    expect(k.path).toBe(path);
+    expect(k.exports.simd_build()).toBe(simd ? 1 : 0);
+  });
+
+  const put = (data: ArrayLike<number>, kind: 'f32' | 'i32' | 'i16' | 'i8' = 'f32'): number => {
+    const bytes = { f32: 4, i32: 4, i16: 2, i8: 1 }[kind];
+    const p = k.alloc(data.length * bytes + 64);
+    const view = kind === 'f32' ? k.f32(p, data.length) : kind === 'i32' ? k.i32(p, data.length) : kind === 'i16' ? k.i16(p, data.length) : k.i8(p, data.length);
+    view.set(data as ArrayLike<number>);
+    return p;
+  };
+
+  it.each([[4, 4], [8, 12], [64, 40], [132, 256]])('matvec_f32 %i x %i', (rows, cols) => {
+    const rng = new Rng(rows * 1000 + cols);
+    const w = rng.uniformArray(rows * cols, -1, 1);
+    const b = rng.uniformArray(rows, -1, 1);
+    const x = rng.uniformArray(cols, -1, 1);
+    const pw = put(w), pb = put(b), px = put(x), py = k.alloc(rows * 4);
+    k.exports.matvec_f32(pw, pb, rows, cols, px, py);
+    const ref = matvecRef(w, b, rows, cols, x);
+    expect(maxDiff(k.f32(py, rows), ref)).toBeLessThan(1e-5 * Math.sqrt(cols));
+  });
+
+  it.each([[4, 16], [12, 48], [64, 1024]])('quantize_i16 and matvec_i8 %i x %i (integer sums exact)', (rows, cols) => {
+    const rng = new Rng(rows + cols);
+    const wf = rng.uniformArray(rows * cols, -1, 1);
+    const { q, scale } = quantizeI8(wf, rows, cols, 'row');
+    const b = rng.uniformArray(rows, -1, 1);
+    const x = new Float32Array(rng.uniformArray(cols, -3, 3));
+    const qmax = int16QMax(cols);
+    const px = put(x), pxq = k.alloc(cols * 2);
+    const s = k.exports.quantize_i16(px, cols, qmax, pxq);
+    const refQ = quantizeI16Ref(x, qmax);
+    expect(s).toBe(refQ.scale);
+    expect(Array.from(k.i16(pxq, cols))).toEqual(Array.from(refQ.xq));
+    const pw = put(q, 'i8'), ps = put(scale), pb = put(b), py = k.alloc(rows * 4);
+    k.exports.matvec_i8(pw, ps, pb, rows, cols, pxq, s, py);
+    const ref = matvecI8Ref(q, scale, b, rows, cols, refQ.xq, refQ.scale);
+    // Only the final scaling is float32: relative error of a few ulps of each row's magnitude.
+    const y = k.f32(py, rows);
+    for (let r = 0; r < rows; r++) expect(Math.abs(y[r]! - ref.y[r]!)).toBeLessThan(1e-6 * (Math.abs(ref.acc[r]! * scale[r]! * s) + Math.abs(b[r]!) + 1));
+  });
+
+  it('matvec_i8 sums stay exact at the extreme values int16QMax allows', () => {
+    const rows = 4, cols = 4096;
+    const q = new Int8Array(rows * cols).fill(-127);
+    const qmax = int16QMax(cols);
+    const xq = new Int16Array(cols).fill(-qmax);
+    const pw = put(q, 'i8'), pxq = put(xq, 'i16'), ps = put(new Float32Array(rows).fill(1)), pb = put(new Float32Array(rows)), py = k.alloc(16);
+    k.exports.matvec_i8(pw, ps, pb, rows, cols, pxq, 1, py);
+    const ref = matvecI8Ref(q, new Float32Array(rows).fill(1), new Float32Array(rows), rows, cols, xq, 1);
+    expect(ref.acc[0]).toBe(127 * qmax * cols); // no int32 wrap in the reference either
+    expect(Array.from(k.f32(py, rows))).toEqual(Array.from(ref.y, (v) => Math.fround(v)));
+  });
+
+  it.each([0, 0.3, 0.9])('delta_encode at threshold %f (inclusive)', (th) => {
+    const rng = new Rng(7);
+    const n = 37;
+    const x = new Float32Array(rng.uniformArray(n, -1, 1));
+    const prev = new Float32Array(rng.uniformArray(n, -1, 1));
+    // One delta exactly at the threshold must fire (|d| >= th).
+    prev[5] = Math.fround(x[5]! - Math.fround(th));
+    const refPrev = new Float32Array(prev);
+    const px = put(x), pp = put(prev), pi = k.alloc(n * 4), pv = k.alloc(n * 4);
+    const cnt = k.exports.delta_encode(px, pp, n, th, pi, pv);
+    const ref = deltaEncodeRef(x, refPrev, Math.fround(th));
+    expect(cnt).toBe(ref.idx.length);
+    expect(Array.from(k.i32(pi, cnt))).toEqual(ref.idx);
+    expect(maxDiff(k.f32(pv, cnt), ref.vals)).toBeLessThan(1e-6);
+    expect(Array.from(k.f32(pp, n))).toEqual(Array.from(refPrev));
+    if (Math.fround(x[5]! - prev[5]!) === Math.fround(th)) expect(ref.idx).toContain(5);
+  });
+
+  it.each([0, 1, 3, 4, 7, 50])('delta_f32 and delta_i8 with %i fired columns', (nFired) => {
+    const rng = new Rng(11 + nFired);
+    const ld = 96, cols = 64;
+    const w = rng.uniformArray(ld * cols, -1, 1); // column-major: column j at j*ld
+    const idx: number[] = [];
+    for (let j = 0; j < cols && idx.length < nFired; j++) if (rng.uniform(0, 1) < 0.8) idx.push(j);
+    while (idx.length < nFired) idx.push(idx.length);
+    const vals = rng.uniformArray(idx.length, -1, 1);
+    const acc0 = rng.uniformArray(ld, -1, 1);
+    for (const [r0, r1] of [[0, ld], [16, 48]] as const) {
+      const pw = put(w), pi = put(idx, 'i32'), pv = put(vals), pa = put(acc0);
+      k.exports.delta_f32(pw, ld, r0, r1, pi, pv, idx.length, pa);
+      const ref = Float64Array.from(acc0);
+      deltaAccumulateRef(w, ld, r0, r1, idx, Float32Array.from(vals), idx.length, ref);
+      expect(maxDiff(k.f32(pa, ld), ref)).toBeLessThan(1e-5);
+      // int8, per-column scales: the same columns of the quantised matrix.
+      const qm = quantizeI8(w, cols, ld, 'row'); // rows of the transposed view = columns of W
+      const pq = put(qm.q, 'i8'), ps = put(qm.scale), pa8 = put(acc0);
+      k.exports.delta_i8(pq, ld, r0, r1, ps, pi, pv, idx.length, pa8);
+      const ref8 = Float64Array.from(acc0);
+      deltaAccumulateRef(qm.q, ld, r0, r1, idx, Float32Array.from(vals), idx.length, ref8, qm.scale);
+      expect(maxDiff(k.f32(pa8, ld), ref8)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('gru_gates and lstm_gates', () => {
+    const rng = new Rng(3);
+    const H = 13, hp = 16;
+    const gi = rng.uniformArray(4 * hp, -6, 6), gh = rng.uniformArray(4 * hp, -6, 6);
+    const h0 = rng.uniformArray(hp, -1, 1), c0 = rng.uniformArray(hp, -2, 2);
+    const pgi = put(gi), pgh = put(gh), ph = put(h0), pc = put(c0);
+    k.exports.gru_gates(pgi, pgh, ph, hp);
+    const h = Float64Array.from(h0);
+    gruGatesRef(Float32Array.from(gi), Float32Array.from(gh), h, hp, H);
+    expect(maxDiff(k.f32(ph, H), h)).toBeLessThan(2e-6);
+    const ph2 = put(h0);
+    k.exports.lstm_gates(pgi, pgh, pc, ph2, hp);
+    const c = Float64Array.from(Float32Array.from(c0));
+    const h2 = Float64Array.from(h0);
+    lstmGatesRef(Float32Array.from(gi), Float32Array.from(gh), c, h2, hp, H);
+    expect(maxDiff(k.f32(pc, H), c)).toBeLessThan(2e-6);
+    expect(maxDiff(k.f32(ph2, H), h2)).toBeLessThan(2e-6);
+  });
+
+  it('gate activations saturate without NaN at extreme pre-activations', () => {
+    const hp = 8;
+    const gi = new Float32Array(3 * hp).map((_, i) => (i % 2 ? 1e30 : -1e30));
+    const pgi = put(gi), pgh = put(new Float32Array(3 * hp)), ph = put(new Float32Array(hp).fill(0.5));
+    k.exports.gru_gates(pgi, pgh, ph, hp);
+    for (const v of k.f32(ph, hp)) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it.each([1, 3, 4, 9, 32])('matmat_f32 over %i steps', (steps) => {
+    const rng = new Rng(steps);
+    const rows = 24, cols = 40;
+    const w = rng.uniformArray(rows * cols, -1, 1), b = rng.uniformArray(rows, -1, 1), x = rng.uniformArray(steps * cols, -1, 1);
+    const pw = put(w), pb = put(b), px = put(x), py = k.alloc(steps * rows * 4);
+    k.exports.matmat_f32(pw, pb, rows, cols, px, steps, py);
+    expect(maxDiff(k.f32(py, steps * rows), matmatRef(w, b, rows, cols, x, steps))).toBeLessThan(1e-5);
+  });
+
+  it.each([false, true])('sru_steps (projection %s) and qrnn_steps', (proj) => {
+    const rng = new Rng(proj ? 5 : 6);
+    const H = 10, hp = 12, steps = 5;
+    const ustride = (proj ? 4 : 3) * hp;
+    const u = rng.uniformArray(steps * ustride, -3, 3), b = rng.uniformArray(2 * hp, -1, 1), x = rng.uniformArray(steps * hp, -1, 1);
+    const c0 = rng.uniformArray(hp, -1, 1);
+    const pu = put(u), pb = put(b), px = put(x), pc = put(c0), ph = k.alloc(steps * hp * 4);
+    k.exports.sru_steps(pu, ustride, pb, px, hp, proj ? 1 : 0, pc, ph, hp, hp, steps);
+    const c = Float64Array.from(Float32Array.from(c0));
+    const ref = sruStepsRef(Float32Array.from(u), ustride, Float32Array.from(b), Float32Array.from(x), hp, proj, c, hp, H, steps);
+    const got = k.f32(ph, steps * hp);
+    for (let t = 0; t < steps; t++) expect(maxDiff(got.subarray(t * hp, t * hp + H), ref.subarray(t * H, t * H + H))).toBeLessThan(3e-6);
+    const pc2 = put(c0), ph2 = k.alloc(steps * hp * 4);
+    k.exports.qrnn_steps(pu, ustride, pc2, ph2, hp, hp, steps);
+    const c2 = Float64Array.from(Float32Array.from(c0));
+    const ref2 = qrnnStepsRef(Float32Array.from(u), ustride, c2, hp, H, steps);
+    const got2 = k.f32(ph2, steps * hp);
+    for (let t = 0; t < steps; t++) expect(maxDiff(got2.subarray(t * hp, t * hp + H), ref2.subarray(t * H, t * H + H))).toBeLessThan(3e-6);
+  });
+});
+
+it('the allocator reuses freed blocks and keeps alignment', () => {
+  const k = loadKernels();
+  const before = k.allocatedBytes();
+  const a = k.alloc(100), b = k.alloc(33);
+  expect(a % 16).toBe(0);
+  expect(b % 16).toBe(0);
+  k.free(a);
+  const c = k.alloc(64);
+  expect(c).toBe(a);
+  k.free(b);
+  k.free(c);
+  expect(k.allocatedBytes()).toBe(before);
+});
