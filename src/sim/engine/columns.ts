@@ -1,0 +1,148 @@
+/**
+ * Column-parallel delta engine shared by Spartus and DeltaRNN (SPEC §6): weights on chip,
+ * fired element j (index in [x; h]) goes to array j mod M, and within an array a fired column
+ * costs `cost(j)` cycles. The MAC phase of a layer ends when the busiest array ends (the others
+ * wait: that wait is the stall we report, averaged over arrays). The encoder scans
+ * encoderElementsPerCycle elements per cycle concurrently; then the activation phase
+ * actLatency + actInterval*ceil(H/actLanes) overlaps nothing.
+ *
+ * Spartus: cost(j) = nonzeros of the busiest PE in column j (CBTD storage; K when balanced).
+ * DeltaRNN: cost = ceil(rows / PEs) for every column (dense weights, one column per cycle).
+ */
+import { param } from '../spec/presets.js';
+import type { ArchSpec } from '../spec/params.js';
+import { columnMap } from '../workload/mapping.js';
+import type { Workload } from '../workload/workload.js';
+import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
+
+export interface ColumnEngineOptions {
+  /** Use per-column CBTD costs (Spartus) instead of dense ceil(rows/PEs) (DeltaRNN). */
+  cbtd: boolean;
+  /** Cells the hardware runs. */
+  cells: ReadonlyArray<'gru' | 'lstm'>;
+  name: string;
+}
+
+export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions): EngineOutcome {
+  const N = param(spec, 'pes');
+  const M = Math.max(1, Math.round(param(spec, 'arrays')));
+  const wb = param(spec, 'weightBits');
+  const onChip = param(spec, 'onChipWeightBytes');
+  const encRate = param(spec, 'encoderElementsPerCycle');
+  const actLatency = param(spec, 'actLatency');
+  const actInterval = param(spec, 'actInterval');
+  const actLanes = param(spec, 'actLanes');
+  const layerHandoff = param(spec, 'layerHandoffCycles');
+  const stepHandoff = param(spec, 'stepHandoffCycles');
+  const notes: string[] = [];
+
+  // Per layer: cycles and useful MACs of each column, and stored bytes.
+  let storedBytes = 0;
+  const costs: Array<{ cost: Int32Array; macs: Int32Array } | null> = [];
+  for (const [k, lw] of w.layers.entries()) {
+    if (lw.kind === 'linear') {
+      costs.push(null);
+      continue;
+    }
+    if (!(o.cells as readonly string[]).includes(lw.kind)) return { ok: false, reason: `layer ${k} is ${lw.kind}: ${o.name} runs ${o.cells.join('/')} layers only` };
+    const cols = lw.xCols + lw.hCols;
+    if (o.cbtd) {
+      const map = columnMap(lw.layer, N);
+      costs.push({ cost: map.maxPerPe, macs: map.nonzeros });
+      const indexBits = Math.max(1, Math.ceil(Math.log2(Math.ceil(lw.rows / N))));
+      let slots = 0;
+      for (let j = 0; j < cols; j++) slots += map.maxPerPe[j]! * N;
+      storedBytes += (slots * (wb + indexBits)) / 8;
+    } else {
+      costs.push({ cost: new Int32Array(cols).fill(Math.ceil(lw.rows / N)), macs: new Int32Array(cols).fill(lw.rows) });
+      storedBytes += (lw.rows * cols * wb) / 8;
+    }
+  }
+  if (onChip > 0 && storedBytes > onChip) {
+    return { ok: false, reason: `${o.name} keeps weights on chip: the model needs ${Math.ceil(storedBytes)} bytes, the chip has ${onChip} (onChipWeightBytes)` };
+  }
+  if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator and are not counted');
+
+  const T = w.steps;
+  const perStep = perStepArrays(T);
+  const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind !== 'linear'));
+  const work = new Float64Array(M);
+  const bytesPerMac = wb / 8;
+  for (let t = 0; t < T; t++) {
+    let stepCycles = 0;
+    let stepStall = 0;
+    let stepMacs = 0;
+    for (let k = 0; k < w.layers.length; k++) {
+      const lw = w.layers[k]!;
+      const cm = costs[k];
+      if (!cm) continue;
+      const c = layers[k]!;
+      const { cost, macs } = cm;
+      work.fill(0);
+      let nFired = 0;
+      let layerMacs = 0;
+      let sramSlots = 0;
+      const I = lw.xCols;
+      if (lw.delta) {
+        const xi = lw.xIdx!;
+        for (let q = lw.xPtr![t]!, e = lw.xPtr![t + 1]!; q < e; q++) {
+          const j = xi[q]!;
+          work[j % M]! += cost[j]!;
+          layerMacs += macs[j]!;
+        }
+        const hi = lw.hIdx!;
+        for (let q = lw.hPtr![t]!, e = lw.hPtr![t + 1]!; q < e; q++) {
+          const j = I + hi[q]!;
+          work[j % M]! += cost[j]!;
+          layerMacs += macs[j]!;
+        }
+        nFired = lw.xPtr![t + 1]! - lw.xPtr![t]! + lw.hPtr![t + 1]! - lw.hPtr![t]!;
+      } else {
+        const cols = I + lw.hCols;
+        for (let j = 0; j < cols; j++) {
+          work[j % M]! += cost[j]!;
+          layerMacs += macs[j]!;
+        }
+        nFired = cols;
+      }
+      let busiest = 0;
+      let sum = 0;
+      for (let a = 0; a < M; a++) {
+        const v = work[a]!;
+        sum += v;
+        if (v > busiest) busiest = v;
+      }
+      sramSlots = sum * N;
+      const scan = Math.ceil((I + lw.hCols) / encRate);
+      const macPhase = Math.max(scan, busiest);
+      const act = actLatency + actInterval * Math.ceil(lw.hCols / actLanes);
+      const cycles = macPhase + act + layerHandoff;
+      const stall = macPhase - sum / M;
+      c.cycles += cycles;
+      c.stallCycles += stall;
+      c.sramBytes += o.cbtd ? sramSlots * bytesPerMac : layerMacs * bytesPerMac;
+      c.macs += layerMacs;
+      c.encoderElements += I + lw.hCols;
+      c.activations += lw.hCols;
+      c.firedColumns += nFired;
+      stepCycles += cycles;
+      stepStall += stall;
+      stepMacs += layerMacs;
+    }
+    stepCycles += stepHandoff;
+    perStep.cycles[t] = stepCycles;
+    perStep.stallCycles[t] = stepStall;
+    perStep.macs[t] = stepMacs;
+  }
+  return { ok: true, perStep, layers, peakMacsPerCycle: N * M, addedLatencySteps: 0, notes };
+}
+
+/** Spartus: CBTD column costs, LSTM (and GRU) layers, 8 arrays of 64 PEs by default. */
+export function spartusEngine(w: Workload, spec: ArchSpec): EngineOutcome {
+  return columnEngine(w, spec, { cbtd: true, cells: ['lstm', 'gru'], name: 'Spartus' });
+}
+
+/** DeltaRNN: dense column costs, GRU layers, one array. */
+export function deltarnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
+  return columnEngine(w, spec, { cbtd: false, cells: ['gru'], name: 'DeltaRNN' });
+}

@@ -1,0 +1,84 @@
+/**
+ * RNNAccel cycle model (SPEC §6): one array of P MACs computes every layer densely each step
+ * (no temporal sparsity), output-stationary over rows: a (R, C) matrix pass takes
+ * ceil(R / P) * C cycles plus arrayFillCycles. Weights arrive compressed (the stand-in codec of
+ * src/compress/codebook: codebookBits-bit indices plus a per-layer codebook of 2^bits entries)
+ * and are decoded on line at decoderWeightsPerCycle; the compressed stream is dramBusBits wide.
+ * The slowest of MAC, decoder and bus sets the pass time. Then the activation pipeline.
+ *
+ * Sung & Park multi-step: for layers with no h-dependent product (SRU, QRNN, linear) a block
+ * of timeBlock = T steps shares one pass over the weights, so the weight traffic and the
+ * decoding per step fall by T, and the output of a step is ready up to T-1 steps later.
+ */
+import { layerOutputSize } from '../../model/types.js';
+import { param } from '../spec/presets.js';
+import type { ArchSpec } from '../spec/params.js';
+import type { Workload } from '../workload/workload.js';
+import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
+
+/** Compressed bits of n weights under the stand-in codec (0 bits: uncompressed). */
+export function codecBits(n: number, weightBits: number, codebookBits: number): number {
+  return codebookBits > 0 ? n * codebookBits + 2 ** codebookBits * weightBits : n * weightBits;
+}
+
+export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
+  const P = param(spec, 'pes');
+  const wb = param(spec, 'weightBits');
+  const bus = param(spec, 'dramBusBits');
+  const fill = param(spec, 'arrayFillCycles');
+  const actLatency = param(spec, 'actLatency');
+  const actInterval = param(spec, 'actInterval');
+  const actLanes = param(spec, 'actLanes');
+  const decRate = param(spec, 'decoderWeightsPerCycle');
+  const cb = Math.round(param(spec, 'codebookBits'));
+  const T = Math.max(1, Math.round(param(spec, 'timeBlock')));
+  const layerHandoff = param(spec, 'layerHandoffCycles');
+  const stepHandoff = param(spec, 'stepHandoffCycles');
+  const notes: string[] = [];
+  if (w.layers.some((l) => l.delta)) notes.push('RNNAccel does not skip zero deltas: every layer is computed densely');
+
+  // Per layer, per step: cycles and traffic are the same every step (dense), so compute once.
+  let blocked = false;
+  const per = w.layers.map((lw) => {
+    const mats = lw.hCols > 0 ? [lw.xCols, lw.hCols] : [lw.xCols];
+    const shareable = lw.kind === 'sru' || lw.kind === 'qrnn' || lw.kind === 'linear';
+    const block = shareable ? T : 1;
+    if (block > 1) blocked = true;
+    let macCycles = 0;
+    for (const cols of mats) macCycles += Math.ceil(lw.rows / P) * cols + fill;
+    const n = lw.rows * (lw.xCols + lw.hCols);
+    const bits = codecBits(n, wb, cb) / block;
+    const decodeCycles = cb > 0 && decRate > 0 ? Math.ceil(n / decRate / block) : 0;
+    const busCycles = Math.ceil(bits / bus);
+    const passCycles = Math.max(macCycles, decodeCycles, busCycles);
+    const units = layerOutputSize(lw.layer);
+    const act = actLatency + actInterval * Math.ceil(units / actLanes);
+    return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols };
+  });
+  const steps = w.steps;
+  const perStep = perStepArrays(steps);
+  const layers = w.layers.map(() => emptyLayerCounts(true));
+  let stepCycles = stepHandoff;
+  let stepStall = 0;
+  let stepBytes = 0;
+  let stepMacs = 0;
+  per.forEach((p, k) => {
+    const c = layers[k]!;
+    c.cycles = p.cycles * steps;
+    c.stallCycles = p.stall * steps;
+    c.dramBytes = p.bytes * steps;
+    c.macs = p.macs * steps;
+    c.activations = p.units * steps;
+    c.firedColumns = p.cols * steps;
+    stepCycles += p.cycles;
+    stepStall += p.stall;
+    stepBytes += p.bytes;
+    stepMacs += p.macs;
+  });
+  perStep.cycles.fill(stepCycles);
+  perStep.stallCycles.fill(stepStall);
+  perStep.dramBytes.fill(stepBytes);
+  perStep.macs.fill(stepMacs);
+  if (blocked) notes.push(`SRU/QRNN/linear weights shared by blocks of ${T} steps: weight traffic per step / ${T}, up to ${T - 1} steps of extra latency`);
+  return { ok: true, perStep, layers, peakMacsPerCycle: P, addedLatencySteps: blocked ? T - 1 : 0, notes };
+}

@@ -1,0 +1,56 @@
+/**
+ * What a cycle engine returns: raw counts per step and per layer. Derived figures (latency,
+ * effective GOp/s, utilisation, energy) are computed once, in ../simulate.ts, the same way for
+ * every accelerator.
+ */
+import type { ArchSpec } from '../spec/params.js';
+import type { Workload } from '../workload/workload.js';
+
+/** Counts of one layer summed over the steps of the workload. */
+export interface LayerCounts {
+  /** False when the layer runs outside the accelerator (e.g. EdgeDRNN's FC head on the CPU). */
+  onAccelerator: boolean;
+  cycles: number;
+  /** Cycles in which the MAC array waited (on the encoder, on DRAM, or on a busier array). */
+  stallCycles: number;
+  /** Weight bytes read from off-chip memory. */
+  dramBytes: number;
+  /** Weight bytes read from on-chip memory. */
+  sramBytes: number;
+  /** Multiply-accumulates done (useful ones: nonzero weights of fetched columns). */
+  macs: number;
+  /** Elements the delta encoder scanned. */
+  encoderElements: number;
+  /** Hidden / output units through the activation pipeline. */
+  activations: number;
+  /** Weight columns fetched. */
+  firedColumns: number;
+}
+
+export interface EngineCounts {
+  perStep: { cycles: Float64Array; stallCycles: Float64Array; dramBytes: Float64Array; macs: Float64Array };
+  layers: LayerCounts[];
+  /** Multiply-accumulates the hardware can do per cycle. */
+  peakMacsPerCycle: number;
+  /** Extra latency in steps from batching steps over time (Sung & Park blocks); 0 otherwise. */
+  addedLatencySteps: number;
+  notes: string[];
+}
+
+/** Expected failures are values, not crashes: a model the hardware cannot run says why. */
+export type EngineOutcome = ({ ok: true } & EngineCounts) | { ok: false; reason: string };
+
+export type Engine = (w: Workload, spec: ArchSpec) => EngineOutcome;
+
+export function emptyLayerCounts(onAccelerator: boolean): LayerCounts {
+  return { onAccelerator, cycles: 0, stallCycles: 0, dramBytes: 0, sramBytes: 0, macs: 0, encoderElements: 0, activations: 0, firedColumns: 0 };
+}
+
+export function perStepArrays(steps: number): EngineCounts['perStep'] {
+  return {
+    cycles: new Float64Array(steps),
+    stallCycles: new Float64Array(steps),
+    dramBytes: new Float64Array(steps),
+    macs: new Float64Array(steps),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Reports of a simulation: a summary table for people, JSON for scripts.
+ */
+import type { SimOutcome, SimReport } from '../simulate.js';
+
+function fmt(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)) return v.toExponential(digits - 1);
+  return Number(v.toPrecision(digits + 1)).toString();
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Percentile of per-step values (nearest rank). */
+export function percentile(values: Float64Array, q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/**
+ * The summary table `deltakit sim` prints: one row per layer and a total.
+ *
+ * @example console.log(formatReport(simulate(w, 'edgedrnn')));
+ */
+export function formatReport(r: SimOutcome): string {
+  if (!r.ok) return `${r.arch}: cannot run this model: ${r.reason}`;
+  const head = ['layer', 'occupancy', 'latency us/step', 'cycles', 'stall cycles', 'DRAM bytes', 'MACs', 'util %', 'eff. GOp/s', 'energy uJ'];
+  const rows = r.layers.map((l) =>
+    l.onAccelerator
+      ? [`${l.index} ${l.kind}`, fmt(l.occupancy), fmt(l.latencyUs), fmt(l.cycles), fmt(l.stallCycles), fmt(l.dramBytes), fmt(l.macs), fmt(100 * l.utilisation), fmt(l.effectiveGops), fmt(l.energyUJ)]
+      : [`${l.index} ${l.kind}`, 'off-chip', '-', '-', '-', '-', '-', '-', '-', '-'],
+  );
+  const t = r.total;
+  rows.push(['total', fmt(t.occupancy), fmt(t.latencyUs), fmt(t.cycles), fmt(t.stallCycles), fmt(t.dramBytes), fmt(t.macs), fmt(100 * t.utilisation), fmt(t.effectiveGops), fmt(t.energyUJ)]);
+  const lines = [
+    `${r.title}`,
+    `${t.steps} steps (${r.workloadSource} trace) at ${r.clockMHz} MHz; peak ${fmt(t.peakGops)} GOp/s`,
+    '',
+    table(head, rows),
+    '',
+    `latency per step: mean ${fmt(t.latencyUs)} us, p99 ${fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz)} us, max ${fmt(t.maxLatencyUs)} us` +
+      (t.addedLatencySteps > 0 ? ` (+${t.addedLatencySteps} steps of blocking delay)` : ''),
+    `effective ${fmt(t.effectiveGops)} GOp/s = ${fmt(t.speedupOverPeak)}x the dense peak; DRAM ${fmt(t.dramBytesPerStep)} bytes/step; energy ${fmt(t.energyPerStepUJ)} uJ/step`,
+    ...r.notes.map((n) => `note: ${n}`),
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * The JSON `deltakit sim --json` prints: parameters, totals, per-layer figures, per-step
+ * latency percentiles (and the per-step arrays with perStep: true).
+ *
+ * @example JSON.stringify(reportToJson(r))
+ */
+export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {}): Record<string, unknown> {
+  if (!r.ok) return { ok: false, arch: r.arch, reason: r.reason };
+  const ps = r.perStep;
+  const out: Record<string, unknown> = {
+    ok: true,
+    arch: r.arch,
+    title: r.title,
+    params: r.spec.params,
+    workload: r.workloadSource,
+    total: r.total,
+    latencyUs: {
+      mean: r.total.latencyUs,
+      p50: percentile(ps.cycles, 0.5) / r.clockMHz,
+      p99: percentile(ps.cycles, 0.99) / r.clockMHz,
+      max: r.total.maxLatencyUs,
+    },
+    layers: r.layers,
+    energyTable: r.energy,
+    notes: r.notes,
+  };
+  if (options.perStep) {
+    out.perStep = {
+      cycles: Array.from(ps.cycles),
+      stallCycles: Array.from(ps.stallCycles),
+      dramBytes: Array.from(ps.dramBytes),
+      macs: Array.from(ps.macs),
+    };
+  }
+  return out;
+}
+
+/** A report's headline numbers as one flat record (the CSV row of a sweep). */
+export function summaryRow(r: SimReport): Record<string, number> {
+  const t = r.total;
+  return {
+    latencyUs: t.latencyUs,
+    maxLatencyUs: t.maxLatencyUs,
+    cycles: t.cycles,
+    stallCycles: t.stallCycles,
+    effectiveGops: t.effectiveGops,
+    speedupOverPeak: t.speedupOverPeak,
+    utilisation: t.utilisation,
+    occupancy: t.occupancy,
+    dramBytesPerStep: t.dramBytesPerStep,
+    energyPerStepUJ: t.energyPerStepUJ,
+  };
+}

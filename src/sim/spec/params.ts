@@ -1,0 +1,60 @@
+/**
+ * Every architecture parameter the cycle models read, declared once with its unit and meaning
+ * (Timeloop/Accelergy style: the spec is data, the engines only read it). Presets give values;
+ * `--set name=value` overrides them.
+ */
+
+export const PARAMS = {
+  clockMHz: { unit: 'MHz', meaning: 'clock of the MAC array and encoder' },
+  pes: { unit: 'MAC units', meaning: 'processing elements (one multiply-accumulate per cycle each) per array' },
+  arrays: { unit: 'arrays', meaning: 'independent PE arrays; fired column j goes to array j mod arrays (Spartus)' },
+  weightBits: { unit: 'bit', meaning: 'bits per stored weight' },
+  activationBits: { unit: 'bit', meaning: 'bits per activation / delta value' },
+  accumulatorBits: { unit: 'bit', meaning: 'bits of each accumulator (delta memory)' },
+  dramBusBits: { unit: 'bit/cycle', meaning: 'width of the weight stream from DRAM per cycle' },
+  dramFirstAccessCycles: { unit: 'cycle', meaning: 'latency from a column-burst request to its first weight beat' },
+  dramPrefetch: { unit: '0/1', meaning: '1: the next column burst is requested while the current one streams (latency hidden when the queue is not empty)' },
+  onChipWeightBytes: { unit: 'byte', meaning: 'on-chip weight memory of designs that keep weights on chip; a model whose stored weights exceed it is refused (0: no limit)' },
+  encoderElementsPerCycle: { unit: 'element/cycle', meaning: 'delta-encoder scan rate over bias, input and hidden elements' },
+  encoderQueueDepth: { unit: 'entry', meaning: 'queue of fired columns between encoder and MAC array; a full queue stalls the encoder' },
+  actLatency: { unit: 'cycle', meaning: 'fixed latency of the activation phase (pipeline fill) per layer and step' },
+  actInterval: { unit: 'cycle', meaning: 'cycles per group of actLanes hidden units in the activation phase' },
+  actLanes: { unit: 'unit/group', meaning: 'hidden units the activation pipeline processes per actInterval' },
+  layerHandoffCycles: { unit: 'cycle', meaning: 'idle cycles between two layers of one step' },
+  stepHandoffCycles: { unit: 'cycle', meaning: 'idle cycles between two steps' },
+  arrayFillCycles: { unit: 'cycle', meaning: 'pipeline fill of the MAC array per matrix pass (dense arrays)' },
+  decoderWeightsPerCycle: { unit: 'weight/cycle', meaning: 'weights the on-line decompressor delivers per cycle (0: weights are not compressed)' },
+  codebookBits: { unit: 'bit', meaning: 'index bits of the stand-in weight codec (per-layer codebook of 2^bits entries); 0: no compression' },
+  timeBlock: { unit: 'step', meaning: 'steps that share one pass over the weights for layers with no h-dependent product (SRU, QRNN, linear: Sung & Park)' },
+} as const;
+
+export type ParamName = keyof typeof PARAMS;
+
+/** Where a preset value comes from, in SPEC's tags. */
+export type SourceTag = 'code' | 'abs' | 'derived' | 'open' | 'datasheet';
+
+export interface ParamValue {
+  value: number;
+  /** The tag of SPEC §1/§6 (or `datasheet` for a device's public data sheet). */
+  tag: SourceTag;
+  /** One line: where the number comes from or why we chose it. */
+  source: string;
+}
+
+export type ArchName = 'deltarnn' | 'edgedrnn' | 'spartus' | 'rnnaccel';
+export const ARCH_NAMES: readonly ArchName[] = ['deltarnn', 'edgedrnn', 'spartus', 'rnnaccel'];
+
+/** A preset: a description and the values of the parameters its engine reads. */
+export interface ArchPreset {
+  arch: ArchName;
+  title: string;
+  /** Cells the hardware runs. */
+  cells: string;
+  params: Partial<Record<ParamName, ParamValue>>;
+}
+
+/** What an engine reads: plain numbers, after presets and overrides. */
+export interface ArchSpec {
+  arch: ArchName;
+  params: Partial<Record<ParamName, number>>;
+}

@@ -1,0 +1,3 @@
+export * from './workload.js';
+export * from './synthetic.js';
+export * from './mapping.js';
