@@ -3,14 +3,20 @@
  * Add a command: write ./<name>.ts exporting `register(program: Command)`, import it here.
  */
 import type { Command } from 'commander';
+import { register as convert } from './convert.js';
 import { register as demo } from './demo.js';
 import { register as edgedrnn } from './edgedrnn.js';
+import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
+import { register as run } from './run.js';
 
 export type Registrar = (program: Command) => void;
 
 export const COMMANDS: Registrar[] = [
   demo,
+  run,
+  info,
+  convert,
   quantize,
   edgedrnn,
 ];

@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runModelRef } from '../../src/cells/index.js';
+import { encodeNpy, parseNpy } from '../../src/core/npy.js';
+import { maxAbsDiff } from '../../src/core/math.js';
+import { main } from '../../src/cli/main.js';
+import { encodeModel } from '../../src/model/io.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+
+/** Run the CLI in-process, capturing what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const l = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    l.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('deltakit CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deltakit-cli-'));
+  const model = randomModel(3, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: 4 }]);
+  const modelPath = join(dir, 'm.safetensors');
+  writeFileSync(modelPath, encodeModel(model));
+  const frames = smoothStream(5, 30, 6, 0.2);
+  const xPath = join(dir, 'x.npy');
+  writeFileSync(xPath, encodeNpy(frames, [30, 6]));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('run: dense outputs equal the reference', async () => {
+    const yPath = join(dir, 'y-dense.npy');
+    const r = await cli('run', modelPath, '--input', xPath, '--output', yPath);
+    expect(r.code).toBe(0);
+    const y = parseNpy(readFileSync(yPath));
+    expect(y.shape).toEqual([30, 4]);
+    expect(maxAbsDiff(y.data, runModelRef(model, frames).outputs)).toBeLessThan(1e-6);
+    expect(r.err).toMatch(/dense/);
+  });
+
+  it('run: thresholds (even 0) run the delta network', async () => {
+    const yPath = join(dir, 'y-delta.npy');
+    const r = await cli('run', modelPath, '-i', xPath, '-o', yPath, '--thx', '0.1', '--thh', '0.05');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/occupancy/);
+    const y = parseNpy(readFileSync(yPath));
+    const ref = runModelRef(model, frames, { thresholdX: 0.1, thresholdH: 0.05 });
+    expect(maxAbsDiff(y.data, ref.outputs)).toBeLessThan(1e-6);
+    const r0 = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y0.npy'), '--thx', '0');
+    expect(r0.err).toMatch(/delta/);
+  });
+
+  it('run: refuses to overwrite, rejects bad options and shapes with one coded line', async () => {
+    const yPath = join(dir, 'keep.npy');
+    writeFileSync(yPath, 'precious');
+    const r = await cli('run', modelPath, '-i', xPath, '-o', yPath);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^deltakit: E_EXISTS: /);
+    expect(readFileSync(yPath, 'utf8')).toBe('precious');
+    const bad = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'z.npy'), '--thx', '-1');
+    expect(bad.err).toMatch(/^deltakit: E_OPTION: --thx/);
+    const wrongI = join(dir, 'wrong.npy');
+    writeFileSync(wrongI, encodeNpy(new Float32Array(10), [2, 5]));
+    const shape = await cli('run', modelPath, '-i', wrongI, '-o', join(dir, 'z2.npy'));
+    expect(shape.code).toBe(1);
+    expect(shape.err).toMatch(/E_SHAPE.*\(T, 6\)/);
+    const missing = await cli('run', join(dir, 'nope.safetensors'), '-i', xPath, '-o', join(dir, 'z3.npy'));
+    expect(missing.err).toMatch(/^deltakit: E_IO: /);
+    expect(missing.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('demo prints occupancy, ops saved and output movement', async () => {
+    const r = await cli('demo', '--steps', '50');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/occupancy/);
+    expect(r.out).toMatch(/fewer than dense/);
+  });
+});
