@@ -6,3 +6,4 @@ export * from './io.js';
 export { importPytorchStateDict, type PytorchImportOptions } from './import/pytorch.js';
 export { importOnnx, decodeOnnx, type OnnxImportOptions } from './import/onnx.js';
 export * from './random.js';
+export * from './summary.js';
