@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
+import {
+  compressModel,
+  compressionReport,
+  decodeCompressedModel,
+  decodeWithCodebook,
+  decompressModel,
+  encodeCompressedModel,
+  encodeWithCodebook,
+  trainCodebook,
+} from '../../src/compress/codebook/index.js';
+import { DeltakitError } from '../../src/core/errors.js';
+import { maxAbsDiff } from '../../src/core/math.js';
+import { Rng } from '../../src/core/rng.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+import { layerTensors } from '../../src/model/types.js';
+import { createSession } from '../../src/runtime/session.js';
+
+describe('codebook codec', () => {
+  it('packs and unpacks indices of every width exactly', () => {
+    for (let bits = 1; bits <= 8; bits++) {
+      const cb = Float32Array.from({ length: 2 ** bits }, (_, k) => k - 3);
+      const rng = new Rng(bits);
+      const values = Float32Array.from({ length: 1001 }, () => cb[rng.int(cb.length)]!);
+      const t = encodeWithCodebook(values, cb, bits);
+      expect(t.indices.length).toBe(Math.ceil((1001 * bits) / 8));
+      expect(Array.from(decodeWithCodebook(t, cb))).toEqual(Array.from(values));
+    }
+  });
+
+  it('codes every value to its nearest codebook entry (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 6 }), (seed, bits) => {
+        const w = new Rng(seed).uniformArray(150, -1, 1);
+        const cb = trainCodebook([w], bits);
+        expect(cb.length).toBeLessThanOrEqual(2 ** bits);
+        const d = decodeWithCodebook(encodeWithCodebook(w, cb, bits), cb);
+        for (let i = 0; i < w.length; i++) {
+          const best = Math.min(...Array.from(cb, (c) => Math.abs(c - w[i]!)));
+          if (Math.abs(Math.abs(d[i]! - w[i]!) - best) > 1e-6) throw new Error(`value ${w[i]} coded to ${d[i]}, nearest entry is ${best} away`);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('k-means beats a uniform grid of the same size', () => {
+    const rng = new Rng(5);
+    const w = Float32Array.from({ length: 5000 }, () => rng.normal() * 0.1);
+    const cb = trainCodebook([w], 3);
+    const lo = Math.min(...w);
+    const hi = Math.max(...w);
+    const grid = Float32Array.from({ length: 8 }, (_, k) => lo + ((k + 0.5) * (hi - lo)) / 8);
+    const err = (c: Float32Array) => {
+      const d = decodeWithCodebook(encodeWithCodebook(w, c, 3), c);
+      let s = 0;
+      for (let i = 0; i < w.length; i++) s += (d[i]! - w[i]!) ** 2;
+      return s;
+    };
+    expect(err(cb)).toBeLessThan(0.8 * err(grid));
+  });
+});
+
+describe('model compression', () => {
+  const model = randomModel(8, 20, [{ kind: 'gru', hiddenSize: 48 }, { kind: 'lstm', hiddenSize: 32 }, { kind: 'linear', outputSize: 5 }]);
+  const frames = smoothStream(3, 80, 20);
+
+  it('the decoder gives a model the runtime runs; more bits, closer outputs', () => {
+    const ref = createSession(model, { thresholdX: 0.02, thresholdH: 0.02 }).run(frames);
+    const diffs = [3, 5, 8].map((bits) => {
+      const back = decompressModel(compressModel(model, { bits }));
+      return maxAbsDiff(createSession(back, { thresholdX: 0.02, thresholdH: 0.02 }).run(frames), ref);
+    });
+    expect(diffs[0]!).toBeGreaterThan(diffs[1]!);
+    expect(diffs[1]!).toBeGreaterThan(diffs[2]!);
+    expect(diffs[2]!).toBeLessThan(0.05);
+  });
+
+  it('reports the ratio: 4-bit indices are ~8x over float32 and ~4x over 16-bit weights', () => {
+    const big = randomModel(9, 64, [{ kind: 'gru', hiddenSize: 128 }]);
+    const rep = compressionReport(big, compressModel(big, { bits: 4 }), 16);
+    // Biases stay float32 (768 of them here), so a little under 32 / 4.
+    expect(rep.ratioVsFloat32).toBeGreaterThan(7.2);
+    expect(rep.ratioVsFloat32).toBeLessThan(8);
+    expect(rep.ratioVsFixed).toBeGreaterThan(3.9);
+    expect(rep.ratioVsFixed).toBeLessThan(4);
+    expect(rep.maxWeightError).toBeGreaterThan(0);
+  });
+
+  it('keeps CBTD zeros exactly zero', () => {
+    const pruned = cbtdPruneModel(model, { gamma: 0.75, pes: 16 });
+    const cm = compressModel(pruned, { bits: 3 });
+    expect(compressionReport(pruned, cm).zerosKept).toBe(1);
+    const back = decompressModel(cm);
+    const w0 = layerTensors(pruned.layers[0]!).weight_hh!;
+    const d0 = layerTensors(back.layers[0]!).weight_hh!;
+    for (let i = 0; i < w0.length; i++) if (w0[i] === 0) expect(d0[i]).toBe(0);
+  });
+
+  it('the .dkcb container round-trips exactly', () => {
+    const cm = compressModel(model, { bits: 5 });
+    const bytes = encodeCompressedModel(cm);
+    const again = decodeCompressedModel(bytes);
+    const a = decompressModel(cm);
+    const b = decompressModel(again);
+    a.layers.forEach((l, k) => {
+      const ta = layerTensors(l);
+      const tb = layerTensors(b.layers[k]!);
+      for (const n of Object.keys(ta)) expect(maxAbsDiff(ta[n]!, tb[n]!)).toBe(0);
+    });
+    expect(b.name).toBe(model.name);
+  });
+
+  it('a damaged .dkcb fails with a DeltakitError, never anything else (fuzz)', () => {
+    const bytes = encodeCompressedModel(compressModel(randomModel(2, 4, [{ kind: 'gru', hiddenSize: 8 }]), { bits: 4 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bytes.length }), fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), (cut, edits) => {
+        const b = bytes.slice(0, cut === 0 ? bytes.length : cut);
+        for (const [i, v] of edits) if (i < b.length) b[i] = v;
+        try {
+          decompressModel(decodeCompressedModel(b));
+        } catch (e) {
+          expect(e).toBeInstanceOf(DeltakitError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
