@@ -7,7 +7,8 @@ PyTorch. Everything is seeded: re-running reproduces the same files.
 
 Per case:
   model.safetensors   the module's state_dict (no deltakit metadata), as a PyTorch user saves it
-  model.onnx          torch.onnx.export at opset 14, input (T, 1, I), output the per-step readout
+  model.onnx          torch.onnx.export at opset 14 (a few cases: 11 or 17, batch_first, or
+                      without constant folding), input (T, 1, I), output the per-step readout
                       (or the last layer's h)
   x.npy               input (T, I) float32, a smooth random walk so deltas are sparse
   y_torch.npy         PyTorch's output (T, O) float32
@@ -61,15 +62,16 @@ class Net(nn.Module):
         super().__init__()
         self.c = c
         cls = nn.GRU if c['cell'] == 'gru' else nn.LSTM
-        setattr(self, c['rnn_name'], cls(c['I'], c['H'], c['L'], bias=c['bias']))
+        setattr(self, c['rnn_name'], cls(c['I'], c['H'], c['L'], bias=c['bias'], batch_first=c['bf']))
         if c['O']:
             setattr(self, c['fc_name'], nn.Linear(c['H'], c['O']))
 
-    def forward(self, x):  # x: (T, 1, I)
+    def forward(self, x):  # x: (T, 1, I), or (1, T, I) when batch_first
         y, _ = getattr(self, self.c['rnn_name'])(x)
         if self.c['O']:
             if self.c['gemm']:
-                y = getattr(self, self.c['fc_name'])(y.squeeze(1)).unsqueeze(1)
+                b = 0 if self.c['bf'] else 1
+                y = getattr(self, self.c['fc_name'])(y.squeeze(b)).unsqueeze(b)
             else:
                 y = getattr(self, self.c['fc_name'])(y)
             if self.c['act'] == 'relu':
@@ -180,13 +182,18 @@ CASES = [
     dict(name='lstm_l2_h9_fc_tanh_gemm', cell='lstm', L=2, I=17, H=9, O=3, gemm=True, act='tanh', thx=0.1, thh=0.05),
     dict(name='lstm_l3_h12', cell='lstm', L=3, I=5, H=12, O=0, thx=0.2, thh=0.1),
     dict(name='lstm_l3_h7_fc_nobias', cell='lstm', L=3, I=8, H=7, O=4, bias=False, thx=0.1, thh=0.04),
+    # Other export settings: weights behind Slice/Concat/Unsqueeze (no constant folding),
+    # batch_first (Transpose on the path), other opsets (Squeeze axes as attribute at 11).
+    dict(name='gru_l2_h14_fc_nofold', cell='gru', L=2, I=6, H=14, O=5, fold=False, thx=0.1, thh=0.05),
+    dict(name='lstm_l2_h10_fc_gemm_bf_op17', cell='lstm', L=2, I=4, H=10, O=3, gemm=True, bf=True, opset=17, thx=0.1, thh=0.05),
+    dict(name='lstm_l1_h12_op11_nofold', cell='lstm', L=1, I=7, H=12, O=0, opset=11, fold=False, thx=0.08, thh=0.04),
 ]
 T = 48
 MIN_MARGIN = 2e-5
 
 
 def make_case(c, seed):
-    c = dict(dict(O=0, gemm=False, act='none', bias=True, rnn_name='rnn', fc_name='fc'), **c)
+    c = dict(dict(O=0, gemm=False, act='none', bias=True, rnn_name='rnn', fc_name='fc', bf=False, fold=True, opset=14), **c)
     torch.manual_seed(seed)
     net = Net(c).eval()
     # Scale weights up a little so the recurrent state moves enough for deltas to matter.
@@ -197,8 +204,9 @@ def make_case(c, seed):
     x = np.cumsum(rs.normal(0, 0.12, size=(T, c['I'])), axis=0)
     x += 0.3 * rs.normal(size=(1, c['I']))
     x = x.astype(np.float32)
+    b = 0 if c['bf'] else 1
     with torch.no_grad():
-        y = net(torch.from_numpy(x).unsqueeze(1)).squeeze(1).numpy()
+        y = net(torch.from_numpy(x).unsqueeze(b)).squeeze(b).numpy()
     sd = {k: v.detach().clone() for k, v in net.state_dict().items()}
     convs = ['cudnn', 'edgedrnn'] if c['cell'] == 'gru' else ['cudnn']
     deltas = {}
@@ -230,8 +238,8 @@ def main():
         d = os.path.join(OUT, c['name'])
         os.makedirs(d, exist_ok=True)
         write_safetensors(os.path.join(d, 'model.safetensors'), sd)
-        torch.onnx.export(net, torch.from_numpy(x).unsqueeze(1), os.path.join(d, 'model.onnx'),
-                          opset_version=14, input_names=['x'], output_names=['y'])
+        torch.onnx.export(net, torch.from_numpy(x).unsqueeze(0 if c['bf'] else 1), os.path.join(d, 'model.onnx'),
+                          opset_version=c['opset'], do_constant_folding=c['fold'], input_names=['x'], output_names=['y'])
         write_npy(os.path.join(d, 'x.npy'), x)
         write_npy(os.path.join(d, 'y_torch.npy'), y)
         fired_frac = {}
@@ -239,7 +247,7 @@ def main():
             write_npy(os.path.join(d, f'y_delta_{conv}.npy'), yd)
             write_npy(os.path.join(d, f'fired_{conv}.npy'), fired)
             fired_frac[conv] = float(fired.sum() / (T * (c['I'] + c['H'] + (c['L'] - 1) * 2 * c['H'])))
-        entry = {k: c[k] for k in ['name', 'cell', 'L', 'I', 'H', 'O', 'act', 'bias', 'gemm', 'rnn_name', 'fc_name', 'thx', 'thh']}
+        entry = {k: c[k] for k in ['name', 'cell', 'L', 'I', 'H', 'O', 'act', 'bias', 'gemm', 'rnn_name', 'fc_name', 'bf', 'fold', 'opset', 'thx', 'thh']}
         entry.update(T=T, seed=seed, conventions=list(deltas.keys()), margin=float(margin), firedFraction=fired_frac)
         index.append(entry)
         print(f'{c["name"]}: seed {seed}, margin {margin:.2e}, fired {fired_frac}')
