@@ -170,6 +170,22 @@ describe('EdgeDRNN bit-exact machine: hand-computed corners', () => {
     expect(hardwareWarnings(config({ thresholdX: 1023 })).join()).toMatch(/wraps/);
   });
 
+  it('traces the fired input and hidden indices per step, consistent with the counters', () => {
+    const m = new EdgeDrnnMachine(program([[colX(1), row(2, 1), 64]], { thresholdX: 5, thresholdH: 1 }), { trace: true });
+    m.step(frame({ 0: 5, 1: 19, 3: -7, 4: 4 }));
+    m.step(frame({ 0: 5, 1: 19, 3: -7, 4: 4 }));
+    const t = m.trace();
+    expect(t.length).toBe(2);
+    expect(Array.from(t[0]![0]!.firedX)).toEqual([0, 1, 3]);
+    expect(Array.from(t[0]![0]!.firedH)).toEqual([]);
+    expect(Array.from(t[1]![0]!.firedX)).toEqual([]);
+    expect(Array.from(t[1]![0]!.firedH)).toEqual([1]); // h1[1] = 8 (see the rounding case)
+    expect(m.stats().layers[0]).toEqual({ firedBias: 1, firedX: 3, firedH: 1 });
+    m.reset();
+    expect(m.trace()).toEqual([]);
+    expect(new EdgeDrnnMachine(program([])).trace()).toEqual([]);
+  });
+
   it('tests hidden deltas against thh, not thx', () => {
     // h1 = 8 on unit 1 (as in the rounding case); thh = 9 keeps it from firing, thh = 8 lets it.
     for (const [thh, fired] of [[9, 0], [8, 1]] as const) {

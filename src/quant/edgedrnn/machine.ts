@@ -15,6 +15,7 @@
  * rhe(v, s) is the RTL's round half to even shift: (v + (bit s of v ? 2^(s-1) : 2^(s-1)-1)) >>> s.
  */
 import { check } from '../../core/errors.js';
+import type { LayerStepTrace, StepTrace } from '../../runtime/types.js';
 import { sigmoidLut, tanhLut } from '../lut.js';
 import {
   EDGEDRNN,
@@ -97,8 +98,15 @@ export class EdgeDrnnMachine {
   private readonly thh: number;
   private counters: EdgeDrnnLayerCounters[];
   private steps = 0;
+  private readonly tracing: boolean;
+  private traced: StepTrace[] = [];
 
-  constructor(program: EdgeDrnnProgram) {
+  /**
+   * `trace: true` records, per step and layer, the indices of the fired input and hidden elements
+   * (the runtime's StepTrace, what the accelerator simulator replays; bias firings are in stats()).
+   */
+  constructor(program: EdgeDrnnProgram, options: { trace?: boolean } = {}) {
+    this.tracing = options.trace === true;
     checkHardwareLimits(program.config, { thresholdsChecked: false });
     const need = weightImageSize(program.config);
     check(program.weights.length === need, 'E_SHAPE', () => `EdgeDRNN weight image: expected ${need} bytes for this configuration, found ${program.weights.length}`);
@@ -120,6 +128,12 @@ export class EdgeDrnnMachine {
     this.state = createEdgeDrnnState(this.program);
     this.counters = this.freshCounters();
     this.steps = 0;
+    this.traced = [];
+  }
+
+  /** The recorded trace since the last reset (empty unless constructed with `trace: true`). */
+  trace(): StepTrace[] {
+    return this.traced;
   }
 
   stats(): EdgeDrnnStats {
@@ -134,10 +148,13 @@ export class EdgeDrnnMachine {
     const cfg = this.program.config;
     check(x.length === cfg.inputSize, 'E_SHAPE', () => `EdgeDRNN step: expected ${cfg.inputSize} input codes (padded input size), found ${x.length}`);
     let input: ArrayLike<number> = x;
+    const stepTrace: StepTrace | null = this.tracing ? [] : null;
     for (let l = 0; l < cfg.hiddenSizes.length; l++) {
-      this.layerStep(l, input);
+      const t = this.layerStep(l, input);
+      if (stepTrace) stepTrace.push(t!);
       input = this.state.layers[l]!.h;
     }
+    if (stepTrace) this.traced.push(stepTrace);
     this.steps++;
     return Int32Array.from(input);
   }
@@ -167,7 +184,7 @@ export class EdgeDrnnMachine {
     return d !== 0 && (d >= th || d <= -th);
   }
 
-  private layerStep(l: number, x: ArrayLike<number>): void {
+  private layerStep(l: number, x: ArrayLike<number>): LayerStepTrace | null {
     const cfg = this.program.config;
     const st = this.state.layers[l]!;
     const H = cfg.hiddenSizes[l]!;
@@ -177,6 +194,8 @@ export class EdgeDrnnMachine {
     const col0 = this.offsets[l]!;
     const cnt = this.counters[l]!;
     const { mr, mz, mnh, mnx } = st;
+    const firedX: number[] | null = this.tracing ? [] : null;
+    const firedH: number[] | null = this.tracing ? [] : null;
 
     // Bias pseudo-column: delta = 256 - biasPrev; biasPrev becomes 256 whether or not it fired
     // (hdl/ieu.sv updates bias_act1 on every en_bias), so when thx > 256 the biases never enter.
@@ -193,6 +212,7 @@ export class EdgeDrnnMachine {
         st.xPrev[i] = xi;
         this.accumulateInputColumn(w, (col0 + 1 + i) * rows, H, d, mr, mz, mnx);
         cnt.firedX++;
+        firedX?.push(i);
       }
     }
     const h = st.h;
@@ -202,6 +222,7 @@ export class EdgeDrnnMachine {
         st.hPrev[j] = h[j]!;
         this.accumulateInputColumn(w, (col0 + 1 + I + j) * rows, H, d, mr, mz, mnh);
         cnt.firedH++;
+        firedH?.push(j);
       }
     }
 
@@ -217,6 +238,7 @@ export class EdgeDrnnMachine {
       const b = wrap16(rhe(z * h[k]!, 8));
       h[k] = wrap16(a + b);
     }
+    return firedX && firedH ? { firedX: Int32Array.from(firedX), firedH: Int32Array.from(firedH) } : null;
   }
 
   /** acc[gate rows] += column * d with 24-bit wrap; `third` receives the n rows (Mnx or Mnh). */
