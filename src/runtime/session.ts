@@ -33,7 +33,7 @@ export interface Session {
   trace(): StepTrace[];
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -95,7 +95,7 @@ class StreamingSession implements Session {
     const storage = options.weightStorage ?? 'dense';
     if (storage !== 'dense' && storage !== 'cbtd') fail('E_OPTION', `weightStorage: expected 'dense' or 'cbtd', found '${String(storage)}'`);
     if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
-    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend);
+    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights);
     this.executors = model.layers.map((layer) => {
       const config: ExecutorConfig = {
         delta: this.isDelta && (layer.kind === 'gru' || layer.kind === 'lstm'),

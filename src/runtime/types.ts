@@ -43,6 +43,12 @@ export interface SessionOptions {
   weightStorage?: 'dense' | 'cbtd';
   /** PEs per array of the CBTD storage layout (default 64, the Spartus/TIMIT setup). */
   cbtdPes?: number;
+  /**
+   * Weight precision of the wasm backend. `int8`: symmetric int8 with one scale per row (dense
+   * mat-vec, inputs quantised to int16 per step) or per column (delta layers); a quarter of the
+   * memory traffic, accuracy effect in docs/performance.md. Default `f32`. The js backend is f32 only.
+   */
+  weights?: 'f32' | 'int8';
 }
 
 /** Counters for one layer, accumulated over the steps since the last reset. */

@@ -21,7 +21,7 @@ describe('session (js backend) against the float64 references', () => {
       const model = randomModel(7, 5, recipe);
       const frames = smoothStream(3, 40, 5, 0.3);
       const ref = runModelRef(model, frames);
-      const s = createSession(model);
+      const s = createSession(model, { backend: 'js' });
       const y = s.run(frames);
       // float32 output rounding only: the runtime accumulates in float64 like the reference.
       expect(maxAbsDiff(y, ref.outputs)).toBeLessThan(1e-6);
@@ -52,14 +52,14 @@ describe('session (js backend) against the float64 references', () => {
   it('edgedrnn and cudnn conventions differ exactly when b_hn != 0', () => {
     const model = randomModel(5, 4, [{ kind: 'gru', hiddenSize: 8 }]);
     const frames = smoothStream(1, 20, 4, 0.3);
-    const a = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }).run(frames);
-    const b = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'edgedrnn' }).run(frames);
+    const a = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn', backend: 'js' }).run(frames);
+    const b = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'edgedrnn', backend: 'js' }).run(frames);
     expect(maxAbsDiff(a, b)).toBeGreaterThan(1e-4);
     const layer = model.layers[0]!;
     if (layer.kind !== 'gru') throw new Error('unreachable');
     layer.biasHh.fill(0, 2 * 8);
-    const c = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }).run(frames);
-    const d = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'edgedrnn' }).run(frames);
+    const c = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn', backend: 'js' }).run(frames);
+    const d = createSession(model, { thresholdX: 0, thresholdH: 0, biasConvention: 'edgedrnn', backend: 'js' }).run(frames);
     expect(maxAbsDiff(c, d)).toBeLessThan(1e-9);
   });
 
@@ -212,7 +212,7 @@ describe('weight sharing', () => {
     const layer = model.layers[0]!;
     if (layer.kind !== 'gru') throw new Error('unreachable');
     const before = columnMajor(layer.weightIh, 96, 16);
-    const sessions = Array.from({ length: 20 }, () => createSession(model, { thresholdX: 0.1, thresholdH: 0.1 }));
+    const sessions = Array.from({ length: 20 }, () => createSession(model, { thresholdX: 0.1, thresholdH: 0.1, backend: 'js' }));
     expect(columnMajor(layer.weightIh, 96, 16)).toBe(before);
     expect(sessions.every((s) => s.model === model)).toBe(true);
     // Zeroing the shared layout changes what every session computes: nothing was copied per session.

@@ -5,18 +5,28 @@
 import { fail } from '../../core/errors.js';
 import type { Backend } from '../types.js';
 import { createJsExecutor } from './js/index.js';
+import { createWasmExecutorFactory } from './wasm/index.js';
+import { tryLoadKernels } from '../../kernels/wasm/loader.js';
 import type { ExecutorFactory } from './types.js';
 
 export type { ExecutorConfig, ExecutorFactory, LayerExecutor } from './types.js';
 
-/** Backends usable in this process, fastest first. */
+/**
+ * Backends usable in this process, fastest first: wasm where the kernels load synchronously
+ * (Node, workers, or a browser after `await initWasm()`), then js.
+ */
 export function availableBackends(): Backend[] {
-  return ['js'];
+  return tryLoadKernels() ? ['wasm', 'js'] : ['js'];
 }
 
-export function executorFactory(backend: Backend | undefined): ExecutorFactory {
+export function executorFactory(backend: Backend | undefined, weights?: 'f32' | 'int8'): ExecutorFactory {
+  if (weights !== undefined && weights !== 'f32' && weights !== 'int8') fail('E_OPTION', `weights: expected 'f32' or 'int8', found '${String(weights)}'`);
   const chosen = backend ?? availableBackends()[0]!;
+  if (weights === 'int8' && chosen !== 'wasm') fail('E_UNSUPPORTED', `weights 'int8': needs the wasm backend, found backend '${chosen}'`);
   switch (chosen) {
+    case 'wasm':
+      if (!tryLoadKernels()) fail('E_UNSUPPORTED', 'backend wasm: WebAssembly kernels cannot load here (no WebAssembly, or a browser main thread before `await initWasm()`)');
+      return createWasmExecutorFactory({ weights: weights ?? 'f32' });
     case 'js':
       return createJsExecutor;
     default:

@@ -1,0 +1,217 @@
+/**
+ * Linear, SRU and QRNN executors on the WebAssembly kernels (dense; SRU and QRNN have no
+ * recurrent matrix, so they have no delta variant). SRU and QRNN also run T steps at once
+ * (`runSteps`): one pass over the weights for the whole block (matmat_f32, SPEC §6, Sung & Park),
+ * then the element-wise recurrence step by step. Linear supports int8 weights (per-row scales).
+ *
+ * Defined by linearRef, sruStepRef, qrnnStepRef (src/cells/) through src/kernels/ref/.
+ */
+import type { LinearLayer, QrnnLayer, SruLayer } from '../../../model/types.js';
+import type { WasmKernels } from '../../../kernels/wasm/loader.js';
+import { int16QMax } from '../../../kernels/ref/matvec.js';
+import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import { check } from '../../../core/errors.js';
+import type { LayerExecutor } from '../types.js';
+import { Regions, padBlocks, padRows, roundUp } from './memory.js';
+import type { WasmExecutorOptions } from './recurrent.js';
+
+/** Largest block `runSteps` processes in one pass (longer inputs are split). */
+export const MAX_BLOCK_STEPS = 32;
+
+abstract class WasmDense<L extends SruLayer | QrnnLayer | LinearLayer> implements LayerExecutor {
+  readonly delta = false;
+  readonly path: string;
+  lastFiredX: number;
+  lastFiredH = 0;
+  readonly firedXIdx: Int32Array;
+  readonly firedHIdx = new Int32Array(0);
+  protected readonly regions: Regions;
+  protected gen = -1;
+  constructor(readonly layer: L, protected readonly k: WasmKernels, path: string) {
+    this.path = path;
+    this.lastFiredX = layer.inputSize;
+    this.firedXIdx = Int32Array.from({ length: layer.inputSize }, (_, i) => i);
+    this.regions = new Regions(k, this);
+  }
+  abstract reset(): void;
+  abstract step(x: Float64Array): Float64Array;
+}
+
+export class WasmLinearExecutor extends WasmDense<LinearLayer> {
+  private readonly rows: number;
+  private readonly cols: number;
+  private readonly pW: number;
+  private readonly pS: number;
+  private readonly pB: number;
+  private readonly pX: number;
+  private readonly pXq: number;
+  private readonly pY: number;
+  private readonly int8: boolean;
+  private readonly out: Float64Array;
+  private readonly qmax: number;
+  constructor(layer: LinearLayer, k: WasmKernels, opts: WasmExecutorOptions) {
+    const int8 = opts.weights === 'int8';
+    super(layer, k, int8 ? `${k.path}-int8` : k.path);
+    this.int8 = int8;
+    const O = layer.outputSize;
+    this.rows = roundUp(O, 4);
+    this.cols = roundUp(layer.inputSize, int8 ? 16 : 4);
+    const w = padRows(layer.weight, 1, O, layer.inputSize, this.rows, this.cols);
+    const r = this.regions;
+    if (int8) {
+      const q = quantizeI8(w, this.rows, this.cols, 'row');
+      this.pW = r.alloc(q.q.length);
+      k.i8(this.pW, q.q.length).set(q.q);
+      this.pS = r.f32(q.scale);
+    } else {
+      this.pW = r.f32(w);
+      this.pS = 0;
+    }
+    this.pB = r.f32(padBlocks(layer.bias, 1, O, this.rows));
+    this.pX = r.alloc(this.cols * 4);
+    this.pXq = r.alloc(this.cols * 2);
+    this.pY = r.alloc(this.rows * 4);
+    this.out = new Float64Array(O);
+    this.qmax = int16QMax(this.cols);
+  }
+  reset(): void {}
+  step(x: Float64Array): Float64Array {
+    const k = this.k;
+    const e = k.exports;
+    const l = this.layer;
+    k.f32(this.pX, l.inputSize).set(x);
+    if (this.int8) {
+      const s = e.quantize_i16(this.pX, this.cols, this.qmax, this.pXq);
+      e.matvec_i8(this.pW, this.pS, this.pB, this.rows, this.cols, this.pXq, s, this.pY);
+    } else {
+      e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
+    }
+    e.activate(this.pY, this.rows, l.activation === 'relu' ? 1 : l.activation === 'tanh' ? 2 : 0);
+    const y = k.f32(this.pY, l.outputSize);
+    for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
+    return this.out;
+  }
+}
+
+/** Shared by SRU and QRNN: a row-major weight matrix, a T-step input block, a T-step output block. */
+abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L> {
+  protected readonly hp: number;
+  protected readonly rows: number;
+  protected readonly cols: number;
+  protected readonly pW: number;
+  protected readonly pB: number;
+  protected readonly pX: number;
+  protected readonly pU: number;
+  protected readonly pC: number;
+  protected readonly pH: number;
+  private readonly out: Float64Array;
+  constructor(layer: L, k: WasmKernels, gates: number, colBlocks: number, w: Float32Array, bias: Float32Array) {
+    super(layer, k, k.path);
+    const H = layer.hiddenSize;
+    this.hp = roundUp(H, 4);
+    this.rows = gates * this.hp;
+    const ip = roundUp(layer.inputSize, 4);
+    this.cols = ip * colBlocks;
+    const r = this.regions;
+    this.pW = r.f32(padRows(w, gates, H, layer.inputSize, this.hp, ip, colBlocks));
+    this.pB = r.f32(bias);
+    this.pX = r.alloc(MAX_BLOCK_STEPS * this.cols * 4);
+    this.pU = r.alloc(MAX_BLOCK_STEPS * this.rows * 4);
+    this.pC = r.alloc(this.hp * 4);
+    this.pH = r.alloc(MAX_BLOCK_STEPS * this.hp * 4);
+    this.out = new Float64Array(H);
+  }
+  reset(): void {
+    this.k.f32(this.pC, this.hp).fill(0);
+  }
+  /** Write input step t of the block into the X rows (cols floats per row). */
+  protected abstract loadInput(x: ArrayLike<number>, offset: number, t: number): void;
+  protected abstract recur(steps: number): void;
+
+  step(x: Float64Array): Float64Array {
+    this.loadInput(x, 0, 0);
+    this.k.exports.matmat_f32(this.pW, this.pB, this.rows, this.cols, this.pX, 1, this.pU);
+    this.recur(1);
+    const h = this.k.f32(this.pH, this.layer.hiddenSize);
+    for (let i = 0; i < h.length; i++) this.out[i] = h[i]!;
+    this.afterBlock(1);
+    return this.out;
+  }
+
+  /** Hook run after a block of steps (QRNN keeps the last input for its window). */
+  protected afterBlock(_steps: number): void {}
+
+  /**
+   * T steps at once: `xs` holds T frames of inputSize values; returns T*hiddenSize outputs.
+   * The weights are read once per block of up to 32 steps instead of once per step.
+   *
+   * @example const h = ex.runSteps(frames, 16); // same values as 16 step() calls
+   */
+  runSteps(xs: ArrayLike<number>, steps: number): Float32Array {
+    const I = this.layer.inputSize;
+    const H = this.layer.hiddenSize;
+    check(xs.length === steps * I, 'E_SHAPE', () => `runSteps: expected ${steps} x ${I} = ${steps * I} values, found ${xs.length}`);
+    const out = new Float32Array(steps * H);
+    for (let t0 = 0; t0 < steps; t0 += MAX_BLOCK_STEPS) {
+      const T = Math.min(MAX_BLOCK_STEPS, steps - t0);
+      for (let t = 0; t < T; t++) this.loadInput(xs, (t0 + t) * I, t);
+      this.k.exports.matmat_f32(this.pW, this.pB, this.rows, this.cols, this.pX, T, this.pU);
+      this.recur(T);
+      const h = this.k.f32(this.pH, T * this.hp);
+      for (let t = 0; t < T; t++) out.set(h.subarray(t * this.hp, t * this.hp + H), (t0 + t) * H);
+      this.afterBlock(T);
+    }
+    return out;
+  }
+}
+
+export class WasmSruExecutor extends WasmMultiStep<SruLayer> {
+  private readonly pBias: number;
+  private readonly proj: boolean;
+  constructor(layer: SruLayer, k: WasmKernels) {
+    const proj = layer.inputSize !== layer.hiddenSize;
+    // The matmat bias is zero: SRU adds b_f, b_r inside the recurrence.
+    super(layer, k, proj ? 4 : 3, 1, layer.weight, new Float32Array((proj ? 4 : 3) * roundUp(layer.hiddenSize, 4)));
+    this.proj = proj;
+    this.pBias = this.regions.f32(padBlocks(layer.bias, 2, layer.hiddenSize, this.hp));
+  }
+  protected loadInput(x: ArrayLike<number>, offset: number, t: number): void {
+    const v = this.k.f32(this.pX + t * this.cols * 4, this.layer.inputSize);
+    for (let i = 0; i < v.length; i++) v[i] = x[offset + i]!;
+  }
+  protected recur(steps: number): void {
+    // Highway input x' = x: the X rows (cols = hp floats apart when I == H).
+    this.k.exports.sru_steps(this.pU, this.rows, this.pBias, this.pX, this.cols, this.proj ? 1 : 0, this.pC, this.pH, this.hp, this.hp, steps);
+  }
+}
+
+export class WasmQrnnExecutor extends WasmMultiStep<QrnnLayer> {
+  /** x_{t-1} for the first step of the next block (window 2). */
+  private readonly prev: Float32Array;
+  private readonly ip: number;
+  constructor(layer: QrnnLayer, k: WasmKernels) {
+    super(layer, k, 3, layer.window, layer.weight, padBlocks(layer.bias, 3, layer.hiddenSize, roundUp(layer.hiddenSize, 4)));
+    this.ip = roundUp(layer.inputSize, 4);
+    this.prev = new Float32Array(layer.inputSize);
+  }
+  override reset(): void {
+    super.reset();
+    this.prev.fill(0);
+  }
+  protected loadInput(x: ArrayLike<number>, offset: number, t: number): void {
+    const I = this.layer.inputSize;
+    const row = this.k.f32(this.pX + t * this.cols * 4, this.cols);
+    for (let i = 0; i < I; i++) row[i] = x[offset + i]!;
+    if (this.layer.window === 2) {
+      // [x_t | x_{t-1}]: the previous row's x_t, or the remembered one for the block's first step.
+      if (t === 0) row.set(this.prev, this.ip);
+      else row.set(this.k.f32(this.pX + (t - 1) * this.cols * 4, I), this.ip);
+    }
+  }
+  protected recur(steps: number): void {
+    this.k.exports.qrnn_steps(this.pU, this.rows, this.pC, this.pH, this.hp, this.hp, steps);
+  }
+  protected override afterBlock(steps: number): void {
+    this.prev.set(this.k.f32(this.pX + (steps - 1) * this.cols * 4, this.layer.inputSize));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The wasm backend: executors on the WebAssembly SIMD kernels (scalar build where SIMD is
+ * missing), float32 or int8 weights. See docs/performance.md.
+ *
+ * @example
+ * const factory = createWasmExecutorFactory({ weights: 'int8' });
+ * const ex = factory(model.layers[0], { delta: true, thresholdX: 0.1, thresholdH: 0.1, biasConvention: 'cudnn' });
+ */
+import type { Layer } from '../../../model/types.js';
+import { loadKernels, type WasmKernels } from '../../../kernels/wasm/loader.js';
+import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
+import { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, MAX_BLOCK_STEPS } from './feedforward.js';
+import { WasmRecurrentExecutor, type WasmExecutorOptions, type WeightFormat, type RecurrentSnapshot } from './recurrent.js';
+
+export { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, WasmRecurrentExecutor, MAX_BLOCK_STEPS };
+export type { WasmExecutorOptions, WeightFormat, RecurrentSnapshot };
+
+export interface WasmFactoryOptions extends Partial<WasmExecutorOptions> {
+  /** false forces the scalar build (default: SIMD where supported). */
+  simd?: boolean;
+  /** Use these kernels instead of loading them (e.g. from `await initWasm()`). */
+  kernels?: WasmKernels;
+}
+
+/** An ExecutorFactory for the wasm backend. Throws E_UNSUPPORTED where WebAssembly cannot load. */
+export function createWasmExecutorFactory(opts: WasmFactoryOptions = {}): ExecutorFactory {
+  const k = opts.kernels ?? loadKernels(opts.simd === undefined ? {} : { simd: opts.simd });
+  const exOpts: WasmExecutorOptions = { weights: opts.weights ?? 'f32', ...(opts.resyncPeriod !== undefined ? { resyncPeriod: opts.resyncPeriod } : {}) };
+  return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
+    switch (layer.kind) {
+      case 'gru':
+      case 'lstm':
+        return new WasmRecurrentExecutor(layer, config, k, exOpts);
+      case 'linear':
+        return new WasmLinearExecutor(layer, k, exOpts);
+      case 'sru':
+        return new WasmSruExecutor(layer, k);
+      case 'qrnn':
+        return new WasmQrnnExecutor(layer, k);
+    }
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * GRU and LSTM executors on the WebAssembly kernels, dense or delta, float32 or int8 weights.
+ *
+ * Dense: gi = W_ih x + b_ih and gh = W_hh h + b_hh by row-major mat-vec (matvec_f32, or
+ * matvec_i8 with per-row scales and the input quantised to int16 each step), then the fused gate
+ * kernel. Delta (SPEC §3): the memories are kept as the same two vectors, gi = input part
+ * (Mr, Mz, Mnx) and gh = hidden part (Mr, Mz, Mnh), so one gate kernel serves both modes; the
+ * encoder emits fired indices and deltas, and the delta kernel adds only fired columns from
+ * column-major weights (int8: per-column scales, since a column is the unit of work).
+ *
+ * Drift: the memories are float32 and accumulate rounding error step after step. Every
+ * `syncEvery` steps a band of 16 rows is recomputed exactly from the remembered xPrev / hPrev
+ * (bias + W xPrev, bias + W hPrev: what the memories would hold in exact arithmetic), so every
+ * row is re-synchronised once per `resyncPeriod` steps (default 4096) at a cost of about
+ * 1/resyncPeriod of a dense step. Error then stays at the level of a few thousand float32
+ * accumulations instead of growing with the stream length (test/kernels/drift.test.ts runs 10^6 steps).
+ *
+ * Defined by gruStepRef / deltaGruStepRef and lstmStepRef / deltaLstmStepRef (src/cells/),
+ * through the kernels' references in src/kernels/ref/.
+ */
+import type { GruLayer, LstmLayer } from '../../../model/types.js';
+import type { WasmKernels } from '../../../kernels/wasm/loader.js';
+import { int16QMax } from '../../../kernels/ref/matvec.js';
+import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import type { ExecutorConfig, LayerExecutor } from '../types.js';
+import { Regions, padBlocks, padRows, roundUp } from './memory.js';
+
+export type WeightFormat = 'f32' | 'int8';
+
+export interface WasmExecutorOptions {
+  weights: WeightFormat;
+  /** Steps within which every delta memory row is recomputed exactly (default 4096; 0 disables). */
+  resyncPeriod?: number;
+}
+
+/** Weights of one layer laid out for one kernel build, shared by all executors of the layer. */
+interface RecurrentPlan {
+  /** The plan's memory is freed when this object (held only by the plan) is collected. */
+  owner: object;
+  regions: Regions;
+  gates: number;
+  H: number;
+  I: number;
+  /** Gate block stride (H rounded up to 4). */
+  hp: number;
+  /** Rows of the memories (gates*hp, rounded up to 16 for int8 column-major). */
+  ld: number;
+  /** Padded input / hidden lengths (columns of the row-major matrices). */
+  ip: number;
+  hc: number;
+  wIh: number;
+  wHh: number;
+  /** int8: scales per row (dense) or per column (delta). */
+  sIh: number;
+  sHh: number;
+}
+
+const planCache = new WeakMap<object, Map<string, RecurrentPlan>>();
+
+function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
+  const key = `${k.path}/${delta ? 'col' : 'row'}/${weights}`;
+  let byKey = planCache.get(layer);
+  if (!byKey) planCache.set(layer, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  const gates = layer.kind === 'gru' ? 3 : 4;
+  const H = layer.hiddenSize;
+  const I = layer.inputSize;
+  const hp = roundUp(H, 4);
+  const colAlign = weights === 'int8' ? 16 : 4;
+  const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : gates * hp;
+  const ip = delta ? I : roundUp(I, colAlign);
+  const hc = delta ? H : roundUp(H, colAlign);
+  const owner = {};
+  const regions = new Regions(k, owner);
+  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0 };
+  const place = (w: Float32Array, cols: number, colsPad: number): [number, number] => {
+    const rowMajor = padRows(w, gates, H, cols, hp, colsPad); // (gates*hp, colsPad)
+    const rows = gates * hp;
+    if (!delta) {
+      if (weights === 'f32') return [regions.f32(rowMajor), 0];
+      const q = quantizeI8(rowMajor, rows, colsPad, 'row');
+      const p = regions.alloc(q.q.length);
+      k.i8(p, q.q.length).set(q.q);
+      return [p, regions.f32(q.scale)];
+    }
+    // Column-major: column c holds rows 0..rows-1 contiguous, ld apart.
+    const t = new Float32Array(cols * ld);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = rowMajor[r * colsPad + c]!;
+    if (weights === 'f32') return [regions.f32(t), 0];
+    const q = quantizeI8(t, cols, ld, 'row'); // rows of the transpose = columns of W
+    const p = regions.alloc(q.q.length);
+    k.i8(p, q.q.length).set(q.q);
+    return [p, regions.f32(q.scale)];
+  };
+  [plan.wIh, plan.sIh] = place(layer.weightIh, I, ip);
+  [plan.wHh, plan.sHh] = place(layer.weightHh, H, hc);
+  byKey.set(key, plan);
+  return plan;
+}
+
+/** The memories as the wasm GRU/LSTM executors hold them, for tests and drift checks. */
+export interface RecurrentSnapshot {
+  /** Input-part memory (or dense gi), gates*hp values. */
+  gi: Float32Array;
+  /** Hidden-part memory (or dense gh). */
+  gh: Float32Array;
+  xPrev: Float32Array;
+  hPrev: Float32Array;
+  h: Float32Array;
+  c: Float32Array | null;
+  hp: number;
+}
+
+export class WasmRecurrentExecutor implements LayerExecutor {
+  readonly delta: boolean;
+  readonly path: string;
+  lastFiredX = 0;
+  lastFiredH = 0;
+  private readonly k: WasmKernels;
+  private readonly plan: RecurrentPlan;
+  private readonly regions: Regions;
+  private readonly weights: WeightFormat;
+  private readonly thx: number;
+  private readonly thh: number;
+  // State pointers.
+  private readonly pX: number;
+  private readonly pXPrev: number;
+  private readonly pH: number;
+  private readonly pHPrev: number;
+  private readonly pC: number;
+  private readonly pGi: number;
+  private readonly pGh: number;
+  private readonly pGi0: number;
+  private readonly pGh0: number;
+  private readonly pIdxX: number;
+  private readonly pValsX: number;
+  private readonly pIdxH: number;
+  private readonly pValsH: number;
+  private readonly pAll: number;
+  private readonly pXq: number;
+  private readonly pHq: number;
+  private readonly pBi: number;
+  private readonly pBh: number;
+  private readonly qmaxX: number;
+  private readonly qmaxH: number;
+  // Resync schedule: a band of `syncRows` rows every `syncEvery` steps.
+  private readonly syncRows: number;
+  private readonly syncEvery: number;
+  private syncRow = 0;
+  private stepsSinceSync = 0;
+  private gen = -1;
+  private vX!: Float32Array;
+  private vH!: Float32Array;
+  private vIdxX!: Int32Array;
+  private vIdxH!: Int32Array;
+  private readonly out: Float64Array;
+
+  constructor(readonly layer: GruLayer | LstmLayer, config: ExecutorConfig, k: WasmKernels, opts: WasmExecutorOptions) {
+    this.k = k;
+    this.delta = config.delta;
+    this.weights = opts.weights;
+    this.path = opts.weights === 'int8' ? `${k.path}-int8` : k.path;
+    this.plan = recurrentPlan(k, layer, config.delta, opts.weights);
+    this.thx = config.thresholdX;
+    this.thh = config.thresholdH;
+    const p = this.plan;
+    const H = layer.hiddenSize;
+    const I = layer.inputSize;
+    const r = (this.regions = new Regions(k, this));
+    const xLen = roundUp(Math.max(I, p.ip), 16);
+    const hLen = roundUp(Math.max(H, p.hc, p.hp), 16);
+    this.pX = r.alloc(xLen * 4);
+    this.pXPrev = r.alloc(xLen * 4);
+    this.pH = r.alloc(hLen * 4);
+    this.pHPrev = r.alloc(hLen * 4);
+    this.pC = r.alloc(hLen * 4);
+    this.pGi = r.alloc(p.ld * 4);
+    this.pGh = r.alloc(p.ld * 4);
+    this.pIdxX = r.alloc(xLen * 4);
+    this.pValsX = r.alloc(xLen * 4);
+    this.pIdxH = r.alloc(hLen * 4);
+    this.pValsH = r.alloc(hLen * 4);
+    this.pAll = r.alloc(Math.max(xLen, hLen) * 4);
+    this.pXq = r.alloc(xLen * 2);
+    this.pHq = r.alloc(hLen * 2);
+    k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
+    this.qmaxX = int16QMax(p.ip);
+    this.qmaxH = int16QMax(p.hc);
+    // Initial memories / biases (SPEC §3; dense mode uses the PyTorch placement).
+    const G = p.gates;
+    const bi = padBlocks(layer.biasIh, G, H, p.hp);
+    const bh = padBlocks(layer.biasHh, G, H, p.hp);
+    if (config.delta && layer.kind === 'gru' && config.biasConvention === 'edgedrnn') {
+      for (let j = 0; j < p.hp * G; j++) bi[j] = bi[j]! + bh[j]!;
+      bh.fill(0);
+    }
+    this.pBi = r.f32(bi, p.ld);
+    this.pBh = r.f32(bh, p.ld);
+    this.pGi0 = this.pBi;
+    this.pGh0 = this.pBh;
+    const period = opts.resyncPeriod ?? 4096;
+    const band = 16;
+    const bands = Math.ceil(p.ld / band);
+    this.syncRows = band;
+    this.syncEvery = period > 0 ? Math.max(1, Math.floor(period / bands)) : Infinity;
+    this.out = new Float64Array(H);
+    this.reset();
+  }
+
+  private views(): void {
+    if (this.gen === this.k.generation) return;
+    const p = this.plan;
+    const k = this.k;
+    this.vX = k.f32(this.pX, roundUp(Math.max(p.I, p.ip), 16));
+    this.vH = k.f32(this.pH, p.H);
+    this.vIdxX = k.i32(this.pIdxX, p.I);
+    this.vIdxH = k.i32(this.pIdxH, p.H);
+    this.gen = k.generation;
+  }
+
+  get firedXIdx(): Int32Array {
+    this.views();
+    return this.delta ? this.vIdxX : this.k.i32(this.pAll, this.plan.I);
+  }
+
+  get firedHIdx(): Int32Array {
+    this.views();
+    return this.delta ? this.vIdxH : this.k.i32(this.pAll, this.plan.H);
+  }
+
+  reset(): void {
+    const p = this.plan;
+    const k = this.k;
+    const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
+    for (const q of [this.pH, this.pHPrev, this.pC]) k.f32(q, hLen).fill(0);
+    k.f32(this.pXPrev, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
+    k.f32(this.pGi, p.ld).set(k.f32(this.pGi0, p.ld));
+    k.f32(this.pGh, p.ld).set(k.f32(this.pGh0, p.ld));
+    this.syncRow = 0;
+    this.stepsSinceSync = 0;
+  }
+
+  step(x: Float64Array): Float64Array {
+    this.views();
+    const p = this.plan;
+    const e = this.k.exports;
+    const vx = this.vX;
+    for (let i = 0; i < p.I; i++) vx[i] = x[i]!;
+    const int8 = this.weights === 'int8';
+    if (!this.delta) {
+      if (int8) {
+        const sx = e.quantize_i16(this.pX, p.ip, this.qmaxX, this.pXq);
+        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.gates * p.hp, p.ip, this.pXq, sx, this.pGi);
+        const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
+        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.gates * p.hp, p.hc, this.pHq, sh, this.pGh);
+      } else {
+        e.matvec_f32(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi);
+        e.matvec_f32(p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
+      }
+      this.lastFiredX = p.I;
+      this.lastFiredH = p.H;
+    } else {
+      const nx = e.delta_encode(this.pX, this.pXPrev, p.I, this.thx, this.pIdxX, this.pValsX);
+      const nh = e.delta_encode(this.pH, this.pHPrev, p.H, this.thh, this.pIdxH, this.pValsH);
+      if (int8) {
+        e.delta_i8(p.wIh, p.ld, 0, p.ld, p.sIh, this.pIdxX, this.pValsX, nx, this.pGi);
+        e.delta_i8(p.wHh, p.ld, 0, p.ld, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh);
+      } else {
+        e.delta_f32(p.wIh, p.ld, 0, p.ld, this.pIdxX, this.pValsX, nx, this.pGi);
+        e.delta_f32(p.wHh, p.ld, 0, p.ld, this.pIdxH, this.pValsH, nh, this.pGh);
+      }
+      this.lastFiredX = nx;
+      this.lastFiredH = nh;
+      if (++this.stepsSinceSync >= this.syncEvery) this.resyncBand();
+    }
+    if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
+    else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
+    if (this.gen !== this.k.generation) this.views();
+    const vh = this.vH;
+    const out = this.out;
+    for (let j = 0; j < p.H; j++) out[j] = vh[j]!;
+    return out;
+  }
+
+  /**
+   * Recompute one band of memory rows exactly from the remembered values: bias + W xPrev and
+   * bias + W hPrev, summing every column (the delta kernel with all columns "fired").
+   */
+  private resyncBand(): void {
+    const p = this.plan;
+    const e = this.k.exports;
+    const r0 = this.syncRow;
+    const r1 = Math.min(p.ld, r0 + this.syncRows);
+    const gi = this.k.f32(this.pGi, p.ld);
+    const gh = this.k.f32(this.pGh, p.ld);
+    gi.set(this.k.f32(this.pBi + r0 * 4, r1 - r0), r0);
+    gh.set(this.k.f32(this.pBh + r0 * 4, r1 - r0), r0);
+    if (this.weights === 'int8') {
+      e.delta_i8(p.wIh, p.ld, r0, r1, p.sIh, this.pAll, this.pXPrev, p.I, this.pGi);
+      e.delta_i8(p.wHh, p.ld, r0, r1, p.sHh, this.pAll, this.pHPrev, p.H, this.pGh);
+    } else {
+      e.delta_f32(p.wIh, p.ld, r0, r1, this.pAll, this.pXPrev, p.I, this.pGi);
+      e.delta_f32(p.wHh, p.ld, r0, r1, this.pAll, this.pHPrev, p.H, this.pGh);
+    }
+    this.syncRow = r1 >= p.ld ? 0 : r1;
+    this.stepsSinceSync = 0;
+  }
+
+  /** Copies of the internal state (tests: drift and layout checks). */
+  snapshot(): RecurrentSnapshot {
+    const p = this.plan;
+    const k = this.k;
+    return {
+      gi: k.f32(this.pGi, p.ld).slice(),
+      gh: k.f32(this.pGh, p.ld).slice(),
+      xPrev: k.f32(this.pXPrev, p.I).slice(),
+      hPrev: k.f32(this.pHPrev, p.H).slice(),
+      h: k.f32(this.pH, p.H).slice(),
+      c: this.layer.kind === 'lstm' ? k.f32(this.pC, p.H).slice() : null,
+      hp: p.hp,
+    };
+  }
+}
