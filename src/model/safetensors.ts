@@ -32,13 +32,15 @@ const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 /** dtypes of the safetensors spec that deltakit cannot use as weights (E_UNSUPPORTED, not E_FORMAT). */
 const KNOWN_UNSUPPORTED = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
 
-/** True when the bytes start like a safetensors file (plausible header length, then `{`). */
+/**
+ * True when the bytes start like a safetensors file: a header length below 4 GB, then `{`.
+ * The length is not compared with the file size here, so a truncated safetensors file is still
+ * recognised and reported as truncated rather than as "not ONNX".
+ */
 export function looksLikeSafetensors(bytes: Uint8Array): boolean {
-  if (bytes.length < 10) return false;
+  if (bytes.length < 9) return false;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true);
-  const hi = dv.getUint32(4, true);
-  return hi === 0 && lo >= 2 && lo <= bytes.length - 8 && bytes[8] === 0x7b;
+  return dv.getUint32(4, true) === 0 && bytes[8] === 0x7b;
 }
 
 /** IEEE half to number (exact). */

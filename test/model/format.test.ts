@@ -227,6 +227,13 @@ describe('deltakit spec against tensors', () => {
     expectCode(() => decodeModelFile(withSpec(s4)), 'E_LIMIT');
   });
 
+  it('reports a truncated model file as truncated safetensors', () => {
+    const bytes = encodeModel(randomModel(9, 3, [{ kind: 'gru', hiddenSize: 4 }]));
+    const n = new DataView(bytes.buffer).getUint32(0, true);
+    expectCode(() => decodeModelFile(bytes.subarray(0, 8 + n - 10)), 'E_FORMAT', /safetensors: header length .*truncated/);
+    expectCode(() => decodeModelFile(bytes.subarray(0, bytes.length - 4)), 'E_FORMAT', /outside the data region/);
+  });
+
   it('rejects empty and unrecognised files', () => {
     expectCode(() => decodeModelFile(new Uint8Array()), 'E_FORMAT');
     expectCode(() => decodeModelFile(new TextEncoder().encode('hello world, not a model')), 'E_FORMAT');

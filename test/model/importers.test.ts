@@ -266,6 +266,8 @@ describe('PyTorch state_dict importer', () => {
     const { kind, model } = decodeModelFile(encodeSafetensors(gru('rnn.', 2)));
     expect(kind).toBe('pytorch');
     expect(model.layers.length).toBe(2);
+    // safetensors.torch.save_file writes {"format": "pt"} metadata: still a state_dict.
+    expect(decodeModelFile(encodeSafetensors(gru('rnn.', 1), { format: 'pt' })).kind).toBe('pytorch');
   });
   it('rejects bidirectional, proj_size, nn.RNN, unknown keys and shapes that do not chain', () => {
     expectCode(() => imp({ ...gru('rnn.', 1), 'rnn.weight_ih_l0_reverse': t([3 * H, I]) }), 'E_UNSUPPORTED', /bidirectional/);
