@@ -4,11 +4,14 @@
  */
 import type { Command } from 'commander';
 import { register as convert } from './convert.js';
+import { register as data } from './data.js';
 import { register as demo } from './demo.js';
 import { register as edgedrnn } from './edgedrnn.js';
 import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
+import { register as train } from './train.js';
+import { register as tune } from './tune.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -19,4 +22,7 @@ export const COMMANDS: Registrar[] = [
   convert,
   quantize,
   edgedrnn,
+  data,
+  train,
+  tune,
 ];

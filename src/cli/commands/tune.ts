@@ -1,0 +1,108 @@
+/**
+ * `deltakit tune MODEL --data digits --max-accuracy-drop 0.5`: sweep delta thresholds through
+ * the streaming runtime, pick the lowest occupancy within the accuracy budget, and write a table
+ * (Markdown) and a plot (SVG) of accuracy against occupancy.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { check } from '../../core/errors.js';
+import { CORPUS_NAMES } from '../../data/corpus.js';
+import { SPLITS } from '../../data/dataset.js';
+import { loadModel, saveModel } from '../../model/io.js';
+import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
+import { DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tuneTable, tuneThresholds } from '../../train/tune.js';
+import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
+
+interface TuneOpts extends CorpusCliOptions {
+  data?: string;
+  maxAccuracyDrop: string;
+  split: string;
+  gridX?: string;
+  gridH?: string;
+  table: string;
+  plot: string;
+  save?: string;
+  force?: boolean;
+  resume?: boolean;
+}
+
+function parseGrid(name: string, raw: string | undefined, dflt: number[]): number[] {
+  if (raw === undefined) return dflt;
+  const v = raw.split(',').map((p) => parseNumber(name, p.trim(), { min: 0 })!);
+  check(v.length > 0, 'E_OPTION', () => `${name}: expected a comma-separated list of thresholds, found '${raw}'`);
+  return v;
+}
+
+export function register(program: Command): void {
+  addCorpusOptions(
+    program
+      .command('tune')
+      .description('sweep delta thresholds; pick the lowest occupancy within an accuracy budget')
+      .argument('<model>', 'a classifier trained by deltakit train (its metadata names corpus and feature statistics)')
+      .option('--data <corpus>', `corpus to tune on (default: the model's own): ${CORPUS_NAMES.join(', ')}`)
+      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points', '0.5')
+      .option('--split <split>', 'split to tune on (the chosen point is also reported on test)', 'validation')
+      .option('--grid-x <list>', `input thresholds (default ${DEFAULT_GRID_X.join(',')})`)
+      .option('--grid-h <list>', `hidden thresholds (default ${DEFAULT_GRID_H.join(',')})`)
+      .option('--table <file.md>', 'write the sweep as a Markdown table', 'tune.md')
+      .option('--plot <file.svg>', 'write accuracy against occupancy as SVG', 'tune.svg')
+      .option('--save <model.safetensors>', 'save the model with the chosen thresholds in its metadata')
+      .option('-f, --force', 'overwrite existing output files')
+      .option('--resume', 'keep the points a previous interrupted sweep finished (<table>.json)'),
+  ).action(async (modelPath: string, o: TuneOpts) => {
+    const maxAccuracyDrop = parseNumber('--max-accuracy-drop', o.maxAccuracyDrop, { min: 0, max: 100 })!;
+    const split = parseChoice('--split', o.split, SPLITS)!;
+    const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
+    const gridH = parseGrid('--grid-h', o.gridH, DEFAULT_GRID_H);
+    if (!o.resume) {
+      checkWritable(o.table, o.force);
+      checkWritable(o.plot, o.force);
+    }
+    if (o.save) checkWritable(o.save, o.force);
+    const model = await loadModel(modelPath);
+    const task = modelTask(model);
+    if (o.data !== undefined) {
+      const corpus = parseChoice('--data', o.data, CORPUS_NAMES)!;
+      check(corpus === task.corpus, 'E_MISMATCH', () => `--data: the model was trained on ${task.corpus}, found ${corpus}`);
+    }
+    const co = parseCorpusOptions(o);
+    const ds = taskDataset(task, split, co);
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    let r;
+    try {
+      r = await tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile: `${o.table}.json`, resume: o.resume, signal: controller.signal });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    writeFileSync(o.table, `# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`);
+    writeFileSync(o.plot, tunePlot(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split})`));
+    const pct = (v: number) => (100 * v).toFixed(2);
+    const rows = [['dense', pct(r.dense.accuracy), '100.00', '1.00x']];
+    if (!r.chosen) {
+      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+      console.log(`no threshold pair stays within ${maxAccuracyDrop} points of dense; wrote ${o.table} and ${o.plot}`);
+      process.exitCode = 1;
+      return;
+    }
+    const c = r.chosen;
+    rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
+    console.log(`${split} split, ${ds.utterances.length} utterances:`);
+    console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+    if (split !== 'test') {
+      const test = taskDataset(task, 'test', co);
+      const td = evaluateWithSession(model, test, task.readout);
+      const tc = evaluateWithSession(model, test, task.readout, { thresholdX: c.thresholdX, thresholdH: c.thresholdH });
+      console.log(`test split (voices never heard in training), ${test.utterances.length} utterances:`);
+      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], [['dense', pct(td.accuracy), '100.00', '1.00x'], [`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`]]));
+    }
+    console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
+    if (o.save) {
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max accuracy drop ${maxAccuracyDrop} points` };
+      await saveModel(model, o.save, { overwrite: true });
+      console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
+    }
+  });
+}

@@ -1,0 +1,249 @@
+/**
+ * Corpora synthesised on the machine (SPEC §7): a TIDIGITS-like spoken-digit corpus and a
+ * speech-commands-like keyword-spotting corpus, spoken by espeak-ng with many voices, accents,
+ * speeds and pitches, with noise mixed in, turned into 40-band log-mel features.
+ *
+ * - Deterministic from a seed: the voice split and every utterance's rendering parameters derive
+ *   from the seed alone (given the same espeak-ng version, the features are identical).
+ * - Split by voice: a voice (espeak-ng variant, i.e. speaker) belongs to exactly one of train,
+ *   validation and test, so test voices are never heard in training.
+ * - Generated on demand and cached: each utterance's features are stored under
+ *   `<cacheDir>/utt/<sha1>.f32`, keyed by everything that determines them, so an interrupted build
+ *   resumes where it stopped and a second build reads from disk.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { check, fail } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { progressBar } from '../train/progress.js';
+import type { Dataset, Split, Utterance } from './dataset.js';
+import { ENGLISH_ACCENTS, espeakAvailable, espeakVersion, listVariants, speak } from './espeak.js';
+import { LogMel } from './mel.js';
+import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
+
+export type CorpusName = 'digits' | 'kws';
+export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws'];
+
+/** Digit classes in TIDIGITS order: "zero".."nine", then "oh". */
+export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh'];
+/** The ten speech-commands keywords. */
+export const KWS_KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
+/** Words spoken for the "unknown" class (the speech-commands auxiliary words and digits). */
+export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'zero', 'learn', 'follow', 'forward', 'backward', 'visual'];
+
+/** Class names of a corpus, in label order. */
+export function corpusClasses(name: CorpusName): string[] {
+  return name === 'digits' ? [...DIGIT_WORDS] : [...KWS_KEYWORDS, '_unknown_', '_silence_'];
+}
+
+export interface CorpusOptions {
+  /** Seed of the voice split and every rendering parameter. Default 1. */
+  seed?: number;
+  /** Voices held out for validation. Default 10. */
+  validationVoices?: number;
+  /** Voices held out for test. Default 20. */
+  testVoices?: number;
+  /** Use only this many voices in total (in split order), e.g. a handful in tests. Default: all. */
+  maxVoices?: number;
+  /** Renditions of every class word per voice, per split. Default train 3, validation 2, test 2. */
+  renditions?: Partial<Record<Split, number>>;
+  /** Connected digit strings (2..7 digits) per voice (digits only; label -1, words = the digits). Default 0. */
+  connectedPerVoice?: number;
+  /** Signal-to-noise range in dB of the mixed background noise. Default [15, 35]. */
+  snrDb?: [number, number];
+  /** Cache directory. Default `$DELTAKIT_CACHE` or `~/.cache/deltakit`. */
+  cacheDir?: string;
+  /** Show a progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** Everything that determines one utterance's features (hashed into its cache key). */
+export interface UtterancePlan {
+  id: string;
+  split: Split;
+  voice: string;
+  accent: string;
+  text: string;
+  label: number;
+  words: number[];
+  speed: number;
+  pitch: number;
+  amplitude: number;
+  gain: number;
+  padBefore: number;
+  padAfter: number;
+  noise: string;
+  noiseSeed: number;
+  snrDb: number;
+}
+
+/** Bump when synthesis or features change in a way the cache key does not capture. */
+const FEATURE_VERSION = 1;
+
+/** The default cache directory: `$DELTAKIT_CACHE`, else `~/.cache/deltakit`. */
+export function defaultCacheDir(): string {
+  return process.env['DELTAKIT_CACHE'] ?? join(homedir(), '.cache', 'deltakit');
+}
+
+/** Deterministic 32-bit hash of a string (FNV-1a), used to derive per-utterance seeds. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Assign every voice to one split, deterministic from the seed: a seeded shuffle of the sorted
+ * variant names, test voices first, then validation, the rest train.
+ *
+ * @example splitVoices(listVariants(), 1, 10, 20).test // 20 voice names never used in training
+ */
+export function splitVoices(voices: string[], seed: number, validation: number, test: number): Record<Split, string[]> {
+  check(Number.isInteger(validation) && validation >= 0 && Number.isInteger(test) && test >= 0, 'E_OPTION', () => `voice split: validation and test voice counts must be integers >= 0, found ${validation} and ${test}`);
+  check(validation + test < voices.length, 'E_OPTION', () => `voice split: ${validation} validation + ${test} test voices leave none for training out of ${voices.length}`);
+  const order = [...voices].sort();
+  const rng = new Rng(hash32(`split:${seed}`));
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return { test: order.slice(0, test), validation: order.slice(test, test + validation), train: order.slice(test + validation) };
+}
+
+function resolve(name: CorpusName, o: CorpusOptions) {
+  check(CORPUS_NAMES.includes(name), 'E_OPTION', () => `corpus: expected one of ${CORPUS_NAMES.join(', ')}, found ${JSON.stringify(name)}`);
+  const seed = o.seed ?? 1;
+  const snr = o.snrDb ?? [15, 35];
+  check(Number.isInteger(seed), 'E_OPTION', () => `corpus: seed must be an integer, found ${seed}`);
+  check(snr.length === 2 && Number.isFinite(snr[0]) && snr[0] <= snr[1], 'E_OPTION', () => `corpus: SNR range must be [lo, hi] with lo <= hi, found ${JSON.stringify(snr)}`);
+  const renditions: Record<Split, number> = { train: 3, validation: 2, test: 2, ...o.renditions };
+  for (const [k, v] of Object.entries(renditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: renditions.${k} must be an integer in 0..100, found ${v}`);
+  const connected = o.connectedPerVoice ?? 0;
+  check(Number.isInteger(connected) && connected >= 0, 'E_OPTION', () => `corpus: connectedPerVoice must be an integer >= 0, found ${connected}`);
+  check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus');
+  return { seed, snr, renditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20 };
+}
+
+/**
+ * The list of utterances a corpus split consists of, without synthesising anything.
+ *
+ * @example planCorpus('digits', 'test', { maxVoices: 3 }).length
+ */
+export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}, voices: string[] = listVariants()): UtterancePlan[] {
+  const r = resolve(name, o);
+  let all = voices;
+  const assignment = splitVoices(all, r.seed, r.validation, r.test);
+  let splitVoicesList = assignment[split];
+  if (o.maxVoices !== undefined) {
+    check(Number.isInteger(o.maxVoices) && o.maxVoices > 0, 'E_OPTION', () => `corpus: maxVoices must be a positive integer, found ${o.maxVoices}`);
+    splitVoicesList = splitVoicesList.slice(0, o.maxVoices);
+    all = splitVoicesList;
+  }
+  const classes = corpusClasses(name);
+  const plans: UtterancePlan[] = [];
+  const make = (voice: string, text: string, label: number, words: number[], key: string): UtterancePlan => {
+    const rng = new Rng(hash32(`${name}:${r.seed}:${split}:${voice}:${key}`));
+    return {
+      id: `${name}/${split}/${voice}/${key}`,
+      split,
+      voice,
+      accent: ENGLISH_ACCENTS[rng.int(ENGLISH_ACCENTS.length)]!,
+      text,
+      label,
+      words,
+      speed: Math.round(rng.uniform(120, 230)),
+      pitch: Math.round(rng.uniform(25, 75)),
+      amplitude: 100,
+      gain: Number(rng.uniform(0.25, 1).toFixed(4)),
+      padBefore: Number(rng.uniform(0.05, 0.3).toFixed(3)),
+      padAfter: Number(rng.uniform(0.05, 0.3).toFixed(3)),
+      noise: NOISE_KINDS[rng.int(NOISE_KINDS.length)]!,
+      noiseSeed: rng.int(0x7fffffff),
+      snrDb: Number(rng.uniform(r.snr[0], r.snr[1]).toFixed(2)),
+    };
+  };
+  for (const voice of splitVoicesList) {
+    for (let k = 0; k < r.renditions[split]; k++) {
+      if (name === 'digits') {
+        DIGIT_WORDS.forEach((w, label) => plans.push(make(voice, w, label, [label], `${w}#${k}`)));
+      } else {
+        KWS_KEYWORDS.forEach((w, label) => plans.push(make(voice, w, label, [label], `${w}#${k}`)));
+        // As many unknown and silence clips as one keyword has, so the classes stay balanced.
+        const rng = new Rng(hash32(`unknown:${r.seed}:${voice}:${k}`));
+        const u = KWS_UNKNOWN_WORDS[rng.int(KWS_UNKNOWN_WORDS.length)]!;
+        plans.push(make(voice, u, 10, [10], `_unknown_${u}#${k}`));
+        plans.push(make(voice, '', 11, [], `_silence_#${k}`));
+      }
+    }
+    for (let k = 0; k < r.connected; k++) {
+      const rng = new Rng(hash32(`connected:${r.seed}:${voice}:${k}`));
+      const len = 2 + rng.int(6);
+      const digits = Array.from({ length: len }, () => rng.int(classes.length));
+      plans.push(make(voice, digits.map((d) => classes[d]).join(' '), -1, digits, `string${k}`));
+    }
+  }
+  void all;
+  return plans;
+}
+
+const extractors = new Map<number, LogMel>();
+
+/** Synthesise, mix and featurise one planned utterance (no cache). */
+export function renderUtterance(p: UtterancePlan): Float32Array {
+  // espeak-ng speaks at 22050 Hz; silence is rendered as one second of nothing but noise.
+  const speech = p.text === '' ? { samples: new Float32Array(22050), sampleRate: 22050 } : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: 0 });
+  const sr = speech.sampleRate;
+  const before = Math.round(p.padBefore * sr);
+  const after = Math.round(p.padAfter * sr);
+  const x = new Float32Array(before + speech.samples.length + after);
+  for (let i = 0; i < speech.samples.length; i++) x[before + i] = speech.samples[i]! * p.gain;
+  mixAtSnr(x, makeNoise(p.noise as 'white', x.length, p.noiseSeed), p.snrDb);
+  let mel = extractors.get(sr);
+  if (!mel) {
+    mel = new LogMel(sr);
+    extractors.set(sr, mel);
+  }
+  return mel.compute(x).data;
+}
+
+/**
+ * Build one split of a corpus: synthesise what is not cached, featurise, return the dataset.
+ * Throws E_IO when espeak-ng is missing and the cache lacks an utterance.
+ *
+ * @example const test = buildCorpus('digits', 'test'); // ~440 utterances of 20 unseen voices
+ */
+export function buildCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}): Dataset {
+  const haveEspeak = espeakAvailable();
+  if (!haveEspeak) fail('E_IO', 'corpus: expected the espeak-ng program on PATH to synthesise the corpus (apt-get install espeak-ng), found none');
+  const version = espeakVersion();
+  const plans = planCorpus(name, split, o);
+  const dir = join(o.cacheDir ?? defaultCacheDir(), 'utt');
+  mkdirSync(dir, { recursive: true });
+  const bands = 40;
+  const bar = progressBar(`${name}/${split}`, plans.length, o.progress);
+  const utterances: Utterance[] = [];
+  plans.forEach((p, i) => {
+    const key = createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...p })).digest('hex');
+    const file = join(dir, `${key}.f32`);
+    let features: Float32Array;
+    if (existsSync(file)) {
+      const b = readFileSync(file);
+      features = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    } else {
+      features = renderUtterance(p);
+      // Write then rename: an interrupted build never leaves a truncated cache entry.
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+      renameSync(tmp, file);
+    }
+    utterances.push({ id: p.id, voice: p.voice, text: p.text, label: p.label, words: p.words, frames: features.length / bands, features });
+    bar.update(i + 1);
+  });
+  bar.stop();
+  return { corpus: name, split, classes: corpusClasses(name), bands, utterances };
+}

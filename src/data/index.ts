@@ -1,0 +1,11 @@
+/**
+ * Data: speech synthesised on the machine (espeak-ng), noise, log-mel features, corpora split by
+ * voice, and the committed held-out feature set.
+ */
+export * from './wav.js';
+export * from './mel.js';
+export * from './noise.js';
+export * from './espeak.js';
+export * from './dataset.js';
+export * from './corpus.js';
+export * from './heldout.js';

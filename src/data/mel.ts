@@ -1,0 +1,153 @@
+/**
+ * Log-mel filterbank features (SPEC §7: 40 bands, 25 ms window, 10 ms hop), computed in
+ * TypeScript with fft.js so the same code runs in Node and in the browser.
+ *
+ * Choices (documented in docs/data.md): pre-emphasis 0.97, Hamming window, power spectrum,
+ * HTK mel scale, triangular filters from 20 Hz to 8 kHz (so 16 kHz and 22.05 kHz audio give the
+ * same bands), natural log with a floor of 1e-10 on the filter energy. Frame k starts at sample
+ * round(k * hop * sampleRate), which keeps the hop exact at sample rates where 10 ms is not a
+ * whole number of samples (22050 Hz).
+ */
+import FFT from 'fft.js';
+import { check } from '../core/errors.js';
+import type { Audio } from './wav.js';
+
+export interface MelOptions {
+  /** Number of mel bands. Default 40. */
+  bands?: number;
+  /** Window length in seconds. Default 0.025. */
+  window?: number;
+  /** Hop in seconds. Default 0.010. */
+  hop?: number;
+  /** Lowest filter edge in Hz. Default 20. */
+  fMin?: number;
+  /** Highest filter edge in Hz. Default 8000 (clamped to Nyquist). */
+  fMax?: number;
+  /** Pre-emphasis coefficient. Default 0.97; 0 disables. */
+  preEmphasis?: number;
+}
+
+/** Features of one utterance: `frames` rows of `bands` values, row-major. */
+export interface Features {
+  data: Float32Array;
+  frames: number;
+  bands: number;
+}
+
+const LOG_FLOOR = 1e-10;
+
+function hzToMel(f: number): number {
+  return 2595 * Math.log10(1 + f / 700);
+}
+function melToHz(m: number): number {
+  return 700 * (10 ** (m / 2595) - 1);
+}
+
+/** A planned extractor: the FFT, window and filterbank for one sample rate, reused per utterance. */
+export class LogMel {
+  readonly bands: number;
+  readonly sampleRate: number;
+  readonly windowLength: number;
+  readonly hopSeconds: number;
+  readonly fftSize: number;
+  private readonly fft: FFT;
+  private readonly win: Float64Array;
+  private readonly preEmphasis: number;
+  /** Per band: first FFT bin and the triangle's weights from there. */
+  private readonly filters: Array<{ start: number; weights: Float64Array }>;
+  private readonly frame: number[];
+  private readonly spectrum: number[];
+
+  /**
+   * @example const mel = new LogMel(22050); const f = mel.compute(audio.samples); // f.frames x 40
+   */
+  constructor(sampleRate: number, o: MelOptions = {}) {
+    this.bands = o.bands ?? 40;
+    const window = o.window ?? 0.025;
+    this.hopSeconds = o.hop ?? 0.01;
+    const fMin = o.fMin ?? 20;
+    const fMax = Math.min(o.fMax ?? 8000, sampleRate / 2);
+    this.preEmphasis = o.preEmphasis ?? 0.97;
+    check(Number.isInteger(this.bands) && this.bands > 0 && this.bands <= 256, 'E_OPTION', () => `mel: bands must be an integer in 1..256, found ${this.bands}`);
+    check(sampleRate > 0 && Number.isFinite(sampleRate), 'E_OPTION', () => `mel: sample rate must be positive, found ${sampleRate}`);
+    check(window > 0 && this.hopSeconds > 0, 'E_OPTION', () => `mel: window and hop must be positive, found ${window} and ${this.hopSeconds}`);
+    check(fMin >= 0 && fMin < fMax, 'E_OPTION', () => `mel: expected 0 <= fMin < fMax, found ${fMin} and ${fMax}`);
+    this.sampleRate = sampleRate;
+    this.windowLength = Math.round(window * sampleRate);
+    let n = 2;
+    while (n < this.windowLength) n *= 2;
+    this.fftSize = n;
+    this.fft = new FFT(n);
+    this.win = new Float64Array(this.windowLength);
+    for (let i = 0; i < this.windowLength; i++) this.win[i] = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (this.windowLength - 1));
+    // Triangles equally spaced on the mel scale, edges at bands + 2 points.
+    const mLo = hzToMel(fMin);
+    const mHi = hzToMel(fMax);
+    const edges: number[] = [];
+    for (let b = 0; b < this.bands + 2; b++) edges.push(melToHz(mLo + ((mHi - mLo) * b) / (this.bands + 1)));
+    const binHz = sampleRate / n;
+    this.filters = [];
+    for (let b = 0; b < this.bands; b++) {
+      const [lo, mid, hi] = [edges[b]!, edges[b + 1]!, edges[b + 2]!];
+      const start = Math.max(0, Math.ceil(lo / binHz));
+      const stop = Math.min(n / 2, Math.floor(hi / binHz));
+      const w: number[] = [];
+      for (let k = start; k <= stop; k++) {
+        const f = k * binHz;
+        w.push(f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid));
+      }
+      this.filters.push({ start, weights: Float64Array.from(w, (v) => Math.max(0, v)) });
+    }
+    this.frame = new Array<number>(n).fill(0);
+    this.spectrum = this.fft.createComplexArray() as number[];
+  }
+
+  /** Number of frames for a signal of `n` samples (0 when shorter than one window). */
+  frameCount(n: number): number {
+    if (n < this.windowLength) return 0;
+    const hop = this.hopSeconds * this.sampleRate;
+    return Math.floor((n - this.windowLength) / hop) + 1;
+  }
+
+  /** Log-mel features of a mono signal at this extractor's sample rate. */
+  compute(samples: Float32Array): Features {
+    const frames = this.frameCount(samples.length);
+    const out = new Float32Array(frames * this.bands);
+    const hop = this.hopSeconds * this.sampleRate;
+    const L = this.windowLength;
+    const half = this.fftSize / 2;
+    const power = new Float64Array(half + 1);
+    for (let t = 0; t < frames; t++) {
+      const s0 = Math.round(t * hop);
+      for (let i = 0; i < L; i++) {
+        const j = s0 + i;
+        const prev = j > 0 ? samples[j - 1]! : 0;
+        this.frame[i] = (samples[j]! - this.preEmphasis * prev) * this.win[i]!;
+      }
+      for (let i = L; i < this.fftSize; i++) this.frame[i] = 0;
+      this.fft.realTransform(this.spectrum, this.frame);
+      // realTransform fills bins 0..N/2 (the rest is the mirror image we do not need).
+      for (let k = 0; k <= half; k++) {
+        const re = this.spectrum[2 * k]!;
+        const im = this.spectrum[2 * k + 1]!;
+        power[k] = re * re + im * im;
+      }
+      for (let b = 0; b < this.bands; b++) {
+        const { start, weights } = this.filters[b]!;
+        let e = 0;
+        for (let k = 0; k < weights.length; k++) e += weights[k]! * power[start + k]!;
+        out[t * this.bands + b] = Math.log(Math.max(e, LOG_FLOOR));
+      }
+    }
+    return { data: out, frames, bands: this.bands };
+  }
+}
+
+/**
+ * Log-mel features of an audio clip with the SPEC §7 defaults.
+ *
+ * @example const f = logMel(speak('nine', voice)); // f.bands === 40
+ */
+export function logMel(audio: Audio, o: MelOptions = {}): Features {
+  return new LogMel(audio.sampleRate, o).compute(audio.samples);
+}

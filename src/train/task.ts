@@ -1,0 +1,114 @@
+/**
+ * The classification task a trained model carries in its metadata (corpus, classes, feature
+ * normalisation, readout), and evaluation through the streaming runtime, the path a deployed
+ * model takes.
+ */
+import { check, DeltakitError } from '../core/errors.js';
+import { CORPUS_NAMES, buildCorpus, type CorpusName, type CorpusOptions } from '../data/corpus.js';
+import { normalizeDataset, statsFromJson, type Dataset, type FeatureStats, type Split } from '../data/dataset.js';
+import type { Model } from '../model/types.js';
+import { createSession } from '../runtime/session.js';
+import type { SessionStats } from '../runtime/types.js';
+import type { Readout } from './net.js';
+
+export interface ModelTask {
+  corpus: CorpusName;
+  classes: string[];
+  stats: FeatureStats;
+  readout: Readout;
+}
+
+/**
+ * Read the task from a model trained by `deltakit train` (meta: corpus, classes, featureStats,
+ * readout). Throws E_UNSUPPORTED for a model without it.
+ *
+ * @example const task = modelTask(await loadModel('models/digits-deltagru.safetensors'));
+ */
+export function modelTask(model: Model): ModelTask {
+  const m = model.meta ?? {};
+  const missing = ['corpus', 'classes', 'featureStats', 'readout'].filter((k) => typeof m[k] !== 'string');
+  if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `model ${model.name}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);
+  const corpus = m['corpus'] as CorpusName;
+  check(CORPUS_NAMES.includes(corpus), 'E_FORMAT', () => `model ${model.name}: metadata corpus must be one of ${CORPUS_NAMES.join(', ')}, found ${corpus}`);
+  let classes: unknown;
+  try {
+    classes = JSON.parse(m['classes']!);
+  } catch {
+    classes = null;
+  }
+  check(Array.isArray(classes) && classes.every((c) => typeof c === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata classes must be a JSON list of names`);
+  const readout = m['readout'] as Readout;
+  check(readout === 'mean' || readout === 'last', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean or last, found ${readout}`);
+  return { corpus, classes: classes as string[], stats: statsFromJson(m['featureStats']!), readout };
+}
+
+/** A corpus split, normalised with the model's feature statistics. */
+export function taskDataset(task: ModelTask, split: Split, o: CorpusOptions = {}): Dataset {
+  return normalizeDataset(buildCorpus(task.corpus, split, o), task.stats);
+}
+
+export interface SessionEval {
+  utterances: number;
+  accuracy: number;
+  /** Runtime counters summed over every utterance (reset between utterances). */
+  steps: number;
+  denseOps: number;
+  ops: number;
+  occupancy: number;
+  occupancyX: number;
+  occupancyH: number;
+  opsSaving: number;
+  /** Wall time per frame of the runtime's step, microseconds. */
+  usPerFrame: number;
+}
+
+/**
+ * Classify every isolated utterance with a streaming session (reset between utterances): the
+ * readout averages (or takes the last of) the session's per-frame outputs.
+ *
+ * @example const r = evaluateWithSession(model, test, 'mean', { thresholdX: 0.5, thresholdH: 0.2 });
+ */
+export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout, thresholds?: { thresholdX: number; thresholdH: number }): SessionEval {
+  const s = createSession(model, thresholds ? { ...thresholds } : {});
+  const O = s.outputSize;
+  let correct = 0, n = 0, steps = 0, denseOps = 0, ops = 0;
+  let fx = 0, px = 0, fh = 0, ph = 0;
+  let ms = 0;
+  for (const u of ds.utterances) {
+    if (u.label < 0) continue;
+    s.reset();
+    const t0 = performance.now();
+    const y = s.run(u.features);
+    ms += performance.now() - t0;
+    const score = new Float64Array(O);
+    if (readout === 'mean') for (let t = 0; t < u.frames; t++) for (let k = 0; k < O; k++) score[k] += y[t * O + k]!;
+    else for (let k = 0; k < O; k++) score[k] = y[(u.frames - 1) * O + k]!;
+    let best = 0;
+    for (let k = 1; k < O; k++) if (score[k]! > score[best]!) best = k;
+    if (best === u.label) correct++;
+    n++;
+    const st: SessionStats = s.stats();
+    steps += st.steps;
+    denseOps += st.denseOps;
+    ops += st.ops;
+    for (const l of st.layers) {
+      if (l.kind === 'linear') continue;
+      fx += l.firedX;
+      fh += l.firedH;
+      px += st.steps * l.inputSize;
+      ph += st.steps * l.outputSize;
+    }
+  }
+  return {
+    utterances: n,
+    accuracy: n ? correct / n : 0,
+    steps,
+    denseOps,
+    ops,
+    occupancy: px + ph ? (fx + fh) / (px + ph) : 1,
+    occupancyX: px ? fx / px : 1,
+    occupancyH: ph ? fh / ph : 1,
+    opsSaving: ops ? denseOps / ops : 1,
+    usPerFrame: steps ? (1000 * ms) / steps : 0,
+  };
+}

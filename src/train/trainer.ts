@@ -1,0 +1,296 @@
+/**
+ * The training loop: the published delta-network recipe (Neil et al. 2017; Gao et al. 2020).
+ *
+ * 1. Dense phase: train the GRU/LSTM + Linear head with BPTT and Adam.
+ * 2. Delta phase: retrain the same weights as a delta network, with the thresholds in the forward
+ *    pass (straight-through gradient) and an L1 penalty on the fired hidden deltas, so the network
+ *    learns to keep its accuracy while its states change in fewer, larger steps.
+ * CBTD (SPEC §5), when configured: after every epoch the k smallest weights of each
+ * (sub-column, column) are dropped with probability alpha, alpha ramping linearly from 0 to 1 over
+ * `rampEpochs` epochs counted from the start of training; the final model is pruned at alpha = 1.
+ *
+ * The loop yields to the event loop after every batch so a SIGINT handler can abort it; on abort
+ * (or after every epoch) it writes a checkpoint, and `resume` continues from the exact batch.
+ */
+import { check, DeltakitError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { cbtdPruneMatrix } from '../compress/cbtd/prune.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Model } from '../model/types.js';
+import { adamState, adamStep, type AdamState } from './adam.js';
+import { modelFromCheckpoint, modelToCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { evaluateModel, type EvalResult } from './evaluate.js';
+import { initModel, modelParams } from './init.js';
+import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds, type Readout } from './net.js';
+import { progressBar } from './progress.js';
+
+export interface CbtdSchedule {
+  /** Fraction of each sub-column targeted (SPEC §5). */
+  gamma: number;
+  /** Processing elements per array, N. */
+  pes: number;
+  /** Epochs over which alpha ramps from 0 to 1 (30 in the TIMIT setup). */
+  rampEpochs: number;
+  /** Gamma for the linear head; absent leaves the head dense. */
+  gammaFc?: number;
+}
+
+export interface TrainConfig {
+  cell: 'gru' | 'lstm';
+  hiddenSize: number;
+  layers: number;
+  readout: Readout;
+  seed: number;
+  /** Epochs of dense training (phase 1). */
+  denseEpochs: number;
+  /** Epochs of delta retraining (phase 2); 0 gives a dense model. */
+  deltaEpochs: number;
+  batchSize: number;
+  /** Adam learning rate of phase 1; decays along a cosine to lr/10 over the phase. */
+  lr: number;
+  /** Adam learning rate of phase 2 (same decay). */
+  deltaLr: number;
+  clipNorm: number;
+  /** Thresholds of the delta phase. */
+  thresholdX: number;
+  thresholdH: number;
+  /** Weight of the L1 penalty on fired hidden deltas in the delta phase. */
+  l1: number;
+  cbtd?: CbtdSchedule;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  cell: 'gru',
+  hiddenSize: 64,
+  layers: 1,
+  readout: 'mean',
+  seed: 1,
+  denseEpochs: 12,
+  deltaEpochs: 8,
+  batchSize: 16,
+  lr: 3e-3,
+  deltaLr: 1e-3,
+  clipNorm: 5,
+  thresholdX: 0.3,
+  thresholdH: 0.1,
+  l1: 2e-3,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  phase: 'dense' | 'delta';
+  trainLoss: number;
+  trainAccuracy: number;
+  validation: Pick<EvalResult, 'accuracy' | 'loss' | 'occupancy' | 'opsSaving'>;
+  /** Training frames per second of wall time (forward + backward + update). */
+  framesPerSecond: number;
+  cbtdAlpha?: number;
+}
+
+export interface TrainOptions {
+  /** Write a checkpoint here after every epoch and on interruption. */
+  checkpoint?: string;
+  /** Continue from `checkpoint` (which must exist). */
+  resume?: boolean;
+  /** Aborting it stops after the current batch, writes the checkpoint, throws E_INTERRUPTED. */
+  signal?: AbortSignal;
+  progress?: boolean;
+  /** Called after every epoch (logging). */
+  onEpoch?: (r: EpochRecord) => void;
+  /** Start phase 1 from these weights instead of a fresh initialisation (same architecture). */
+  init?: Model;
+}
+
+export interface TrainResult {
+  /** The best model of the last phase by validation accuracy (ties: the later epoch). */
+  model: Model;
+  history: EpochRecord[];
+  /** Training frames per second averaged over every epoch run in this call. */
+  framesPerSecond: number;
+}
+
+function cosineLr(base: number, epochInPhase: number, phaseEpochs: number, frac: number): number {
+  const p = Math.min(1, (epochInPhase + frac) / Math.max(1, phaseEpochs));
+  return base * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+}
+
+function checkConfig(c: TrainConfig): void {
+  const posInt = (v: number) => Number.isInteger(v) && v > 0;
+  check(posInt(c.hiddenSize) && posInt(c.layers) && posInt(c.batchSize), 'E_OPTION', () => `train: hiddenSize, layers and batchSize must be positive integers, found ${c.hiddenSize}, ${c.layers}, ${c.batchSize}`);
+  check(Number.isInteger(c.denseEpochs) && c.denseEpochs >= 0 && Number.isInteger(c.deltaEpochs) && c.deltaEpochs >= 0 && c.denseEpochs + c.deltaEpochs > 0, 'E_OPTION', () => `train: epochs must be integers >= 0 with at least one epoch, found ${c.denseEpochs} dense and ${c.deltaEpochs} delta`);
+  for (const [k, v] of [['lr', c.lr], ['deltaLr', c.deltaLr]] as const) check(Number.isFinite(v) && v > 0, 'E_OPTION', () => `train: ${k} must be > 0, found ${v}`);
+  for (const [k, v] of [['thresholdX', c.thresholdX], ['thresholdH', c.thresholdH], ['l1', c.l1], ['clipNorm', c.clipNorm]] as const) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `train: ${k} must be a finite number >= 0, found ${v}`);
+  check(c.readout === 'mean' || c.readout === 'last', 'E_OPTION', () => `train: readout must be mean or last, found ${String(c.readout)}`);
+  if (c.cbtd) {
+    check(c.cbtd.gamma >= 0 && c.cbtd.gamma < 1 && posInt(c.cbtd.pes) && posInt(c.cbtd.rampEpochs), 'E_OPTION', () => `train: CBTD needs 0 <= gamma < 1, pes >= 1 and rampEpochs >= 1, found ${JSON.stringify(c.cbtd)}`);
+  }
+}
+
+/** Apply CBTD in place to every weight matrix (biases untouched). */
+function applyCbtd(model: Model, s: CbtdSchedule, alpha: number, seed: number): void {
+  const rng = new Rng(seed);
+  for (const l of model.layers) {
+    if (l.kind === 'gru' || l.kind === 'lstm') {
+      const R = (l.kind === 'gru' ? 3 : 4) * l.hiddenSize;
+      l.weightIh.set(cbtdPruneMatrix(l.weightIh, R, l.inputSize, { gamma: s.gamma, pes: s.pes, alpha }, rng));
+      l.weightHh.set(cbtdPruneMatrix(l.weightHh, R, l.hiddenSize, { gamma: s.gamma, pes: s.pes, alpha }, rng));
+    } else if (l.kind === 'linear' && s.gammaFc !== undefined) {
+      l.weight.set(cbtdPruneMatrix(l.weight, l.outputSize, l.inputSize, { gamma: s.gammaFc, pes: s.pes, alpha }, rng));
+    }
+  }
+}
+
+function cloneModel(m: Model): Model {
+  return {
+    name: m.name,
+    meta: { ...m.meta },
+    layers: m.layers.map((l) => {
+      if (l.kind === 'linear') return { ...l, weight: l.weight.slice(), bias: l.bias.slice() };
+      if (l.kind === 'gru' || l.kind === 'lstm') return { ...l, weightIh: l.weightIh.slice(), weightHh: l.weightHh.slice(), biasIh: l.biasIh.slice(), biasHh: l.biasHh.slice() };
+      return l;
+    }),
+  };
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Train a sequence classifier on normalised datasets (features already normalised).
+ *
+ * @example
+ * const { model } = await trainClassifier(train, validation, { ...DEFAULT_TRAIN_CONFIG, hiddenSize: 64 }, { checkpoint: 'run.ckpt' });
+ */
+export async function trainClassifier(train: Dataset, validation: Dataset, config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
+  checkConfig(config);
+  const items = train.utterances.filter((u) => u.label >= 0);
+  check(items.length > 0, 'E_VALUE', () => `train: the training set ${train.corpus}/${train.split} has no labelled utterances`);
+  let model: Model;
+  let best: Model | null = null;
+  let bestAcc = -1;
+  let epoch = 0;
+  let batchStart = 0;
+  let adam: AdamState;
+  let history: EpochRecord[] = [];
+  if (o.resume) {
+    check(o.checkpoint, 'E_OPTION', () => 'train: resume needs a checkpoint path');
+    const ck = readCheckpoint(o.checkpoint);
+    const st = ck.state as { config: TrainConfig; epoch: number; batch: number; adamStep: number; history: EpochRecord[]; bestAcc: number; model: unknown; best: unknown | null };
+    check(JSON.stringify(st.config) === JSON.stringify(config), 'E_MISMATCH', () => `train: checkpoint ${o.checkpoint} was written with another configuration; expected ${JSON.stringify(config)}, found ${JSON.stringify(st.config)}`);
+    model = modelFromCheckpoint(st.model, ck.tensors, 'model');
+    best = st.best ? modelFromCheckpoint(st.best, ck.tensors, 'best') : null;
+    bestAcc = st.bestAcc;
+    epoch = st.epoch;
+    batchStart = st.batch;
+    history = st.history;
+    adam = adamState(model);
+    adam.step = st.adamStep;
+    adam.m.forEach((m, k) => m.set(ck.tensors[`adam.m.${k}`] as Float64Array));
+    adam.v.forEach((v, k) => v.set(ck.tensors[`adam.v.${k}`] as Float64Array));
+  } else {
+    const I = train.bands;
+    model = o.init ? cloneModel(o.init) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: train.classes.length, seed: config.seed });
+    adam = adamState(model);
+  }
+  const save = (ep: number, batch: number) => {
+    if (!o.checkpoint) return;
+    const m = modelToCheckpoint(model, 'model');
+    const b = best ? modelToCheckpoint(best, 'best') : null;
+    const tensors: Record<string, Float32Array | Float64Array> = { ...m.tensors, ...(b ? b.tensors : {}) };
+    adam.m.forEach((a, k) => (tensors[`adam.m.${k}`] = a));
+    adam.v.forEach((a, k) => (tensors[`adam.v.${k}`] = a));
+    writeCheckpoint(o.checkpoint, { state: { config, epoch: ep, batch, adamStep: adam.step, history, bestAcc, model: m.spec, best: b ? b.spec : null }, tensors });
+  };
+  const total = config.denseEpochs + config.deltaEpochs;
+  const batches = Math.ceil(items.length / config.batchSize);
+  const bar = progressBar('train', total * batches, o.progress);
+  let frames = 0;
+  let seconds = 0;
+  try {
+    for (; epoch < total; epoch++) {
+      const delta = epoch >= config.denseEpochs;
+      const phaseEpoch = delta ? epoch - config.denseEpochs : epoch;
+      const phaseLen = delta ? config.deltaEpochs : config.denseEpochs;
+      const thresholds: DeltaThresholds | undefined = delta ? { thresholdX: config.thresholdX, thresholdH: config.thresholdH } : undefined;
+      if (delta && phaseEpoch === 0 && batchStart === 0) {
+        // A new phase optimises a new objective: start Adam's moments afresh, and pick the best
+        // model of this phase only.
+        adam = adamState(model);
+        best = null;
+        bestAcc = -1;
+      }
+      const order = items.map((_, i) => i);
+      const rng = new Rng(config.seed * 7919 + epoch);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      const t0 = performance.now();
+      let epochFrames = 0;
+      for (let b = batchStart; b < batches; b++) {
+        const grads = zeroGrads(model);
+        const idx = order.slice(b * config.batchSize, (b + 1) * config.batchSize);
+        const fo = { readout: config.readout, delta: thresholds, l1: delta ? config.l1 : 0 };
+        for (const k of idx) {
+          const u = items[k]!;
+          const tape = forwardSequence(model, u.features, u.frames, fo);
+          lossSum += tapeLoss(tape, u.label);
+          let arg = 0;
+          for (let c = 1; c < tape.probs.length; c++) if (tape.probs[c]! > tape.probs[arg]!) arg = c;
+          if (arg === u.label) correct++;
+          seen++;
+          epochFrames += u.frames;
+          backwardSequence(model, tape, u.label, fo, grads, 1 / idx.length);
+        }
+        const lr = cosineLr(delta ? config.deltaLr : config.lr, phaseEpoch, phaseLen, b / batches);
+        adamStep(model, grads, adam, { lr, clipNorm: config.clipNorm });
+        bar.update(epoch * batches + b + 1, `${delta ? 'delta' : 'dense'} ep ${epoch + 1}/${total} loss ${(lossSum / seen).toFixed(3)} acc ${((100 * correct) / seen).toFixed(1)}%`);
+        await yieldToEventLoop();
+        if (o.signal?.aborted) {
+          save(epoch, b + 1);
+          throw new DeltakitError('E_INTERRUPTED', `train: interrupted in epoch ${epoch + 1} after batch ${b + 1} of ${batches}${o.checkpoint ? `; checkpoint written to ${o.checkpoint}, resume with --resume` : ''}`);
+        }
+      }
+      batchStart = 0;
+      const dt = (performance.now() - t0) / 1000;
+      frames += epochFrames;
+      seconds += dt;
+      let alpha: number | undefined;
+      if (config.cbtd) {
+        alpha = Math.min(1, (epoch + 1) / config.cbtd.rampEpochs);
+        applyCbtd(model, config.cbtd, alpha, config.seed * 104729 + epoch);
+      }
+      const v = evaluateModel(model, validation, { readout: config.readout, delta: thresholds });
+      const rec: EpochRecord = {
+        epoch: epoch + 1,
+        phase: delta ? 'delta' : 'dense',
+        trainLoss: seen ? lossSum / seen : 0,
+        trainAccuracy: seen ? correct / seen : 0,
+        validation: { accuracy: v.accuracy, loss: v.loss, occupancy: v.occupancy, opsSaving: v.opsSaving },
+        framesPerSecond: dt > 0 ? epochFrames / dt : 0,
+        ...(alpha !== undefined ? { cbtdAlpha: alpha } : {}),
+      };
+      history.push(rec);
+      o.onEpoch?.(rec);
+      if (v.accuracy >= bestAcc) {
+        bestAcc = v.accuracy;
+        best = cloneModel(model);
+      }
+      save(epoch + 1, 0);
+    }
+  } finally {
+    bar.stop();
+  }
+  const out = cloneModel(best ?? model);
+  if (config.cbtd) applyCbtd(out, config.cbtd, 1, config.seed);
+  out.meta = {
+    ...out.meta,
+    readout: config.readout,
+    trainedBy: 'deltakit train',
+    trainConfig: JSON.stringify(config),
+    ...(config.deltaEpochs > 0 ? { thresholdX: String(config.thresholdX), thresholdH: String(config.thresholdH) } : {}),
+  };
+  return { model: out, history, framesPerSecond: seconds > 0 ? frames / seconds : 0 };
+}

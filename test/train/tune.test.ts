@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateModel } from '../../src/train/evaluate.js';
+import { initModel } from '../../src/train/init.js';
+import { evaluateWithSession, modelTask } from '../../src/train/task.js';
+import { scatterSvg } from '../../src/train/plot.js';
+import { chooseThresholds, tunePlot, tuneTable, tuneThresholds, type TunePoint } from '../../src/train/tune.js';
+import { bumpDataset } from './helpers.js';
+
+const point = (thresholdX: number, thresholdH: number, accuracy: number, occupancy: number): TunePoint => ({
+  thresholdX, thresholdH,
+  result: { utterances: 10, accuracy, steps: 1, denseOps: 1, ops: 1, occupancy, occupancyX: occupancy, occupancyH: occupancy, opsSaving: 1 / occupancy, usPerFrame: 1 },
+});
+
+describe('threshold choice', () => {
+  it('picks the lowest occupancy within the budget, ties to higher accuracy', () => {
+    const pts = [point(0.1, 0, 0.95, 0.5), point(0.2, 0, 0.948, 0.3), point(0.3, 0, 0.94, 0.1), point(0.25, 0, 0.949, 0.3)];
+    expect(chooseThresholds(pts, 0.95, 0.5)?.thresholdX).toBe(0.25);
+    expect(chooseThresholds(pts, 0.95, 1)?.thresholdX).toBe(0.3);
+    expect(chooseThresholds(pts, 0.99, 0.5)).toBeNull();
+  });
+});
+
+describe('tuneThresholds through the runtime', () => {
+  const model = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 8, layers: 1, classes: 3, seed: 4 });
+  const ds = bumpDataset(24, 3, 4, 9);
+
+  it('sweeps the grid, agrees with the float64 evaluator, writes table and plot, and resumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-tune-'));
+    const stateFile = join(dir, 'tune.json');
+    const o = { gridX: [0, 0.3], gridH: [0, 0.1], maxAccuracyDrop: 5, readout: 'mean' as const, stateFile, progress: false };
+    const r = await tuneThresholds(model, ds, o);
+    expect(r.points).toHaveLength(4);
+    const ref = evaluateModel(model, ds, { readout: 'mean' });
+    expect(r.dense.accuracy).toBe(ref.accuracy);
+    const p = r.points.find((q) => q.thresholdX === 0.3 && q.thresholdH === 0.1)!;
+    const refDelta = evaluateModel(model, ds, { readout: 'mean', delta: { thresholdX: 0.3, thresholdH: 0.1 } });
+    expect(p.result.accuracy).toBe(refDelta.accuracy);
+    expect(p.result.occupancy).toBeCloseTo(refDelta.occupancy, 12);
+    expect(p.result.occupancy).toBeLessThan(1);
+    const within = r.points.filter((q) => q.result.accuracy >= r.dense.accuracy - 0.05 - 1e-12);
+    expect(r.chosen!.result.occupancy).toBe(Math.min(...within.map((q) => q.result.occupancy)));
+    expect(tuneTable(r)).toContain('**yes**');
+    const svg = tunePlot(r, 'sweep');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<circle/g)!.length).toBe(5); // 4 points + the ring around the chosen one
+    // Resume keeps finished points: a value planted in the state file survives.
+    const st = JSON.parse(readFileSync(stateFile, 'utf8'));
+    st.points[0].result.accuracy = 0.123;
+    writeFileSync(stateFile, JSON.stringify(st));
+    const again = await tuneThresholds(model, ds, { ...o, resume: true });
+    expect(again.points[0]!.result.accuracy).toBe(0.123);
+  });
+
+  it('stops on abort with E_INTERRUPTED and rejects bad grids', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(tuneThresholds(model, ds, { gridX: [0, 0.1], gridH: [0], maxAccuracyDrop: 1, readout: 'mean', signal: ac.signal, progress: false })).rejects.toMatchObject({ code: 'E_INTERRUPTED' });
+    await expect(tuneThresholds(model, ds, { gridX: [-1], gridH: [0], maxAccuracyDrop: 1, readout: 'mean' })).rejects.toMatchObject({ code: 'E_OPTION' });
+    await expect(tuneThresholds(model, ds, { gridX: [0], gridH: [0], maxAccuracyDrop: 101, readout: 'mean' })).rejects.toMatchObject({ code: 'E_OPTION' });
+  });
+
+  it('session evaluation reads a deltakit-trained task from metadata and refuses other models', () => {
+    expect(() => modelTask(model)).toThrowError(/metadata of a deltakit-trained classifier/);
+    const e = evaluateWithSession(model, ds, 'last');
+    expect(e.utterances).toBe(24);
+    expect(e.opsSaving).toBe(1);
+    expect(evaluateModel(model, ds, { readout: 'last' }).accuracy).toBe(e.accuracy);
+  });
+
+  it('plots escape labels', () => {
+    const svg = scatterSvg([{ x: 0.5, y: 0.9, label: 'a<b&c' }], { title: 't', xLabel: 'x', yLabel: 'y' });
+    expect(svg).toContain('a&lt;b&amp;c');
+  });
+});
