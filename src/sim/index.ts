@@ -9,3 +9,5 @@ export * from './engine/index.js';
 export * from './cost/index.js';
 export * from './simulate.js';
 export * from './report/index.js';
+export * from './run.js';
+export * from './sweep.js';

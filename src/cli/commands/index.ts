@@ -12,6 +12,10 @@ import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
 import { register as train } from './train.js';
 import { register as tune } from './tune.js';
+import { register as prune } from './prune.js';
+import { register as compress } from './compress.js';
+import { register as sim } from './sim.js';
+import { register as sweep } from './sweep.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -25,4 +29,8 @@ export const COMMANDS: Registrar[] = [
   data,
   train,
   tune,
+  prune,
+  compress,
+  sim,
+  sweep,
 ];

@@ -1,2 +1,3 @@
 export * from './codec.js';
 export * from './model.js';
+export * from './io.js';

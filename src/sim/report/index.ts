@@ -1,1 +1,3 @@
 export * from './format.js';
+export * from './csv.js';
+export * from './plot.js';

@@ -1,0 +1,91 @@
+/**
+ * `deltakit sim MODEL --arch edgedrnn --input X.npy [--thx A --thh B] [--set clockMHz=125 ...]
+ * [--json]`: run the model on the input with tracing on, replay the trace on an accelerator's
+ * cycle model and print latency, cycles, effective GOp/s, DRAM bytes, utilisation and energy per
+ * layer and in total.
+ */
+import type { Command } from 'commander';
+import { check, fail } from '../../core/errors.js';
+import { readNpy } from '../../core/npy.js';
+import { loadModelOrCompressed } from '../../compress/codebook/io.js';
+import type { Model } from '../../model/types.js';
+import type { BiasConvention } from '../../runtime/types.js';
+import { ARCH_NAMES, PARAMS, PRESETS, parseOverrides, resolveSpec } from '../../sim/spec/index.js';
+import { formatReport, reportToJson } from '../../sim/report/format.js';
+import { traceWorkload } from '../../sim/run.js';
+import { simulate } from '../../sim/simulate.js';
+import { parseChoice, parseNumber, table } from '../options.js';
+import { progress } from '../progress.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Load the model and the (T, I) input, checking they fit together. */
+export async function loadModelAndInput(modelPath: string, inputPath: string): Promise<{ model: Model; frames: Float32Array; steps: number }> {
+  const model = await loadModelOrCompressed(modelPath);
+  const x = await readNpy(inputPath);
+  const I = model.layers[0]!.inputSize;
+  check(x.shape.length === 2 && x.shape[1] === I && x.shape[0]! > 0, 'E_SHAPE', () => `${inputPath}: expected shape (T, ${I}) with T >= 1 for this model, found (${x.shape.join(', ')})`);
+  return { model, frames: x.data, steps: x.shape[0]! };
+}
+
+/** The preset's parameters as a table (units, values, sources). */
+export function describePreset(arch: string): string {
+  const spec = resolveSpec(arch);
+  const p = PRESETS[spec.arch];
+  const rows = Object.entries(p.params).map(([name, v]) => [name, String(v!.value), PARAMS[name as keyof typeof PARAMS].unit, v!.tag === 'open' ? '[open]' : `[${v!.tag}]`, v!.source]);
+  return `${p.title}\n\n${table(['parameter', 'value', 'unit', 'tag', 'source'], rows)}`;
+}
+
+interface SimOptions {
+  arch: string;
+  input?: string;
+  thx?: string;
+  thh?: string;
+  biasConvention?: string;
+  set?: string[];
+  json?: boolean;
+  perStep?: boolean;
+  describe?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sim')
+    .description('simulate MODEL on an accelerator (deltarnn, edgedrnn, spartus, rnnaccel) over a real run on --input')
+    .argument('[model]', 'model file (.safetensors, .onnx, or a .dkcb from `deltakit compress`)')
+    .requiredOption('-a, --arch <name>', `accelerator: ${ARCH_NAMES.join(', ')}`)
+    .option('-i, --input <x.npy>', 'input frames, float32 .npy of shape (T, I)')
+    .option('--thx <threshold>', 'delta threshold on layer inputs')
+    .option('--thh <threshold>', 'delta threshold on hidden states')
+    .option('--bias-convention <name>', 'cudnn or edgedrnn')
+    .option('--set <name=value>', 'override an architecture parameter (repeatable)', collect)
+    .option('--json', 'print JSON instead of the table')
+    .option('--per-step', 'with --json: include per-step cycles, stalls, DRAM bytes and MACs')
+    .option('--describe', 'print the preset parameters with units and sources, and exit')
+    .action(async (modelPath: string | undefined, o: SimOptions) => {
+      const overrides = parseOverrides(o.set ?? []);
+      const spec = resolveSpec(o.arch, overrides);
+      if (o.describe) {
+        process.stdout.write(describePreset(spec.arch) + '\n');
+        return;
+      }
+      check(modelPath !== undefined, 'E_OPTION', () => 'sim: expected a MODEL argument');
+      check(o.input !== undefined, 'E_OPTION', () => 'sim: expected --input X.npy (the simulator replays a real run on your data)');
+      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
+      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+      const { model, frames, steps } = await loadModelAndInput(modelPath, o.input);
+      const bar = progress('trace', steps);
+      const { workload } = traceWorkload(model, frames, {
+        ...(thresholdX !== undefined ? { thresholdX } : {}),
+        ...(thresholdH !== undefined ? { thresholdH } : {}),
+        ...(biasConvention ? { biasConvention } : {}),
+        onProgress: (done) => bar.update(done),
+      });
+      bar.stop();
+      const r = simulate(workload, spec.arch, { set: overrides });
+      if (!r.ok) fail('E_HW_LIMIT', `${spec.arch} cannot run this model: ${r.reason}`);
+      if (o.json) process.stdout.write(JSON.stringify(reportToJson(r, { perStep: o.perStep === true }), null, 2) + '\n');
+      else process.stdout.write(formatReport(r) + '\n');
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * `deltakit sweep MODEL --arch A --input X.npy --param thx=0:0.2:0.05 [--param clockMHz=100,200]
+ * --out PREFIX`: simulate a grid of thresholds and architecture parameters, writing PREFIX.csv
+ * row by row (an interrupted sweep keeps its rows; --resume skips them) and PREFIX.svg, a line
+ * plot of one figure against the first axis.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { check, fail } from '../../core/errors.js';
+import type { BiasConvention } from '../../runtime/types.js';
+import { csvLine, parseCsv } from '../../sim/report/csv.js';
+import { linePlotSvg } from '../../sim/report/plot.js';
+import { parseOverrides, resolveSpec } from '../../sim/spec/presets.js';
+import { parseAxis, pointKey, runSweep, sweepColumns, sweepPoints, SUMMARY_FIELDS } from '../../sim/sweep.js';
+import { checkWritable, parseChoice, parseNumber } from '../options.js';
+import { progress } from '../progress.js';
+import { loadModelAndInput } from './sim.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+interface SweepCliOptions {
+  arch: string;
+  input: string;
+  param?: string[];
+  thx?: string;
+  thh?: string;
+  biasConvention?: string;
+  set?: string[];
+  out: string;
+  resume?: boolean;
+  force?: boolean;
+  y: string;
+  logY?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description('simulate MODEL over a grid of thresholds and architecture parameters; write CSV and an SVG plot')
+    .argument('<model>', 'model file')
+    .requiredOption('-a, --arch <name>', 'accelerator: deltarnn, edgedrnn, spartus, rnnaccel')
+    .requiredOption('-i, --input <x.npy>', 'input frames, float32 .npy (T, I)')
+    .option('--param <name=values>', 'an axis: thx, thh or a parameter, as v1,v2,... or start:stop:step (repeatable)', collect)
+    .option('--thx <threshold>', 'fixed input threshold when thx is not swept')
+    .option('--thh <threshold>', 'fixed hidden threshold when thh is not swept')
+    .option('--bias-convention <name>', 'cudnn or edgedrnn')
+    .option('--set <name=value>', 'fixed parameter override (repeatable)', collect)
+    .requiredOption('-o, --out <prefix>', 'writes <prefix>.csv and <prefix>.svg')
+    .option('--resume', 'continue an interrupted sweep: keep <prefix>.csv and skip its points')
+    .option('-f, --force', 'overwrite existing outputs')
+    .option('--y <field>', `figure to plot: ${SUMMARY_FIELDS.join(', ')}`, 'latencyUs')
+    .option('--log-y', 'logarithmic y axis')
+    .action(async (modelPath: string, o: SweepCliOptions) => {
+      const axes = (o.param ?? []).map(parseAxis);
+      check(axes.length > 0, 'E_OPTION', () => 'sweep: expected at least one --param name=values');
+      check((SUMMARY_FIELDS as readonly string[]).includes(o.y), 'E_OPTION', () => `--y: expected one of ${SUMMARY_FIELDS.join(', ')}, found '${o.y}'`);
+      const set = parseOverrides(o.set ?? []);
+      const spec = resolveSpec(o.arch, set);
+      // Every swept parameter must exist in the preset (checked once, before any work).
+      const probe: Record<string, number> = {};
+      for (const a of axes) if (a.name !== 'thx' && a.name !== 'thh') probe[a.name] = a.values[0]!;
+      resolveSpec(spec.arch, { ...set, ...probe });
+      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
+      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+      const csvPath = `${o.out}.csv`;
+      const svgPath = `${o.out}.svg`;
+      const names = axes.map((a) => a.name);
+      const columns = sweepColumns(names);
+      const done = new Set<string>();
+      if (o.resume && existsSync(csvPath)) {
+        const { header, rows } = parseCsv(readFileSync(csvPath, 'utf8'));
+        check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${header.join(', ')}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
+        for (const r of rows) done.add(pointKey(Object.fromEntries(names.map((n) => [n, Number(r[n])])), names));
+      } else {
+        checkWritable(csvPath, o.force);
+        checkWritable(svgPath, o.force);
+        writeFileSync(csvPath, csvLine(columns) + '\n');
+      }
+      const { model, frames } = await loadModelAndInput(modelPath, o.input);
+      const total = sweepPoints(axes).length;
+      const bar = progress('sweep', total);
+      let stop = false;
+      const onSigint = () => {
+        stop = true;
+      };
+      process.once('SIGINT', onSigint);
+      let finished = done.size;
+      let result;
+      try {
+        result = await runSweep(model, frames, axes, {
+          arch: spec.arch,
+          set,
+          ...(thresholdX !== undefined ? { thresholdX } : {}),
+          ...(thresholdH !== undefined ? { thresholdH } : {}),
+          ...(biasConvention ? { biasConvention } : {}),
+          done,
+          shouldStop: () => stop,
+          onRow: (row) => {
+            appendFileSync(csvPath, csvLine(columns.map((c) => row[c])) + '\n');
+            bar.update(++finished);
+          },
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+        bar.stop();
+      }
+      // The plot covers every row in the CSV, resumed ones included.
+      const rows = parseCsv(readFileSync(csvPath, 'utf8')).rows.filter((r) => r.ok === '1');
+      const series = names.slice(1);
+      const plotRows = rows.map((r) => ({
+        [names[0]!]: Number(r[names[0]!]),
+        [o.y]: Number(r[o.y]),
+        ...(series.length ? { series: series.map((n) => `${n}=${r[n]}`).join(' ') } : {}),
+      }));
+      const svg = await linePlotSvg(plotRows, { x: names[0]!, y: o.y, ...(series.length ? { series: 'series' } : {}), title: `${spec.arch}: ${o.y} vs ${names[0]}`, ...(o.logY ? { logY: true } : {}) });
+      writeFileSync(svgPath, svg);
+      process.stderr.write(`${result.ran} points simulated, ${result.skipped} resumed from ${csvPath}; wrote ${csvPath} and ${svgPath}\n`);
+      if (result.stopped) fail('E_INTERRUPTED', `sweep interrupted after ${finished} of ${total} points; run again with --resume to finish`);
+    });
+}

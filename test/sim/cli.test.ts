@@ -1,0 +1,132 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { checkModelBalance } from '../../src/compress/cbtd/index.js';
+import { loadModelOrCompressed } from '../../src/compress/codebook/index.js';
+import { encodeNpy } from '../../src/core/npy.js';
+import { encodeModel } from '../../src/model/io.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+import { createSession } from '../../src/runtime/session.js';
+import { parseCsv } from '../../src/sim/report/csv.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('deltakit sim / sweep / prune / compress', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deltakit-sim-'));
+  const model = randomModel(3, 16, [{ kind: 'gru', hiddenSize: 32 }, { kind: 'gru', hiddenSize: 32 }, { kind: 'linear', outputSize: 4 }]);
+  const modelPath = join(dir, 'm.safetensors');
+  writeFileSync(modelPath, encodeModel(model));
+  const frames = smoothStream(5, 60, 16, 0.2);
+  const xPath = join(dir, 'x.npy');
+  writeFileSync(xPath, encodeNpy(frames, [60, 16]));
+
+  it('sim prints the table and JSON of a real traced run', async () => {
+    const text = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/60 steps \(session trace\) at 125 MHz/);
+    expect(text.out).toMatch(/^total/m);
+    const j = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--per-step');
+    expect(j.code).toBe(0);
+    const r = JSON.parse(j.out) as { total: { occupancy: number; latencyUs: number; steps: number }; params: { clockMHz: number }; layers: unknown[]; perStep: { cycles: number[] } };
+    const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1 });
+    s.run(frames);
+    expect(r.total.occupancy).toBeCloseTo(s.stats().occupancy, 12);
+    expect(r.total.steps).toBe(60);
+    expect(r.params.clockMHz).toBe(250);
+    expect(r.layers).toHaveLength(3);
+    expect(r.perStep.cycles).toHaveLength(60);
+  });
+
+  it('sim errors are coded', async () => {
+    expect((await cli('sim', modelPath, '--arch', 'tpu', '--input', xPath)).err).toMatch(/E_OPTION: arch/);
+    expect((await cli('sim', modelPath, '--arch', 'edgedrnn')).err).toMatch(/E_OPTION.*--input/);
+    expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--set', 'timeBlock=2')).err).toMatch(/E_OPTION/);
+    const lstmPath = join(dir, 'lstm.safetensors');
+    writeFileSync(lstmPath, encodeModel(randomModel(1, 16, [{ kind: 'lstm', hiddenSize: 16 }])));
+    const hw = await cli('sim', lstmPath, '--arch', 'edgedrnn', '--input', xPath);
+    expect(hw.code).toBe(1);
+    expect(hw.err).toMatch(/E_HW_LIMIT/);
+    const badX = join(dir, 'bad.npy');
+    writeFileSync(badX, encodeNpy(new Float32Array(10), [2, 5]));
+    expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', badX)).err).toMatch(/E_SHAPE/);
+  });
+
+  it('sim --describe lists the preset with units and sources', async () => {
+    const r = await cli('sim', '--arch', 'spartus', '--describe');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/actLatency\s+8\s+cycle\s+\[code\]/);
+    expect(r.out).toMatch(/\[open\]/);
+  });
+
+  it('prune writes a balanced model; --check verifies it', async () => {
+    const out = join(dir, 'pruned.safetensors');
+    const r = await cli('prune', modelPath, '--gamma', '0.75', '--pes', '16', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/balanced: every PE/);
+    const pruned = await loadModelOrCompressed(out);
+    const rep = checkModelBalance(pruned, 16);
+    // 96 rows / 16 PEs = 6 per sub-column, floor(6 * 0.75) = 4 dropped: 2/3 sparse.
+    expect(rep.filter((m) => Math.abs(m.sparsity - 2 / 3) < 1e-12).length).toBe(4);
+    expect(rep.every((m) => m.balanced)).toBe(true);
+    const c = await cli('prune', out, '--pes', '16', '--check', '--json');
+    expect(JSON.parse(c.out).balanced).toBe(true);
+    // An unbalanced PE count is reported as such.
+    const u = await cli('prune', out, '--pes', '7', '--check');
+    expect(u.out).toMatch(/NOT balanced/);
+    expect((await cli('prune', modelPath, '--gamma', '0.75', '--out', out)).err).toMatch(/E_EXISTS/);
+    expect((await cli('prune', modelPath, '--gamma', '2', '--out', join(dir, 'x.safetensors'))).err).toMatch(/E_OPTION/);
+  });
+
+  it('compress reports ratio and output effect; the .dkcb runs in sim', async () => {
+    const out = join(dir, 'm.dkcb');
+    const r = await cli('compress', modelPath, '--bits', '4', '--out', out, '--input', xPath, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { ratioVsFloat32: number; effect: { maxAbsDiff: number; argmaxAgreement: number } };
+    expect(j.ratioVsFloat32).toBeGreaterThan(6);
+    expect(j.effect.maxAbsDiff).toBeGreaterThan(0);
+    expect(j.effect.argmaxAgreement).toBeGreaterThan(0.5);
+    const s = await cli('sim', out, '--arch', 'rnnaccel', '--input', xPath);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/RNNAccel/);
+  });
+
+  it('sweep writes CSV and SVG, and resumes an interrupted sweep', async () => {
+    const prefix = join(dir, 'sw');
+    const args = ['sweep', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--param', 'thx=0:0.2:0.1', '--param', 'clockMHz=100,200', '--thh', '0.05', '--out', prefix];
+    const r = await cli(...args);
+    expect(r.code).toBe(0);
+    const csv = parseCsv(readFileSync(`${prefix}.csv`, 'utf8'));
+    expect(csv.rows).toHaveLength(6);
+    expect(csv.header.slice(0, 3)).toEqual(['thx', 'clockMHz', 'ok']);
+    const lat = (thx: string, clk: string) => Number(csv.rows.find((x) => x.thx === thx && x.clockMHz === clk)!.latencyUs);
+    expect(lat('0.2', '100')).toBeLessThan(lat('0', '100'));
+    expect(lat('0.1', '200')).toBeCloseTo(lat('0.1', '100') / 2, 9);
+    expect(readFileSync(`${prefix}.svg`, 'utf8')).toMatch(/^<svg/);
+    // Drop the last two rows (as if interrupted) and resume.
+    const lines = readFileSync(`${prefix}.csv`, 'utf8').trimEnd().split('\n');
+    writeFileSync(`${prefix}.csv`, lines.slice(0, -2).join('\n') + '\n');
+    const again = await cli(...args, '--resume');
+    expect(again.err).toMatch(/2 points simulated, 4 resumed/);
+    expect(parseCsv(readFileSync(`${prefix}.csv`, 'utf8')).rows).toHaveLength(6);
+    expect((await cli(...args)).err).toMatch(/E_EXISTS/);
+    const other = await cli('sweep', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--param', 'pes=8,16', '--out', prefix, '--resume');
+    expect(other.err).toMatch(/E_MISMATCH/);
+    expect((await cli('sweep', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--param', 'bogus=1', '--out', join(dir, 'b'))).err).toMatch(/E_OPTION/);
+    expect(existsSync(join(dir, 'b.csv'))).toBe(false);
+  });
+});
