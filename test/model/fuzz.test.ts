@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { DeltakitError } from '../../src/core/errors.js';
 import { encodeNpy, parseNpy } from '../../src/core/npy.js';
@@ -149,6 +150,47 @@ describe('fuzz: file parsers never crash', () => {
     }
     // Mutations that hit only weight bytes still load: the fuzzer reaches the importer's logic.
     expect(loaded).toBeGreaterThan(0);
+  });
+
+  it('ONNX importer: structurally mutated graphs (nodes, inputs, attributes, dims, dtypes)', () => {
+    const rng = new Rng(505);
+    const { onnx } = onnxProto;
+    const ops = ['GRU', 'LSTM', 'Gemm', 'MatMul', 'Add', 'Relu', 'Tanh', 'Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Concat', 'Slice', 'Cast', 'Constant', 'Expand', 'Sigmoid'];
+    const files = ['gru_l2_h14_fc_nofold', 'lstm_l2_h10_fc_gemm_bf_op17', 'gru_l3_h10_fc_relu'].map((c) => new Uint8Array(readFileSync(join(GOLDEN, c, 'model.onnx'))));
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 900; i++) {
+      const m = onnx.ModelProto.decode(files[i % files.length]!);
+      const g = m.graph!;
+      const names = [...g.initializer!.map((t) => t.name!), ...g.node!.flatMap((n) => n.output!)];
+      for (let k = 0, n = 1 + rng.int(3); k < n; k++) {
+        const node = g.node![rng.int(g.node!.length)]!;
+        switch (rng.int(8)) {
+          case 0: g.node!.splice(rng.int(g.node!.length), 1); break;
+          case 1: if (node.input!.length) node.input![rng.int(node.input!.length)] = rng.next() < 0.2 ? '' : names[rng.int(names.length)]!; break;
+          case 2: node.opType = ops[rng.int(ops.length)]!; break;
+          case 3: if (node.attribute!.length) { const a = node.attribute![rng.int(node.attribute!.length)]!; a.i = rng.int(5) - 2; a.f = rng.uniform(-2, 2); a.ints = [rng.int(4) - 1]; } break;
+          case 4: { const t = g.initializer![rng.int(g.initializer!.length)]; if (t && t.dims!.length) t.dims![rng.int(t.dims!.length)] = rng.int(40); break; }
+          case 5: { const t = g.initializer![rng.int(g.initializer!.length)]; if (t) t.dataType = rng.int(17); break; }
+          case 6: g.initializer!.splice(rng.int(g.initializer!.length), 1); break;
+          case 7: node.attribute!.push(onnx.AttributeProto.create({ name: ['axes', 'perm', 'axis', 'to', 'transB', 'alpha', 'direction', 'hidden_size'][rng.int(8)], i: rng.int(4), ints: [rng.int(3), rng.int(3)], f: 2 })); break;
+        }
+      }
+      const bytes = onnx.ModelProto.encode(m).finish();
+      expectLoadsOrCoded(() => {
+        try {
+          importOnnx(bytes);
+          codes.set('loaded', (codes.get('loaded') ?? 0) + 1);
+        } catch (e) {
+          if (e instanceof DeltakitError) codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+          throw e;
+        }
+      }, `structurally mutated onnx #${i}`);
+    }
+    console.log(`structured onnx fuzz outcomes: ${JSON.stringify(Object.fromEntries(codes))}`);
+    // The mutations reach the importer's checks, not just the protobuf decoder.
+    expect(codes.get('E_UNSUPPORTED') ?? 0).toBeGreaterThan(0);
+    expect(codes.get('E_SHAPE') ?? 0).toBeGreaterThan(0);
+    expect(codes.get('loaded') ?? 0).toBeGreaterThan(0);
   });
 
   it('reports the number of cases', () => {
