@@ -4,5 +4,7 @@
  * a suite does nothing until run() is called).
  */
 import type { BenchSuite } from '../types.js';
+import { gruStepSuite } from './gru-step.js';
+import { trainSuite } from './train.js';
 
-export const SUITES: BenchSuite[] = [];
+export const SUITES: BenchSuite[] = [gruStepSuite, trainSuite];
