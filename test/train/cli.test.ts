@@ -1,0 +1,65 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { espeakAvailable } from '../../src/data/espeak.js';
+import { loadModel } from '../../src/model/io.js';
+import { modelTask } from '../../src/train/task.js';
+
+let out: string[] = [];
+let err: string[] = [];
+beforeEach(() => {
+  out = [];
+  err = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+describe('deltakit train / tune / data: option errors', () => {
+  it('reject bad options with one coded error line', async () => {
+    expect(await main(['train', '--data', 'timit', '-o', '/tmp/x.safetensors'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --data: expected one of digits, kws/);
+    err = [];
+    expect(await main(['tune', '/nonexistent.safetensors', '--max-accuracy-drop', '-1'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION/);
+    err = [];
+    expect(await main(['data', 'build', 'digits', '--renditions', '1,2'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --renditions/);
+  });
+});
+
+describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful of synthesised utterances', () => {
+  it('trains a tiny delta model, tunes its thresholds, writes table and plot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-cli-'));
+    const corpus = ['--max-voices', '1', '--renditions', '2,1,1', '--cache-dir', join(dir, 'cache')];
+    const modelPath = join(dir, 'm.safetensors');
+    expect(await main(['data', 'build', 'digits', ...corpus])).toBe(0);
+    expect(out.join('\n')).toMatch(/train\s+22\s+1/);
+    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
+    expect(existsSync(modelPath)).toBe(true);
+    expect(existsSync(`${modelPath}.ckpt`)).toBe(true);
+    const model = await loadModel(modelPath);
+    const task = modelTask(model);
+    expect(task.corpus).toBe('digits');
+    expect(task.classes).toHaveLength(11);
+    expect(task.stats.mean).toHaveLength(40);
+    expect(model.meta['thresholdX']).toBe('0.3');
+    // Refuses to overwrite without --force.
+    expect(await main(['train', '--data', 'digits', '-o', modelPath, ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_EXISTS/);
+    const table = join(dir, 't.md');
+    const plot = join(dir, 't.svg');
+    const code = await main(['tune', modelPath, '--data', 'digits', '--max-accuracy-drop', '100', '--grid-x', '0,0.5', '--grid-h', '0,0.2', '--table', table, '--plot', plot, ...corpus]);
+    expect(code).toBe(0);
+    expect(readFileSync(table, 'utf8')).toContain('| 0.5 | 0.2 |');
+    expect(readFileSync(plot, 'utf8')).toContain('<svg');
+    expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
+    expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_MISMATCH/);
+  });
+});
