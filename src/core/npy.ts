@@ -77,10 +77,11 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const size = dtypes[descr]!;
   const dataStart = start + headerLen;
   const avail = bytes.length - dataStart;
-  let count = 1;
+  // A zero dimension makes the array empty whatever the other dimensions say.
+  let count = shape.includes(0) ? 0 : 1;
   for (const d of shape) {
-    count *= d;
     if (count * size > avail) break;
+    count *= d;
   }
   check(count * size === avail, 'E_FORMAT', () => `npy: shape (${shape.join(', ')}) of ${descr} needs ${count * size} data bytes, the file has ${avail}`);
   const data = new Float32Array(count);

@@ -147,10 +147,11 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     check(end <= dataLen, 'E_FORMAT', () => `safetensors: tensor ${name}: data_offsets [${begin}, ${end}] lie outside the data region of ${dataLen} bytes`);
     // Product of the shape, stopping early once it exceeds what the file can hold (no overflow).
     const size = DTYPE_BYTES[dtype]!;
-    let count = 1;
+    // A zero dimension makes the tensor empty whatever the other dimensions say.
+    let count = (shape as number[]).includes(0) ? 0 : 1;
     for (const d of shape as number[]) {
-      count *= d;
       if (count * size > dataLen) break;
+      count *= d;
     }
     check(count * size === end - begin, 'E_FORMAT', () => `safetensors: tensor ${name}: shape ${JSON.stringify(shape)} of ${dtype} needs ${count * size} bytes, data_offsets span ${end - begin}`);
     entries.push({ name, dtype, shape: shape as number[], begin, end });
