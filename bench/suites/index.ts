@@ -5,6 +5,7 @@
  */
 import type { BenchSuite } from '../types.js';
 import { gruStepSuite } from './gru-step.js';
+import { simSuite } from './sim.js';
 import { trainSuite } from './train.js';
 
-export const SUITES: BenchSuite[] = [gruStepSuite, trainSuite];
+export const SUITES: BenchSuite[] = [gruStepSuite, simSuite, trainSuite];

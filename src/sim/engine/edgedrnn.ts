@@ -47,6 +47,9 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const perStep = perStepArrays(T);
   const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind === 'gru'));
   const starts = new Float64Array(Q);
+  let maxScan = 0;
+  for (const lw of w.layers) maxScan = Math.max(maxScan, 1 + Math.ceil(lw.xCols / P) * P + lw.hCols);
+  const positions = new Int32Array(maxScan);
   // Bias column (SPEC §4): pseudo-delta 1.0 fires on the first step after reset when
   // 1.0 >= thx; afterwards its delta is 0, which fires only when thx == 0 (inclusive rule).
   const thx = w.thresholdX ?? (w.source === 'dense' ? 0 : null);
@@ -66,39 +69,41 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
       const scanLen = 1 + Ipad + H;
       const colCycles = Math.max(Math.ceil((R * wb) / bus), Math.ceil(R / P));
       const biasFires = t === 0 ? thx === null || thx <= 1 : thx === 0;
-      let nFired = 0;
+      // Scan positions of the fired columns in encoder order: bias, inputs, hidden.
+      let nPos = 0;
+      if (biasFires) positions[nPos++] = 0;
+      if (lw.delta) {
+        const xi = lw.xIdx!;
+        for (let q = lw.xPtr![t]!, e = lw.xPtr![t + 1]!; q < e; q++) positions[nPos++] = 1 + xi[q]!;
+        const hi = lw.hIdx!;
+        for (let q = lw.hPtr![t]!, e = lw.hPtr![t + 1]!; q < e; q++) positions[nPos++] = 1 + Ipad + hi[q]!;
+      } else {
+        for (let i = 0; i < lw.xCols; i++) positions[nPos++] = 1 + i;
+        for (let j = 0; j < H; j++) positions[nPos++] = 1 + Ipad + j;
+      }
+      // Each fired column: encoder push (stalled by a full queue), DRAM burst, MAC beats.
       let encStall = 0;
       let macFree = 0;
       let lastIssue = 0;
       let stall = 0;
-      // One fired column at scan position pos: encoder push, queue back-pressure, DRAM, MAC.
-      const fire = (pos: number): void => {
-        let push = (pos + 1) / encRate + encStall;
-        if (nFired >= Q) {
-          const freed = starts[nFired % Q]!;
+      for (let k = 0; k < nPos; k++) {
+        let push = (positions[k]! + 1) / encRate + encStall;
+        if (k >= Q) {
+          const freed = starts[k % Q]!;
           if (freed > push) {
             encStall += freed - push;
             push = freed;
           }
         }
-        const issue = prefetch ? Math.max(push, lastIssue) : Math.max(push, macFree);
-        const start = Math.max(macFree, issue + lat);
-        if (start > macFree) stall += start - macFree;
+        const issue = prefetch ? (push > lastIssue ? push : lastIssue) : push > macFree ? push : macFree;
+        const ready = issue + lat;
+        const start = macFree > ready ? macFree : ready;
+        stall += start - macFree;
         lastIssue = start;
-        starts[nFired % Q] = start;
+        starts[k % Q] = start;
         macFree = start + colCycles;
-        nFired++;
-      };
-      if (biasFires) fire(0);
-      if (lw.delta) {
-        const xi = lw.xIdx!;
-        for (let q = lw.xPtr![t]!, e = lw.xPtr![t + 1]!; q < e; q++) fire(1 + xi[q]!);
-        const hi = lw.hIdx!;
-        for (let q = lw.hPtr![t]!, e = lw.hPtr![t + 1]!; q < e; q++) fire(1 + Ipad + hi[q]!);
-      } else {
-        for (let i = 0; i < lw.xCols; i++) fire(1 + i);
-        for (let j = 0; j < H; j++) fire(1 + Ipad + j);
       }
+      const nFired = nPos;
       const scanEnd = scanLen / encRate + encStall;
       // Time the MAC array waited before its first column counts as stall only when something fired.
       const macPhase = Math.max(scanEnd, macFree);

@@ -19,30 +19,43 @@ import { createJsExecutor } from './index.js';
 export const DEFAULT_CBTD_PES = 64;
 
 /**
- * acc[target[p + N*s]] += value * delta over the fired columns: the CBTD form of
- * accumulateColumns. `target` maps a matrix row to its memory slot.
+ * The memory slot of every storage slot: target[p + N * localRow] (padding slots point at a
+ * valid row and carry 0). Computed once per (storage, row map) and cached, as the dense path
+ * caches its column-major transpose: the per-PE local indices stay the stored format.
  */
+const slotTargets = new WeakMap<CbtdMatrix, Map<string, Int32Array>>();
+function targetsOf(m: CbtdMatrix, target: Int32Array, key: string): Int32Array {
+  let byKey = slotTargets.get(m);
+  if (!byKey) slotTargets.set(m, (byKey = new Map()));
+  let t = byKey.get(key);
+  if (!t) {
+    t = new Int32Array(m.values.length);
+    const N = m.pes;
+    const K = m.k;
+    for (let j = 0, idx = 0; j < m.cols; j++) {
+      for (let p = 0; p < N; p++) for (let s = 0; s < K; s++, idx++) t[idx] = target[p + N * m.localRows[idx]!]!;
+    }
+    byKey.set(key, t);
+  }
+  return t;
+}
+
+/** acc[slotTarget] += value * delta over the fired columns: the CBTD form of accumulateColumns. */
 function accumulateCbtd(
   m: CbtdMatrix,
-  target: Int32Array,
+  targets: Int32Array,
   firedIdx: Int32Array,
   firedDelta: Float64Array,
   nFired: number,
   acc: Float64Array,
 ): void {
-  const N = m.pes;
-  const K = m.k;
+  const stride = m.pes * m.k;
   const values = m.values;
-  const local = m.localRows;
-  const stride = N * K;
   for (let f = 0; f < nFired; f++) {
     const d = firedDelta[f]!;
-    let idx = firedIdx[f]! * stride;
-    for (let p = 0; p < N; p++) {
-      for (let s = 0; s < K; s++, idx++) {
-        acc[target[p + N * local[idx]!]!]! += values[idx]! * d;
-      }
-    }
+    const base = firedIdx[f]! * stride;
+    const end = base + stride;
+    for (let idx = base; idx < end; idx++) acc[targets[idx]!]! += values[idx]! * d;
   }
 }
 
@@ -59,8 +72,8 @@ export class JsCbtdExecutor implements LayerExecutor {
   readonly hh: CbtdMatrix;
   private readonly firedXDelta: Float64Array;
   private readonly firedHDelta: Float64Array;
-  private readonly targetIh: Int32Array;
-  private readonly targetHh: Int32Array;
+  private readonly slotsIh: Int32Array;
+  private readonly slotsHh: Int32Array;
   private readonly m: Float64Array;
   private readonly m0: Float64Array;
   private readonly xPrev: Float64Array;
@@ -85,13 +98,15 @@ export class JsCbtdExecutor implements LayerExecutor {
     this.firedHIdx = new Int32Array(H);
     this.firedXDelta = new Float64Array(I);
     this.firedHDelta = new Float64Array(H);
-    this.targetIh = new Int32Array(R);
-    this.targetHh = new Int32Array(R);
+    const targetIh = new Int32Array(R);
+    const targetHh = new Int32Array(R);
     for (let r = 0; r < R; r++) {
-      this.targetIh[r] = r;
+      targetIh[r] = r;
       // GRU memories [Mr | Mz | Mnx | Mnh]: the hidden n rows go to Mnh (r multiplies it).
-      this.targetHh[r] = layer.kind === 'gru' && r >= 2 * H ? r + H : r;
+      targetHh[r] = layer.kind === 'gru' && r >= 2 * H ? r + H : r;
     }
+    this.slotsIh = targetsOf(this.ih, targetIh, 'ih');
+    this.slotsHh = targetsOf(this.hh, targetHh, layer.kind === 'gru' ? 'hh-gru' : 'hh');
     this.m = new Float64Array(4 * H);
     this.m0 = new Float64Array(4 * H);
     if (layer.kind === 'gru') {
@@ -133,8 +148,8 @@ export class JsCbtdExecutor implements LayerExecutor {
       nx = encodeAll(x, this.firedXIdx, this.firedXDelta);
       nh = encodeAll(this.h, this.firedHIdx, this.firedHDelta);
     }
-    accumulateCbtd(this.ih, this.targetIh, this.firedXIdx, this.firedXDelta, nx, m);
-    accumulateCbtd(this.hh, this.targetHh, this.firedHIdx, this.firedHDelta, nh, m);
+    accumulateCbtd(this.ih, this.slotsIh, this.firedXIdx, this.firedXDelta, nx, m);
+    accumulateCbtd(this.hh, this.slotsHh, this.firedHIdx, this.firedHDelta, nh, m);
     const h = this.h;
     if (this.layer.kind === 'gru') {
       for (let k = 0; k < H; k++) {
