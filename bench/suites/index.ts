@@ -5,7 +5,9 @@
  */
 import type { BenchSuite } from '../types.js';
 import { gruStepSuite } from './gru-step.js';
+import { deltaSuite } from './delta.js';
+import { sruSuite } from './sru.js';
 import { simSuite } from './sim.js';
 import { trainSuite } from './train.js';
 
-export const SUITES: BenchSuite[] = [gruStepSuite, simSuite, trainSuite];
+export const SUITES: BenchSuite[] = [gruStepSuite, deltaSuite, sruSuite, simSuite, trainSuite];
