@@ -1,0 +1,115 @@
+/**
+ * What the playground runs, without the page: the built-in model and stream, and one dense and
+ * one delta session streamed over the same frames with per-window timing and occupancy.
+ * Kept free of the DOM so the browser test can rebuild the same model and stream in Node.
+ */
+import { createSession, randomModel, smoothStream, type Model, type SessionOptions, type SessionStats } from '../src/index.js';
+
+/** The built-in model: the one `deltakit demo` runs (40 log-mel-like inputs, 12 outputs). */
+export const BUILTIN_MODEL_SEED = 2024;
+export const BUILTIN_INPUT_SIZE = 40;
+/** The built-in stream: a smooth random walk per channel (seed, step size). */
+export const BUILTIN_STREAM_SEED = 7;
+export const BUILTIN_STREAM_STEP = 0.15;
+
+/** Defaults shown in the page's form. */
+export const DEFAULTS = { frames: 2000, thresholdX: 0.1, thresholdH: 0.05, window: 25 } as const;
+
+/**
+ * The built-in seeded random GRU: 40 -> GRU 128 -> GRU 128 -> Linear 12.
+ *
+ * @example const model = builtinModel(); model.name; // 'random-2024'
+ */
+export function builtinModel(): Model {
+  return randomModel(BUILTIN_MODEL_SEED, BUILTIN_INPUT_SIZE, [
+    { kind: 'gru', hiddenSize: 128 },
+    { kind: 'gru', hiddenSize: 128 },
+    { kind: 'linear', outputSize: 12 },
+  ]);
+}
+
+/**
+ * The built-in stream for a model with `inputSize` inputs: (frames, inputSize) flat.
+ *
+ * @example const x = builtinStream(2000, 40); x.length; // 80000
+ */
+export function builtinStream(frames: number, inputSize: number): Float32Array {
+  return smoothStream(BUILTIN_STREAM_SEED, frames, inputSize, BUILTIN_STREAM_STEP);
+}
+
+/** One session's run over the whole stream. */
+export interface SessionRun {
+  label: 'dense' | 'delta';
+  /** What ran each layer (Session.paths), e.g. ['wasm-simd', 'wasm-simd', 'wasm-simd']. */
+  paths: string[];
+  /** (T, O) flat. */
+  outputs: Float32Array;
+  occupancy: number;
+  occupancyX: number;
+  occupancyH: number;
+  opsPerFrame: number;
+  denseOpsPerFrame: number;
+  opsSaving: number;
+  /** Wall time of the whole stream / frames, microseconds. */
+  usPerFrame: number;
+  /** Per window: first frame, microseconds per frame, occupancy of the window. */
+  windows: Array<{ start: number; usPerFrame: number; occupancy: number }>;
+}
+
+/** Fired and possible columns over the delta layers so far (what SessionStats.occupancy divides). */
+function columnCounts(s: SessionStats): { fired: number; possible: number } {
+  let fired = 0;
+  let possible = 0;
+  for (const l of s.layers) {
+    if (!l.delta) continue;
+    fired += l.firedX + l.firedH;
+    possible += (l.inputSize + l.outputSize) * s.steps;
+  }
+  return { fired, possible };
+}
+
+/** Frames of the untimed warm-up: the first calls of a fresh session include JIT compilation. */
+const WARMUP_FRAMES = 50;
+
+/**
+ * Stream `frames` (T*I flat) through a session made with `options`, timing windows of
+ * `window` frames. The session is warmed up, then reset, so outputs equal a fresh session's.
+ */
+export function runSession(label: SessionRun['label'], model: Model, frames: Float32Array, options: SessionOptions, window: number): SessionRun {
+  const session = createSession(model, options);
+  const I = session.inputSize;
+  const O = session.outputSize;
+  const T = frames.length / I;
+  session.run(frames.subarray(0, Math.min(T, WARMUP_FRAMES) * I));
+  session.reset();
+  const outputs = new Float32Array(T * O);
+  const windows: SessionRun['windows'] = [];
+  let elapsed = 0;
+  let prev = { fired: 0, possible: 0 };
+  for (let t0 = 0; t0 < T; t0 += window) {
+    const t1 = Math.min(T, t0 + window);
+    const start = performance.now();
+    const y = session.run(frames.subarray(t0 * I, t1 * I));
+    const ms = performance.now() - start;
+    outputs.set(y, t0 * O);
+    elapsed += ms;
+    const now = columnCounts(session.stats());
+    const possible = now.possible - prev.possible;
+    windows.push({ start: t0, usPerFrame: (1000 * ms) / (t1 - t0), occupancy: possible > 0 ? (now.fired - prev.fired) / possible : 1 });
+    prev = now;
+  }
+  const st = session.stats();
+  return {
+    label,
+    paths: session.paths,
+    outputs,
+    occupancy: st.occupancy,
+    occupancyX: st.occupancyX,
+    occupancyH: st.occupancyH,
+    opsPerFrame: st.ops / T,
+    denseOpsPerFrame: st.denseOps / T,
+    opsSaving: st.opsSaving,
+    usPerFrame: (1000 * elapsed) / T,
+    windows,
+  };
+}
