@@ -229,6 +229,28 @@ describe('ONNX importer: unsupported constructs', () => {
     m2.graph!.node!.push(node('Sigmoid', ['pre'], ['y']));
     expectCode(() => importOnnx(encode(m2)), 'E_UNSUPPORTED', /operator Sigmoid/);
   });
+  it('treats extra graph inputs used only as initial states (forward(x, h0)) as zeros, rejects other uses', () => {
+    const m = decode('lstm_l1_h8');
+    const lstm = nodeOf(m, 'LSTM');
+    m.graph!.input!.push(onnx.ValueInfoProto.create({ name: 'h0' }), onnx.ValueInfoProto.create({ name: 'c0' }));
+    m.graph!.node!.unshift(node('Identity', ['h0'], ['h0b']));
+    lstm.input![5] = 'h0b';
+    lstm.input![6] = 'c0';
+    const model = importOnnx(encode(m));
+    expect(model.meta.stateInputs).toMatch(/^h0, c0/);
+    expect(maxWeightDiff(importOnnx(onnxBytes('lstm_l1_h8')), model)).toBe(0);
+    const m2 = decode('gru_l1_h16_fc');
+    m2.graph!.input!.push(onnx.ValueInfoProto.create({ name: 'bias2' }));
+    const add = nodeOf(m2, 'Add');
+    add.output = ['pre'];
+    m2.graph!.node!.push(node('Add', ['pre', 'bias2'], ['y']));
+    expectCode(() => importOnnx(encode(m2)), 'E_UNSUPPORTED', /Add .*computed inputs/);
+    const m3 = decode('gru_l1_h8');
+    m3.graph!.input!.push(onnx.ValueInfoProto.create({ name: 'aux' }));
+    m3.graph!.node!.push(node('Relu', ['aux'], ['aux2']));
+    expectCode(() => importOnnx(encode(m3)), 'E_UNSUPPORTED', /graph input aux feeds Relu/);
+  });
+
   it('rejects garbage and graphs without nodes', () => {
     expectCode(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff, 0xff])), 'E_FORMAT');
     expectCode(() => importOnnx(encode(onnx.ModelProto.create({ irVersion: 8 }))), 'E_FORMAT', /no graph/);

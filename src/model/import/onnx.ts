@@ -326,7 +326,8 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
   });
 
   const inputs = (g.input ?? []).map((v) => v.name ?? '').filter((n) => !consts.has(n));
-  check(inputs.length === 1, 'E_UNSUPPORTED', () => `onnx: expected exactly one graph input (the frames), found ${inputs.length}: ${inputs.slice(0, 5).join(', ')}`);
+  check(inputs.length >= 1, 'E_UNSUPPORTED', () => 'onnx: the graph has no input (expected the frames)');
+  const inputSet = new Set(inputs);
   const output = g.output?.[0]?.name;
   check(output, 'E_FORMAT', () => 'onnx: the graph has no output');
 
@@ -351,7 +352,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
   // Walk from the output back to the input, collecting the compute nodes.
   const chain: INode[] = [];
   let cur: string = output;
-  for (let guard = 0; cur !== inputs[0]; guard++) {
+  for (let guard = 0; !inputSet.has(cur); guard++) {
     check(guard <= nodes.length, 'E_FORMAT', () => 'onnx: the graph has a cycle');
     const n = producer.get(cur);
     check(n !== undefined, 'E_FORMAT', () => `onnx: the output does not depend on the input (${cur} has no producer)`);
@@ -374,6 +375,27 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
     }
   }
   chain.reverse();
+  const frames = cur;
+
+  // Other graph inputs are accepted only as initial states (h0, c0 of forward(x, h0)): a session
+  // carries its own state and starts from zero, so they are treated as zeros. Anything else they
+  // feed is rejected.
+  const stateInputs = inputs.filter((n) => n !== frames);
+  const stateDerived = new Set(stateInputs);
+  for (const n of nodes) {
+    const ins = n.input ?? [];
+    const touched = ins.map((x, j) => [x, j] as const).filter(([x]) => stateDerived.has(x));
+    if (touched.length === 0) continue;
+    const op = n.opType ?? '';
+    if (op === 'Shape') continue;
+    if ((LAYOUT_OPS.has(op) || op === 'Gather' || op === 'Split') && touched.every(([, j]) => j === 0)) {
+      for (const o of n.output ?? []) stateDerived.add(o);
+      continue;
+    }
+    if ((op === 'GRU' || op === 'LSTM') && touched.every(([, j]) => j === 5 || j === 6)) continue;
+    fail('E_UNSUPPORTED', `onnx: graph input ${touched[0]![0]} feeds ${op.slice(0, 40)}; besides the frames (${frames}), only initial-state inputs (initial_h, initial_c of GRU/LSTM) are supported`);
+  }
+  const initialState = (name: string): boolean => stateDerived.has(name) || knownZero(name);
   check(chain.length > 0, 'E_UNSUPPORTED', () => 'onnx: no GRU, LSTM, Gemm or MatMul between input and output');
 
   const layers: Layer[] = [];
@@ -383,7 +405,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
     switch (n.opType) {
       case 'GRU':
       case 'LSTM':
-        layers.push(recurrentLayer(n, where, constOf, knownZero));
+        layers.push(recurrentLayer(n, where, constOf, knownZero, initialState));
         break;
       case 'Gemm': {
         check(attrInt(n, 'transA', 0) === 0, 'E_UNSUPPORTED', () => `onnx: ${where}: transA = 1 (transposed signal) is not supported`);
@@ -432,6 +454,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
   const meta: Record<string, string> = { source: 'onnx' };
   if (proto.producerName) meta.producer = `${proto.producerName} ${proto.producerVersion ?? ''}`.trim();
   if (opset) meta.opset = String(toNum(opset.version));
+  if (stateInputs.length) meta.stateInputs = `${stateInputs.join(', ')} (sessions start from zero state)`;
   const model: Model = { name: opts.name ?? (g.name || 'onnx'), layers, meta };
   validateModel(model);
   return model;
@@ -461,6 +484,7 @@ function recurrentLayer(
   where: string,
   constOf: (name: string | undefined, what: string) => Const,
   knownZero: (name: string) => boolean,
+  initialState: (name: string) => boolean,
 ): Layer {
   const op = n.opType as 'GRU' | 'LSTM';
   const G = op === 'GRU' ? 3 : 4;
@@ -475,9 +499,9 @@ function recurrentLayer(
   } else {
     check(attrInt(n, 'input_forget', 0) === 0, 'E_UNSUPPORTED', () => `onnx: ${where}: input_forget = 1 (coupled input and forget gates) is not supported`);
     if (ins[7]) check(knownZero(ins[7]), 'E_UNSUPPORTED', () => `onnx: ${where}: peephole weights (input P) are not supported`);
-    if (ins[6]) check(knownZero(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero initial cell state (initial_c) is not supported; sessions start from zero`);
+    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero initial cell state (initial_c) is not supported; sessions start from zero`);
   }
-  if (ins[5]) check(knownZero(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero or computed initial state (initial_h) is not supported; sessions start from zero`);
+  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero or computed initial state (initial_h) is not supported; sessions start from zero`);
   // sequence_lens (input 4) only masks padded batch entries; a stream has no padding.
   const W = constOf(ins[1], `${where} W`);
   const R = constOf(ins[2], `${where} R`);
