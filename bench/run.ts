@@ -102,7 +102,7 @@ export async function runSuites(suites: BenchSuite[], ctx: BenchContext): Promis
       for (const s of got) console.log(textTable(s) + '\n');
     } catch (e) {
       const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      failures.push(`${suite.name}: ${msg.split('\n')[0]}`);
+      failures.push(`${suite.name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
       console.error(`bench: suite ${suite.name} failed:\n${msg}`);
     }
     ctx.log(`bench: ${suite.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);

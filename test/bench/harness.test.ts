@@ -1,0 +1,51 @@
+/**
+ * The benchmark harness: argument parsing, report formatting, failure isolation, and one real
+ * suite (SRU multi-step) in quick mode. No timing is asserted.
+ */
+import { describe, expect, it } from 'vitest';
+import { markdownReport, parseArgs, runSuites, textTable } from '../../bench/run.js';
+import { SUITES } from '../../bench/suites/index.js';
+import { sruSuite } from '../../bench/suites/sru.js';
+import type { BenchSection } from '../../bench/types.js';
+
+const section: BenchSection = { title: 'T', columns: ['a', 'b|c'], rows: [['x', '1.0'], ['yy', '22']], notes: ['n1'] };
+
+describe('bench harness', () => {
+  it('parses options; --quick writes no report unless --out is given', () => {
+    expect(parseArgs([])).toEqual({ quick: false, only: null, out: 'BENCHMARKS.md', list: false });
+    expect(parseArgs(['--quick'])).toEqual({ quick: true, only: null, out: null, list: false });
+    expect(parseArgs(['--quick', '--only', 'sru,delta', '--out', 'x.md'])).toEqual({ quick: true, only: ['sru', 'delta'], out: 'x.md', list: false });
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument/);
+  });
+
+  it('formats tables for the terminal and Markdown (pipes escaped)', () => {
+    expect(textTable(section)).toMatch(/yy +22/);
+    const md = markdownReport([section], { quick: false, date: new Date('2026-01-02T03:04:05Z'), failures: ['bad: boom'] });
+    expect(md).toContain('| a | b\\|c |');
+    expect(md).toContain('| --- | ---: |');
+    expect(md).toContain('2026-01-02T03:04:05.000Z');
+    expect(md).toContain('Suite failed: bad: boom');
+    expect(md).toMatch(/Machine: .*logical cores/);
+  });
+
+  it('a failing suite is reported and the others still run', async () => {
+    const logs: string[] = [];
+    const { sections, failures } = await runSuites(
+      [{ name: 'bad', run: async () => { throw new Error('boom'); } }, { name: 'good', run: async () => [section] }],
+      { quick: true, log: (m) => logs.push(m) },
+    );
+    expect(failures).toEqual(['bad: boom']);
+    expect(sections).toEqual([section]);
+  });
+
+  it('suite names are unique', () => {
+    const names = SUITES.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('the SRU multi-step suite runs in quick mode and reports T = 1, 4, 16', async () => {
+    const [s] = await sruSuite.run({ quick: true, log: () => {} });
+    expect(s!.rows.map((r) => r[0])).toEqual(['1', '4', '16', '32']);
+    for (const r of s!.rows) expect(Number(r[1])).toBeGreaterThan(0);
+  });
+});
