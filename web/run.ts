@@ -5,7 +5,7 @@
  */
 import { createSession, randomModel, smoothStream, type Model, type SessionOptions, type SessionStats } from '../src/index.js';
 
-/** The built-in model: the one `deltakit demo` runs (40 log-mel-like inputs, 12 outputs). */
+/** The built-in model: a seeded random 2-layer GRU (40 log-mel-like inputs, 12 outputs). */
 export const BUILTIN_MODEL_SEED = 2024;
 export const BUILTIN_INPUT_SIZE = 40;
 /** The built-in stream: a smooth random walk per channel (seed, step size). */
