@@ -59,21 +59,22 @@ export interface TrainConfig {
   cbtd?: CbtdSchedule;
 }
 
+/** The recipe of the built-in model (models/digits-deltagru.safetensors). */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   cell: 'gru',
   hiddenSize: 64,
   layers: 1,
   readout: 'mean',
   seed: 1,
-  denseEpochs: 12,
+  denseEpochs: 10,
   deltaEpochs: 8,
   batchSize: 16,
   lr: 3e-3,
   deltaLr: 1e-3,
   clipNorm: 5,
-  thresholdX: 0.3,
-  thresholdH: 0.1,
-  l1: 2e-3,
+  thresholdX: 0.5,
+  thresholdH: 0.2,
+  l1: 5e-3,
 };
 
 export interface EpochRecord {

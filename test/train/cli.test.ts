@@ -48,7 +48,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(task.corpus).toBe('digits');
     expect(task.classes).toHaveLength(11);
     expect(task.stats.mean).toHaveLength(40);
-    expect(model.meta['thresholdX']).toBe('0.3');
+    expect(model.meta['thresholdX']).toBe('0.5');
     // Refuses to overwrite without --force.
     expect(await main(['train', '--data', 'digits', '-o', modelPath, ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_EXISTS/);

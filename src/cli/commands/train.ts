@@ -134,6 +134,7 @@ export function register(program: Command): void {
       featureStats: statsToJson(stats),
       features: '40 log-mel bands, 25 ms window, 10 ms hop, normalised per band with featureStats (x - mean) / std',
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
+      trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
     };
     const rows: string[][] = [];
     const dense = evaluateModel(model, test, { readout: config.readout });
