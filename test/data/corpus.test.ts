@@ -92,4 +92,20 @@ describe.skipIf(!espeakAvailable())('synthesis with espeak-ng', () => {
     for (const u of n.utterances) for (const v of u.features) (mean += v), count++;
     expect(Math.abs(mean / count)).toBeLessThan(1e-3);
   });
+
+  it('renders keyword, unknown, silence and connected-digit utterances', () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
+    const kws = buildCorpus('kws', 'test', { cacheDir, maxVoices: 1, renditions: { test: 1 }, progress: false });
+    expect(kws.utterances.map((u) => u.label)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const silence = kws.utterances[11]!;
+    // One second of noise plus padding: about 100 frames, and no espeak-ng involved.
+    expect(silence.frames).toBeGreaterThan(100);
+    expect(silence.words).toEqual([]);
+    const strings = buildCorpus('digits', 'test', { cacheDir, maxVoices: 1, renditions: { test: 0 }, connectedPerVoice: 1, progress: false });
+    expect(strings.utterances).toHaveLength(1);
+    const s = strings.utterances[0]!;
+    expect(s.label).toBe(-1);
+    // A string of several digits lasts longer than a single word of the same voice.
+    expect(s.frames).toBeGreaterThan(60 * s.words.length * 0.5);
+  });
 });
