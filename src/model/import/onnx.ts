@@ -64,7 +64,6 @@ export function tensorValues(t: ITensor, where: string): Const {
   const sizes: Record<number, number> = { [T.FLOAT]: 4, [T.DOUBLE]: 8, [T.FLOAT16]: 2, [T.BFLOAT16]: 2, [T.INT64]: 8, [T.INT32]: 4, [T.INT8]: 1, [T.UINT8]: 1, [T.INT16]: 2, [T.BOOL]: 1 };
   const size = sizes[type];
   check(size !== undefined, 'E_UNSUPPORTED', () => `onnx: ${where}: tensor data type ${type} is not supported (expected float, double, float16, bfloat16 or an integer type)`);
-  const out = new Float64Array(0);
   if (raw) {
     check(raw.length === n * size, 'E_FORMAT', () => `onnx: ${where}: raw_data holds ${raw.length} bytes, dims [${dims.join(', ')}] need ${n * size}`);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -94,7 +93,7 @@ export function tensorValues(t: ITensor, where: string): Const {
     default: src = t.int32Data ?? [];
   }
   check(src.length === n, 'E_FORMAT', () => `onnx: ${where}: holds ${src.length} values, dims [${dims.join(', ')}] need ${n}`);
-  if (n === 0) return { dims, data: out };
+  if (n === 0) return { dims, data: new Float64Array(0) };
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = toNum(src[i]);
