@@ -111,7 +111,7 @@ export function register(program: Command): void {
         [`ratio vs ${weightBits}-bit fixed point`, rep.ratioVsFixed.toFixed(2) + 'x'],
         ['max |weight error|', rep.maxWeightError.toExponential(3)],
         ['rms weight error', rep.rmsWeightError.toExponential(3)],
-        ['pruned zeros kept', `${(100 * rep.zerosKept).toFixed(1)} %`],
+        ['pruned zeros kept exactly zero', rep.zeroWeights > 0 ? `${(100 * rep.zerosKept).toFixed(1)} % of ${rep.zeroWeights}` : 'none in this model'],
         ['max |output change|', effect.maxAbsDiff.toExponential(3)],
         ['relative rms output change', effect.relativeRms.toExponential(3)],
         ...(effect.argmaxAgreement !== null ? [['argmax agreement per step', `${(100 * effect.argmaxAgreement).toFixed(2)} %`]] : []),

@@ -32,8 +32,12 @@ export async function loadModelAndInput(modelPath: string, inputPath: string): P
 export function describePreset(arch: string): string {
   const spec = resolveSpec(arch);
   const p = PRESETS[spec.arch];
-  const rows = Object.entries(p.params).map(([name, v]) => [name, String(v!.value), PARAMS[name as keyof typeof PARAMS].unit, v!.tag === 'open' ? '[open]' : `[${v!.tag}]`, v!.source]);
-  return `${p.title}\n\n${table(['parameter', 'value', 'unit', 'tag', 'source'], rows)}`;
+  const entries = Object.entries(p.params);
+  const rows = entries.map(([name, v]) => [name, String(v!.value), PARAMS[name as keyof typeof PARAMS].unit, `[${v!.tag}]`]);
+  // The source is free text: left-aligned after the aligned columns.
+  const lines = table(['parameter', 'value', 'unit', 'tag'], rows).split('\n');
+  const text = lines.map((l, i) => (i === 0 ? `${l}  source` : i === 1 ? `${l}  ------` : `${l}  ${entries[i - 2]![1]!.source}`));
+  return `${p.title}\n\n${text.join('\n')}`;
 }
 
 interface SimOptions {

@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { check, fail } from '../../core/errors.js';
 import type { BiasConvention } from '../../runtime/types.js';
 import { csvLine, parseCsv } from '../../sim/report/csv.js';
-import { linePlotSvg } from '../../sim/report/plot.js';
 import { parseOverrides, resolveSpec } from '../../sim/spec/presets.js';
 import { parseAxis, pointKey, runSweep, sweepColumns, sweepPoints, SUMMARY_FIELDS } from '../../sim/sweep.js';
 import { checkWritable, parseChoice, parseNumber } from '../options.js';
@@ -113,6 +112,8 @@ export function register(program: Command): void {
         [o.y]: Number(r[o.y]),
         ...(series.length ? { series: series.map((n) => `${n}=${r[n]}`).join(' ') } : {}),
       }));
+      // Vega is loaded only here, so other commands start without it.
+      const { linePlotSvg } = await import('../../sim/report/plot.js');
       const svg = await linePlotSvg(plotRows, { x: names[0]!, y: o.y, ...(series.length ? { series: 'series' } : {}), title: `${spec.arch}: ${o.y} vs ${names[0]}`, ...(o.logY ? { logY: true } : {}) });
       writeFileSync(svgPath, svg);
       process.stderr.write(`${result.ran} points simulated, ${result.skipped} resumed from ${csvPath}; wrote ${csvPath} and ${svgPath}\n`);

@@ -103,6 +103,8 @@ export interface CompressionReport {
   maxWeightError: number;
   /** Root mean square weight error. */
   rmsWeightError: number;
+  /** Exact zeros among the weights (pruned ones). */
+  zeroWeights: number;
   /** Fraction of exact zeros kept exactly zero (CBTD sparsity survives compression: 1). */
   zerosKept: number;
 }
@@ -158,6 +160,7 @@ export function compressionReport(model: Model, cm: CompressedModel, weightBits 
     weightBits,
     maxWeightError: maxErr,
     rmsWeightError: Math.sqrt(sq / Math.max(1, n)),
+    zeroWeights: zeros,
     zerosKept: zeros > 0 ? zerosKept / zeros : 1,
   };
 }
