@@ -172,7 +172,13 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   it('runs a dropped ONNX model on a dropped .npy stream, equal to Node and to PyTorch', async () => {
     await page.setInputFiles('#model-file', join(GOLDEN, 'model.onnx'));
     await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.startsWith('model.onnx (onnx)'));
-    await page.setInputFiles('#stream-file', join(GOLDEN, 'x.npy'));
+    // The stream arrives the other way a user gives one: dropped on the drop zone.
+    const npyBytes = Array.from(readFileSync(join(GOLDEN, 'x.npy')));
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'x.npy'));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, npyBytes);
     await page.waitForFunction(() => document.getElementById('stream-info')?.textContent?.startsWith('x.npy'));
     expect(await clickRun(page), await page.textContent('#status') ?? '').toBe('done');
     const r = await lastRun(page);
