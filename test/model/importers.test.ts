@@ -251,6 +251,20 @@ describe('ONNX importer: unsupported constructs', () => {
     expectCode(() => importOnnx(encode(m3)), 'E_UNSUPPORTED', /graph input aux feeds Relu/);
   });
 
+  it('refuses constant folding that would blow up a small file', () => {
+    const m = decode('gru_l1_h8');
+    const big = m.graph!.initializer!.reduce((a, t) => ((t.rawData?.length ?? 0) > (a.rawData?.length ?? 0) ? t : a));
+    // Each Concat doubles the previous one: 2^20 copies of a tensor from a file of a few kB.
+    let prev = big.name!;
+    const chain = [];
+    for (let k = 0; k < 20; k++) {
+      chain.push(node('Concat', [prev, prev], [`dbl${k}`], [intAttr('axis', 0)]));
+      prev = `dbl${k}`;
+    }
+    m.graph!.node = [...chain, ...m.graph!.node!];
+    expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /constant folding|exceeds the limit/);
+  });
+
   it('rejects garbage and graphs without nodes', () => {
     expectCode(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff, 0xff])), 'E_FORMAT');
     expectCode(() => importOnnx(encode(onnx.ModelProto.create({ irVersion: 8 }))), 'E_FORMAT', /no graph/);

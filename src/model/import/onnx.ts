@@ -315,13 +315,23 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
   const consts = new Map<string, Const>();
   for (const t of g.initializer ?? []) consts.set(t.name ?? '', tensorValues(t, `initializer ${t.name}`));
   const producer = new Map<string, INode>();
+  // Folding can create values (Concat of one constant many times); a budget proportional to the
+  // file keeps a small hostile file from making us allocate gigabytes. Real exports fold each
+  // weight through a few Slice/Concat/Transpose steps, far below it.
+  const foldBudget = 16 * bytes.length + (1 << 20);
+  let folded = 0;
   nodes.forEach((node, i) => {
     for (const o of node.output ?? []) if (o) producer.set(o, node);
     const ins = (node.input ?? []).map((n) => (n ? consts.get(n) : undefined));
     const allConst = (node.input ?? []).every((n) => n === '' || consts.has(n));
     if (!allConst) return;
-    const v = foldNode(node, ins, `node ${i} (${node.opType}${node.name ? ` ${node.name}` : ''})`);
-    if (v && node.output?.[0]) consts.set(node.output[0], v);
+    const where = `node ${i} (${node.opType}${node.name ? ` ${node.name}` : ''})`;
+    const v = foldNode(node, ins, where);
+    if (v && node.output?.[0]) {
+      folded += v.data.length;
+      check(folded <= foldBudget, 'E_LIMIT', () => `onnx: ${where}: constant folding would create more than ${foldBudget} values for a ${bytes.length}-byte file`);
+      consts.set(node.output[0], v);
+    }
   });
 
   const inputs = (g.input ?? []).map((v) => v.name ?? '').filter((n) => !consts.has(n));
