@@ -10,11 +10,10 @@
  *   browser. A *static* import of a `node:` module reachable from the page would break it at load,
  *   so the build fails on one, naming the importing file, instead of producing a broken page.
  * - onnx-proto (protobufjs) is CommonJS; esbuild wraps it, nothing to configure.
- * - `ignoreAnnotations`: deltakit declares `"sideEffects": false`, and a module that is also
- *   imported lazily somewhere (e.g. `await import('../../io.js')`) is bundled behind a lazy
- *   initialiser; with `sideEffects: false` esbuild can drop the call to that initialiser from the
- *   re-exporting index modules (evanw/esbuild#2326, #1490), leaving `onnx-proto` undefined at run
- *   time. Ignoring the annotation keeps every initialiser call, for 1.4 KB more.
+ * - No lazy `import()` of deltakit's own modules anywhere in src/: deltakit declares
+ *   `"sideEffects": false`, and esbuild can drop the initialiser of a module that is both imported
+ *   statically and lazily (evanw/esbuild#2326, #1490), which would leave onnx-proto undefined.
+ *   The browser test decodes an ONNX file through this bundle, so such a regression fails there.
  *
  * @example
  * npm run build:web                 # writes web/dist/main.js (+ .map); open web/index.html
@@ -70,7 +69,6 @@ function buildOptions(o: WebBuildOptions): esbuild.BuildOptions {
     target: ['es2020'],
     minify: o.minify ?? true,
     sourcemap: 'linked',
-    ignoreAnnotations: true,
     plugins: [nodeBuiltins],
     logLevel: 'silent',
     legalComments: 'none',

@@ -7,6 +7,7 @@ import { fail } from '../../../core/errors.js';
 import { type BuildOptions, buildEdgeDrnnProgram, quantizeStimulus } from '../../../quant/edgedrnn/program.js';
 import { EdgeDrnnMachine } from '../../../quant/edgedrnn/machine.js';
 import type { EdgeDrnnProgram } from '../../../quant/edgedrnn/hardware.js';
+import { writeFileSafely } from '../../io.js';
 import { smoothStream } from '../../random.js';
 import type { Model } from '../../types.js';
 import { formatCHeader } from './cheader.js';
@@ -78,7 +79,6 @@ export async function writeEdgeDrnnExport(exp: EdgeDrnnExport, outDir: string, o
       if (exists) fail('E_EXISTS', `${t} exists; pass --force (API: { force: true }) to replace it`);
     }
   }
-  const { writeFileSafely } = await import('../../io.js');
   for (const [name, text] of Object.entries(exp.files)) {
     await writeFileSafely(path.join(outDir, name), new TextEncoder().encode(text), { overwrite: opts.force === true });
   }
