@@ -19,6 +19,7 @@ interface RunOptions {
   thh?: string;
   biasConvention?: string;
   backend?: string;
+  weights?: string;
   force?: boolean;
   quiet?: boolean;
 }
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--thh <threshold>', 'delta threshold on hidden states (runs the delta network)')
     .option('--bias-convention <name>', 'delta memories bias placement: cudnn (PyTorch-exact) or edgedrnn')
     .option('--backend <name>', 'compute backend: js or wasm (default: fastest available)')
+    .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
     .option('-f, --force', 'overwrite the output file if it exists')
     .option('-q, --quiet', 'do not print the summary')
     .action(async (modelPath: string, o: RunOptions) => {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
+      const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
       checkWritable(o.output, o.force);
       const model = await loadModel(modelPath);
       const x = await readNpy(o.input);
@@ -49,6 +52,7 @@ export function register(program: Command): void {
         ...(thresholdH !== undefined ? { thresholdH } : {}),
         ...(biasConvention ? { biasConvention } : {}),
         ...(backend ? { backend } : {}),
+        ...(weights ? { weights } : {}),
       });
       check(x.shape.length === 2, 'E_SHAPE', () => `${o.input}: expected shape (T, ${session.inputSize}), found (${x.shape.join(', ')})`);
       check(x.shape[1] === session.inputSize, 'E_SHAPE', () => `${o.input}: expected shape (T, ${session.inputSize}) for this model, found (${x.shape.join(', ')})`);
