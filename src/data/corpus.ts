@@ -212,38 +212,49 @@ export function renderUtterance(p: UtterancePlan): Float32Array {
 }
 
 /**
- * Build one split of a corpus: synthesise what is not cached, featurise, return the dataset.
- * Throws E_IO when espeak-ng is missing and the cache lacks an utterance.
+ * The utterances of one corpus split, synthesised (or read from the cache) one at a time as the
+ * caller asks for them: a caller that stops early synthesises nothing more.
+ * Throws E_IO when espeak-ng is missing.
  *
- * @example const test = buildCorpus('digits', 'test'); // ~440 utterances of 20 unseen voices
+ * @example for (const u of corpusUtterances('digits', 'test')) { if (u.frames > 100) break; }
  */
-export function buildCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}): Dataset {
-  const haveEspeak = espeakAvailable();
-  if (!haveEspeak) fail('E_IO', 'corpus: expected the espeak-ng program on PATH to synthesise the corpus (apt-get install espeak-ng), found none');
+export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptions = {}): Generator<Utterance, void, undefined> {
+  if (!espeakAvailable()) fail('E_IO', 'corpus: expected the espeak-ng program on PATH to synthesise the corpus (apt-get install espeak-ng), found none');
   const version = espeakVersion();
   const plans = planCorpus(name, split, o);
   const dir = join(o.cacheDir ?? defaultCacheDir(), 'utt');
   mkdirSync(dir, { recursive: true });
   const bands = 40;
   const bar = progressBar(`${name}/${split}`, plans.length, o.progress);
-  const utterances: Utterance[] = [];
-  plans.forEach((p, i) => {
-    const key = createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...p })).digest('hex');
-    const file = join(dir, `${key}.f32`);
-    let features: Float32Array;
-    if (existsSync(file)) {
-      const b = readFileSync(file);
-      features = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    } else {
-      features = renderUtterance(p);
-      // Write then rename: an interrupted build never leaves a truncated cache entry.
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
-      renameSync(tmp, file);
+  try {
+    for (const [i, p] of plans.entries()) {
+      const key = createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...p })).digest('hex');
+      const file = join(dir, `${key}.f32`);
+      let features: Float32Array;
+      if (existsSync(file)) {
+        const b = readFileSync(file);
+        features = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      } else {
+        features = renderUtterance(p);
+        // Write then rename: an interrupted build never leaves a truncated cache entry.
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+        renameSync(tmp, file);
+      }
+      bar.update(i + 1);
+      yield { id: p.id, voice: p.voice, text: p.text, label: p.label, words: p.words, frames: features.length / bands, features };
     }
-    utterances.push({ id: p.id, voice: p.voice, text: p.text, label: p.label, words: p.words, frames: features.length / bands, features });
-    bar.update(i + 1);
-  });
-  bar.stop();
-  return { corpus: name, split, classes: corpusClasses(name), bands, utterances };
+  } finally {
+    bar.stop();
+  }
+}
+
+/**
+ * Build one split of a corpus: synthesise what is not cached, featurise, return the dataset.
+ * Throws E_IO when espeak-ng is missing.
+ *
+ * @example const test = buildCorpus('digits', 'test'); // ~440 utterances of 20 unseen voices
+ */
+export function buildCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}): Dataset {
+  return { corpus: name, split, classes: corpusClasses(name), bands: 40, utterances: [...corpusUtterances(name, split, o)] };
 }

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check } from '../core/errors.js';
 import { espeakAvailable } from '../data/espeak.js';
-import { normalizeDataset, type Dataset } from '../data/dataset.js';
-import { buildCorpus, type CorpusOptions } from '../data/corpus.js';
+import { normalizeDataset, type Dataset, type Utterance } from '../data/dataset.js';
+import { corpusClasses, corpusUtterances, type CorpusOptions } from '../data/corpus.js';
 import { readHeldout } from '../data/heldout.js';
 import { loadModel } from '../model/io.js';
 import type { Model } from '../model/types.js';
@@ -37,12 +37,26 @@ export type HeldoutSource = 'auto' | 'synth' | 'committed';
 
 /**
  * The built-in model's held-out set, normalised: synthesised (and cached) with espeak-ng when
- * it is installed (`auto`, `synth`), else read from the committed float16 copy.
+ * it is installed (`auto`, `synth`), else read from the committed float16 copy. `maxFrames`
+ * stops after the first whole utterances that reach that many frames (a quick look).
  */
-export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', o: { cacheDir?: string; progress?: boolean } = {}): { dataset: Dataset; source: 'synth' | 'committed' } {
+export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', o: { cacheDir?: string; progress?: boolean; maxFrames?: number } = {}): { dataset: Dataset; source: 'synth' | 'committed' } {
+  const limit = o.maxFrames ?? Infinity;
+  const take = (it: Iterable<Utterance>): Utterance[] => {
+    const out: Utterance[] = [];
+    let frames = 0;
+    for (const u of it) {
+      if (frames >= limit) break;
+      out.push(u);
+      frames += u.frames;
+    }
+    return out;
+  };
   if (source === 'synth' || (source === 'auto' && espeakAvailable())) {
-    const raw = buildCorpus(task.corpus, 'test', { ...BUILTIN_HELDOUT_CORPUS, ...o });
+    const co: CorpusOptions = { ...BUILTIN_HELDOUT_CORPUS, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.progress !== undefined ? { progress: o.progress } : {}) };
+    const raw: Dataset = { corpus: task.corpus, split: 'test', classes: corpusClasses(task.corpus), bands: 40, utterances: take(corpusUtterances(task.corpus, 'test', co)) };
     return { dataset: normalizeDataset(raw, task.stats), source: 'synth' };
   }
-  return { dataset: normalizeDataset(readHeldout(BUILTIN_HELDOUT_BASE), task.stats), source: 'committed' };
+  const held = readHeldout(BUILTIN_HELDOUT_BASE);
+  return { dataset: normalizeDataset({ ...held, utterances: take(held.utterances) }, task.stats), source: 'committed' };
 }
