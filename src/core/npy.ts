@@ -9,6 +9,7 @@
  * header field against the bytes present before allocating.
  */
 import { check, fail } from './errors.js';
+import { halfToFloat, writeFileSafely } from './files.js';
 
 export interface NpyArray {
   /** Values in C (row-major) order, converted to float32. */
@@ -19,15 +20,6 @@ export interface NpyArray {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** Headers above this are refused (numpy itself caps reading at 10000 bytes by default). */
 export const MAX_NPY_HEADER = 1 << 20;
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 /**
  * Parse .npy bytes into float32. Accepts little-endian `<f4`, `<f8`, `<f2` (converted to float32),
@@ -145,24 +137,5 @@ export async function readNpy(path: string): Promise<NpyArray> {
  * @example await writeNpy('y.npy', y, [T, O], { overwrite: true });
  */
 export async function writeNpy(path: string, data: Float32Array, shape: number[], opts: { overwrite?: boolean } = {}): Promise<void> {
-  const bytes = encodeNpy(data, shape);
-  const fs = await import('node:fs/promises');
-  const ioFail = (e: unknown): never => fail('E_IO', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  if (!opts.overwrite) {
-    try {
-      await fs.writeFile(path, bytes, { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('E_EXISTS', `${path} exists; pass overwrite (CLI: --force) to replace it`);
-      ioFail(e);
-    }
-    return;
-  }
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, bytes, { flag: 'wx' });
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    ioFail(e);
-  }
+  await writeFileSafely(path, encodeNpy(data, shape), opts);
 }

@@ -8,6 +8,7 @@
  * Node's fs is imported lazily, only when a path is given, so bytes-in/bytes-out works in the browser.
  */
 import { check, DeltakitError, fail } from '../core/errors.js';
+import { writeFileSafely } from '../core/files.js';
 import { decodeDeltakit, encodeDeltakit, isDeltakitFile } from './format.js';
 import { importOnnx } from './import/onnx.js';
 import { importPytorchStateDict } from './import/pytorch.js';
@@ -94,31 +95,7 @@ export function encodeModel(model: Model): Uint8Array {
   return encodeDeltakit(model);
 }
 
-/**
- * Write bytes to a path. Refuses to replace an existing file unless `overwrite` (E_EXISTS); with
- * overwrite, writes a temporary file and renames it, so a failed write leaves the old file intact.
- */
-export async function writeFileSafely(path: string, bytes: Uint8Array, opts: { overwrite?: boolean } = {}): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const ioFail = (e: unknown): never => fail('E_IO', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  if (!opts.overwrite) {
-    try {
-      await fs.writeFile(path, bytes, { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('E_EXISTS', `${path} exists; pass overwrite (CLI: --force) to replace it`);
-      ioFail(e);
-    }
-    return;
-  }
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, bytes, { flag: 'wx' });
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    ioFail(e);
-  }
-}
+export { writeFileSafely } from '../core/files.js';
 
 /**
  * Save a model as deltakit .safetensors. Refuses to overwrite an existing file unless

@@ -10,6 +10,7 @@
  * file does not hold. All tensors come out as Float32Array (F64, F16 and BF16 are converted).
  */
 import { check, fail } from '../core/errors.js';
+import { halfToFloat } from '../core/files.js';
 
 /** One tensor as stored: its shape and values (converted to float32), and the dtype it had on disk. */
 export interface SafeTensor {
@@ -43,15 +44,7 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return dv.getUint32(4, true) === 0 && bytes[8] === 0x7b;
 }
 
-/** IEEE half to number (exact). */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+export { halfToFloat };
 
 /** Decode `count` little-endian values of `dtype` starting at byte `start` into float32. */
 export function decodeFloats(bytes: Uint8Array, start: number, count: number, dtype: string): Float32Array {

@@ -7,6 +7,7 @@ import { encodeNpy, parseNpy } from '../../src/core/npy.js';
 import { maxAbsDiff } from '../../src/core/math.js';
 import { main } from '../../src/cli/main.js';
 import { encodeModel } from '../../src/model/io.js';
+import { encodeSafetensors } from '../../src/model/safetensors.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 
 /** Run the CLI in-process, capturing what it prints. */
@@ -76,6 +77,31 @@ describe('deltakit CLI', () => {
     const missing = await cli('run', join(dir, 'nope.safetensors'), '-i', xPath, '-o', join(dir, 'z3.npy'));
     expect(missing.err).toMatch(/^deltakit: E_IO: /);
     expect(missing.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('run: --readout-activation applies to a PyTorch state_dict readout', async () => {
+    const g = model.layers[0]!;
+    const l = model.layers[1]!;
+    if (g.kind !== 'gru' || l.kind !== 'linear') throw new Error('unreachable');
+    const sd = encodeSafetensors({
+      'rnn.weight_ih_l0': { shape: [30, 6], data: g.weightIh },
+      'rnn.weight_hh_l0': { shape: [30, 10], data: g.weightHh },
+      'rnn.bias_ih_l0': { shape: [30], data: g.biasIh },
+      'rnn.bias_hh_l0': { shape: [30], data: g.biasHh },
+      'fc.weight': { shape: [4, 10], data: l.weight },
+      'fc.bias': { shape: [4], data: l.bias },
+    });
+    const sdPath = join(dir, 'state_dict.safetensors');
+    writeFileSync(sdPath, sd);
+    const yPath = join(dir, 'y-relu.npy');
+    const r = await cli('run', sdPath, '-i', xPath, '-o', yPath, '--readout-activation', 'relu', '-q');
+    expect(r.code).toBe(0);
+    const relu = { ...model, layers: [g, { ...l, activation: 'relu' as const }] };
+    const y = parseNpy(readFileSync(yPath));
+    expect(maxAbsDiff(y.data, runModelRef(relu, frames).outputs)).toBeLessThan(1e-6);
+    expect(Math.min(...y.data)).toBe(0);
+    const bad = await cli('run', sdPath, '-i', xPath, '-o', join(dir, 'y-bad.npy'), '--readout-activation', 'gelu');
+    expect(bad.err).toMatch(/E_OPTION: --readout-activation/);
   });
 
   it('demo prints occupancy, ops saved and output movement', async () => {

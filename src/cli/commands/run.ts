@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { readNpy, writeNpy } from '../../core/npy.js';
 import { loadModel } from '../../model/io.js';
+import type { Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
 import type { Backend, BiasConvention } from '../../runtime/types.js';
 import { checkWritable, parseChoice, parseNumber, si } from '../options.js';
@@ -22,6 +23,7 @@ interface RunOptions {
   weights?: string;
   force?: boolean;
   quiet?: boolean;
+  readoutActivation?: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option('--bias-convention <name>', 'delta memories bias placement: cudnn (PyTorch-exact) or edgedrnn')
     .option('--backend <name>', 'compute backend: js or wasm (default: fastest available)')
     .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
+    .option('--readout-activation <name>', 'activation after the Linear readout of a PyTorch state_dict (none, relu, tanh): a state_dict does not record it')
     .option('-f, --force', 'overwrite the output file if it exists')
     .option('-q, --quiet', 'do not print the summary')
     .action(async (modelPath: string, o: RunOptions) => {
@@ -45,7 +48,8 @@ export function register(program: Command): void {
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
       checkWritable(o.output, o.force);
-      const model = await loadModel(modelPath);
+      const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
+      const model = await loadModel(modelPath, readoutActivation ? { readoutActivation } : {});
       const x = await readNpy(o.input);
       const session = createSession(model, {
         ...(thresholdX !== undefined ? { thresholdX } : {}),
