@@ -66,6 +66,14 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', badX)).err).toMatch(/E_SHAPE/);
   });
 
+  it('sim --fixed-point replays the EdgeDRNN bit-exact machine', async () => {
+    const r = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--fixed-point');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/60 steps \(fixed-point trace\)/);
+    expect(r.err).toMatch(/warning: b_hn/);
+    expect((await cli('sim', modelPath, '--arch', 'spartus', '--input', xPath, '--fixed-point')).err).toMatch(/E_OPTION: --fixed-point/);
+  });
+
   it('sim --describe lists the preset with units and sources', async () => {
     const r = await cli('sim', '--arch', 'spartus', '--describe');
     expect(r.code).toBe(0);

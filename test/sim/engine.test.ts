@@ -103,6 +103,8 @@ describe('column engines (Spartus, DeltaRNN)', () => {
     // 7 of 8 arrays idle while array 0 works 8 cycles: mean wait 8 - 8/8 = 7.
     expect(piled.total.stallCycles).toBe(7);
     expect(piled.total.macs).toBe(4 * 128);
+    // 4 columns x 64 PEs x K = 2 slots of an 8-bit weight and a 2-bit local row index.
+    expect(piled.total.sramBytes).toBe((4 * 64 * 2 * 10) / 8);
   });
 
   it('Spartus refuses a model that does not fit on chip', () => {

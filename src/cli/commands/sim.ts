@@ -12,7 +12,7 @@ import type { Model } from '../../model/types.js';
 import type { BiasConvention } from '../../runtime/types.js';
 import { ARCH_NAMES, PARAMS, PRESETS, parseOverrides, resolveSpec } from '../../sim/spec/index.js';
 import { formatReport, reportToJson } from '../../sim/report/format.js';
-import { traceWorkload } from '../../sim/run.js';
+import { traceEdgeDrnnWorkload, traceWorkload } from '../../sim/run.js';
 import { simulate } from '../../sim/simulate.js';
 import { parseChoice, parseNumber, table } from '../options.js';
 import { progress } from '../progress.js';
@@ -50,6 +50,7 @@ interface SimOptions {
   json?: boolean;
   perStep?: boolean;
   describe?: boolean;
+  fixedPoint?: boolean;
 }
 
 export function register(program: Command): void {
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--set <name=value>', 'override an architecture parameter (repeatable)', collect)
     .option('--json', 'print JSON instead of the table')
     .option('--per-step', 'with --json: include per-step cycles, stalls, DRAM bytes and MACs')
+    .option('--fixed-point', 'edgedrnn: trace the bit-exact Q8.8 machine instead of the float session (the hardware\'s own firing decisions)')
     .option('--describe', 'print the preset parameters with units and sources, and exit')
     .action(async (modelPath: string | undefined, o: SimOptions) => {
       const overrides = parseOverrides(o.set ?? []);
@@ -80,12 +82,20 @@ export function register(program: Command): void {
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       const { model, frames, steps } = await loadModelAndInput(modelPath, o.input);
       const bar = progress('trace', steps);
-      const { workload } = traceWorkload(model, frames, {
-        ...(thresholdX !== undefined ? { thresholdX } : {}),
-        ...(thresholdH !== undefined ? { thresholdH } : {}),
-        ...(biasConvention ? { biasConvention } : {}),
-        onProgress: (done) => bar.update(done),
-      });
+      let workload;
+      if (o.fixedPoint) {
+        check(spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${spec.arch}`);
+        const fp = traceEdgeDrnnWorkload(model, frames, { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}), onProgress: (done) => bar.update(done) });
+        workload = fp.workload;
+        for (const warning of fp.warnings) process.stderr.write(`warning: ${warning}\n`);
+      } else {
+        workload = traceWorkload(model, frames, {
+          ...(thresholdX !== undefined ? { thresholdX } : {}),
+          ...(thresholdH !== undefined ? { thresholdH } : {}),
+          ...(biasConvention ? { biasConvention } : {}),
+          onProgress: (done) => bar.update(done),
+        }).workload;
+      }
       bar.stop();
       const r = simulate(workload, spec.arch, { set: overrides });
       if (!r.ok) fail('E_HW_LIMIT', `${spec.arch} cannot run this model: ${r.reason}`);

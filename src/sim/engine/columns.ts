@@ -38,7 +38,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
 
   // Per layer: cycles and useful MACs of each column, and stored bytes.
   let storedBytes = 0;
-  const costs: Array<{ cost: Int32Array; macs: Int32Array } | null> = [];
+  const costs: Array<{ cost: Int32Array; macs: Int32Array; bytesPerSlot: number } | null> = [];
   for (const [k, lw] of w.layers.entries()) {
     if (lw.kind === 'linear') {
       costs.push(null);
@@ -48,13 +48,14 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
     const cols = lw.xCols + lw.hCols;
     if (o.cbtd) {
       const map = columnMap(lw.layer, N);
-      costs.push({ cost: map.maxPerPe, macs: map.nonzeros });
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.ceil(lw.rows / N))));
+      // Each CBTD slot stores a weight and its local row index.
+      costs.push({ cost: map.maxPerPe, macs: map.nonzeros, bytesPerSlot: (wb + indexBits) / 8 });
       let slots = 0;
       for (let j = 0; j < cols; j++) slots += map.maxPerPe[j]! * N;
       storedBytes += (slots * (wb + indexBits)) / 8;
     } else {
-      costs.push({ cost: new Int32Array(cols).fill(Math.ceil(lw.rows / N)), macs: new Int32Array(cols).fill(lw.rows) });
+      costs.push({ cost: new Int32Array(cols).fill(Math.ceil(lw.rows / N)), macs: new Int32Array(cols).fill(lw.rows), bytesPerSlot: wb / 8 });
       storedBytes += (lw.rows * cols * wb) / 8;
     }
   }
@@ -67,7 +68,6 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
   const perStep = perStepArrays(T);
   const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind !== 'linear'));
   const work = new Float64Array(M);
-  const bytesPerMac = wb / 8;
   for (let t = 0; t < T; t++) {
     let stepCycles = 0;
     let stepStall = 0;
@@ -77,7 +77,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       const cm = costs[k];
       if (!cm) continue;
       const c = layers[k]!;
-      const { cost, macs } = cm;
+      const { cost, macs, bytesPerSlot } = cm;
       work.fill(0);
       let nFired = 0;
       let layerMacs = 0;
@@ -120,7 +120,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       const stall = macPhase - sum / M;
       c.cycles += cycles;
       c.stallCycles += stall;
-      c.sramBytes += o.cbtd ? sramSlots * bytesPerMac : layerMacs * bytesPerMac;
+      c.sramBytes += o.cbtd ? sramSlots * bytesPerSlot : layerMacs * bytesPerSlot;
       c.macs += layerMacs;
       c.encoderElements += I + lw.hCols;
       c.activations += lw.hCols;

@@ -50,9 +50,8 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   let maxScan = 0;
   for (const lw of w.layers) maxScan = Math.max(maxScan, 1 + Math.ceil(lw.xCols / P) * P + lw.hCols);
   const positions = new Int32Array(maxScan);
-  // Bias column (SPEC §4): pseudo-delta 1.0 fires on the first step after reset when
-  // 1.0 >= thx; afterwards its delta is 0, which fires only when thx == 0 (inclusive rule).
-  const thx = w.thresholdX ?? (w.source === 'dense' ? 0 : null);
+  const thx = w.thresholdX;
+  const dense = w.source === 'dense';
 
   for (let t = 0; t < T; t++) {
     let stepCycles = 0;
@@ -68,7 +67,10 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
       const Ipad = Math.ceil(lw.xCols / P) * P;
       const scanLen = 1 + Ipad + H;
       const colCycles = Math.max(Math.ceil((R * wb) / bus), Math.ceil(R / P));
-      const biasFires = t === 0 ? thx === null || thx <= 1 : thx === 0;
+      // Bias column (SPEC §4): its pseudo-delta of 1.0 fires on the first step after reset when
+      // 1.0 >= thx; afterwards its delta is 0, and zero deltas never enter the queue
+      // (hdl/ieu.sv). A dense workload (the dense update) fetches it every step.
+      const biasFires = t === 0 ? thx === null || thx <= 1 : dense;
       // Scan positions of the fired columns in encoder order: bias, inputs, hidden.
       let nPos = 0;
       if (biasFires) positions[nPos++] = 0;

@@ -37,8 +37,8 @@ export interface Workload {
   /** Thresholds of the run (null for a dense run). The EdgeDRNN bias column depends on thresholdX. */
   thresholdX: number | null;
   thresholdH: number | null;
-  /** Where the trace came from: a session run, or synthetic occupancy. */
-  source: 'session' | 'synthetic' | 'dense';
+  /** Where the trace came from: a float session run, the EdgeDRNN fixed-point machine, synthetic occupancy, or the dense update. */
+  source: 'session' | 'fixed-point' | 'synthetic' | 'dense';
 }
 
 /** Shape of one layer as the engines see it. */
