@@ -8,7 +8,7 @@ import { ENGINES } from './engine/index.js';
 import type { EngineCounts, LayerCounts } from './engine/types.js';
 import type { ArchName, ArchSpec } from './spec/params.js';
 import { PRESETS, resolveSpec } from './spec/presets.js';
-import type { Workload } from './workload/workload.js';
+import { denseWorkload, type Workload } from './workload/workload.js';
 
 export interface LayerReport extends LayerCounts {
   index: number;
@@ -43,6 +43,8 @@ export interface SimTotals {
   peakGops: number;
   /** effectiveGops / peakGops: how far sparsity takes the design past its dense peak. */
   speedupOverPeak: number;
+  /** Mean latency of the same hardware doing the dense update (every column) / this latency. */
+  speedupOverDenseUpdate: number;
   utilisation: number;
   occupancy: number;
   energyUJ: number;
@@ -135,6 +137,12 @@ export function simulate(w: Workload, arch: string, options: SimulateOptions = {
     },
     table,
   );
+  // The same hardware on the dense update (every column fires): what "x over dense" compares with.
+  let speedupOverDenseUpdate = 1;
+  if (w.source !== 'dense') {
+    const dense = ENGINES[spec.arch](denseWorkload({ name: 'dense', layers: w.layers.map((l) => l.layer), meta: {} }, 2), spec);
+    if (dense.ok) speedupOverDenseUpdate = (dense.perStep.cycles[0]! + dense.perStep.cycles[1]!) / 2 / (cycles / steps);
+  }
   const total: SimTotals = {
     steps,
     cycles,
@@ -149,6 +157,7 @@ export function simulate(w: Workload, arch: string, options: SimulateOptions = {
     effectiveGops,
     peakGops,
     speedupOverPeak: peakGops > 0 ? effectiveGops / peakGops : 0,
+    speedupOverDenseUpdate,
     utilisation: cycles > 0 ? macs / (peak * cycles) : 0,
     occupancy: columnsAll > 0 ? sum((l) => (l.onAccelerator ? l.firedColumns : 0)) / columnsAll : 0,
     energyUJ,

@@ -63,7 +63,7 @@ export function sweepColumns(axisNames: string[]): string[] {
   return [...axisNames, 'ok', ...SUMMARY_FIELDS, 'reason'];
 }
 
-export const SUMMARY_FIELDS = ['latencyUs', 'maxLatencyUs', 'cycles', 'stallCycles', 'effectiveGops', 'speedupOverPeak', 'utilisation', 'occupancy', 'dramBytesPerStep', 'energyPerStepUJ'] as const;
+export const SUMMARY_FIELDS = ['latencyUs', 'maxLatencyUs', 'cycles', 'stallCycles', 'effectiveGops', 'speedupOverPeak', 'speedupOverDenseUpdate', 'utilisation', 'occupancy', 'dramBytesPerStep', 'energyPerStepUJ'] as const;
 
 export interface SweepOptions {
   arch: string;

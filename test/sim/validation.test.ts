@@ -70,6 +70,7 @@ describe('DeltaRNN (1L-256H GRU, I = 40)', () => {
     const dense = ok(simulate(denseWorkload(model, 2), 'deltarnn'));
     const delta = ok(simulate(syntheticWorkload(model, { steps: 200, occupancyX: 0.11 }), 'deltarnn'));
     const speedup = dense.total.latencyUs / delta.total.latencyUs;
+    expect(delta.total.speedupOverDenseUpdate).toBeCloseTo(speedup, 9);
     expect(speedup).toBeGreaterThan(5.2);
     expect(speedup).toBeLessThan(6.2);
     expect(delta.total.effectiveGops).toBeGreaterThan(900);

@@ -114,7 +114,7 @@ export function register(program: Command): void {
       }));
       // Vega is loaded only here, so other commands start without it.
       const { linePlotSvg } = await import('../../sim/report/plot.js');
-      const svg = await linePlotSvg(plotRows, { x: names[0]!, y: o.y, ...(series.length ? { series: 'series' } : {}), title: `${spec.arch}: ${o.y} vs ${names[0]}`, ...(o.logY ? { logY: true } : {}) });
+      const svg = await linePlotSvg(plotRows, { x: names[0]!, y: o.y, ...(series.length ? { series: 'series', seriesTitle: series.join(', ') } : {}), title: `${spec.arch}: ${o.y} vs ${names[0]}`, ...(o.logY ? { logY: true } : {}) });
       writeFileSync(svgPath, svg);
       process.stderr.write(`${result.ran} points simulated, ${result.skipped} resumed from ${csvPath}; wrote ${csvPath} and ${svgPath}\n`);
       if (result.stopped) fail('E_INTERRUPTED', `sweep interrupted after ${finished} of ${total} points; run again with --resume to finish`);

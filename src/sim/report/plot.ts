@@ -12,6 +12,8 @@ export interface LinePlotOptions {
   y: string;
   /** Field whose values make separate lines (optional). */
   series?: string;
+  /** Legend title (default: the series field). */
+  seriesTitle?: string;
   title?: string;
   /** Log-scale y (latency over orders of magnitude). */
   logY?: boolean;
@@ -32,7 +34,7 @@ export async function linePlotSvg(rows: Array<Record<string, unknown>>, o: LineP
     encoding: {
       x: { field: o.x, type: 'quantitative', title: o.x },
       y: { field: o.y, type: 'quantitative', title: o.y, ...(o.logY ? { scale: { type: 'log' } } : {}) },
-      ...(o.series ? { color: { field: o.series, type: 'nominal', title: o.series } } : {}),
+      ...(o.series ? { color: { field: o.series, type: 'nominal', title: o.seriesTitle ?? o.series } } : {}),
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
