@@ -16,9 +16,9 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 function exactMemories(layer: GruLayer, xPrev: ArrayLike<number>, hPrev: ArrayLike<number>, int8: boolean): { gi: Float64Array; gh: Float64Array } {
   const H = layer.hiddenSize;
   const I = layer.inputSize;
-  // int8 delta layers use per-column scales: the exact memories are those of the dequantised weights.
-  const wIh = int8 ? dequantizeI8(quantizeI8(layer.weightIh, 3 * H, I, 'column'), 3 * H, I, 'column') : layer.weightIh;
-  const wHh = int8 ? dequantizeI8(quantizeI8(layer.weightHh, 3 * H, H, 'column'), 3 * H, H, 'column') : layer.weightHh;
+  // int8 layers use per-row scales: the exact memories are those of the dequantised weights.
+  const wIh = int8 ? dequantizeI8(quantizeI8(layer.weightIh, 3 * H, I, 'row'), 3 * H, I, 'row') : layer.weightIh;
+  const wHh = int8 ? dequantizeI8(quantizeI8(layer.weightHh, 3 * H, H, 'row'), 3 * H, H, 'row') : layer.weightHh;
   const gi = new Float64Array(3 * H);
   const gh = new Float64Array(3 * H);
   for (let r = 0; r < 3 * H; r++) {
@@ -70,9 +70,10 @@ it.each(['f32', 'int8'] as const)('delta GRU (%s weights) stays within 1e-4 of e
       expect(Math.abs(out[k]! - ((1 - z) * n + z * hBefore[k]!))).toBeLessThan(1e-4);
     }
   }
-  // Measured: about 4e-6 with re-synchronisation; without it (resyncPeriod 0) the memories of
-  // this stream random-walk to about 6e-5 by 10^6 steps, so this bound fails if resync breaks.
-  expect(worst).toBeLessThan(1e-5);
+  // Measured (f32): about 4e-6 with re-synchronisation; without it (resyncPeriod 0) the memories
+  // of this stream random-walk to about 6e-5 by 10^6 steps, so this bound fails if resync breaks.
+  // int8 memories hold b + W (xPrev - err), |err| <= half a 16-bit step of the step's largest delta.
+  expect(worst).toBeLessThan(weights === 'f32' ? 1e-5 : 3e-5);
   // The stream really exercised the accumulators: most elements fired most steps.
   expect(fired / STEPS).toBeGreaterThan(10);
 });

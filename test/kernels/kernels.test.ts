@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { loadKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/loader.js';
 import { int16QMax, matmatRef, matvecI8Ref, matvecRef, quantizeI16Ref } from '../../src/kernels/ref/matvec.js';
-import { deltaAccumulateRef, deltaEncodeRef } from '../../src/kernels/ref/delta.js';
+import { deltaAccumulateI8Ref, deltaAccumulateRef, deltaEncodeRef } from '../../src/kernels/ref/delta.js';
 import { gruGatesRef, lstmGatesRef, qrnnStepsRef, sruStepsRef } from '../../src/kernels/ref/gates.js';
 import { quantizeI8 } from '../../src/kernels/ref/quantize.js';
 
@@ -103,29 +103,59 @@ describe.each(builds)('%s kernels match their references', (path, simd) => {
     if (Math.fround(x[5]! - prev[5]!) === Math.fround(th)) expect(ref.idx).toContain(5);
   });
 
-  it.each([0, 1, 3, 4, 7, 50])('delta_f32 and delta_i8 with %i fired columns', (nFired) => {
+  it.each([0, 1, 3, 4, 7, 50, 600])('delta_f32 and delta_i8 with %i fired columns', (nFired) => {
     const rng = new Rng(11 + nFired);
-    const ld = 96, cols = 64;
+    const ld = 96, cols = 640;
     const w = rng.uniformArray(ld * cols, -1, 1); // column-major: column j at j*ld
     const idx: number[] = [];
-    for (let j = 0; j < cols && idx.length < nFired; j++) if (rng.uniform(0, 1) < 0.8) idx.push(j);
+    for (let j = 0; j < cols && idx.length < nFired; j++) if (rng.uniform(0, 1) < 0.95) idx.push(j);
     while (idx.length < nFired) idx.push(idx.length);
     const vals = rng.uniformArray(idx.length, -1, 1);
     const acc0 = rng.uniformArray(ld, -1, 1);
+    // int8 with per-row scales: quantise the (ld, cols) row-major view, store it column-major.
+    const rowMajor = new Float32Array(ld * cols);
+    for (let j = 0; j < cols; j++) for (let r = 0; r < ld; r++) rowMajor[r * cols + j] = w[j * ld + r]!;
+    const qm = quantizeI8(rowMajor, ld, cols, 'row');
+    const qcm = new Int8Array(ld * cols);
+    for (let j = 0; j < cols; j++) for (let r = 0; r < ld; r++) qcm[j * ld + r] = qm.q[r * cols + j]!;
     for (const [r0, r1] of [[0, ld], [16, 48]] as const) {
       const pw = put(w), pi = put(idx, 'i32'), pv = put(vals), pa = put(acc0);
       k.exports.delta_f32(pw, ld, r0, r1, pi, pv, idx.length, pa);
       const ref = Float64Array.from(acc0);
       deltaAccumulateRef(w, ld, r0, r1, idx, Float32Array.from(vals), idx.length, ref);
-      expect(maxDiff(k.f32(pa, ld), ref)).toBeLessThan(1e-5);
-      // int8, per-column scales: the same columns of the quantised matrix.
-      const qm = quantizeI8(w, cols, ld, 'row'); // rows of the transposed view = columns of W
-      const pq = put(qm.q, 'i8'), ps = put(qm.scale), pa8 = put(acc0);
-      k.exports.delta_i8(pq, ld, r0, r1, ps, pi, pv, idx.length, pa8);
+      expect(maxDiff(k.f32(pa, ld), ref)).toBeLessThan(1e-5 * Math.sqrt(nFired + 1));
+      const err0 = new Float32Array(rng.uniformArray(cols, -1e-4, 1e-4));
+      const pq = put(qcm, 'i8'), ps = put(qm.scale), pa8 = put(acc0), pt = k.alloc(ld * 4), pe = put(err0);
+      k.exports.delta_i8(pq, ld, r0, r1, ps, pi, pv, idx.length, pa8, pt, pe);
       const ref8 = Float64Array.from(acc0);
-      deltaAccumulateRef(qm.q, ld, r0, r1, idx, Float32Array.from(vals), idx.length, ref8, qm.scale);
-      expect(maxDiff(k.f32(pa8, ld), ref8)).toBeLessThan(1e-5);
+      const err = new Float32Array(err0);
+      const sums = deltaAccumulateI8Ref(qcm, ld, r0, r1, qm.scale, idx, vals, idx.length, ref8, err);
+      // The integer sums of the last chunk and the carried errors are exact; only the final
+      // scaling is float32.
+      expect(Array.from(k.i32(pt, ld).subarray(r0, r1))).toEqual(Array.from(sums.subarray(r0, r1)));
+      expect(Array.from(k.f32(pe, cols))).toEqual(Array.from(err));
+      expect(maxDiff(k.f32(pa8, ld), ref8)).toBeLessThan(1e-5 * Math.sqrt(nFired + 1));
+      // Rows outside [r0, r1) are untouched.
+      if (r0 > 0) expect(k.f32(pa8, ld)[0]).toBe(Math.fround(acc0[0]!));
     }
+  });
+
+  it('delta_i8 coefficients quantise the deltas to 16 bits relative to the largest one', () => {
+    const ld = 16;
+    const q = new Int8Array(ld * 2).fill(1);
+    const vals = new Float32Array([1, 1e-6]);
+    const pq = put(q, 'i8'), ps = put(new Float32Array(ld).fill(1)), pi = put([0, 1], 'i32'), pv = put(vals), pa = k.alloc(ld * 4), pt = k.alloc(ld * 4), pe = k.alloc(8);
+    k.exports.delta_i8(pq, ld, 0, ld, ps, pi, pv, 2, pa, pt, pe);
+    // 1e-6 is below half a quantisation step (1/65534) of the largest delta: it rounds to 0 and
+    // is carried in err to the element's next delta instead of being lost.
+    expect(k.i32(pt, ld)[0]).toBe(32767);
+    expect(Math.abs(k.f32(pa, ld)[0]! - 1)).toBeLessThan(1e-6);
+    expect(k.f32(pe, 2)[1]).toBe(Math.fround(1e-6));
+    // 40 more such deltas of element 1 alone: the carried error makes them count.
+    const pi1 = put([1], 'i32'), pv1 = put([1e-6]);
+    k.f32(pa, ld).fill(0);
+    for (let s = 0; s < 40; s++) k.exports.delta_i8(pq, ld, 0, ld, ps, pi1, pv1, 1, pa, pt, pe);
+    expect(Math.abs(k.f32(pa, ld)[0]! + k.f32(pe, 2)[1]! - 41e-6)).toBeLessThan(1e-9);
   });
 
   it('gru_gates and lstm_gates', () => {

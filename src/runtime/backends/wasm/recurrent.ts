@@ -8,6 +8,10 @@
  * encoder emits fired indices and deltas, and the delta kernel adds only fired columns from
  * column-major weights (int8: per-column scales, since a column is the unit of work).
  *
+ * int8 delta layers quantise each step's deltas to int16 (delta_i8) with error feedback: the
+ * rounding error of an element is carried into its next delta, so the memories hold
+ * b + W (xPrev - err) with |err| below half a quantisation step, and rounding never accumulates.
+ *
  * Drift: the memories are float32 and accumulate rounding error step after step. Every
  * `syncEvery` steps a band of 16 rows is recomputed exactly from the remembered xPrev / hPrev
  * (bias + W xPrev, bias + W hPrev: what the memories would hold in exact arithmetic), so every
@@ -85,13 +89,18 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
       return [p, regions.f32(q.scale)];
     }
     // Column-major: column c holds rows 0..rows-1 contiguous, ld apart.
-    const t = new Float32Array(cols * ld);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = rowMajor[r * colsPad + c]!;
-    if (weights === 'f32') return [regions.f32(t), 0];
-    const q = quantizeI8(t, cols, ld, 'row'); // rows of the transpose = columns of W
-    const p = regions.alloc(q.q.length);
-    k.i8(p, q.q.length).set(q.q);
-    return [p, regions.f32(q.scale)];
+    if (weights === 'f32') {
+      const t = new Float32Array(cols * ld);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = rowMajor[r * colsPad + c]!;
+      return [regions.f32(t), 0];
+    }
+    // int8: per-row scales (the delta kernel sums columns in int32, then scales each row).
+    const q = quantizeI8(rowMajor, rows, colsPad, 'row');
+    const t = new Int8Array(cols * ld);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = q.q[r * colsPad + c]!;
+    const p = regions.alloc(t.length);
+    k.i8(p, t.length).set(t);
+    return [p, regions.f32(q.scale, ld)];
   };
   [plan.wIh, plan.sIh] = place(layer.weightIh, I, ip);
   [plan.wHh, plan.sHh] = place(layer.weightHh, H, hc);
@@ -140,6 +149,15 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private readonly pAll: number;
   private readonly pXq: number;
   private readonly pHq: number;
+  /** int32 scratch of the int8 delta kernel. */
+  private readonly pTmp: number;
+  /** int8 delta: quantisation error carried per input / hidden element (error feedback). */
+  private readonly pErrX: number;
+  private readonly pErrH: number;
+  /** Scratch of the int8 re-synchronisation. */
+  private readonly pResid: number;
+  private readonly pScratchA: number;
+  private readonly pScratchB: number;
   private readonly pBi: number;
   private readonly pBh: number;
   private readonly qmaxX: number;
@@ -184,6 +202,12 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     this.pAll = r.alloc(Math.max(xLen, hLen) * 4);
     this.pXq = r.alloc(xLen * 2);
     this.pHq = r.alloc(hLen * 2);
+    this.pTmp = r.alloc(p.ld * 4);
+    this.pResid = r.alloc(Math.max(xLen, hLen) * 4);
+    this.pScratchA = r.alloc(Math.max(xLen, hLen) * 4);
+    this.pScratchB = r.alloc(Math.max(xLen, hLen) * 4);
+    this.pErrX = r.alloc(xLen * 4);
+    this.pErrH = r.alloc(hLen * 4);
     k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
@@ -233,8 +257,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const p = this.plan;
     const k = this.k;
     const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
-    for (const q of [this.pH, this.pHPrev, this.pC]) k.f32(q, hLen).fill(0);
-    k.f32(this.pXPrev, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
+    for (const q of [this.pH, this.pHPrev, this.pC, this.pErrH]) k.f32(q, hLen).fill(0);
+    for (const q of [this.pXPrev, this.pErrX]) k.f32(q, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
     k.f32(this.pGi, p.ld).set(k.f32(this.pGi0, p.ld));
     k.f32(this.pGh, p.ld).set(k.f32(this.pGh0, p.ld));
     this.syncRow = 0;
@@ -264,8 +288,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
       const nx = e.delta_encode(this.pX, this.pXPrev, p.I, this.thx, this.pIdxX, this.pValsX);
       const nh = e.delta_encode(this.pH, this.pHPrev, p.H, this.thh, this.pIdxH, this.pValsH);
       if (int8) {
-        e.delta_i8(p.wIh, p.ld, 0, p.ld, p.sIh, this.pIdxX, this.pValsX, nx, this.pGi);
-        e.delta_i8(p.wHh, p.ld, 0, p.ld, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh);
+        e.delta_i8(p.wIh, p.ld, 0, p.ld, p.sIh, this.pIdxX, this.pValsX, nx, this.pGi, this.pTmp, this.pErrX);
+        e.delta_i8(p.wHh, p.ld, 0, p.ld, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh, this.pTmp, this.pErrH);
       } else {
         e.delta_f32(p.wIh, p.ld, 0, p.ld, this.pIdxX, this.pValsX, nx, this.pGi);
         e.delta_f32(p.wHh, p.ld, 0, p.ld, this.pIdxH, this.pValsH, nh, this.pGh);
@@ -297,8 +321,20 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     gi.set(this.k.f32(this.pBi + r0 * 4, r1 - r0), r0);
     gh.set(this.k.f32(this.pBh + r0 * 4, r1 - r0), r0);
     if (this.weights === 'int8') {
-      e.delta_i8(p.wIh, p.ld, r0, r1, p.sIh, this.pAll, this.pXPrev, p.I, this.pGi);
-      e.delta_i8(p.wHh, p.ld, r0, r1, p.sHh, this.pAll, this.pHPrev, p.H, this.pGh);
+      // The int8 kernel's memories hold b + W (prev - err) (err: the quantisation error carried
+      // per element, below half a step). Recompute exactly that: one pass quantises the values
+      // to 16 bits and leaves its residuals in a scratch err, a second pass adds the residuals.
+      const k = this.k;
+      for (const [w, s, prev, err, n, acc] of [[p.wIh, p.sIh, this.pXPrev, this.pErrX, p.I, this.pGi], [p.wHh, p.sHh, this.pHPrev, this.pErrH, p.H, this.pGh]] as const) {
+        const v = k.f32(this.pResid, n);
+        const pv = k.f32(prev, n);
+        const ev = k.f32(err, n);
+        for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
+        k.f32(this.pScratchA, n).fill(0);
+        e.delta_i8(w, p.ld, r0, r1, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
+        k.f32(this.pScratchB, n).fill(0);
+        e.delta_i8(w, p.ld, r0, r1, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
+      }
     } else {
       e.delta_f32(p.wIh, p.ld, r0, r1, this.pAll, this.pXPrev, p.I, this.pGi);
       e.delta_f32(p.wHh, p.ld, r0, r1, this.pAll, this.pHPrev, p.H, this.pGh);
