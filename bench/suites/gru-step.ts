@@ -121,7 +121,7 @@ export const gruStepSuite: BenchSuite = {
         title: 'int8 weights: accuracy effect (h of the last layer against float64)',
         columns: ['network', 'mode', 'max |err| f32', 'max |err| int8', 'rms err int8'],
         rows: accRows,
-        notes: ['int8: symmetric per-row scales for dense layers (inputs quantised to int16 per step), per-column scales for delta layers; |h| <= 1.'],
+        notes: ['int8: symmetric per-row scales; dense layers quantise their input to int16 per step, delta layers their fired deltas (with error feedback); |h| <= 1.'],
       },
     ];
   },

@@ -45,8 +45,9 @@ export interface SessionOptions {
   cbtdPes?: number;
   /**
    * Weight precision of the wasm backend. `int8`: symmetric int8 with one scale per row (dense
-   * mat-vec, inputs quantised to int16 per step) or per column (delta layers); a quarter of the
-   * memory traffic, accuracy effect in docs/performance.md. Default `f32`. The js backend is f32 only.
+   * layers quantise their input to int16 per step, delta layers their fired deltas, with error
+   * feedback); a quarter of the memory traffic, accuracy effect in docs/performance.md.
+   * Default `f32`. The js backend is f32 only.
    */
   weights?: 'f32' | 'int8';
 }

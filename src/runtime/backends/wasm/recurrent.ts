@@ -6,7 +6,7 @@
  * kernel. Delta (SPEC §3): the memories are kept as the same two vectors, gi = input part
  * (Mr, Mz, Mnx) and gh = hidden part (Mr, Mz, Mnh), so one gate kernel serves both modes; the
  * encoder emits fired indices and deltas, and the delta kernel adds only fired columns from
- * column-major weights (int8: per-column scales, since a column is the unit of work).
+ * column-major weights (int8: per-row scales, deltas quantised to int16 per step).
  *
  * int8 delta layers quantise each step's deltas to int16 (delta_i8) with error feedback: the
  * rounding error of an element is carried into its next delta, so the memories hold
@@ -54,7 +54,7 @@ interface RecurrentPlan {
   hc: number;
   wIh: number;
   wHh: number;
-  /** int8: scales per row (dense) or per column (delta). */
+  /** int8: one scale per row (padded to ld for delta layers). */
   sIh: number;
   sHh: number;
 }
