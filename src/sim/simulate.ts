@@ -59,6 +59,8 @@ export interface SimReport {
   title: string;
   spec: ArchSpec;
   clockMHz: number;
+  /** Multiply-accumulates the hardware can do per cycle. */
+  peakMacsPerCycle: number;
   workloadSource: Workload['source'];
   perStep: EngineCounts['perStep'];
   layers: LayerReport[];
@@ -164,5 +166,5 @@ export function simulate(w: Workload, arch: string, options: SimulateOptions = {
     energyPerStepUJ: energyUJ / steps,
     addedLatencySteps: out.addedLatencySteps,
   };
-  return { ok: true, arch: spec.arch, title: PRESETS[spec.arch].title, spec, clockMHz, workloadSource: w.source, perStep: out.perStep, layers, total, notes: out.notes, energy: table };
+  return { ok: true, arch: spec.arch, title: PRESETS[spec.arch].title, spec, clockMHz, peakMacsPerCycle: peak, workloadSource: w.source, perStep: out.perStep, layers, total, notes: out.notes, energy: table };
 }

@@ -229,6 +229,10 @@ describe('specs, overrides, reports', () => {
     expect(j.total.cycles).toBe(r.total.cycles);
     expect(j.layers).toHaveLength(2);
     expect(j.perStep.cycles).toHaveLength(3);
+    const ps = (j as unknown as { perStep: { latencyUs: number[]; utilisation: number[]; cycles: number[] } }).perStep;
+    expect(ps.latencyUs[1]).toBeCloseTo(ps.cycles[1]! / 125, 12);
+    expect(ps.utilisation[1]).toBeGreaterThan(0.5);
+    expect(ps.utilisation[1]).toBeLessThanOrEqual(1);
     for (const k of ['latencyUs', 'effectiveGops', 'dramBytes', 'utilisation', 'energyUJ']) expect(typeof j.total[k]).toBe('number');
   });
 });

@@ -79,7 +79,10 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     notes: r.notes,
   };
   if (options.perStep) {
+    const peakMacs = r.peakMacsPerCycle;
     out.perStep = {
+      latencyUs: Array.from(ps.cycles, (c) => c / r.clockMHz),
+      utilisation: Array.from(ps.cycles, (c, t) => (c > 0 && peakMacs > 0 ? ps.macs[t]! / (peakMacs * c) : 0)),
       cycles: Array.from(ps.cycles),
       stallCycles: Array.from(ps.stallCycles),
       dramBytes: Array.from(ps.dramBytes),

@@ -6,7 +6,7 @@
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
  */
-import { check } from '../../core/errors.js';
+import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
 
@@ -99,8 +99,11 @@ export function workloadFromTrace(
       trace.forEach((st, t) => {
         const e = st[k];
         check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
-        for (const i of e.firedX) check(i >= 0 && i < xCols, 'E_VALUE', () => `workload: layer ${k} step ${t}: input index ${i} outside 0..${xCols - 1}`);
-        for (const j of e.firedH) check(j >= 0 && j < hCols, 'E_VALUE', () => `workload: layer ${k} step ${t}: hidden index ${j} outside 0..${hCols - 1}`);
+        // Plain loops (no closure per element): traces run to millions of indices.
+        const fx = e.firedX;
+        for (let q = 0; q < fx.length; q++) if (!(fx[q]! >= 0 && fx[q]! < xCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: input index ${fx[q]} outside 0..${xCols - 1}`);
+        const fh = e.firedH;
+        for (let q = 0; q < fh.length; q++) if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
         xs.push(e.firedX);
         hs.push(e.firedH);
       });
