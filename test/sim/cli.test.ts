@@ -50,6 +50,13 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect(r.params.clockMHz).toBe(250);
     expect(r.layers).toHaveLength(3);
     expect(r.perStep.cycles).toHaveLength(60);
+    // An energy override changes the energy and nothing else.
+    const e = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--energy', 'dramByte=0', '--energy', 'mac=0');
+    const re = JSON.parse(e.out) as { total: { energyUJ: number; latencyUs: number; dramBytes: number }; energyTable: { dramByte: { pj: number } } };
+    expect(re.energyTable.dramByte.pj).toBe(0);
+    expect(re.total.latencyUs).toBe(r.total.latencyUs);
+    expect(re.total.energyUJ).toBeLessThan((r as unknown as { total: { energyUJ: number } }).total.energyUJ);
+    expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--energy', 'laser=1')).err).toMatch(/E_OPTION: --energy/);
   });
 
   it('sim errors are coded', async () => {

@@ -40,6 +40,21 @@ export function describePreset(arch: string): string {
   return `${p.title}\n\n${text.join('\n')}`;
 }
 
+const ENERGY_KEYS = ['mac', 'dramByte', 'sramByte', 'encoderElement', 'activation', 'staticMilliwatts'] as const;
+
+/** Parse repeated `--energy name=value` into energy-table overrides. */
+export function parseEnergy(items: string[]): Partial<Record<(typeof ENERGY_KEYS)[number], number>> {
+  const out: Partial<Record<(typeof ENERGY_KEYS)[number], number>> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(.+)$/.exec(item.trim());
+    check(m !== null && (ENERGY_KEYS as readonly string[]).includes(m[1]!), 'E_OPTION', () => `--energy: expected name=value with name one of ${ENERGY_KEYS.join(', ')}, found '${item}'`);
+    const v = Number(m[2]);
+    check(Number.isFinite(v) && v >= 0, 'E_VALUE', () => `--energy ${m[1]}: expected a number >= 0, found '${m[2]}'`);
+    out[m[1] as (typeof ENERGY_KEYS)[number]] = v;
+  }
+  return out;
+}
+
 interface SimOptions {
   arch: string;
   input?: string;
@@ -51,6 +66,7 @@ interface SimOptions {
   perStep?: boolean;
   describe?: boolean;
   fixedPoint?: boolean;
+  energy?: string[];
 }
 
 export function register(program: Command): void {
@@ -64,6 +80,7 @@ export function register(program: Command): void {
     .option('--thh <threshold>', 'delta threshold on hidden states')
     .option('--bias-convention <name>', 'cudnn or edgedrnn')
     .option('--set <name=value>', 'override an architecture parameter (repeatable)', collect)
+    .option('--energy <action=pJ>', 'override an energy-table entry: mac, dramByte, sramByte, encoderElement, activation (pJ), staticMilliwatts (mW) (repeatable)', collect)
     .option('--json', 'print JSON instead of the table')
     .option('--per-step', 'with --json: include per-step cycles, stalls, DRAM bytes and MACs')
     .option('--fixed-point', 'edgedrnn: trace the bit-exact Q8.8 machine instead of the float session (the hardware\'s own firing decisions)')
@@ -97,7 +114,7 @@ export function register(program: Command): void {
         }).workload;
       }
       bar.stop();
-      const r = simulate(workload, spec.arch, { set: overrides });
+      const r = simulate(workload, spec.arch, { set: overrides, energy: parseEnergy(o.energy ?? []) });
       if (!r.ok) fail('E_HW_LIMIT', `${spec.arch} cannot run this model: ${r.reason}`);
       if (o.json) process.stdout.write(JSON.stringify(reportToJson(r, { perStep: o.perStep === true }), null, 2) + '\n');
       else process.stdout.write(formatReport(r) + '\n');
