@@ -233,6 +233,8 @@ describe('specs, overrides, reports', () => {
     expect(ps.latencyUs[1]).toBeCloseTo(ps.cycles[1]! / 125, 12);
     expect(ps.utilisation[1]).toBeGreaterThan(0.5);
     expect(ps.utilisation[1]).toBeLessThanOrEqual(1);
+    const eff = (j as unknown as { perStep: { effectiveGops: number[] } }).perStep.effectiveGops;
+    expect(eff[2]).toBeCloseTo(r.total.denseOps / 3 / ps.latencyUs[2]! / 1e3, 9);
     for (const k of ['latencyUs', 'effectiveGops', 'dramBytes', 'utilisation', 'energyUJ']) expect(typeof j.total[k]).toBe('number');
   });
 });
