@@ -83,6 +83,8 @@ export function markdownReport(sections: BenchSection[], opts: { quick: boolean;
     `- Machine: ${machineDescription()}`,
     `- Date: ${opts.date.toISOString()}`,
     `- Mode: ${opts.quick ? 'quick (few repetitions: indicative only)' : 'full'}`,
+    `- Load average when the report was written (1, 5, 15 min): ${os.loadavg().map((v) => v.toFixed(2)).join(', ')} on ${os.cpus().length} cores` +
+      (os.loadavg()[0]! > os.cpus().length * 0.75 ? ': the machine was busy with other work, absolute times are inflated; ratios measured in the same run are more reliable' : ''),
     '- Times are medians of repeated runs on a machine that may be shared; see each section for its method.',
   ];
   for (const f of opts.failures) head.push(`- Suite failed: ${f}`);

@@ -65,28 +65,32 @@ export const deltaSuite: BenchSuite = {
     const stream = wanderingStream(2, 2048, H);
     const rows: string[][] = [];
     const notes: string[] = [];
+    const jsPlan = { ...plan, reps: Math.min(plan.reps, 5) };
     const dense = {
       f32: timeSession(model, stream, { weights: 'f32' }, plan).us,
       int8: timeSession(model, stream, { weights: 'int8' }, plan).us,
+      js: timeSession(model, stream, { backend: 'js' }, jsPlan).us,
     };
-    rows.push(['dense (reference)', '100 %', fmtUs(dense.f32), '1.00x', '', fmtUs(dense.int8), '1.00x']);
+    rows.push(['dense (reference)', '100 %', fmtUs(dense.f32), '1.00x', '', fmtUs(dense.int8), '1.00x', fmtUs(dense.js), '1.00x']);
     const targets = ctx.quick ? [0.05, 0.25] : [0.02, 0.05, 0.1, 0.25, 0.5];
     for (const target of targets) {
       ctx.log(`delta: occupancy ${target * 100} %`);
       const th = thresholdFor(model, calib, target, 'f32');
       const a = timeSession(model, stream, { thresholdX: th, thresholdH: th, weights: 'f32' }, plan);
       const b = timeSession(model, stream, { thresholdX: th, thresholdH: th, weights: 'int8' }, plan);
+      const c = timeSession(model, stream, { thresholdX: th, thresholdH: th, backend: 'js' }, jsPlan);
       const sa = dense.f32 / a.us;
       const sb = dense.int8 / b.us;
       const want = 0.7 / a.occupancy;
-      rows.push([`${(target * 100).toFixed(0)} % (th ${th.toPrecision(2)})`, `${(a.occupancy * 100).toFixed(1)} %`, fmtUs(a.us), fmtX(sa), fmtX(want), fmtUs(b.us), fmtX(sb)]);
+      rows.push([`${(target * 100).toFixed(0)} % (th ${th.toPrecision(2)})`, `${(a.occupancy * 100).toFixed(1)} %`, fmtUs(a.us), fmtX(sa), fmtX(want), fmtUs(b.us), fmtX(sb), fmtUs(c.us), fmtX(dense.js / c.us)]);
       if (target >= 0.05) notes.push(`${(target * 100).toFixed(0)} %: f32 speedup ${fmtX(sa)} vs target 0.7/occupancy = ${fmtX(want)}: ${sa >= want ? 'met' : `MISSED by ${((1 - sa / want) * 100).toFixed(0)} %`}; int8 ${fmtX(sb)} (target ${fmtX(0.7 / b.occupancy)}): ${sb >= 0.7 / b.occupancy ? 'met' : 'MISSED'}`);
     }
     // A smooth stream (slowly varying features) at fixed thresholds.
     const smooth = smoothStream(3, 2048, H, 0.05);
     const sa = timeSession(model, smooth, { thresholdX: 0.05, thresholdH: 0.05, weights: 'f32' }, plan);
     const sb = timeSession(model, smooth, { thresholdX: 0.05, thresholdH: 0.05, weights: 'int8' }, plan);
-    rows.push(['smooth stream (th 0.05)', `${(sa.occupancy * 100).toFixed(1)} %`, fmtUs(sa.us), fmtX(dense.f32 / sa.us), fmtX(0.7 / sa.occupancy), fmtUs(sb.us), fmtX(dense.int8 / sb.us)]);
+    const sc = timeSession(model, smooth, { thresholdX: 0.05, thresholdH: 0.05, backend: 'js' }, jsPlan);
+    rows.push(['smooth stream (th 0.05)', `${(sa.occupancy * 100).toFixed(1)} %`, fmtUs(sa.us), fmtX(dense.f32 / sa.us), fmtX(0.7 / sa.occupancy), fmtUs(sb.us), fmtX(dense.int8 / sb.us), fmtUs(sc.us), fmtX(dense.js / sc.us)]);
 
     // The EdgeDRNN benchmark network, int8 delta at 10 % occupancy.
     const edge = randomModel(768, 40, [{ kind: 'gru', hiddenSize: 768 }, { kind: 'gru', hiddenSize: 768 }]);
@@ -103,8 +107,8 @@ export const deltaSuite: BenchSuite = {
     ];
     return [
       {
-        title: `Delta GRU step vs our dense step (H = ${H}, I = ${H}, wasm SIMD, us per step, median)`,
-        columns: ['target occupancy', 'measured occupancy', 'f32 delta', 'f32 speedup', 'target 0.7/occ', 'int8 delta', 'int8 speedup'],
+        title: `Delta GRU step vs our dense step of the same backend and weights (H = ${H}, I = ${H}, us per step, median)`,
+        columns: ['target occupancy', 'measured occupancy', 'wasm f32 delta', 'f32 speedup', 'target 0.7/occ', 'wasm int8 delta', 'int8 speedup', 'js delta', 'js speedup'],
         rows,
         notes: [
           'Occupancy = fired columns / all columns (input and hidden), measured over the timed steps; one threshold for x and h, bisected on a wandering stream.',
