@@ -9,8 +9,8 @@ export const PARAMS = {
   pes: { unit: 'MAC units', meaning: 'processing elements (one multiply-accumulate per cycle each) per array' },
   arrays: { unit: 'arrays', meaning: 'independent PE arrays; fired column j goes to array j mod arrays (Spartus)' },
   weightBits: { unit: 'bit', meaning: 'bits per stored weight' },
-  activationBits: { unit: 'bit', meaning: 'bits per activation / delta value' },
-  accumulatorBits: { unit: 'bit', meaning: 'bits of each accumulator (delta memory)' },
+  activationBits: { unit: 'bit', meaning: 'bits per activation / delta value (recorded for the design; the cycle models do not depend on it)' },
+  accumulatorBits: { unit: 'bit', meaning: 'bits of each accumulator (recorded for the design; the cycle models do not depend on it)' },
   dramBusBits: { unit: 'bit/cycle', meaning: 'width of the weight stream from DRAM per cycle' },
   dramFirstAccessCycles: { unit: 'cycle', meaning: 'latency from a column-burst request to its first weight beat' },
   dramPrefetch: { unit: '0/1', meaning: '1: the next column burst is requested while the current one streams (latency hidden when the queue is not empty)' },
@@ -29,6 +29,9 @@ export const PARAMS = {
 } as const;
 
 export type ParamName = keyof typeof PARAMS;
+
+/** Parameters that describe the design but enter no cycle model (every other one changes a result). */
+export const INFORMATIONAL_PARAMS: readonly ParamName[] = ['activationBits', 'accumulatorBits'];
 
 /** Where a preset value comes from, in SPEC's tags. */
 export type SourceTag = 'code' | 'abs' | 'derived' | 'open' | 'datasheet';

@@ -15,7 +15,6 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     params: {
       clockMHz: v(125, 'derived', 'board clock likely 125 MHz (testbench runs at 200 MHz), SPEC §6'),
       pes: v(8, 'code', '8 PEs, SPEC §4'),
-      arrays: v(1, 'code', 'one PE array'),
       weightBits: v(8, 'code', 'weights Q1.7, SPEC §4'),
       activationBits: v(16, 'code', 'activations and deltas Q8.8, SPEC §4'),
       accumulatorBits: v(24, 'code', 'Q9.15 accumulators, SPEC §4'),
@@ -78,7 +77,6 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     params: {
       clockMHz: v(100, 'open', 'clock not in the abstract; 100 MHz assumed'),
       pes: v(32, 'abs', '32 MACs'),
-      arrays: v(1, 'abs', 'one configurable array'),
       weightBits: v(16, 'open', '16-bit weights before compression assumed'),
       activationBits: v(16, 'open', 'assumed'),
       accumulatorBits: v(32, 'open', 'assumed'),
