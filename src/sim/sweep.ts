@@ -8,7 +8,7 @@ import type { Model } from '../model/types.js';
 import type { BiasConvention } from '../runtime/types.js';
 import { PARAMS } from './spec/params.js';
 import { summaryRow } from './report/format.js';
-import { traceWorkload } from './run.js';
+import { traceEdgeDrnnWorkload, traceWorkload } from './run.js';
 import { simulate } from './simulate.js';
 import type { Workload } from './workload/workload.js';
 
@@ -73,6 +73,8 @@ export interface SweepOptions {
   thresholdX?: number;
   thresholdH?: number;
   biasConvention?: BiasConvention;
+  /** EdgeDRNN: trace the bit-exact fixed-point machine instead of the float session. */
+  fixedPoint?: boolean;
   /** Keys of points already done (resume). */
   done?: Set<string>;
   /** Called with each finished row (the point, then the summary figures). */
@@ -107,7 +109,10 @@ export async function runSweep(model: Model, frames: Float32Array, axes: SweepAx
     const tkey = `${thx};${thh}`;
     let w = cache.get(tkey);
     if (!w) {
-      w = traceWorkload(model, frames, { ...(thx !== undefined ? { thresholdX: thx } : {}), ...(thh !== undefined ? { thresholdH: thh } : {}), ...(o.biasConvention ? { biasConvention: o.biasConvention } : {}) }).workload;
+      const th = { ...(thx !== undefined ? { thresholdX: thx } : {}), ...(thh !== undefined ? { thresholdH: thh } : {}) };
+      w = o.fixedPoint
+        ? traceEdgeDrnnWorkload(model, frames, th).workload
+        : traceWorkload(model, frames, { ...th, ...(o.biasConvention ? { biasConvention: o.biasConvention } : {}) }).workload;
       cache.set(tkey, w);
     }
     const set: Record<string, number> = { ...(o.set ?? {}) };

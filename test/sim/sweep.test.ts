@@ -43,6 +43,11 @@ describe('sweep', () => {
     await runSweep(model, frames, [parseAxis('pes=8')], { arch: 'spartus', set: { onChipWeightBytes: 10 }, onRow: (r) => bad.push(r) });
     expect(bad[0]).toMatchObject({ ok: 0, reason: expect.stringMatching(/on chip/) });
     expect(sweepColumns(['thx'])[0]).toBe('thx');
+    // Fixed-point traces: the thresholds are register codes, so thx = 0.1 and 0.1001 fire alike.
+    const fp: Array<Record<string, number | string>> = [];
+    await runSweep(model, frames, [parseAxis('thx=0.1,0.1001,0.3')], { arch: 'edgedrnn', thresholdH: 0.05, fixedPoint: true, onRow: (r) => fp.push(r) });
+    expect(fp[0]!.latencyUs).toBe(fp[1]!.latencyUs);
+    expect(fp[2]!.latencyUs as number).toBeLessThan(fp[0]!.latencyUs as number);
   });
 
   it('CSV lines round-trip through the parser, quotes and commas included', () => {

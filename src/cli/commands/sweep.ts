@@ -30,6 +30,7 @@ interface SweepCliOptions {
   force?: boolean;
   y: string;
   logY?: boolean;
+  fixedPoint?: boolean;
 }
 
 export function register(program: Command): void {
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--thh <threshold>', 'fixed hidden threshold when thh is not swept')
     .option('--bias-convention <name>', 'cudnn or edgedrnn')
     .option('--set <name=value>', 'fixed parameter override (repeatable)', collect)
+    .option('--fixed-point', 'edgedrnn: trace the bit-exact Q8.8 machine instead of the float session')
     .requiredOption('-o, --out <prefix>', 'writes <prefix>.csv and <prefix>.svg')
     .option('--resume', 'continue an interrupted sweep: keep <prefix>.csv and skip its points')
     .option('-f, --force', 'overwrite existing outputs')
@@ -62,6 +64,7 @@ export function register(program: Command): void {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+      check(!o.fixedPoint || spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${spec.arch}`);
       const csvPath = `${o.out}.csv`;
       const svgPath = `${o.out}.svg`;
       const names = axes.map((a) => a.name);
@@ -93,6 +96,7 @@ export function register(program: Command): void {
           ...(thresholdX !== undefined ? { thresholdX } : {}),
           ...(thresholdH !== undefined ? { thresholdH } : {}),
           ...(biasConvention ? { biasConvention } : {}),
+          ...(o.fixedPoint ? { fixedPoint: true } : {}),
           done,
           shouldStop: () => stop,
           onRow: (row) => {
