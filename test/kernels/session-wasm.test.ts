@@ -9,6 +9,7 @@ import { maxAbsDiff } from '../../src/core/math.js';
 import { createSession, availableBackends } from '../../src/runtime/index.js';
 import { createWasmExecutorFactory, WasmQrnnExecutor, WasmSruExecutor } from '../../src/runtime/backends/wasm/index.js';
 import type { LayerExecutor } from '../../src/runtime/backends/types.js';
+import { loadKernels } from '../../src/kernels/wasm/loader.js';
 import type { Model } from '../../src/model/types.js';
 import { randomModel, smoothStream, type LayerRecipe } from '../helpers/random-model.js';
 
@@ -146,6 +147,22 @@ describe('wasm backend in the session', () => {
     expect(code(() => createSession(model, { weights: 'int4' as never }))).toBe('E_OPTION');
     expect(code(() => createSession(model, { backend: 'js', weights: 'int8' }))).toBe('E_UNSUPPORTED');
     expect(code(() => createSession(model, { backend: 'gpu' as never }))).toBe('E_UNSUPPORTED');
+  });
+
+  it('executors keep working after the shared memory grows (views are refreshed)', () => {
+    const model = randomModel(6, 5, [{ kind: 'gru', hiddenSize: 12 }, { kind: 'linear', outputSize: 3 }]);
+    const frames = smoothStream(2, 20, 5, 0.3);
+    const a = createSession(model, { thresholdX: 0.05, thresholdH: 0.05 });
+    const y1 = a.run(frames.subarray(0, 50));
+    // Another session with large weights grows the shared wasm memory.
+    const gen = loadKernels().generation;
+    const big = randomModel(7, 1024, [{ kind: 'gru', hiddenSize: 1024 }]);
+    createSession(big).step(new Float32Array(1024));
+    expect(loadKernels().generation).toBeGreaterThan(gen);
+    const y2 = a.run(frames.subarray(50));
+    const b = createSession(model, { thresholdX: 0.05, thresholdH: 0.05 });
+    const y = b.run(frames);
+    expect(Array.from(y1).concat(Array.from(y2))).toEqual(Array.from(y));
   });
 
   it('reset returns the wasm executors to their initial state', () => {
