@@ -129,3 +129,26 @@ describe('model compression', () => {
     );
   });
 });
+
+describe('accuracy effect of compression', () => {
+  it('classification accuracy before and after, through streaming sessions', async () => {
+    const { accuracyEffect } = await import('../../src/cli/commands/compress.js');
+    const m = randomModel(21, 6, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'linear', outputSize: 3 }]);
+    // Label each utterance with the original model's own mean-readout decision: accuracy before = 1.
+    const utterances = [0, 1, 2, 3, 4, 5].map((k) => {
+      const features = smoothStream(100 + k, 20, 6, 0.5);
+      const y = createSession(m).run(features);
+      const score = [0, 0, 0];
+      for (let t = 0; t < 20; t++) for (let c = 0; c < 3; c++) score[c]! += y[t * 3 + c]!;
+      const label = score.indexOf(Math.max(...score));
+      return { id: `u${k}`, voice: 'v', text: String(label), label, words: [label], frames: 20, features };
+    });
+    const ds = { corpus: 'digits', split: 'test' as const, classes: ['a', 'b', 'c'], bands: 6, utterances };
+    const r8 = accuracyEffect(m, decompressModel(compressModel(m, { bits: 8 })), ds, 'mean');
+    expect(r8.utterances).toBe(6);
+    expect(r8.before).toBe(1);
+    expect(r8.after).toBeGreaterThanOrEqual(0.6);
+    const same = accuracyEffect(m, m, ds, 'mean', { thresholdX: 0, thresholdH: 0 });
+    expect(same.after).toBe(same.before);
+  });
+});

@@ -115,6 +115,8 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect(j.ratioVsFloat32).toBeGreaterThan(6);
     expect(j.effect.maxAbsDiff).toBeGreaterThan(0);
     expect(j.effect.argmaxAgreement).toBeGreaterThan(0.5);
+    // --accuracy needs a classifier trained by deltakit (its metadata names corpus and features).
+    expect((await cli('compress', modelPath, '--out', join(dir, 'acc.dkcb'), '--accuracy')).err).toMatch(/E_UNSUPPORTED/);
     const s = await cli('sim', out, '--arch', 'rnnaccel', '--input', xPath);
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/RNNAccel/);

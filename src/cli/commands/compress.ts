@@ -13,6 +13,10 @@ import { saveModel, writeFileSafely } from '../../model/io.js';
 import { smoothStream } from '../../model/random.js';
 import { modelInputSize, modelOutputSize, type Model } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
+import type { Dataset } from '../../data/dataset.js';
+import { builtinHeldout } from '../../train/builtin.js';
+import type { Readout } from '../../train/net.js';
+import { evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
 import { checkWritable, parseNumber, table } from '../options.js';
 
 interface CompressOptions {
@@ -25,6 +29,18 @@ interface CompressOptions {
   weightBits: string;
   force?: boolean;
   json?: boolean;
+  accuracy?: boolean;
+  maxFrames?: string;
+}
+
+/**
+ * Classification accuracy of a deltakit-trained classifier before and after compression, on a
+ * labelled set (streaming sessions, reset between utterances: the deployed path).
+ */
+export function accuracyEffect(original: Model, decoded: Model, ds: Dataset, readout: Readout, thresholds?: { thresholdX: number; thresholdH: number }): { utterances: number; before: number; after: number } {
+  const a = evaluateWithSession(original, ds, readout, thresholds);
+  const b = evaluateWithSession(decoded, ds, readout, thresholds);
+  return { utterances: a.utterances, before: a.accuracy, after: b.accuracy };
 }
 
 /** Output effect of replacing `a` by `b` on a stream: max |dy|, relative RMS, argmax agreement. */
@@ -71,6 +87,8 @@ export function register(program: Command): void {
     .option('--thx <threshold>', 'delta threshold for the effect measurement')
     .option('--thh <threshold>', 'delta threshold for the effect measurement')
     .option('--weight-bits <n>', 'fixed-point width the hardware would store uncompressed (for the ratio)', '16')
+    .option('--accuracy', 'also measure classification accuracy before/after on held-out voices (models trained by deltakit train)')
+    .option('--max-frames <n>', 'with --accuracy: stop after the utterances that reach this many frames', '20000')
     .option('-f, --force', 'overwrite outputs')
     .option('--json', 'print the report as JSON')
     .action(async (modelPath: string, o: CompressOptions) => {
@@ -98,10 +116,19 @@ export function register(program: Command): void {
       const rep = compressionReport(model, cm, weightBits);
       const thresholds = { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) };
       const effect = outputEffect(model, decoded, frames, thresholds);
+      let accuracy: (ReturnType<typeof accuracyEffect> & { dataset: string }) | null = null;
+      if (o.accuracy) {
+        const maxFrames = parseNumber('--max-frames', o.maxFrames, { min: 1, integer: true })!;
+        const task = modelTask(model);
+        // The digits corpus has a held-out set of unseen voices (synthesised, or the committed copy).
+        const ds = task.corpus === 'digits' ? builtinHeldout(task, 'auto', { maxFrames }).dataset : taskDataset(task, 'test');
+        const th = thresholdX !== undefined || thresholdH !== undefined ? { thresholdX: thresholdX ?? 0, thresholdH: thresholdH ?? 0 } : undefined;
+        accuracy = { ...accuracyEffect(model, decoded, ds, task.readout, th), dataset: `${task.corpus}/test` };
+      }
       await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: true });
       if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: true });
       if (o.json) {
-        process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: inputName, ...effect } }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: inputName, ...effect }, accuracy }, null, 2) + '\n');
         return;
       }
       const rows = [
@@ -115,6 +142,12 @@ export function register(program: Command): void {
         ['max |output change|', effect.maxAbsDiff.toExponential(3)],
         ['relative rms output change', effect.relativeRms.toExponential(3)],
         ...(effect.argmaxAgreement !== null ? [['argmax agreement per step', `${(100 * effect.argmaxAgreement).toFixed(2)} %`]] : []),
+        ...(accuracy
+          ? [
+              [`accuracy before (${accuracy.dataset}, ${accuracy.utterances} utterances)`, `${(100 * accuracy.before).toFixed(2)} %`],
+              ['accuracy after', `${(100 * accuracy.after).toFixed(2)} %`],
+            ]
+          : []),
       ];
       process.stdout.write(`${table(['codebook codec, ' + bits + ' bits', 'value'], rows)}\noutput effect measured on ${inputName}\nwrote ${o.out}${o.decoded ? ` and ${o.decoded}` : ''}\n`);
     });
