@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
+import { cbtdPruneModel, cbtdStorageBytes, encodeCbtd } from '../../src/compress/cbtd/index.js';
+import type { LstmLayer } from '../../src/model/types.js';
 import { DeltakitError } from '../../src/core/errors.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import type { StepTrace } from '../../src/runtime/types.js';
@@ -107,9 +108,13 @@ describe('column engines (Spartus, DeltaRNN)', () => {
     expect(piled.total.sramBytes).toBe((4 * 64 * 2 * 10) / 8);
   });
 
-  it('Spartus refuses a model that does not fit on chip', () => {
+  it('Spartus refuses a model that does not fit on chip; its storage is exactly the CBTD storage', () => {
     const r = simulate(denseWorkload(model, 1), 'spartus', { set: { onChipWeightBytes: 1000 } });
     expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/on chip/) });
+    const l = model.layers[0] as LstmLayer;
+    const bytes = cbtdStorageBytes(encodeCbtd(l.weightIh, 256, 64, 64), 8) + cbtdStorageBytes(encodeCbtd(l.weightHh, 256, 64, 64), 8);
+    expect(simulate(denseWorkload(model, 1), 'spartus', { set: { onChipWeightBytes: bytes } }).ok).toBe(true);
+    expect(simulate(denseWorkload(model, 1), 'spartus', { set: { onChipWeightBytes: bytes - 1 } }).ok).toBe(false);
   });
 
   it('DeltaRNN pays ceil(3H / PEs) per column whatever the weights', () => {
