@@ -7,6 +7,7 @@
  */
 import { check, fail } from '../core/errors.js';
 import type { Model } from '../model/types.js';
+import { layerDenseOps } from '../model/summary.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import { executorFactory } from './backends/index.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
@@ -40,24 +41,6 @@ function checkThreshold(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_VALUE', () => `${name}: expected a finite number >= 0, found ${String(v)}`);
   return v;
-}
-
-/** Dense-equivalent matrix-vector ops per step of each layer (2 ops per multiply-accumulate). */
-function denseOpsPerStep(model: Model): number[] {
-  return model.layers.map((l) => {
-    switch (l.kind) {
-      case 'gru':
-        return 2 * 3 * l.hiddenSize * (l.inputSize + l.hiddenSize);
-      case 'lstm':
-        return 2 * 4 * l.hiddenSize * (l.inputSize + l.hiddenSize);
-      case 'sru':
-        return 2 * (l.inputSize === l.hiddenSize ? 3 : 4) * l.hiddenSize * l.inputSize;
-      case 'qrnn':
-        return 2 * 3 * l.hiddenSize * l.window * l.inputSize;
-      case 'linear':
-        return 2 * l.outputSize * l.inputSize;
-    }
-  });
 }
 
 class StreamingSession implements Session {
@@ -95,6 +78,8 @@ class StreamingSession implements Session {
     const storage = options.weightStorage ?? 'dense';
     if (storage !== 'dense' && storage !== 'cbtd') fail('E_OPTION', `weightStorage: expected 'dense' or 'cbtd', found '${String(storage)}'`);
     if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
+    // CBTD storage is a js executor over float32 values: refuse combinations it would silently ignore.
+    if (storage === 'cbtd') check((options.backend ?? 'js') === 'js' && (options.weights ?? 'f32') === 'f32', 'E_UNSUPPORTED', () => `weightStorage 'cbtd' runs on backend 'js' with weights 'f32', found backend '${options.backend}', weights '${options.weights ?? 'f32'}'`);
     const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights);
     this.executors = model.layers.map((layer) => {
       const config: ExecutorConfig = {
@@ -108,7 +93,7 @@ class StreamingSession implements Session {
     this.paths = this.executors.map((e) => e.path);
     this.inputSize = modelInputSize(model);
     this.outputSize = modelOutputSize(model);
-    this.denseOps = denseOpsPerStep(model);
+    this.denseOps = model.layers.map(layerDenseOps);
     this.opsPerColumn = model.layers.map((l) => (l.kind === 'gru' ? 6 * l.hiddenSize : l.kind === 'lstm' ? 8 * l.hiddenSize : 0));
     this.x = new Float64Array(this.inputSize);
     this.firedX = model.layers.map(() => 0);
