@@ -191,5 +191,8 @@ describe('CBTD executor in the runtime delta path', () => {
   it('rejects a bad storage option', () => {
     expect(() => createSession(pruned, { weightStorage: 'csr' as 'cbtd' })).toThrow(/weightStorage/);
     expect(() => createSession(pruned, { weightStorage: 'cbtd', cbtdPes: 0 })).toThrow(/cbtdPes/);
+    expect(() => createSession(pruned, { weightStorage: 'cbtd', weights: 'int8' })).toThrow(/runs on backend 'js'/);
+    expect(() => createSession(pruned, { weightStorage: 'cbtd', backend: 'wasm' })).toThrow(/runs on backend 'js'/);
+    expect(createSession(pruned, { weightStorage: 'cbtd', backend: 'js' }).paths[0]).toBe('js-cbtd');
   });
 });
