@@ -4,7 +4,7 @@
  * weights (38.5 MB) exceed the 32 MB L3, where streaming the weights dominates a step.
  */
 import { randomModel } from '../../src/model/random.js';
-import { createWasmExecutorFactory, type WasmSruExecutor } from '../../src/runtime/backends/wasm/index.js';
+import { createWasmExecutorFactory, type WasmQrnnExecutor, type WasmSruExecutor } from '../../src/runtime/backends/wasm/index.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
 import { fmtUs, fmtX, timeSync, timingPlan } from '../lib/timing.js';
 import { wanderingStream } from './delta.js';
@@ -21,6 +21,7 @@ export const sruSuite: BenchSuite = {
     const frames = wanderingStream(1, 64, H);
     const rows: string[][] = [];
     let base = 0;
+    let peak = 0;
     const notes: string[] = [];
     for (const T of [1, 4, 16, 32]) {
       ctx.log(`sru: T = ${T}`);
@@ -31,8 +32,32 @@ export const sruSuite: BenchSuite = {
       rows.push([String(T), fmtUs(us), fmtX(base / us), gmacs.toFixed(1)]);
       if (T === 4) notes.push(`T = 4: target >= 3x: ${base / us >= 3 ? 'met' : 'MISSED'} (${fmtX(base / us)})`);
       if (T === 16) notes.push(`T = 16: target >= 9x: ${base / us >= 9 ? 'met' : 'MISSED'} (${fmtX(base / us)})`);
+      if (T === 32) peak = gmacs;
+    }
+    const bw = (3 * H * H * 4) / base / 1e3; // GB/s streamed at T = 1
+    notes.push(
+      `Roofline: at T = 1 the step streams ${mb.toFixed(1)} MB at ${bw.toFixed(1)} GB/s; with weights reused the kernel is compute bound at about ${peak.toFixed(1)} GMAC/s (128-bit SIMD, no FMA), so weight reuse can speed a step up by at most about ${fmtX(peak / ((3 * H * H) / base / 1e3))} here. The published 9.3x at T = 16 was on an ARM core whose DRAM bandwidth is small relative to its arithmetic; on this machine's DRAM (about 32 GB/s per core when idle) against 15 GMAC/s the ceiling is about 2x, higher only when other work shares the memory bus (as the T = 1 bandwidth above shows).`,
+    );
+    // QRNN, window 2 (columns [x_t | x_{t-1}]): the same kernel with twice the columns.
+    const Hq = 1280;
+    const qrnn = randomModel(10, Hq, [{ kind: 'qrnn', hiddenSize: Hq, window: 2 }]).layers[0]!;
+    const mbq = (3 * Hq * 2 * Hq * 4) / 2 ** 20;
+    const exq = createWasmExecutorFactory()(qrnn, { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }) as WasmQrnnExecutor;
+    const framesQ = wanderingStream(2, 64, Hq);
+    const qrows: string[][] = [];
+    let qbase = 0;
+    for (const T of [1, 4, 16]) {
+      const block = framesQ.subarray(0, T * Hq);
+      const us = timeSync(() => exq.runSteps(block, T), { ...plan, reps: Math.max(3, plan.reps - 4) }) / T;
+      if (T === 1) qbase = us;
+      qrows.push([String(T), fmtUs(us), fmtX(qbase / us), ((3 * Hq * 2 * Hq) / us / 1e3).toFixed(1)]);
     }
     return [
+      {
+        title: `QRNN multi-step (window 2, H = I = ${Hq}, ${mbq.toFixed(1)} MB float32 weights, wasm SIMD)`,
+        columns: ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s'],
+        rows: qrows,
+      },
       {
         title: `SRU multi-step (H = I = ${H}, ${mb.toFixed(1)} MB float32 weights, wasm SIMD)`,
         columns: ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s'],

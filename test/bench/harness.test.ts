@@ -44,7 +44,8 @@ describe('bench harness', () => {
   });
 
   it('the SRU multi-step suite runs in quick mode and reports T = 1, 4, 16', async () => {
-    const [s] = await sruSuite.run({ quick: true, log: () => {} });
+    const [q, s] = await sruSuite.run({ quick: true, log: () => {} });
+    expect(q!.rows.map((r) => r[0])).toEqual(['1', '4', '16']);
     expect(s!.rows.map((r) => r[0])).toEqual(['1', '4', '16', '32']);
     for (const r of s!.rows) expect(Number(r[1])).toBeGreaterThan(0);
   });
