@@ -120,6 +120,14 @@ describe('deltakit sim / sweep / prune / compress', () => {
     const s = await cli('sim', out, '--arch', 'rnnaccel', '--input', xPath);
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/RNNAccel/);
+    // The file's 2-bit codec is what the decompressor model sees: less weight traffic than 4 bits.
+    const out2 = join(dir, 'm2.dkcb');
+    await cli('compress', modelPath, '--bits', '2', '--out', out2);
+    const j4 = JSON.parse((await cli('sim', out, '--arch', 'rnnaccel', '--input', xPath, '--json')).out) as { params: { codebookBits: number }; total: { dramBytesPerStep: number } };
+    const j2 = JSON.parse((await cli('sim', out2, '--arch', 'rnnaccel', '--input', xPath, '--json')).out) as { params: { codebookBits: number }; total: { dramBytesPerStep: number } };
+    expect(j4.params.codebookBits).toBe(4);
+    expect(j2.params.codebookBits).toBe(2);
+    expect(j2.total.dramBytesPerStep).toBeLessThan(j4.total.dramBytesPerStep);
   });
 
   it('sweep writes CSV and SVG, and resumes an interrupted sweep', async () => {

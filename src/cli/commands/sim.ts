@@ -114,7 +114,11 @@ export function register(program: Command): void {
         }).workload;
       }
       bar.stop();
-      const r = simulate(workload, spec.arch, { set: overrides, energy: parseEnergy(o.energy ?? []) });
+      // A .dkcb model carries its codec's index width: RNNAccel's decompressor then models that codec.
+      const set = { ...overrides };
+      const coded = Number(model.meta.codebookBits);
+      if (spec.arch === 'rnnaccel' && set.codebookBits === undefined && Number.isInteger(coded) && coded > 0) set.codebookBits = coded;
+      const r = simulate(workload, spec.arch, { set, energy: parseEnergy(o.energy ?? []) });
       if (!r.ok) fail('E_HW_LIMIT', `${spec.arch} cannot run this model: ${r.reason}`);
       if (o.json) process.stdout.write(JSON.stringify(reportToJson(r, { perStep: o.perStep === true }), null, 2) + '\n');
       else process.stdout.write(formatReport(r) + '\n');

@@ -75,7 +75,11 @@ export function decompressModel(cm: CompressedModel): Model {
     check(t.data.length === shape.reduce((a, b) => a * b, 1), 'E_SHAPE', () => `compressed model: tensor ${key} holds ${t.data.length} values, expected [${shape.join(', ')}]`);
     t.shape = shape;
   }
-  return decodeDeltakit({ metadata: { [DELTAKIT_METADATA_KEY]: cm.specJson }, tensors });
+  const model = decodeDeltakit({ metadata: { [DELTAKIT_METADATA_KEY]: cm.specJson }, tensors });
+  // Record where the weights came from: the simulator's rnnaccel preset reads the index width.
+  const bits = Math.max(...cm.layers.map((l) => l.bits));
+  model.meta = { ...model.meta, weightCodec: 'codebook', codebookBits: String(bits) };
+  return model;
 }
 
 function decodeShapes(specJson: string): Array<[string, number[]]> {
