@@ -5,28 +5,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';
 import { encodeNpy, parseNpy } from '../../src/core/npy.js';
 import { maxAbsDiff } from '../../src/core/math.js';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { encodeModel } from '../../src/model/io.js';
 import { encodeSafetensors } from '../../src/model/safetensors.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 
-/** Run the CLI in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    l.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('deltakit CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'deltakit-cli-'));

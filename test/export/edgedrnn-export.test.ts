@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli as runCli } from '../helpers/cli.js';
 import { DeltakitError } from '../../src/core/errors.js';
 import { encodeNpy } from '../../src/core/npy.js';
 import { saveModel } from '../../src/model/io.js';
@@ -31,21 +31,8 @@ function errorOf(fn: () => unknown): DeltakitError | undefined {
   return undefined;
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const before = process.exitCode;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+
+const cli = (args: string[]) => runCli(...args);
 
 describe('EdgeDRNN export and import', () => {
   it('round-trips model -> files -> program, and the files verify word for word', () => {

@@ -3,27 +3,13 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { parseNpy } from '../../src/core/npy.js';
 import { decodeModelFile } from '../../src/model/io.js';
 import { summarizeModel } from '../../src/model/summary.js';
 import { layerTensors } from '../../src/model/types.js';
 import { createSession } from '../../src/runtime/index.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden', 'cases');
 const golden = (c: string, f: string) => join(GOLDEN, c, f);
