@@ -63,6 +63,7 @@ export function sweepColumns(axisNames: string[]): string[] {
   return [...axisNames, 'ok', ...SUMMARY_FIELDS, 'reason'];
 }
 
+/** The figures each sweep row records (and --y can plot). */
 export const SUMMARY_FIELDS = ['latencyUs', 'maxLatencyUs', 'cycles', 'stallCycles', 'effectiveGops', 'speedupOverPeak', 'speedupOverDenseUpdate', 'utilisation', 'occupancy', 'dramBytesPerStep', 'energyPerStepUJ'] as const;
 
 export interface SweepOptions {

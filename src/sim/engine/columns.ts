@@ -23,6 +23,11 @@ export interface ColumnEngineOptions {
   name: string;
 }
 
+/**
+ * The column-parallel engine with its options (cost mode, supported cells); see the file header.
+ *
+ * @example const out = columnEngine(workload, resolveSpec('spartus'), { cbtd: true, cells: ['lstm'], name: 'Spartus' });
+ */
 export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions): EngineOutcome {
   const N = param(spec, 'pes');
   const M = Math.max(1, Math.round(param(spec, 'arrays')));

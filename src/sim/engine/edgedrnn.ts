@@ -14,6 +14,11 @@ import type { ArchSpec } from '../spec/params.js';
 import type { Workload } from '../workload/workload.js';
 import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
 
+/**
+ * Raw EdgeDRNN counts per step and layer (simulate() derives the reported figures from them).
+ *
+ * @example const out = edgedrnnEngine(workload, resolveSpec('edgedrnn', { dramFirstAccessCycles: 20 }));
+ */
 export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const P = param(spec, 'pes');
   const wb = param(spec, 'weightBits');

@@ -21,6 +21,11 @@ export function codecBits(n: number, weightBits: number, codebookBits: number): 
   return codebookBits > 0 ? n * codebookBits + 2 ** codebookBits * weightBits : n * weightBits;
 }
 
+/**
+ * Raw RNNAccel counts per step and layer (every step costs the same: no temporal sparsity).
+ *
+ * @example const out = rnnaccelEngine(denseWorkload(model, 1), resolveSpec('rnnaccel', { timeBlock: 8 }));
+ */
 export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const P = param(spec, 'pes');
   const wb = param(spec, 'weightBits');

@@ -42,10 +42,12 @@ export type EngineOutcome = ({ ok: true } & EngineCounts) | { ok: false; reason:
 
 export type Engine = (w: Workload, spec: ArchSpec) => EngineOutcome;
 
+/** Zeroed counters of one layer (engines add to them step by step). */
 export function emptyLayerCounts(onAccelerator: boolean): LayerCounts {
   return { onAccelerator, cycles: 0, stallCycles: 0, dramBytes: 0, sramBytes: 0, macs: 0, encoderElements: 0, activations: 0, firedColumns: 0 };
 }
 
+/** Zeroed per-step arrays for a workload of `steps` steps. */
 export function perStepArrays(steps: number): EngineCounts['perStep'] {
   return {
     cycles: new Float64Array(steps),

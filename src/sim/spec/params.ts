@@ -4,6 +4,9 @@
  * `--set name=value` overrides them.
  */
 
+/**
+ * @example PARAMS.dramFirstAccessCycles // { unit: 'cycle', meaning: 'latency from a column-burst request ...' }
+ */
 export const PARAMS = {
   clockMHz: { unit: 'MHz', meaning: 'clock of the MAC array and encoder' },
   pes: { unit: 'MAC units', meaning: 'processing elements (one multiply-accumulate per cycle each) per array' },
@@ -45,6 +48,7 @@ export interface ParamValue {
 }
 
 export type ArchName = 'deltarnn' | 'edgedrnn' | 'spartus' | 'rnnaccel';
+/** The accelerators with a preset and an engine. */
 export const ARCH_NAMES: readonly ArchName[] = ['deltarnn', 'edgedrnn', 'spartus', 'rnnaccel'];
 
 /** A preset: a description and the values of the parameters its engine reads. */

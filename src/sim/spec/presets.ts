@@ -7,6 +7,9 @@ import { ARCH_NAMES, PARAMS, type ArchName, type ArchPreset, type ArchSpec, type
 
 const v = (value: number, tag: ParamValue['tag'], source: string): ParamValue => ({ value, tag, source });
 
+/**
+ * @example PRESETS.edgedrnn.params.clockMHz // { value: 125, tag: 'derived', source: '...' }
+ */
 export const PRESETS: Record<ArchName, ArchPreset> = {
   edgedrnn: {
     arch: 'edgedrnn',
