@@ -149,6 +149,18 @@ describe('wasm backend in the session', () => {
     expect(code(() => createSession(model, { backend: 'gpu' as never }))).toBe('E_UNSUPPORTED');
   });
 
+  it.each([[1, 1], [1, 33], [17, 5]])('odd sizes I = %i, H = %i: f32 and int8, dense and delta, GRU and LSTM', (I, H) => {
+    for (const kind of ['gru', 'lstm'] as const) {
+      const model = randomModel(I * 100 + H, I, [{ kind, hiddenSize: H }, { kind: 'linear', outputSize: 3 }]);
+      const frames = smoothStream(3, 30, I, 0.3);
+      for (const opts of [{}, { thresholdX: 0.02, thresholdH: 0.02 }]) {
+        const ref = runModelRef(model, frames, opts).outputs;
+        expect(maxAbsDiff(createSession(model, opts).run(frames), ref)).toBeLessThan(2e-5);
+        expect(maxAbsDiff(createSession(model, { ...opts, weights: 'int8' }).run(frames), ref)).toBeLessThan(0.05);
+      }
+    }
+  });
+
   it('executors keep working after the shared memory grows (views are refreshed)', () => {
     const model = randomModel(6, 5, [{ kind: 'gru', hiddenSize: 12 }, { kind: 'linear', outputSize: 3 }]);
     const frames = smoothStream(2, 20, 5, 0.3);
