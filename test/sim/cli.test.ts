@@ -90,9 +90,10 @@ describe('deltakit sim / sweep / prune / compress', () => {
 
   it('prune writes a balanced model; --check verifies it', async () => {
     const out = join(dir, 'pruned.safetensors');
-    const r = await cli('prune', modelPath, '--gamma', '0.75', '--pes', '16', '--out', out);
+    const r = await cli('prune', modelPath, '--gamma', '0.75', '--pes', '16', '--out', out, '--input', xPath);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/balanced: every PE/);
+    expect(r.out).toMatch(/output change on .*x\.npy: max \d/);
     const pruned = await loadModelOrCompressed(out);
     const rep = checkModelBalance(pruned, 16);
     // 96 rows / 16 PEs = 6 per sub-column, floor(6 * 0.75) = 4 dropped: 2/3 sparse.

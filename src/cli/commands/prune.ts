@@ -8,7 +8,12 @@ import { check } from '../../core/errors.js';
 import { cbtdPruneModel, checkModelBalance, type MatrixBalance } from '../../compress/cbtd/index.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { saveModel } from '../../model/io.js';
+import { readNpy } from '../../core/npy.js';
+import { modelInputSize } from '../../model/types.js';
+import { builtinHeldout } from '../../train/builtin.js';
+import { modelTask, taskDataset } from '../../train/task.js';
 import { checkWritable, parseNumber, table } from '../options.js';
+import { accuracyEffect, outputEffect } from './compress.js';
 
 interface PruneOptions {
   gamma?: string;
@@ -20,6 +25,10 @@ interface PruneOptions {
   check?: boolean;
   force?: boolean;
   json?: boolean;
+  input?: string;
+  thx?: string;
+  thh?: string;
+  accuracy?: boolean;
 }
 
 function balanceTable(report: MatrixBalance[]): string {
@@ -45,6 +54,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the drop draws when alpha < 1', '0')
     .option('-o, --out <path>', 'where to write the pruned model (.safetensors)')
     .option('--check', 'only check the balance of MODEL for --pes')
+    .option('-i, --input <x.npy>', 'report the output change of pruning on these frames (T, I)')
+    .option('--thx <threshold>', 'delta threshold for the effect measurement')
+    .option('--thh <threshold>', 'delta threshold for the effect measurement')
+    .option('--accuracy', 'classification accuracy before/after on held-out voices (models trained by deltakit train)')
     .option('-f, --force', 'overwrite --out if it exists')
     .option('--json', 'print the balance report as JSON')
     .action(async (modelPath: string, o: PruneOptions) => {
@@ -63,13 +76,32 @@ export function register(program: Command): void {
         await saveModel(target, o.out, { overwrite: true });
       }
       const report = checkModelBalance(target, pes);
+      // Post-training pruning changes the function: say by how much, when asked.
+      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
+      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      const th = { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) };
+      let effect: ReturnType<typeof outputEffect> | null = null;
+      if (o.input && !o.check) {
+        const x = await readNpy(o.input);
+        const I = modelInputSize(model);
+        check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${o.input}: expected shape (T, ${I}), found (${x.shape.join(', ')})`);
+        effect = outputEffect(model, target, x.data, th);
+      }
+      let accuracy: ReturnType<typeof accuracyEffect> | null = null;
+      if (o.accuracy && !o.check) {
+        const task = modelTask(model);
+        const ds = task.corpus === 'digits' ? builtinHeldout(task, 'auto', { maxFrames: 20000 }).dataset : taskDataset(task, 'test');
+        accuracy = accuracyEffect(model, target, ds, task.readout, thresholdX !== undefined || thresholdH !== undefined ? { thresholdX: thresholdX ?? 0, thresholdH: thresholdH ?? 0 } : undefined);
+      }
       const pruned = report.filter((m) => m.sparsity > 0);
       const allBalanced = report.every((m) => m.balanced);
       if (o.json) {
-        process.stdout.write(JSON.stringify({ pes, balanced: allBalanced, matrices: report }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ pes, balanced: allBalanced, matrices: report, effect, accuracy }, null, 2) + '\n');
       } else {
         const lines = [balanceTable(report), ''];
         lines.push(allBalanced ? `balanced: every PE holds the same nonzero count in every column (N = ${pes})` : `NOT balanced for N = ${pes}: the busiest PE sets the pace of a fired column`);
+        if (effect) lines.push(`output change on ${o.input}: max ${effect.maxAbsDiff.toExponential(3)}, relative rms ${effect.relativeRms.toExponential(3)}` + (effect.argmaxAgreement !== null ? `, argmax agreement ${(100 * effect.argmaxAgreement).toFixed(2)} %` : ''));
+        if (accuracy) lines.push(`accuracy on held-out voices (${accuracy.utterances} utterances): ${(100 * accuracy.before).toFixed(2)} % -> ${(100 * accuracy.after).toFixed(2)} % (post-training CBTD; retrain with deltakit train --cbtd-gamma to recover)`);
         if (!o.check) lines.push(`wrote ${o.out} (${pruned.length} of ${report.length} matrices pruned)`);
         process.stdout.write(lines.join('\n') + '\n');
       }
