@@ -171,6 +171,30 @@ describe('CBTD executor in the runtime delta path', () => {
     });
   }
 
+  it('equals the dense-storage session for any cell, size, gamma, PE count and thresholds (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('gru' as const, 'lstm' as const),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.double({ min: 0, max: 0.95, noNaN: true }),
+        fc.double({ min: 0, max: 0.3, noNaN: true }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (kind, I, H, pes, gamma, th, seed) => {
+          const m = cbtdPruneModel(randomModel(seed, I, [{ kind, hiddenSize: H }]), { gamma, pes: Math.min(pes, (kind === 'gru' ? 3 : 4) * H) });
+          const x = smoothStream(seed, 15, I, 0.3);
+          const o = { thresholdX: th, thresholdH: th / 2, backend: 'js' as const };
+          const a = createSession(m, o).run(x);
+          const fast = createSession(m, { ...o, weightStorage: 'cbtd', cbtdPes: pes });
+          expect(fast.paths[0]).toBe('js-cbtd');
+          expect(maxAbsDiff(a, fast.run(x))).toBeLessThan(1e-9);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('runs unpruned and unbalanced models too (padding slots add nothing)', () => {
     const ref = createSession(model, { thresholdX: 0.05, thresholdH: 0.05 });
     const fast = createSession(model, { thresholdX: 0.05, thresholdH: 0.05, weightStorage: 'cbtd', cbtdPes: 7 });
