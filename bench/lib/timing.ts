@@ -75,3 +75,45 @@ export async function timeAsync(step: (i: number) => Promise<void>, plan: Timing
 
 export const fmtUs = (us: number): string => (us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2));
 export const fmtX = (r: number): string => `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
+
+export interface Contender {
+  name: string;
+  /** One step; may return a promise (awaited). */
+  step: (i: number) => void | Promise<void>;
+}
+
+/**
+ * Median microseconds per step of several implementations measured round-robin: repetition r
+ * of every contender runs before repetition r + 1 of any, so a change in machine load hits all
+ * of them alike and the ratios between them stay meaningful on a shared machine.
+ */
+export async function timeInterleaved(contenders: Contender[], plan: TimingPlan): Promise<Map<string, number>> {
+  const counters = contenders.map(() => 0);
+  const run = async (c: number, n: number): Promise<number> => {
+    const f = contenders[c]!.step;
+    const t0 = performance.now();
+    for (let k = 0; k < n; k++) {
+      const r = f(counters[c]!++);
+      if (r) await r;
+    }
+    return performance.now() - t0;
+  };
+  const calls: number[] = [];
+  for (let c = 0; c < contenders.length; c++) {
+    await run(c, plan.warmup);
+    let n = 1;
+    for (;;) {
+      const dt = await run(c, n);
+      if (dt >= plan.repMs / 4 || n >= 1 << 20) {
+        calls.push(Math.max(1, Math.round((n * plan.repMs) / Math.max(dt, 1e-3))));
+        break;
+      }
+      n *= 4;
+    }
+  }
+  const per: number[][] = contenders.map(() => []);
+  for (let r = 0; r < plan.reps; r++) {
+    for (let c = 0; c < contenders.length; c++) per[c]!.push(((await run(c, calls[c]!)) * 1000) / calls[c]!);
+  }
+  return new Map(contenders.map((c, k) => [c.name, median(per[k]!)]));
+}
