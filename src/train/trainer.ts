@@ -35,6 +35,19 @@ export interface CbtdSchedule {
   gammaFc?: number;
 }
 
+/**
+ * SpecAugment-style masking of the training inputs (Park et al. 2019), a regulariser against
+ * the speaker-to-speaker variation a synthetic corpus has too little of: per utterance and
+ * epoch, `freqMasks` bands of up to `freqWidth` consecutive mel bands and `timeMasks` spans of
+ * up to `timeWidth` frames are set to 0 (the per-band mean of normalised features).
+ */
+export interface SpecAugment {
+  freqMasks: number;
+  freqWidth: number;
+  timeMasks: number;
+  timeWidth: number;
+}
+
 export interface TrainConfig {
   cell: 'gru' | 'lstm';
   hiddenSize: number;
@@ -57,6 +70,8 @@ export interface TrainConfig {
   /** Weight of the L1 penalty on fired hidden deltas in the delta phase. */
   l1: number;
   cbtd?: CbtdSchedule;
+  /** Input masking during training (absent: none). */
+  specAugment?: SpecAugment;
 }
 
 /** The recipe of the built-in model (models/digits-deltagru.safetensors). */
@@ -122,6 +137,10 @@ function checkConfig(c: TrainConfig): void {
   for (const [k, v] of [['lr', c.lr], ['deltaLr', c.deltaLr]] as const) check(Number.isFinite(v) && v > 0, 'E_OPTION', () => `train: ${k} must be > 0, found ${v}`);
   for (const [k, v] of [['thresholdX', c.thresholdX], ['thresholdH', c.thresholdH], ['l1', c.l1], ['clipNorm', c.clipNorm]] as const) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `train: ${k} must be a finite number >= 0, found ${v}`);
   check(c.readout === 'mean' || c.readout === 'last', 'E_OPTION', () => `train: readout must be mean or last, found ${String(c.readout)}`);
+  if (c.specAugment) {
+    const a = c.specAugment;
+    check([a.freqMasks, a.freqWidth, a.timeMasks, a.timeWidth].every((v) => Number.isInteger(v) && v >= 0), 'E_OPTION', () => `train: specAugment counts and widths must be integers >= 0, found ${JSON.stringify(a)}`);
+  }
   if (c.cbtd) {
     check(c.cbtd.gamma >= 0 && c.cbtd.gamma < 1 && posInt(c.cbtd.pes) && posInt(c.cbtd.rampEpochs), 'E_OPTION', () => `train: CBTD needs 0 <= gamma < 1, pes >= 1 and rampEpochs >= 1, found ${JSON.stringify(c.cbtd)}`);
   }
@@ -151,6 +170,22 @@ function cloneModel(m: Model): Model {
       return l;
     }),
   };
+}
+
+/** A masked copy of one utterance's (frames x bands) features; deterministic from the rng. */
+export function specAugment(x: Float32Array, frames: number, bands: number, a: SpecAugment, rng: Rng): Float32Array {
+  const out = x.slice();
+  for (let m = 0; m < a.freqMasks; m++) {
+    const w = rng.int(a.freqWidth + 1);
+    const f0 = rng.int(Math.max(1, bands - w + 1));
+    for (let t = 0; t < frames; t++) for (let b = f0; b < f0 + w && b < bands; b++) out[t * bands + b] = 0;
+  }
+  for (let m = 0; m < a.timeMasks; m++) {
+    const w = Math.min(rng.int(a.timeWidth + 1), Math.floor(frames / 5));
+    const t0 = rng.int(Math.max(1, frames - w + 1));
+    for (let t = t0; t < t0 + w && t < frames; t++) for (let b = 0; b < bands; b++) out[t * bands + b] = 0;
+  }
+  return out;
 }
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -236,7 +271,9 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
         const fo = { readout: config.readout, delta: thresholds, l1: delta ? config.l1 : 0 };
         for (const k of idx) {
           const u = items[k]!;
-          const tape = forwardSequence(model, u.features, u.frames, fo);
+          // Masks depend on (seed, epoch, utterance) only, so a resumed run draws the same ones.
+          const x = config.specAugment ? specAugment(u.features, u.frames, train.bands, config.specAugment, new Rng(config.seed * 31337 + epoch * 1000003 + k)) : u.features;
+          const tape = forwardSequence(model, x, u.frames, fo);
           lossSum += tapeLoss(tape, u.label);
           let arg = 0;
           for (let c = 1; c < tape.probs.length; c++) if (tape.probs[c]! > tape.probs[arg]!) arg = c;

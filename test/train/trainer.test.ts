@@ -8,7 +8,8 @@ import { createSession } from '../../src/runtime/session.js';
 import { evaluateModel } from '../../src/train/evaluate.js';
 import { initModel } from '../../src/train/init.js';
 import { forwardSequence } from '../../src/train/net.js';
-import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../src/train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, specAugment, trainClassifier, type TrainConfig } from '../../src/train/trainer.js';
+import { Rng } from '../../src/core/rng.js';
 import { bumpDataset } from './helpers.js';
 
 const tiny: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, hiddenSize: 8, layers: 1, denseEpochs: 6, deltaEpochs: 2, batchSize: 8, lr: 3e-2, deltaLr: 5e-3, thresholdX: 0.2, thresholdH: 0.05, l1: 1e-2, seed: 2 };
@@ -103,5 +104,24 @@ describe('training', () => {
     await expect(trainClassifier({ ...train, utterances: [] }, validation, tiny)).rejects.toMatchObject({ code: 'E_VALUE' });
     const m = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 3, layers: 1, classes: 2, seed: 1 });
     expect(() => forwardSequence(m, new Float32Array(7), 2, { readout: 'mean' })).toThrowError(/expected 2 frames/);
+  });
+
+  it('SpecAugment masks whole bands and whole frame spans, deterministically, and trains', async () => {
+    const x = Float32Array.from({ length: 20 * 6 }, (_, i) => 1 + i);
+    const a = { freqMasks: 1, freqWidth: 2, timeMasks: 1, timeWidth: 4 };
+    const y = specAugment(x, 20, 6, a, new Rng(3));
+    expect(Array.from(specAugment(x, 20, 6, a, new Rng(3)))).toEqual(Array.from(y));
+    const zeroBands = [...Array(6).keys()].filter((b) => [...Array(20).keys()].every((t) => y[t * 6 + b] === 0));
+    const zeroFrames = [...Array(20).keys()].filter((t) => [...Array(6).keys()].every((b) => y[t * 6 + b] === 0));
+    let zeros = 0;
+    for (const v of y) if (v === 0) zeros++;
+    // Every zero lies in a masked band or a masked frame; nothing else changed.
+    expect(zeros).toBe(zeroBands.length * 20 + zeroFrames.length * 6 - zeroBands.length * zeroFrames.length);
+    expect(zeroBands.length).toBeLessThanOrEqual(2);
+    expect(zeroFrames.length).toBeLessThanOrEqual(4);
+    y.forEach((v, i) => expect(v === 0 || v === x[i]).toBe(true));
+    const r = await trainClassifier(train, validation, { ...tiny, deltaEpochs: 0, specAugment: a }, { progress: false });
+    expect(evaluateModel(r.model, validation, { readout: 'mean' }).accuracy).toBeGreaterThan(0.7);
+    await expect(trainClassifier(train, validation, { ...tiny, specAugment: { ...a, freqWidth: -1 } })).rejects.toMatchObject({ code: 'E_OPTION' });
   });
 });

@@ -23,14 +23,14 @@ export interface CorpusCliOptions {
 }
 
 /** Corpus options shared by data, train, tune and demo. */
-export function addCorpusOptions(cmd: Command): Command {
+export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
   return cmd
     .option('--seed <n>', 'seed of the voice split and every rendering parameter', '1')
     .option('--cache-dir <dir>', 'feature cache (default $DELTAKIT_CACHE or ~/.cache/deltakit)')
     .option('--max-voices <n>', 'use only the first N voices of each split (quick runs)')
     .option('--validation-voices <n>', 'voices held out for validation', '10')
     .option('--test-voices <n>', 'voices held out for test', '20')
-    .option('--renditions <train,validation,test>', 'renditions of every word per voice and split', '3,2,2');
+    .option('--renditions <train,validation,test>', 'renditions of every word per voice and split', renditions);
 }
 
 export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {

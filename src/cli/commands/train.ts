@@ -5,6 +5,7 @@
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
 import type { Command } from 'commander';
+import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
 import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
@@ -35,6 +36,7 @@ interface TrainOpts extends CorpusCliOptions {
   cbtdPes: string;
   cbtdRamp: string;
   cbtdGammaFc?: string;
+  specAugment?: string;
   checkpoint?: string;
   resume?: boolean;
   init?: string;
@@ -68,6 +70,7 @@ export function register(program: Command): void {
       .option('--cbtd-pes <n>', 'CBTD: processing elements per array', '16')
       .option('--cbtd-ramp <epochs>', 'CBTD: epochs over which alpha ramps from 0 to 1', '10')
       .option('--cbtd-gamma-fc <g>', 'CBTD gamma of the linear head (default: head stays dense)')
+      .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
       .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
@@ -101,6 +104,12 @@ export function register(program: Command): void {
           }
         : {}),
     };
+    if (o.specAugment !== undefined) {
+      const p = o.specAugment.split(',');
+      check(p.length === 4, 'E_OPTION', () => `--spec-augment: expected four comma-separated integers f,F,t,T, found '${o.specAugment}'`);
+      const [freqMasks, freqWidth, timeMasks, timeWidth] = p.map((v) => parseNumber('--spec-augment', v, { integer: true, min: 0, max: 1000 })!);
+      config.specAugment = { freqMasks: freqMasks!, freqWidth: freqWidth!, timeMasks: timeMasks!, timeWidth: timeWidth! };
+    }
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
