@@ -93,10 +93,10 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
       let macFree = 0;
       let lastIssue = 0;
       let stall = 0;
-      for (let k = 0; k < nPos; k++) {
-        let push = (positions[k]! + 1) / encRate + encStall;
-        if (k >= Q) {
-          const freed = starts[k % Q]!;
+      for (let f = 0; f < nPos; f++) {
+        let push = (positions[f]! + 1) / encRate + encStall;
+        if (f >= Q) {
+          const freed = starts[f % Q]!;
           if (freed > push) {
             encStall += freed - push;
             push = freed;
@@ -107,12 +107,12 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
         const start = macFree > ready ? macFree : ready;
         stall += start - macFree;
         lastIssue = start;
-        starts[k % Q] = start;
+        starts[f % Q] = start;
         macFree = start + colCycles;
       }
       const nFired = nPos;
       const scanEnd = scanLen / encRate + encStall;
-      // Time the MAC array waited before its first column counts as stall only when something fired.
+      // The layer's MAC phase ends when both the encoder has scanned everything and the last column is done.
       const macPhase = Math.max(scanEnd, macFree);
       const act = actLatency + actInterval * Math.ceil(H / actLanes);
       const cycles = Math.ceil(macPhase) + act + layerHandoff;
