@@ -6,11 +6,14 @@
  *  3. the delta runtime from CBTD-compressed storage against dense storage on a CBTD-pruned
  *     1024-unit LSTM (gamma 0.94, 64 PEs), same outputs checked before timing.
  */
+import { existsSync } from 'node:fs';
 import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
+import { BUILTIN_MODEL_FILE, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
+import { modelTask } from '../../src/train/task.js';
 import { maxAbsDiff } from '../../src/core/math.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { createSession } from '../../src/runtime/index.js';
-import { denseWorkload, simulate, syntheticWorkload, traceWorkload, type SimOutcome, type SimReport } from '../../src/sim/index.js';
+import { denseWorkload, simulate, syntheticWorkload, traceEdgeDrnnWorkload, traceWorkload, type SimOutcome, type SimReport } from '../../src/sim/index.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
 
 interface Plan {
@@ -146,9 +149,46 @@ function cbtdSpeed(ctx: BenchContext): BenchSection {
   return { title: 'Delta runtime from CBTD-compressed storage', columns: ['mode', 'dense storage us/step', 'default backend us/step', 'CBTD storage us/step', 'CBTD speedup'], rows, notes };
 }
 
+/** The built-in digits DeltaGRU on its held-out voices, on every accelerator (when the model is present). */
+async function builtinOnAccelerators(ctx: BenchContext): Promise<BenchSection | null> {
+  if (!existsSync(BUILTIN_MODEL_FILE)) return null;
+  const model = await loadBuiltinModel();
+  const task = modelTask(model);
+  const { dataset, source } = builtinHeldout(task, 'committed', ctx.quick ? { maxFrames: 3000 } : {});
+  const frames = dataset.utterances.reduce((a, u) => a + u.frames, 0);
+  const x = new Float32Array(frames * model.layers[0]!.inputSize);
+  let o = 0;
+  for (const u of dataset.utterances) {
+    x.set(u.features, o);
+    o += u.features.length;
+  }
+  const th = { thresholdX: Number(model.meta.thresholdX ?? 0.5), thresholdH: Number(model.meta.thresholdH ?? 0.2) };
+  ctx.log(`sim: built-in model, ${frames} frames`);
+  const { workload } = traceWorkload(model, x, th);
+  const rows: string[][] = [];
+  for (const arch of ['edgedrnn', 'spartus', 'deltarnn', 'rnnaccel'] as const) {
+    const r = simulate(workload, arch);
+    if (!r.ok) {
+      rows.push([arch, '-', '-', '-', '-', r.reason]);
+      continue;
+    }
+    const p99 = Array.from(r.perStep.cycles).sort((a, b) => a - b)[Math.floor(0.99 * (r.total.steps - 1))]! / r.clockMHz;
+    rows.push([arch, (100 * r.total.occupancy).toFixed(1), `${r.total.latencyUs.toPrecision(3)} / ${p99.toPrecision(3)}`, r.total.effectiveGops.toPrecision(3), fmtX(r.total.speedupOverDenseUpdate), r.total.dramBytesPerStep.toFixed(0)]);
+  }
+  const fp = ok(simulate(traceEdgeDrnnWorkload(model, x, th).workload, 'edgedrnn'));
+  rows.push(['edgedrnn (fixed-point trace)', (100 * fp.total.occupancy).toFixed(1), `${fp.total.latencyUs.toPrecision(3)} / -`, fp.total.effectiveGops.toPrecision(3), fmtX(fp.total.speedupOverDenseUpdate), fp.total.dramBytesPerStep.toFixed(0)]);
+  return {
+    title: 'Simulator on the built-in digits DeltaGRU (real speech features)',
+    columns: ['accelerator', 'occupancy %', 'latency us/step (mean / p99)', 'effective GOp/s', 'x over dense update', 'DRAM bytes/step'],
+    rows,
+    notes: [`${model.name} at thx ${th.thresholdX}, thh ${th.thresholdH} on ${dataset.utterances.length} held-out utterances (${frames} frames, ${source} copy), presets unchanged.`],
+  };
+}
+
 export const simSuite: BenchSuite = {
   name: 'sim',
   async run(ctx: BenchContext): Promise<BenchSection[]> {
-    return [engineThroughput(ctx), validation(), cbtdSpeed(ctx)];
+    const real = await builtinOnAccelerators(ctx);
+    return [engineThroughput(ctx), validation(), ...(real ? [real] : []), cbtdSpeed(ctx)];
   },
 };
