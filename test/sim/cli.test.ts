@@ -59,6 +59,23 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--energy', 'laser=1')).err).toMatch(/E_OPTION: --energy/);
   });
 
+  it('sim --arch all compares the four accelerators on one run', async () => {
+    const r = await cli('sim', modelPath, '--arch', 'all', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=100');
+    expect(r.code).toBe(0);
+    for (const a of ['edgedrnn', 'spartus', 'deltarnn', 'rnnaccel']) expect(r.out).toMatch(new RegExp(`^${a}\\s+\\d`, 'm'));
+    const j = JSON.parse((await cli('sim', modelPath, '--arch', 'all', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=100', '--set', 'timeBlock=2', '--json')).out) as Array<{ arch: string; params: Record<string, number> }>;
+    expect(j.map((x) => x.arch)).toEqual(['deltarnn', 'edgedrnn', 'spartus', 'rnnaccel']);
+    expect(j.every((x) => x.params.clockMHz === 100)).toBe(true);
+    expect(j.find((x) => x.arch === 'rnnaccel')!.params.timeBlock).toBe(2);
+    const lstmPath = join(dir, 'lstm-all.safetensors');
+    writeFileSync(lstmPath, encodeModel(randomModel(1, 16, [{ kind: 'lstm', hiddenSize: 16 }])));
+    const l = await cli('sim', lstmPath, '--arch', 'all', '--input', xPath);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/^edgedrnn\s+n\/a/m);
+    expect(l.out).toMatch(/note: edgedrnn: cannot run this model/);
+    expect((await cli('sim', modelPath, '--arch', 'all', '--input', xPath, '--fixed-point')).err).toMatch(/E_OPTION/);
+  });
+
   it('sim errors are coded', async () => {
     expect((await cli('sim', modelPath, '--arch', 'tpu', '--input', xPath)).err).toMatch(/E_OPTION: arch/);
     expect((await cli('sim', modelPath, '--arch', 'edgedrnn')).err).toMatch(/E_OPTION.*--input/);

@@ -10,8 +10,8 @@ import { readNpy } from '../../core/npy.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import type { Model } from '../../model/types.js';
 import type { BiasConvention } from '../../runtime/types.js';
-import { ARCH_NAMES, PARAMS, PRESETS, parseOverrides, resolveSpec } from '../../sim/spec/index.js';
-import { formatReport, reportToJson } from '../../sim/report/format.js';
+import { ARCH_NAMES, PARAMS, PRESETS, parseOverrides, resolveSpec, type ArchName } from '../../sim/spec/index.js';
+import { formatComparison, formatReport, reportToJson } from '../../sim/report/format.js';
 import { traceEdgeDrnnWorkload, traceWorkload } from '../../sim/run.js';
 import { simulate } from '../../sim/simulate.js';
 import { parseChoice, parseNumber, table } from '../options.js';
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .command('sim')
     .description('simulate MODEL on an accelerator (deltarnn, edgedrnn, spartus, rnnaccel) over a real run on --input')
     .argument('[model]', 'model file (.safetensors, .onnx, or a .dkcb from `deltakit compress`)')
-    .requiredOption('-a, --arch <name>', `accelerator: ${ARCH_NAMES.join(', ')}`)
+    .requiredOption('-a, --arch <name>', `accelerator: ${ARCH_NAMES.join(', ')}, or all (a comparison table)`)
     .option('-i, --input <x.npy>', 'input frames, float32 .npy of shape (T, I)')
     .option('--thx <threshold>', 'delta threshold on layer inputs')
     .option('--thh <threshold>', 'delta threshold on hidden states')
@@ -87,9 +87,14 @@ export function register(program: Command): void {
     .option('--describe', 'print the preset parameters with units and sources, and exit')
     .action(async (modelPath: string | undefined, o: SimOptions) => {
       const overrides = parseOverrides(o.set ?? []);
-      const spec = resolveSpec(o.arch, overrides);
+      const all = o.arch === 'all';
+      // With --arch all, each override applies to the presets that have the parameter.
+      const setFor = (arch: string) => (all ? Object.fromEntries(Object.entries(overrides).filter(([k]) => k in PRESETS[arch as ArchName].params)) : overrides);
+      const archs = all ? [...ARCH_NAMES] : [resolveSpec(o.arch, overrides).arch];
+      for (const a of archs) resolveSpec(a, setFor(a));
+      const spec = { arch: archs[0]! };
       if (o.describe) {
-        process.stdout.write(describePreset(spec.arch) + '\n');
+        process.stdout.write(archs.map(describePreset).join('\n\n') + '\n');
         return;
       }
       check(modelPath !== undefined, 'E_OPTION', () => 'sim: expected a MODEL argument');
@@ -101,7 +106,7 @@ export function register(program: Command): void {
       const bar = progress('trace', steps);
       let workload;
       if (o.fixedPoint) {
-        check(spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${spec.arch}`);
+        check(!all && spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${o.arch}`);
         const fp = traceEdgeDrnnWorkload(model, frames, { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}), onProgress: (done) => bar.update(done) });
         workload = fp.workload;
         for (const warning of fp.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -114,11 +119,21 @@ export function register(program: Command): void {
         }).workload;
       }
       bar.stop();
-      // A .dkcb model carries its codec's index width: RNNAccel's decompressor then models that codec.
-      const set = { ...overrides };
-      const coded = Number(model.meta.codebookBits);
-      if (spec.arch === 'rnnaccel' && set.codebookBits === undefined && Number.isInteger(coded) && coded > 0) set.codebookBits = coded;
-      const r = simulate(workload, spec.arch, { set, energy: parseEnergy(o.energy ?? []) });
+      const energy = parseEnergy(o.energy ?? []);
+      const run = (arch: ArchName) => {
+        // A .dkcb model carries its codec's index width: RNNAccel's decompressor then models that codec.
+        const set: Record<string, number> = { ...setFor(arch) };
+        const coded = Number(model.meta.codebookBits);
+        if (arch === 'rnnaccel' && set.codebookBits === undefined && Number.isInteger(coded) && coded > 0) set.codebookBits = coded;
+        return simulate(workload, arch, { set, energy });
+      };
+      if (all) {
+        const results = archs.map(run);
+        if (o.json) process.stdout.write(JSON.stringify(results.map((r) => reportToJson(r, { perStep: o.perStep === true })), null, 2) + '\n');
+        else process.stdout.write(formatComparison(results) + '\n');
+        return;
+      }
+      const r = run(spec.arch);
       if (!r.ok) fail('E_HW_LIMIT', `${spec.arch} cannot run this model: ${r.reason}`);
       if (o.json) process.stdout.write(JSON.stringify(reportToJson(r, { perStep: o.perStep === true }), null, 2) + '\n');
       else process.stdout.write(formatReport(r) + '\n');

@@ -53,6 +53,28 @@ export function formatReport(r: SimOutcome): string {
 }
 
 /**
+ * One line per accelerator (`deltakit sim --arch all`): which hardware meets a latency or energy
+ * budget on this run, and which cannot run the model at all (and why).
+ *
+ * @example console.log(formatComparison(ARCH_NAMES.map((a) => simulate(w, a))));
+ */
+export function formatComparison(results: SimOutcome[]): string {
+  const head = ['accelerator', 'latency us/step', 'p99 us', 'eff. GOp/s', 'x dense update', 'util %', 'DRAM bytes/step', 'energy uJ/step'];
+  const notes: string[] = [];
+  const rows = results.map((r) => {
+    if (!r.ok) {
+      notes.push(`${r.arch}: cannot run this model: ${r.reason}`);
+      return [r.arch, 'n/a', '-', '-', '-', '-', '-', '-'];
+    }
+    const t = r.total;
+    return [r.arch, fmt(t.latencyUs), fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
+  });
+  const first = results.find((r): r is SimReport => r.ok);
+  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
+  return [head1, '', table(head, rows), ...notes.map((n) => `note: ${n}`)].join('\n');
+}
+
+/**
  * The JSON `deltakit sim --json` prints: parameters, totals, per-layer figures, per-step
  * latency percentiles (and the per-step arrays with perStep: true).
  *
