@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
 import { checkModelBalance } from '../../src/compress/cbtd/index.js';
 import { loadModelOrCompressed } from '../../src/compress/codebook/index.js';
 import { encodeNpy } from '../../src/core/npy.js';
@@ -11,20 +11,6 @@ import { randomModel, smoothStream } from '../../src/model/random.js';
 import { createSession } from '../../src/runtime/session.js';
 import { parseCsv } from '../../src/sim/report/csv.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('deltakit sim / sweep / prune / compress', () => {
   const dir = mkdtempSync(join(tmpdir(), 'deltakit-sim-'));
