@@ -9,7 +9,7 @@ import { runModelRef } from '../../src/cells/index.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import type { Model } from '../../src/model/types.js';
 import { createSession, type Session } from '../../src/runtime/index.js';
-import { createWasmExecutorFactory } from '../../src/runtime/backends/wasm/index.js';
+import { createWasmExecutorFactory, WasmThreadPool } from '../../src/runtime/backends/wasm/index.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
 import { ortNodePeer, ortWebPeer } from '../lib/peers.js';
 import { fmtUs, fmtX, timeInterleaved, timeSync, timingPlan } from '../lib/timing.js';
@@ -102,6 +102,47 @@ export const gruStepSuite: BenchSuite = {
       notes.push(`${r.name}: int8 target >= 2.5x onnxruntime-node f32: ${r.int8 >= 2.5 ? 'met' : `MISSED by ${((1 - r.int8 / 2.5) * 100).toFixed(0)} %`} (${fmtX(r.int8)})`);
     }
 
+    // 2 threads: onnxruntime-node with 2 intra-op threads against the wasm 2-thread mode.
+    const mtRows: string[][] = [];
+    const pool = await WasmThreadPool.create();
+    try {
+      for (const net of benchNetworks().filter((n) => n.model.layers[0]!.kind === 'gru' && (n.model.layers[0]!.hiddenSize >= 512))) {
+        ctx.log(`gru-step: 2 threads, ${net.name}`);
+        const I = net.model.layers[0]!.inputSize;
+        const frames = smoothStream(1, 256, I, 0.3);
+        const ort1 = await ortNodePeer(net.model, 1);
+        const ort2 = await ortNodePeer(net.model, 2);
+        const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
+        const chain = (exs: ReturnType<ReturnType<typeof createWasmExecutorFactory>>[]) => {
+          const x64 = new Float64Array(I);
+          return (i: number) => {
+            const t = i % 256;
+            for (let k = 0; k < I; k++) x64[k] = frames[t * I + k]!;
+            let v: Float64Array = x64;
+            for (const ex of exs) v = ex.step(v);
+          };
+        };
+        const one = chain(net.model.layers.map((l) => createWasmExecutorFactory()(l, cfg)));
+        const two = chain(net.model.layers.map((l) => createWasmExecutorFactory({ pool })(l, cfg)));
+        const peer = (p: typeof ort1) => async (i: number) => {
+          const t = i % 256;
+          await p.step(frames.subarray(t * I, (t + 1) * I));
+        };
+        const m = await timeInterleaved([
+          { name: 'ort1', step: peer(ort1) },
+          { name: 'ort2', step: peer(ort2) },
+          { name: 'one', step: one },
+          { name: 'two', step: two },
+        ], plan);
+        await ort1.release();
+        await ort2.release();
+        const [o1, o2, w1, w2] = ['ort1', 'ort2', 'one', 'two'].map((k) => m.get(k)!) as [number, number, number, number];
+        mtRows.push([net.name, fmtUs(o1), fmtUs(o2), fmtX(o1 / o2), fmtUs(w1), fmtUs(w2), fmtX(w1 / w2), fmtX(o2 / w2)]);
+      }
+    } finally {
+      pool.close();
+    }
+
     // int8 accuracy: the same stream through float64, wasm f32 and wasm int8, dense and delta.
     const accRows: string[][] = [];
     for (const H of [256, 768]) {
@@ -130,6 +171,15 @@ export const gruStepSuite: BenchSuite = {
           'Why the f32 targets at small H are hard: WebAssembly SIMD is 128-bit with no fused multiply-add, so a multiply-accumulate on 4 lanes costs a load, a mul and an add, and the mat-vec kernel peaks near 15 GMAC/s on this core (the GMAC/s column is what each run achieved); onnxruntime-node runs MLAS kernels with AVX2/AVX-512 FMA (8-16 lanes per instruction). Where the weights fit in cache (H = 256: 1.5 MB) the step is compute bound and the peer\'s wider FMA wins; at H = 1024 (24 MB, streamed from L3/DRAM every step) both are bandwidth bound and the ratio tends to 1.',
           'int8: i32x4.dot_i16x8_s does 8 multiply-adds per instruction on weights widened from int8 (one extend per 8 weights) and reads a quarter of the bytes, so it runs at about twice the f32 MAC rate where compute bound and up to 4x where bandwidth bound.',
           'Times include each API\'s per-call overhead (deltakit: frame validation, float64 hand-off between layers, output copy, about 1-3 us; onnxruntime: tensor wrapping and an awaited run).',
+        ],
+      },
+      {
+        title: 'Dense GRU step on 2 threads (f32, us per step, median)',
+        columns: ['network', 'ort-node 1 thread', 'ort-node 2 threads', 'ort 2t speedup', 'wasm 1 thread', 'wasm 2 threads', 'wasm 2t speedup', 'wasm 2t vs ort 2t'],
+        rows: mtRows,
+        notes: [
+          'wasm 2 threads: the rows of both mat-vec products of each dense layer split between the calling thread and one worker on shared WebAssembly memory, woken per step with Atomics (src/runtime/backends/wasm/threads.ts); executors called directly (no session), single-thread wasm likewise. Round-robin timing.',
+          'On a 2-core machine shared with other work a second thread competes with everything else; the speedups are only meaningful when the load average is below about 1.',
         ],
       },
       {

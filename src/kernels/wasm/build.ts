@@ -15,12 +15,14 @@ import asc from 'assemblyscript/asc';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAX_SHARED_PAGES } from './limits.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ENTRY = join(HERE, 'assembly', 'index.ts');
 export const GENERATED_DIR = join(HERE, 'generated');
 
-export type Flavor = 'simd' | 'scalar';
+/** simd, scalar, and simd-threads (shared imported memory, for the 2-thread mode in Node). */
+export type Flavor = 'simd' | 'scalar' | 'threads';
 
 /** Compile one flavour to wasm bytes. */
 export async function compileKernels(flavor: Flavor): Promise<Uint8Array> {
@@ -28,6 +30,8 @@ export async function compileKernels(flavor: Flavor): Promise<Uint8Array> {
   const errors: string[] = [];
   const args = [ENTRY, '-O3', '--runtime', 'stub', '--noAssert', '--outFile', 'kernels.wasm'];
   if (flavor === 'simd') args.push('--enable', 'simd');
+  // Shared memory imported from env.memory, so a worker thread's instance sees the same buffers.
+  if (flavor === 'threads') args.push('--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(MAX_SHARED_PAGES));
   const { error } = await asc.main(args, {
     writeFile: (name, contents) => {
       if (name.endsWith('.wasm')) binary = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
@@ -59,7 +63,7 @@ export function generatedPath(flavor: Flavor): string {
 async function main(): Promise<void> {
   const checkOnly = process.argv.includes('--check');
   let stale = false;
-  for (const flavor of ['simd', 'scalar'] as const) {
+  for (const flavor of ['simd', 'scalar', 'threads'] as const) {
     const text = generatedModule(flavor, await compileKernels(flavor));
     const path = generatedPath(flavor);
     let old = '';

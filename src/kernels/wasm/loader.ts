@@ -17,9 +17,11 @@
 import { DeltakitError } from '../../core/errors.js';
 import { KERNELS_SIMD_BASE64 } from './generated/kernels-simd.js';
 import { KERNELS_SCALAR_BASE64 } from './generated/kernels-scalar.js';
+import { KERNELS_THREADS_BASE64 } from './generated/kernels-threads.js';
+import { MAX_SHARED_PAGES } from './limits.js';
 
 /** Which compiled build runs: tests assert this to prove the fast path ran. */
-export type KernelPath = 'wasm-simd' | 'wasm-scalar';
+export type KernelPath = 'wasm-simd' | 'wasm-scalar' | 'wasm-simd-shared';
 
 /** The raw exports of the kernel module (pointers are byte offsets into `memory`). */
 export interface KernelExports {
@@ -59,9 +61,9 @@ export class WasmKernels {
   private freeList: Array<[number, number]> = [];
   private sizes = new Map<number, number>();
 
-  constructor(instance: WebAssembly.Instance, path: KernelPath) {
+  constructor(instance: WebAssembly.Instance, path: KernelPath, memory?: WebAssembly.Memory) {
     this.exports = instance.exports as unknown as KernelExports;
-    this.memory = this.exports.memory;
+    this.memory = memory ?? this.exports.memory;
     this.path = path;
     this.top = align(this.exports.heap_base());
   }
@@ -220,4 +222,19 @@ export function tryLoadKernels(opts: { simd?: boolean } = {}): WasmKernels | nul
   } catch {
     return null;
   }
+}
+
+/**
+ * The SIMD kernels on a shared memory (threads build): the instance for the calling thread, the
+ * compiled module and the memory to hand to worker threads, which instantiate the same module on
+ * the same memory. Used by the 2-thread mode (src/runtime/backends/wasm/threads.ts).
+ */
+export async function instantiateShared(): Promise<{ kernels: WasmKernels; module: WebAssembly.Module; memory: WebAssembly.Memory }> {
+  if (!wasmSimdSupported() || typeof SharedArrayBuffer === 'undefined') {
+    throw new DeltakitError('E_UNSUPPORTED', 'wasm threads: this engine lacks WebAssembly SIMD or SharedArrayBuffer');
+  }
+  const module = await WebAssembly.compile(decodeBase64(KERNELS_THREADS_BASE64));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_SHARED_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { kernels: new WasmKernels(instance, 'wasm-simd-shared', memory), module, memory };
 }

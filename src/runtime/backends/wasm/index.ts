@@ -11,11 +11,17 @@ import { loadKernels, type WasmKernels } from '../../../kernels/wasm/loader.js';
 import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
 import { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, MAX_BLOCK_STEPS } from './feedforward.js';
 import { WasmRecurrentExecutor, type WasmExecutorOptions, type WeightFormat, type RecurrentSnapshot } from './recurrent.js';
+import { WasmThreadPool } from './threads.js';
 
-export { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, WasmRecurrentExecutor, MAX_BLOCK_STEPS };
+export { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, WasmRecurrentExecutor, WasmThreadPool, MAX_BLOCK_STEPS };
 export type { WasmExecutorOptions, WeightFormat, RecurrentSnapshot };
 
 export interface WasmFactoryOptions extends Partial<WasmExecutorOptions> {
+  /**
+   * 2-thread mode (Node): dense float32 GRU/LSTM layers split their mat-vec rows with the pool's
+   * worker; every layer then runs on the pool's shared-memory kernels (path suffix '-2t').
+   */
+  pool?: WasmThreadPool;
   /** false forces the scalar build (default: SIMD where supported). */
   simd?: boolean;
   /** Use these kernels instead of loading them (e.g. from `await initWasm()`). */
@@ -24,8 +30,12 @@ export interface WasmFactoryOptions extends Partial<WasmExecutorOptions> {
 
 /** An ExecutorFactory for the wasm backend. Throws E_UNSUPPORTED where WebAssembly cannot load. */
 export function createWasmExecutorFactory(opts: WasmFactoryOptions = {}): ExecutorFactory {
-  const k = opts.kernels ?? loadKernels(opts.simd === undefined ? {} : { simd: opts.simd });
-  const exOpts: WasmExecutorOptions = { weights: opts.weights ?? 'f32', ...(opts.resyncPeriod !== undefined ? { resyncPeriod: opts.resyncPeriod } : {}) };
+  const k = opts.pool?.kernels ?? opts.kernels ?? loadKernels(opts.simd === undefined ? {} : { simd: opts.simd });
+  const exOpts: WasmExecutorOptions = {
+    weights: opts.weights ?? 'f32',
+    ...(opts.resyncPeriod !== undefined ? { resyncPeriod: opts.resyncPeriod } : {}),
+    ...(opts.pool ? { pool: opts.pool } : {}),
+  };
   return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
     switch (layer.kind) {
       case 'gru':

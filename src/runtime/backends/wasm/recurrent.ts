@@ -28,11 +28,14 @@ import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
 import { Regions, padBlocks, padRows, roundUp } from './memory.js';
+import type { WasmThreadPool } from './threads.js';
 
 export type WeightFormat = 'f32' | 'int8';
 
 export interface WasmExecutorOptions {
   weights: WeightFormat;
+  /** 2-thread mode for dense float32 layers (its kernels must be the ones the executor uses). */
+  pool?: WasmThreadPool;
   /** Steps within which every delta memory row is recomputed exactly (default 4096; 0 disables). */
   resyncPeriod?: number;
 }
@@ -173,12 +176,14 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private vIdxX!: Int32Array;
   private vIdxH!: Int32Array;
   private readonly out: Float64Array;
+  private readonly pool: WasmThreadPool | null;
 
   constructor(readonly layer: GruLayer | LstmLayer, config: ExecutorConfig, k: WasmKernels, opts: WasmExecutorOptions) {
     this.k = k;
     this.delta = config.delta;
     this.weights = opts.weights;
-    this.path = opts.weights === 'int8' ? `${k.path}-int8` : k.path;
+    this.pool = opts.pool && !config.delta && opts.weights === 'f32' ? opts.pool : null;
+    this.path = opts.weights === 'int8' ? `${k.path}-int8` : this.pool ? `${k.path}-2t` : k.path;
     this.plan = recurrentPlan(k, layer, config.delta, opts.weights);
     this.thx = config.thresholdX;
     this.thh = config.thresholdH;
@@ -278,6 +283,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
         e.matvec_i8(p.wIh, p.sIh, this.pBi, p.gates * p.hp, p.ip, this.pXq, sx, this.pGi);
         const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
         e.matvec_i8(p.wHh, p.sHh, this.pBh, p.gates * p.hp, p.hc, this.pHq, sh, this.pGh);
+      } else if (this.pool) {
+        this.pool.matvec2(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
       } else {
         e.matvec_f32(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi);
         e.matvec_f32(p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
