@@ -4,6 +4,7 @@
  * Node only (checkpoints and the corpus use the file system).
  */
 export * from './net.js';
+export * from './fast.js';
 export * from './init.js';
 export * from './adam.js';
 export * from './evaluate.js';

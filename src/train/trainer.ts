@@ -23,6 +23,7 @@ import { evaluateModel, type EvalResult } from './evaluate.js';
 import { initModel, modelParams } from './init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds, type Readout } from './net.js';
 import { progressBar } from './progress.js';
+import { sequenceGradWasm } from './fast.js';
 
 export interface CbtdSchedule {
   /** Fraction of each sub-column targeted (SPEC §5). */
@@ -72,6 +73,11 @@ export interface TrainConfig {
   cbtd?: CbtdSchedule;
   /** Input masking during training (absent: none). */
   specAugment?: SpecAugment;
+  /**
+   * `js` (default): the float64 definition (net.ts). `wasm`: the same pass with its matrix
+   * products on the runtime's SIMD kernels in float32 (fast.ts), several times faster.
+   */
+  backend?: 'js' | 'wasm';
 }
 
 /** The recipe of the built-in model (models/digits-deltagru.safetensors). */
@@ -136,6 +142,7 @@ function checkConfig(c: TrainConfig): void {
   check(Number.isInteger(c.denseEpochs) && c.denseEpochs >= 0 && Number.isInteger(c.deltaEpochs) && c.deltaEpochs >= 0 && c.denseEpochs + c.deltaEpochs > 0, 'E_OPTION', () => `train: epochs must be integers >= 0 with at least one epoch, found ${c.denseEpochs} dense and ${c.deltaEpochs} delta`);
   for (const [k, v] of [['lr', c.lr], ['deltaLr', c.deltaLr]] as const) check(Number.isFinite(v) && v > 0, 'E_OPTION', () => `train: ${k} must be > 0, found ${v}`);
   for (const [k, v] of [['thresholdX', c.thresholdX], ['thresholdH', c.thresholdH], ['l1', c.l1], ['clipNorm', c.clipNorm]] as const) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `train: ${k} must be a finite number >= 0, found ${v}`);
+  check(c.backend === undefined || c.backend === 'js' || c.backend === 'wasm', 'E_OPTION', () => `train: backend must be js or wasm, found ${String(c.backend)}`);
   check(c.readout === 'mean' || c.readout === 'last', 'E_OPTION', () => `train: readout must be mean or last, found ${String(c.readout)}`);
   if (c.specAugment) {
     const a = c.specAugment;
@@ -273,14 +280,22 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
           const u = items[k]!;
           // Masks depend on (seed, epoch, utterance) only, so a resumed run draws the same ones.
           const x = config.specAugment ? specAugment(u.features, u.frames, train.bands, config.specAugment, new Rng(config.seed * 31337 + epoch * 1000003 + k)) : u.features;
-          const tape = forwardSequence(model, x, u.frames, fo);
-          lossSum += tapeLoss(tape, u.label);
+          let probs: Float64Array;
+          if (config.backend === 'wasm') {
+            const r = sequenceGradWasm(model, x, u.frames, u.label, fo, grads, 1 / idx.length);
+            lossSum += r.loss;
+            probs = r.probs;
+          } else {
+            const tape = forwardSequence(model, x, u.frames, fo);
+            lossSum += tapeLoss(tape, u.label);
+            probs = tape.probs;
+            backwardSequence(model, tape, u.label, fo, grads, 1 / idx.length);
+          }
           let arg = 0;
-          for (let c = 1; c < tape.probs.length; c++) if (tape.probs[c]! > tape.probs[arg]!) arg = c;
+          for (let c = 1; c < probs.length; c++) if (probs[c]! > probs[arg]!) arg = c;
           if (arg === u.label) correct++;
           seen++;
           epochFrames += u.frames;
-          backwardSequence(model, tape, u.label, fo, grads, 1 / idx.length);
         }
         const lr = cosineLr(delta ? config.deltaLr : config.lr, phaseEpoch, phaseLen, b / batches);
         adamStep(model, grads, adam, { lr, clipNorm: config.clipNorm });

@@ -37,6 +37,7 @@ interface TrainOpts extends CorpusCliOptions {
   cbtdRamp: string;
   cbtdGammaFc?: string;
   specAugment?: string;
+  backend: string;
   checkpoint?: string;
   resume?: boolean;
   init?: string;
@@ -70,6 +71,7 @@ export function register(program: Command): void {
       .option('--cbtd-pes <n>', 'CBTD: processing elements per array', '16')
       .option('--cbtd-ramp <epochs>', 'CBTD: epochs over which alpha ramps from 0 to 1', '10')
       .option('--cbtd-gamma-fc <g>', 'CBTD gamma of the linear head (default: head stays dense)')
+      .option('--backend <js|wasm>', 'js: float64 definition; wasm: matrix products on the SIMD kernels (float32, faster)', 'js')
       .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
@@ -93,6 +95,7 @@ export function register(program: Command): void {
       thresholdX: parseNumber('--thx', o.thx, { min: 0 })!,
       thresholdH: parseNumber('--thh', o.thh, { min: 0 })!,
       l1: parseNumber('--l1', o.l1, { min: 0 })!,
+      ...(o.backend !== 'js' ? { backend: parseChoice('--backend', o.backend, ['js', 'wasm'] as const)! } : {}),
       ...(cbtdGamma !== undefined
         ? {
             cbtd: {
