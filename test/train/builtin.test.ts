@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readHeldout } from '../../src/data/heldout.js';
@@ -55,5 +56,15 @@ describe('deltakit demo', () => {
     expect(text).toMatch(/DeltaGRU \(thx/);
     expect(text).toMatch(/us\/frame/);
     expect(text).toMatch(/ops: \d+\.\d+x fewer than dense/);
+  });
+
+  it('falls back to the committed features on a machine without espeak-ng', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--steps', '500'], {
+      encoding: 'utf8',
+      env: { ...process.env, DELTAKIT_ESPEAK: '/nonexistent/espeak-ng' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/voices never heard in training \(committed features\)/);
+    expect(r.stdout).toMatch(/fewer than dense/);
   });
 });
