@@ -36,6 +36,7 @@ describe('deltakit CLI', () => {
     const r = await cli('run', modelPath, '-i', xPath, '-o', yPath, '--thx', '0.1', '--thh', '0.05');
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/occupancy/);
+    expect(r.err).toMatch(/\(js\)/); // offline runs default to the float64 js backend
     const y = parseNpy(readFileSync(yPath));
     const ref = runModelRef(model, frames, { thresholdX: 0.1, thresholdH: 0.05 });
     expect(maxAbsDiff(y.data, ref.outputs)).toBeLessThan(1e-6);
