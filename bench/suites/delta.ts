@@ -159,7 +159,7 @@ export const deltaSuite: BenchSuite = {
         rows: edgeRows,
         notes: [
           `Target: int8 delta at 10 % under 30 us per step (the FPGA needs about 500 us): ${e8.us < 30 ? 'met' : `MISSED by ${fmtX(e8.us / 30)}`} (${fmtUs(e8.us)} us).`,
-          `Where the time goes: ${fmtUs(eIdle.us)} us of fixed work per step (2 x 768 gate activations with 3 exponentials each, encoders, copies), then ${(eMacs / 1e3).toFixed(0)} k multiply-adds of fired columns, which at the ${((eMacs / Math.max(e8.us - eIdle.us, 1e-3)) / 1e3).toFixed(1)} GMAC/s achieved here take the rest. ${eIdle.us >= 25 ? 'The fixed work alone leaves no room under 30 us in this run.' : `Under 30 us would need about ${(eMacs / (30 - eIdle.us) / 1e3).toFixed(0)} GMAC/s on scattered columns`} (the int8 dense kernel reaches about 20 GMAC/s on contiguous rows on an idle core).`,
+          `Where the time goes: ${fmtUs(eIdle.us)} us of fixed work per step (2 x 768 gate activations with 3 exponentials each, encoders, copies), then ${(eMacs / 1e3).toFixed(0)} k multiply-adds of fired columns, which at the ${((eMacs / Math.max(e8.us - eIdle.us, 1e-3)) / 1e3).toFixed(1)} GMAC/s achieved here take the rest. ${eIdle.us >= 25 ? 'The fixed work alone leaves no room under 30 us in this run' : `Under 30 us would need about ${(eMacs / (30 - eIdle.us) / 1e3).toFixed(0)} GMAC/s on scattered columns`}; the int8 dense kernel reaches about 20 GMAC/s on contiguous rows on an idle core, the column kernel less (short scattered columns, int32 sums flushed per step).`,
         ],
       },
     ];
