@@ -45,7 +45,7 @@ export interface CorpusOptions {
   validationVoices?: number;
   /** Voices held out for test. Default 20. */
   testVoices?: number;
-  /** Use only this many voices in total (in split order), e.g. a handful in tests. Default: all. */
+  /** Use only the first N voices of each split (e.g. a handful in tests). Default: all. */
   maxVoices?: number;
   /** Renditions of every class word per voice, per split. Default train 3, validation 2, test 2. */
   renditions?: Partial<Record<Split, number>>;
@@ -136,13 +136,11 @@ function resolve(name: CorpusName, o: CorpusOptions) {
  */
 export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}, voices: string[] = listVariants()): UtterancePlan[] {
   const r = resolve(name, o);
-  let all = voices;
-  const assignment = splitVoices(all, r.seed, r.validation, r.test);
+  const assignment = splitVoices(voices, r.seed, r.validation, r.test);
   let splitVoicesList = assignment[split];
   if (o.maxVoices !== undefined) {
     check(Number.isInteger(o.maxVoices) && o.maxVoices > 0, 'E_OPTION', () => `corpus: maxVoices must be a positive integer, found ${o.maxVoices}`);
     splitVoicesList = splitVoicesList.slice(0, o.maxVoices);
-    all = splitVoicesList;
   }
   const classes = corpusClasses(name);
   const plans: UtterancePlan[] = [];
@@ -187,7 +185,6 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
       plans.push(make(voice, digits.map((d) => classes[d]).join(' '), -1, digits, `string${k}`));
     }
   }
-  void all;
   return plans;
 }
 

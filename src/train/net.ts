@@ -308,7 +308,7 @@ export function backwardSequence(model: Model, tape: Tape, label: number, o: { r
   if (o.readout === 'mean') for (let t = 0; t < T; t++) for (let j = 0; j < Hl; j++) dOut[t * Hl + j] = dfeat[j]! / T;
   else for (let j = 0; j < Hl; j++) dOut[(T - 1) * Hl + j] = dfeat[j]!;
   // The penalty exists only for delta networks (the retraining phase of the recipe).
-  const l1 = tape.layers.length > 0 && o.delta ? (o.l1 ?? 0) : 0;
+  const l1 = o.delta ? (o.l1 ?? 0) : 0;
   for (let li = rec.length - 1; li >= 0; li--) {
     const L = rec[li]!;
     const tp = tape.layers[li]!;
