@@ -37,3 +37,17 @@ it('delta and int8 layers ignore the pool (single thread on the shared kernels)'
   const q = createWasmExecutorFactory({ pool, weights: 'int8' })(model.layers[0]!, { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' });
   expect(q.path).toBe('wasm-simd-shared-int8');
 });
+
+it('two pools keep separate weight layouts (each has its own memory)', async () => {
+  const other = await WasmThreadPool.create();
+  try {
+    const model = randomModel(6, 12, [{ kind: 'gru', hiddenSize: 20 }]);
+    const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
+    const a = createWasmExecutorFactory({ pool })(model.layers[0]!, cfg);
+    const b = createWasmExecutorFactory({ pool: other })(model.layers[0]!, cfg);
+    const x = Float64Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    expect(Array.from(b.step(x))).toEqual(Array.from(a.step(x)));
+  } finally {
+    other.close();
+  }
+});

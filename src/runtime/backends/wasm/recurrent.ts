@@ -62,12 +62,15 @@ interface RecurrentPlan {
   sHh: number;
 }
 
-const planCache = new WeakMap<object, Map<string, RecurrentPlan>>();
+/** Plans per kernels instance (each has its own memory), then per layer, then per layout. */
+const planCache = new WeakMap<WasmKernels, WeakMap<object, Map<string, RecurrentPlan>>>();
 
 function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
-  const key = `${k.path}/${delta ? 'col' : 'row'}/${weights}`;
-  let byKey = planCache.get(layer);
-  if (!byKey) planCache.set(layer, (byKey = new Map()));
+  const key = `${delta ? 'col' : 'row'}/${weights}`;
+  let byLayer = planCache.get(k);
+  if (!byLayer) planCache.set(k, (byLayer = new WeakMap()));
+  let byKey = byLayer.get(layer);
+  if (!byKey) byLayer.set(layer, (byKey = new Map()));
   const hit = byKey.get(key);
   if (hit) return hit;
   const gates = layer.kind === 'gru' ? 3 : 4;
@@ -143,8 +146,6 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private readonly pC: number;
   private readonly pGi: number;
   private readonly pGh: number;
-  private readonly pGi0: number;
-  private readonly pGh0: number;
   private readonly pIdxX: number;
   private readonly pValsX: number;
   private readonly pIdxH: number;
@@ -226,8 +227,6 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     }
     this.pBi = r.f32(bi, p.ld);
     this.pBh = r.f32(bh, p.ld);
-    this.pGi0 = this.pBi;
-    this.pGh0 = this.pBh;
     const period = opts.resyncPeriod ?? 4096;
     const band = 16;
     const bands = Math.ceil(p.ld / band);
@@ -264,8 +263,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
     for (const q of [this.pH, this.pHPrev, this.pC, this.pErrH]) k.f32(q, hLen).fill(0);
     for (const q of [this.pXPrev, this.pErrX]) k.f32(q, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
-    k.f32(this.pGi, p.ld).set(k.f32(this.pGi0, p.ld));
-    k.f32(this.pGh, p.ld).set(k.f32(this.pGh0, p.ld));
+    k.f32(this.pGi, p.ld).set(k.f32(this.pBi, p.ld));
+    k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
     this.syncRow = 0;
     this.stepsSinceSync = 0;
   }
