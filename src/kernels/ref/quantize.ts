@@ -1,7 +1,7 @@
 /**
- * int8 weight quantisation for the wasm backend's `weights: 'int8'` option: symmetric, one
- * float scale per row (dense kernels) or per column (delta kernels, where a fired column is the
- * unit of work), q = roundHalfEven(w / scale), scale = max|w| / 127.
+ * int8 weight quantisation for the wasm backend's `weights: 'int8'` option: symmetric,
+ * q = roundHalfEven(w / scale), scale = max|w| / 127, one float scale per row (what the dense and
+ * delta kernels use) or per column (kept for layouts whose unit of work is a column).
  */
 import { roundHalfEven } from './matvec.js';
 
