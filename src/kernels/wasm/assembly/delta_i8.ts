@@ -79,33 +79,25 @@ export function delta_i8(w: usize, ld: i32, r0: i32, r1: i32, scale: usize, idx:
     memory.fill(tmp + (o0 << 2), 0, (o1 - o0) << 2);
     let k = k0;
     if (ASC_FEATURE_SIMD) {
-      // Four pairs (eight columns) per pass over the int32 sums.
-      for (; k + 8 <= k1; k += 8) {
+      // Two pairs (four columns) per pass over the int32 sums: fewer live registers than
+      // four pairs, so V8 keeps pointers and coefficients in registers.
+      for (; k + 4 <= k1; k += 4) {
         const ko = (<usize>k) << 2;
         const p0 = w + <usize>load<i32>(idx + ko) * colBytes;
         const p1 = w + <usize>load<i32>(idx + ko, 4) * colBytes;
         const p2 = w + <usize>load<i32>(idx + ko, 8) * colBytes;
         const p3 = w + <usize>load<i32>(idx + ko, 12) * colBytes;
-        const p4 = w + <usize>load<i32>(idx + ko, 16) * colBytes;
-        const p5 = w + <usize>load<i32>(idx + ko, 20) * colBytes;
-        const p6 = w + <usize>load<i32>(idx + ko, 24) * colBytes;
-        const p7 = w + <usize>load<i32>(idx + ko, 28) * colBytes;
         const cA = pack(coef(vals, idx, err, k, inv, sigma), coef(vals, idx, err, k + 1, inv, sigma));
         const cB = pack(coef(vals, idx, err, k + 2, inv, sigma), coef(vals, idx, err, k + 3, inv, sigma));
-        const cC = pack(coef(vals, idx, err, k + 4, inv, sigma), coef(vals, idx, err, k + 5, inv, sigma));
-        const cD = pack(coef(vals, idx, err, k + 6, inv, sigma), coef(vals, idx, err, k + 7, inv, sigma));
         for (let o = o0; o < o1; o += 16) {
           const t = tmp + (o << 2);
           const a0 = v128.load(p0 + o), a1 = v128.load(p1 + o);
           const b0 = v128.load(p2 + o), b1 = v128.load(p3 + o);
-          const c0 = v128.load(p4 + o), c1 = v128.load(p5 + o);
-          const d0 = v128.load(p6 + o), d1 = v128.load(p7 + o);
           const la = ilo(a0, a1), ha = ihi(a0, a1), lb = ilo(b0, b1), hb = ihi(b0, b1);
-          const lc = ilo(c0, c1), hc = ihi(c0, c1), ldd = ilo(d0, d1), hd = ihi(d0, d1);
-          v128.store(t, i32x4.add(v128.load(t), i32x4.add(i32x4.add(dlo(la, cA), dlo(lb, cB)), i32x4.add(dlo(lc, cC), dlo(ldd, cD)))));
-          v128.store(t, i32x4.add(v128.load(t, 16), i32x4.add(i32x4.add(dhi(la, cA), dhi(lb, cB)), i32x4.add(dhi(lc, cC), dhi(ldd, cD)))), 16);
-          v128.store(t, i32x4.add(v128.load(t, 32), i32x4.add(i32x4.add(dlo(ha, cA), dlo(hb, cB)), i32x4.add(dlo(hc, cC), dlo(hd, cD)))), 32);
-          v128.store(t, i32x4.add(v128.load(t, 48), i32x4.add(i32x4.add(dhi(ha, cA), dhi(hb, cB)), i32x4.add(dhi(hc, cC), dhi(hd, cD)))), 48);
+          v128.store(t, i32x4.add(v128.load(t), i32x4.add(dlo(la, cA), dlo(lb, cB))));
+          v128.store(t, i32x4.add(v128.load(t, 16), i32x4.add(dhi(la, cA), dhi(lb, cB))), 16);
+          v128.store(t, i32x4.add(v128.load(t, 32), i32x4.add(dlo(ha, cA), dlo(hb, cB))), 32);
+          v128.store(t, i32x4.add(v128.load(t, 48), i32x4.add(dhi(ha, cA), dhi(hb, cB))), 48);
         }
       }
       for (; k < k1; k += 2) {
