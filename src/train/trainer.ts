@@ -80,7 +80,7 @@ export interface TrainConfig {
   backend?: 'js' | 'wasm';
 }
 
-/** The recipe of the built-in model (models/digits-deltagru.safetensors). */
+/** The default recipe (the built-in model adds --hidden 128, SpecAugment and 5 renditions: docs/training.md). */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   cell: 'gru',
   hiddenSize: 64,

@@ -147,6 +147,7 @@ export function register(program: Command): void {
       features: '40 log-mel bands, 25 ms window, 10 ms hop, normalised per band with featureStats (x - mean) / std',
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
       trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
+      trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
     };
     const rows: string[][] = [];
     const dense = evaluateModel(model, test, { readout: config.readout });
