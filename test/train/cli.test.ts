@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
-import { loadModel } from '../../src/model/io.js';
+import { loadModel, saveModel } from '../../src/model/io.js';
+import { planCorpus } from '../../src/data/corpus.js';
 import { modelTask } from '../../src/train/task.js';
 
 let out: string[] = [];
@@ -61,5 +62,12 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
     expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH/);
+    // A model whose training voices include a tuning voice is refused.
+    const leaky = join(dir, 'leaky.safetensors');
+    const validationVoice = planCorpus('digits', 'validation', { maxVoices: 1 })[0]!.voice;
+    await saveModel({ ...model, meta: { ...model.meta, trainVoices: JSON.stringify([validationVoice]) } }, leaky);
+    err = [];
+    expect(await main(['tune', leaky, '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_MISMATCH: tune: the validation split holds voices the model was trained on/);
   });
 });

@@ -53,7 +53,7 @@ export function register(program: Command): void {
     // Eight renditions per validation voice: 880 digits instead of 220, so half a point is four
     // utterances, not one, and the choice does not chase the noise of a small set.
     '3,8,2',
-  ).action(async (modelPath: string, o: TuneOpts) => {
+  ).action(async (modelPath: string, o: TuneOpts, cmd: Command) => {
     const maxAccuracyDrop = parseNumber('--max-accuracy-drop', o.maxAccuracyDrop, { min: 0, max: 100 })!;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
@@ -70,7 +70,23 @@ export function register(program: Command): void {
       check(corpus === task.corpus, 'E_MISMATCH', () => `--data: the model was trained on ${task.corpus}, found ${corpus}`);
     }
     const co = parseCorpusOptions(o);
+    // The voice split the model was trained with (seed, held-out voice counts) unless the user
+    // overrides it: another split could put training voices into the tuning or test set.
+    let trained: Record<string, unknown> = {};
+    try {
+      trained = JSON.parse(model.meta['corpusOptions'] ?? '{}') as Record<string, unknown>;
+    } catch {
+      trained = {};
+    }
+    for (const [key, opt] of [['seed', 'seed'], ['validationVoices', 'validationVoices'], ['testVoices', 'testVoices']] as const) {
+      if (typeof trained[key] === 'number' && cmd.getOptionValueSource(opt) === 'default') co[key] = trained[key] as number;
+    }
     const ds = taskDataset(task, split, co);
+    if (model.meta['trainVoices']) {
+      const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);
+      const overlap = [...new Set(ds.utterances.map((u) => u.voice))].filter((v) => heard.has(v));
+      check(overlap.length === 0, 'E_MISMATCH', () => `tune: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
+    }
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
