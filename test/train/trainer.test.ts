@@ -124,4 +124,20 @@ describe('training', () => {
     expect(evaluateModel(r.model, validation, { readout: 'mean' }).accuracy).toBeGreaterThan(0.7);
     await expect(trainClassifier(train, validation, { ...tiny, specAugment: { ...a, freqWidth: -1 } })).rejects.toMatchObject({ code: 'E_OPTION' });
   });
+
+  it('starts from given weights with init (the delta phase alone retrains a dense model)', async () => {
+    const dense = await trainClassifier(train, validation, { ...tiny, deltaEpochs: 0 }, { progress: false });
+    const before = (dense.model.layers[0] as { weightHh: Float32Array }).weightHh.slice();
+    const retrained = await trainClassifier(train, validation, { ...tiny, denseEpochs: 0, deltaEpochs: 1, deltaLr: 1e-4 }, { progress: false, init: dense.model });
+    const a = dense.model.layers[0]!;
+    const b = retrained.model.layers[0]!;
+    if (a.kind !== 'gru' || b.kind !== 'gru') throw new Error('expected GRU layers');
+    let diff = 0;
+    for (let i = 0; i < a.weightHh.length; i++) diff = Math.max(diff, Math.abs(a.weightHh[i]! - b.weightHh[i]!));
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(0.01);
+    // The init model itself is not modified.
+    expect(Array.from(a.weightHh)).toEqual(Array.from(before));
+    expect(evaluateModel(retrained.model, validation, { readout: 'mean', delta: { thresholdX: tiny.thresholdX, thresholdH: tiny.thresholdH } }).accuracy).toBeGreaterThan(0.7);
+  });
 });
