@@ -33,7 +33,11 @@ export const KWS_KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', '
 /** Words spoken for the "unknown" class (the speech-commands auxiliary words and digits). */
 export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'zero', 'learn', 'follow', 'forward', 'backward', 'visual'];
 
-/** Class names of a corpus, in label order. */
+/**
+ * Class names of a corpus, in label order.
+ *
+ * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']
+ */
 export function corpusClasses(name: CorpusName): string[] {
   return name === 'digits' ? [...DIGIT_WORDS] : [...KWS_KEYWORDS, '_unknown_', '_silence_'];
 }
@@ -82,7 +86,11 @@ export interface UtterancePlan {
 /** Bump when synthesis or features change in a way the cache key does not capture. */
 const FEATURE_VERSION = 1;
 
-/** The default cache directory: `$DELTAKIT_CACHE`, else `~/.cache/deltakit`. */
+/**
+ * The default cache directory: `$DELTAKIT_CACHE`, else `~/.cache/deltakit`.
+ *
+ * @example defaultCacheDir() // '/home/me/.cache/deltakit'
+ */
 export function defaultCacheDir(): string {
   return process.env['DELTAKIT_CACHE'] ?? join(homedir(), '.cache', 'deltakit');
 }
@@ -190,7 +198,11 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
 
 const extractors = new Map<number, LogMel>();
 
-/** Synthesise, mix and featurise one planned utterance (no cache). */
+/**
+ * Synthesise, mix and featurise one planned utterance (no cache).
+ *
+ * @example const f = renderUtterance(planCorpus('digits', 'test')[0]!); // frames x 40
+ */
 export function renderUtterance(p: UtterancePlan): Float32Array {
   // espeak-ng speaks at 22050 Hz; silence is rendered as one second of nothing but noise.
   const speech = p.text === '' ? { samples: new Float32Array(22050), sampleRate: 22050 } : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: 0 });

@@ -66,7 +66,11 @@ export function featureStats(ds: Dataset): FeatureStats {
   return { mean, std };
 }
 
-/** (x - mean) / std per band, into a new array. */
+/**
+ * (x - mean) / std per band, into a new array.
+ *
+ * @example const x = normalizeFeatures(u.features, stats);
+ */
 export function normalizeFeatures(features: Float32Array, stats: FeatureStats): Float32Array {
   const B = stats.mean.length;
   check(features.length % B === 0, 'E_SHAPE', () => `normalizeFeatures: expected a multiple of ${B} values, found ${features.length}`);
@@ -78,18 +82,30 @@ export function normalizeFeatures(features: Float32Array, stats: FeatureStats): 
   return out;
 }
 
-/** A copy of the dataset with every utterance's features normalised. */
+/**
+ * A copy of the dataset with every utterance's features normalised.
+ *
+ * @example const test = normalizeDataset(buildCorpus('digits', 'test'), featureStats(train));
+ */
 export function normalizeDataset(ds: Dataset, stats: FeatureStats): Dataset {
   return { ...ds, utterances: ds.utterances.map((u) => ({ ...u, features: normalizeFeatures(u.features, stats) })) };
 }
 
-/** Feature statistics as JSON-safe numbers (stored in a model's meta). */
+/**
+ * Feature statistics as JSON-safe numbers (stored in a model's meta).
+ *
+ * @example model.meta.featureStats = statsToJson(featureStats(train));
+ */
 export function statsToJson(stats: FeatureStats): string {
   const r = (a: Float32Array) => Array.from(a, (v) => Number(v.toPrecision(7)));
   return JSON.stringify({ mean: r(stats.mean), std: r(stats.std) });
 }
 
-/** Parse statsToJson output; throws E_FORMAT on anything else. */
+/**
+ * Parse statsToJson output; throws E_FORMAT on anything else.
+ *
+ * @example const stats = statsFromJson(model.meta.featureStats!);
+ */
 export function statsFromJson(text: string): FeatureStats {
   let v: unknown;
   try {

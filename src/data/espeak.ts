@@ -33,7 +33,11 @@ const ESPEAK = process.env['DELTAKIT_ESPEAK'] ?? 'espeak-ng';
 
 let available: boolean | undefined;
 
-/** True when an espeak-ng binary runs on this machine (cached after the first call). */
+/**
+ * True when an espeak-ng binary runs on this machine (cached after the first call).
+ *
+ * @example if (!espeakAvailable()) console.log('apt-get install espeak-ng');
+ */
 export function espeakAvailable(): boolean {
   if (available === undefined) {
     const r = spawnSync(ESPEAK, ['--version'], { encoding: 'utf8' });
@@ -42,7 +46,11 @@ export function espeakAvailable(): boolean {
   return available;
 }
 
-/** The espeak-ng version string (part of every cache key: another version speaks differently). */
+/**
+ * The espeak-ng version string (part of every cache key: another version speaks differently).
+ *
+ * @example espeakVersion() // '1.51'
+ */
 export function espeakVersion(): string {
   const r = spawnSync(ESPEAK, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) fail('E_IO', `espeak-ng: expected the espeak-ng program on PATH (apt-get install espeak-ng), found ${r.error ? r.error.message : `exit code ${r.status}`}`);

@@ -9,7 +9,11 @@ import { check, DeltakitError } from '../core/errors.js';
 import { parseNpy } from '../core/npy.js';
 import type { Dataset, Split, Utterance } from './dataset.js';
 
-/** Round a float to IEEE half precision (round half to even), as bits. */
+/**
+ * Round a float to IEEE half precision (round half to even), as bits.
+ *
+ * @example floatToHalf(1) // 0x3c00
+ */
 export function floatToHalf(v: number): number {
   const f32 = new Float32Array(1);
   const u32 = new Uint32Array(f32.buffer);
@@ -36,7 +40,11 @@ export function floatToHalf(v: number): number {
   return sign | half;
 }
 
-/** .npy bytes of a float16 matrix. */
+/**
+ * .npy bytes of a float16 matrix.
+ *
+ * @example writeFileSync('x.npy', encodeNpyHalf(features, [frames, 40]));
+ */
 export function encodeNpyHalf(data: Float32Array, shape: number[]): Uint8Array {
   const n = shape.reduce((a, b) => a * b, 1);
   check(n === data.length, 'E_SHAPE', () => `npy: shape ${shape.join('x')} holds ${n} values, found ${data.length}`);
@@ -84,7 +92,11 @@ export function writeHeldout(base: string, ds: Dataset): void {
   writeFileSync(`${base}.json`, JSON.stringify(index) + '\n');
 }
 
-/** Read writeHeldout's files back as a Dataset. E_IO when missing, E_FORMAT when inconsistent. */
+/**
+ * Read writeHeldout's files back as a Dataset. E_IO when missing, E_FORMAT when inconsistent.
+ *
+ * @example const ds = readHeldout('models/digits-heldout'); // un-normalised features
+ */
 export function readHeldout(base: string): Dataset {
   let index: HeldoutIndex;
   let bytes: Uint8Array;

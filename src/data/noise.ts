@@ -44,7 +44,11 @@ export function makeNoise(kind: NoiseKind, n: number, seed: number): Float32Arra
   return out;
 }
 
-/** Root mean square of the samples in [from, to). */
+/**
+ * Root mean square of the samples in [from, to).
+ *
+ * @example rms(samples) // 0.1
+ */
 export function rms(x: Float32Array, from = 0, to = x.length): number {
   let s = 0;
   for (let i = from; i < to; i++) s += x[i]! * x[i]!;

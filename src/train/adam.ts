@@ -20,7 +20,11 @@ export interface AdamState {
   v: Float64Array[];
 }
 
-/** Zeroed optimiser state for a model. */
+/**
+ * Zeroed optimiser state for a model.
+ *
+ * @example const st = adamState(model);
+ */
 export function adamState(model: Model): AdamState {
   const ps = modelParams(model);
   return { step: 0, m: ps.map((p) => new Float64Array(p.value.length)), v: ps.map((p) => new Float64Array(p.value.length)) };

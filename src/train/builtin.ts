@@ -39,6 +39,8 @@ export type HeldoutSource = 'auto' | 'synth' | 'committed';
  * The built-in model's held-out set, normalised: synthesised (and cached) with espeak-ng when
  * it is installed (`auto`, `synth`), else read from the committed float16 copy. `maxFrames`
  * stops after the first whole utterances that reach that many frames (a quick look).
+ *
+ * @example const { dataset } = builtinHeldout(modelTask(model), 'committed');
  */
 export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', o: { cacheDir?: string; progress?: boolean; maxFrames?: number } = {}): { dataset: Dataset; source: 'synth' | 'committed' } {
   const limit = o.maxFrames ?? Infinity;

@@ -28,7 +28,11 @@ export interface Checkpoint {
   tensors: Record<string, Float32Array | Float64Array>;
 }
 
-/** Write a checkpoint atomically. */
+/**
+ * Write a checkpoint atomically.
+ *
+ * @example writeCheckpoint('run.ckpt', { state: { epoch: 3 }, tensors: { w: new Float32Array(4) } });
+ */
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
   const entries: CheckpointTensor[] = [];
   let offset = 0;
@@ -54,7 +58,11 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
   renameSync(tmp, path);
 }
 
-/** Read a checkpoint written by writeCheckpoint; E_IO when missing, E_FORMAT when malformed. */
+/**
+ * Read a checkpoint written by writeCheckpoint; E_IO when missing, E_FORMAT when malformed.
+ *
+ * @example const { state, tensors } = readCheckpoint('run.ckpt');
+ */
 export function readCheckpoint(path: string): Checkpoint {
   check(existsSync(path), 'E_IO', () => `checkpoint: file ${path} does not exist`);
   const b = readFileSync(path);
@@ -80,7 +88,11 @@ export function readCheckpoint(path: string): Checkpoint {
   return { state: head.state, tensors };
 }
 
-/** A model's structure as JSON (no weights) and its tensors as `layers.{k}.{name}`. */
+/**
+ * A model's structure as JSON (no weights) and its tensors as `layers.{k}.{name}`.
+ *
+ * @example const { spec, tensors } = modelToCheckpoint(model, 'model');
+ */
 export function modelToCheckpoint(model: Model, prefix: string): { spec: unknown; tensors: Record<string, Float32Array> } {
   const tensors: Record<string, Float32Array> = {};
   const spec = model.layers.map((l, k) => {
@@ -100,7 +112,11 @@ export function modelToCheckpoint(model: Model, prefix: string): { spec: unknown
   return { spec: { name: model.name, meta: model.meta, layers: spec }, tensors };
 }
 
-/** Rebuild a model from modelToCheckpoint output. */
+/**
+ * Rebuild a model from modelToCheckpoint output.
+ *
+ * @example const model = modelFromCheckpoint(spec, tensors, 'model');
+ */
 export function modelFromCheckpoint(spec: unknown, tensors: Record<string, Float32Array | Float64Array>, prefix: string): Model {
   const s = spec as { name: string; meta: Record<string, string>; layers: Array<Record<string, unknown>> };
   check(s && Array.isArray(s.layers), 'E_FORMAT', () => 'checkpoint: model spec missing');

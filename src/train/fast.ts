@@ -33,7 +33,11 @@ export interface FastStep {
 
 let kernels: WasmKernels | null = null;
 
-/** The kernels the fast path uses (loaded once). */
+/**
+ * The kernels the fast path uses (loaded once).
+ *
+ * @example trainKernels().path // 'wasm-simd'
+ */
 export function trainKernels(): WasmKernels {
   return (kernels ??= loadKernels());
 }

@@ -49,7 +49,11 @@ export function initModel(o: ArchitectureOptions): Model {
   return { name: o.name ?? `${o.cell}-${o.layers}x${H}`, layers, meta: {} };
 }
 
-/** The trainable tensors of a model, in a fixed order (the optimiser's and checkpoint's order). */
+/**
+ * The trainable tensors of a model, in a fixed order (the optimiser's and checkpoint's order).
+ *
+ * @example for (const p of modelParams(model)) console.log(p.name, p.value.length);
+ */
 export function modelParams(model: Model): Array<{ name: string; layer: number; key: string; value: Float32Array }> {
   const out: Array<{ name: string; layer: number; key: string; value: Float32Array }> = [];
   model.layers.forEach((l, i) => {

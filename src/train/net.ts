@@ -86,7 +86,11 @@ export type Grads = Array<Record<string, Float64Array>>;
 
 type Rec = GruLayer | LstmLayer;
 
-/** Split a trainable model into its recurrent stack and its head; throws E_UNSUPPORTED otherwise. */
+/**
+ * Split a trainable model into its recurrent stack and its head; throws E_UNSUPPORTED otherwise.
+ *
+ * @example const { rec, head } = trainableParts(model);
+ */
 export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } {
   const n = model.layers.length;
   check(n >= 2, 'E_UNSUPPORTED', () => `train: expected recurrent layers followed by one linear head, found ${n} layer(s)`);
@@ -97,7 +101,11 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   return { rec: rec as Rec[], head: head as LinearLayer };
 }
 
-/** Zeroed gradients shaped like the model's tensors. */
+/**
+ * Zeroed gradients shaped like the model's tensors.
+ *
+ * @example const grads = zeroGrads(model);
+ */
 export function zeroGrads(model: Model): Grads {
   return model.layers.map((l) => {
     const g: Record<string, Float64Array> = {};
@@ -256,12 +264,20 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
   return { T, layers, logits, probs, penalty };
 }
 
-/** Cross-entropy of a tape's prediction against a label, plus its penalty. */
+/**
+ * Cross-entropy of a tape's prediction against a label, plus its penalty.
+ *
+ * @example const loss = tapeLoss(forwardSequence(model, x, T, { readout: 'mean' }), label);
+ */
 export function tapeLoss(tape: Tape, label: number): number {
   return -Math.log(Math.max(tape.probs[label]!, 1e-300)) + tape.penalty;
 }
 
-/** Offsets of a tape, to evaluate the straight-through surrogate (gradient checks). */
+/**
+ * Offsets of a tape, to evaluate the straight-through surrogate (gradient checks).
+ *
+ * @example const f = freezeTape(tape); forwardSequence(model, x, T, { ...o, frozen: f });
+ */
 export function freezeTape(tape: Tape): Frozen {
   return {
     layers: tape.layers.map((l) => {

@@ -42,7 +42,11 @@ export function modelTask(model: Model): ModelTask {
   return { corpus, classes: classes as string[], stats: statsFromJson(m['featureStats']!), readout };
 }
 
-/** A corpus split, normalised with the model's feature statistics. */
+/**
+ * A corpus split, normalised with the model's feature statistics.
+ *
+ * @example const validation = taskDataset(modelTask(model), 'validation');
+ */
 export function taskDataset(task: ModelTask, split: Split, o: CorpusOptions = {}): Dataset {
   return normalizeDataset(buildCorpus(task.corpus, split, o), task.stats);
 }

@@ -179,7 +179,11 @@ function cloneModel(m: Model): Model {
   };
 }
 
-/** A masked copy of one utterance's (frames x bands) features; deterministic from the rng. */
+/**
+ * A masked copy of one utterance's (frames x bands) features; deterministic from the rng.
+ *
+ * @example const masked = specAugment(u.features, u.frames, 40, { freqMasks: 1, freqWidth: 8, timeMasks: 1, timeWidth: 10 }, new Rng(1));
+ */
 export function specAugment(x: Float32Array, frames: number, bands: number, a: SpecAugment, rng: Rng): Float32Array {
   const out = x.slice();
   for (let m = 0; m < a.freqMasks; m++) {

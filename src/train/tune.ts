@@ -117,7 +117,11 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
-/** The sweep as a Markdown table (one row per point, the chosen one marked). */
+/**
+ * The sweep as a Markdown table (one row per point, the chosen one marked).
+ *
+ * @example writeFileSync('tune.md', tuneTable(await tuneThresholds(model, ds, o)));
+ */
 export function tuneTable(r: TuneResult): string {
   const rows = [
     '| thresholdX | thresholdH | accuracy % | drop (points) | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |',
@@ -131,7 +135,11 @@ export function tuneTable(r: TuneResult): string {
   return rows.join('\n') + '\n';
 }
 
-/** The sweep as an SVG plot of accuracy against occupancy. */
+/**
+ * The sweep as an SVG plot of accuracy against occupancy.
+ *
+ * @example writeFileSync('tune.svg', tunePlot(result, 'digits'));
+ */
 export function tunePlot(r: TuneResult, title: string): string {
   return scatterSvg(
     r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * p.result.accuracy, label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${pct(p.result.accuracy)} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
