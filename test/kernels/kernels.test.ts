@@ -215,6 +215,16 @@ describe.each(builds)('%s kernels match their references', (path, simd) => {
   });
 });
 
+it('the allocator hands out zeroed memory, also a freed block returned to the bump region', () => {
+  const k = loadKernels();
+  const a = k.alloc(64);
+  k.f32(a, 16).fill(7);
+  k.free(a);
+  const b = k.alloc(64);
+  expect(Array.from(k.f32(b, 16)).every((v) => v === 0)).toBe(true);
+  k.free(b);
+});
+
 it('the allocator reuses freed blocks and keeps alignment', () => {
   const k = loadKernels();
   const before = k.allocatedBytes();

@@ -60,6 +60,8 @@ export class WasmKernels {
   /** Free blocks [start, size], sorted by start, coalesced. */
   private freeList: Array<[number, number]> = [];
   private sizes = new Map<number, number>();
+  /** Highest `top` ever reached: memory above it has never been handed out. */
+  private highWater = 0;
 
   constructor(instance: WebAssembly.Instance, path: KernelPath, memory?: WebAssembly.Memory) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -94,7 +96,11 @@ export class WasmKernels {
     }
     this.top = end;
     this.sizes.set(start, size);
-    return start; // fresh pages are zero
+    // Below the high-water mark the bytes may be a freed block handed back to the bump region
+    // (free() lowers `top`), so zero them as the free-list path does; grown pages are zero.
+    if (start < this.highWater) new Uint8Array(this.memory.buffer, start, Math.min(size, this.highWater - start)).fill(0);
+    if (end > this.highWater) this.highWater = end;
+    return start;
   }
 
   /** Return a block to the allocator (called by executors' finalizers). */
