@@ -146,6 +146,7 @@ class StreamingSession implements Session {
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
+    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     const isTyped = ArrayBuffer.isView(flat);
     for (let t = 0; t < T; t++) {
@@ -155,6 +156,40 @@ class StreamingSession implements Session {
       this.stepInto(frame as ArrayLike<number>, out, t * O);
     }
     return out;
+  }
+
+  /**
+   * Run T frames one layer at a time: layer k's step t needs only its own state and layer k-1's
+   * output at step t, so the order of (layer, step) pairs may change without changing any value.
+   * Layers with runSteps (SRU, QRNN) then read their weights once per block of steps instead of
+   * once per step; the others step through their T inputs.
+   */
+  private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
+    let v = new Float64Array(flat.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = flat[i]!;
+      if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
+      v[i] = x;
+    }
+    for (let k = 0; k < this.executors.length; k++) {
+      const ex = this.executors[k]!;
+      const I = ex.layer.inputSize;
+      const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
+      if (ex.runSteps) {
+        v = Float64Array.from(ex.runSteps(v, T));
+        this.firedX[k]! += T * I;
+      } else {
+        const next = new Float64Array(T * O);
+        for (let t = 0; t < T; t++) {
+          next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
+          this.firedX[k]! += ex.lastFiredX;
+          this.firedH[k]! += ex.lastFiredH;
+        }
+        v = next;
+      }
+    }
+    this.steps += T;
+    return Float32Array.from(v);
   }
 
   reset(): void {

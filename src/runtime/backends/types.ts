@@ -36,6 +36,13 @@ export interface LayerExecutor {
    * output); the array is owned by the executor and overwritten by the next step.
    */
   step(x: Float64Array): Float64Array;
+  /**
+   * Optional: `steps` steps at once, for layers whose weights do not multiply h (SRU, QRNN), so
+   * one pass over the weights serves the whole block (SPEC §6, Sung & Park). `xs` holds steps
+   * frames of inputSize values; returns steps * outputSize values. Must equal `steps` calls of
+   * step() up to float rounding.
+   */
+  runSteps?(xs: ArrayLike<number>, steps: number): Float32Array;
 }
 
 export type ExecutorFactory = (layer: Layer, config: ExecutorConfig) => LayerExecutor;
