@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { cli as runCli } from '../helpers/cli.js';
-import { DeltakitError } from '../../src/core/errors.js';
 import { encodeNpy } from '../../src/core/npy.js';
 import { saveModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
@@ -13,6 +12,7 @@ import { exportEdgeDrnn, writeEdgeDrnnExport } from '../../src/model/export/edge
 import { TESTBENCH_FILES, parseTestbench, verifyTestbench } from '../../src/model/export/edgedrnn/testbench.js';
 import { quantizeValue, Q1_7, Q8_8, quantizeCode } from '../../src/quant/format.js';
 import { buildEdgeDrnnProgram, programToGruLayers } from '../../src/quant/edgedrnn/program.js';
+import { errorOf } from '../helpers/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltakit-edgedrnn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,15 +21,6 @@ function model(seed = 3): Model {
   return randomModel(seed, 5, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'gru', hiddenSize: 16 }, { kind: 'linear', outputSize: 4 }], 1);
 }
 
-function errorOf(fn: () => unknown): DeltakitError | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DeltakitError) return e;
-    throw e;
-  }
-  return undefined;
-}
 
 
 const cli = (args: string[]) => runCli(...args);

@@ -11,16 +11,8 @@ import {
   parseWeightImage,
 } from '../../src/model/export/edgedrnn/text.js';
 import { configFromRegisters, configToRegisters, parseTestbench } from '../../src/model/export/edgedrnn/testbench.js';
+import { errorOf } from '../helpers/errors.js';
 
-function errorOf(fn: () => unknown): DeltakitError | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DeltakitError) return e;
-    throw e;
-  }
-  return undefined;
-}
 
 // Two lines in the layout of the published testbench files (hdl/tb/edgedrnn_tb_*.txt): hex word,
 // then ` //` and the lanes in decimal, highest lane first.

@@ -6,24 +6,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeltakitError, type ErrorCode } from '../../src/core/errors.js';
 import { decodeModelFile, encodeModel, loadModel, saveModel } from '../../src/model/io.js';
 import { DELTAKIT_METADATA_KEY, modelSpec } from '../../src/model/format.js';
 import { randomModel } from '../../src/model/random.js';
 import { encodeSafetensors, parseSafetensors } from '../../src/model/safetensors.js';
 import { layerTensors, type Model } from '../../src/model/types.js';
+import { expectCode } from '../helpers/errors.js';
 
-function expectCode(fn: () => unknown, code: ErrorCode, msg?: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a DeltakitError').toBeInstanceOf(DeltakitError);
-  expect((err as DeltakitError).code).toBe(code);
-  if (msg) expect((err as DeltakitError).message).toMatch(msg);
-}
 
 /** Every layer kind, every activation, QRNN windows 1 and 2, SRU with I == H and I != H. */
 function everyKindModel(seed: number): Model {

@@ -7,28 +7,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { DeltakitError, type ErrorCode } from '../../src/core/errors.js';
 import { importOnnx } from '../../src/model/import/onnx.js';
 import { importPytorchStateDict } from '../../src/model/import/pytorch.js';
 import { decodeModelFile } from '../../src/model/io.js';
 import { encodeSafetensors, parseSafetensors } from '../../src/model/safetensors.js';
 import { layerTensors, type Model } from '../../src/model/types.js';
+import { expectCode } from '../helpers/errors.js';
 
 const { onnx } = onnxProto;
 type ModelProto = onnxProto.onnx.ModelProto;
 const GOLDEN = join(import.meta.dirname, '..', 'golden', 'cases');
 
-function expectCode(fn: () => unknown, code: ErrorCode, msg?: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a DeltakitError').toBeInstanceOf(DeltakitError);
-  expect((err as DeltakitError).code).toBe(code);
-  if (msg) expect((err as DeltakitError).message).toMatch(msg);
-}
 
 function maxWeightDiff(a: Model, b: Model): number {
   expect(b.layers.map((l) => [l.kind, l.inputSize])).toEqual(a.layers.map((l) => [l.kind, l.inputSize]));

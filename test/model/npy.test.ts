@@ -3,20 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeltakitError, type ErrorCode } from '../../src/core/errors.js';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../src/core/npy.js';
+import { expectCode } from '../helpers/errors.js';
 
-function expectCode(fn: () => unknown, code: ErrorCode, msg?: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a DeltakitError').toBeInstanceOf(DeltakitError);
-  expect((err as DeltakitError).code).toBe(code);
-  if (msg) expect((err as DeltakitError).message).toMatch(msg);
-}
 
 /** Build a .npy by hand: version, header dict text, data bytes. */
 function npy(major: number, dict: string, data: Uint8Array): Uint8Array {

@@ -9,6 +9,7 @@ import {
   weightImageSize,
 } from '../../src/quant/edgedrnn/hardware.js';
 import { EdgeDrnnMachine, runEdgeDrnn } from '../../src/quant/edgedrnn/machine.js';
+import { codeOf } from '../helpers/errors.js';
 
 const H = 16;
 const I = 8;
@@ -37,14 +38,6 @@ function frame(values: Record<number, number>): Int32Array {
   return x;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof DeltakitError ? e.code : 'not a DeltakitError';
-  }
-  return undefined;
-}
 
 describe('EdgeDRNN bit-exact machine: hand-computed corners', () => {
   it('rounds the candidate pre-activation half to even (Mnx = 8.5 -> 8, 9.5 -> 10 in Q8.8)', () => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DeltakitError } from '../../src/core/errors.js';
 import {
   Q1_7,
   Q8_8,
@@ -15,15 +14,8 @@ import {
   shiftRoundHalfEven,
   wrapBits,
 } from '../../src/quant/format.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof DeltakitError ? e.code : 'not a DeltakitError';
-  }
-  return undefined;
-}
 
 describe('Qm.n formats', () => {
   it('counts the sign bit in m', () => {
