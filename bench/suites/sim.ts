@@ -15,38 +15,8 @@ import { randomModel, smoothStream } from '../../src/model/random.js';
 import { createSession } from '../../src/runtime/index.js';
 import { denseWorkload, parseAxis, runSweep, simulate, syntheticWorkload, traceEdgeDrnnWorkload, traceWorkload, type SimOutcome, type SimReport } from '../../src/sim/index.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
+import { timeSync, timingPlan } from '../lib/timing.js';
 
-interface Plan {
-  warmup: number;
-  reps: number;
-  repMs: number;
-}
-const timingPlan = (ctx: BenchContext): Plan => (ctx.quick ? { warmup: 2, reps: 3, repMs: 30 } : { warmup: 20, reps: 9, repMs: 200 });
-
-/** Median microseconds per call over repetitions of a calibrated length (a shared machine gives outliers). */
-function timeSync(step: (i: number) => void, plan: Plan): number {
-  let i = 0;
-  for (let w = 0; w < plan.warmup; w++) step(i++);
-  let n = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let k = 0; k < n; k++) step(i++);
-    const dt = performance.now() - t0;
-    if (dt >= plan.repMs / 4 || n >= 1 << 20) {
-      n = Math.max(1, Math.round((n * plan.repMs) / Math.max(dt, 1e-3)));
-      break;
-    }
-    n *= 4;
-  }
-  const per: number[] = [];
-  for (let r = 0; r < plan.reps; r++) {
-    const t0 = performance.now();
-    for (let k = 0; k < n; k++) step(i++);
-    per.push(((performance.now() - t0) * 1000) / n);
-  }
-  per.sort((a, b) => a - b);
-  return per[per.length >> 1]!;
-}
 const fmtUs = (us: number): string => (us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2));
 const fmtX = (r: number): string => `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
 
