@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/rng.js';
 import { initModel, modelParams } from '../../src/train/init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds } from '../../src/train/net.js';
 import { sequenceGradWasm } from '../../src/train/fast.js';
 import { evaluateModel } from '../../src/train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier } from '../../src/train/trainer.js';
-import { bumpDataset } from './helpers.js';
+import { bumpDataset, jumpySequence } from './helpers.js';
 
-function seq(I: number, T: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const x = new Float32Array(T * I);
-  for (let i = 0; i < I; i++) {
-    let v = rng.normal();
-    for (let t = 0; t < T; t++) {
-      if (rng.next() < 0.3) v += rng.normal();
-      x[t * I + i] = v;
-    }
-  }
-  return x;
-}
 
 describe('wasm training path equals the float64 definition (net.ts)', () => {
   // Odd sizes exercise the padding to multiples of 4 (I = 5, H = 7, G*H = 21 or 28, T = 13).
@@ -27,7 +14,7 @@ describe('wasm training path equals the float64 definition (net.ts)', () => {
       for (const readout of ['mean', 'last'] as const) {
         it(`${cell}, 2 layers, ${delta ? 'delta' : 'dense'}, ${readout} readout`, () => {
           const model = initModel({ cell, inputSize: 5, hiddenSize: 7, layers: 2, classes: 3, seed: 21 });
-          const x = seq(5, 13, 8);
+          const x = jumpySequence(5, 13, 8);
           const o = { readout, delta, l1: 0.03 };
           const ref = zeroGrads(model);
           const tape = forwardSequence(model, x, 13, o);

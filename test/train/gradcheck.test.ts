@@ -3,6 +3,7 @@ import { Rng } from '../../src/core/rng.js';
 import type { Model } from '../../src/model/types.js';
 import { backwardSequence, forwardSequence, freezeTape, tapeLoss, zeroGrads, type ForwardOptions } from '../../src/train/net.js';
 import { initModel, modelParams } from '../../src/train/init.js';
+import { jumpySequence } from './helpers.js';
 
 /**
  * Central finite differences of the loss against the analytic gradient, on every tensor of the
@@ -39,31 +40,18 @@ function gradCheck(model: Model, x: Float32Array, T: number, label: number, o: F
   return worst;
 }
 
-function data(I: number, T: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const x = new Float32Array(T * I);
-  // A slowly varying signal with jumps, so some deltas fire and some do not.
-  for (let i = 0; i < I; i++) {
-    let v = rng.normal();
-    for (let t = 0; t < T; t++) {
-      if (rng.next() < 0.3) v += rng.normal();
-      x[t * I + i] = v;
-    }
-  }
-  return x;
-}
 
 describe('BPTT gradients match finite differences', () => {
   for (const cell of ['gru', 'lstm'] as const) {
     for (const readout of ['mean', 'last'] as const) {
       it(`dense ${cell}, 2 layers, ${readout} readout`, () => {
         const model = initModel({ cell, inputSize: 5, hiddenSize: 6, layers: 2, classes: 4, seed: 3 });
-        expect(gradCheck(model, data(5, 9, 1), 9, 2, { readout, l1: 0.05 })).toBeLessThan(1e-3);
+        expect(gradCheck(model, jumpySequence(5, 9, 1), 9, 2, { readout, l1: 0.05 })).toBeLessThan(1e-3);
       });
       it(`delta ${cell}, 2 layers, ${readout} readout, L1 penalty (straight-through surrogate)`, () => {
         const model = initModel({ cell, inputSize: 5, hiddenSize: 6, layers: 2, classes: 4, seed: 4 });
         const o: ForwardOptions = { readout, delta: { thresholdX: 0.5, thresholdH: 0.05 }, l1: 0.05 };
-        const x = data(5, 9, 2);
+        const x = jumpySequence(5, 9, 2);
         const tape = forwardSequence(model, x, 9, o);
         // The check is only meaningful when some deltas are skipped and some fire.
         const l0 = tape.layers[0]!;
@@ -76,7 +64,7 @@ describe('BPTT gradients match finite differences', () => {
   }
   it('the straight-through gradient differs from the dense one when deltas are skipped', () => {
     const model = initModel({ cell: 'gru', inputSize: 5, hiddenSize: 6, layers: 1, classes: 3, seed: 9 });
-    const x = data(5, 8, 3);
+    const x = jumpySequence(5, 8, 3);
     const gd = zeroGrads(model);
     backwardSequence(model, forwardSequence(model, x, 8, { readout: 'mean' }), 0, { readout: 'mean' }, gd);
     const gs = zeroGrads(model);

@@ -24,3 +24,17 @@ export function bumpDataset(n: number, classes: number, bands: number, seed: num
   }
   return { corpus: 'digits', split: 'train', classes: Array.from({ length: classes }, (_, k) => `c${k}`), bands, utterances };
 }
+
+/** (T, I) flat: a slowly varying signal with random jumps, so some deltas fire and some do not. */
+export function jumpySequence(I: number, T: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const x = new Float32Array(T * I);
+  for (let i = 0; i < I; i++) {
+    let v = rng.normal();
+    for (let t = 0; t < T; t++) {
+      if (rng.next() < 0.3) v += rng.normal();
+      x[t * I + i] = v;
+    }
+  }
+  return x;
+}
