@@ -36,7 +36,7 @@ export const sruSuite: BenchSuite = {
     }
     const bw = (3 * H * H * 4) / base / 1e3; // GB/s streamed at T = 1
     notes.push(
-      `Roofline: at T = 1 the step streams ${mb.toFixed(1)} MB at ${bw.toFixed(1)} GB/s; with weights reused the kernel reaches at most ${peak.toFixed(1)} GMAC/s (compute bound, 128-bit SIMD, no FMA), so weight reuse can speed a step up by at most about ${fmtX(peak / ((3 * H * H) / base / 1e3))} here. The published 9.3x at T = 16 was on an ARM core whose DRAM bandwidth is small relative to its arithmetic; on this machine's DRAM (about 32 GB/s per core when idle) against 15 GMAC/s the ceiling is about 2x, higher only when other work shares the memory bus (as the T = 1 bandwidth above shows).`,
+      `Roofline: at T = 1 the step streams ${mb.toFixed(1)} MB at ${bw.toFixed(1)} GB/s; with weights reused the kernel reaches at most ${peak.toFixed(1)} GMAC/s (compute bound, 128-bit SIMD, no FMA), so weight reuse can speed a step up by at most about ${fmtX(peak / ((3 * H * H) / base / 1e3))} here. The published 9.3x at T = 16 was on an ARM core whose DRAM bandwidth is small relative to its arithmetic; here one x86 core streams float32 weights fast enough, against a 128-bit SIMD kernel without FMA, that arithmetic caps the gain (the kernel reads each weight row in one sequential sweep while the T input frames stay in L2).`,
     );
     // QRNN, window 2 (columns [x_t | x_{t-1}]): the same kernel with twice the columns.
     const Hq = 1280;

@@ -194,6 +194,16 @@ describe.each(builds)('%s kernels match their references', (path, simd) => {
     expect(maxDiff(k.f32(py, steps * rows), matmatRef(w, b, rows, cols, x, steps))).toBeLessThan(1e-5);
   });
 
+  it.each([5, 32])('matmat_f32 with an X block beyond L2 (column-blocked path) over %i steps', (steps) => {
+    // steps * cols > 65536 floats switches the kernel from whole rows to column blocks.
+    const rng = new Rng(100 + steps);
+    const rows = 8, cols = 16384;
+    const w = rng.uniformArray(rows * cols, -1, 1), b = rng.uniformArray(rows, -1, 1), x = rng.uniformArray(steps * cols, -1, 1);
+    const pw = put(w), pb = put(b), px = put(x), py = k.alloc(steps * rows * 4);
+    k.exports.matmat_f32(pw, pb, rows, cols, px, steps, py);
+    expect(maxDiff(k.f32(py, steps * rows), matmatRef(w, b, rows, cols, x, steps))).toBeLessThan(1e-3);
+  });
+
   it.each([false, true])('sru_steps (projection %s) and qrnn_steps', (proj) => {
     const rng = new Rng(proj ? 5 : 6);
     const H = 10, hp = 12, steps = 5;
