@@ -16,10 +16,9 @@
 import { check } from '../core/errors.js';
 import { loadKernels, type KernelPath, type WasmKernels } from '../kernels/wasm/loader.js';
 import type { Model } from '../model/types.js';
-import { trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds } from './net.js';
+import { recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds } from './net.js';
 
 const ceil4 = (n: number) => (n + 3) & ~3;
-const sig = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
 
 export interface FastStep {
   /** Cross-entropy plus penalty. */
@@ -137,36 +136,7 @@ export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label
         }
         ex.matvec_f32(p.whh, p.bhh, GHp, Hp, p.hp, p.acch);
         const a = t * GHp;
-        const go = t * GH;
-        if (L.kind === 'gru') {
-          for (let j = 0; j < H; j++) {
-            const r = sig(ain[a + j]! + acch[j]!);
-            const z = sig(ain[a + H + j]! + acch[H + j]!);
-            const anh = acch[2 * H + j]!;
-            const n = Math.tanh(ain[a + 2 * H + j]! + r * anh);
-            const h = (1 - z) * n + z * hPrev[j]!;
-            tp.gates[go + j] = r;
-            tp.gates[go + H + j] = z;
-            tp.gates[go + 2 * H + j] = n;
-            tp.aux[ho + j] = anh;
-            tp.h[ho + j] = h;
-          }
-        } else {
-          for (let j = 0; j < H; j++) {
-            const ig = sig(ain[a + j]! + acch[j]!);
-            const fg = sig(ain[a + H + j]! + acch[H + j]!);
-            const gg = Math.tanh(ain[a + 2 * H + j]! + acch[2 * H + j]!);
-            const og = sig(ain[a + 3 * H + j]! + acch[3 * H + j]!);
-            const c = fg * cPrev[j]! + ig * gg;
-            tp.gates[go + j] = ig;
-            tp.gates[go + H + j] = fg;
-            tp.gates[go + 2 * H + j] = gg;
-            tp.gates[go + 3 * H + j] = og;
-            tp.aux[ho + j] = c;
-            tp.h[ho + j] = og * Math.tanh(c);
-            cPrev[j] = c;
-          }
-        }
+        recordGateStep(L.kind, H, ain, a, acch, tp, t, hPrev, cPrev);
         for (let j = 0; j < H; j++) hPrev[j] = tp.h[ho + j]!;
       }
       if (o.l1 && isDelta) penalty += (o.l1 * pen) / T;

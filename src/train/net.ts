@@ -22,6 +22,7 @@
  * runtime's per-frame outputs averaged), `last` takes the last frame's logits.
  */
 import { check } from '../core/errors.js';
+import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
 
 export type Readout = 'mean' | 'last';
@@ -122,7 +123,57 @@ export function zeroGrads(model: Model): Grads {
   });
 }
 
-const sig = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+/**
+ * One step of gate activations, recorded on the tape for BPTT: `pi` holds the input-side
+ * pre-activations (W_ih xp + b_ih, G*H values from `piOff`), `ph` the hidden-side ones
+ * (W_hh hp + b_hh). Writes gates, aux (GRU: W_hn hp + b_hn; LSTM: c) and h at step t; updates
+ * cPrev (LSTM). Shared by the float64 trainer and its wasm fast path, which differ only in how
+ * the pre-activations are computed.
+ */
+export function recordGateStep(
+  kind: 'gru' | 'lstm',
+  H: number,
+  pi: ArrayLike<number>,
+  piOff: number,
+  ph: ArrayLike<number>,
+  tape: { gates: Float64Array; aux: Float64Array; h: Float64Array },
+  t: number,
+  hPrev: Float64Array,
+  cPrev: Float64Array,
+): void {
+  const ho = t * H;
+  const go = t * (kind === 'gru' ? 3 : 4) * H;
+  const a = piOff;
+  if (kind === 'gru') {
+    for (let j = 0; j < H; j++) {
+      const r = sigmoid(pi[a + j]! + ph[j]!);
+      const z = sigmoid(pi[a + H + j]! + ph[H + j]!);
+      const anh = ph[2 * H + j]!;
+      const n = Math.tanh(pi[a + 2 * H + j]! + r * anh);
+      tape.gates[go + j] = r;
+      tape.gates[go + H + j] = z;
+      tape.gates[go + 2 * H + j] = n;
+      tape.aux[ho + j] = anh;
+      tape.h[ho + j] = (1 - z) * n + z * hPrev[j]!;
+    }
+  } else {
+    for (let j = 0; j < H; j++) {
+      const ig = sigmoid(pi[a + j]! + ph[j]!);
+      const fg = sigmoid(pi[a + H + j]! + ph[H + j]!);
+      const gg = Math.tanh(pi[a + 2 * H + j]! + ph[2 * H + j]!);
+      const og = sigmoid(pi[a + 3 * H + j]! + ph[3 * H + j]!);
+      const c = fg * cPrev[j]! + ig * gg;
+      tape.gates[go + j] = ig;
+      tape.gates[go + H + j] = fg;
+      tape.gates[go + 2 * H + j] = gg;
+      tape.gates[go + 3 * H + j] = og;
+      tape.aux[ho + j] = c;
+      tape.h[ho + j] = og * Math.tanh(c);
+      cPrev[j] = c;
+    }
+  }
+}
+
 
 /**
  * Forward pass over one sequence `x` (T frames of the model's input size), recording the tape.
@@ -204,36 +255,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
         for (let j = 0; j < H; j++) sh += Wh[rowh + j]! * hpMem[j]!;
         accH[g] = sh;
       }
-      const go = t * GH;
-      if (L.kind === 'gru') {
-        for (let j = 0; j < H; j++) {
-          const r = sig(acc[j]! + accH[j]!);
-          const z = sig(acc[H + j]! + accH[H + j]!);
-          const anh = accH[2 * H + j]!;
-          const n = Math.tanh(acc[2 * H + j]! + r * anh);
-          const h = (1 - z) * n + z * hPrev[j]!;
-          tape.gates[go + j] = r;
-          tape.gates[go + H + j] = z;
-          tape.gates[go + 2 * H + j] = n;
-          tape.aux[ho + j] = anh;
-          tape.h[ho + j] = h;
-        }
-      } else {
-        for (let j = 0; j < H; j++) {
-          const ig = sig(acc[j]! + accH[j]!);
-          const fg = sig(acc[H + j]! + accH[H + j]!);
-          const gg = Math.tanh(acc[2 * H + j]! + accH[2 * H + j]!);
-          const og = sig(acc[3 * H + j]! + accH[3 * H + j]!);
-          const c = fg * cPrev[j]! + ig * gg;
-          tape.gates[go + j] = ig;
-          tape.gates[go + H + j] = fg;
-          tape.gates[go + 2 * H + j] = gg;
-          tape.gates[go + 3 * H + j] = og;
-          tape.aux[ho + j] = c;
-          tape.h[ho + j] = og * Math.tanh(c);
-          cPrev[j] = c;
-        }
-      }
+      recordGateStep(L.kind, H, acc, 0, accH, tape, t, hPrev, cPrev);
       for (let j = 0; j < H; j++) hPrev[j] = tape.h[ho + j]!;
     }
     if (o.l1) penalty += (o.l1 * pen) / T;
