@@ -12,7 +12,7 @@ import { corpusClasses, corpusUtterances, type CorpusOptions } from '../data/cor
 import { readHeldout } from '../data/heldout.js';
 import { loadModel } from '../model/io.js';
 import type { Model } from '../model/types.js';
-import { modelTask, type ModelTask } from './task.js';
+import type { ModelTask } from './task.js';
 
 /** models/ at the package root (two levels above src/train or dist/train). */
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));

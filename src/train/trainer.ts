@@ -20,7 +20,7 @@ import type { Model } from '../model/types.js';
 import { adamState, adamStep, type AdamState } from './adam.js';
 import { modelFromCheckpoint, modelToCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
-import { initModel, modelParams } from './init.js';
+import { initModel } from './init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds, type Readout } from './net.js';
 import { progressBar } from './progress.js';
 import { sequenceGradWasm } from './fast.js';

@@ -134,7 +134,6 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   lastFiredH = 0;
   private readonly k: WasmKernels;
   private readonly plan: RecurrentPlan;
-  private readonly regions: Regions;
   private readonly weights: WeightFormat;
   private readonly thx: number;
   private readonly thh: number;
@@ -191,7 +190,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const p = this.plan;
     const H = layer.hiddenSize;
     const I = layer.inputSize;
-    const r = (this.regions = new Regions(k, this));
+    // The regions free themselves when this executor is collected (registered on `this`).
+    const r = new Regions(k, this);
     const xLen = roundUp(Math.max(I, p.ip), 16);
     const hLen = roundUp(Math.max(H, p.hc, p.hp), 16);
     this.pX = r.alloc(xLen * 4);
