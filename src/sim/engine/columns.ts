@@ -13,7 +13,7 @@ import { param } from '../spec/presets.js';
 import type { ArchSpec } from '../spec/params.js';
 import { columnMap } from '../workload/mapping.js';
 import type { Workload } from '../workload/workload.js';
-import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
+import { activationCycles, emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
 
 export interface ColumnEngineOptions {
   /** Use per-column CBTD costs (Spartus) instead of dense ceil(rows/PEs) (DeltaRNN). */
@@ -34,9 +34,6 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
   const wb = param(spec, 'weightBits');
   const onChip = param(spec, 'onChipWeightBytes');
   const encRate = param(spec, 'encoderElementsPerCycle');
-  const actLatency = param(spec, 'actLatency');
-  const actInterval = param(spec, 'actInterval');
-  const actLanes = param(spec, 'actLanes');
   const layerHandoff = param(spec, 'layerHandoffCycles');
   const stepHandoff = param(spec, 'stepHandoffCycles');
   const notes: string[] = [];
@@ -120,7 +117,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       sramSlots = sum * N;
       const scan = Math.ceil((I + lw.hCols) / encRate);
       const macPhase = Math.max(scan, busiest);
-      const act = actLatency + actInterval * Math.ceil(lw.hCols / actLanes);
+      const act = activationCycles(spec, lw.hCols);
       const cycles = macPhase + act + layerHandoff;
       const stall = macPhase - sum / M;
       c.cycles += cycles;

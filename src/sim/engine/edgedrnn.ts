@@ -12,7 +12,7 @@
 import { param } from '../spec/presets.js';
 import type { ArchSpec } from '../spec/params.js';
 import type { Workload } from '../workload/workload.js';
-import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
+import { activationCycles, emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
 
 /**
  * Raw EdgeDRNN counts per step and layer (simulate() derives the reported figures from them).
@@ -27,9 +27,6 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const prefetch = param(spec, 'dramPrefetch') >= 1;
   const encRate = param(spec, 'encoderElementsPerCycle');
   const Q = Math.max(1, Math.round(param(spec, 'encoderQueueDepth')));
-  const actLatency = param(spec, 'actLatency');
-  const actInterval = param(spec, 'actInterval');
-  const actLanes = param(spec, 'actLanes');
   const layerHandoff = param(spec, 'layerHandoffCycles');
   const stepHandoff = param(spec, 'stepHandoffCycles');
   const notes: string[] = [];
@@ -114,7 +111,7 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
       const scanEnd = scanLen / encRate + encStall;
       // The layer's MAC phase ends when both the encoder has scanned everything and the last column is done.
       const macPhase = Math.max(scanEnd, macFree);
-      const act = actLatency + actInterval * Math.ceil(H / actLanes);
+      const act = activationCycles(spec, H);
       const cycles = Math.ceil(macPhase) + act + layerHandoff;
       const bytes = (nFired * R * wb) / 8;
       c.cycles += cycles;

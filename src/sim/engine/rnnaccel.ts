@@ -14,7 +14,7 @@ import { layerOutputSize } from '../../model/types.js';
 import { param } from '../spec/presets.js';
 import type { ArchSpec } from '../spec/params.js';
 import type { Workload } from '../workload/workload.js';
-import { emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
+import { activationCycles, emptyLayerCounts, perStepArrays, type EngineOutcome } from './types.js';
 
 /** Compressed bits of n weights under the stand-in codec (0 bits: uncompressed). */
 export function codecBits(n: number, weightBits: number, codebookBits: number): number {
@@ -31,9 +31,6 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const wb = param(spec, 'weightBits');
   const bus = param(spec, 'dramBusBits');
   const fill = param(spec, 'arrayFillCycles');
-  const actLatency = param(spec, 'actLatency');
-  const actInterval = param(spec, 'actInterval');
-  const actLanes = param(spec, 'actLanes');
   const decRate = param(spec, 'decoderWeightsPerCycle');
   const cb = Math.round(param(spec, 'codebookBits'));
   const T = Math.max(1, Math.round(param(spec, 'timeBlock')));
@@ -57,7 +54,7 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     const busCycles = Math.ceil(bits / bus);
     const passCycles = Math.max(macCycles, decodeCycles, busCycles);
     const units = layerOutputSize(lw.layer);
-    const act = actLatency + actInterval * Math.ceil(units / actLanes);
+    const act = activationCycles(spec, units);
     return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols };
   });
   const steps = w.steps;

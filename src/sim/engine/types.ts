@@ -4,6 +4,7 @@
  * every accelerator.
  */
 import type { ArchSpec } from '../spec/params.js';
+import { param } from '../spec/presets.js';
 import type { Workload } from '../workload/workload.js';
 
 /** Counts of one layer summed over the steps of the workload. */
@@ -55,4 +56,17 @@ export function perStepArrays(steps: number): EngineCounts['perStep'] {
     dramBytes: new Float64Array(steps),
     macs: new Float64Array(steps),
   };
+}
+
+/**
+ * Cycles of a layer's activation phase for `units` hidden units: actLatency + actInterval *
+ * ceil(units / actLanes). One formula for every engine, because the published works leave it
+ * open (SPEC §6: EdgeDRNN's ~5*(H/P + 2) is derived; Spartus' act_latency / act_interval exist
+ * in the authors' code without the formula that uses them): changing the model changes it
+ * everywhere.
+ *
+ * @example const act = activationCycles(spec, 768); // 10 + 5 * 96 = 490 with the edgedrnn preset
+ */
+export function activationCycles(spec: ArchSpec, units: number): number {
+  return param(spec, 'actLatency') + param(spec, 'actInterval') * Math.ceil(units / param(spec, 'actLanes'));
 }
