@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
 import { BUILTIN_MODEL_FILE, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
 import { modelTask } from '../../src/train/task.js';
+import { concatFeatures } from '../../src/data/dataset.js';
 import { maxAbsDiff } from '../../src/core/math.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { createSession } from '../../src/runtime/index.js';
@@ -125,13 +126,7 @@ async function builtinOnAccelerators(ctx: BenchContext): Promise<BenchSection | 
   const model = await loadBuiltinModel();
   const task = modelTask(model);
   const { dataset, source } = builtinHeldout(task, 'committed', ctx.quick ? { maxFrames: 3000 } : {});
-  const frames = dataset.utterances.reduce((a, u) => a + u.frames, 0);
-  const x = new Float32Array(frames * model.layers[0]!.inputSize);
-  let o = 0;
-  for (const u of dataset.utterances) {
-    x.set(u.features, o);
-    o += u.features.length;
-  }
+  const { features: x, frames } = concatFeatures(dataset);
   const th = { thresholdX: Number(model.meta.thresholdX ?? 0.5), thresholdH: Number(model.meta.thresholdH ?? 0.2) };
   ctx.log(`sim: built-in model, ${frames} frames`);
   const { workload } = traceWorkload(model, x, th);

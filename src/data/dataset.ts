@@ -122,3 +122,20 @@ export function statsFromJson(text: string): FeatureStats {
   }
   return { mean, std };
 }
+
+/**
+ * Every utterance's features end to end as one (frames, bands) stream: what `deltakit run` or
+ * `deltakit sim` take as --input.
+ *
+ * @example const { features, frames } = concatFeatures(ds); writeFileSync('x.npy', encodeNpy(features, [frames, ds.bands]));
+ */
+export function concatFeatures(ds: Dataset): { features: Float32Array; frames: number } {
+  const frames = ds.utterances.reduce((a, u) => a + u.frames, 0);
+  const features = new Float32Array(frames * ds.bands);
+  let off = 0;
+  for (const u of ds.utterances) {
+    features.set(u.features, off);
+    off += u.features.length;
+  }
+  return { features, frames };
+}

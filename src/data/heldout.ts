@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { check, DeltakitError } from '../core/errors.js';
 import { parseNpy } from '../core/npy.js';
-import type { Dataset, Split, Utterance } from './dataset.js';
+import { concatFeatures, type Dataset, type Split, type Utterance } from './dataset.js';
 
 /**
  * Round a float to IEEE half precision (round half to even), as bits.
@@ -74,13 +74,7 @@ interface HeldoutIndex {
  * @example writeHeldout('models/digits-heldout', testSet);
  */
 export function writeHeldout(base: string, ds: Dataset): void {
-  const frames = ds.utterances.reduce((a, u) => a + u.frames, 0);
-  const all = new Float32Array(frames * ds.bands);
-  let off = 0;
-  for (const u of ds.utterances) {
-    all.set(u.features, off);
-    off += u.features.length;
-  }
+  const { features: all, frames } = concatFeatures(ds);
   writeFileSync(`${base}.npy`, encodeNpyHalf(all, [frames, ds.bands]));
   const index: HeldoutIndex = {
     corpus: ds.corpus,

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { encodeNpy } from '../../core/npy.js';
 import { buildCorpus, CORPUS_NAMES, corpusClasses, planCorpus, splitVoices, type CorpusName, type CorpusOptions } from '../../data/corpus.js';
-import { SPLITS, type Split } from '../../data/dataset.js';
+import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
 
@@ -113,13 +113,7 @@ export function register(program: Command): void {
     checkWritable(fPath, o.force);
     checkWritable(jPath, o.force);
     const ds = buildCorpus(name, split, co);
-    const frames = ds.utterances.reduce((a, u) => a + u.frames, 0);
-    const all = new Float32Array(frames * ds.bands);
-    let off = 0;
-    for (const u of ds.utterances) {
-      all.set(u.features, off);
-      off += u.features.length;
-    }
+    const { features: all, frames } = concatFeatures(ds);
     writeFileSync(fPath, encodeNpy(all, [frames, ds.bands]));
     const plans = new Map(planCorpus(name, split, co).map((p) => [p.id, p]));
     writeFileSync(jPath, JSON.stringify({ corpus: name, split, classes: ds.classes, bands: ds.bands, utterances: ds.utterances.map((u) => ({ ...plans.get(u.id), frames: u.frames })) }, null, 1) + '\n');
