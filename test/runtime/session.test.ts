@@ -5,15 +5,8 @@ import { DeltakitError } from '../../src/core/errors.js';
 import { maxAbsDiff } from '../../src/core/math.js';
 import { createSession } from '../../src/runtime/index.js';
 import { encodeDeltas } from '../../src/runtime/backends/js/encode.js';
-import { randomModel, smoothStream, type LayerRecipe } from '../helpers/random-model.js';
+import { randomModel, smoothStream, STACKS } from '../helpers/random-model.js';
 
-const STACKS: Array<[string, LayerRecipe[]]> = [
-  ['gru', [{ kind: 'gru', hiddenSize: 12 }]],
-  ['gru x3 + linear', [{ kind: 'gru', hiddenSize: 9 }, { kind: 'gru', hiddenSize: 16 }, { kind: 'gru', hiddenSize: 8 }, { kind: 'linear', outputSize: 4 }]],
-  ['lstm x2 + mlp', [{ kind: 'lstm', hiddenSize: 10 }, { kind: 'lstm', hiddenSize: 7 }, { kind: 'linear', outputSize: 6, activation: 'relu' }, { kind: 'linear', outputSize: 3, activation: 'tanh' }]],
-  ['sru (I != H, I == H)', [{ kind: 'sru', hiddenSize: 8 }, { kind: 'sru', hiddenSize: 8 }]],
-  ['qrnn w1 + w2', [{ kind: 'qrnn', hiddenSize: 8, window: 1 }, { kind: 'qrnn', hiddenSize: 6, window: 2 }, { kind: 'linear', outputSize: 2 }]],
-];
 
 describe('session (js backend) against the float64 references', () => {
   for (const [name, recipe] of STACKS) {
