@@ -7,6 +7,7 @@
  * ```json
  * { "format": "deltakit-model", "version": 1, "name": "kws", "meta": {"source": "..."},
  *   "layers": [ {"kind": "gru", "inputSize": 40, "hiddenSize": 64},
+ *               {"kind": "gru", "inputSize": 64, "hiddenSize": 64, "resetAfter": false},
  *               {"kind": "qrnn", "inputSize": 64, "hiddenSize": 64, "window": 2},
  *               {"kind": "linear", "inputSize": 64, "outputSize": 12, "activation": "none"} ] }
  * ```
@@ -36,6 +37,8 @@ export interface LayerSpec {
   outputSize?: number;
   window?: 1 | 2;
   activation?: Activation;
+  /** GRU only, written only when false (the reset-before form); absent means reset-after. */
+  resetAfter?: false;
 }
 
 export interface ModelSpec {
@@ -59,6 +62,9 @@ export function modelSpec(model: Model): ModelSpec {
           return { kind: l.kind, inputSize: l.inputSize, outputSize: l.outputSize, activation: l.activation };
         case 'qrnn':
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, window: l.window };
+        case 'gru':
+          // resetAfter only when false, so files of the PyTorch form stay byte-identical.
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.resetAfter === false ? { resetAfter: false as const } : {}) };
         default:
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize };
       }
@@ -118,7 +124,10 @@ export function parseModelSpec(json: string): ModelSpec {
     const o = l as Record<string, unknown>;
     const inputSize = sizeField(o.inputSize, where, 'inputSize');
     switch (o.kind) {
-      case 'gru':
+      case 'gru': {
+        check(o.resetAfter === undefined || typeof o.resetAfter === 'boolean', 'E_FORMAT', () => `${where} (gru): resetAfter must be true or false, found ${JSON.stringify(o.resetAfter)?.slice(0, 40)}`);
+        return { kind: 'gru', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.resetAfter === false ? { resetAfter: false as const } : {}) };
+      }
       case 'lstm':
       case 'sru':
         return { kind: o.kind, inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize') };
@@ -144,6 +153,10 @@ const DUMMY: Record<string, Float32Array> = { weight_ih: EMPTY, weight_hh: EMPTY
 function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
   switch (spec.kind) {
     case 'gru':
+      return {
+        kind: 'gru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
+        ...(spec.resetAfter === false ? { resetAfter: false } : {}),
+      };
     case 'lstm':
       return { kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh! };
     case 'sru':

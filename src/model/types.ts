@@ -9,11 +9,17 @@ import { check } from '../core/errors.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
 
-/** GRU, PyTorch form: reset applied after the hidden product (SPEC §2). */
+/**
+ * GRU. By default the PyTorch form, reset applied after the hidden product (SPEC §2);
+ * `resetAfter: false` is the reset-before form of ONNX's default, Keras `reset_after=False` and
+ * Cho et al. 2014 (see src/cells/gru/definition.ts).
+ */
 export interface GruLayer {
   kind: 'gru';
   inputSize: number;
   hiddenSize: number;
+  /** Absent or true: n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: n = tanh(W_in x + b_in + W_hn (r h) + b_hn). */
+  resetAfter?: boolean;
   /** (3H, I) rows r, z, n. */
   weightIh: Float32Array;
   /** (3H, H) rows r, z, n. */
@@ -170,6 +176,9 @@ export function validateModel(model: Model): void {
     }
     if (layer.kind === 'qrnn') {
       check(layer.window === 1 || layer.window === 2, 'E_UNSUPPORTED', () => `layer ${k} (qrnn): window must be 1 or 2, found ${layer.window}`);
+    }
+    if (layer.kind === 'gru') {
+      check(layer.resetAfter === undefined || typeof layer.resetAfter === 'boolean', 'E_VALUE', () => `layer ${k} (gru): resetAfter must be a boolean, found ${String(layer.resetAfter)}`);
     }
     if (layer.kind === 'linear') {
       check(['none', 'relu', 'tanh'].includes(layer.activation), 'E_UNSUPPORTED', () => `layer ${k} (linear): activation must be none, relu or tanh, found ${String(layer.activation)}`);
