@@ -7,3 +7,4 @@ export * from './sru/reference.js';
 export * from './qrnn/reference.js';
 export * from './reference-model.js';
 export * from './gru/definition.js';
+export * from './lstm/definition.js';

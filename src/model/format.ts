@@ -39,6 +39,8 @@ export interface LayerSpec {
   activation?: Activation;
   /** GRU only, written only when false (the reset-before form); absent means reset-after. */
   resetAfter?: false;
+  /** LSTM only, written only when true: the layer has a `peephole` tensor (3H). */
+  peephole?: true;
 }
 
 export interface ModelSpec {
@@ -65,6 +67,8 @@ export function modelSpec(model: Model): ModelSpec {
         case 'gru':
           // resetAfter only when false, so files of the PyTorch form stay byte-identical.
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.resetAfter === false ? { resetAfter: false as const } : {}) };
+        case 'lstm':
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.peephole ? { peephole: true as const } : {}) };
         default:
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize };
       }
@@ -129,6 +133,8 @@ export function parseModelSpec(json: string): ModelSpec {
         return { kind: 'gru', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.resetAfter === false ? { resetAfter: false as const } : {}) };
       }
       case 'lstm':
+        check(o.peephole === undefined || typeof o.peephole === 'boolean', 'E_FORMAT', () => `${where} (lstm): peephole must be true or false, found ${JSON.stringify(o.peephole)?.slice(0, 40)}`);
+        return { kind: 'lstm', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.peephole === true ? { peephole: true as const } : {}) };
       case 'sru':
         return { kind: o.kind, inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize') };
       case 'qrnn':
@@ -147,7 +153,7 @@ export function parseModelSpec(json: string): ModelSpec {
 }
 
 const EMPTY = new Float32Array(0);
-const DUMMY: Record<string, Float32Array> = { weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
+const DUMMY: Record<string, Float32Array> = { peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
 
 /** Build a layer from its spec and named tensors (shapes already checked). */
 function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
@@ -158,7 +164,10 @@ function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
         ...(spec.resetAfter === false ? { resetAfter: false } : {}),
       };
     case 'lstm':
-      return { kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh! };
+      return {
+        kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
+        ...(spec.peephole ? { peephole: t.peephole ?? EMPTY } : {}),
+      };
     case 'sru':
       return { kind: 'sru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weight: t.weight!, bias: t.bias! };
     case 'qrnn':

@@ -30,11 +30,17 @@ export interface GruLayer {
   biasHh: Float32Array;
 }
 
-/** LSTM, PyTorch form, gates i, f, g, o. */
+/**
+ * LSTM, PyTorch form, gates i, f, g, o. Optional peepholes (ONNX input P, Gers & Schmidhuber
+ * 2000): i = sigmoid(. + p_i c), f = sigmoid(. + p_f c), o = sigmoid(. + p_o c'), c the previous
+ * cell state and c' the new one.
+ */
 export interface LstmLayer {
   kind: 'lstm';
   inputSize: number;
   hiddenSize: number;
+  /** (3H) [p_i | p_f | p_o], absent for the plain LSTM. */
+  peephole?: Float32Array;
   /** (4H, I) */
   weightIh: Float32Array;
   /** (4H, H) */
@@ -128,6 +134,7 @@ export function layerTensorShapes(layer: Layer): Record<string, number[]> {
         weight_hh: [g, layer.hiddenSize],
         bias_ih: [g],
         bias_hh: [g],
+        ...(layer.kind === 'lstm' && layer.peephole ? { peephole: [3 * layer.hiddenSize] } : {}),
       };
     }
     case 'sru':
@@ -147,7 +154,10 @@ export function layerTensors(layer: Layer): Record<string, Float32Array> {
   switch (layer.kind) {
     case 'gru':
     case 'lstm':
-      return { weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh };
+      return {
+        weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh,
+        ...(layer.kind === 'lstm' && layer.peephole ? { peephole: layer.peephole } : {}),
+      };
     case 'sru':
     case 'qrnn':
     case 'linear':

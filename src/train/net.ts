@@ -22,6 +22,7 @@
  * runtime's per-frame outputs averaged), `last` takes the last frame's logits.
  */
 import { requireResetAfter } from '../cells/gru/definition.js';
+import { requireNoPeephole } from '../cells/lstm/definition.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
@@ -102,6 +103,7 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   for (const [k, l] of rec.entries()) {
     check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
     if (l.kind === 'gru') requireResetAfter(l, `train (layer ${k})`);
+    if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
   }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }

@@ -13,6 +13,7 @@ import { cbtdCached, type CbtdMatrix } from '../../../compress/cbtd/storage.js';
 import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
 import { createJsExecutor } from './index.js';
 import { requireResetAfter } from '../../../cells/gru/definition.js';
+import { requireNoPeephole } from '../../../cells/lstm/definition.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
 /** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
@@ -101,6 +102,7 @@ export class JsCbtdExecutor extends JsRecurrentExecutor {
 export function cbtdExecutorFactory(pes: number = DEFAULT_CBTD_PES): ExecutorFactory {
   return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
     if (layer.kind === 'gru') requireResetAfter(layer, "weightStorage 'cbtd'");
+    if (layer.kind === 'lstm') requireNoPeephole(layer, "weightStorage 'cbtd'");
     return layer.kind === 'gru' || layer.kind === 'lstm' ? new JsCbtdExecutor(layer, config, pes) : createJsExecutor(layer, config);
   };
 }

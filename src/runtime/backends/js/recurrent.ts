@@ -149,13 +149,27 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
       }
     } else {
       const c = this.c;
-      for (let k = 0; k < H; k++) {
-        const i = sigmoid(m[k]!);
-        const f = sigmoid(m[H + k]!);
-        const g = Math.tanh(m[2 * H + k]!);
-        const o = sigmoid(m[3 * H + k]!);
-        c[k] = f * c[k]! + i * g;
-        h[k] = o * Math.tanh(c[k]!);
+      const p = this.layer.peephole;
+      if (p) {
+        // Peepholes (ONNX P): i, f see the previous cell state, o the new one.
+        for (let k = 0; k < H; k++) {
+          const cp = c[k]!;
+          const i = sigmoid(m[k]! + p[k]! * cp);
+          const f = sigmoid(m[H + k]! + p[H + k]! * cp);
+          const g = Math.tanh(m[2 * H + k]!);
+          c[k] = f * cp + i * g;
+          const o = sigmoid(m[3 * H + k]! + p[2 * H + k]! * c[k]!);
+          h[k] = o * Math.tanh(c[k]!);
+        }
+      } else {
+        for (let k = 0; k < H; k++) {
+          const i = sigmoid(m[k]!);
+          const f = sigmoid(m[H + k]!);
+          const g = Math.tanh(m[2 * H + k]!);
+          const o = sigmoid(m[3 * H + k]!);
+          c[k] = f * c[k]! + i * g;
+          h[k] = o * Math.tanh(c[k]!);
+        }
       }
     }
     this.lastFiredX = nx;
