@@ -6,6 +6,7 @@
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
  */
+import { requireResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
@@ -87,6 +88,7 @@ export function workloadFromTrace(
 ): Workload {
   check(trace.length > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
   const layers: LayerWorkload[] = model.layers.map((layer, k) => {
+    if (layer.kind === 'gru') requireResetAfter(layer, `simulator workload (layer ${k})`);
     const { rows, xCols, hCols } = layerShape(layer);
     const first = trace[0]![k];
     check(first !== undefined, 'E_SHAPE', () => `workload: trace has ${trace[0]!.length} layers, model has ${model.layers.length}`);
