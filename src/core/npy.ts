@@ -191,6 +191,6 @@ export async function readNpy(path: string): Promise<NpyArray> {
  *
  * @example await writeNpy('y.npy', y, [T, O], { overwrite: true });
  */
-export async function writeNpy(path: string, data: Float32Array, shape: number[], opts: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeNpy(path: string, data: Float32Array, shape: number[], opts: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<void> {
   await writeFileSafely(path, encodeNpy(data, shape), opts);
 }
