@@ -101,15 +101,15 @@ describe('EdgeDRNN engine against the cycle-by-cycle model', () => {
             const nIn = layer.inputSize;
             const px = densities[rng.int(densities.length)]!;
             const ph = densities[rng.int(densities.length)]!;
-            const pick = (n: number, p: number) => ix(...range(n).filter(() => rng.uniform() < p));
+            const pick = (n: number, p: number) => ix(...range(n).filter(() => rng.uniform(0, 1) < p));
             const x = pick(nIn, px);
             const h = pick(H, ph);
             // Sometimes force the last elements to fire (no empty end-of-part entry).
-            return { firedX: rng.uniform() < 0.2 && !x.includes(nIn - 1) ? ix(...x, nIn - 1) : x, firedH: rng.uniform() < 0.2 && !h.includes(H - 1) ? ix(...h, H - 1) : h, bias: rng.uniform() < 0.5 };
+            return { firedX: rng.uniform(0, 1) < 0.2 && !x.includes(nIn - 1) ? ix(...x, nIn - 1) : x, firedH: rng.uniform(0, 1) < 0.2 && !h.includes(H - 1) ? ix(...h, H - 1) : h, bias: rng.uniform(0, 1) < 0.5 };
           }),
         );
       }
-      const depth = rng.uniform() < 0.2 ? 1 + rng.int(8) : 32;
+      const depth = rng.uniform(0, 1) < 0.2 ? 1 + rng.int(8) : 32;
       const s = resolveSpec('edgedrnn', { encoderQueueDepth: depth });
       const out = edgedrnnEngine(workloadFromTrace(model, trace, { thresholdX: 0.1, thresholdH: 0.1 }, 'fixed-point'), s);
       if (!out.ok) throw new Error(out.reason);
