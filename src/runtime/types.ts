@@ -96,6 +96,12 @@ export interface LayerStepTrace {
   firedH: Int32Array;
   /** Reset-before GRU only: fired q = r * h elements (columns of W_hn). */
   firedQ?: Int32Array;
+  /**
+   * Whether the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an extra weight
+   * column driven by a pseudo-input of 1.0). Recorded by the EdgeDRNN fixed-point machine and
+   * trace files that carry it; absent from float sessions.
+   */
+  bias?: boolean;
 }
 
 /** One step of a traced run: one entry per layer, null for layers without delta updates. */
