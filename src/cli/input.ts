@@ -18,6 +18,11 @@ export interface FeatureInput {
   frames: number;
   /** True when the model's stored feature statistics were applied. */
   normalized: boolean;
+  /**
+   * Normalise again with one fresh front-end state per utterance (the level normaliser is
+   * stateful: a stream cut into utterances whose state is reset must restart it too).
+   */
+  renormalize?: (frameCounts: number[]) => Float32Array;
 }
 
 /**
@@ -39,5 +44,15 @@ export async function readFeatureInput(path: string, model: Model, option: strin
     process.stderr.write(`deltakit: warning: ${option} is used as given; the model was trained on features normalised with its stored statistics (meta.featureStats), which --no-normalize skips\n`);
     return { data: x.data, frames: x.shape[0]!, normalized: false };
   }
-  return { data: normalizeFeatures(x.data, stats), frames: x.shape[0]!, normalized: true };
+  const raw = x.data;
+  const renormalize = (counts: number[]): Float32Array => {
+    const out = new Float32Array(raw.length);
+    let off = 0;
+    for (const n of counts) {
+      out.set(normalizeFeatures(raw.subarray(off, off + n * I), stats), off);
+      off += n * I;
+    }
+    return out;
+  };
+  return { data: normalizeFeatures(raw, stats), frames: x.shape[0]!, normalized: true, ...(stats.frontEnd === 'level' ? { renormalize } : {}) };
 }

@@ -72,6 +72,7 @@ export function register(program: Command): void {
       });
       const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
+      if (x.renormalize && segments.length > 1) x.data = x.renormalize(segments.map((s) => s.frames));
       // Ctrl-C: stop between chunks (or during the write), remove any partial file, and exit with
       // E_INTERRUPTED rather than dying silently with a temporary file left behind.
       const controller = new AbortController();
