@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
-import { decodeModelFile, readFileBytes, saveModel } from '../../model/io.js';
+import { loadModelFile, saveModel } from '../../model/io.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
 import { parseChoice, si } from '../options.js';
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .action(async (inPath: string, outPath: string, o: ConvertOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       check(o.name === undefined || o.name.length > 0, 'E_OPTION', () => '--name: expected a non-empty name');
-      const { model, kind } = decodeModelFile(await readFileBytes(inPath), {
+      const { model, kind } = await loadModelFile(inPath, {
         ...(readoutActivation ? { readoutActivation } : {}),
         ...(o.name !== undefined ? { name: o.name } : {}),
       });

@@ -3,7 +3,8 @@
  * ONNX), layers and sizes, parameter count and dense ops per step.
  */
 import type { Command } from 'commander';
-import { decodeModelFile, readFileBytes } from '../../model/io.js';
+import { loadModelFile, MODEL_FILE_KIND_NAMES } from '../../model/io.js';
+import { statSync } from 'node:fs';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
 import { parseChoice, si, table } from '../options.js';
@@ -22,16 +23,15 @@ export function register(program: Command): void {
     .option('--readout-activation <name>', 'activation after a PyTorch state_dict\'s Linear readout (none, relu, tanh)')
     .action(async (path: string, o: InfoOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
-      const bytes = await readFileBytes(path);
-      const { model, kind } = decodeModelFile(bytes, readoutActivation ? { readoutActivation } : {});
+      const { model, kind } = await loadModelFile(path, readoutActivation ? { readoutActivation } : {});
+      const size = statSync(path).size;
       const s = summarizeModel(model);
       if (o.json) {
-        process.stdout.write(JSON.stringify({ file: path, kind, bytes: bytes.length, ...s }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ file: path, kind, bytes: size, ...s }, null, 2) + '\n');
         return;
       }
-      const kindText = { deltakit: 'deltakit model (.safetensors with spec)', pytorch: 'PyTorch state_dict (.safetensors)', onnx: 'ONNX' }[kind];
       const lines = [
-        `${path}: ${kindText}, ${si(bytes.length)}B`,
+        `${path}: ${MODEL_FILE_KIND_NAMES[kind]}, ${si(size)}B`,
         `name: ${s.name}`,
         `input ${s.inputSize} -> output ${s.outputSize}`,
         '',
@@ -44,6 +44,8 @@ export function register(program: Command): void {
         `dense ops per step: ${s.denseOpsPerStep} (${si(s.denseOpsPerStep)}Op, 2 per multiply-accumulate)`,
       ];
       const meta = Object.entries(s.meta);
+      const grus = s.layers.filter((l) => l.kind === 'gru').map((l) => `layer ${l.index} ${l.detail}`);
+      if (grus.length) lines.push(`GRU variant: ${grus.join(', ')} (reset-after = PyTorch form; reset-before = ONNX linear_before_reset=0, Keras reset_after=False)`);
       if (meta.length) lines.push(`meta: ${meta.map(([k, v]) => `${k}=${v}`).join(', ')}`);
       process.stdout.write(lines.join('\n') + '\n');
     });
