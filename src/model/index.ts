@@ -10,3 +10,4 @@ export * from './summary.js';
 export { importKeras3, importKerasH5 } from './import/keras/keras.js';
 export { modelFromKeras, type KerasImport, type KerasTensor, type KerasWeightsOf } from './import/keras/layers.js';
 export { importTfjsLayers, type ShardReader } from './import/tfjs.js';
+export { exportOnnx, type OnnxExport, type OnnxExportOptions, type OnnxStateIo } from './export/onnx/export.js';
