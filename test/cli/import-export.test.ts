@@ -52,7 +52,7 @@ describe('CLI: convert to deltakit and to ONNX', () => {
     expect(again.err).toMatch(/E_EXISTS/);
     const sess = await ort.InferenceSession.create(new Uint8Array(readFileSync(out)));
     const frames = smoothStream(3, 12, 4, 0.4);
-    let h = new ort.Tensor('float32', new Float32Array(8), [1, 1, 8]);
+    let h: ort.Tensor = new ort.Tensor('float32', new Float32Array(8), [1, 1, 8]);
     const y: number[] = [];
     for (let t = 0; t < 12; t++) {
       const r = await sess.run({ x: new ort.Tensor('float32', frames.slice(4 * t, 4 * t + 4), [1, 1, 4]), h0: h });
