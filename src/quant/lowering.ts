@@ -14,8 +14,8 @@
  * - accumulators and delta memories (`acc_t`): int32, or int64 when the worst-case row sum of a
  *   layer could exceed 2^30 (int16 weights with int16 activations). Biases are stored in the
  *   accumulator format, so they lose nothing.
- * - gates: sigmoid/tanh outputs in Q2.14 from 513-entry tables over [-8, 8] with linear
- *   interpolation (src/model/export/c/reference.ts).
+ * - gates: sigmoid/tanh outputs in Q2.14 from one 2048-entry tanh table over [-8, 8)
+ *   (src/model/export/c/reference.ts).
  *
  * Weight codes are round half to even (as every quantiser in deltakit); the run-time shifts of the
  * generated code round half up (add half, shift right).

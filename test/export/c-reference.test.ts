@@ -9,7 +9,7 @@ import { createSession } from '../../src/runtime/session.js';
 import { randomModel, smoothStream, type LayerRecipe } from '../../src/model/random.js';
 import type { Model } from '../../src/model/types.js';
 import { lowerModel, maxFracFor } from '../../src/quant/lowering.js';
-import { createCReference, dequantizeCOutput, gateLut, quantizeCInput, rshr, SIGMOID_Q14, TANH_Q14, toPre } from '../../src/model/export/c/reference.js';
+import { createCReference, dequantizeCOutput, gateIndex, quantizeCInput, rshr, sigmoidAcc, tanhAcc, TANH_Q14, toPre } from '../../src/model/export/c/reference.js';
 import { sigmoid } from '../../src/core/math.js';
 import { expectCode } from '../helpers/errors.js';
 
@@ -29,19 +29,24 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 const seed = () => 1000 + Math.floor(Math.random() * 1e6);
 
 describe('C reference: gate tables and integer helpers', () => {
-  it('tables are monotone and the interpolated LUT is within 2e-4 of sigmoid and 1e-3 of tanh on [-8, 8)', () => {
-    for (let k = 1; k < 513; k++) {
-      expect(SIGMOID_Q14[k]!).toBeGreaterThanOrEqual(SIGMOID_Q14[k - 1]!);
-      expect(TANH_Q14[k]!).toBeGreaterThanOrEqual(TANH_Q14[k - 1]!);
-    }
+  it('the gate table is monotone and odd; gates are within 0.004 (tanh) and 0.002 (sigmoid) on [-8, 8)', () => {
+    for (let k = 1; k < TANH_Q14.length; k++) expect(TANH_Q14[k]!).toBeGreaterThanOrEqual(TANH_Q14[k - 1]!);
+    for (let k = 1; k < 1024; k++) expect(TANH_Q14[1024 + k]).toBe(-TANH_Q14[1024 - k]!);
     let es = 0;
     let et = 0;
-    for (let p = -32768; p < 32768; p += 7) {
-      es = Math.max(es, Math.abs(gateLut(SIGMOID_Q14, p) / 16384 - sigmoid(p / 4096)));
-      et = Math.max(et, Math.abs(gateLut(TANH_Q14, p) / 16384 - Math.tanh(p / 4096)));
+    // Accumulators with 18 fraction bits (q15 int8-weight layers are near there).
+    for (let x = -8; x < 8; x += 0.0037) {
+      const acc = Math.round(x * 2 ** 18);
+      es = Math.max(es, Math.abs(sigmoidAcc(acc, 18) / 16384 - sigmoid(acc / 2 ** 18)));
+      et = Math.max(et, Math.abs(tanhAcc(acc, 18) / 16384 - Math.tanh(acc / 2 ** 18)));
     }
-    expect(es).toBeLessThan(2e-4);
-    expect(et).toBeLessThan(1e-3);
+    expect(es).toBeLessThan(0.002);
+    expect(et).toBeLessThan(0.004);
+    // Saturation far outside the table, and accumulators with few fraction bits.
+    expect(sigmoidAcc(2 ** 40, 18)).toBe(16384);
+    expect(sigmoidAcc(-(2 ** 40), 18)).toBe(0);
+    expect(tanhAcc(3, 0)).toBe(TANH_Q14[gateIndex(3, -7)]);
+    expect(Math.abs(tanhAcc(1, 0) / 16384 - Math.tanh(1))).toBeLessThan(0.004);
   });
 
   it('rshr rounds half up, toPre floors and clamps', () => {

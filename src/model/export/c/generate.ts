@@ -6,7 +6,7 @@
 import { check } from '../../../core/errors.js';
 import type { LoweredLinear, LoweredModel, LoweredRecurrent } from '../../../quant/lowering.js';
 import { fixedKernels, floatKernels, selectKernels } from './kernels.js';
-import { SIGMOID_Q14, TANH_Q14 } from './reference.js';
+import { TANH_Q14 } from './reference.js';
 
 export interface CSources {
   /** C identifier prefix of every public symbol. */
@@ -196,8 +196,7 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
   const kernelText = fixed ? fixedKernels({ act: actC, w: wC, acc: accC, actBits: low.actBits }) : floatKernels();
   const { code: kernels, needs } = selectKernels(kernelText, [...used]);
   const tables: string[] = [];
-  if (fixed && needs.has('sigmoid')) tables.push(`/* sigmoid((k - 256) / 32) in Q2.14, k = 0..512 */\nstatic const int16_t dk_sigmoid_q14[513] = {\n${intList(SIGMOID_Q14)}\n};`);
-  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 256) / 32) in Q2.14, k = 0..512 */\nstatic const int16_t dk_tanh_q14[513] = {\n${intList(TANH_Q14)}\n};`);
+  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 1024) / 128) in Q2.14, k = 0..2047: the gate table of dk_tanh and dk_sigmoid */\nstatic const int16_t dk_tanh_q14[2048] = {\n${intList(TANH_Q14)}\n};`);
 
   const data: string[] = [];
   const resetLines: string[] = [];
