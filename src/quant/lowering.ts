@@ -55,8 +55,8 @@ export interface LoweringOptions {
 export const PRE_FRAC = 12;
 /** Gate outputs (sigmoid, tanh) are Q2.14: 1.0 = 16384. */
 export const GATE_FRAC = 14;
-/** Pre-activations are clamped to +-2^24 (+-4096.0) before the candidate's r * nh product. */
-export const PRE_LIMIT = 2 ** 24;
+/** Pre-activations (Q12) are clamped to +-2^26 (+-16384.0): r * nh and the candidate's sum stay in int32 arithmetic. */
+export const PRE_LIMIT = 2 ** 26;
 /** LSTM cell state: Q?.14 in int32, clamped to +-2^30 (+-65536.0). */
 export const CELL_LIMIT = 2 ** 30;
 

@@ -52,7 +52,7 @@ describe('C reference: gate tables and integer helpers', () => {
   it('rshr rounds half up, toPre floors and clamps', () => {
     expect([rshr(5, 1), rshr(-5, 1), rshr(6, 2), rshr(-6, 2), rshr(7, 0)]).toEqual([3, -2, 2, -1, 7]);
     expect(toPre(2 ** 20 + 3, 14)).toBe(2 ** 18);
-    expect(toPre(-(2 ** 40), 12)).toBe(-(2 ** 24));
+    expect(toPre(-(2 ** 40), 12)).toBe(-(2 ** 26));
     expect(toPre(3, 10)).toBe(12);
     expect(maxFracFor([0.99], 8)).toBe(7);
     expect(maxFracFor([1.5], 8)).toBe(6);

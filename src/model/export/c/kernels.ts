@@ -26,7 +26,7 @@ typedef ${t.acc} acc_t;
 
 #define DK_ACT_MAX ${actMax}
 #define DK_ACT_MIN (-DK_ACT_MAX - 1)
-#define DK_PRE_LIMIT 16777216L /* 2^24: pre-activations are clamped to +-4096.0 (Q12) */
+#define DK_PRE_LIMIT 67108864L /* 2^26: pre-activations are clamped to +-16384.0 (Q12) */
 #define DK_CELL_LIMIT 1073741824L /* 2^30: LSTM cell state limit (Q14) */
 
 /*@rshr32*/
@@ -46,7 +46,10 @@ static inline int32_t dk_sat_act(int32_t v) {
 /* toPre in reference.ts: an accumulator with frac fraction bits as a clamped Q12 pre-activation. */
 static inline int32_t dk_pre(acc_t acc, int frac) {
   int s = frac - 12;
-  if (s >= 0) {
+  if (s >= 5 && sizeof(acc_t) == 4) {
+    /* An int32 accumulator shifted right by 5 or more is within +-2^26: no clamp needed. */
+    return (int32_t)(acc >> s);
+  } else if (s >= 0) {
     acc_t v = acc >> s;
     if (v < -DK_PRE_LIMIT || v > DK_PRE_LIMIT) v = v < 0 ? -DK_PRE_LIMIT : DK_PRE_LIMIT;
     return (int32_t)v;
@@ -119,7 +122,33 @@ static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x
     m[r + 2] += s2;
     m[r + 3] += s3;
   }
-  for (; r < rows; r++) {
+  /* The last 1..3 rows in one pass too. */
+  if (rows - r == 3) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    acc_t s0 = 0, s1 = 0, s2 = 0;
+    for (j = 0; j < cols; j++) {
+      acc_t v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+  } else if (rows - r == 2) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    acc_t s0 = 0, s1 = 0;
+    for (j = 0; j < cols; j++) {
+      acc_t v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+  } else if (rows - r == 1) {
     const w_t *w0 = w + r * cols;
     acc_t s0 = 0;
     for (j = 0; j < cols; j++) s0 += w0[j] * (acc_t)x[j];
@@ -200,14 +229,17 @@ static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const 
   }
 }
 
-/*@gru rshr32 rshr64 sat pre sigmoid_q tanh_q*/
+/*@gru rshr32 sat pre sigmoid_q tanh_q*/
 /* gruUnitsFixed in reference.ts. m rows [nx, r, z, nh]; h in hfrac fraction bits. */
 static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
   uint32_t u;
   for (u = 0; u < H; u++) {
     int32_t r = dk_sigmoid(m[H + u], frac);
     int32_t z = dk_sigmoid(m[2 * H + u], frac);
-    int32_t npre = dk_pre(m[u], frac) + (int32_t)dk_rshr64((int64_t)r * dk_pre(m[3 * H + u], frac), 14);
+    int32_t nh = dk_pre(m[3 * H + u], frac);
+    /* rshr(r * nh, 14) in 32-bit arithmetic: r <= 2^14 and |nh| <= 2^26, split nh = hi * 2^12 + lo. */
+    int32_t rnh = (r * (nh >> 12) + ((r * (nh & 4095) + 8192) >> 12)) >> 2;
+    int32_t npre = dk_pre(m[u], frac) + rnh;
     int32_t n = dk_rshr32(dk_tanh(npre, 12), 14 - hfrac);
     h[u] = (act_t)dk_sat_act(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
   }
@@ -276,7 +308,33 @@ static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x
     m[r + 2] += s2;
     m[r + 3] += s3;
   }
-  for (; r < rows; r++) {
+  /* The last 1..3 rows in one pass too. */
+  if (rows - r == 3) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
+    for (j = 0; j < cols; j++) {
+      float v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+  } else if (rows - r == 2) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    float s0 = 0.0f, s1 = 0.0f;
+    for (j = 0; j < cols; j++) {
+      float v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+  } else if (rows - r == 1) {
     const w_t *w0 = w + r * cols;
     float s0 = 0.0f;
     for (j = 0; j < cols; j++) s0 += w0[j] * x[j];
