@@ -103,7 +103,8 @@ export class EdgeDrnnMachine {
 
   /**
    * `trace: true` records, per step and layer, the indices of the fired input and hidden elements
-   * (the runtime's StepTrace, what the accelerator simulator replays; bias firings are in stats()).
+   * and whether the bias pseudo-column fired (the runtime's StepTrace, what the accelerator
+   * simulator replays).
    */
   constructor(program: EdgeDrnnProgram, options: { trace?: boolean } = {}) {
     this.tracing = options.trace === true;
@@ -201,7 +202,8 @@ export class EdgeDrnnMachine {
     // (hdl/ieu.sv updates bias_act1 on every en_bias), so when thx > 256 the biases never enter.
     const dBias = wrap16(EDGEDRNN.biasPseudoInput - st.biasPrev);
     st.biasPrev = EDGEDRNN.biasPseudoInput;
-    if (this.fires(dBias, this.thx)) {
+    const biasFired = this.fires(dBias, this.thx);
+    if (biasFired) {
       this.accumulateInputColumn(w, col0 * rows, H, dBias, mr, mz, mnx);
       cnt.firedBias++;
     }
@@ -238,7 +240,7 @@ export class EdgeDrnnMachine {
       const b = wrap16(rhe(z * h[k]!, 8));
       h[k] = wrap16(a + b);
     }
-    return firedX && firedH ? { firedX: Int32Array.from(firedX), firedH: Int32Array.from(firedH) } : null;
+    return firedX && firedH ? { firedX: Int32Array.from(firedX), firedH: Int32Array.from(firedH), bias: biasFired } : null;
   }
 
   /** acc[gate rows] += column * d with 24-bit wrap; `third` receives the n rows (Mnx or Mnh). */

@@ -6,6 +6,7 @@
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
  */
+import { requireResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
@@ -29,6 +30,12 @@ export interface LayerWorkload {
   hIdx: Int32Array | null;
   /** Multiply-accumulates of the dense layer per step (weights of all columns). */
   denseMacs: number;
+  /**
+   * Per step, 1 when the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an
+   * extra weight column): recorded by the fixed-point machine or a trace file. Null: the engine
+   * infers it (first step after reset when 1.0 >= thresholdX).
+   */
+  bias: Uint8Array | null;
 }
 
 export interface Workload {
@@ -38,7 +45,9 @@ export interface Workload {
   thresholdX: number | null;
   thresholdH: number | null;
   /** Where the trace came from: a float session run, the EdgeDRNN fixed-point machine, synthetic occupancy, or the dense update. */
-  source: 'session' | 'fixed-point' | 'synthetic' | 'dense';
+  source: 'session' | 'fixed-point' | 'synthetic' | 'dense' | 'trace-file';
+  /** Index of this workload's first step in the run (a chunk of a streamed trace starts later than 0). */
+  firstStep?: number;
 }
 
 /** Shape of one layer as the engines see it. */
@@ -84,15 +93,19 @@ export function workloadFromTrace(
   trace: StepTrace[],
   thresholds: { thresholdX?: number | null; thresholdH?: number | null } = {},
   source: Workload['source'] = 'session',
+  extra: { firstStep?: number } = {},
 ): Workload {
   check(trace.length > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
   const layers: LayerWorkload[] = model.layers.map((layer, k) => {
+    if (layer.kind === 'gru') requireResetAfter(layer, `simulator workload (layer ${k})`);
     const { rows, xCols, hCols } = layerShape(layer);
     const first = trace[0]![k];
     check(first !== undefined, 'E_SHAPE', () => `workload: trace has ${trace[0]!.length} layers, model has ${model.layers.length}`);
     const delta = first !== null;
     let x: { ptr: Int32Array; idx: Int32Array } | null = null;
     let h: { ptr: Int32Array; idx: Int32Array } | null = null;
+    // Bias flags are kept when the trace records them (the fixed-point machine, trace files).
+    const bias = delta && first.bias !== undefined ? new Uint8Array(trace.length) : null;
     if (delta) {
       const xs: Int32Array[] = [];
       const hs: Int32Array[] = [];
@@ -100,12 +113,23 @@ export function workloadFromTrace(
         const e = st[k];
         check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
         // Plain loops (no closure per element): traces run to millions of indices.
+        // Indices in encoder order (strictly increasing): the cycle engines rely on it.
         const fx = e.firedX;
-        for (let q = 0; q < fx.length; q++) if (!(fx[q]! >= 0 && fx[q]! < xCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: input index ${fx[q]} outside 0..${xCols - 1}`);
+        for (let q = 0; q < fx.length; q++) {
+          if (!(fx[q]! >= 0 && fx[q]! < xCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: input index ${fx[q]} outside 0..${xCols - 1}`);
+          if (q > 0 && !(fx[q]! > fx[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: input indices must be strictly increasing, found ${fx[q - 1]} then ${fx[q]}`);
+        }
         const fh = e.firedH;
-        for (let q = 0; q < fh.length; q++) if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
+        for (let q = 0; q < fh.length; q++) {
+          if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
+          if (q > 0 && !(fh[q]! > fh[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden indices must be strictly increasing, found ${fh[q - 1]} then ${fh[q]}`);
+        }
         xs.push(e.firedX);
         hs.push(e.firedH);
+        if (bias) {
+          check(e.bias !== undefined, 'E_SHAPE', () => `workload: layer ${k} records the bias flag at step 0 but not at step ${t}`);
+          bias[t] = e.bias ? 1 : 0;
+        }
       });
       x = packCsr(xs);
       h = packCsr(hs);
@@ -122,9 +146,10 @@ export function workloadFromTrace(
       hPtr: h?.ptr ?? null,
       hIdx: h?.idx ?? null,
       denseMacs: rows * (xCols + hCols),
+      bias,
     };
   });
-  return { steps: trace.length, layers, thresholdX: thresholds.thresholdX ?? null, thresholdH: thresholds.thresholdH ?? null, source };
+  return { steps: trace.length, layers, thresholdX: thresholds.thresholdX ?? null, thresholdH: thresholds.thresholdH ?? null, source, ...(extra.firstStep ? { firstStep: extra.firstStep } : {}) };
 }
 
 /**
