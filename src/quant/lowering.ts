@@ -31,6 +31,8 @@ import type { Activation, GruLayer, Layer, LstmLayer, Model } from '../model/typ
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import type { BiasConvention } from '../runtime/types.js';
 import { roundHalfEven } from './format.js';
+import { isResetAfter } from '../cells/gru/definition.js';
+import { requireNoPeephole } from '../cells/lstm/definition.js';
 
 export type CPrecision = 'f32' | 'q15' | 'q7';
 export const C_PRECISIONS: readonly CPrecision[] = ['f32', 'q15', 'q7'];
@@ -65,6 +67,12 @@ export interface LoweredRecurrent {
   inputSize: number;
   hiddenSize: number;
   delta: boolean;
+  /**
+   * GRU form (true for LSTM). Reset-before GRU: W_hh's r, z rows (the first 2H) multiply h as
+   * usual; its n rows (W_hn) multiply q = r * h, delta-encoded against qPrev with thresholdH,
+   * into memory rows 3H..4H; n = tanh(Mnx + Mnh).
+   */
+  resetAfter: boolean;
   /** Fraction bits of the input, of h, of W_ih, W_hh and of the memories. */
   inputFrac: number;
   hiddenFrac: number;
@@ -154,19 +162,9 @@ const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => 
 
 function checkSupported(layer: Layer, k: number): void {
   if (layer.kind === 'sru' || layer.kind === 'qrnn') {
-    fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru, lstm and linear layers, found ${layer.kind}`);
+    fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru (both forms), lstm and linear layers, found ${layer.kind}`);
   }
-  const extra = layer as unknown as Record<string, unknown>;
-  if (layer.kind === 'gru' && extra.resetAfter === false) {
-    fail('E_UNSUPPORTED', `layer ${k} (gru): the C export supports the PyTorch GRU (reset after the hidden product), found a reset-before GRU (resetAfter: false)`);
-  }
-  if (layer.kind === 'lstm') {
-    for (const key of Object.keys(extra)) {
-      if (/peephole/i.test(key) && extra[key] !== undefined) {
-        fail('E_UNSUPPORTED', `layer ${k} (lstm): the C export supports the PyTorch LSTM without peepholes, found '${key}'`);
-      }
-    }
-  }
+  if (layer.kind === 'lstm') requireNoPeephole(layer, `layer ${k} (lstm), the C export`);
 }
 
 function checkFrac(name: string, v: number, bits: number): void {
@@ -288,7 +286,9 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
       }
     }
     init.set(dense);
-    if (gru && conv === 'edgedrnn') {
+    const resetAfter = l.kind === 'lstm' || isResetAfter(l);
+    // Reset-before: b_hn sits beside b_in inside the tanh, so both conventions agree.
+    if (gru && resetAfter && conv === 'edgedrnn') {
       for (let u = 0; u < H; u++) {
         init[u] = bi[2 * H + u]! + bh[2 * H + u]!;
         init[3 * H + u] = 0;
@@ -297,7 +297,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     const hhOffset = gru ? H : 0;
     if (!fixed) {
       const low: LoweredRecurrent = {
-        kind: l.kind, inputSize: I, hiddenSize: H, delta, inputFrac: 0, hiddenFrac: 0, wihFrac: 0, whhFrac: 0, accFrac: 0,
+        kind: l.kind, inputSize: I, hiddenSize: H, delta, resetAfter, inputFrac: 0, hiddenFrac: 0, wihFrac: 0, whhFrac: 0, accFrac: 0,
         wih: wihF, whh: whhF, hhOffset, denseBias: dense, deltaBias: init, thresholdX: thx, thresholdH: thh,
       };
       return low;
@@ -322,7 +322,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     needAcc(k, bound, 2 * maxW * actMax);
     prevFrac = hiddenFrac;
     return {
-      kind: l.kind, inputSize: I, hiddenSize: H, delta, inputFrac: inFrac, hiddenFrac, wihFrac, whhFrac, accFrac,
+      kind: l.kind, inputSize: I, hiddenSize: H, delta, resetAfter, inputFrac: inFrac, hiddenFrac, wihFrac, whhFrac, accFrac,
       wih, whh, hhOffset, denseBias, deltaBias,
       thresholdX: roundHalfEven(thx * 2 ** inFrac),
       thresholdH: roundHalfEven(thh * 2 ** hiddenFrac),

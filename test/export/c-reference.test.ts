@@ -18,6 +18,7 @@ const STACKS: Array<[string, LayerRecipe[]]> = [
   ['gru x2', [{ kind: 'gru', hiddenSize: 9 }, { kind: 'gru', hiddenSize: 12 }]],
   ['lstm + mlp', [{ kind: 'lstm', hiddenSize: 10 }, { kind: 'linear', outputSize: 6, activation: 'relu' }, { kind: 'linear', outputSize: 3, activation: 'tanh' }]],
   ['gru + lstm', [{ kind: 'gru', hiddenSize: 8 }, { kind: 'lstm', hiddenSize: 11 }, { kind: 'linear', outputSize: 2 }]],
+  ['reset-before gru x2 + linear', [{ kind: 'gru', hiddenSize: 10, resetAfter: false }, { kind: 'gru', hiddenSize: 7, resetAfter: false }, { kind: 'linear', outputSize: 3 }]],
 ];
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -75,12 +76,12 @@ describe('C reference against the session', () => {
         for (let t = 0; t < 300; t++) {
           const x = frames.subarray(t * I, (t + 1) * I);
           outs.push(...ref.step(x));
-          firedRef += ref.lastFiredX.reduce((a, b) => a + b, 0) + ref.lastFiredH.reduce((a, b) => a + b, 0);
+          firedRef += [...ref.lastFiredX, ...ref.lastFiredH, ...ref.lastFiredQ].reduce((a, b) => a + b, 0);
         }
         const want = session.run(frames);
         expect(maxDiff(outs, want), `seed ${s0} ${JSON.stringify(opt)}`).toBeLessThan(1e-6);
         const st = session.stats();
-        expect(firedRef).toBe(st.layers.reduce((a, l) => a + l.firedX + l.firedH, 0));
+        expect(firedRef).toBe(st.layers.reduce((a, l) => a + l.firedX + l.firedH + (l.firedQ ?? 0), 0));
       }
     });
 
@@ -105,8 +106,9 @@ describe('C reference against the session', () => {
 describe('C reference: fixed-point delta properties', () => {
   it('delta with zero thresholds equals dense bit for bit (the memories telescope exactly in integers)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.constantFrom<'q15' | 'q7'>('q15', 'q7'), fc.constantFrom<'gru' | 'lstm'>('gru', 'lstm'), (s, precision, kind) => {
-        const m = randomModel(s, 5, [{ kind, hiddenSize: 6 }, { kind: 'linear', outputSize: 2 }]);
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.constantFrom<'q15' | 'q7'>('q15', 'q7'), fc.constantFrom('gru', 'lstm', 'gru-before'), (s, precision, kind) => {
+        const layer: LayerRecipe = kind === 'gru-before' ? { kind: 'gru', hiddenSize: 6, resetAfter: false } : { kind: kind as 'gru' | 'lstm', hiddenSize: 6 };
+        const m = randomModel(s, 5, [layer, { kind: 'linear', outputSize: 2 }]);
         const frames = smoothStream(s, 60, 5, 0.3);
         const dense = lowerModel(m, { precision });
         const delta = lowerModel(m, { precision, thresholdX: 0, thresholdH: 0 });
@@ -168,10 +170,8 @@ describe('C lowering: refusals', () => {
   it('refuses what the C export does not support, with coded errors', () => {
     expectCode(() => lowerModel(randomModel(1, 3, [{ kind: 'sru', hiddenSize: 4 }])), 'E_UNSUPPORTED', /sru/);
     expectCode(() => lowerModel(randomModel(1, 3, [{ kind: 'qrnn', hiddenSize: 4, window: 1 }])), 'E_UNSUPPORTED', /qrnn/);
-    const resetBefore = { ...gru, layers: [{ ...gru.layers[0]!, resetAfter: false }] } as unknown as Model;
-    expectCode(() => lowerModel(resetBefore), 'E_UNSUPPORTED', /reset-before/);
     const lstm = randomModel(1, 3, [{ kind: 'lstm', hiddenSize: 4 }]);
-    const peep = { ...lstm, layers: [{ ...lstm.layers[0]!, weightPeephole: new Float32Array(12) }] } as unknown as Model;
+    const peep = { ...lstm, layers: [{ ...lstm.layers[0]!, peephole: new Float32Array(12) }] } as unknown as Model;
     expectCode(() => lowerModel(peep), 'E_UNSUPPORTED', /peephole/i);
     expectCode(() => lowerModel(gru, { precision: 'q3' as never }), 'E_OPTION', /precision/);
     expectCode(() => lowerModel(gru, { precision: 'q7', weightBits: 16 }), 'E_OPTION', /weightBits/);

@@ -245,6 +245,24 @@ static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfr
   }
 }
 
+/*@gru_q rshr32 sigmoid_q*/
+/* qPass in reference.ts: q = r * h of a reset-before GRU, in h's format. */
+static void dk_gru_q(const acc_t *m, const act_t *h, act_t *q, uint16_t H, int frac) {
+  uint32_t u;
+  for (u = 0; u < H; u++) q[u] = (act_t)dk_rshr32(dk_sigmoid(m[H + u], frac) * (int32_t)h[u], 14);
+}
+
+/*@gru_before rshr32 sat pre sigmoid_q tanh_q*/
+/* gruBeforeUnitsFixed in reference.ts: reset-before GRU, n = tanh(Mnx + Mnh) with Mnh = b_hn + W_hn q. */
+static void dk_gru_before_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
+  uint32_t u;
+  for (u = 0; u < H; u++) {
+    int32_t z = dk_sigmoid(m[2 * H + u], frac);
+    int32_t n = dk_rshr32(dk_tanh(dk_pre(m[u], frac) + dk_pre(m[3 * H + u], frac), 12), 14 - hfrac);
+    h[u] = (act_t)dk_sat_act(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
+  }
+}
+
 /*@lstm rshr32 rshr64 sat sigmoid_q tanh_q*/
 /* lstmUnitsFixed in reference.ts. m rows [i, f, g, o]; c in Q14. */
 static void dk_lstm_units(const acc_t *m, act_t *h, int32_t *c, uint16_t H, int frac, int hfrac) {
@@ -414,6 +432,25 @@ static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfr
     float r = dk_sigmoid(m[H + u]);
     float z = dk_sigmoid(m[2 * H + u]);
     float n = tanhf(m[u] + r * m[3 * H + u]);
+    h[u] = (1.0f - z) * n + z * h[u];
+  }
+}
+
+/*@gru_q fsigmoid*/
+static void dk_gru_q(const acc_t *m, const act_t *h, act_t *q, uint16_t H, int frac) {
+  uint32_t u;
+  (void)frac;
+  for (u = 0; u < H; u++) q[u] = dk_sigmoid(m[H + u]) * h[u];
+}
+
+/*@gru_before fsigmoid*/
+static void dk_gru_before_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
+  uint32_t u;
+  (void)frac;
+  (void)hfrac;
+  for (u = 0; u < H; u++) {
+    float z = dk_sigmoid(m[2 * H + u]);
+    float n = tanhf(m[u] + m[3 * H + u]);
     h[u] = (1.0f - z) * n + z * h[u];
   }
 }

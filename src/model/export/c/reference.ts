@@ -75,6 +75,8 @@ export interface CReference {
   /** Fired input / hidden elements of each layer in the last step (dense: full sizes; linear: I, 0). */
   readonly lastFiredX: number[];
   readonly lastFiredH: number[];
+  /** Fired q = r * h elements of reset-before GRU layers (dense: H; other layers 0). */
+  readonly lastFiredQ: number[];
 }
 
 interface RecState {
@@ -83,6 +85,9 @@ interface RecState {
   hPrev: Float64Array;
   m: Float64Array;
   c: Float64Array;
+  /** Reset-before GRU: q = r * h of this step and its remembered copy. */
+  q: Float64Array;
+  qPrev: Float64Array;
 }
 
 /** Delta-encode v against prev with the inclusive rule; returns fired indices and deltas. */
@@ -118,10 +123,13 @@ export function createCReference(lowered: LoweredModel): CReference {
           hPrev: new Float64Array(l.hiddenSize),
           m: new Float64Array(4 * l.hiddenSize),
           c: new Float64Array(l.hiddenSize),
+          q: new Float64Array(l.hiddenSize),
+          qPrev: new Float64Array(l.hiddenSize),
         },
   );
   const lastFiredX = lowered.layers.map(() => 0);
   const lastFiredH = lowered.layers.map(() => 0);
+  const lastFiredQ = lowered.layers.map(() => 0);
 
   const reset = () => {
     lowered.layers.forEach((l, k) => {
@@ -131,6 +139,7 @@ export function createCReference(lowered: LoweredModel): CReference {
       s.xPrev.fill(0);
       s.hPrev.fill(0);
       s.c.fill(0);
+      s.qPrev.fill(0);
       s.m.set(l.deltaBias);
     });
   };
@@ -141,7 +150,8 @@ export function createCReference(lowered: LoweredModel): CReference {
     const I = l.inputSize;
     const H = l.hiddenSize;
     const rowsIh = l.wih.length / I;
-    const rowsHh = l.whh.length / H;
+    // Reset-before GRU: only W_hh's r, z rows multiply h here; W_hn waits for q (see qPass).
+    const rowsHh = l.resetAfter ? l.whh.length / H : 2 * H;
     const m = s.m;
     if (!l.delta) {
       m.set(l.denseBias);
@@ -165,6 +175,39 @@ export function createCReference(lowered: LoweredModel): CReference {
     for (const [j, d] of fh) for (let r = 0; r < rowsHh; r++) m[l.hhOffset + r]! += l.whh[r * H + j]! * d;
     lastFiredX[k] = fx.length;
     lastFiredH[k] = fh.length;
+  };
+
+  /** Reset-before GRU: q = r * h, then Mnh (rows 3H..4H) from W_hn's rows (2H..3H of whh) times q. */
+  const qPass = (l: LoweredRecurrent, s: RecState, k: number) => {
+    const H = l.hiddenSize;
+    const m = s.m;
+    for (let u = 0; u < H; u++) {
+      s.q[u] = fixed ? rshr(sigmoidAcc(m[H + u]!, l.accFrac) * s.h[u]!, GATE_FRAC) : sigmoid(m[H + u]!) * s.h[u]!;
+    }
+    if (!l.delta) {
+      for (let u = 0; u < H; u++) {
+        let a = 0;
+        for (let j = 0; j < H; j++) a += l.whh[(2 * H + u) * H + j]! * s.q[j]!;
+        m[3 * H + u] = l.denseBias[3 * H + u]! + a;
+      }
+      lastFiredQ[k] = H;
+      return;
+    }
+    const fq = encode(s.q, s.qPrev, l.thresholdH);
+    for (const [j, d] of fq) for (let u = 0; u < H; u++) m[3 * H + u]! += l.whh[(2 * H + u) * H + j]! * d;
+    lastFiredQ[k] = fq.length;
+  };
+
+  const gruBeforeUnitsFixed = (l: LoweredRecurrent, s: RecState) => {
+    const H = l.hiddenSize;
+    const m = s.m;
+    const hiMax = 2 ** (actBits - 1) - 1;
+    for (let u = 0; u < H; u++) {
+      const z = sigmoidAcc(m[2 * H + u]!, l.accFrac);
+      const nPre = toPre(m[u]!, l.accFrac) + toPre(m[3 * H + u]!, l.accFrac);
+      const n = rshr(tanhAcc(nPre, PRE_FRAC), GATE_FRAC - l.hiddenFrac);
+      s.h[u] = clamp(n + rshr(z * (s.h[u]! - n), GATE_FRAC), -hiMax - 1, hiMax);
+    }
   };
 
   const gruUnitsFixed = (l: LoweredRecurrent, s: RecState) => {
@@ -201,7 +244,11 @@ export function createCReference(lowered: LoweredModel): CReference {
     const H = l.hiddenSize;
     const m = s.m;
     for (let u = 0; u < H; u++) {
-      if (l.kind === 'gru') {
+      if (l.kind === 'gru' && !l.resetAfter) {
+        const z = sigmoid(m[2 * H + u]!);
+        const n = Math.tanh(m[u]! + m[3 * H + u]!);
+        s.h[u] = (1 - z) * n + z * s.h[u]!;
+      } else if (l.kind === 'gru') {
         const r = sigmoid(m[H + u]!);
         const z = sigmoid(m[2 * H + u]!);
         const n = Math.tanh(m[u]! + r * m[3 * H + u]!);
@@ -241,11 +288,15 @@ export function createCReference(lowered: LoweredModel): CReference {
         v = linear(l, v);
         lastFiredX[k] = l.inputSize;
         lastFiredH[k] = 0;
+        lastFiredQ[k] = 0;
         return;
       }
       const s = states[k]!;
       memories(l, s, v, k);
+      lastFiredQ[k] = 0;
+      if (!l.resetAfter) qPass(l, s, k);
       if (!fixed) unitsFloat(l, s);
+      else if (l.kind === 'gru' && !l.resetAfter) gruBeforeUnitsFixed(l, s);
       else if (l.kind === 'gru') gruUnitsFixed(l, s);
       else lstmUnitsFixed(l, s);
       v = s.h;
@@ -267,6 +318,7 @@ export function createCReference(lowered: LoweredModel): CReference {
     reset,
     lastFiredX,
     lastFiredH,
+    lastFiredQ,
   };
 }
 
