@@ -43,6 +43,13 @@ function checkThreshold(name: string, v: unknown): number | undefined {
   return v;
 }
 
+/**
+ * Steps per block when layers run one at a time (SRU/QRNN sessions): large enough that each
+ * block reads the weights once per 32-step kernel block many times over, small enough that the
+ * intermediate arrays stay a few hundred kB.
+ */
+export const LAYER_MAJOR_BLOCK = 1024;
+
 class StreamingSession implements Session {
   readonly inputSize: number;
   readonly outputSize: number;
@@ -165,31 +172,41 @@ class StreamingSession implements Session {
    * once per step; the others step through their T inputs.
    */
   private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
-    let v = new Float64Array(flat.length);
-    for (let i = 0; i < v.length; i++) {
+    // Every value is checked before any state changes, as step-by-step runs do.
+    for (let i = 0; i < flat.length; i++) {
       const x = flat[i]!;
       if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
-      v[i] = x;
     }
-    for (let k = 0; k < this.executors.length; k++) {
-      const ex = this.executors[k]!;
-      const I = ex.layer.inputSize;
-      const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
-      if (ex.runSteps) {
-        v = Float64Array.from(ex.runSteps(v, T));
-        this.firedX[k]! += T * I;
-      } else {
-        const next = new Float64Array(T * O);
-        for (let t = 0; t < T; t++) {
-          next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
-          this.firedX[k]! += ex.lastFiredX;
-          this.firedH[k]! += ex.lastFiredH;
+    // Blocks of LAYER_MAJOR_BLOCK steps: memory beyond the output is a few blocks' worth, not a
+    // few copies of the whole input (it was ~9x the input for 10^6 frames). Each layer's state
+    // carries from one block to the next, so the values are those of one long block.
+    const I0 = this.inputSize;
+    const out = new Float32Array(T * this.outputSize);
+    for (let t0 = 0; t0 < T; t0 += LAYER_MAJOR_BLOCK) {
+      const Tb = Math.min(LAYER_MAJOR_BLOCK, T - t0);
+      let v = new Float64Array(Tb * I0);
+      for (let i = 0; i < v.length; i++) v[i] = flat[t0 * I0 + i]!;
+      for (let k = 0; k < this.executors.length; k++) {
+        const ex = this.executors[k]!;
+        const I = ex.layer.inputSize;
+        const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
+        if (ex.runSteps) {
+          v = Float64Array.from(ex.runSteps(v, Tb));
+          this.firedX[k]! += Tb * I;
+        } else {
+          const next = new Float64Array(Tb * O);
+          for (let t = 0; t < Tb; t++) {
+            next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
+            this.firedX[k]! += ex.lastFiredX;
+            this.firedH[k]! += ex.lastFiredH;
+          }
+          v = next;
         }
-        v = next;
       }
+      out.set(v, t0 * this.outputSize);
     }
     this.steps += T;
-    return Float32Array.from(v);
+    return out;
   }
 
   reset(): void {
