@@ -32,6 +32,14 @@ export interface Session {
   stats(): SessionStats;
   /** Fired elements per step (only with `trace: true`). */
   trace(): StepTrace[];
+  /**
+   * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
+   * session afterwards is an error (E_OPTION). Optional: a dropped session is reclaimed by the
+   * garbage collector alone, wasm included, without waiting for the event loop.
+   */
+  dispose(): void;
+  /** The same as dispose(), for `using session = createSession(model)`. */
+  [Symbol.dispose](): void;
 }
 
 const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
@@ -134,13 +142,32 @@ class StreamingSession implements Session {
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ex of this.executors) ex.dispose?.();
+    this.traces = [];
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkLive(): void {
+    check(!this.disposed, 'E_OPTION', () => 'session: used after dispose()');
+  }
+
   step(frame: ArrayLike<number>): Float32Array {
+    this.checkLive();
     const out = new Float32Array(this.outputSize);
     this.stepInto(frame, out, 0);
     return out;
   }
 
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
+    this.checkLive();
     const I = this.inputSize;
     const O = this.outputSize;
     const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
@@ -210,6 +237,7 @@ class StreamingSession implements Session {
   }
 
   reset(): void {
+    this.checkLive();
     for (const ex of this.executors) ex.reset();
     this.steps = 0;
     this.firedX.fill(0);
