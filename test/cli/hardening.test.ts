@@ -121,6 +121,25 @@ describe('CLI hardening', () => {
   });
 });
 
+describe('failed runs leave nothing behind', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('a sweep on a bad model writes no CSV, so the rerun does not meet E_EXISTS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-sweep-'));
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not a model at all');
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, encodeNpy(smoothStream(1, 20, 8, 0.2), [20, 8]));
+    const args = ['sweep', bad, '--arch', 'edgedrnn', '--input', x, '--param', 'thx=0,0.1', '--out', join(dir, 'sw')];
+    const r = await cli(...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^deltakit: E_FORMAT: /);
+    expect(readdirSync(dir).sort()).toEqual(['bad.safetensors', 'x.npy']);
+    writeFileSync(bad, encodeModel(randomModel(2, 8, [{ kind: 'gru', hiddenSize: 16 }])));
+    const again = await cli(...args);
+    expect(again.code, again.err).toBe(0);
+  });
+});
+
 describe('Ctrl-C during run', () => {
   it('exits with E_INTERRUPTED and leaves no temporary file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));

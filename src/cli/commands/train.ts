@@ -4,6 +4,7 @@
  * thresholds in the forward pass and an L1 penalty on fired hidden deltas), optionally with CBTD.
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
@@ -79,7 +80,8 @@ export function register(program: Command): void {
   ).action(async (o: TrainOpts) => {
     const corpus = parseChoice('--data', o.data, CORPUS_NAMES)! as CorpusName;
     checkExtension('--out', o.out, ['.safetensors']);
-    if (!o.resume) checkWritable(o.out, o.force);
+    // Checked on --resume too: the model is saved only at the end, never replaced without --force.
+    checkWritable(o.out, o.force);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {
       cell: parseChoice('--cell', o.cell, ['gru', 'lstm'] as const)!,
@@ -121,6 +123,7 @@ export function register(program: Command): void {
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -128,7 +131,7 @@ export function register(program: Command): void {
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
-        checkpoint: o.checkpoint ?? `${o.out}.ckpt`,
+        checkpoint,
         resume: o.resume,
         signal: controller.signal,
         ...(init ? { init } : {}),
@@ -159,7 +162,9 @@ export function register(program: Command): void {
       model.meta['testAccuracy'] = delta.accuracy.toFixed(4);
     }
     model.meta['testAccuracyDense'] = dense.accuracy.toFixed(4);
-    await saveModel(model, o.out, { overwrite: true });
+    await saveModel(model, o.out, { overwrite: o.force === true });
+    // The run is complete: its checkpoint has served (a --checkpoint the user named is kept).
+    if (o.checkpoint === undefined) rmSync(checkpoint, { force: true });
     console.log(`test set (${test.utterances.length} utterances of ${new Set(test.utterances.map((u) => u.voice)).size} voices never heard in training):`);
     console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
     console.log(`training throughput ${result.framesPerSecond.toFixed(0)} frames/s; saved ${o.out}`);
