@@ -12,7 +12,7 @@ import { modelInputSize, modelOutputSize, validateModel } from '../model/types.j
 import { executorFactory } from './backends/index.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
-import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
   readonly model: Model;
@@ -34,7 +34,7 @@ export interface Session {
   trace(): StepTrace[];
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -57,6 +57,7 @@ class StreamingSession implements Session {
   private firedX: number[];
   private firedH: number[];
   private readonly traceOn: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
 
   constructor(
@@ -99,6 +100,8 @@ class StreamingSession implements Session {
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
     this.traceOn = options.trace === true;
+    if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
+    this.onTrace = options.onTrace ?? null;
   }
 
   private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
@@ -111,8 +114,11 @@ class StreamingSession implements Session {
       if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
       x[i] = v;
     }
+    if (this.traceOn) {
+      check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
+    }
     let v: Float64Array = x;
-    const step: StepTrace | null = this.traceOn ? [] : null;
+    const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
       const ex = this.executors[k]!;
       v = ex.step(v);
@@ -122,8 +128,9 @@ class StreamingSession implements Session {
         step.push(ex.delta ? { firedX: ex.firedXIdx.slice(0, ex.lastFiredX), firedH: ex.firedHIdx.slice(0, ex.lastFiredH) } : null);
       }
     }
-    if (step) this.traces.push(step);
+    if (step && this.traceOn) this.traces.push(step);
     this.steps++;
+    if (step && this.onTrace) this.onTrace(step);
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
@@ -146,7 +153,7 @@ class StreamingSession implements Session {
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
-    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
+    if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     const isTyped = ArrayBuffer.isView(flat);
     for (let t = 0; t < T; t++) {
