@@ -3,13 +3,17 @@
  * .npy through a model, one step per frame, and write the (T, O) outputs. Giving a threshold
  * (even 0) runs the delta network; the summary of what it fired goes to stderr.
  */
+import { rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { readNpy, writeNpy } from '../../core/npy.js';
 import { loadModel } from '../../model/io.js';
-import type { Activation } from '../../model/types.js';
+import { modelInputSize, type Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
-import type { Backend, BiasConvention } from '../../runtime/types.js';
+import type { Backend, BiasConvention, StepTrace } from '../../runtime/types.js';
+import { createTraceFileWriter } from '../../sim/trace/file.js';
+import { traceLayers } from '../../sim/trace/format.js';
 import { checkWritable, parseChoice, parseNumber, si } from '../options.js';
 import { progress } from '../progress.js';
 
@@ -23,6 +27,7 @@ interface RunOptions {
   weights?: string;
   force?: boolean;
   quiet?: boolean;
+  traceOut?: string;
   readoutActivation?: string;
 }
 
@@ -39,7 +44,8 @@ export function register(program: Command): void {
     .option('--backend <name>', 'compute backend: js (default: float64 accumulation, the reference numerics) or wasm (SIMD, float32: faster)')
     .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
     .option('--readout-activation <name>', 'activation after the Linear readout of a PyTorch state_dict (none, relu, tanh): a state_dict does not record it')
-    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--trace-out <file>', 'record which input and hidden elements fired each step to a trace file (replay it with deltakit sim --trace)')
+    .option('-f, --force', 'overwrite the output files if they exist')
     .option('-q, --quiet', 'do not print the summary')
     .action(async (modelPath: string, o: RunOptions) => {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
@@ -48,10 +54,19 @@ export function register(program: Command): void {
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
       checkWritable(o.output, o.force);
+      if (o.traceOut !== undefined) checkWritable(o.traceOut, o.force);
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       const model = await loadModel(modelPath, readoutActivation ? { readoutActivation } : {});
       const x = await readNpy(o.input);
+      const delta = thresholdX !== undefined || thresholdH !== undefined;
+      const I0 = modelInputSize(model);
+      check(x.shape.length === 2 && x.shape[1] === I0, 'E_SHAPE', () => `${o.input}: expected shape (T, ${I0}) for this model, found (${x.shape.join(', ')})`);
+      // The trace streams to the file chunk by chunk as the run goes (bounded memory).
+      const writer = o.traceOut !== undefined
+        ? createTraceFileWriter(o.traceOut, { layers: traceLayers(model, delta), thresholdX: delta ? (thresholdX ?? 0) : null, thresholdH: delta ? (thresholdH ?? 0) : null, source: 'session', bias: false, note: basename(modelPath) }, { force: true })
+        : null;
       const session = createSession(model, {
+        ...(writer ? { onTrace: (st: StepTrace) => writer.write(st) } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
         ...(thresholdH !== undefined ? { thresholdH } : {}),
         ...(biasConvention ? { biasConvention } : {}),
@@ -71,12 +86,21 @@ export function register(program: Command): void {
       const y = new Float32Array(T * session.outputSize);
       const bar = progress('run', T);
       const CHUNK = 4096;
-      for (let t = 0; t < T; t += CHUNK) {
-        const end = Math.min(T, t + CHUNK);
-        y.set(session.run(x.data.subarray(t * I, end * I)), t * session.outputSize);
-        bar.update(end);
+      try {
+        for (let t = 0; t < T; t += CHUNK) {
+          const end = Math.min(T, t + CHUNK);
+          y.set(session.run(x.data.subarray(t * I, end * I)), t * session.outputSize);
+          bar.update(end);
+        }
+      } catch (e) {
+        // A failed run leaves no half-written trace behind.
+        writer?.close();
+        if (o.traceOut !== undefined) rmSync(o.traceOut, { force: true });
+        throw e;
       }
       bar.stop();
+      writer?.close();
+      if (o.traceOut !== undefined && !o.quiet) process.stderr.write(`wrote the trace of ${T} steps to ${o.traceOut}\n`);
       await writeNpy(o.output, y, [x.shape[0]!, session.outputSize], { overwrite: true });
       if (!o.quiet) {
         const s = session.stats();

@@ -111,6 +111,8 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
       stallCycles: Array.from(ps.stallCycles),
       dramBytes: Array.from(ps.dramBytes),
       macs: Array.from(ps.macs),
+      // Per layer (model order), per step: 0 for layers off the accelerator.
+      layerCycles: ps.layerCycles.map((a) => Array.from(a)),
     };
   }
   return out;
