@@ -39,15 +39,21 @@ export interface DecodedModel {
  */
 export function decodeModelFile(bytes: Uint8Array, opts: LoadModelOptions = {}): DecodedModel {
   check(bytes.length > 0, 'E_FORMAT', () => 'model file: expected a safetensors or ONNX file, found 0 bytes');
+  // Other deltakit files are recognised by their magic and named, rather than failing later as
+  // "not a valid ONNX protobuf".
+  const other = otherFileKind(bytes);
+  if (other) fail('E_UNSUPPORTED', `model file: this is ${other}, not a model (expected deltakit or PyTorch .safetensors, or ONNX)`);
   if (looksLikeSafetensors(bytes)) {
     const file = parseSafetensors(bytes);
     if (isDeltakitFile(file)) {
+      refuseReadoutActivation(opts, 'a deltakit model file records its readout activation');
       const model = decodeDeltakit(file);
       if (opts.name !== undefined) model.name = opts.name;
       return { model, kind: 'deltakit' };
     }
     return { model: importPytorchStateDict(file, opts), kind: 'pytorch' };
   }
+  refuseReadoutActivation(opts, 'an ONNX graph records its readout activation (a Relu or Tanh node after the Gemm/MatMul)');
   try {
     return { model: importOnnx(bytes, opts), kind: 'onnx' };
   } catch (e) {
@@ -56,6 +62,21 @@ export function decodeModelFile(bytes: Uint8Array, opts: LoadModelOptions = {}):
     }
     throw e;
   }
+}
+
+/** readoutActivation applies to PyTorch state_dicts only: elsewhere it would be silently ignored. */
+function refuseReadoutActivation(opts: LoadModelOptions, why: string): void {
+  check(opts.readoutActivation === undefined, 'E_OPTION', () => `readoutActivation (CLI: --readout-activation) applies only to a PyTorch state_dict; ${why}`);
+}
+
+const startsWith = (bytes: Uint8Array, magic: string): boolean => bytes.length >= magic.length && [...magic].every((c, i) => bytes[i] === c.charCodeAt(0));
+
+/** Names deltakit's non-model files (and .npy) by their magic bytes; undefined for anything else. */
+function otherFileKind(bytes: Uint8Array): string | undefined {
+  if (startsWith(bytes, 'DKCB')) return 'a codebook-compressed model (.dkcb): load it with loadModelOrCompressed from deltakit/compress (the CLI commands run, info, sim, prune and compress accept it directly)';
+  if (startsWith(bytes, 'DKCKPT01')) return 'a training checkpoint: resume it with `deltakit train --resume`; the trained model is the --out file';
+  if (startsWith(bytes, '\x93NUMPY')) return 'a NumPy .npy array (give it as --input)';
+  return undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Model } from '../model/types.js';
 import { layerDenseOps } from '../model/summary.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import { executorFactory } from './backends/index.js';
+import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
 import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
@@ -50,12 +51,15 @@ class StreamingSession implements Session {
   readonly paths: string[];
   private readonly executors: LayerExecutor[];
   private readonly denseOps: number[];
-  /** Ops per fired column of each layer (rows of the column * 2). */
+  /** Ops per fired input / hidden / q column of each layer (rows of the column * 2). */
   private readonly opsPerColumn: number[];
+  private readonly opsPerHColumn: number[];
+  private readonly opsPerQColumn: number[];
   private readonly x: Float64Array;
   private steps = 0;
   private firedX: number[];
   private firedH: number[];
+  private firedQ: number[];
   private readonly traceOn: boolean;
   private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
@@ -96,6 +100,11 @@ class StreamingSession implements Session {
     this.outputSize = modelOutputSize(model);
     this.denseOps = model.layers.map(layerDenseOps);
     this.opsPerColumn = model.layers.map((l) => (l.kind === 'gru' ? 6 * l.hiddenSize : l.kind === 'lstm' ? 8 * l.hiddenSize : 0));
+    // Reset-before GRU: a fired h column feeds r, z only; W_hn's column is fired by q = r * h.
+    const before = (l: Model['layers'][number]) => l.kind === 'gru' && !isResetAfter(l);
+    this.opsPerHColumn = model.layers.map((l, k) => (before(l) ? 4 * (l as { hiddenSize: number }).hiddenSize : this.opsPerColumn[k]!));
+    this.opsPerQColumn = model.layers.map((l) => (before(l) ? 2 * (l as { hiddenSize: number }).hiddenSize : 0));
+    this.firedQ = model.layers.map(() => 0);
     this.x = new Float64Array(this.inputSize);
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
@@ -124,8 +133,17 @@ class StreamingSession implements Session {
       v = ex.step(v);
       this.firedX[k]! += ex.lastFiredX;
       this.firedH[k]! += ex.lastFiredH;
+      this.firedQ[k]! += ex.lastFiredQ ?? 0;
       if (step) {
-        step.push(ex.delta ? { firedX: ex.firedXIdx.slice(0, ex.lastFiredX), firedH: ex.firedHIdx.slice(0, ex.lastFiredH) } : null);
+        step.push(
+          ex.delta
+            ? {
+                firedX: ex.firedXIdx.slice(0, ex.lastFiredX),
+                firedH: ex.firedHIdx.slice(0, ex.lastFiredH),
+                ...(ex.firedQIdx && ex.firedQIdx.length > 0 ? { firedQ: ex.firedQIdx.slice(0, ex.lastFiredQ ?? 0) } : {}),
+              }
+            : null,
+        );
       }
     }
     if (step && this.traceOn) this.traces.push(step);
@@ -191,6 +209,7 @@ class StreamingSession implements Session {
           next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
           this.firedX[k]! += ex.lastFiredX;
           this.firedH[k]! += ex.lastFiredH;
+          this.firedQ[k]! += ex.lastFiredQ ?? 0;
         }
         v = next;
       }
@@ -204,6 +223,7 @@ class StreamingSession implements Session {
     this.steps = 0;
     this.firedX.fill(0);
     this.firedH.fill(0);
+    this.firedQ.fill(0);
     this.traces = [];
   }
 
@@ -211,8 +231,10 @@ class StreamingSession implements Session {
     const layers: LayerStats[] = this.executors.map((ex, k) => {
       const l = ex.layer;
       const denseOps = this.denseOps[k]! * this.steps;
-      const ops = ex.delta ? this.opsPerColumn[k]! * (this.firedX[k]! + this.firedH[k]!) : denseOps;
+      const ops = ex.delta ? this.opsPerColumn[k]! * this.firedX[k]! + this.opsPerHColumn[k]! * this.firedH[k]! + this.opsPerQColumn[k]! * this.firedQ[k]! : denseOps;
+      const q = this.opsPerQColumn[k]! > 0 ? { firedQ: this.firedQ[k]! } : {};
       return {
+        ...q,
         kind: l.kind,
         delta: ex.delta,
         inputSize: l.inputSize,

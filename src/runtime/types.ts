@@ -70,6 +70,8 @@ export interface LayerStats {
   firedX: number;
   /** Sum over steps of fired hidden elements (equals steps * hiddenSize when dense; 0 for non-recurrent layers). */
   firedH: number;
+  /** Reset-before GRU layers only: sum over steps of fired q = r * h elements (W_hn's columns). */
+  firedQ?: number;
   /** Matrix-vector ops (2 per multiply-accumulate) the dense network would do. */
   denseOps: number;
   /** Matrix-vector ops actually done (only the fired columns, for delta layers). */
@@ -98,6 +100,8 @@ export interface SessionStats {
 export interface LayerStepTrace {
   firedX: Int32Array;
   firedH: Int32Array;
+  /** Reset-before GRU only: fired q = r * h elements (columns of W_hn). */
+  firedQ?: Int32Array;
   /**
    * Whether the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an extra weight
    * column driven by a pseudo-input of 1.0). Recorded by the EdgeDRNN fixed-point machine and

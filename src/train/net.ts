@@ -21,6 +21,8 @@
  * Readout ([open], a documented choice): `mean` averages the head's logits over all frames (the
  * runtime's per-frame outputs averaged), `last` takes the last frame's logits.
  */
+import { requireResetAfter } from '../cells/gru/definition.js';
+import { requireNoPeephole } from '../cells/lstm/definition.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
@@ -98,7 +100,11 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   const head = model.layers[n - 1]!;
   check(head.kind === 'linear' && head.activation === 'none', 'E_UNSUPPORTED', () => `train: the last layer must be a linear head without activation, found ${head.kind}${head.kind === 'linear' ? ` (${head.activation})` : ''}`);
   const rec = model.layers.slice(0, n - 1);
-  for (const [k, l] of rec.entries()) check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
+  for (const [k, l] of rec.entries()) {
+    check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
+    if (l.kind === 'gru') requireResetAfter(l, `train (layer ${k})`);
+    if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
+  }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }
 

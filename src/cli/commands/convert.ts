@@ -8,7 +8,7 @@ import { check } from '../../core/errors.js';
 import { decodeModelFile, readFileBytes, saveModel } from '../../model/io.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
-import { parseChoice, si } from '../options.js';
+import { checkExtension, parseChoice, si } from '../options.js';
 
 interface ConvertOptions {
   force?: boolean;
@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print nothing on success')
     .action(async (inPath: string, outPath: string, o: ConvertOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
+      checkExtension('OUT', outPath, ['.safetensors']);
       check(o.name === undefined || o.name.length > 0, 'E_OPTION', () => '--name: expected a non-empty name');
       const { model, kind } = decodeModelFile(await readFileBytes(inPath), {
         ...(readoutActivation ? { readoutActivation } : {}),

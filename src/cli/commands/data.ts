@@ -2,15 +2,19 @@
  * `deltakit data build|voices|export`: synthesise the spoken-digit or keyword corpus on this
  * machine (espeak-ng), cache its log-mel features, show the voice split, export features.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
+import { writeFileSafely } from '../../core/files.js';
 import { encodeNpy } from '../../core/npy.js';
 import { buildCorpus, CORPUS_NAMES, corpusClasses, planCorpus, splitVoices, type CorpusName, type CorpusOptions } from '../../data/corpus.js';
 import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+
+/** What `data export` records about its features.npy. */
+export const FEATURES_NOTE = 'raw log-mel (40 bands, 25 ms window, 10 ms hop), not normalised: a trained model stores its per-band statistics in meta.featureStats and deltakit run applies them';
 
 export interface CorpusCliOptions {
   seed?: string;
@@ -103,7 +107,7 @@ export function register(program: Command): void {
       .requiredOption('--split <split>', 'train, validation or test')
       .requiredOption('-o, --out <dir>', 'output directory')
       .option('-f, --force', 'overwrite existing files'),
-  ).action((corpus: string, o: BuildOpts & { out: string; force?: boolean }) => {
+  ).action(async (corpus: string, o: BuildOpts & { out: string; force?: boolean }) => {
     const name = parseChoice('corpus', corpus, CORPUS_NAMES)! as CorpusName;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const co = parseCorpusOptions(o);
@@ -114,9 +118,20 @@ export function register(program: Command): void {
     checkWritable(jPath, o.force);
     const ds = buildCorpus(name, split, co);
     const { features: all, frames } = concatFeatures(ds);
-    writeFileSync(fPath, encodeNpy(all, [frames, ds.bands]));
     const plans = new Map(planCorpus(name, split, co).map((p) => [p.id, p]));
-    writeFileSync(jPath, JSON.stringify({ corpus: name, split, classes: ds.classes, bands: ds.bands, utterances: ds.utterances.map((u) => ({ ...plans.get(u.id), frames: u.frames })) }, null, 1) + '\n');
-    console.log(`wrote ${fPath} (${frames} frames x ${ds.bands}) and ${jPath} (${ds.utterances.length} utterances)`);
+    // The features are raw log-mel: a trained model stores the statistics it was trained with
+    // and `deltakit run` applies them (the JSON says so, for readers using other tools).
+    const json = {
+      corpus: name,
+      split,
+      classes: ds.classes,
+      bands: ds.bands,
+      features: FEATURES_NOTE,
+      utterances: ds.utterances.map((u) => ({ ...plans.get(u.id), frames: u.frames })),
+    };
+    const overwrite = o.force === true;
+    await writeFileSafely(fPath, encodeNpy(all, [frames, ds.bands]), { overwrite });
+    await writeFileSafely(jPath, new TextEncoder().encode(JSON.stringify(json, null, 1) + '\n'), { overwrite });
+    console.log(`wrote ${fPath} (${frames} frames x ${ds.bands}, raw log-mel: deltakit run applies a model's feature statistics) and ${jPath} (${ds.utterances.length} utterances)`);
   });
 }

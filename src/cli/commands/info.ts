@@ -3,6 +3,8 @@
  * ONNX), layers and sizes, parameter count and dense ops per step.
  */
 import type { Command } from 'commander';
+import { loadModelOrCompressed } from '../../compress/codebook/io.js';
+import { isCompressedModel } from '../../compress/codebook/model.js';
 import { decodeModelFile, readFileBytes } from '../../model/io.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
@@ -17,19 +19,22 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('show the layers, sizes, parameters and dense ops per step of a model file')
-    .argument('<model>', 'model file (.safetensors: deltakit or PyTorch state_dict; .onnx)')
+    .argument('<model>', 'model file (.safetensors: deltakit or PyTorch state_dict; .onnx; .dkcb)')
     .option('--json', 'print JSON instead of a table')
     .option('--readout-activation <name>', 'activation after a PyTorch state_dict\'s Linear readout (none, relu, tanh)')
     .action(async (path: string, o: InfoOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       const bytes = await readFileBytes(path);
-      const { model, kind } = decodeModelFile(bytes, readoutActivation ? { readoutActivation } : {});
+      const compressed = isCompressedModel(bytes);
+      const { model, kind } = compressed
+        ? { model: await loadModelOrCompressed(bytes, readoutActivation ? { readoutActivation } : {}), kind: 'dkcb' as const }
+        : decodeModelFile(bytes, readoutActivation ? { readoutActivation } : {});
       const s = summarizeModel(model);
       if (o.json) {
         process.stdout.write(JSON.stringify({ file: path, kind, bytes: bytes.length, ...s }, null, 2) + '\n');
         return;
       }
-      const kindText = { deltakit: 'deltakit model (.safetensors with spec)', pytorch: 'PyTorch state_dict (.safetensors)', onnx: 'ONNX' }[kind];
+      const kindText = { deltakit: 'deltakit model (.safetensors with spec)', pytorch: 'PyTorch state_dict (.safetensors)', onnx: 'ONNX', dkcb: 'codebook-compressed deltakit model (.dkcb)' }[kind];
       const lines = [
         `${path}: ${kindText}, ${si(bytes.length)}B`,
         `name: ${s.name}`,

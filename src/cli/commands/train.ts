@@ -11,7 +11,7 @@ import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
 interface TrainOpts extends CorpusCliOptions {
@@ -78,6 +78,7 @@ export function register(program: Command): void {
       .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
   ).action(async (o: TrainOpts) => {
     const corpus = parseChoice('--data', o.data, CORPUS_NAMES)! as CorpusName;
+    checkExtension('--out', o.out, ['.safetensors']);
     if (!o.resume) checkWritable(o.out, o.force);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {

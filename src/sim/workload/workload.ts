@@ -6,6 +6,7 @@
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
  */
+import { requireResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
@@ -105,6 +106,9 @@ export class WorkloadBuilder {
   steps = 0;
 
   constructor(readonly model: Model) {
+    model.layers.forEach((layer, k) => {
+      if (layer.kind === 'gru') requireResetAfter(layer, `simulator workload (layer ${k})`);
+    });
     this.shapes = model.layers.map(layerShape);
     const make = () => model.layers.map(() => new IntBuffer());
     this.xPtr = make();
