@@ -13,7 +13,7 @@ import { executorFactory } from './backends/index.js';
 import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
-import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
   readonly model: Model;
@@ -43,7 +43,7 @@ export interface Session {
   [Symbol.dispose](): void;
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -76,6 +76,7 @@ class StreamingSession implements Session {
   private firedH: number[];
   private firedQ: number[];
   private readonly traceOn: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
 
   constructor(
@@ -123,6 +124,8 @@ class StreamingSession implements Session {
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
     this.traceOn = options.trace === true;
+    if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
+    this.onTrace = options.onTrace ?? null;
   }
 
   private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
@@ -135,8 +138,11 @@ class StreamingSession implements Session {
       if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
       x[i] = v;
     }
+    if (this.traceOn) {
+      check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
+    }
     let v: Float64Array = x;
-    const step: StepTrace | null = this.traceOn ? [] : null;
+    const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
       const ex = this.executors[k]!;
       v = ex.step(v);
@@ -155,8 +161,9 @@ class StreamingSession implements Session {
         );
       }
     }
-    if (step) this.traces.push(step);
+    if (step && this.traceOn) this.traces.push(step);
     this.steps++;
+    if (step && this.onTrace) this.onTrace(step);
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
@@ -198,7 +205,7 @@ class StreamingSession implements Session {
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
-    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
+    if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     const isTyped = ArrayBuffer.isView(flat);
     for (let t = 0; t < T; t++) {
