@@ -42,7 +42,7 @@ describe('EdgeDRNN engine, cycle by cycle', () => {
     expect(r.layers[0]!.firedColumns).toBe(1);
   });
 
-  it('the bias column does not fire when thresholdX > 1 (SPEC §4) and the report says so', () => {
+  it('the bias column does not fire when thresholdX > 1 and the report says so', () => {
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 1.5 }), 'edgedrnn'));
     expect(r.total.dramBytes).toBe(48);
     expect(r.notes.join()).toMatch(/never adds the biases/);

@@ -1,5 +1,5 @@
 /**
- * GRU, PyTorch form (SPEC §2), float64: the definition every GRU path is tested against.
+ * GRU, PyTorch form, float64: the definition every GRU path is tested against.
  *
  *   r  = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
  *   z  = sigmoid(W_iz x + b_iz + W_hz h + b_hz)

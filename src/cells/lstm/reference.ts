@@ -1,5 +1,5 @@
 /**
- * LSTM, PyTorch form (SPEC §2), float64, gates i, f, g, o:
+ * LSTM, PyTorch form, float64, gates i, f, g, o:
  *   i, f, o = sigmoid(.), g = tanh(.), c' = f*c + i*g, h' = o*tanh(c')
  */
 import { sigmoid } from '../../core/math.js';

@@ -1,5 +1,5 @@
 /**
- * EdgeDRNN cycle model (SPEC §6). Per layer and step:
+ * EdgeDRNN cycle model. Per layer and step:
  *  - the delta encoder scans the bias pseudo-input, the I_pad inputs and the H hidden values at
  *    encoderElementsPerCycle, pushing fired ones into a queue of encoderQueueDepth entries (a
  *    full queue stalls the encoder);
@@ -35,15 +35,15 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   for (const [k, lw] of w.layers.entries()) {
     if (lw.kind !== 'gru' && lw.kind !== 'linear') return { ok: false, reason: `layer ${k} is ${lw.kind}: EdgeDRNN runs GRU layers only` };
   }
-  if (recurrent.length > 4) return { ok: false, reason: `EdgeDRNN runs at most 4 GRU layers, the model has ${recurrent.length} (SPEC §4)` };
+  if (recurrent.length > 4) return { ok: false, reason: `EdgeDRNN runs at most 4 GRU layers, the model has ${recurrent.length}` };
   const H0 = recurrent[0]?.hCols ?? 0;
   for (const lw of recurrent) {
     const H = lw.hCols;
-    if (H !== H0) return { ok: false, reason: `EdgeDRNN needs every layer of the same hidden size, found ${H0} and ${H} (SPEC §4)` };
-    if (H % 8 !== 0 || H < 16 || H > 1024) return { ok: false, reason: `EdgeDRNN needs H a multiple of 8 in 16..1024, found ${H} (SPEC §4)` };
+    if (H !== H0) return { ok: false, reason: `EdgeDRNN needs every layer of the same hidden size, found ${H0} and ${H}` };
+    if (H % 8 !== 0 || H < 16 || H > 1024) return { ok: false, reason: `EdgeDRNN needs H a multiple of 8 in 16..1024, found ${H}` };
   }
   if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator (on the CPU) and are not counted');
-  if (w.thresholdX !== null && w.thresholdX > 1) notes.push('thresholdX > 1.0: the bias pseudo-input never fires, the hardware never adds the biases (SPEC §4)');
+  if (w.thresholdX !== null && w.thresholdX > 1) notes.push('thresholdX > 1.0: the bias pseudo-input never fires, the hardware never adds the biases');
 
   const T = w.steps;
   const perStep = perStepArrays(T);
@@ -69,7 +69,7 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
       const Ipad = Math.ceil(lw.xCols / P) * P;
       const scanLen = 1 + Ipad + H;
       const colCycles = Math.max(Math.ceil((R * wb) / bus), Math.ceil(R / P));
-      // Bias column (SPEC §4): its pseudo-delta of 1.0 fires on the first step after reset when
+      // Bias column: its pseudo-delta of 1.0 fires on the first step after reset when
       // 1.0 >= thx; afterwards its delta is 0, and zero deltas never enter the queue
       // (hdl/ieu.sv). A dense workload (the dense update) fetches it every step.
       const biasFires = t === 0 ? thx === null || thx <= 1 : dense;

@@ -61,7 +61,7 @@ export function perStepArrays(steps: number): EngineCounts['perStep'] {
 /**
  * Cycles of a layer's activation phase for `units` hidden units: actLatency + actInterval *
  * ceil(units / actLanes). One formula for every engine, because the published works leave it
- * open (SPEC §6: EdgeDRNN's ~5*(H/P + 2) is derived; Spartus' act_latency / act_interval exist
+ * open (the published designs: EdgeDRNN's ~5*(H/P + 2) is derived; Spartus' act_latency / act_interval exist
  * in the authors' code without the formula that uses them): changing the model changes it
  * everywhere.
  *

@@ -14,7 +14,7 @@ import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js
 import { createJsExecutor } from './index.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
-/** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
+/** PEs per array used to lay out the storage when a session does not say (Spartus). */
 export const DEFAULT_CBTD_PES = 64;
 
 /**
