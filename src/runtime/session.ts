@@ -10,9 +10,10 @@ import type { Model } from '../model/types.js';
 import { layerDenseOps } from '../model/summary.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import { executorFactory } from './backends/index.js';
+import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
-import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
   readonly model: Model;
@@ -42,7 +43,7 @@ export interface Session {
   [Symbol.dispose](): void;
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -65,13 +66,17 @@ class StreamingSession implements Session {
   readonly paths: string[];
   private readonly executors: LayerExecutor[];
   private readonly denseOps: number[];
-  /** Ops per fired column of each layer (rows of the column * 2). */
+  /** Ops per fired input / hidden / q column of each layer (rows of the column * 2). */
   private readonly opsPerColumn: number[];
+  private readonly opsPerHColumn: number[];
+  private readonly opsPerQColumn: number[];
   private readonly x: Float64Array;
   private steps = 0;
   private firedX: number[];
   private firedH: number[];
+  private firedQ: number[];
   private readonly traceOn: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
 
   constructor(
@@ -110,10 +115,17 @@ class StreamingSession implements Session {
     this.outputSize = modelOutputSize(model);
     this.denseOps = model.layers.map(layerDenseOps);
     this.opsPerColumn = model.layers.map((l) => (l.kind === 'gru' ? 6 * l.hiddenSize : l.kind === 'lstm' ? 8 * l.hiddenSize : 0));
+    // Reset-before GRU: a fired h column feeds r, z only; W_hn's column is fired by q = r * h.
+    const before = (l: Model['layers'][number]) => l.kind === 'gru' && !isResetAfter(l);
+    this.opsPerHColumn = model.layers.map((l, k) => (before(l) ? 4 * (l as { hiddenSize: number }).hiddenSize : this.opsPerColumn[k]!));
+    this.opsPerQColumn = model.layers.map((l) => (before(l) ? 2 * (l as { hiddenSize: number }).hiddenSize : 0));
+    this.firedQ = model.layers.map(() => 0);
     this.x = new Float64Array(this.inputSize);
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
     this.traceOn = options.trace === true;
+    if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
+    this.onTrace = options.onTrace ?? null;
   }
 
   private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
@@ -126,19 +138,32 @@ class StreamingSession implements Session {
       if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
       x[i] = v;
     }
+    if (this.traceOn) {
+      check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
+    }
     let v: Float64Array = x;
-    const step: StepTrace | null = this.traceOn ? [] : null;
+    const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
       const ex = this.executors[k]!;
       v = ex.step(v);
       this.firedX[k]! += ex.lastFiredX;
       this.firedH[k]! += ex.lastFiredH;
+      this.firedQ[k]! += ex.lastFiredQ ?? 0;
       if (step) {
-        step.push(ex.delta ? { firedX: ex.firedXIdx.slice(0, ex.lastFiredX), firedH: ex.firedHIdx.slice(0, ex.lastFiredH) } : null);
+        step.push(
+          ex.delta
+            ? {
+                firedX: ex.firedXIdx.slice(0, ex.lastFiredX),
+                firedH: ex.firedHIdx.slice(0, ex.lastFiredH),
+                ...(ex.firedQIdx && ex.firedQIdx.length > 0 ? { firedQ: ex.firedQIdx.slice(0, ex.lastFiredQ ?? 0) } : {}),
+              }
+            : null,
+        );
       }
     }
-    if (step) this.traces.push(step);
+    if (step && this.traceOn) this.traces.push(step);
     this.steps++;
+    if (step && this.onTrace) this.onTrace(step);
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
@@ -180,7 +205,7 @@ class StreamingSession implements Session {
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
-    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
+    if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     const isTyped = ArrayBuffer.isView(flat);
     for (let t = 0; t < T; t++) {
@@ -226,6 +251,7 @@ class StreamingSession implements Session {
             next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
             this.firedX[k]! += ex.lastFiredX;
             this.firedH[k]! += ex.lastFiredH;
+            this.firedQ[k]! += ex.lastFiredQ ?? 0;
           }
           v = next;
         }
@@ -242,6 +268,7 @@ class StreamingSession implements Session {
     this.steps = 0;
     this.firedX.fill(0);
     this.firedH.fill(0);
+    this.firedQ.fill(0);
     this.traces = [];
   }
 
@@ -249,8 +276,10 @@ class StreamingSession implements Session {
     const layers: LayerStats[] = this.executors.map((ex, k) => {
       const l = ex.layer;
       const denseOps = this.denseOps[k]! * this.steps;
-      const ops = ex.delta ? this.opsPerColumn[k]! * (this.firedX[k]! + this.firedH[k]!) : denseOps;
+      const ops = ex.delta ? this.opsPerColumn[k]! * this.firedX[k]! + this.opsPerHColumn[k]! * this.firedH[k]! + this.opsPerQColumn[k]! * this.firedQ[k]! : denseOps;
+      const q = this.opsPerQColumn[k]! > 0 ? { firedQ: this.firedQ[k]! } : {};
       return {
+        ...q,
         kind: l.kind,
         delta: ex.delta,
         inputSize: l.inputSize,

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
+import { FRONT_ENDS } from '../../data/frontend.js';
 import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
@@ -42,6 +43,7 @@ interface TrainOpts extends CorpusCliOptions {
   checkpoint?: string;
   resume?: boolean;
   init?: string;
+  frontEnd: string;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -76,6 +78,7 @@ export function register(program: Command): void {
       .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
+      .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
   ).action(async (o: TrainOpts) => {
     const corpus = parseChoice('--data', o.data, CORPUS_NAMES)! as CorpusName;
@@ -119,7 +122,7 @@ export function register(program: Command): void {
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
-    const stats = featureStats(rawTrain);
+    const stats = featureStats(rawTrain, { frontEnd: parseChoice('--front-end', o.frontEnd, FRONT_ENDS)! });
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
@@ -148,7 +151,7 @@ export function register(program: Command): void {
       corpus,
       classes: JSON.stringify(train.classes),
       featureStats: statsToJson(stats),
-      features: '40 log-mel bands, 25 ms window, 10 ms hop, normalised per band with featureStats (x - mean) / std',
+      features: `40 log-mel bands, 25 ms window, 10 ms hop, ${stats.frontEnd === 'level' ? 'level-normalised (streaming peak tracker, frontEnd level), then ' : ''}normalised per band with featureStats (x - mean) / std`,
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
       trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),

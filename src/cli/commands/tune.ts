@@ -13,7 +13,7 @@ import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
 import { DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tuneTable, tuneThresholds } from '../../train/tune.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
-import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
+import { addCorpusOptions, carryFestivalSplit, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
@@ -81,6 +81,7 @@ export function register(program: Command): void {
     for (const [key, opt] of [['seed', 'seed'], ['validationVoices', 'validationVoices'], ['testVoices', 'testVoices']] as const) {
       if (typeof trained[key] === 'number' && cmd.getOptionValueSource(opt) === 'default') co[key] = trained[key] as number;
     }
+    carryFestivalSplit(co, trained);
     const ds = taskDataset(task, split, co);
     if (model.meta['trainVoices']) {
       const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);

@@ -11,10 +11,18 @@
  * graphs we accept, so they are skipped.
  *
  * Gate orders differ: ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
- * i, o, f, c, ours i, f, g, o. ONNX's B is [Wb; Rb]. A GRU must have linear_before_reset = 1,
- * which is PyTorch's form (reset applied after the hidden product); linear_before_reset = 0 puts
- * the reset before the product, r * (W_hn h) vs W_hn (r * h), which no rearrangement of weights
- * turns into the PyTorch form, so it is rejected.
+ * i, o, f, c, ours i, f, g, o; LSTM peepholes P are [p_i, p_o, p_f], ours [p_i, p_f, p_o].
+ * ONNX's B is [Wb; Rb]. A GRU with linear_before_reset = 1 is PyTorch's form (reset applied after
+ * the hidden product); linear_before_reset = 0 (ONNX's default, Keras reset_after=False) is the
+ * reset-before GRU (src/cells/gru/definition.ts), imported as `resetAfter: false`.
+ *
+ * Attributes and inputs of GRU/LSTM (opset 7-22): hidden_size, linear_before_reset (both values),
+ * layout 0 and 1 (batch 1: the same values either way), sequence_lens (masks padded batch entries;
+ * a stream has none, so it is accepted and ignored), initial_h / initial_c (zero constants, or
+ * graph inputs fed back by the caller: sessions start from zero), P (peepholes), input_forget 0.
+ * Refused with E_UNSUPPORTED naming them: direction reverse / bidirectional (they need the end of
+ * the sequence, which a stream never has), clip, activations other than the defaults, nonzero
+ * constant initial states, input_forget 1.
  */
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
@@ -418,8 +426,9 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
       for (const o of n.output ?? []) stateDerived.add(o);
       continue;
     }
-    if ((op === 'GRU' || op === 'LSTM') && touched.every(([, j]) => j === 5 || j === 6)) continue;
-    fail('E_UNSUPPORTED', `onnx: graph input ${touched[0]![0]} feeds ${op.slice(0, 40)}; besides the frames (${frames}), only initial-state inputs (initial_h, initial_c of GRU/LSTM) are supported`);
+    // initial_h, initial_c, and sequence_lens (a stream has no padding to mask).
+    if ((op === 'GRU' || op === 'LSTM') && touched.every(([, j]) => j === 4 || j === 5 || j === 6)) continue;
+    fail('E_UNSUPPORTED', `onnx: graph input ${touched[0]![0]} feeds ${op.slice(0, 40)}; besides the frames (${frames}), only initial-state and sequence_lens inputs of GRU/LSTM are supported`);
   }
   const initialState = (name: string): boolean => stateDerived.has(name) || knownZero(name);
   check(chain.length > 0, 'E_UNSUPPORTED', () => 'onnx: no GRU, LSTM, Gemm or MatMul between input and output');
@@ -516,18 +525,30 @@ function recurrentLayer(
   const G = op === 'GRU' ? 3 : 4;
   const ins = n.input ?? [];
   const dir = attrString(n, 'direction') ?? 'forward';
-  check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir} is not supported; streaming needs a forward (unidirectional) RNN`);
+  check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir.slice(0, 20)} cannot stream: it needs the end of the sequence before the first output; expected direction forward`);
   const acts = attrStrings(n, 'activations');
-  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ')}] are not supported (only the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
+  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ').slice(0, 80)}] are not supported (expected the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
   check(!attr(n, 'clip'), 'E_UNSUPPORTED', () => `onnx: ${where}: cell clipping (clip = ${attrFloat(n, 'clip', 0)}) is not supported`);
+  const layout = attrInt(n, 'layout', 0);
+  // Batch 1: (seq, 1, I) and (1, seq, I) hold the same values; the layout ops around are skipped.
+  check(layout === 0 || layout === 1, 'E_FORMAT', () => `onnx: ${where}: layout must be 0 or 1, found ${layout}`);
+  let resetAfter = true;
+  let peephole: Float32Array | undefined;
   if (op === 'GRU') {
-    check(attrInt(n, 'linear_before_reset', 0) === 1, 'E_UNSUPPORTED', () => `onnx: ${where}: linear_before_reset = 0 (reset gate applied before the hidden product) is not the PyTorch GRU form deltakit runs, and no weight rearrangement converts it; export with linear_before_reset = 1 (torch.onnx.export does)`);
+    const lbr = attrInt(n, 'linear_before_reset', 0);
+    check(lbr === 0 || lbr === 1, 'E_FORMAT', () => `onnx: ${where}: linear_before_reset must be 0 or 1, found ${lbr}`);
+    resetAfter = lbr === 1;
   } else {
     check(attrInt(n, 'input_forget', 0) === 0, 'E_UNSUPPORTED', () => `onnx: ${where}: input_forget = 1 (coupled input and forget gates) is not supported`);
-    if (ins[7]) check(knownZero(ins[7]), 'E_UNSUPPORTED', () => `onnx: ${where}: peephole weights (input P) are not supported`);
-    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero initial cell state (initial_c) is not supported; sessions start from zero`);
+    if (ins[7] && !knownZero(ins[7])) {
+      const P = constOf(ins[7], `${where} P`);
+      const H0 = attrInt(n, 'hidden_size', 0);
+      check(P.data.length === 3 * H0 && P.dims[P.dims.length - 1] === 3 * H0, 'E_SHAPE', () => `onnx: ${where}: P must be (1, ${3 * H0}), found [${P.dims.join(', ')}]`);
+      peephole = reorderRows(P.data, 0, H0, 1, [0, 2, 1]); // ONNX i, o, f -> ours i, f, o
+    }
+    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant initial cell state (initial_c) is not supported; sessions start from zero`);
   }
-  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero or computed initial state (initial_h) is not supported; sessions start from zero`);
+  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant or computed initial state (initial_h) is not supported; sessions start from zero`);
   // sequence_lens (input 4) only masks padded batch entries; a stream has no padding.
   const W = constOf(ins[1], `${where} W`);
   const R = constOf(ins[2], `${where} R`);
@@ -546,14 +567,9 @@ function recurrentLayer(
     biasIh = reorderRows(B.data, 0, H, 1, order);
     biasHh = reorderRows(B.data, G * H, H, 1, order);
   }
-  return {
-    kind: op === 'GRU' ? 'gru' : 'lstm',
-    inputSize: I,
-    hiddenSize: H,
-    weightIh: reorderRows(W.data, 0, H, I, order),
-    weightHh: reorderRows(R.data, 0, H, H, order),
-    biasIh,
-    biasHh,
-  };
+  const weights = { inputSize: I, hiddenSize: H, weightIh: reorderRows(W.data, 0, H, I, order), weightHh: reorderRows(R.data, 0, H, H, order), biasIh, biasHh };
+  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }) };
+  check(!peephole || peephole.length === 3 * H, 'E_SHAPE', () => `onnx: ${where}: P must hold 3 * hidden_size = ${3 * H} values, found ${peephole!.length}`);
+  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}) };
 }
 

@@ -26,6 +26,9 @@ export interface LayerExecutor {
   /** Fired input / hidden element counts of the last step (dense: inputSize / hiddenSize). */
   lastFiredX: number;
   lastFiredH: number;
+  /** Reset-before GRU only: fired q = r * h elements of the last step, and their indices. */
+  lastFiredQ?: number;
+  readonly firedQIdx?: Int32Array;
   /** Indices of the elements fired in the last step: the first lastFiredX / lastFiredH entries are valid. */
   readonly firedXIdx: Int32Array;
   readonly firedHIdx: Int32Array;
