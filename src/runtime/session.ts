@@ -325,7 +325,7 @@ class StreamingSession implements Session {
 
 /**
  * Create a streaming session. Without thresholds the network runs dense; giving thresholdX or
- * thresholdH (even 0) runs GRU/LSTM layers as delta layers (SPEC §3).
+ * thresholdH (even 0) runs GRU/LSTM layers as delta layers.
  *
  * @example
  * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.05 });

@@ -1,6 +1,6 @@
 /**
  * Run a cycle engine on a workload and derive the figures the papers report, the same way for
- * every accelerator (SPEC §1 conventions: one multiply-accumulate = 2 ops; effective throughput =
+ * every accelerator (the published results conventions: one multiply-accumulate = 2 ops; effective throughput =
  * the dense network's op count / the time taken).
  */
 import { energyMicrojoules, energyTable, type EnergyTable } from './cost/energy.js';

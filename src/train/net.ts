@@ -2,7 +2,7 @@
  * Backpropagation through time for a stack of GRU / LSTM layers (dense or delta) with a Linear
  * head, one sequence at a time, in float64 (weights stay Float32Array, as the runtime uses them).
  *
- * Delta layers in the forward pass (SPEC §3). Because the delta memories telescope,
+ * Delta layers in the forward pass. Because the delta memories telescope,
  * `M_t = b + W_ih xp_t + W_hh hp_t`, where `xp_t` / `hp_t` are the remembered input and hidden
  * values after step t's thresholding. The trainer therefore evaluates the gates on (xp_t, hp_t)
  * and the state update on the true h_{t-1}: the same numbers the delta runtime computes with its
@@ -14,7 +14,7 @@
  * `hp_t - h_{t-1}` are frozen constants: `forwardSequence(..., { frozen })` computes that
  * surrogate, which is what the finite-difference gradient checks in the tests differentiate.
  *
- * Regulariser (SPEC §3): `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
+ * Regulariser: `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
  * deltas (hp_t - hp_{t-1}); the remembered hp_{t-1} is treated as a constant in the gradient.
  * Dense networks have no thresholded deltas, so the penalty is zero for them.
  *
@@ -274,7 +274,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
     for (let t = 0; t < T; t++) {
       const xo = t * I;
       const ho = t * H;
-      // Thresholding (or its frozen surrogate), SPEC §3: fire when |delta| >= threshold.
+      // Thresholding (or its frozen surrogate): fire when |delta| >= threshold.
       for (let i = 0; i < I; i++) {
         const v = input[xo + i]!;
         let xpv: number;
@@ -295,7 +295,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
           tape.firedH[ho + j] = fz.firedH[ho + j]!;
           tape.hpPrev[ho + j] = fz.hpPrev[ho + j]!;
         } else if (t > 0 && (!isDelta || Math.abs(v - hpMem[j]!) >= thh)) {
-          // Step 0 has dh = 0 by definition (SPEC §3): nothing fires.
+          // Step 0 has dh = 0 by definition: nothing fires.
           hpv = v;
           tape.firedH[ho + j] = 1;
           tape.countH++;

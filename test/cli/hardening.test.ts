@@ -79,7 +79,8 @@ describe('CLI hardening', () => {
     const x3 = join(dir, 'x3.npy');
     writeFileSync(x3, encodeNpy(smoothStream(1, 10, 3, 0.2), [10, 3]));
     const r = await cli('run', onnx, '-i', x3, '-o', join(dir, 'o.npy'), '--readout-activation', 'relu');
-    expect(r.err).toMatch(/^deltakit: E_OPTION: readoutActivation .*only to a PyTorch state_dict/);
+    expect(r.err).toMatch(/^deltakit: E_MISMATCH: readoutActivation \(CLI: --readout-activation\) relu: this ONNX graph records its readout \(no Linear readout\)/);
+    expect(existsSync(join(dir, 'o.npy'))).toBe(false);
     // convert writes deltakit .safetensors or a streaming .onnx graph; any other name is refused.
     const conv = await cli('convert', onnx, join(dir, 'b.keras'));
     expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors or \.onnx/);

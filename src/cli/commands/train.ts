@@ -70,7 +70,7 @@ export function register(program: Command): void {
       .option('--l1 <weight>', 'L1 penalty on fired hidden deltas in phase 2', String(d.l1))
       .option('--clip <norm>', 'gradient norm clipping (0 = none)', String(d.clipNorm))
       .option('--train-seed <n>', 'seed of initialisation and shuffling', String(d.seed))
-      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped (SPEC §5)')
+      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped')
       .option('--cbtd-pes <n>', 'CBTD: processing elements per array', '16')
       .option('--cbtd-ramp <epochs>', 'CBTD: epochs over which alpha ramps from 0 to 1', '10')
       .option('--cbtd-gamma-fc <g>', 'CBTD gamma of the linear head (default: head stays dense)')

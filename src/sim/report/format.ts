@@ -105,7 +105,7 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     out.perStep = {
       latencyUs: Array.from(ps.cycles, (c) => c / r.clockMHz),
       utilisation: Array.from(ps.cycles, (c, t) => (c > 0 && peakMacs > 0 ? ps.macs[t]! / (peakMacs * c) : 0)),
-      // The dense network's ops are the same every step (SPEC §1: effective = dense ops / time).
+      // The dense network's ops are the same every step (the published results: effective = dense ops / time).
       effectiveGops: Array.from(ps.cycles, (c) => (c > 0 ? (r.total.denseOps / r.total.steps) / (c / r.clockMHz) / 1e3 : 0)),
       cycles: Array.from(ps.cycles),
       stallCycles: Array.from(ps.stallCycles),

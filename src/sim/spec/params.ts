@@ -40,12 +40,12 @@ export type ParamName = keyof typeof PARAMS;
 /** Parameters that describe the design but enter no cycle model (every other one changes a result). */
 export const INFORMATIONAL_PARAMS: readonly ParamName[] = ['activationBits', 'accumulatorBits'];
 
-/** Where a preset value comes from, in SPEC's tags. */
+/** Where a preset value comes from, as a provenance tag (code, derived, open, datasheet). */
 export type SourceTag = 'code' | 'abs' | 'derived' | 'open' | 'datasheet';
 
 export interface ParamValue {
   value: number;
-  /** The tag of SPEC §1/§6 (or `datasheet` for a device's public data sheet). */
+  /** The tag of the published results (or `datasheet` for a device's public data sheet). */
   tag: SourceTag;
   /** One line: where the number comes from or why we chose it. */
   source: string;
