@@ -209,6 +209,8 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     if (H !== H0) return { ok: false, reason: `EdgeDRNN needs every layer of the same hidden size, found ${H0} and ${H}` };
     if (H % 8 !== 0 || H < 16 || H > 1024) return { ok: false, reason: `EdgeDRNN needs H a multiple of 8 in 16..1024, found ${H}` };
   }
+  const I0 = recurrent[0] ? Math.ceil(recurrent[0].xCols / 8) * 8 : 0;
+  if (I0 > 1024) return { ok: false, reason: `EdgeDRNN reads at most 1024 inputs (padded to a multiple of 8), found ${I0}` };
   if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator (on the CPU) and are not counted');
   if (w.thresholdX !== null && w.thresholdX > 1 && !w.layers.some((l) => l.bias)) notes.push('thresholdX > 1.0: the bias pseudo-input never fires, the hardware never adds the biases');
 
