@@ -33,6 +33,14 @@ export interface Session {
   stats(): SessionStats;
   /** Fired elements per step (only with the deprecated `trace: true`, at most TRACE_MEMORY_LIMIT steps; stream with `onTrace`). */
   trace(): StepTrace[];
+  /**
+   * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
+   * session afterwards is an error (E_OPTION). Optional: a dropped session is reclaimed by the
+   * garbage collector alone, wasm included, without waiting for the event loop.
+   */
+  dispose(): void;
+  /** The same as dispose(), for `using session = createSession(model)`. */
+  [Symbol.dispose](): void;
 }
 
 const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
@@ -43,6 +51,13 @@ function checkThreshold(name: string, v: unknown): number | undefined {
   check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_VALUE', () => `${name}: expected a finite number >= 0, found ${String(v)}`);
   return v;
 }
+
+/**
+ * Steps per block when layers run one at a time (SRU/QRNN sessions): large enough that each
+ * block reads the weights once per 32-step kernel block many times over, small enough that the
+ * intermediate arrays stay a few hundred kB.
+ */
+export const LAYER_MAJOR_BLOCK = 1024;
 
 class StreamingSession implements Session {
   readonly inputSize: number;
@@ -152,13 +167,32 @@ class StreamingSession implements Session {
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ex of this.executors) ex.dispose?.();
+    this.traces = [];
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkLive(): void {
+    check(!this.disposed, 'E_OPTION', () => 'session: used after dispose()');
+  }
+
   step(frame: ArrayLike<number>): Float32Array {
+    this.checkLive();
     const out = new Float32Array(this.outputSize);
     this.stepInto(frame, out, 0);
     return out;
   }
 
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
+    this.checkLive();
     const I = this.inputSize;
     const O = this.outputSize;
     const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
@@ -190,35 +224,46 @@ class StreamingSession implements Session {
    * once per step; the others step through their T inputs.
    */
   private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
-    let v = new Float64Array(flat.length);
-    for (let i = 0; i < v.length; i++) {
+    // Every value is checked before any state changes, as step-by-step runs do.
+    for (let i = 0; i < flat.length; i++) {
       const x = flat[i]!;
       if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
-      v[i] = x;
     }
-    for (let k = 0; k < this.executors.length; k++) {
-      const ex = this.executors[k]!;
-      const I = ex.layer.inputSize;
-      const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
-      if (ex.runSteps) {
-        v = Float64Array.from(ex.runSteps(v, T));
-        this.firedX[k]! += T * I;
-      } else {
-        const next = new Float64Array(T * O);
-        for (let t = 0; t < T; t++) {
-          next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
-          this.firedX[k]! += ex.lastFiredX;
-          this.firedH[k]! += ex.lastFiredH;
-          this.firedQ[k]! += ex.lastFiredQ ?? 0;
+    // Blocks of LAYER_MAJOR_BLOCK steps: memory beyond the output is a few blocks' worth, not a
+    // few copies of the whole input (it was ~9x the input for 10^6 frames). Each layer's state
+    // carries from one block to the next, so the values are those of one long block.
+    const I0 = this.inputSize;
+    const out = new Float32Array(T * this.outputSize);
+    for (let t0 = 0; t0 < T; t0 += LAYER_MAJOR_BLOCK) {
+      const Tb = Math.min(LAYER_MAJOR_BLOCK, T - t0);
+      let v = new Float64Array(Tb * I0);
+      for (let i = 0; i < v.length; i++) v[i] = flat[t0 * I0 + i]!;
+      for (let k = 0; k < this.executors.length; k++) {
+        const ex = this.executors[k]!;
+        const I = ex.layer.inputSize;
+        const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
+        if (ex.runSteps) {
+          v = Float64Array.from(ex.runSteps(v, Tb));
+          this.firedX[k]! += Tb * I;
+        } else {
+          const next = new Float64Array(Tb * O);
+          for (let t = 0; t < Tb; t++) {
+            next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
+            this.firedX[k]! += ex.lastFiredX;
+            this.firedH[k]! += ex.lastFiredH;
+            this.firedQ[k]! += ex.lastFiredQ ?? 0;
+          }
+          v = next;
         }
-        v = next;
       }
+      out.set(v, t0 * this.outputSize);
     }
     this.steps += T;
-    return Float32Array.from(v);
+    return out;
   }
 
   reset(): void {
+    this.checkLive();
     for (const ex of this.executors) ex.reset();
     this.steps = 0;
     this.firedX.fill(0);

@@ -74,7 +74,7 @@ export function register(program: Command): void {
         checkExtension('--out', o.out, ['.safetensors']);
         checkWritable(o.out, o.force);
         target = cbtdPruneModel(model, { gamma, pes, alpha, seed, ...(gammaFc !== undefined ? { gammaFc } : {}) });
-        await saveModel(target, o.out, { overwrite: true });
+        await saveModel(target, o.out, { overwrite: o.force === true });
       }
       const report = checkModelBalance(target, pes);
       // Post-training pruning changes the function: say by how much, when asked.

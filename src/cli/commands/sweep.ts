@@ -4,7 +4,7 @@
  * row by row (an interrupted sweep keeps its rows; --resume skips them) and PREFIX.svg, a line
  * plot of one figure against the first axis.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check, fail } from '../../core/errors.js';
 import type { BiasConvention } from '../../runtime/types.js';
@@ -82,15 +82,7 @@ export function register(program: Command): void {
       const names = axes.map((a) => a.name);
       const columns = sweepColumns(names);
       const done = new Set<string>();
-      if (o.resume && existsSync(csvPath)) {
-        const { header, rows } = parseCsv(readFileSync(csvPath, 'utf8'));
-        check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${header.join(', ')}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
-        for (const r of rows) done.add(pointKey(Object.fromEntries(names.map((n) => [n, Number(r[n])])), names));
-      } else {
-        checkWritable(csvPath, o.force);
-        checkWritable(svgPath, o.force);
-        writeFileSync(csvPath, csvLine(columns) + '\n');
-      }
+      // The model and input (or the trace) are read, and refused if bad, before any file is created.
       let model;
       let frames;
       let trace;
@@ -103,6 +95,17 @@ export function register(program: Command): void {
         ({ model, frames } = await loadModelAndInput(modelPath!, o.input!));
         // The fixed-point check uses the fixed thresholds (swept ones are checked at each point).
         fixedPoint = chooseFixedPoint(model, spec.arch, o.fixedPoint, { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) });
+      }
+      let created = false;
+      if (o.resume && existsSync(csvPath)) {
+        const { header, rows } = parseCsv(readFileSync(csvPath, 'utf8'));
+        check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${header.join(', ')}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
+        for (const r of rows) done.add(pointKey(Object.fromEntries(names.map((n) => [n, Number(r[n])])), names));
+      } else {
+        checkWritable(csvPath, o.force);
+        checkWritable(svgPath, o.force);
+        writeFileSync(csvPath, csvLine(columns) + '\n', { flag: o.force ? 'w' : 'wx' });
+        created = true;
       }
       const total = sweepPoints(axes).length;
       const bar = progress('sweep', total);
@@ -129,6 +132,11 @@ export function register(program: Command): void {
             bar.update(++finished);
           },
         });
+      } catch (e) {
+        // A sweep that failed before its first row leaves nothing behind (a rerun would otherwise
+        // meet E_EXISTS on a CSV holding only a header).
+        if (created && finished === done.size) rmSync(csvPath, { force: true });
+        throw e;
       } finally {
         process.removeListener('SIGINT', onSigint);
         bar.stop();

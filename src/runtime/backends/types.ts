@@ -46,6 +46,8 @@ export interface LayerExecutor {
    * step() up to float rounding.
    */
   runSteps?(xs: ArrayLike<number>, steps: number): Float32Array;
+  /** Optional: the executor will not run again (wasm executors give back their state slot). */
+  dispose?(): void;
 }
 
 export type ExecutorFactory = (layer: Layer, config: ExecutorConfig) => LayerExecutor;
