@@ -31,7 +31,7 @@ export interface Session {
   reset(): void;
   /** Counters since the last reset. */
   stats(): SessionStats;
-  /** Fired elements per step (only with `trace: true`). */
+  /** Fired elements per step (only with the deprecated `trace: true`, at most TRACE_MEMORY_LIMIT steps; stream with `onTrace`). */
   trace(): StepTrace[];
   /**
    * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
