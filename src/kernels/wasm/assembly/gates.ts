@@ -2,6 +2,8 @@
 // References: src/kernels/ref/gates.ts (gruGatesRef, lstmGatesRef, sruStepsRef, qrnnStepsRef).
 // Gate blocks are Hp floats apart (Hp = H rounded up to 4), so every block is 16-byte aligned.
 
+import { madd } from './fma';
+
 import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
 
 // GRU (SPEC §2): gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
@@ -13,9 +15,9 @@ export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
     for (let o: usize = 0; o < blk; o += 16) {
       const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
       const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
-      const n = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), f32x4.mul(r, v128.load(gh + 2 * blk + o))));
+      const n = vtanh(madd(r, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
       const hv = v128.load(h + o);
-      v128.store(h + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))));
+      v128.store(h + o, madd(z, f32x4.sub(hv, n), n));
     }
   } else {
     for (let o: usize = 0; o < blk; o += 4) {
@@ -36,7 +38,7 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
       const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
       const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
       const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
-      const cv = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
+      const cv = madd(f, v128.load(c + o), f32x4.mul(i, g));
       v128.store(c + o, cv);
       v128.store(h + o, f32x4.mul(og, vtanh(cv)));
     }

@@ -10,10 +10,11 @@ import type { LinearLayer, QrnnLayer, SruLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import { check } from '../../../core/errors.js';
 import type { LayerExecutor } from '../types.js';
 import { Regions, padBlocks, padRows, roundUp } from './memory.js';
-import type { WasmExecutorOptions } from './recurrent.js';
+import { denseLayout, type WasmExecutorOptions } from './recurrent.js';
 
 /** Largest block `runSteps` processes in one pass (longer inputs are split). */
 export const MAX_BLOCK_STEPS = 32;
@@ -49,22 +50,39 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
   private readonly int8: boolean;
   private readonly out: Float64Array;
   private readonly qmax: number;
+  /** Row-major or 8-row packed weights (denseLayout); packed int8 adds row sums and code planes. */
+  private readonly layout: 'row' | 'p8';
+  private readonly pRs: number;
+  private readonly pHi: number;
+  private readonly pLo: number;
+  private readonly planes: 1 | 2;
   constructor(layer: LinearLayer, k: WasmKernels, opts: WasmExecutorOptions) {
     const int8 = opts.weights === 'int8';
     super(layer, k, int8 ? `${k.path}-int8` : k.path);
     this.int8 = int8;
+    this.layout = denseLayout(k, opts.weights);
+    const p8 = this.layout === 'p8';
     const O = layer.outputSize;
-    this.rows = roundUp(O, 4);
-    this.cols = roundUp(layer.inputSize, int8 ? 16 : 4);
+    this.rows = roundUp(O, p8 ? 8 : 4);
+    this.cols = roundUp(layer.inputSize, int8 ? 16 : p8 ? 8 : 4);
     const w = padRows(layer.weight, 1, O, layer.inputSize, this.rows, this.cols);
     const r = this.regions;
+    this.planes = opts.activationBits === 7 ? 1 : 2;
+    this.pRs = this.pHi = this.pLo = 0;
     if (int8) {
       const q = quantizeI8(w, this.rows, this.cols, 'row');
-      this.pW = r.alloc(q.q.length);
-      k.i8(this.pW, q.q.length).set(q.q);
+      const data = p8 ? packRows8I8(q.q, this.rows, this.cols) : q.q;
+      this.pW = r.alloc(data.length);
+      k.i8(this.pW, data.length).set(data);
       this.pS = r.f32(q.scale);
+      if (p8) {
+        this.pRs = r.alloc(this.rows * 4);
+        k.i32(this.pRs, this.rows).set(rowSums(q.q, this.rows, this.cols));
+        this.pHi = r.alloc(this.cols);
+        this.pLo = r.alloc(this.cols);
+      }
     } else {
-      this.pW = r.f32(w);
+      this.pW = r.f32(p8 ? packRows8F32(w, this.rows, this.cols) : w);
       this.pS = 0;
     }
     this.pB = r.f32(padBlocks(layer.bias, 1, O, this.rows));
@@ -72,7 +90,7 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     this.pXq = r.alloc(this.cols * 2);
     this.pY = r.alloc(this.rows * 4);
     this.out = new Float64Array(O);
-    this.qmax = int16QMax(this.cols);
+    this.qmax = p8 && int8 ? Math.min(CODE_QMAX[this.planes], int16QMax(this.cols)) : int16QMax(this.cols);
   }
   reset(): void {}
   step(x: Float64Array): Float64Array {
@@ -80,9 +98,15 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     const e = k.exports;
     const l = this.layer;
     k.f32(this.pX, l.inputSize).set(x);
-    if (this.int8) {
+    const p8 = this.layout === 'p8';
+    if (this.int8 && p8) {
+      const s = e.quantize_codes(this.pX, this.cols, this.qmax, this.planes, this.pHi, this.pLo);
+      e.matvec_i8_p8(this.pW, this.pS, this.pRs, this.pB, this.rows, this.cols, this.planes, this.pHi, this.pLo, s, this.pY);
+    } else if (this.int8) {
       const s = e.quantize_i16(this.pX, this.cols, this.qmax, this.pXq);
       e.matvec_i8(this.pW, this.pS, this.pB, this.rows, this.cols, this.pXq, s, this.pY);
+    } else if (p8) {
+      e.matvec_f32_p8(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
     } else {
       e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
     }

@@ -26,6 +26,7 @@ import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
 import { Regions, padBlocks, padRows, roundUp } from './memory.js';
 import type { WasmThreadPool } from './threads.js';
@@ -38,6 +39,24 @@ export interface WasmExecutorOptions {
   pool?: WasmThreadPool;
   /** Steps within which every delta memory row is recomputed exactly (default 4096; 0 disables). */
   resyncPeriod?: number;
+  /**
+   * int8 dense layers on the relaxed-SIMD build: bits of the quantised activations, 14 (default:
+   * two 7-bit planes, about the int16 path's accuracy) or 7 (one plane, about twice as fast;
+   * BENCHMARKS.md measures the accuracy cost). Other builds always quantise activations to int16.
+   */
+  activationBits?: 7 | 14;
+}
+
+/**
+ * Dense mat-vec layout per build, chosen by measurement (BENCHMARKS.md, "relaxed against
+ * SIMD128"): the 8-row packed layout (matvec_f32_p8) beat the row-major 4-row kernel on both SIMD
+ * builds; int8 uses the packed relaxed dot only where relaxed SIMD runs.
+ */
+export function denseLayout(k: WasmKernels, weights: WeightFormat): 'row' | 'p8' {
+  // The 2-thread pool splits row-major matrices by rows: its shared kernels keep that layout.
+  if (k.path === 'wasm-simd-shared') return 'row';
+  if (weights === 'f32') return k.build === 'scalar' ? 'row' : 'p8';
+  return k.build === 'relaxed-simd' ? 'p8' : 'row';
 }
 
 /** Weights of one layer laid out for one kernel build, shared by all executors of the layer. */
@@ -60,13 +79,19 @@ interface RecurrentPlan {
   /** int8: one scale per row (padded to ld for delta layers). */
   sIh: number;
   sHh: number;
+  /** Dense layout: row-major (matvec_f32 / matvec_i8) or 8-row packed (the _p8 kernels). */
+  layout: 'row' | 'p8';
+  /** int8 packed: int32 row sums of the weights (the exact offset correction of the 7-bit codes). */
+  rsIh: number;
+  rsHh: number;
 }
 
 /** Plans per kernels instance (each has its own memory), then per layer, then per layout. */
 const planCache = new WeakMap<WasmKernels, WeakMap<object, Map<string, RecurrentPlan>>>();
 
 function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
-  const key = `${delta ? 'col' : 'row'}/${weights}`;
+  const layout = delta ? 'row' : denseLayout(k, weights);
+  const key = `${delta ? 'col' : layout}/${weights}`;
   let byLayer = planCache.get(k);
   if (!byLayer) planCache.set(k, (byLayer = new WeakMap()));
   let byKey = byLayer.get(layer);
@@ -77,28 +102,41 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
   const H = layer.hiddenSize;
   const I = layer.inputSize;
   const hp = roundUp(H, 4);
-  const colAlign = weights === 'int8' ? 16 : 4;
-  const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : gates * hp;
+  const colAlign = weights === 'int8' ? 16 : layout === 'p8' ? 8 : 4;
+  // Dense packed layouts take rows in blocks of 8: the memories / outputs get the padded rows too.
+  const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : layout === 'p8' ? roundUp(gates * hp, 8) : gates * hp;
   const ip = delta ? I : roundUp(I, colAlign);
   const hc = delta ? H : roundUp(H, colAlign);
   const owner = {};
   const regions = new Regions(k, owner);
-  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0 };
-  const place = (w: Float32Array, cols: number, colsPad: number): [number, number] => {
-    const rowMajor = padRows(w, gates, H, cols, hp, colsPad); // (gates*hp, colsPad)
+  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0, layout, rsIh: 0, rsHh: 0 };
+  const place = (w: Float32Array, cols: number, colsPad: number): [number, number, number] => {
+    // (gates*hp, colsPad), plus zero rows up to ld for the packed layouts.
+    const rowMajor = padRows(w, gates, H, cols, hp, colsPad);
     const rows = gates * hp;
     if (!delta) {
-      if (weights === 'f32') return [regions.f32(rowMajor), 0];
-      const q = quantizeI8(rowMajor, rows, colsPad, 'row');
-      const p = regions.alloc(q.q.length);
-      k.i8(p, q.q.length).set(q.q);
-      return [p, regions.f32(q.scale)];
+      let full = rowMajor;
+      if (ld > rows) {
+        full = new Float32Array(ld * colsPad);
+        full.set(rowMajor);
+      }
+      if (weights === 'f32') return [regions.f32(layout === 'p8' ? packRows8F32(full, ld, colsPad) : full), 0, 0];
+      const q = quantizeI8(full, ld, colsPad, 'row');
+      const data = layout === 'p8' ? packRows8I8(q.q, ld, colsPad) : q.q;
+      const p = regions.alloc(data.length);
+      k.i8(p, data.length).set(data);
+      let rs = 0;
+      if (layout === 'p8') {
+        rs = regions.alloc(ld * 4);
+        k.i32(rs, ld).set(rowSums(q.q, ld, colsPad));
+      }
+      return [p, regions.f32(q.scale), rs];
     }
     // Column-major: column c holds rows 0..rows-1 contiguous, ld apart.
     if (weights === 'f32') {
       const t = new Float32Array(cols * ld);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = rowMajor[r * colsPad + c]!;
-      return [regions.f32(t), 0];
+      return [regions.f32(t), 0, 0];
     }
     // int8: per-row scales (the delta kernel sums columns in int32, then scales each row).
     const q = quantizeI8(rowMajor, rows, colsPad, 'row');
@@ -106,10 +144,10 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = q.q[r * colsPad + c]!;
     const p = regions.alloc(t.length);
     k.i8(p, t.length).set(t);
-    return [p, regions.f32(q.scale, ld)];
+    return [p, regions.f32(q.scale, ld), 0];
   };
-  [plan.wIh, plan.sIh] = place(layer.weightIh, I, ip);
-  [plan.wHh, plan.sHh] = place(layer.weightHh, H, hc);
+  [plan.wIh, plan.sIh, plan.rsIh] = place(layer.weightIh, I, ip);
+  [plan.wHh, plan.sHh, plan.rsHh] = place(layer.weightHh, H, hc);
   byKey.set(key, plan);
   return plan;
 }
@@ -152,6 +190,14 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private readonly pAll: number;
   private readonly pXq: number;
   private readonly pHq: number;
+  /** int8 packed (relaxed build): 7-bit activation code planes of x and h. */
+  private readonly pXhi: number;
+  private readonly pXlo: number;
+  private readonly pHhi: number;
+  private readonly pHlo: number;
+  private readonly planes: 1 | 2;
+  private readonly codeQmaxX: number;
+  private readonly codeQmaxH: number;
   /** int32 scratch of the int8 delta kernel. */
   private readonly pTmp: number;
   /** int8 delta: quantisation error carried per input / hidden element (error feedback). */
@@ -208,6 +254,14 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     this.pAll = r.alloc(Math.max(xLen, hLen) * 4);
     this.pXq = r.alloc(xLen * 2);
     this.pHq = r.alloc(hLen * 2);
+    const codes = !config.delta && p.layout === 'p8' && opts.weights === 'int8';
+    this.pXhi = codes ? r.alloc(xLen) : 0;
+    this.pXlo = codes ? r.alloc(xLen) : 0;
+    this.pHhi = codes ? r.alloc(hLen) : 0;
+    this.pHlo = codes ? r.alloc(hLen) : 0;
+    this.planes = opts.activationBits === 7 ? 1 : 2;
+    this.codeQmaxX = Math.min(CODE_QMAX[this.planes], int16QMax(p.ip));
+    this.codeQmaxH = Math.min(CODE_QMAX[this.planes], int16QMax(p.hc));
     this.pTmp = r.alloc(p.ld * 4);
     this.pResid = r.alloc(Math.max(xLen, hLen) * 4);
     this.pScratchA = r.alloc(Math.max(xLen, hLen) * 4);
@@ -277,16 +331,24 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     for (let i = 0; i < p.I; i++) vx[i] = x[i]!;
     const int8 = this.weights === 'int8';
     if (!this.delta) {
-      if (int8) {
+      if (int8 && p.layout === 'p8') {
+        const sx = e.quantize_codes(this.pX, p.ip, this.codeQmaxX, this.planes, this.pXhi, this.pXlo);
+        e.matvec_i8_p8(p.wIh, p.sIh, p.rsIh, this.pBi, p.ld, p.ip, this.planes, this.pXhi, this.pXlo, sx, this.pGi);
+        const sh = e.quantize_codes(this.pH, p.hc, this.codeQmaxH, this.planes, this.pHhi, this.pHlo);
+        e.matvec_i8_p8(p.wHh, p.sHh, p.rsHh, this.pBh, p.ld, p.hc, this.planes, this.pHhi, this.pHlo, sh, this.pGh);
+      } else if (int8) {
         const sx = e.quantize_i16(this.pX, p.ip, this.qmaxX, this.pXq);
-        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.gates * p.hp, p.ip, this.pXq, sx, this.pGi);
+        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.ld, p.ip, this.pXq, sx, this.pGi);
         const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
-        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.gates * p.hp, p.hc, this.pHq, sh, this.pGh);
+        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.ld, p.hc, this.pHq, sh, this.pGh);
       } else if (this.pool) {
-        this.pool.matvec2(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
+        this.pool.matvec2(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
+      } else if (p.layout === 'p8') {
+        e.matvec_f32_p8(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi);
+        e.matvec_f32_p8(p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
       } else {
-        e.matvec_f32(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi);
-        e.matvec_f32(p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
+        e.matvec_f32(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi);
+        e.matvec_f32(p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
       }
       this.lastFiredX = p.I;
       this.lastFiredH = p.H;
