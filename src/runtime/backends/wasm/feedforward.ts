@@ -56,6 +56,8 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
   private readonly pHi: number;
   private readonly pLo: number;
   private readonly planes: 1 | 2;
+  readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
+  private readonly act: number;
   constructor(layer: LinearLayer, k: WasmKernels, opts: WasmExecutorOptions) {
     const int8 = opts.weights === 'int8';
     super(layer, k, int8 ? `${k.path}-int8` : k.path);
@@ -91,13 +93,22 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     this.pY = r.alloc(this.rows * 4);
     this.out = new Float64Array(O);
     this.qmax = p8 && int8 ? Math.min(CODE_QMAX[this.planes], int16QMax(this.cols)) : int16QMax(this.cols);
+    this.wasmIo = { kernels: k, input: this.pX, output: this.pY };
+    this.act = layer.activation === 'relu' ? 1 : layer.activation === 'tanh' ? 2 : 0;
   }
   reset(): void {}
   step(x: Float64Array): Float64Array {
     const k = this.k;
-    const e = k.exports;
     const l = this.layer;
     k.f32(this.pX, l.inputSize).set(x);
+    this.stepWasm();
+    const y = k.f32(this.pY, l.outputSize);
+    for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
+    return this.out;
+  }
+  /** One step on the input at pX; the output is left at pY. Kernel calls only. */
+  stepWasm(): void {
+    const e = this.k.exports;
     const p8 = this.layout === 'p8';
     if (this.int8 && p8) {
       const s = e.quantize_codes(this.pX, this.cols, this.qmax, this.planes, this.pHi, this.pLo);
@@ -110,10 +121,7 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     } else {
       e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
     }
-    e.activate(this.pY, this.rows, l.activation === 'relu' ? 1 : l.activation === 'tanh' ? 2 : 0);
-    const y = k.f32(this.pY, l.outputSize);
-    for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
-    return this.out;
+    e.activate(this.pY, this.rows, this.act);
   }
 }
 

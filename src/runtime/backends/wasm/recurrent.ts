@@ -223,6 +223,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private vIdxH!: Int32Array;
   private readonly out: Float64Array;
   private readonly pool: WasmThreadPool | null;
+  readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
 
   constructor(readonly layer: GruLayer | LstmLayer, config: ExecutorConfig, k: WasmKernels, opts: WasmExecutorOptions) {
     this.k = k;
@@ -287,6 +288,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     this.syncRows = band;
     this.syncEvery = period > 0 ? Math.max(1, Math.floor(period / bands)) : Infinity;
     this.out = new Float64Array(H);
+    this.wasmIo = { kernels: k, input: this.pX, output: this.pH };
     this.reset();
   }
 
@@ -326,9 +328,20 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   step(x: Float64Array): Float64Array {
     this.views();
     const p = this.plan;
-    const e = this.k.exports;
     const vx = this.vX;
     for (let i = 0; i < p.I; i++) vx[i] = x[i]!;
+    this.stepWasm();
+    if (this.gen !== this.k.generation) this.views();
+    const vh = this.vH;
+    const out = this.out;
+    for (let j = 0; j < p.H; j++) out[j] = vh[j]!;
+    return out;
+  }
+
+  /** One step on the input at pX (float32 in wasm memory); h is left at pH. Kernel calls only. */
+  stepWasm(): void {
+    const p = this.plan;
+    const e = this.k.exports;
     const int8 = this.weights === 'int8';
     if (!this.delta) {
       if (int8 && p.layout === 'p8') {
@@ -368,11 +381,6 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     }
     if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
     else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
-    if (this.gen !== this.k.generation) this.views();
-    const vh = this.vH;
-    const out = this.out;
-    for (let j = 0; j < p.H; j++) out[j] = vh[j]!;
-    return out;
   }
 
   /**

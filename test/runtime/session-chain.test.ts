@@ -1,0 +1,59 @@
+/**
+ * Sessions whose layers all run on one wasm kernels instance chain them in wasm memory
+ * (stepWasm): no float64 hand-offs or JavaScript copies per layer. Same values bit for bit as the
+ * executor-by-executor path (which a traced session still takes), checked frames, stepInto.
+ */
+import { afterEach, expect, it, vi } from 'vitest';
+import { createSession } from '../../src/runtime/index.js';
+import { WasmLinearExecutor, WasmRecurrentExecutor } from '../../src/runtime/backends/wasm/index.js';
+import { randomModel, smoothStream } from '../helpers/random-model.js';
+import { codeOf } from '../helpers/errors.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+const recipe = [{ kind: 'gru', hiddenSize: 24 }, { kind: 'lstm', hiddenSize: 13 }, { kind: 'linear', outputSize: 5 }] as const;
+
+it.each([{}, { thresholdX: 0.05, thresholdH: 0.05 }, { weights: 'int8' as const }, { weights: 'int8' as const, thresholdX: 0.05, thresholdH: 0.05 }])('chained steps (%o) run stepWasm only and equal the per-executor path bit for bit', (opts) => {
+  const model = randomModel(3, 7, [...recipe]);
+  const frames = smoothStream(2, 50, 7, 0.3);
+  const stepSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'step');
+  const linSpy = vi.spyOn(WasmLinearExecutor.prototype, 'step');
+  const wasmSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'stepWasm');
+  const chained = createSession(model, opts);
+  const y = new Float32Array(50 * 5);
+  for (let t = 0; t < 50; t++) chained.stepInto(frames.subarray(t * 7, (t + 1) * 7), y, t * 5);
+  expect(stepSpy).not.toHaveBeenCalled();
+  expect(linSpy).not.toHaveBeenCalled();
+  expect(wasmSpy).toHaveBeenCalledTimes(100);
+  // A traced session steps executor by executor (float64 between layers).
+  const traced = createSession(model, { ...opts, trace: true });
+  const yt = traced.run(frames);
+  expect(stepSpy).toHaveBeenCalled();
+  expect(Array.from(y)).toEqual(Array.from(yt));
+  expect(chained.stats()).toEqual(traced.stats());
+  // run() on a flat array and on a list of plain arrays take the chain too.
+  chained.reset();
+  expect(Array.from(chained.run(frames))).toEqual(Array.from(yt));
+  chained.reset();
+  const list = Array.from({ length: 50 }, (_, t) => Array.from(frames.subarray(t * 7, (t + 1) * 7)));
+  expect(Array.from(chained.run(list))).toEqual(Array.from(yt));
+});
+
+it('the chain checks every frame: non-finite values and bad outputs are coded errors, state unchanged', () => {
+  const model = randomModel(4, 3, [{ kind: 'gru', hiddenSize: 8 }]);
+  const s = createSession(model);
+  const ok = s.step([0.1, 0.2, 0.3]);
+  s.reset();
+  expect(codeOf(() => s.step(new Float32Array([0.1, NaN, 0.3])))).toBe('E_VALUE');
+  expect(codeOf(() => s.step(new Float64Array([0.1, Infinity, 0.3])))).toBe('E_VALUE');
+  expect(codeOf(() => s.step([0.1, '0.2' as never, 0.3]))).toBe('E_VALUE');
+  expect(codeOf(() => s.step([0.1, 0.2]))).toBe('E_SHAPE');
+  expect(codeOf(() => s.stepInto([0.1, 0.2, 0.3], new Float32Array(4), 1))).toBe('E_SHAPE');
+  expect(codeOf(() => s.stepInto([0.1, 0.2, 0.3], [] as never))).toBe('E_SHAPE');
+  expect(s.stats().steps).toBe(0);
+  expect(Array.from(s.step(new Float32Array([0.1, 0.2, 0.3])))).toEqual(Array.from(ok));
+  const out = new Float32Array(10);
+  s.reset();
+  expect(s.stepInto([0.1, 0.2, 0.3], out, 2)).toBe(out);
+  expect(Array.from(out.subarray(2))).toEqual(Array.from(ok));
+});
