@@ -217,6 +217,33 @@ describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
     expect(maxDiff(k.f32(ph2, H), h2)).toBeLessThan(2e-6);
   });
 
+  it('gru/lstm gates with kept activations: the full pass and the blend-only pass equal the plain kernels bit for bit', () => {
+    const rng = new Rng(31);
+    const hp = 20;
+    const gi = rng.uniformArray(4 * hp, -5, 5), gh = rng.uniformArray(4 * hp, -5, 5);
+    const h0 = rng.uniformArray(hp, -1, 1), c0 = rng.uniformArray(hp, -2, 2);
+    const pgi = put(gi), pgh = put(gh), keep = k.alloc(3 * hp * 4);
+    // GRU: two steps on the same memories, plain kernel against keep + blend.
+    const ha = put(h0), hb = put(h0);
+    k.exports.gru_gates(pgi, pgh, ha, hp);
+    k.exports.gru_gates_keep(pgi, pgh, hb, hp, keep);
+    expect(Array.from(k.f32(hb, hp))).toEqual(Array.from(k.f32(ha, hp)));
+    k.exports.gru_gates(pgi, pgh, ha, hp);
+    k.exports.gru_blend(keep, hb, hp);
+    expect(Array.from(k.f32(hb, hp))).toEqual(Array.from(k.f32(ha, hp)));
+    // LSTM.
+    const la = put(h0), lb = put(h0), ca = put(c0), cb = put(c0);
+    k.exports.lstm_gates(pgi, pgh, ca, la, hp);
+    k.exports.lstm_gates_keep(pgi, pgh, cb, lb, hp, keep);
+    expect(Array.from(k.f32(lb, hp))).toEqual(Array.from(k.f32(la, hp)));
+    for (let s = 0; s < 3; s++) {
+      k.exports.lstm_gates(pgi, pgh, ca, la, hp);
+      k.exports.lstm_blend(keep, cb, lb, hp);
+    }
+    expect(Array.from(k.f32(cb, hp))).toEqual(Array.from(k.f32(ca, hp)));
+    expect(Array.from(k.f32(lb, hp))).toEqual(Array.from(k.f32(la, hp)));
+  });
+
   it('gate activations saturate without NaN at extreme pre-activations', () => {
     const hp = 8;
     const gi = new Float32Array(3 * hp).map((_, i) => (i % 2 ? 1e30 : -1e30));

@@ -57,3 +57,23 @@ it('the chain checks every frame: non-finite values and bad outputs are coded er
   expect(s.stepInto([0.1, 0.2, 0.3], out, 2)).toBe(out);
   expect(Array.from(out.subarray(2))).toEqual(Array.from(ok));
 });
+
+it.each(['gru', 'lstm'] as const)('delta %s: steps where nothing fires reuse the kept gate activations, same values as the js backend', (kind) => {
+  const model = randomModel(8, 6, [{ kind, hiddenSize: 20 }, { kind: 'linear', outputSize: 3 }]);
+  // Frames that repeat: after the first of each run nothing fires.
+  const base = smoothStream(4, 12, 6, 0.5);
+  const frames = new Float32Array(12 * 4 * 6);
+  for (let t = 0; t < 48; t++) frames.set(base.subarray(Math.floor(t / 4) * 6, Math.floor(t / 4) * 6 + 6), t * 6);
+  const opts = { thresholdX: 0.01, thresholdH: 0.4 };
+  const fast = createSession(model, opts).run(frames);
+  // The js backend runs the same delta network without the shortcut.
+  const js = createSession(model, { ...opts, backend: 'js' });
+  const y = js.run(frames);
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m = Math.max(m, Math.abs(y[i]! - fast[i]!));
+  expect(m).toBeLessThan(2e-5);
+  // Idle steps (nothing fired in the layer) happened and still moved h toward n.
+  const s = createSession(model, { ...opts, trace: true });
+  s.run(frames);
+  expect(s.trace().filter((st) => st[0]!.firedX.length + st[0]!.firedH.length === 0).length).toBeGreaterThan(10);
+});

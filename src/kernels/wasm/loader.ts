@@ -54,6 +54,10 @@ export interface KernelExports {
   delta_encode(x: number, prev: number, n: number, th: number, idx: number, vals: number): number;
   gru_gates(gi: number, gh: number, h: number, hp: number): void;
   lstm_gates(gi: number, gh: number, c: number, h: number, hp: number): void;
+  gru_gates_keep(gi: number, gh: number, h: number, hp: number, keep: number): void;
+  gru_blend(keep: number, h: number, hp: number): void;
+  lstm_gates_keep(gi: number, gh: number, c: number, h: number, hp: number, keep: number): void;
+  lstm_blend(keep: number, c: number, h: number, hp: number): void;
   sru_steps(u: number, ustride: number, b: number, x: number, xstride: number, proj: number, c: number, h: number, hstride: number, hp: number, steps: number): void;
   qrnn_steps(u: number, ustride: number, c: number, h: number, hstride: number, hp: number, steps: number): void;
   activate(y: number, n: number, kind: number): void;

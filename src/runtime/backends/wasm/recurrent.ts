@@ -216,6 +216,9 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private readonly syncEvery: number;
   private syncRow = 0;
   private stepsSinceSync = 0;
+  /** Delta: the gate values of the last full gate pass (GRU z, n; LSTM f, i g, o), and whether they match the memories. */
+  private readonly pKeep: number;
+  private keepValid = false;
   private gen = -1;
   private vX!: Float32Array;
   private vH!: Float32Array;
@@ -269,6 +272,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     this.pScratchB = r.alloc(Math.max(xLen, hLen) * 4);
     this.pErrX = r.alloc(xLen * 4);
     this.pErrH = r.alloc(hLen * 4);
+    this.pKeep = config.delta ? r.alloc(3 * p.hp * 4) : 0;
     k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
@@ -323,6 +327,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
     this.syncRow = 0;
     this.stepsSinceSync = 0;
+    this.keepValid = false;
   }
 
   step(x: Float64Array): Float64Array {
@@ -377,7 +382,22 @@ export class WasmRecurrentExecutor implements LayerExecutor {
       }
       this.lastFiredX = nx;
       this.lastFiredH = nh;
-      if (++this.stepsSinceSync >= this.syncEvery) this.resyncBand();
+      let changed = nx + nh > 0;
+      if (++this.stepsSinceSync >= this.syncEvery) {
+        this.resyncBand();
+        changed = true;
+      }
+      // Nothing fired and no re-synchronisation: the memories, hence the gate activations, are
+      // those of the last step; only the state update runs (the same arithmetic, bit for bit).
+      if (!changed && this.keepValid) {
+        if (this.layer.kind === 'gru') e.gru_blend(this.pKeep, this.pH, p.hp);
+        else e.lstm_blend(this.pKeep, this.pC, this.pH, p.hp);
+      } else {
+        if (this.layer.kind === 'gru') e.gru_gates_keep(this.pGi, this.pGh, this.pH, p.hp, this.pKeep);
+        else e.lstm_gates_keep(this.pGi, this.pGh, this.pC, this.pH, p.hp, this.pKeep);
+        this.keepValid = true;
+      }
+      return;
     }
     if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
     else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
