@@ -6,3 +6,5 @@ export * from './lstm/delta.js';
 export * from './sru/reference.js';
 export * from './qrnn/reference.js';
 export * from './reference-model.js';
+export * from './gru/definition.js';
+export * from './lstm/definition.js';

@@ -7,6 +7,7 @@
  * ```json
  * { "format": "deltakit-model", "version": 1, "name": "kws", "meta": {"source": "..."},
  *   "layers": [ {"kind": "gru", "inputSize": 40, "hiddenSize": 64},
+ *               {"kind": "gru", "inputSize": 64, "hiddenSize": 64, "resetAfter": false},
  *               {"kind": "qrnn", "inputSize": 64, "hiddenSize": 64, "window": 2},
  *               {"kind": "linear", "inputSize": 64, "outputSize": 12, "activation": "none"} ] }
  * ```
@@ -36,6 +37,10 @@ export interface LayerSpec {
   outputSize?: number;
   window?: 1 | 2;
   activation?: Activation;
+  /** GRU only, written only when false (the reset-before form); absent means reset-after. */
+  resetAfter?: false;
+  /** LSTM only, written only when true: the layer has a `peephole` tensor (3H). */
+  peephole?: true;
 }
 
 export interface ModelSpec {
@@ -59,6 +64,11 @@ export function modelSpec(model: Model): ModelSpec {
           return { kind: l.kind, inputSize: l.inputSize, outputSize: l.outputSize, activation: l.activation };
         case 'qrnn':
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, window: l.window };
+        case 'gru':
+          // resetAfter only when false, so files of the PyTorch form stay byte-identical.
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.resetAfter === false ? { resetAfter: false as const } : {}) };
+        case 'lstm':
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.peephole ? { peephole: true as const } : {}) };
         default:
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize };
       }
@@ -118,8 +128,13 @@ export function parseModelSpec(json: string): ModelSpec {
     const o = l as Record<string, unknown>;
     const inputSize = sizeField(o.inputSize, where, 'inputSize');
     switch (o.kind) {
-      case 'gru':
+      case 'gru': {
+        check(o.resetAfter === undefined || typeof o.resetAfter === 'boolean', 'E_FORMAT', () => `${where} (gru): resetAfter must be true or false, found ${JSON.stringify(o.resetAfter)?.slice(0, 40)}`);
+        return { kind: 'gru', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.resetAfter === false ? { resetAfter: false as const } : {}) };
+      }
       case 'lstm':
+        check(o.peephole === undefined || typeof o.peephole === 'boolean', 'E_FORMAT', () => `${where} (lstm): peephole must be true or false, found ${JSON.stringify(o.peephole)?.slice(0, 40)}`);
+        return { kind: 'lstm', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.peephole === true ? { peephole: true as const } : {}) };
       case 'sru':
         return { kind: o.kind, inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize') };
       case 'qrnn':
@@ -138,14 +153,21 @@ export function parseModelSpec(json: string): ModelSpec {
 }
 
 const EMPTY = new Float32Array(0);
-const DUMMY: Record<string, Float32Array> = { weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
+const DUMMY: Record<string, Float32Array> = { peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
 
 /** Build a layer from its spec and named tensors (shapes already checked). */
 function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
   switch (spec.kind) {
     case 'gru':
+      return {
+        kind: 'gru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
+        ...(spec.resetAfter === false ? { resetAfter: false } : {}),
+      };
     case 'lstm':
-      return { kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh! };
+      return {
+        kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
+        ...(spec.peephole ? { peephole: t.peephole ?? EMPTY } : {}),
+      };
     case 'sru':
       return { kind: 'sru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weight: t.weight!, bias: t.bias! };
     case 'qrnn':

@@ -3,10 +3,11 @@
  * uniform in +-scale/sqrt(fan-in), as PyTorch initialises its recurrent layers.
  */
 import { Rng } from '../core/rng.js';
-import type { Activation, Layer, Model } from './types.js';
+import type { Activation, GruLayer, Layer, Model } from './types.js';
 
 export type LayerRecipe =
-  | { kind: 'gru' | 'lstm' | 'sru'; hiddenSize: number }
+  | { kind: 'gru'; hiddenSize: number; resetAfter?: boolean }
+  | { kind: 'lstm' | 'sru'; hiddenSize: number }
   | { kind: 'qrnn'; hiddenSize: number; window: 1 | 2 }
   | { kind: 'linear'; outputSize: number; activation?: Activation };
 
@@ -25,6 +26,7 @@ export function randomModel(seed: number, inputSize: number, recipes: LayerRecip
         const G = r.kind === 'gru' ? 3 : 4;
         const H = r.hiddenSize;
         layer = { kind: r.kind, inputSize: I, hiddenSize: H, weightIh: u(G * H * I, H), weightHh: u(G * H * H, H), biasIh: u(G * H, H), biasHh: u(G * H, H) };
+        if (r.kind === 'gru' && r.resetAfter === false) (layer as GruLayer).resetAfter = false;
         I = H;
         break;
       }

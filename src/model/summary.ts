@@ -3,6 +3,7 @@
  * Ops count 2 per multiply-accumulate (SPEC §1), weights only (biases and element-wise gate
  * arithmetic are not counted), the same convention as the session's `denseOps`.
  */
+import { gruVariant } from '../cells/gru/definition.js';
 import { layerOutputSize, layerTensors, type Layer, type Model } from './types.js';
 
 export interface LayerSummary {
@@ -55,7 +56,7 @@ export function summarizeModel(model: Model): ModelSummary {
     kind: l.kind,
     inputSize: l.inputSize,
     outputSize: layerOutputSize(l),
-    detail: l.kind === 'qrnn' ? `window ${l.window}` : l.kind === 'linear' ? `activation ${l.activation}` : l.kind === 'sru' && l.inputSize !== l.hiddenSize ? 'projected skip' : '',
+    detail: l.kind === 'gru' ? gruVariant(l) : l.kind === 'qrnn' ? `window ${l.window}` : l.kind === 'linear' ? `activation ${l.activation}` : l.kind === 'sru' && l.inputSize !== l.hiddenSize ? 'projected skip' : '',
     parameters: Object.values(layerTensors(l)).reduce((s, t) => s + t.length, 0),
     denseOpsPerStep: layerDenseOps(l),
   }));

@@ -9,11 +9,17 @@ import { check } from '../core/errors.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
 
-/** GRU, PyTorch form: reset applied after the hidden product (SPEC §2). */
+/**
+ * GRU. By default the PyTorch form, reset applied after the hidden product (SPEC §2);
+ * `resetAfter: false` is the reset-before form of ONNX's default, Keras `reset_after=False` and
+ * Cho et al. 2014 (see src/cells/gru/definition.ts).
+ */
 export interface GruLayer {
   kind: 'gru';
   inputSize: number;
   hiddenSize: number;
+  /** Absent or true: n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: n = tanh(W_in x + b_in + W_hn (r h) + b_hn). */
+  resetAfter?: boolean;
   /** (3H, I) rows r, z, n. */
   weightIh: Float32Array;
   /** (3H, H) rows r, z, n. */
@@ -24,11 +30,17 @@ export interface GruLayer {
   biasHh: Float32Array;
 }
 
-/** LSTM, PyTorch form, gates i, f, g, o. */
+/**
+ * LSTM, PyTorch form, gates i, f, g, o. Optional peepholes (ONNX input P, Gers & Schmidhuber
+ * 2000): i = sigmoid(. + p_i c), f = sigmoid(. + p_f c), o = sigmoid(. + p_o c'), c the previous
+ * cell state and c' the new one.
+ */
 export interface LstmLayer {
   kind: 'lstm';
   inputSize: number;
   hiddenSize: number;
+  /** (3H) [p_i | p_f | p_o], absent for the plain LSTM. */
+  peephole?: Float32Array;
   /** (4H, I) */
   weightIh: Float32Array;
   /** (4H, H) */
@@ -122,6 +134,7 @@ export function layerTensorShapes(layer: Layer): Record<string, number[]> {
         weight_hh: [g, layer.hiddenSize],
         bias_ih: [g],
         bias_hh: [g],
+        ...(layer.kind === 'lstm' && layer.peephole ? { peephole: [3 * layer.hiddenSize] } : {}),
       };
     }
     case 'sru':
@@ -141,7 +154,10 @@ export function layerTensors(layer: Layer): Record<string, Float32Array> {
   switch (layer.kind) {
     case 'gru':
     case 'lstm':
-      return { weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh };
+      return {
+        weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh,
+        ...(layer.kind === 'lstm' && layer.peephole ? { peephole: layer.peephole } : {}),
+      };
     case 'sru':
     case 'qrnn':
     case 'linear':
@@ -170,6 +186,9 @@ export function validateModel(model: Model): void {
     }
     if (layer.kind === 'qrnn') {
       check(layer.window === 1 || layer.window === 2, 'E_UNSUPPORTED', () => `layer ${k} (qrnn): window must be 1 or 2, found ${layer.window}`);
+    }
+    if (layer.kind === 'gru') {
+      check(layer.resetAfter === undefined || typeof layer.resetAfter === 'boolean', 'E_VALUE', () => `layer ${k} (gru): resetAfter must be a boolean, found ${String(layer.resetAfter)}`);
     }
     if (layer.kind === 'linear') {
       check(['none', 'relu', 'tanh'].includes(layer.activation), 'E_UNSUPPORTED', () => `layer ${k} (linear): activation must be none, relu or tanh, found ${String(layer.activation)}`);

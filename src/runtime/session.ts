@@ -10,10 +10,11 @@ import type { Model } from '../model/types.js';
 import { layerDenseOps } from '../model/summary.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import { executorFactory } from './backends/index.js';
+import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
 import type { WasmKernels } from '../kernels/wasm/loader.js';
-import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
   readonly model: Model;
@@ -40,9 +41,17 @@ export interface Session {
   stats(): SessionStats;
   /** Fired elements per step (only with `trace: true`). */
   trace(): StepTrace[];
+  /**
+   * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
+   * session afterwards is an error (E_OPTION). Optional: a dropped session is reclaimed by the
+   * garbage collector alone, wasm included, without waiting for the event loop.
+   */
+  dispose(): void;
+  /** The same as dispose(), for `using session = createSession(model)`. */
+  [Symbol.dispose](): void;
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -51,6 +60,13 @@ function checkThreshold(name: string, v: unknown): number | undefined {
   return v;
 }
 
+/**
+ * Steps per block when layers run one at a time (SRU/QRNN sessions): large enough that each
+ * block reads the weights once per 32-step kernel block many times over, small enough that the
+ * intermediate arrays stay a few hundred kB.
+ */
+export const LAYER_MAJOR_BLOCK = 1024;
+
 class StreamingSession implements Session {
   readonly inputSize: number;
   readonly outputSize: number;
@@ -58,13 +74,17 @@ class StreamingSession implements Session {
   readonly paths: string[];
   private readonly executors: LayerExecutor[];
   private readonly denseOps: number[];
-  /** Ops per fired column of each layer (rows of the column * 2). */
+  /** Ops per fired input / hidden / q column of each layer (rows of the column * 2). */
   private readonly opsPerColumn: number[];
+  private readonly opsPerHColumn: number[];
+  private readonly opsPerQColumn: number[];
   private readonly x: Float64Array;
   private steps = 0;
   private firedX: number[];
   private firedH: number[];
+  private firedQ: number[];
   private readonly traceOn: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
   /**
    * In-memory chain: set when every executor runs on one wasm kernels instance (wasmIo). Steps
@@ -112,10 +132,17 @@ class StreamingSession implements Session {
     this.outputSize = modelOutputSize(model);
     this.denseOps = model.layers.map(layerDenseOps);
     this.opsPerColumn = model.layers.map((l) => (l.kind === 'gru' ? 6 * l.hiddenSize : l.kind === 'lstm' ? 8 * l.hiddenSize : 0));
+    // Reset-before GRU: a fired h column feeds r, z only; W_hn's column is fired by q = r * h.
+    const before = (l: Model['layers'][number]) => l.kind === 'gru' && !isResetAfter(l);
+    this.opsPerHColumn = model.layers.map((l, k) => (before(l) ? 4 * (l as { hiddenSize: number }).hiddenSize : this.opsPerColumn[k]!));
+    this.opsPerQColumn = model.layers.map((l) => (before(l) ? 2 * (l as { hiddenSize: number }).hiddenSize : 0));
+    this.firedQ = model.layers.map(() => 0);
     this.x = new Float64Array(this.inputSize);
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
     this.traceOn = options.trace === true;
+    if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
+    this.onTrace = options.onTrace ?? null;
     const k0 = this.executors[0]?.wasmIo?.kernels ?? null;
     this.chain = k0 && this.executors.every((e) => e.wasmIo?.kernels === k0 && e.stepWasm) ? k0 : null;
   }
@@ -156,7 +183,7 @@ class StreamingSession implements Session {
 
   /** One step on the frame's values at frame[at .. at + inputSize) (checked by the caller). */
   private stepAt(frame: ArrayLike<number>, at: number, out: Float32Array, outOffset: number): void {
-    if (this.chain && !this.traceOn) {
+    if (this.chain && !this.traceOn && !this.onTrace) {
       if (this.chainGen !== this.chain.generation) this.chainViews();
       this.loadFrame(frame, at, this.chainIn[0]!);
       const exs = this.executors;
@@ -166,30 +193,62 @@ class StreamingSession implements Session {
         ex.stepWasm!();
         this.firedX[k]! += ex.lastFiredX;
         this.firedH[k]! += ex.lastFiredH;
+        this.firedQ[k]! += ex.lastFiredQ ?? 0;
       }
       this.steps++;
       out.set(this.chainOut[exs.length - 1]!, outOffset);
       return;
     }
+    if (this.traceOn) {
+      check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
+    }
     const x = this.x;
     this.loadFrame(frame, at, x);
     let v: Float64Array = x;
-    const step: StepTrace | null = this.traceOn ? [] : null;
+    const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
       const ex = this.executors[k]!;
       v = ex.step(v);
       this.firedX[k]! += ex.lastFiredX;
       this.firedH[k]! += ex.lastFiredH;
+      this.firedQ[k]! += ex.lastFiredQ ?? 0;
       if (step) {
-        step.push(ex.delta ? { firedX: ex.firedXIdx.slice(0, ex.lastFiredX), firedH: ex.firedHIdx.slice(0, ex.lastFiredH) } : null);
+        step.push(
+          ex.delta
+            ? {
+                firedX: ex.firedXIdx.slice(0, ex.lastFiredX),
+                firedH: ex.firedHIdx.slice(0, ex.lastFiredH),
+                ...(ex.firedQIdx && ex.firedQIdx.length > 0 ? { firedQ: ex.firedQIdx.slice(0, ex.lastFiredQ ?? 0) } : {}),
+              }
+            : null,
+        );
       }
     }
-    if (step) this.traces.push(step);
+    if (step && this.traceOn) this.traces.push(step);
     this.steps++;
+    if (step && this.onTrace) this.onTrace(step);
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ex of this.executors) ex.dispose?.();
+    this.traces = [];
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkLive(): void {
+    check(!this.disposed, 'E_OPTION', () => 'session: used after dispose()');
+  }
+
   step(frame: ArrayLike<number>): Float32Array {
+    this.checkLive();
     const out = new Float32Array(this.outputSize);
     this.checkFrame(frame);
     this.stepAt(frame, 0, out, 0);
@@ -197,6 +256,7 @@ class StreamingSession implements Session {
   }
 
   stepInto(frame: ArrayLike<number>, out: Float32Array, offset = 0): Float32Array {
+    this.checkLive();
     this.checkFrame(frame);
     check(out instanceof Float32Array && Number.isInteger(offset) && offset >= 0 && offset + this.outputSize <= out.length, 'E_SHAPE', () => `stepInto: expected a Float32Array with room for ${this.outputSize} values at offset ${offset}, found ${out instanceof Float32Array ? `length ${out.length}` : typeof out}`);
     this.stepAt(frame, 0, out, offset);
@@ -204,6 +264,7 @@ class StreamingSession implements Session {
   }
 
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
+    this.checkLive();
     const I = this.inputSize;
     const O = this.outputSize;
     const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
@@ -219,7 +280,7 @@ class StreamingSession implements Session {
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
-    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
+    if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     for (let t = 0; t < T; t++) this.stepAt(flat, t * I, out, t * O);
     return out;
@@ -232,38 +293,51 @@ class StreamingSession implements Session {
    * once per step; the others step through their T inputs.
    */
   private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
-    let v = new Float64Array(flat.length);
-    for (let i = 0; i < v.length; i++) {
+    // Every value is checked before any state changes, as step-by-step runs do.
+    for (let i = 0; i < flat.length; i++) {
       const x = flat[i]!;
       if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
-      v[i] = x;
     }
-    for (let k = 0; k < this.executors.length; k++) {
-      const ex = this.executors[k]!;
-      const I = ex.layer.inputSize;
-      const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
-      if (ex.runSteps) {
-        v = Float64Array.from(ex.runSteps(v, T));
-        this.firedX[k]! += T * I;
-      } else {
-        const next = new Float64Array(T * O);
-        for (let t = 0; t < T; t++) {
-          next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
-          this.firedX[k]! += ex.lastFiredX;
-          this.firedH[k]! += ex.lastFiredH;
+    // Blocks of LAYER_MAJOR_BLOCK steps: memory beyond the output is a few blocks' worth, not a
+    // few copies of the whole input (it was ~9x the input for 10^6 frames). Each layer's state
+    // carries from one block to the next, so the values are those of one long block.
+    const I0 = this.inputSize;
+    const out = new Float32Array(T * this.outputSize);
+    for (let t0 = 0; t0 < T; t0 += LAYER_MAJOR_BLOCK) {
+      const Tb = Math.min(LAYER_MAJOR_BLOCK, T - t0);
+      let v = new Float64Array(Tb * I0);
+      for (let i = 0; i < v.length; i++) v[i] = flat[t0 * I0 + i]!;
+      for (let k = 0; k < this.executors.length; k++) {
+        const ex = this.executors[k]!;
+        const I = ex.layer.inputSize;
+        const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
+        if (ex.runSteps) {
+          v = Float64Array.from(ex.runSteps(v, Tb));
+          this.firedX[k]! += Tb * I;
+        } else {
+          const next = new Float64Array(Tb * O);
+          for (let t = 0; t < Tb; t++) {
+            next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
+            this.firedX[k]! += ex.lastFiredX;
+            this.firedH[k]! += ex.lastFiredH;
+            this.firedQ[k]! += ex.lastFiredQ ?? 0;
+          }
+          v = next;
         }
-        v = next;
       }
+      out.set(v, t0 * this.outputSize);
     }
     this.steps += T;
-    return Float32Array.from(v);
+    return out;
   }
 
   reset(): void {
+    this.checkLive();
     for (const ex of this.executors) ex.reset();
     this.steps = 0;
     this.firedX.fill(0);
     this.firedH.fill(0);
+    this.firedQ.fill(0);
     this.traces = [];
   }
 
@@ -271,8 +345,10 @@ class StreamingSession implements Session {
     const layers: LayerStats[] = this.executors.map((ex, k) => {
       const l = ex.layer;
       const denseOps = this.denseOps[k]! * this.steps;
-      const ops = ex.delta ? this.opsPerColumn[k]! * (this.firedX[k]! + this.firedH[k]!) : denseOps;
+      const ops = ex.delta ? this.opsPerColumn[k]! * this.firedX[k]! + this.opsPerHColumn[k]! * this.firedH[k]! + this.opsPerQColumn[k]! * this.firedQ[k]! : denseOps;
+      const q = this.opsPerQColumn[k]! > 0 ? { firedQ: this.firedQ[k]! } : {};
       return {
+        ...q,
         kind: l.kind,
         delta: ex.delta,
         inputSize: l.inputSize,

@@ -31,8 +31,14 @@ export interface SessionOptions {
   /** Compute backend. Default: the fastest one available. */
   backend?: Backend;
   /**
-   * Record, per step and per delta layer, the indices of the fired input and hidden elements
-   * (what the accelerator simulator replays). Off by default: it costs memory per step.
+   * Called after every step with the indices of the fired input and hidden elements of each delta
+   * layer (null for dense layers): what the accelerator simulator replays. Stream it to a trace
+   * file (deltakit/sim `createTraceFileWriter`) or a `WorkloadBuilder`; the session keeps nothing.
+   */
+  onTrace?: (step: StepTrace) => void;
+  /**
+   * Deprecated: use onTrace. Keeps the trace in memory for `trace()`, about 1.2 KB per step, so it
+   * is bounded: at most TRACE_MEMORY_LIMIT (100 000) steps, after which a step fails with E_LIMIT.
    */
   trace?: boolean;
   /**
@@ -64,6 +70,8 @@ export interface LayerStats {
   firedX: number;
   /** Sum over steps of fired hidden elements (equals steps * hiddenSize when dense; 0 for non-recurrent layers). */
   firedH: number;
+  /** Reset-before GRU layers only: sum over steps of fired q = r * h elements (W_hn's columns). */
+  firedQ?: number;
   /** Matrix-vector ops (2 per multiply-accumulate) the dense network would do. */
   denseOps: number;
   /** Matrix-vector ops actually done (only the fired columns, for delta layers). */
@@ -92,7 +100,18 @@ export interface SessionStats {
 export interface LayerStepTrace {
   firedX: Int32Array;
   firedH: Int32Array;
+  /** Reset-before GRU only: fired q = r * h elements (columns of W_hn). */
+  firedQ?: Int32Array;
+  /**
+   * Whether the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an extra weight
+   * column driven by a pseudo-input of 1.0). Recorded by the EdgeDRNN fixed-point machine and
+   * trace files that carry it; absent from float sessions.
+   */
+  bias?: boolean;
 }
 
 /** One step of a traced run: one entry per layer, null for layers without delta updates. */
 export type StepTrace = Array<LayerStepTrace | null>;
+
+/** Steps an in-memory trace (`trace: true`) may hold; longer runs stream with `onTrace`. */
+export const TRACE_MEMORY_LIMIT = 100_000;

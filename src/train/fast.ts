@@ -14,6 +14,7 @@
  * wasm path ran.
  */
 import { check } from '../core/errors.js';
+import { requireResetAfter } from '../cells/gru/definition.js';
 import { loadKernels, type KernelPath, type WasmKernels } from '../kernels/wasm/loader.js';
 import type { Model } from '../model/types.js';
 import { recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds } from './net.js';
@@ -49,6 +50,7 @@ export function trainKernels(): WasmKernels {
  */
 export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: number, o: { readout: Readout; delta?: DeltaThresholds; l1?: number }, grads: Grads, scale = 1): FastStep {
   const { rec, head } = trainableParts(model);
+  rec.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `train backend wasm (layer ${k}); use backend js`));
   check(T > 0 && x.length === T * rec[0]!.inputSize, 'E_SHAPE', () => `train: expected ${T} frames of ${rec[0]!.inputSize} values (${T * rec[0]!.inputSize}), found ${x.length}`);
   check(Number.isInteger(label) && label >= 0 && label < head.outputSize, 'E_VALUE', () => `train: label must be an integer in 0..${head.outputSize - 1}, found ${label}`);
   const k = trainKernels();

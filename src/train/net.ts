@@ -18,9 +18,16 @@
  * deltas (hp_t - hp_{t-1}); the remembered hp_{t-1} is treated as a constant in the gradient.
  * Dense networks have no thresholded deltas, so the penalty is zero for them.
  *
+ * Reset-before GRU (resetAfter: false): the candidate's hidden product is W_hn qp + b_hn with
+ * q_t = r_t * h_{t-1} (true h) thresholded against its own remembered copy qp (thresholdH), as the
+ * delta runtime does (deltaGruStepRef). Straight-through for q too: dqp is passed to q, hence to r
+ * and h_{t-1}; the frozen surrogate freezes qp - q as well. The L1 penalty counts h deltas only.
+ *
  * Readout ([open], a documented choice): `mean` averages the head's logits over all frames (the
  * runtime's per-frame outputs averaged), `last` takes the last frame's logits.
  */
+import { isResetAfter } from '../cells/gru/definition.js';
+import { requireNoPeephole } from '../cells/lstm/definition.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
@@ -65,6 +72,10 @@ export interface LayerTape {
   /** Fired input and hidden elements summed over the sequence. */
   countX: number;
   countH: number;
+  /** Reset-before GRU only: (T, H) q_t = r_t * h_{t-1} and its remembered version qp_t. */
+  q?: Float64Array;
+  qp?: Float64Array;
+  countQ?: number;
 }
 
 export interface Tape {
@@ -79,7 +90,7 @@ export interface Tape {
 
 /** Offsets frozen from a tape: the surrogate the straight-through gradient is exact for. */
 export interface Frozen {
-  layers: Array<{ ex: Float64Array; eh: Float64Array; firedH: Uint8Array; hpPrev: Float64Array }>;
+  layers: Array<{ ex: Float64Array; eh: Float64Array; firedH: Uint8Array; hpPrev: Float64Array; eq?: Float64Array }>;
 }
 
 /** Gradients, one Float64Array per tensor, named like `layerTensors` (weight_ih, ...). */
@@ -98,7 +109,10 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   const head = model.layers[n - 1]!;
   check(head.kind === 'linear' && head.activation === 'none', 'E_UNSUPPORTED', () => `train: the last layer must be a linear head without activation, found ${head.kind}${head.kind === 'linear' ? ` (${head.activation})` : ''}`);
   const rec = model.layers.slice(0, n - 1);
-  for (const [k, l] of rec.entries()) check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
+  for (const [k, l] of rec.entries()) {
+    check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
+    if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
+  }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }
 
@@ -176,6 +190,48 @@ export function recordGateStep(
 
 
 /**
+ * One reset-before GRU step on the tape: r, z from the pre-activations, q = r * hPrev thresholded
+ * into qp (or qp = q + eq in the frozen surrogate), then n = tanh(acc_n + W_hn qp + b_hn).
+ * aux holds W_hn qp + b_hn.
+ */
+function resetBeforeStep(
+  L: GruLayer, acc: Float64Array, accH: Float64Array, tape: LayerTape, t: number, hPrev: Float64Array,
+  qMem: Float64Array, eq: Float64Array | undefined, isDelta: boolean, thh: number,
+): void {
+  const H = L.hiddenSize;
+  const ho = t * H;
+  const go = t * 3 * H;
+  const q = tape.q!;
+  const qp = tape.qp!;
+  for (let j = 0; j < H; j++) {
+    const r = sigmoid(acc[j]! + accH[j]!);
+    tape.gates[go + j] = r;
+    tape.gates[go + H + j] = sigmoid(acc[H + j]! + accH[H + j]!);
+    const qv = r * hPrev[j]!;
+    q[ho + j] = qv;
+    let qpv: number;
+    if (eq) qpv = qv + eq[ho + j]!;
+    else if (!isDelta || Math.abs(qv - qMem[j]!) >= thh) {
+      qpv = qv;
+      tape.countQ!++;
+    } else qpv = qMem[j]!;
+    qMem[j] = qpv;
+    qp[ho + j] = qpv;
+  }
+  const Wh = L.weightHh;
+  for (let j = 0; j < H; j++) {
+    let a = L.biasHh[2 * H + j]!;
+    const row = (2 * H + j) * H;
+    for (let k = 0; k < H; k++) a += Wh[row + k]! * qp[ho + k]!;
+    const n = Math.tanh(acc[2 * H + j]! + a);
+    const z = tape.gates[go + H + j]!;
+    tape.gates[go + 2 * H + j] = n;
+    tape.aux[ho + j] = a;
+    tape.h[ho + j] = (1 - z) * n + z * hPrev[j]!;
+  }
+}
+
+/**
  * Forward pass over one sequence `x` (T frames of the model's input size), recording the tape.
  *
  * @example const tape = forwardSequence(model, frames, T, { readout: 'mean', delta: { thresholdX: 0.2, thresholdH: 0.1 } });
@@ -199,6 +255,13 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
       gates: new Float64Array(T * GH), aux: new Float64Array(T * H), h: new Float64Array(T * H), countX: 0, countH: 0,
     };
     const fz = o.frozen?.layers[li];
+    const before = L.kind === 'gru' && !isResetAfter(L);
+    if (before) {
+      tape.q = new Float64Array(T * H);
+      tape.qp = new Float64Array(T * H);
+      tape.countQ = 0;
+    }
+    const qMem = new Float64Array(H);
     const xpMem = new Float64Array(I);
     const hpMem = new Float64Array(H);
     const hPrev = new Float64Array(H);
@@ -255,7 +318,8 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
         for (let j = 0; j < H; j++) sh += Wh[rowh + j]! * hpMem[j]!;
         accH[g] = sh;
       }
-      recordGateStep(L.kind, H, acc, 0, accH, tape, t, hPrev, cPrev);
+      if (before) resetBeforeStep(L as GruLayer, acc, accH, tape, t, hPrev, qMem, fz?.eq, isDelta, thh);
+      else recordGateStep(L.kind, H, acc, 0, accH, tape, t, hPrev, cPrev);
       for (let j = 0; j < H; j++) hPrev[j] = tape.h[ho + j]!;
     }
     if (o.l1) penalty += (o.l1 * pen) / T;
@@ -308,7 +372,8 @@ export function freezeTape(tape: Tape): Frozen {
       for (let i = 0; i < ex.length; i++) ex[i] = l.xp[i]! - l.x[i]!;
       const eh = new Float64Array(T * l.H);
       for (let t = 0; t < T; t++) for (let j = 0; j < l.H; j++) eh[t * l.H + j] = l.hp[t * l.H + j]! - (t > 0 ? l.h[(t - 1) * l.H + j]! : 0);
-      return { ex, eh, firedH: l.firedH.slice(), hpPrev: l.hpPrev.slice() };
+      const eq = l.q && l.qp ? l.qp.map((v, i) => v - l.q![i]!) : undefined;
+      return { ex, eh, firedH: l.firedH.slice(), hpPrev: l.hpPrev.slice(), ...(eq ? { eq } : {}) };
     }),
   };
 }
@@ -366,13 +431,51 @@ export function backwardSequence(model: Model, tape: Tape, label: number, o: { r
     const gbi = g['bias_ih']!;
     const gbh = g['bias_hh']!;
     const penScale = (scale * l1) / T;
+    const before = L.kind === 'gru' && !isResetAfter(L);
+    const dqp = new Float64Array(before ? H : 0);
     for (let t = T - 1; t >= 0; t--) {
       const ho = t * H;
       const go = t * GH;
       const xo = t * I;
       for (let j = 0; j < H; j++) dh[j] = dh[j]! + dOut[ho + j]!;
       const dPrev = new Float64Array(H);
-      if (L.kind === 'gru') {
+      if (before) {
+        // n, z first; then dqp = W_hn^T dan (all of dan is needed), then r through q = r * h_{t-1}.
+        for (let j = 0; j < H; j++) {
+          const z = tp.gates[go + H + j]!;
+          const n = tp.gates[go + 2 * H + j]!;
+          const hp = t > 0 ? tp.h[ho - H + j]! : 0;
+          const d = dh[j]!;
+          dPrev[j] = d * z;
+          const dan = d * (1 - z) * (1 - n * n);
+          const daz = d * (hp - n) * z * (1 - z);
+          da[H + j] = daz;
+          da[2 * H + j] = dan;
+          dah[H + j] = daz;
+          dah[2 * H + j] = 0; // the n rows of W_hh multiply qp, handled here
+          gbh[2 * H + j] += dan;
+        }
+        dqp.fill(0);
+        const qpT = tp.qp!.subarray(ho, ho + H);
+        for (let j = 0; j < H; j++) {
+          const dan = da[2 * H + j]!;
+          if (dan === 0) continue;
+          const row = (2 * H + j) * H;
+          for (let k = 0; k < H; k++) {
+            gWh[row + k] += dan * qpT[k]!;
+            dqp[k] += Wh[row + k]! * dan;
+          }
+        }
+        for (let k = 0; k < H; k++) {
+          const r = tp.gates[go + k]!;
+          const hp = t > 0 ? tp.h[ho - H + k]! : 0;
+          // Straight-through: dq = dqp.
+          const dar = dqp[k]! * hp * r * (1 - r);
+          da[k] = dar;
+          dah[k] = dar;
+          dPrev[k] += dqp[k]! * r;
+        }
+      } else if (L.kind === 'gru') {
         for (let j = 0; j < H; j++) {
           const r = tp.gates[go + j]!;
           const z = tp.gates[go + H + j]!;
@@ -421,7 +524,7 @@ export function backwardSequence(model: Model, tape: Tape, label: number, o: { r
         const a = da[gi]!;
         const ah = dah[gi]!;
         gbi[gi] += a;
-        gbh[gi] += ah;
+        if (!before || gi < 2 * H) gbh[gi] += ah;
         if (a !== 0) {
           const row = gi * I;
           for (let i = 0; i < I; i++) {

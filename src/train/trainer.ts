@@ -223,6 +223,8 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     const ck = readCheckpoint(o.checkpoint);
     const st = ck.state as { config: TrainConfig; epoch: number; batch: number; adamStep: number; history: EpochRecord[]; bestAcc: number; model: unknown; best: unknown | null };
     check(JSON.stringify(st.config) === JSON.stringify(config), 'E_MISMATCH', () => `train: checkpoint ${o.checkpoint} was written with another configuration; expected ${JSON.stringify(config)}, found ${JSON.stringify(st.config)}`);
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    check(count(st.epoch) && count(st.batch) && count(st.adamStep) && Array.isArray(st.history) && typeof st.bestAcc === 'number', 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: state must give epoch, batch and adamStep (non-negative integers), history (an array) and bestAcc (a number)`);
     model = modelFromCheckpoint(st.model, ck.tensors, 'model');
     best = st.best ? modelFromCheckpoint(st.best, ck.tensors, 'best') : null;
     bestAcc = st.bestAcc;
@@ -231,8 +233,16 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     history = st.history;
     adam = adamState(model);
     adam.step = st.adamStep;
-    adam.m.forEach((m, k) => m.set(ck.tensors[`adam.m.${k}`] as Float64Array));
-    adam.v.forEach((v, k) => v.set(ck.tensors[`adam.v.${k}`] as Float64Array));
+    // Adam's moments are float64 and exactly as long as the parameter they follow; anything else
+    // is a damaged or foreign checkpoint (resuming with wrong moments would train silently wrong).
+    for (const [which, moments] of [['m', adam.m], ['v', adam.v]] as const) {
+      moments.forEach((dst, k) => {
+        const src = ck.tensors[`adam.${which}.${k}`];
+        check(src instanceof Float64Array, 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: Adam moment adam.${which}.${k} ${src === undefined ? 'is missing' : 'must be f64, found f32'}`);
+        check(src.length === dst.length, 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: Adam moment adam.${which}.${k} holds ${src.length} values, its parameter ${dst.length}`);
+        dst.set(src);
+      });
+    }
   } else {
     const I = train.bands;
     model = o.init ? cloneModel(o.init) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: train.classes.length, seed: config.seed });

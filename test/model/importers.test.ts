@@ -174,19 +174,22 @@ describe('ONNX importer: the same weights spelt differently', () => {
 });
 
 describe('ONNX importer: unsupported constructs', () => {
-  it('rejects linear_before_reset = 0 and says why', () => {
+  it('reads linear_before_reset = 0 as the reset-before GRU (and 1, the PyTorch form, as reset-after)', () => {
     const m = decode('gru_l1_h8');
+    expect((importOnnx(encode(m)).layers[0] as { resetAfter?: boolean }).resetAfter).toBeUndefined();
     nodeOf(m, 'GRU').attribute = [intAttr('hidden_size', 8), intAttr('linear_before_reset', 0)];
-    expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', /linear_before_reset = 0.*no weight rearrangement/);
+    expect((importOnnx(encode(m)).layers[0] as { resetAfter?: boolean }).resetAfter).toBe(false);
+    nodeOf(m, 'GRU').attribute = [intAttr('hidden_size', 8), intAttr('linear_before_reset', 2)];
+    expectCode(() => importOnnx(encode(m)), 'E_FORMAT', /linear_before_reset must be 0 or 1, found 2/);
   });
   it('rejects bidirectional and reverse directions', () => {
     for (const dir of ['bidirectional', 'reverse']) {
       const m = decode('gru_l1_h8');
       nodeOf(m, 'GRU').attribute!.push(strAttr('direction', dir));
-      expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', new RegExp(`direction ${dir}`));
+      expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', new RegExp(`direction ${dir} cannot stream`));
     }
   });
-  it('rejects clip, non-default activations, input_forget and peepholes', () => {
+  it('rejects clip, non-default activations and input_forget; reads peepholes', () => {
     const m1 = decode('lstm_l1_h8');
     nodeOf(m1, 'LSTM').attribute!.push(floatAttr('clip', 3));
     expectCode(() => importOnnx(encode(m1)), 'E_UNSUPPORTED', /clip/);
@@ -201,10 +204,16 @@ describe('ONNX importer: unsupported constructs', () => {
     m4.graph!.initializer!.push(floatTensor('P', [1, 24], new Float32Array(24).fill(0.1)));
     lstm.input = [...lstm.input!.slice(0, 7), 'P'];
     while (lstm.input.length < 8) lstm.input.push('');
-    expectCode(() => importOnnx(encode(m4)), 'E_UNSUPPORTED', /peephole/);
-    // Zero peepholes are the same network: accepted.
+    // ONNX P is [p_i, p_o, p_f]; ours [p_i, p_f, p_o].
+    const p = Float32Array.from({ length: 24 }, (_, i) => Math.floor(i / 8) + 1);
+    m4.graph!.initializer![m4.graph!.initializer!.length - 1] = floatTensor('P', [1, 24], p);
+    const withP = importOnnx(encode(m4)).layers[0] as { peephole?: Float32Array };
+    expect(Array.from(withP.peephole!.filter((_, i) => i % 8 === 0))).toEqual([1, 3, 2]);
+    // Zero peepholes are the same network: read as a plain LSTM.
     m4.graph!.initializer![m4.graph!.initializer!.length - 1] = floatTensor('P', [1, 24], new Float32Array(24));
-    expect(importOnnx(encode(m4)).layers[0]!.kind).toBe('lstm');
+    const plain = importOnnx(encode(m4)).layers[0]!;
+    expect(plain.kind).toBe('lstm');
+    expect((plain as { peephole?: Float32Array }).peephole).toBeUndefined();
   });
   it('rejects a nonzero initial state and unsupported operators on the path', () => {
     const m = decode('gru_l1_h8');
@@ -252,6 +261,29 @@ describe('ONNX importer: unsupported constructs', () => {
     }
     m.graph!.node = [...chain, ...m.graph!.node!];
     expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /constant folding|exceeds the limit/);
+  });
+
+  it('refuses duplicate initializers (which one wins is unspecified)', () => {
+    const m = decode('gru_l1_h8');
+    const first = m.graph!.initializer![0]!;
+    const twin = floatTensor(first.name!, first.dims!.map(Number), new Float32Array(floatsOf(first).length).fill(0.25));
+    m.graph!.initializer!.push(twin);
+    expectCode(() => importOnnx(encode(m)), 'E_FORMAT', /defined twice/);
+  });
+
+  it('bounds folding work before doing it: 250,000 Unsqueeze axes, a Concat of 60,000 inputs', () => {
+    const m = decode('gru_l1_h8');
+    const big = m.graph!.initializer!.reduce((a, t) => ((t.rawData?.length ?? 0) > (a.rawData?.length ?? 0) ? t : a));
+    const axes = Array.from({ length: 250_000 }, (_, i) => i);
+    const m1 = decode('gru_l1_h8');
+    m1.graph!.node = [node('Unsqueeze', [big.name!], ['u'], [intsAttr('axes', axes)]), ...m1.graph!.node!];
+    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /Unsqueeze to rank \d+ exceeds the limit of 32/);
+    // Two doublings, then 60,000 copies: ~46 M values, under the per-tensor limit but far over the
+    // budget of a ~1 MB file. The budget is checked before the result is allocated (it used to be
+    // checked after: 0.5 GB first).
+    const pre = [node('Concat', [big.name!, big.name!], ['d0'], [intAttr('axis', 0)]), node('Concat', ['d0', 'd0'], ['d1'], [intAttr('axis', 0)])];
+    m.graph!.node = [...pre, node('Concat', Array.from({ length: 60_000 }, () => 'd1'), ['cat'], [intAttr('axis', 0)]), ...m.graph!.node!];
+    expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /budget left/);
   });
 
   it('rejects garbage and graphs without nodes', () => {

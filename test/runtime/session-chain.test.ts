@@ -77,3 +77,23 @@ it.each(['gru', 'lstm'] as const)('delta %s: steps where nothing fires reuse the
   s.run(frames);
   expect(s.trace().filter((st) => st[0]!.firedX.length + st[0]!.firedH.length === 0).length).toBeGreaterThan(10);
 });
+
+it('two chained sessions of one model stepping in turn keep their own state (kept gate activations included)', () => {
+  const model = randomModel(9, 6, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'lstm', hiddenSize: 8 }, { kind: 'linear', outputSize: 3 }]);
+  const a = smoothStream(5, 40, 6, 0.3);
+  const b = new Float32Array(a.length);
+  // b repeats frames (nothing fires on the repeats), a does not.
+  for (let t = 0; t < 40; t++) b.set(a.subarray(Math.floor(t / 3) * 6, Math.floor(t / 3) * 6 + 6), t * 6);
+  for (const opts of [{ thresholdX: 0.02, thresholdH: 0.3 }, {}, { weights: 'int8' as const }]) {
+    const ya = createSession(model, opts).run(a);
+    const yb = createSession(model, opts).run(b);
+    const sa = createSession(model, opts), sb = createSession(model, opts);
+    const oa = new Float32Array(40 * 3), ob = new Float32Array(40 * 3);
+    for (let t = 0; t < 40; t++) {
+      sa.stepInto(a.subarray(t * 6, t * 6 + 6), oa, t * 3);
+      sb.stepInto(b.subarray(t * 6, t * 6 + 6), ob, t * 3);
+    }
+    expect(Array.from(oa)).toEqual(Array.from(ya));
+    expect(Array.from(ob)).toEqual(Array.from(yb));
+  }
+});

@@ -29,20 +29,21 @@ function ok(r: SimOutcome): SimReport {
 const ix = (...a: number[]) => Int32Array.from(a);
 
 describe('EdgeDRNN engine, cycle by cycle', () => {
-  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; scan 1 + 8 + 16 = 25;
-  // activation 10 + 5 * ceil(16 / 8) = 20; step hand-off 4.
+  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; activation tail
+  // 9 + 5 * 16 / 8 = 19; no step hand-off. (test/sim/edgedrnn-cycles.test.ts has the full rules.)
   const model = randomModel(1, 8, [{ kind: 'gru', hiddenSize: 16 }]);
   const one = (firedX: number[], firedH: number[] = []): StepTrace[] => [[{ firedX: ix(...firedX), firedH: ix(...firedH) }]];
 
   it('one fired input plus the bias column', () => {
-    // bias pushed at cycle 1, MAC 1..7; input 2 pushed at 4, MAC 7..13; encoder ends at 25.
+    // bias queued 2, beats 4..9; input 2 queued 5, beats 10..15; the input part's empty entry
+    // (input 7 did not fire) queued 10, beat 16; the hidden part's queued I + H + 4 = 28, beat 30.
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 0.1 }), 'edgedrnn'));
-    expect(r.total.cycles).toBe(25 + 20 + 4);
+    expect(r.total.cycles).toBe(30 + 19);
     expect(r.total.dramBytes).toBe(2 * 48);
     expect(r.layers[0]!.firedColumns).toBe(1);
   });
 
-  it('the bias column does not fire when thresholdX > 1 (SPEC §4) and the report says so', () => {
+  it('the bias column does not fire when thresholdX > 1 (the bias pseudo-delta is compared with thx) and the report says so', () => {
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 1.5 }), 'edgedrnn'));
     expect(r.total.dramBytes).toBe(48);
     expect(r.notes.join()).toMatch(/never adds the biases/);
@@ -51,23 +52,26 @@ describe('EdgeDRNN engine, cycle by cycle', () => {
   it('a full queue stalls the encoder', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const deep = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn'));
-    // 9 columns back to back from cycle 1: MAC ends at 55 > scan end 25.
-    expect(deep.total.cycles).toBe(55 + 20 + 4);
+    // 9 columns back to back from cycle 4 end at 57; the hidden part's empty entry issues at 58.
+    expect(deep.total.cycles).toBe(58 + 19);
     const shallow = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn', { set: { encoderQueueDepth: 1 } }));
-    // Column k can enter the queue only when column k-1 has started: the encoder ends 34 cycles late.
-    expect(shallow.total.cycles).toBe(59 + 20 + 4);
+    // Column k enters the queue only when column k-1's last beat issues: input k ends at 16 + 7k,
+    // the encoder is 48 cycles behind, the hidden part's entry is queued at 28 + 48 and issues at 78.
+    expect(shallow.total.cycles).toBe(78 + 19);
   });
 
   it('DRAM first-access latency: hidden behind the stream with prefetch, paid per column without', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const w = workloadFromTrace(model, one(all), { thresholdX: 0.1 });
     const pre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10 } }));
-    // A burst is requested when the previous one starts: starts 11, 21, ..., 91; ends 97.
-    expect(pre.total.cycles).toBe(97 + 20 + 4);
+    // The bias burst's first beat waits 2 + 10 cycles (14); then 9 columns back to back end at
+    // 67; the empty entry (no weights) issues at 68.
+    expect(pre.total.cycles).toBe(68 + 19);
     const noPre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10, dramPrefetch: 0 } }));
-    // Each burst waits 10 cycles after the previous one ends: starts 11, 27, ..., 139; ends 145.
-    expect(noPre.total.cycles).toBe(145 + 20 + 4);
-    expect(noPre.total.stallCycles).toBe(11 + 8 * 10);
+    // Each burst is requested after the previous column's last beat: columns start 14, 30, ..., 142;
+    // the last ends at 147, the empty entry issues at 148.
+    expect(noPre.total.cycles).toBe(148 + 19);
+    expect(noPre.total.stallCycles).toBe(149 - (9 * 6 + 1));
   });
 
   it('refuses what the hardware cannot run, as a value', () => {

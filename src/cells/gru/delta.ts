@@ -8,10 +8,24 @@
  *   r = sigmoid(Mr); z = sigmoid(Mz); n = tanh(Mnx + r * Mnh); h = (1-z)*n + z*h
  * An element fires when |delta| >= threshold (inclusive, as the authors' code and RTL do).
  * Mnh is kept apart from Mnx because r multiplies only the hidden part of the candidate.
+ *
+ * Reset-before form (resetAfter: false, src/cells/gru/definition.ts): the candidate's hidden
+ * product W_hn (r * h) is linear in q = r * h, so q is delta-encoded against its own remembered
+ * copy qPrev with the hidden threshold (same inclusive rule), and W_hn's fired columns accumulate
+ * into Mnh (at b_hn after reset):
+ *   Mr += W_ir dx + W_hr dh;  Mz += W_iz dx + W_hz dh;  Mnx += W_in dx
+ *   r = sigmoid(Mr); z = sigmoid(Mz); q = r * h
+ *   dq = q - qPrev, dq[|dq| < thresholdH] = 0, qPrev = fired ? q : qPrev;  Mnh += W_hn dq
+ *   n = tanh(Mnx + Mnh); h = (1-z)*n + z*h
+ * Extra cost against the reset-after form: one more remembered vector (qPrev, H values), and a
+ * second, dependent pass per step (r must be known before W_hn's columns can be chosen), which
+ * reads W_hn's columns for fired q elements instead of fired h elements. q moves when either r
+ * or h moves, so its occupancy is measured separately (firedQ) rather than assumed equal to h's.
  */
 import { sigmoid } from '../../core/math.js';
 import type { GruLayer } from '../../model/types.js';
 import type { BiasConvention } from '../../runtime/types.js';
+import { isResetAfter } from './definition.js';
 
 export interface DeltaGruState {
   /** Remembered input (the value of each element when it last fired). */
@@ -25,6 +39,8 @@ export interface DeltaGruState {
   mz: Float64Array;
   mnx: Float64Array;
   mnh: Float64Array;
+  /** Reset-before only: remembered r * h (empty for the reset-after form). */
+  qPrev: Float64Array;
 }
 
 /**
@@ -41,13 +57,16 @@ export function createDeltaGruState(layer: GruLayer, biasConvention: BiasConvent
     mz: new Float64Array(H),
     mnx: new Float64Array(H),
     mnh: new Float64Array(H),
+    qPrev: new Float64Array(isResetAfter(layer) ? 0 : H),
   };
+  const before = !isResetAfter(layer);
   const bi = layer.biasIh;
   const bh = layer.biasHh;
   for (let k = 0; k < H; k++) {
     s.mr[k] = bi[k]! + bh[k]!;
     s.mz[k] = bi[H + k]! + bh[H + k]!;
-    if (biasConvention === 'cudnn') {
+    if (biasConvention === 'cudnn' || before) {
+      // Reset-before: b_hn sits beside b_in inside the tanh, so both conventions agree.
       s.mnx[k] = bi[2 * H + k]!;
       s.mnh[k] = bh[2 * H + k]!;
     } else {
@@ -81,7 +100,8 @@ export function deltaEncode(
 }
 
 /**
- * One DeltaGRU step; mutates `state`. Returns the indices of the fired input and hidden elements.
+ * One DeltaGRU step; mutates `state`. Returns the indices of the fired input and hidden elements
+ * (and, reset-before form, of the fired q = r * h elements; empty otherwise).
  *
  * @example
  * const st = createDeltaGruState(layer);
@@ -93,8 +113,9 @@ export function deltaGruStepRef(
   x: ArrayLike<number>,
   thresholdX: number,
   thresholdH: number,
-): { firedX: number[]; firedH: number[] } {
+): { firedX: number[]; firedH: number[]; firedQ: number[] } {
   const H = layer.hiddenSize;
+  const after = isResetAfter(layer);
   const I = layer.inputSize;
   const ex = deltaEncode(x, state.xPrev, thresholdX);
   const eh = deltaEncode(state.h, state.hPrev, thresholdH);
@@ -111,14 +132,29 @@ export function deltaGruStepRef(
     for (let k = 0; k < H; k++) {
       state.mr[k]! += layer.weightHh[k * H + j]! * d;
       state.mz[k]! += layer.weightHh[(H + k) * H + j]! * d;
-      state.mnh[k]! += layer.weightHh[(2 * H + k) * H + j]! * d;
+      if (after) state.mnh[k]! += layer.weightHh[(2 * H + k) * H + j]! * d;
     }
   }
+  if (after) {
+    for (let k = 0; k < H; k++) {
+      const r = sigmoid(state.mr[k]!);
+      const z = sigmoid(state.mz[k]!);
+      const n = Math.tanh(state.mnx[k]! + r * state.mnh[k]!);
+      state.h[k] = (1 - z) * n + z * state.h[k]!;
+    }
+    return { firedX: ex.fired, firedH: eh.fired, firedQ: [] };
+  }
+  const q = new Float64Array(H);
+  for (let k = 0; k < H; k++) q[k] = sigmoid(state.mr[k]!) * state.h[k]!;
+  const eq = deltaEncode(q, state.qPrev, thresholdH);
+  for (const j of eq.fired) {
+    const d = eq.delta[j]!;
+    for (let k = 0; k < H; k++) state.mnh[k]! += layer.weightHh[(2 * H + k) * H + j]! * d;
+  }
   for (let k = 0; k < H; k++) {
-    const r = sigmoid(state.mr[k]!);
     const z = sigmoid(state.mz[k]!);
-    const n = Math.tanh(state.mnx[k]! + r * state.mnh[k]!);
+    const n = Math.tanh(state.mnx[k]! + state.mnh[k]!);
     state.h[k] = (1 - z) * n + z * state.h[k]!;
   }
-  return { firedX: ex.fired, firedH: eh.fired };
+  return { firedX: ex.fired, firedH: eh.fired, firedQ: eq.fired };
 }

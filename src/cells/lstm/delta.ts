@@ -48,12 +48,15 @@ export function deltaLstmStepRef(
     const d = eh.delta[j]!;
     for (let r = 0; r < 4 * H; r++) state.m[r]! += layer.weightHh[r * H + j]! * d;
   }
+  // Peepholes act element-wise on c, which is exact state (never delta-encoded).
+  const p = layer.peephole;
   for (let k = 0; k < H; k++) {
-    const i = sigmoid(state.m[k]!);
-    const f = sigmoid(state.m[H + k]!);
+    const cp = state.c[k]!;
+    const i = sigmoid(state.m[k]! + (p ? p[k]! * cp : 0));
+    const f = sigmoid(state.m[H + k]! + (p ? p[H + k]! * cp : 0));
     const g = Math.tanh(state.m[2 * H + k]!);
-    const o = sigmoid(state.m[3 * H + k]!);
-    state.c[k] = f * state.c[k]! + i * g;
+    state.c[k] = f * cp + i * g;
+    const o = sigmoid(state.m[3 * H + k]! + (p ? p[2 * H + k]! * state.c[k]! : 0));
     state.h[k] = o * Math.tanh(state.c[k]!);
   }
   return { firedX: ex.fired, firedH: eh.fired };

@@ -1,6 +1,7 @@
 /**
  * LSTM, PyTorch form (SPEC §2), float64, gates i, f, g, o:
  *   i, f, o = sigmoid(.), g = tanh(.), c' = f*c + i*g, h' = o*tanh(c')
+ * With peepholes (ONNX P): i and f also add p_i*c, p_f*c (previous cell), o adds p_o*c' (new cell).
  */
 import { sigmoid } from '../../core/math.js';
 import type { LstmLayer } from '../../model/types.js';
@@ -18,12 +19,14 @@ export function lstmStepRef(layer: LstmLayer, x: ArrayLike<number>, state: LstmS
   const gh = matVecRef(layer.weightHh, 4 * H, H, state.h, layer.biasHh);
   const h = new Float64Array(H);
   const c = new Float64Array(H);
+  const p = layer.peephole;
   for (let k = 0; k < H; k++) {
-    const i = sigmoid(gi[k]! + gh[k]!);
-    const f = sigmoid(gi[H + k]! + gh[H + k]!);
+    const cp = state.c[k]!;
+    const i = sigmoid(gi[k]! + gh[k]! + (p ? p[k]! * cp : 0));
+    const f = sigmoid(gi[H + k]! + gh[H + k]! + (p ? p[H + k]! * cp : 0));
     const g = Math.tanh(gi[2 * H + k]! + gh[2 * H + k]!);
-    const o = sigmoid(gi[3 * H + k]! + gh[3 * H + k]!);
-    c[k] = f * state.c[k]! + i * g;
+    c[k] = f * cp + i * g;
+    const o = sigmoid(gi[3 * H + k]! + gh[3 * H + k]! + (p ? p[2 * H + k]! * c[k]! : 0));
     h[k] = o * Math.tanh(c[k]!);
   }
   return { h, c };

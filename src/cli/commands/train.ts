@@ -4,14 +4,16 @@
  * thresholds in the forward pass and an L1 penalty on fired hidden deltas), optionally with CBTD.
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
+import { FRONT_ENDS } from '../../data/frontend.js';
 import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
 interface TrainOpts extends CorpusCliOptions {
@@ -41,6 +43,7 @@ interface TrainOpts extends CorpusCliOptions {
   checkpoint?: string;
   resume?: boolean;
   init?: string;
+  frontEnd: string;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -75,10 +78,13 @@ export function register(program: Command): void {
       .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
+      .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
   ).action(async (o: TrainOpts) => {
     const corpus = parseChoice('--data', o.data, CORPUS_NAMES)! as CorpusName;
-    if (!o.resume) checkWritable(o.out, o.force);
+    checkExtension('--out', o.out, ['.safetensors']);
+    // Checked on --resume too: the model is saved only at the end, never replaced without --force.
+    checkWritable(o.out, o.force);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {
       cell: parseChoice('--cell', o.cell, ['gru', 'lstm'] as const)!,
@@ -116,10 +122,11 @@ export function register(program: Command): void {
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
-    const stats = featureStats(rawTrain);
+    const stats = featureStats(rawTrain, { frontEnd: parseChoice('--front-end', o.frontEnd, FRONT_ENDS)! });
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -127,7 +134,7 @@ export function register(program: Command): void {
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
-        checkpoint: o.checkpoint ?? `${o.out}.ckpt`,
+        checkpoint,
         resume: o.resume,
         signal: controller.signal,
         ...(init ? { init } : {}),
@@ -144,7 +151,7 @@ export function register(program: Command): void {
       corpus,
       classes: JSON.stringify(train.classes),
       featureStats: statsToJson(stats),
-      features: '40 log-mel bands, 25 ms window, 10 ms hop, normalised per band with featureStats (x - mean) / std',
+      features: `40 log-mel bands, 25 ms window, 10 ms hop, ${stats.frontEnd === 'level' ? 'level-normalised (streaming peak tracker, frontEnd level), then ' : ''}normalised per band with featureStats (x - mean) / std`,
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
       trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
@@ -158,7 +165,9 @@ export function register(program: Command): void {
       model.meta['testAccuracy'] = delta.accuracy.toFixed(4);
     }
     model.meta['testAccuracyDense'] = dense.accuracy.toFixed(4);
-    await saveModel(model, o.out, { overwrite: true });
+    await saveModel(model, o.out, { overwrite: o.force === true });
+    // The run is complete: its checkpoint has served (a --checkpoint the user named is kept).
+    if (o.checkpoint === undefined) rmSync(checkpoint, { force: true });
     console.log(`test set (${test.utterances.length} utterances of ${new Set(test.utterances.map((u) => u.voice)).size} voices never heard in training):`);
     console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
     console.log(`training throughput ${result.framesPerSecond.toFixed(0)} frames/s; saved ${o.out}`);

@@ -2,14 +2,22 @@
  * Loading a model that may be codebook-compressed: .dkcb files are decoded to a plain Model
  * (the decoder the runtime uses); anything else goes to the model loader.
  */
-import { readFileBytes, decodeModel } from '../../model/io.js';
+import { readFileBytes, decodeModel, type LoadModelOptions } from '../../model/io.js';
+import { check } from '../../core/errors.js';
 import type { Model } from '../../model/types.js';
 import { decodeCompressedModel, decompressModel, isCompressedModel } from './model.js';
 
 /**
  * @example const model = await loadModelOrCompressed('m.dkcb'); createSession(model, {});
  */
-export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array): Promise<Model> {
+export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
   const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : pathOrBytes;
-  return isCompressedModel(bytes) ? decompressModel(decodeCompressedModel(bytes)) : decodeModel(bytes);
+  return isCompressedModel(bytes) ? decodeCompressed(bytes, opts) : decodeModel(bytes, opts);
+}
+
+function decodeCompressed(bytes: Uint8Array, opts: LoadModelOptions): Model {
+  check(opts.readoutActivation === undefined, 'E_OPTION', () => 'readoutActivation (CLI: --readout-activation) applies only to a PyTorch state_dict; a .dkcb file records its readout activation');
+  const model = decompressModel(decodeCompressedModel(bytes));
+  if (opts.name !== undefined) model.name = opts.name;
+  return model;
 }

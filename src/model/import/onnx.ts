@@ -11,10 +11,18 @@
  * graphs we accept, so they are skipped.
  *
  * Gate orders differ (SPEC §2): ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
- * i, o, f, c, ours i, f, g, o. ONNX's B is [Wb; Rb]. A GRU must have linear_before_reset = 1,
- * which is PyTorch's form (reset applied after the hidden product); linear_before_reset = 0 puts
- * the reset before the product, r * (W_hn h) vs W_hn (r * h), which no rearrangement of weights
- * turns into the PyTorch form, so it is rejected.
+ * i, o, f, c, ours i, f, g, o; LSTM peepholes P are [p_i, p_o, p_f], ours [p_i, p_f, p_o].
+ * ONNX's B is [Wb; Rb]. A GRU with linear_before_reset = 1 is PyTorch's form (reset applied after
+ * the hidden product); linear_before_reset = 0 (ONNX's default, Keras reset_after=False) is the
+ * reset-before GRU (src/cells/gru/definition.ts), imported as `resetAfter: false`.
+ *
+ * Attributes and inputs of GRU/LSTM (opset 7-22): hidden_size, linear_before_reset (both values),
+ * layout 0 and 1 (batch 1: the same values either way), sequence_lens (masks padded batch entries;
+ * a stream has none, so it is accepted and ignored), initial_h / initial_c (zero constants, or
+ * graph inputs fed back by the caller: sessions start from zero), P (peepholes), input_forget 0.
+ * Refused with E_UNSUPPORTED naming them: direction reverse / bidirectional (they need the end of
+ * the sequence, which a stream never has), clip, activations other than the defaults, nonzero
+ * constant initial states, input_forget 1.
  */
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
@@ -35,6 +43,8 @@ interface Const {
 
 /** Limit on the number of elements of any one constant (also guards folding of hostile graphs). */
 export const MAX_ONNX_TENSOR = 1 << 26;
+/** Limit on the rank of any constant: real exports use at most 4; the folder's loops are linear in it. */
+export const MAX_ONNX_RANK = 32;
 
 const toNum = (v: IntLike | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
@@ -51,7 +61,8 @@ export function decodeOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
 /** Read a TensorProto's values as float64, whatever its storage (typed field or raw_data). */
 export function tensorValues(t: ITensor, where: string): Const {
   const dims = (t.dims ?? []).map(toNum);
-  for (const d of dims) check(Number.isSafeInteger(d) && d >= 0, 'E_FORMAT', () => `onnx: ${where}: dims must be non-negative integers, found [${dims.join(', ')}]`);
+  check(dims.length <= MAX_ONNX_RANK, 'E_LIMIT', () => `onnx: ${where}: rank ${dims.length} exceeds the limit of ${MAX_ONNX_RANK}`);
+  for (const d of dims) check(Number.isSafeInteger(d) && d >= 0, 'E_FORMAT', () => `onnx: ${where}: dims must be non-negative integers, found [${dims.slice(0, 16).join(', ')}]`);
   let n = 1;
   for (const d of dims) {
     n *= d;
@@ -160,7 +171,10 @@ const normAxis = (a: number, rank: number, where: string): number => {
 };
 
 /** Fold one node whose inputs are all constant; returns undefined for ops we do not fold. */
-function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Const | undefined {
+function foldNode(node: INode, ins: Array<Const | undefined>, where: string, budget: number): Const | undefined {
+  // Every result is checked against the values folding may still create *before* it is
+  // allocated, so a hostile graph fails fast instead of after building a huge array.
+  const room = (n: number): void => check(n <= budget, 'E_LIMIT', () => `onnx: ${where}: constant folding would create ${n} more values, over the budget left for this file (${budget})`);
   const x = ins[0];
   const constInts = (c: Const | undefined): number[] | undefined => (c ? Array.from(c.data) : undefined);
   switch (node.opType) {
@@ -182,6 +196,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       if (!x) return undefined;
       const to = attrInt(node, 'to', 1);
       const T = onnx.TensorProto.DataType;
+      if (to !== T.DOUBLE && to !== T.FLOAT16 && to !== T.BFLOAT16) room(x.data.length);
       if (to === T.FLOAT) return { dims: x.dims, data: x.data.map(Math.fround) };
       if (to === T.DOUBLE || to === T.FLOAT16 || to === T.BFLOAT16) return x;
       return { dims: x.dims, data: x.data.map(Math.trunc) };
@@ -192,16 +207,18 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       const axes = attrInts(node, 'axes') ?? constInts(ins[1]);
       if (node.opType === 'Squeeze') {
         if (!axes || axes.length === 0) return { dims: x.dims.filter((d) => d !== 1), data: x.data };
-        const ax = axes.map((a) => normAxis(a, x.dims.length, where));
+        check(axes.length <= x.dims.length, 'E_FORMAT', () => `onnx: ${where}: Squeeze of ${axes.length} axes from rank ${x.dims.length}`);
+        const ax = new Set(axes.map((a) => normAxis(a, x.dims.length, where)));
         for (const a of ax) check(x.dims[a] === 1, 'E_FORMAT', () => `onnx: ${where}: Squeeze of axis ${a} whose size is ${x.dims[a]}`);
-        return { dims: x.dims.filter((_, i) => !ax.includes(i)), data: x.data };
+        return { dims: x.dims.filter((_, i) => !ax.has(i)), data: x.data };
       }
       check(axes !== undefined, 'E_FORMAT', () => `onnx: ${where}: Unsqueeze without axes`);
       const rank = x.dims.length + axes.length;
-      const ax = axes.map((a) => normAxis(a, rank, where));
+      check(rank <= MAX_ONNX_RANK, 'E_LIMIT', () => `onnx: ${where}: Unsqueeze to rank ${rank} exceeds the limit of ${MAX_ONNX_RANK}`);
+      const ax = new Set(axes.map((a) => normAxis(a, rank, where)));
       const dims: number[] = [];
       let j = 0;
-      for (let i = 0; i < rank; i++) dims.push(ax.includes(i) ? 1 : x.dims[j++]!);
+      for (let i = 0; i < rank; i++) dims.push(ax.has(i) ? 1 : x.dims[j++]!);
       check(j === x.dims.length, 'E_FORMAT', () => `onnx: ${where}: Unsqueeze with repeated axes`);
       return { dims, data: x.data };
     }
@@ -226,6 +243,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       const rank = x.dims.length;
       const perm = attrInts(node, 'perm') ?? x.dims.map((_, i) => rank - 1 - i);
       check(perm.length === rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i), 'E_FORMAT', () => `onnx: ${where}: Transpose perm [${perm.join(', ')}] is not a permutation of rank ${rank}`);
+      room(x.data.length);
       return remap(x, perm.map((p) => x.dims[p]!), (_a, i) => i, (a) => perm[a]!);
     }
     case 'Concat': {
@@ -240,6 +258,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       dims[axis] = cs.reduce((s, c) => s + c.dims[axis]!, 0);
       const n = prod(dims);
       check(n <= MAX_ONNX_TENSOR, 'E_LIMIT', () => `onnx: ${where}: Concat result too large`);
+      room(n);
       const outer = prod(dims.slice(0, axis));
       const out = new Float64Array(n);
       let o = 0;
@@ -283,6 +302,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
         st[a] = s;
         sp[a] = step;
       });
+      room(prod(dims));
       return remap(x, dims, (a, i) => st[a]! + i * sp[a]!, (a) => a);
     }
     default:
@@ -313,7 +333,12 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
 
   // Constants: initializers first, then fold in graph (topological) order.
   const consts = new Map<string, Const>();
-  for (const t of g.initializer ?? []) consts.set(t.name ?? '', tensorValues(t, `initializer ${t.name}`));
+  for (const t of g.initializer ?? []) {
+    // Two initializers of one name: which one a runtime uses is unspecified (onnx.checker refuses
+    // the graph), so neither is picked here.
+    check(!consts.has(t.name ?? ''), 'E_FORMAT', () => `onnx: initializer ${JSON.stringify(t.name ?? '').slice(0, 80)} is defined twice (expected unique names)`);
+    consts.set(t.name ?? '', tensorValues(t, `initializer ${t.name}`));
+  }
   const producer = new Map<string, INode>();
   // Folding can create values (Concat of one constant many times); a budget proportional to the
   // file keeps a small hostile file from making us allocate gigabytes. Real exports fold each
@@ -326,7 +351,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
     const allConst = (node.input ?? []).every((n) => n === '' || consts.has(n));
     if (!allConst) return;
     const where = `node ${i} (${node.opType}${node.name ? ` ${node.name}` : ''})`;
-    const v = foldNode(node, ins, where);
+    const v = foldNode(node, ins, where, foldBudget - folded);
     if (v && node.output?.[0]) {
       folded += v.data.length;
       check(folded <= foldBudget, 'E_LIMIT', () => `onnx: ${where}: constant folding would create more than ${foldBudget} values for a ${bytes.length}-byte file`);
@@ -401,8 +426,9 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
       for (const o of n.output ?? []) stateDerived.add(o);
       continue;
     }
-    if ((op === 'GRU' || op === 'LSTM') && touched.every(([, j]) => j === 5 || j === 6)) continue;
-    fail('E_UNSUPPORTED', `onnx: graph input ${touched[0]![0]} feeds ${op.slice(0, 40)}; besides the frames (${frames}), only initial-state inputs (initial_h, initial_c of GRU/LSTM) are supported`);
+    // initial_h, initial_c, and sequence_lens (a stream has no padding to mask).
+    if ((op === 'GRU' || op === 'LSTM') && touched.every(([, j]) => j === 4 || j === 5 || j === 6)) continue;
+    fail('E_UNSUPPORTED', `onnx: graph input ${touched[0]![0]} feeds ${op.slice(0, 40)}; besides the frames (${frames}), only initial-state and sequence_lens inputs of GRU/LSTM are supported`);
   }
   const initialState = (name: string): boolean => stateDerived.has(name) || knownZero(name);
   check(chain.length > 0, 'E_UNSUPPORTED', () => 'onnx: no GRU, LSTM, Gemm or MatMul between input and output');
@@ -499,18 +525,30 @@ function recurrentLayer(
   const G = op === 'GRU' ? 3 : 4;
   const ins = n.input ?? [];
   const dir = attrString(n, 'direction') ?? 'forward';
-  check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir} is not supported; streaming needs a forward (unidirectional) RNN`);
+  check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir.slice(0, 20)} cannot stream: it needs the end of the sequence before the first output; expected direction forward`);
   const acts = attrStrings(n, 'activations');
-  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ')}] are not supported (only the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
+  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ').slice(0, 80)}] are not supported (expected the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
   check(!attr(n, 'clip'), 'E_UNSUPPORTED', () => `onnx: ${where}: cell clipping (clip = ${attrFloat(n, 'clip', 0)}) is not supported`);
+  const layout = attrInt(n, 'layout', 0);
+  // Batch 1: (seq, 1, I) and (1, seq, I) hold the same values; the layout ops around are skipped.
+  check(layout === 0 || layout === 1, 'E_FORMAT', () => `onnx: ${where}: layout must be 0 or 1, found ${layout}`);
+  let resetAfter = true;
+  let peephole: Float32Array | undefined;
   if (op === 'GRU') {
-    check(attrInt(n, 'linear_before_reset', 0) === 1, 'E_UNSUPPORTED', () => `onnx: ${where}: linear_before_reset = 0 (reset gate applied before the hidden product) is not the PyTorch GRU form deltakit runs, and no weight rearrangement converts it; export with linear_before_reset = 1 (torch.onnx.export does)`);
+    const lbr = attrInt(n, 'linear_before_reset', 0);
+    check(lbr === 0 || lbr === 1, 'E_FORMAT', () => `onnx: ${where}: linear_before_reset must be 0 or 1, found ${lbr}`);
+    resetAfter = lbr === 1;
   } else {
     check(attrInt(n, 'input_forget', 0) === 0, 'E_UNSUPPORTED', () => `onnx: ${where}: input_forget = 1 (coupled input and forget gates) is not supported`);
-    if (ins[7]) check(knownZero(ins[7]), 'E_UNSUPPORTED', () => `onnx: ${where}: peephole weights (input P) are not supported`);
-    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero initial cell state (initial_c) is not supported; sessions start from zero`);
+    if (ins[7] && !knownZero(ins[7])) {
+      const P = constOf(ins[7], `${where} P`);
+      const H0 = attrInt(n, 'hidden_size', 0);
+      check(P.data.length === 3 * H0 && P.dims[P.dims.length - 1] === 3 * H0, 'E_SHAPE', () => `onnx: ${where}: P must be (1, ${3 * H0}), found [${P.dims.join(', ')}]`);
+      peephole = reorderRows(P.data, 0, H0, 1, [0, 2, 1]); // ONNX i, o, f -> ours i, f, o
+    }
+    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant initial cell state (initial_c) is not supported; sessions start from zero`);
   }
-  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero or computed initial state (initial_h) is not supported; sessions start from zero`);
+  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant or computed initial state (initial_h) is not supported; sessions start from zero`);
   // sequence_lens (input 4) only masks padded batch entries; a stream has no padding.
   const W = constOf(ins[1], `${where} W`);
   const R = constOf(ins[2], `${where} R`);
@@ -529,14 +567,9 @@ function recurrentLayer(
     biasIh = reorderRows(B.data, 0, H, 1, order);
     biasHh = reorderRows(B.data, G * H, H, 1, order);
   }
-  return {
-    kind: op === 'GRU' ? 'gru' : 'lstm',
-    inputSize: I,
-    hiddenSize: H,
-    weightIh: reorderRows(W.data, 0, H, I, order),
-    weightHh: reorderRows(R.data, 0, H, H, order),
-    biasIh,
-    biasHh,
-  };
+  const weights = { inputSize: I, hiddenSize: H, weightIh: reorderRows(W.data, 0, H, I, order), weightHh: reorderRows(R.data, 0, H, H, order), biasIh, biasHh };
+  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }) };
+  check(!peephole || peephole.length === 3 * H, 'E_SHAPE', () => `onnx: ${where}: P must hold 3 * hidden_size = ${3 * H} values, found ${peephole!.length}`);
+  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}) };
 }
 

@@ -8,6 +8,7 @@
  * b_ir + b_hr, b_iz + b_hz, b_in + b_hn (the hardware has no separate b_hn; the authors' training
  * code zeroes b_hn before it matters, see docs/edgedrnn.md).
  */
+import { requireResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { GruLayer, LinearLayer, Model } from '../../model/types.js';
 import { validateModel } from '../../model/types.js';
@@ -49,6 +50,7 @@ export function splitEdgeDrnnModel(model: Model): { grus: GruLayer[]; classifier
   const grus: GruLayer[] = [];
   const classifier: LinearLayer[] = [];
   model.layers.forEach((l, k) => {
+    if (l.kind === 'gru') requireResetAfter(l, `EdgeDRNN (layer ${k})`);
     if (l.kind === 'gru' && classifier.length === 0) grus.push(l);
     else if (l.kind === 'linear' && grus.length > 0) classifier.push(l);
     else fail('E_UNSUPPORTED', `EdgeDRNN runs a stack of GRU layers optionally followed by linear layers; layer ${k} is ${l.kind}${l.kind === 'gru' ? ' after a linear layer' : ''}`);

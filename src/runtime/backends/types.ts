@@ -27,6 +27,9 @@ export interface LayerExecutor {
   /** Fired input / hidden element counts of the last step (dense: inputSize / hiddenSize). */
   lastFiredX: number;
   lastFiredH: number;
+  /** Reset-before GRU only: fired q = r * h elements of the last step, and their indices. */
+  lastFiredQ?: number;
+  readonly firedQIdx?: Int32Array;
   /** Indices of the elements fired in the last step: the first lastFiredX / lastFiredH entries are valid. */
   readonly firedXIdx: Int32Array;
   readonly firedHIdx: Int32Array;
@@ -53,6 +56,8 @@ export interface LayerExecutor {
   readonly wasmIo?: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
   /** One step reading the input already at `wasmIo.input`, leaving the output at `wasmIo.output`. */
   stepWasm?(): void;
+  /** Optional: the executor will not run again (wasm executors give back their state slot). */
+  dispose?(): void;
 }
 
 export type ExecutorFactory = (layer: Layer, config: ExecutorConfig) => LayerExecutor;

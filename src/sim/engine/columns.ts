@@ -67,7 +67,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
   if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator and are not counted');
 
   const T = w.steps;
-  const perStep = perStepArrays(T);
+  const perStep = perStepArrays(T, w.layers.length);
   const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind !== 'linear'));
   const work = new Float64Array(M);
   for (let t = 0; t < T; t++) {
@@ -127,6 +127,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       c.encoderElements += I + lw.hCols;
       c.activations += lw.hCols;
       c.firedColumns += nFired;
+      perStep.layerCycles[k]![t] = cycles;
       stepCycles += cycles;
       stepStall += stall;
       stepMacs += layerMacs;

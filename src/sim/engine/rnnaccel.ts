@@ -58,7 +58,7 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols };
   });
   const steps = w.steps;
-  const perStep = perStepArrays(steps);
+  const perStep = perStepArrays(steps, w.layers.length);
   const layers = w.layers.map(() => emptyLayerCounts(true));
   let stepCycles = stepHandoff;
   let stepStall = 0;
@@ -72,6 +72,7 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     c.macs = p.macs * steps;
     c.activations = p.units * steps;
     c.firedColumns = p.cols * steps;
+    perStep.layerCycles[k]!.fill(p.cycles);
     stepCycles += p.cycles;
     stepStall += p.stall;
     stepBytes += p.bytes;

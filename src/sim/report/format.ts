@@ -43,7 +43,7 @@ export function formatReport(r: SimOutcome): string {
     '',
     table(head, rows),
     '',
-    `latency per step: mean ${fmt(t.latencyUs)} us, p99 ${fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz)} us, max ${fmt(t.maxLatencyUs)} us` +
+    `latency per step: mean ${fmt(t.latencyUs)} us, p99 ${fmt(r.cyclePercentiles.p99 / r.clockMHz)} us, max ${fmt(t.maxLatencyUs)} us` +
       (t.addedLatencySteps > 0 ? ` (+${t.addedLatencySteps} steps of blocking delay)` : ''),
     `effective ${fmt(t.effectiveGops)} GOp/s = ${fmt(t.speedupOverPeak)}x the dense peak; ${fmt(t.speedupOverDenseUpdate)}x faster than the dense update on the same hardware`,
     `DRAM ${fmt(t.dramBytesPerStep)} bytes/step; energy ${fmt(t.energyPerStepUJ)} uJ/step`,
@@ -67,7 +67,7 @@ export function formatComparison(results: SimOutcome[]): string {
       return [r.arch, 'n/a', '-', '-', '-', '-', '-', '-'];
     }
     const t = r.total;
-    return [r.arch, fmt(t.latencyUs), fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
+    return [r.arch, fmt(t.latencyUs), fmt(r.cyclePercentiles.p99 / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
   });
   const first = results.find((r): r is SimReport => r.ok);
   const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
@@ -92,8 +92,8 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     total: r.total,
     latencyUs: {
       mean: r.total.latencyUs,
-      p50: percentile(ps.cycles, 0.5) / r.clockMHz,
-      p99: percentile(ps.cycles, 0.99) / r.clockMHz,
+      p50: r.cyclePercentiles.p50 / r.clockMHz,
+      p99: r.cyclePercentiles.p99 / r.clockMHz,
       max: r.total.maxLatencyUs,
     },
     layers: r.layers,
@@ -111,6 +111,8 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
       stallCycles: Array.from(ps.stallCycles),
       dramBytes: Array.from(ps.dramBytes),
       macs: Array.from(ps.macs),
+      // Per layer (model order), per step: 0 for layers off the accelerator.
+      layerCycles: ps.layerCycles.map((a) => Array.from(a)),
     };
   }
   return out;

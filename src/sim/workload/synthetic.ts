@@ -3,6 +3,7 @@
  * columns fire?" before a trained model exists, and what the validation against the published
  * figures uses (the published temporal sparsities come from data we do not have, SPEC §7).
  */
+import { requireResetAfter } from '../../cells/gru/definition.js';
 import { check } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Model } from '../../model/types.js';
@@ -44,6 +45,7 @@ export function syntheticTrace(model: Model, o: SyntheticOptions): StepTrace[] {
     check(Number.isFinite(val) && val >= 0 && val <= 1, 'E_VALUE', () => `${name}: expected a number in [0, 1], found ${val}`);
   }
   check(Number.isInteger(o.steps) && o.steps > 0, 'E_VALUE', () => `steps: expected a positive integer, found ${o.steps}`);
+  model.layers.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `simulator workload (layer ${k})`));
   const rng = new Rng(o.seed ?? 1);
   const shapes = model.layers.map((l) => ({ delta: l.kind === 'gru' || l.kind === 'lstm', ...layerShape(l) }));
   const scratch = new Int32Array(Math.max(...shapes.map((s) => Math.max(s.xCols, s.hCols))));

@@ -12,6 +12,8 @@ import type { GruLayer, Layer, LstmLayer } from '../../../model/types.js';
 import { cbtdCached, type CbtdMatrix } from '../../../compress/cbtd/storage.js';
 import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
 import { createJsExecutor } from './index.js';
+import { requireResetAfter } from '../../../cells/gru/definition.js';
+import { requireNoPeephole } from '../../../cells/lstm/definition.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
 /** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
@@ -98,6 +100,9 @@ export class JsCbtdExecutor extends JsRecurrentExecutor {
  * @example const factory = cbtdExecutorFactory(64); const ex = factory(layer, config);
  */
 export function cbtdExecutorFactory(pes: number = DEFAULT_CBTD_PES): ExecutorFactory {
-  return (layer: Layer, config: ExecutorConfig): LayerExecutor =>
-    layer.kind === 'gru' || layer.kind === 'lstm' ? new JsCbtdExecutor(layer, config, pes) : createJsExecutor(layer, config);
+  return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
+    if (layer.kind === 'gru') requireResetAfter(layer, "weightStorage 'cbtd'");
+    if (layer.kind === 'lstm') requireNoPeephole(layer, "weightStorage 'cbtd'");
+    return layer.kind === 'gru' || layer.kind === 'lstm' ? new JsCbtdExecutor(layer, config, pes) : createJsExecutor(layer, config);
+  };
 }

@@ -24,8 +24,14 @@ export class JsGruExecutor extends JsRecurrentExecutor {
     const H = this.layer.hiddenSize;
     // Input columns: r, z, n rows onto Mr, Mz, Mnx (contiguous).
     accumulateColumns(this.wIhT, 3 * H, 0, 3 * H, this.firedXIdx, this.firedXDelta, nx, this.m, 0);
-    // Hidden columns: r, z rows onto Mr, Mz; n rows onto Mnh.
+    // Hidden columns: r, z rows onto Mr, Mz; n rows onto Mnh (reset-after only: the reset-before
+    // form feeds W_hn with q = r * h in accumulateCandidate, once r is known).
     accumulateColumns(this.wHhT, 3 * H, 0, 2 * H, this.firedHIdx, this.firedHDelta, nh, this.m, 0);
-    accumulateColumns(this.wHhT, 3 * H, 2 * H, H, this.firedHIdx, this.firedHDelta, nh, this.m, 3 * H);
+    if (!this.resetBefore) accumulateColumns(this.wHhT, 3 * H, 2 * H, H, this.firedHIdx, this.firedHDelta, nh, this.m, 3 * H);
+  }
+
+  protected override accumulateCandidate(nq: number): void {
+    const H = this.layer.hiddenSize;
+    accumulateColumns(this.wHhT, 3 * H, 2 * H, H, this.firedQIdx, this.firedQDelta, nq, this.m, 3 * H);
   }
 }

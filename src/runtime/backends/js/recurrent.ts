@@ -7,6 +7,9 @@
  * deltaLstmStepRef). Memory layouts:
  * - GRU  m = [Mr | Mz | Mnx | Mnh]: input columns (rows r, z, n) land on [Mr | Mz | Mnx], hidden
  *   columns on [Mr | Mz] and Mnh (kept apart because r multiplies only the hidden candidate).
+ * - GRU reset-before (resetAfter: false): hidden columns land on [Mr | Mz] only; after r is known,
+ *   q = r * h is encoded against its remembered copy (thresholdH) and W_hn's fired columns land
+ *   on Mnh (deltaGruStepRef's second pass); n = tanh(Mnx + Mnh).
  * - LSTM m = [i | f | g | o]: both input and hidden columns land on all 4H rows.
  * Dense mode is the same path with the memories reloaded from the biases and every element fired
  * with its full value, so there is one accumulation to get right. Accumulators are float64: over
@@ -15,6 +18,7 @@
 import { sigmoid } from '../../../core/math.js';
 import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
+import { isResetAfter } from '../../../cells/gru/definition.js';
 import { encodeAll, encodeDeltas } from './encode.js';
 
 /**
@@ -30,7 +34,8 @@ export function initialMemories(layer: GruLayer | LstmLayer, config: ExecutorCon
     for (let r = 0; r < 4 * H; r++) m0[r] = bi[r]! + bh[r]!;
     return m0;
   }
-  const edgedrnn = config.delta && config.biasConvention === 'edgedrnn';
+  // Reset-before: b_hn is inside the tanh beside b_in, Mnh starts at b_hn under both conventions.
+  const edgedrnn = config.delta && config.biasConvention === 'edgedrnn' && isResetAfter(layer);
   for (let k = 0; k < H; k++) {
     m0[k] = bi[k]! + bh[k]!;
     m0[H + k] = bi[H + k]! + bh[H + k]!;
@@ -45,6 +50,8 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
   abstract readonly path: string;
   lastFiredX = 0;
   lastFiredH = 0;
+  /** Reset-before GRU: fired q = r * h elements of the last step (0 otherwise). */
+  lastFiredQ = 0;
   readonly firedXIdx: Int32Array;
   readonly firedHIdx: Int32Array;
   protected readonly firedXDelta: Float64Array;
@@ -56,6 +63,12 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
   private readonly hPrev: Float64Array;
   private readonly h: Float64Array;
   private readonly c: Float64Array;
+  /** Reset-before GRU only: q = r * h, its remembered copy, and its fired elements. */
+  protected readonly resetBefore: boolean;
+  private readonly q: Float64Array;
+  private readonly qPrev: Float64Array;
+  readonly firedQIdx: Int32Array;
+  protected readonly firedQDelta: Float64Array;
 
   constructor(
     readonly layer: GruLayer | LstmLayer,
@@ -74,11 +87,22 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     this.hPrev = new Float64Array(H);
     this.h = new Float64Array(H);
     this.c = new Float64Array(H);
+    this.resetBefore = layer.kind === 'gru' && !isResetAfter(layer);
+    const QH = this.resetBefore ? H : 0;
+    this.q = new Float64Array(QH);
+    this.qPrev = new Float64Array(QH);
+    this.firedQIdx = new Int32Array(QH);
+    this.firedQDelta = new Float64Array(QH);
     this.reset();
   }
 
   /** Add the fired input columns (first nx of firedXIdx/firedXDelta) and hidden columns to `m`. */
   protected abstract accumulate(nx: number, nh: number): void;
+
+  /** Reset-before GRU: add W_hn's fired columns (first nq of firedQIdx/firedQDelta) to Mnh. */
+  protected accumulateCandidate(_nq: number): void {
+    throw new Error('unreachable: a reset-before GRU executor must override accumulateCandidate');
+  }
 
   reset(): void {
     this.m.set(this.m0);
@@ -86,6 +110,8 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     this.hPrev.fill(0);
     this.h.fill(0);
     this.c.fill(0);
+    this.qPrev.fill(0);
+    this.lastFiredQ = 0;
   }
 
   step(x: Float64Array): Float64Array {
@@ -103,7 +129,18 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     }
     this.accumulate(nx, nh);
     const h = this.h;
-    if (this.layer.kind === 'gru') {
+    if (this.resetBefore) {
+      const q = this.q;
+      for (let k = 0; k < H; k++) q[k] = sigmoid(m[k]!) * h[k]!;
+      const nq = this.delta ? encodeDeltas(q, this.qPrev, this.config.thresholdH, this.firedQIdx, this.firedQDelta) : encodeAll(q, this.firedQIdx, this.firedQDelta);
+      this.accumulateCandidate(nq);
+      for (let k = 0; k < H; k++) {
+        const z = sigmoid(m[H + k]!);
+        const n = Math.tanh(m[2 * H + k]! + m[3 * H + k]!);
+        h[k] = (1 - z) * n + z * h[k]!;
+      }
+      this.lastFiredQ = nq;
+    } else if (this.layer.kind === 'gru') {
       for (let k = 0; k < H; k++) {
         const r = sigmoid(m[k]!);
         const z = sigmoid(m[H + k]!);
@@ -112,13 +149,27 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
       }
     } else {
       const c = this.c;
-      for (let k = 0; k < H; k++) {
-        const i = sigmoid(m[k]!);
-        const f = sigmoid(m[H + k]!);
-        const g = Math.tanh(m[2 * H + k]!);
-        const o = sigmoid(m[3 * H + k]!);
-        c[k] = f * c[k]! + i * g;
-        h[k] = o * Math.tanh(c[k]!);
+      const p = this.layer.peephole;
+      if (p) {
+        // Peepholes (ONNX P): i, f see the previous cell state, o the new one.
+        for (let k = 0; k < H; k++) {
+          const cp = c[k]!;
+          const i = sigmoid(m[k]! + p[k]! * cp);
+          const f = sigmoid(m[H + k]! + p[H + k]! * cp);
+          const g = Math.tanh(m[2 * H + k]!);
+          c[k] = f * cp + i * g;
+          const o = sigmoid(m[3 * H + k]! + p[2 * H + k]! * c[k]!);
+          h[k] = o * Math.tanh(c[k]!);
+        }
+      } else {
+        for (let k = 0; k < H; k++) {
+          const i = sigmoid(m[k]!);
+          const f = sigmoid(m[H + k]!);
+          const g = Math.tanh(m[2 * H + k]!);
+          const o = sigmoid(m[3 * H + k]!);
+          c[k] = f * c[k]! + i * g;
+          h[k] = o * Math.tanh(c[k]!);
+        }
       }
     }
     this.lastFiredX = nx;

@@ -28,7 +28,7 @@ import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
 import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
-import { Regions, padBlocks, padRows, roundUp } from './memory.js';
+import { Layout, Regions, StateSlot, type SlotUser, padBlocks, padRows, roundUp, stateSlot } from './memory.js';
 import type { WasmThreadPool } from './threads.js';
 
 export type WeightFormat = 'f32' | 'int8';
@@ -165,7 +165,7 @@ export interface RecurrentSnapshot {
   hp: number;
 }
 
-export class WasmRecurrentExecutor implements LayerExecutor {
+export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   readonly delta: boolean;
   readonly path: string;
   lastFiredX = 0;
@@ -227,6 +227,9 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private readonly out: Float64Array;
   private readonly pool: WasmThreadPool | null;
   readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
+  private readonly slot: StateSlot;
+  saved: Uint8Array | null = null;
+  disposed = false;
 
   constructor(readonly layer: GruLayer | LstmLayer, config: ExecutorConfig, k: WasmKernels, opts: WasmExecutorOptions) {
     this.k = k;
@@ -240,52 +243,72 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const p = this.plan;
     const H = layer.hiddenSize;
     const I = layer.inputSize;
-    // The regions free themselves when this executor is collected (registered on `this`).
-    const r = new Regions(k, this);
+    // The state lives in the layer's slot of the shared instance (see StateSlot): this executor
+    // owns no wasm memory, so a dropped session is reclaimed by the garbage collector alone.
+    const L = new Layout();
     const xLen = roundUp(Math.max(I, p.ip), 16);
     const hLen = roundUp(Math.max(H, p.hc, p.hp), 16);
-    this.pX = r.alloc(xLen * 4);
-    this.pXPrev = r.alloc(xLen * 4);
-    this.pH = r.alloc(hLen * 4);
-    this.pHPrev = r.alloc(hLen * 4);
-    this.pC = r.alloc(hLen * 4);
-    this.pGi = r.alloc(p.ld * 4);
-    this.pGh = r.alloc(p.ld * 4);
-    this.pIdxX = r.alloc(xLen * 4);
-    this.pValsX = r.alloc(xLen * 4);
-    this.pIdxH = r.alloc(hLen * 4);
-    this.pValsH = r.alloc(hLen * 4);
-    this.pAll = r.alloc(Math.max(xLen, hLen) * 4);
-    this.pXq = r.alloc(xLen * 2);
-    this.pHq = r.alloc(hLen * 2);
+    // State (copied when another session of this layer steps).
+    const oH = L.add(hLen * 4);
+    const oHPrev = L.add(hLen * 4);
+    const oC = L.add(hLen * 4);
+    const oGi = L.add(p.ld * 4);
+    const oGh = L.add(p.ld * 4);
+    const oXPrev = L.add(xLen * 4);
+    const oErrX = L.add(xLen * 4);
+    const oErrH = L.add(hLen * 4);
+    // Delta: the kept gate activations belong to this executor's state too.
+    const oKeep = config.delta ? L.add(3 * p.hp * 4) : 0;
+    const stateBytes = L.bytes;
+    // Scratch, rewritten by every step before it is read.
+    const oX = L.add(xLen * 4);
+    const oIdxX = L.add(xLen * 4);
+    const oValsX = L.add(xLen * 4);
+    const oIdxH = L.add(hLen * 4);
+    const oValsH = L.add(hLen * 4);
+    const oXq = L.add(xLen * 2);
+    const oHq = L.add(hLen * 2);
+    const oTmp = L.add(p.ld * 4);
+    const oResid = L.add(Math.max(xLen, hLen) * 4);
+    const oScratchA = L.add(Math.max(xLen, hLen) * 4);
+    const oScratchB = L.add(Math.max(xLen, hLen) * 4);
+    // int8 packed (relaxed build): the activation code planes of x and h.
     const codes = !config.delta && p.layout === 'p8' && opts.weights === 'int8';
-    this.pXhi = codes ? r.alloc(xLen) : 0;
-    this.pXlo = codes ? r.alloc(xLen) : 0;
-    this.pHhi = codes ? r.alloc(hLen) : 0;
-    this.pHlo = codes ? r.alloc(hLen) : 0;
+    const oXhi = codes ? L.add(xLen) : 0;
+    const oXlo = codes ? L.add(xLen) : 0;
+    const oHhi = codes ? L.add(hLen) : 0;
+    const oHlo = codes ? L.add(hLen) : 0;
+    // Constants of this layer and configuration.
+    const oAll = L.add(Math.max(xLen, hLen) * 4);
+    const oBi = L.add(p.ld * 4);
+    const oBh = L.add(p.ld * 4);
+    const key = `${config.delta ? 'delta' : 'dense'}/${opts.weights}/${config.biasConvention}/${this.pool ? '2t' : '1t'}`;
+    const { slot, fresh } = stateSlot(k, layer, key, L, stateBytes);
+    this.slot = slot;
+    const b = slot.ptr;
+    [this.pH, this.pHPrev, this.pC, this.pGi, this.pGh, this.pXPrev, this.pErrX, this.pErrH] = [b + oH, b + oHPrev, b + oC, b + oGi, b + oGh, b + oXPrev, b + oErrX, b + oErrH];
+    [this.pX, this.pIdxX, this.pValsX, this.pIdxH, this.pValsH, this.pXq, this.pHq, this.pTmp] = [b + oX, b + oIdxX, b + oValsX, b + oIdxH, b + oValsH, b + oXq, b + oHq, b + oTmp];
+    [this.pResid, this.pScratchA, this.pScratchB, this.pAll, this.pBi, this.pBh] = [b + oResid, b + oScratchA, b + oScratchB, b + oAll, b + oBi, b + oBh];
+    this.pKeep = config.delta ? b + oKeep : 0;
+    [this.pXhi, this.pXlo, this.pHhi, this.pHlo] = codes ? [b + oXhi, b + oXlo, b + oHhi, b + oHlo] : [0, 0, 0, 0];
     this.planes = opts.activationBits === 7 ? 1 : 2;
     this.codeQmaxX = Math.min(CODE_QMAX[this.planes], int16QMax(p.ip));
     this.codeQmaxH = Math.min(CODE_QMAX[this.planes], int16QMax(p.hc));
-    this.pTmp = r.alloc(p.ld * 4);
-    this.pResid = r.alloc(Math.max(xLen, hLen) * 4);
-    this.pScratchA = r.alloc(Math.max(xLen, hLen) * 4);
-    this.pScratchB = r.alloc(Math.max(xLen, hLen) * 4);
-    this.pErrX = r.alloc(xLen * 4);
-    this.pErrH = r.alloc(hLen * 4);
-    this.pKeep = config.delta ? r.alloc(3 * p.hp * 4) : 0;
-    k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
-    // Initial memories / biases (SPEC §3; dense mode uses the PyTorch placement).
-    const G = p.gates;
-    const bi = padBlocks(layer.biasIh, G, H, p.hp);
-    const bh = padBlocks(layer.biasHh, G, H, p.hp);
-    if (config.delta && layer.kind === 'gru' && config.biasConvention === 'edgedrnn') {
-      for (let j = 0; j < p.hp * G; j++) bi[j] = bi[j]! + bh[j]!;
-      bh.fill(0);
+    if (fresh) {
+      k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
+      // Initial memories / biases (dense mode uses the PyTorch placement).
+      const G = p.gates;
+      const bi = padBlocks(layer.biasIh, G, H, p.hp);
+      const bh = padBlocks(layer.biasHh, G, H, p.hp);
+      if (config.delta && layer.kind === 'gru' && config.biasConvention === 'edgedrnn') {
+        for (let j = 0; j < p.hp * G; j++) bi[j] = bi[j]! + bh[j]!;
+        bh.fill(0);
+      }
+      k.f32(this.pBi, bi.length).set(bi);
+      k.f32(this.pBh, bh.length).set(bh);
     }
-    this.pBi = r.f32(bi, p.ld);
-    this.pBh = r.f32(bh, p.ld);
     const period = opts.resyncPeriod ?? 4096;
     const band = 16;
     const bands = Math.ceil(p.ld / band);
@@ -317,7 +340,13 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     return this.delta ? this.vIdxH : this.k.i32(this.pAll, this.plan.H);
   }
 
+  /** Give the layer's slot back: this executor will not run again. */
+  dispose(): void {
+    this.slot.release(this);
+  }
+
   reset(): void {
+    this.slot.acquire(this);
     const p = this.plan;
     const k = this.k;
     const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
@@ -331,6 +360,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   }
 
   step(x: Float64Array): Float64Array {
+    this.slot.acquire(this);
     this.views();
     const p = this.plan;
     const vx = this.vX;
@@ -345,6 +375,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
 
   /** One step on the input at pX (float32 in wasm memory); h is left at pH. Kernel calls only. */
   stepWasm(): void {
+    this.slot.acquire(this);
     const p = this.plan;
     const e = this.k.exports;
     const int8 = this.weights === 'int8';
@@ -441,6 +472,7 @@ export class WasmRecurrentExecutor implements LayerExecutor {
 
   /** Copies of the internal state (tests: drift and layout checks). */
   snapshot(): RecurrentSnapshot {
+    this.slot.acquire(this);
     const p = this.plan;
     const k = this.k;
     return {
