@@ -80,9 +80,10 @@ describe('CLI hardening', () => {
     writeFileSync(x3, encodeNpy(smoothStream(1, 10, 3, 0.2), [10, 3]));
     const r = await cli('run', onnx, '-i', x3, '-o', join(dir, 'o.npy'), '--readout-activation', 'relu');
     expect(r.err).toMatch(/^deltakit: E_OPTION: readoutActivation .*only to a PyTorch state_dict/);
-    const conv = await cli('convert', onnx, join(dir, 'b.onnx'));
-    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors/);
-    expect(existsSync(join(dir, 'b.onnx'))).toBe(false);
+    // convert writes deltakit .safetensors or a streaming .onnx graph; any other name is refused.
+    const conv = await cli('convert', onnx, join(dir, 'b.keras'));
+    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors or \.onnx/);
+    expect(existsSync(join(dir, 'b.keras'))).toBe(false);
     const csv = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'out.csv'));
     expect(csv.err).toMatch(/^deltakit: E_OPTION: --output: expected a path ending in \.npy/);
     expect(existsSync(join(dir, 'out.csv'))).toBe(false);
