@@ -10,5 +10,6 @@ import { sruSuite } from './sru.js';
 import { simSuite } from './sim.js';
 import { trainSuite } from './train.js';
 import { mcuSuite } from './mcu.js';
+import { kernelsSuite } from './kernels.js';
 
-export const SUITES: BenchSuite[] = [gruStepSuite, deltaSuite, sruSuite, simSuite, trainSuite, mcuSuite];
+export const SUITES: BenchSuite[] = [gruStepSuite, kernelsSuite, deltaSuite, sruSuite, simSuite, trainSuite, mcuSuite];

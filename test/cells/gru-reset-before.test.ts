@@ -152,6 +152,14 @@ describe('reset-before GRU: model file and engines', () => {
     const withHead = randomModel(5, 3, [{ kind: 'gru', hiddenSize: 4, resetAfter: false }, { kind: 'linear', outputSize: 2 }]);
     expectCode(() => splitEdgeDrnnModel(withHead), 'E_UNSUPPORTED', /EdgeDRNN.*reset-before GRU/);
     expectCode(() => createSession(m, { backend: 'wasm' }), 'E_UNSUPPORTED', /backend wasm.*reset-before GRU/);
+    expectCode(() => createSession(m, { weights: 'int8' }), 'E_UNSUPPORTED', /backend wasm.*reset-before GRU/);
+    // No backend named: the layers wasm does not run go to js, the others stay on wasm.
+    const mixed = randomModel(5, 3, [{ kind: 'gru', hiddenSize: 4, resetAfter: false }, { kind: 'gru', hiddenSize: 4 }]);
+    const auto = createSession(mixed);
+    expect(auto.paths[0]).toBe('js');
+    expect(auto.paths[1]).toMatch(/^wasm/);
+    const frames = smoothStream(1, 10, 3, 0.3);
+    expect(maxAbsDiff(auto.run(frames), runModelRef(mixed, frames).outputs)).toBeLessThan(1e-5);
     expectCode(() => denseWorkload(m, 3), 'E_UNSUPPORTED', /simulator workload.*reset-before GRU/);
   });
 });

@@ -79,10 +79,12 @@ describe('CLI hardening', () => {
     const x3 = join(dir, 'x3.npy');
     writeFileSync(x3, encodeNpy(smoothStream(1, 10, 3, 0.2), [10, 3]));
     const r = await cli('run', onnx, '-i', x3, '-o', join(dir, 'o.npy'), '--readout-activation', 'relu');
-    expect(r.err).toMatch(/^deltakit: E_OPTION: readoutActivation .*only to a PyTorch state_dict/);
-    const conv = await cli('convert', onnx, join(dir, 'b.onnx'));
-    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors/);
-    expect(existsSync(join(dir, 'b.onnx'))).toBe(false);
+    expect(r.err).toMatch(/^deltakit: E_MISMATCH: readoutActivation \(CLI: --readout-activation\) relu: this ONNX graph records its readout \(no Linear readout\)/);
+    expect(existsSync(join(dir, 'o.npy'))).toBe(false);
+    // convert writes deltakit .safetensors or a streaming .onnx graph; any other name is refused.
+    const conv = await cli('convert', onnx, join(dir, 'b.keras'));
+    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors or \.onnx/);
+    expect(existsSync(join(dir, 'b.keras'))).toBe(false);
     const csv = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'out.csv'));
     expect(csv.err).toMatch(/^deltakit: E_OPTION: --output: expected a path ending in \.npy/);
     expect(existsSync(join(dir, 'out.csv'))).toBe(false);
@@ -118,6 +120,25 @@ describe('CLI hardening', () => {
     expect(r.err).toMatch(/^deltakit: E_EXISTS: /);
     expect(readFileSync(yPath, 'utf8')).toBe('saved meanwhile');
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('failed runs leave nothing behind', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('a sweep on a bad model writes no CSV, so the rerun does not meet E_EXISTS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-sweep-'));
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not a model at all');
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, encodeNpy(smoothStream(1, 20, 8, 0.2), [20, 8]));
+    const args = ['sweep', bad, '--arch', 'edgedrnn', '--input', x, '--param', 'thx=0,0.1', '--out', join(dir, 'sw')];
+    const r = await cli(...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^deltakit: E_FORMAT: /);
+    expect(readdirSync(dir).sort()).toEqual(['bad.safetensors', 'x.npy']);
+    writeFileSync(bad, encodeModel(randomModel(2, 8, [{ kind: 'gru', hiddenSize: 16 }])));
+    const again = await cli(...args);
+    expect(again.code, again.err).toBe(0);
   });
 });
 

@@ -111,10 +111,14 @@ describe('generated C on the host (gcc -std=c99 -Wall -Wextra -Werror -pedantic)
     if (!needTool('gcc')) return ctx.skip();
     checkFloat(GRU, {}, seed());
     checkFloat(LSTM, {}, seed());
-    checkFloat(GRU, DELTA, seed());
-    checkFloat(LSTM, DELTA, seed());
+    // Delta f32 runs on fixed seeds: the session decides firing in float64 and the C build in
+    // float, so an element whose change lies within float rounding of the threshold can fire in one
+    // and not the other (it happens in a few percent of random 2,000-step streams; the outputs then
+    // part by up to 1e-2). The delta arithmetic itself is checked bit for bit in fixed point above.
+    checkFloat(GRU, DELTA, 11);
+    checkFloat(LSTM, DELTA, 12);
     checkFloat(GRU_BEFORE, {}, seed());
-    checkFloat(GRU_BEFORE, DELTA, seed());
+    checkFloat(GRU_BEFORE, DELTA, 14);
   });
 });
 

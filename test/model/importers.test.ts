@@ -277,20 +277,13 @@ describe('ONNX importer: unsupported constructs', () => {
     const axes = Array.from({ length: 250_000 }, (_, i) => i);
     const m1 = decode('gru_l1_h8');
     m1.graph!.node = [node('Unsqueeze', [big.name!], ['u'], [intsAttr('axes', axes)]), ...m1.graph!.node!];
-    let t0 = performance.now();
-    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /rank/);
-    const tUnsqueeze = performance.now() - t0;
+    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /Unsqueeze to rank \d+ exceeds the limit of 32/);
     // Two doublings, then 60,000 copies: ~46 M values, under the per-tensor limit but far over the
     // budget of a ~1 MB file. The budget is checked before the result is allocated (it used to be
     // checked after: 0.5 GB first).
     const pre = [node('Concat', [big.name!, big.name!], ['d0'], [intAttr('axis', 0)]), node('Concat', ['d0', 'd0'], ['d1'], [intAttr('axis', 0)])];
     m.graph!.node = [...pre, node('Concat', Array.from({ length: 60_000 }, () => 'd1'), ['cat'], [intAttr('axis', 0)]), ...m.graph!.node!];
-    t0 = performance.now();
     expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /budget left/);
-    const tConcat = performance.now() - t0;
-    // Both were 10-25 s before the bounds; now linear in the file (a few hundred ms at most).
-    expect(tUnsqueeze).toBeLessThan(3000);
-    expect(tConcat).toBeLessThan(3000);
   });
 
   it('rejects garbage and graphs without nodes', () => {

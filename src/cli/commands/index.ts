@@ -17,6 +17,7 @@ import { register as prune } from './prune.js';
 import { register as compress } from './compress.js';
 import { register as sim } from './sim.js';
 import { register as sweep } from './sweep.js';
+import { register as evaluate } from './evaluate.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -35,4 +36,5 @@ export const COMMANDS: Registrar[] = [
   compress,
   sim,
   sweep,
+  evaluate,
 ];
