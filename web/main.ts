@@ -46,7 +46,7 @@ export interface PlaygroundRun {
 
 declare global {
   interface Window {
-    deltakitPlayground: { last: PlaygroundRun | null; wasm: string };
+    deltakitPlayground: { last: PlaygroundRun | null; wasm: string; kernelBuild: string };
   }
 }
 
@@ -60,7 +60,7 @@ const state = {
   model: { model: builtinModel(), source: `built-in (randomModel seed ${BUILTIN_MODEL_SEED})` } as LoadedModel,
   stream: { frames: null, shape: [], source: `built-in (smoothStream seed ${BUILTIN_STREAM_SEED})` } as LoadedStream,
 };
-window.deltakitPlayground = { last: null, wasm: 'loading' };
+window.deltakitPlayground = { last: null, wasm: 'loading', kernelBuild: 'none' };
 
 function setState(s: 'loading' | 'ready' | 'running' | 'done' | 'error'): void {
   document.body.dataset.state = s;
@@ -272,7 +272,10 @@ async function start(): Promise<void> {
   // sessions would fall back to the js backend.
   let wasm: string;
   try {
-    wasm = `${(await initWasm()).path} kernels loaded`;
+    const k = await initWasm();
+    // Which build the engine got (relaxed SIMD where it validates and passes the self-test).
+    wasm = `${k.path} kernels loaded (kernel build ${k.build})`;
+    window.deltakitPlayground.kernelBuild = k.build;
   } catch (e) {
     wasm = `WebAssembly unavailable (${describeError(e)}); running on js`;
   }

@@ -13,6 +13,7 @@ import { executorFactory } from './backends/index.js';
 import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
+import type { WasmKernels } from '../kernels/wasm/loader.js';
 import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
@@ -25,13 +26,20 @@ export interface Session {
   readonly paths: string[];
   /** One step: a frame of inputSize values in, outputSize values out (a new array). */
   step(frame: ArrayLike<number>): Float32Array;
+  /**
+   * One step without allocating: writes the outputSize outputs into `out` at `offset` and
+   * returns `out`. The loop form of step() for real-time callers.
+   *
+   * @example const y = new Float32Array(s.outputSize); for (const f of frames) s.stepInto(f, y);
+   */
+  stepInto(frame: ArrayLike<number>, out: Float32Array, offset?: number): Float32Array;
   /** T steps: frames as one flat (T*I) array or a list of frames; returns (T*O) flat. */
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array;
   /** Back to the initial state; clears statistics and trace. */
   reset(): void;
   /** Counters since the last reset. */
   stats(): SessionStats;
-  /** Fired elements per step (only with `trace: true`). */
+  /** Fired elements per step (only with the deprecated `trace: true`, at most TRACE_MEMORY_LIMIT steps; stream with `onTrace`). */
   trace(): StepTrace[];
   /**
    * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
@@ -78,6 +86,15 @@ class StreamingSession implements Session {
   private readonly traceOn: boolean;
   private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
+  /**
+   * In-memory chain: set when every executor runs on one wasm kernels instance (wasmIo). Steps
+   * then copy the frame once into the first layer's float32 input, run the layers' kernels on
+   * wasm memory and copy the last output out once.
+   */
+  private readonly chain: WasmKernels | null;
+  private chainGen = -1;
+  private chainIn: Float32Array[] = [];
+  private chainOut: Float32Array[] = [];
 
   constructor(
     readonly model: Model,
@@ -126,21 +143,67 @@ class StreamingSession implements Session {
     this.traceOn = options.trace === true;
     if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
     this.onTrace = options.onTrace ?? null;
+    const k0 = this.executors[0]?.wasmIo?.kernels ?? null;
+    this.chain = k0 && this.executors.every((e) => e.wasmIo?.kernels === k0 && e.stepWasm) ? k0 : null;
   }
 
-  private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
+  /** (Re)create the chain's views (memory growth detaches them). */
+  private chainViews(): void {
+    const k = this.chain!;
+    this.chainIn = this.executors.map((e) => k.f32(e.wasmIo!.input, e.layer.inputSize));
+    this.chainOut = this.executors.map((e) => k.f32(e.wasmIo!.output, e.layer.kind === 'linear' ? e.layer.outputSize : e.layer.hiddenSize));
+    this.chainGen = k.generation;
+  }
+
+  /** The frame's values into dst, checked finite (one pass; a slow pass names the bad index). */
+  private loadFrame(frame: ArrayLike<number>, at: number, dst: Float32Array | Float64Array): void {
+    const I = this.inputSize;
+    if (ArrayBuffer.isView(frame)) {
+      // Typed arrays hold numbers: v - v is 0 for finite v and NaN otherwise, so one sum checks all.
+      let bad = 0;
+      for (let i = 0; i < I; i++) {
+        const v = frame[at + i]!;
+        dst[i] = v;
+        bad += v - v;
+      }
+      if (bad === 0) return;
+    }
+    for (let i = 0; i < I; i++) {
+      const v = frame[at + i]!;
+      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
+      dst[i] = v;
+    }
+  }
+
+  private checkFrame(frame: ArrayLike<number>): void {
     const I = this.inputSize;
     check(frame && typeof frame.length === 'number', 'E_SHAPE', () => `frame: expected an array of ${I} numbers, found ${typeof frame}`);
     check(frame.length === I, 'E_SHAPE', () => `frame: expected ${I} values, found ${frame.length}`);
-    const x = this.x;
-    for (let i = 0; i < I; i++) {
-      const v = frame[i]!;
-      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
-      x[i] = v;
+  }
+
+  /** One step on the frame's values at frame[at .. at + inputSize) (checked by the caller). */
+  private stepAt(frame: ArrayLike<number>, at: number, out: Float32Array, outOffset: number): void {
+    if (this.chain && !this.traceOn && !this.onTrace) {
+      if (this.chainGen !== this.chain.generation) this.chainViews();
+      this.loadFrame(frame, at, this.chainIn[0]!);
+      const exs = this.executors;
+      for (let k = 0; k < exs.length; k++) {
+        const ex = exs[k]!;
+        if (k > 0) this.chainIn[k]!.set(this.chainOut[k - 1]!);
+        ex.stepWasm!();
+        this.firedX[k]! += ex.lastFiredX;
+        this.firedH[k]! += ex.lastFiredH;
+        this.firedQ[k]! += ex.lastFiredQ ?? 0;
+      }
+      this.steps++;
+      out.set(this.chainOut[exs.length - 1]!, outOffset);
+      return;
     }
     if (this.traceOn) {
       check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
     }
+    const x = this.x;
+    this.loadFrame(frame, at, x);
     let v: Float64Array = x;
     const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
@@ -187,7 +250,16 @@ class StreamingSession implements Session {
   step(frame: ArrayLike<number>): Float32Array {
     this.checkLive();
     const out = new Float32Array(this.outputSize);
-    this.stepInto(frame, out, 0);
+    this.checkFrame(frame);
+    this.stepAt(frame, 0, out, 0);
+    return out;
+  }
+
+  stepInto(frame: ArrayLike<number>, out: Float32Array, offset = 0): Float32Array {
+    this.checkLive();
+    this.checkFrame(frame);
+    check(out instanceof Float32Array && Number.isInteger(offset) && offset >= 0 && offset + this.outputSize <= out.length, 'E_SHAPE', () => `stepInto: expected a Float32Array with room for ${this.outputSize} values at offset ${offset}, found ${out instanceof Float32Array ? `length ${out.length}` : typeof out}`);
+    this.stepAt(frame, 0, out, offset);
     return out;
   }
 
@@ -199,7 +271,10 @@ class StreamingSession implements Session {
     if (list) {
       const fs = frames as ArrayLike<number>[];
       const out = new Float32Array(fs.length * O);
-      fs.forEach((f, t) => this.stepInto(f, out, t * O));
+      fs.forEach((f, t) => {
+        this.checkFrame(f);
+        this.stepAt(f, 0, out, t * O);
+      });
       return out;
     }
     const flat = frames as ArrayLike<number>;
@@ -207,13 +282,7 @@ class StreamingSession implements Session {
     const T = flat.length / I;
     if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
-    const isTyped = ArrayBuffer.isView(flat);
-    for (let t = 0; t < T; t++) {
-      const frame = isTyped
-        ? (flat as unknown as Float32Array).subarray(t * I, (t + 1) * I)
-        : Array.prototype.slice.call(flat, t * I, (t + 1) * I);
-      this.stepInto(frame as ArrayLike<number>, out, t * O);
-    }
+    for (let t = 0; t < T; t++) this.stepAt(flat, t * I, out, t * O);
     return out;
   }
 

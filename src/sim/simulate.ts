@@ -107,7 +107,7 @@ class Histogram {
  * Simulate a workload on one accelerator.
  *
  * @example
- * const r = simulate(workloadFromTrace(model, session.trace()), 'edgedrnn', { set: { clockMHz: 125 } });
+ * const r = simulate(builder.build({ thresholdX: 0.1, thresholdH: 0.1 }), 'edgedrnn', { set: { clockMHz: 125 } }); // a WorkloadBuilder fed by onTrace
  * if (r.ok) console.log(r.total.latencyUs, r.total.effectiveGops);
  */
 export function simulate(w: Workload, arch: string, options: SimulateOptions = {}): SimOutcome {

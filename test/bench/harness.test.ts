@@ -26,6 +26,7 @@ describe('bench harness', () => {
     expect(md).toContain('2026-01-02T03:04:05.000Z');
     expect(md).toContain('Suite failed: bad: boom');
     expect(md).toMatch(/Machine: .*logical cores/);
+    expect(md).toMatch(/Kernel build that ran: (relaxed-simd|simd128|scalar)/);
   });
 
   it('a failing suite is reported and the others still run', async () => {

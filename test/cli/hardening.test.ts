@@ -3,6 +3,7 @@
  * ignored options, output formats), files replaced or left behind, and non-model files given
  * as models. Every failure is one coded line.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,4 +173,41 @@ describe('Ctrl-C during run', () => {
     // The handler is gone afterwards.
     expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toEqual([]);
   }, 60_000);
+
+  it('a real SIGINT to the CLI process: E_INTERRUPTED, exit 1, no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
+    // About 20 GFLOP on the js backend: well over the 5 s of CPU after which Ctrl-C arrives.
+    const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
+    writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
+    const T = 200_000;
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(new Float32Array(T * 20).fill(0.1), [T, 20]));
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += String(d)));
+      // Ctrl-C once the child has used 5 s of CPU (start-up takes 1-3 s of it): counted in CPU
+      // time, not wall time, so a loaded machine that starts the CLI slowly cannot make the signal
+      // arrive before the command installs its handler.
+      const cpuSeconds = () => {
+        try {
+          const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+        } catch {
+          return 0;
+        }
+      };
+      const poll = setInterval(() => {
+        if (cpuSeconds() >= 5) {
+          clearInterval(poll);
+          p.kill('SIGINT');
+        }
+      }, 100);
+      p.on('close', () => clearInterval(poll));
+      p.on('close', (c) => resolve({ code: c, stderr }));
+    });
+    expect(stderr).toMatch(/^deltakit: E_INTERRUPTED: /m);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
+  }, 120_000);
 });

@@ -70,7 +70,10 @@ export function formatComparison(results: SimOutcome[]): string {
     return [r.arch, fmt(t.latencyUs), fmt(r.cyclePercentiles.p99 / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
   });
   const first = results.find((r): r is SimReport => r.ok);
-  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
+  // EdgeDRNN may replay the fixed-point machine's trace while the others replay the session's.
+  const others = results.filter((r): r is SimReport => r.ok && r.workloadSource !== first?.workloadSource);
+  const sources = others.length ? `; ${others.map((r) => `${r.arch}: ${r.workloadSource} trace, occupancy ${fmt(r.total.occupancy)}`).join('; ')}` : '';
+  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}${sources}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
   return [head1, '', table(head, rows), ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 

@@ -10,10 +10,11 @@ import type { LinearLayer, QrnnLayer, SruLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import { check } from '../../../core/errors.js';
 import type { LayerExecutor } from '../types.js';
 import { Layout, Regions, StateSlot, padBlocks, padRows, roundUp, stateSlot, type SlotUser } from './memory.js';
-import type { WasmExecutorOptions } from './recurrent.js';
+import { denseLayout, type WasmExecutorOptions } from './recurrent.js';
 
 /** Largest block `runSteps` processes in one pass (longer inputs are split). */
 export const MAX_BLOCK_STEPS = 32;
@@ -76,59 +77,95 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
   private readonly int8: boolean;
   private readonly out: Float64Array;
   private readonly qmax: number;
+  /** Row-major or 8-row packed weights (denseLayout); packed int8 adds row sums and code planes. */
+  private readonly layout: 'row' | 'p8';
+  private readonly pRs: number;
+  private readonly pHi: number;
+  private readonly pLo: number;
+  private readonly planes: 1 | 2;
+  readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
+  private readonly act: number;
   constructor(layer: LinearLayer, k: WasmKernels, opts: WasmExecutorOptions) {
     const int8 = opts.weights === 'int8';
     super(layer, k, int8 ? `${k.path}-int8` : k.path);
     this.int8 = int8;
+    this.layout = denseLayout(k, opts.weights);
+    const p8 = this.layout === 'p8';
     const O = layer.outputSize;
-    const rows = (this.rows = roundUp(O, 4));
-    const cols = (this.cols = roundUp(layer.inputSize, int8 ? 16 : 4));
-    const c = layerConstants(k, layer, int8 ? 'int8' : 'f32', (r) => {
+    const rows = (this.rows = roundUp(O, p8 ? 8 : 4));
+    const cols = (this.cols = roundUp(layer.inputSize, int8 ? 16 : p8 ? 8 : 4));
+    const c = layerConstants(k, layer, `${int8 ? 'int8' : 'f32'}/${this.layout}`, (r) => {
       const w = padRows(layer.weight, 1, O, layer.inputSize, rows, cols);
       let pW = 0;
       let pS = 0;
+      let pRs = 0;
       if (int8) {
         const q = quantizeI8(w, rows, cols, 'row');
-        pW = r.alloc(q.q.length);
-        k.i8(pW, q.q.length).set(q.q);
+        const data = p8 ? packRows8I8(q.q, rows, cols) : q.q;
+        pW = r.alloc(data.length);
+        k.i8(pW, data.length).set(data);
         pS = r.f32(q.scale);
+        if (p8) {
+          pRs = r.alloc(rows * 4);
+          k.i32(pRs, rows).set(rowSums(q.q, rows, cols));
+        }
       } else {
-        pW = r.f32(w);
+        pW = r.f32(p8 ? packRows8F32(w, rows, cols) : w);
       }
-      return { pW, pS, pB: r.f32(padBlocks(layer.bias, 1, O, rows)) };
+      return { pW, pS, pRs, pB: r.f32(padBlocks(layer.bias, 1, O, rows)) };
     });
     this.pW = c['pW']!;
     this.pS = c['pS']!;
+    this.pRs = c['pRs']!;
     this.pB = c['pB']!;
     // No state: the slot holds scratch only.
     const L = new Layout();
     const oX = L.add(cols * 4);
     const oXq = L.add(cols * 2);
     const oY = L.add(rows * 4);
-    this.slot = stateSlot(k, layer, int8 ? 'int8' : 'f32', L, 0).slot;
+    const codes = int8 && p8;
+    const oHi = codes ? L.add(cols) : 0;
+    const oLo = codes ? L.add(cols) : 0;
+    this.slot = stateSlot(k, layer, `${int8 ? 'int8' : 'f32'}/${this.layout}`, L, 0).slot;
     this.pX = this.slot.ptr + oX;
     this.pXq = this.slot.ptr + oXq;
     this.pY = this.slot.ptr + oY;
+    this.pHi = codes ? this.slot.ptr + oHi : 0;
+    this.pLo = codes ? this.slot.ptr + oLo : 0;
     this.out = new Float64Array(O);
-    this.qmax = int16QMax(cols);
+    this.planes = opts.activationBits === 7 ? 1 : 2;
+    this.qmax = codes ? Math.min(CODE_QMAX[this.planes], int16QMax(cols)) : int16QMax(cols);
+    this.wasmIo = { kernels: k, input: this.pX, output: this.pY };
+    this.act = layer.activation === 'relu' ? 1 : layer.activation === 'tanh' ? 2 : 0;
   }
   reset(): void {}
   step(x: Float64Array): Float64Array {
     this.slot.acquire(this);
     const k = this.k;
-    const e = k.exports;
     const l = this.layer;
     k.f32(this.pX, l.inputSize).set(x);
-    if (this.int8) {
-      const s = e.quantize_i16(this.pX, this.cols, this.qmax, this.pXq);
-      e.matvec_i8(this.pW, this.pS, this.pB, this.rows, this.cols, this.pXq, s, this.pY);
-    } else {
-      e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
-    }
-    e.activate(this.pY, this.rows, l.activation === 'relu' ? 1 : l.activation === 'tanh' ? 2 : 0);
+    this.stepWasm();
     const y = k.f32(this.pY, l.outputSize);
     for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
     return this.out;
+  }
+  /** One step on the input at pX; the output is left at pY. Kernel calls only. */
+  stepWasm(): void {
+    this.slot.acquire(this);
+    const e = this.k.exports;
+    const p8 = this.layout === 'p8';
+    if (this.int8 && p8) {
+      const s = e.quantize_codes(this.pX, this.cols, this.qmax, this.planes, this.pHi, this.pLo);
+      e.matvec_i8_p8(this.pW, this.pS, this.pRs, this.pB, this.rows, this.cols, this.planes, this.pHi, this.pLo, s, this.pY);
+    } else if (this.int8) {
+      const s = e.quantize_i16(this.pX, this.cols, this.qmax, this.pXq);
+      e.matvec_i8(this.pW, this.pS, this.pB, this.rows, this.cols, this.pXq, s, this.pY);
+    } else if (p8) {
+      e.matvec_f32_p8(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
+    } else {
+      e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
+    }
+    e.activate(this.pY, this.rows, this.act);
   }
 }
 

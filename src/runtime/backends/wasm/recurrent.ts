@@ -26,6 +26,7 @@ import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
+import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
 import { Layout, Regions, StateSlot, type SlotUser, padBlocks, padRows, roundUp, stateSlot } from './memory.js';
 import type { WasmThreadPool } from './threads.js';
@@ -38,6 +39,24 @@ export interface WasmExecutorOptions {
   pool?: WasmThreadPool;
   /** Steps within which every delta memory row is recomputed exactly (default 4096; 0 disables). */
   resyncPeriod?: number;
+  /**
+   * int8 dense layers on the relaxed-SIMD build: bits of the quantised activations, 14 (default:
+   * two 7-bit planes, about the int16 path's accuracy) or 7 (one plane, about twice as fast;
+   * BENCHMARKS.md measures the accuracy cost). Other builds always quantise activations to int16.
+   */
+  activationBits?: 7 | 14;
+}
+
+/**
+ * Dense mat-vec layout per build, chosen by measurement (BENCHMARKS.md, "relaxed against
+ * SIMD128"): the 8-row packed layout (matvec_f32_p8) beat the row-major 4-row kernel on both SIMD
+ * builds; int8 uses the packed relaxed dot only where relaxed SIMD runs.
+ */
+export function denseLayout(k: WasmKernels, weights: WeightFormat): 'row' | 'p8' {
+  // The 2-thread pool splits row-major matrices by rows: its shared kernels keep that layout.
+  if (k.path === 'wasm-simd-shared') return 'row';
+  if (weights === 'f32') return k.build === 'scalar' ? 'row' : 'p8';
+  return k.build === 'relaxed-simd' ? 'p8' : 'row';
 }
 
 /** Weights of one layer laid out for one kernel build, shared by all executors of the layer. */
@@ -60,13 +79,19 @@ interface RecurrentPlan {
   /** int8: one scale per row (padded to ld for delta layers). */
   sIh: number;
   sHh: number;
+  /** Dense layout: row-major (matvec_f32 / matvec_i8) or 8-row packed (the _p8 kernels). */
+  layout: 'row' | 'p8';
+  /** int8 packed: int32 row sums of the weights (the exact offset correction of the 7-bit codes). */
+  rsIh: number;
+  rsHh: number;
 }
 
 /** Plans per kernels instance (each has its own memory), then per layer, then per layout. */
 const planCache = new WeakMap<WasmKernels, WeakMap<object, Map<string, RecurrentPlan>>>();
 
 function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
-  const key = `${delta ? 'col' : 'row'}/${weights}`;
+  const layout = delta ? 'row' : denseLayout(k, weights);
+  const key = `${delta ? 'col' : layout}/${weights}`;
   let byLayer = planCache.get(k);
   if (!byLayer) planCache.set(k, (byLayer = new WeakMap()));
   let byKey = byLayer.get(layer);
@@ -77,28 +102,41 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
   const H = layer.hiddenSize;
   const I = layer.inputSize;
   const hp = roundUp(H, 4);
-  const colAlign = weights === 'int8' ? 16 : 4;
-  const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : gates * hp;
+  const colAlign = weights === 'int8' ? 16 : layout === 'p8' ? 8 : 4;
+  // Dense packed layouts take rows in blocks of 8: the memories / outputs get the padded rows too.
+  const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : layout === 'p8' ? roundUp(gates * hp, 8) : gates * hp;
   const ip = delta ? I : roundUp(I, colAlign);
   const hc = delta ? H : roundUp(H, colAlign);
   const owner = {};
   const regions = new Regions(k, owner);
-  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0 };
-  const place = (w: Float32Array, cols: number, colsPad: number): [number, number] => {
-    const rowMajor = padRows(w, gates, H, cols, hp, colsPad); // (gates*hp, colsPad)
+  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0, layout, rsIh: 0, rsHh: 0 };
+  const place = (w: Float32Array, cols: number, colsPad: number): [number, number, number] => {
+    // (gates*hp, colsPad), plus zero rows up to ld for the packed layouts.
+    const rowMajor = padRows(w, gates, H, cols, hp, colsPad);
     const rows = gates * hp;
     if (!delta) {
-      if (weights === 'f32') return [regions.f32(rowMajor), 0];
-      const q = quantizeI8(rowMajor, rows, colsPad, 'row');
-      const p = regions.alloc(q.q.length);
-      k.i8(p, q.q.length).set(q.q);
-      return [p, regions.f32(q.scale)];
+      let full = rowMajor;
+      if (ld > rows) {
+        full = new Float32Array(ld * colsPad);
+        full.set(rowMajor);
+      }
+      if (weights === 'f32') return [regions.f32(layout === 'p8' ? packRows8F32(full, ld, colsPad) : full), 0, 0];
+      const q = quantizeI8(full, ld, colsPad, 'row');
+      const data = layout === 'p8' ? packRows8I8(q.q, ld, colsPad) : q.q;
+      const p = regions.alloc(data.length);
+      k.i8(p, data.length).set(data);
+      let rs = 0;
+      if (layout === 'p8') {
+        rs = regions.alloc(ld * 4);
+        k.i32(rs, ld).set(rowSums(q.q, ld, colsPad));
+      }
+      return [p, regions.f32(q.scale), rs];
     }
     // Column-major: column c holds rows 0..rows-1 contiguous, ld apart.
     if (weights === 'f32') {
       const t = new Float32Array(cols * ld);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = rowMajor[r * colsPad + c]!;
-      return [regions.f32(t), 0];
+      return [regions.f32(t), 0, 0];
     }
     // int8: per-row scales (the delta kernel sums columns in int32, then scales each row).
     const q = quantizeI8(rowMajor, rows, colsPad, 'row');
@@ -106,10 +144,10 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * ld + r] = q.q[r * colsPad + c]!;
     const p = regions.alloc(t.length);
     k.i8(p, t.length).set(t);
-    return [p, regions.f32(q.scale, ld)];
+    return [p, regions.f32(q.scale, ld), 0];
   };
-  [plan.wIh, plan.sIh] = place(layer.weightIh, I, ip);
-  [plan.wHh, plan.sHh] = place(layer.weightHh, H, hc);
+  [plan.wIh, plan.sIh, plan.rsIh] = place(layer.weightIh, I, ip);
+  [plan.wHh, plan.sHh, plan.rsHh] = place(layer.weightHh, H, hc);
   byKey.set(key, plan);
   return plan;
 }
@@ -152,6 +190,14 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   private readonly pAll: number;
   private readonly pXq: number;
   private readonly pHq: number;
+  /** int8 packed (relaxed build): 7-bit activation code planes of x and h. */
+  private readonly pXhi: number;
+  private readonly pXlo: number;
+  private readonly pHhi: number;
+  private readonly pHlo: number;
+  private readonly planes: 1 | 2;
+  private readonly codeQmaxX: number;
+  private readonly codeQmaxH: number;
   /** int32 scratch of the int8 delta kernel. */
   private readonly pTmp: number;
   /** int8 delta: quantisation error carried per input / hidden element (error feedback). */
@@ -170,6 +216,9 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   private readonly syncEvery: number;
   private syncRow = 0;
   private stepsSinceSync = 0;
+  /** Delta: the gate values of the last full gate pass (GRU z, n; LSTM f, i g, o), and whether they match the memories. */
+  private readonly pKeep: number;
+  private keepValid = false;
   private gen = -1;
   private vX!: Float32Array;
   private vH!: Float32Array;
@@ -177,6 +226,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   private vIdxH!: Int32Array;
   private readonly out: Float64Array;
   private readonly pool: WasmThreadPool | null;
+  readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
   private readonly slot: StateSlot;
   saved: Uint8Array | null = null;
   disposed = false;
@@ -207,6 +257,8 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const oXPrev = L.add(xLen * 4);
     const oErrX = L.add(xLen * 4);
     const oErrH = L.add(hLen * 4);
+    // Delta: the kept gate activations belong to this executor's state too.
+    const oKeep = config.delta ? L.add(3 * p.hp * 4) : 0;
     const stateBytes = L.bytes;
     // Scratch, rewritten by every step before it is read.
     const oX = L.add(xLen * 4);
@@ -220,6 +272,12 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const oResid = L.add(Math.max(xLen, hLen) * 4);
     const oScratchA = L.add(Math.max(xLen, hLen) * 4);
     const oScratchB = L.add(Math.max(xLen, hLen) * 4);
+    // int8 packed (relaxed build): the activation code planes of x and h.
+    const codes = !config.delta && p.layout === 'p8' && opts.weights === 'int8';
+    const oXhi = codes ? L.add(xLen) : 0;
+    const oXlo = codes ? L.add(xLen) : 0;
+    const oHhi = codes ? L.add(hLen) : 0;
+    const oHlo = codes ? L.add(hLen) : 0;
     // Constants of this layer and configuration.
     const oAll = L.add(Math.max(xLen, hLen) * 4);
     const oBi = L.add(p.ld * 4);
@@ -231,6 +289,11 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     [this.pH, this.pHPrev, this.pC, this.pGi, this.pGh, this.pXPrev, this.pErrX, this.pErrH] = [b + oH, b + oHPrev, b + oC, b + oGi, b + oGh, b + oXPrev, b + oErrX, b + oErrH];
     [this.pX, this.pIdxX, this.pValsX, this.pIdxH, this.pValsH, this.pXq, this.pHq, this.pTmp] = [b + oX, b + oIdxX, b + oValsX, b + oIdxH, b + oValsH, b + oXq, b + oHq, b + oTmp];
     [this.pResid, this.pScratchA, this.pScratchB, this.pAll, this.pBi, this.pBh] = [b + oResid, b + oScratchA, b + oScratchB, b + oAll, b + oBi, b + oBh];
+    this.pKeep = config.delta ? b + oKeep : 0;
+    [this.pXhi, this.pXlo, this.pHhi, this.pHlo] = codes ? [b + oXhi, b + oXlo, b + oHhi, b + oHlo] : [0, 0, 0, 0];
+    this.planes = opts.activationBits === 7 ? 1 : 2;
+    this.codeQmaxX = Math.min(CODE_QMAX[this.planes], int16QMax(p.ip));
+    this.codeQmaxH = Math.min(CODE_QMAX[this.planes], int16QMax(p.hc));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
     if (fresh) {
@@ -252,6 +315,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     this.syncRows = band;
     this.syncEvery = period > 0 ? Math.max(1, Math.floor(period / bands)) : Infinity;
     this.out = new Float64Array(H);
+    this.wasmIo = { kernels: k, input: this.pX, output: this.pH };
     this.reset();
   }
 
@@ -292,27 +356,48 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
     this.syncRow = 0;
     this.stepsSinceSync = 0;
+    this.keepValid = false;
   }
 
   step(x: Float64Array): Float64Array {
     this.slot.acquire(this);
     this.views();
     const p = this.plan;
-    const e = this.k.exports;
     const vx = this.vX;
     for (let i = 0; i < p.I; i++) vx[i] = x[i]!;
+    this.stepWasm();
+    if (this.gen !== this.k.generation) this.views();
+    const vh = this.vH;
+    const out = this.out;
+    for (let j = 0; j < p.H; j++) out[j] = vh[j]!;
+    return out;
+  }
+
+  /** One step on the input at pX (float32 in wasm memory); h is left at pH. Kernel calls only. */
+  stepWasm(): void {
+    this.slot.acquire(this);
+    const p = this.plan;
+    const e = this.k.exports;
     const int8 = this.weights === 'int8';
     if (!this.delta) {
-      if (int8) {
+      if (int8 && p.layout === 'p8') {
+        const sx = e.quantize_codes(this.pX, p.ip, this.codeQmaxX, this.planes, this.pXhi, this.pXlo);
+        e.matvec_i8_p8(p.wIh, p.sIh, p.rsIh, this.pBi, p.ld, p.ip, this.planes, this.pXhi, this.pXlo, sx, this.pGi);
+        const sh = e.quantize_codes(this.pH, p.hc, this.codeQmaxH, this.planes, this.pHhi, this.pHlo);
+        e.matvec_i8_p8(p.wHh, p.sHh, p.rsHh, this.pBh, p.ld, p.hc, this.planes, this.pHhi, this.pHlo, sh, this.pGh);
+      } else if (int8) {
         const sx = e.quantize_i16(this.pX, p.ip, this.qmaxX, this.pXq);
-        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.gates * p.hp, p.ip, this.pXq, sx, this.pGi);
+        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.ld, p.ip, this.pXq, sx, this.pGi);
         const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
-        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.gates * p.hp, p.hc, this.pHq, sh, this.pGh);
+        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.ld, p.hc, this.pHq, sh, this.pGh);
       } else if (this.pool) {
-        this.pool.matvec2(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
+        this.pool.matvec2(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
+      } else if (p.layout === 'p8') {
+        e.matvec_f32_p8(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi);
+        e.matvec_f32_p8(p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
       } else {
-        e.matvec_f32(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi);
-        e.matvec_f32(p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
+        e.matvec_f32(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi);
+        e.matvec_f32(p.wHh, this.pBh, p.ld, p.hc, this.pH, this.pGh);
       }
       this.lastFiredX = p.I;
       this.lastFiredH = p.H;
@@ -328,15 +413,25 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
       }
       this.lastFiredX = nx;
       this.lastFiredH = nh;
-      if (++this.stepsSinceSync >= this.syncEvery) this.resyncBand();
+      let changed = nx + nh > 0;
+      if (++this.stepsSinceSync >= this.syncEvery) {
+        this.resyncBand();
+        changed = true;
+      }
+      // Nothing fired and no re-synchronisation: the memories, hence the gate activations, are
+      // those of the last step; only the state update runs (the same arithmetic, bit for bit).
+      if (!changed && this.keepValid) {
+        if (this.layer.kind === 'gru') e.gru_blend(this.pKeep, this.pH, p.hp);
+        else e.lstm_blend(this.pKeep, this.pC, this.pH, p.hp);
+      } else {
+        if (this.layer.kind === 'gru') e.gru_gates_keep(this.pGi, this.pGh, this.pH, p.hp, this.pKeep);
+        else e.lstm_gates_keep(this.pGi, this.pGh, this.pC, this.pH, p.hp, this.pKeep);
+        this.keepValid = true;
+      }
+      return;
     }
     if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
     else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
-    if (this.gen !== this.k.generation) this.views();
-    const vh = this.vH;
-    const out = this.out;
-    for (let j = 0; j < p.H; j++) out[j] = vh[j]!;
-    return out;
   }
 
   /**
