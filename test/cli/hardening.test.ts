@@ -68,7 +68,7 @@ describe('CLI hardening', () => {
     expect(accuracy(yPath)).toBeGreaterThan(0.95);
     // Skipping the statistics is possible, but never silent.
     const rawPath = join(dir, 'heldout-raw.npy');
-    const raw = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', rawPath, '--segments', `${HELDOUT}.json`, '--no-normalize', '-q');
+    const raw = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', rawPath, '--segments', `${HELDOUT}.json`, '--no-normalize', '-q', '--backend', 'wasm');
     expect(raw.code).toBe(0);
     expect(raw.err).toMatch(/deltakit: warning: .*featureStats/);
     expect(accuracy(rawPath)).toBeLessThan(0.5);
@@ -143,7 +143,38 @@ describe('failed runs leave nothing behind', () => {
 });
 
 describe('Ctrl-C during run', () => {
+  afterEach(() => vi.restoreAllMocks());
   it('exits with E_INTERRUPTED and leaves no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
+    // Seconds of work on the js backend, so Ctrl-C lands inside the loop.
+    const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
+    writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
+    const T = 200_000;
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(new Float32Array(T * 20).fill(0.1), [T, 20]));
+    // In process: wait until run has installed its SIGINT handler, then deliver the signal to that
+    // handler alone (emitting SIGINT would also reach the test runner's own listeners).
+    const before = new Set(process.listeners('SIGINT'));
+    let delivered = false;
+    const poll = setInterval(() => {
+      const mine = process.listeners('SIGINT').filter((l) => !before.has(l));
+      if (mine.length > 0 && !delivered) {
+        delivered = true;
+        clearInterval(poll);
+        setTimeout(() => mine.forEach((l) => (l as () => void)()), 100);
+      }
+    }, 10);
+    const r = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy'));
+    clearInterval(poll);
+    expect(delivered).toBe(true);
+    expect(r.err).toMatch(/^deltakit: E_INTERRUPTED: run: interrupted after \d+ of 200000 frames/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
+    // The handler is gone afterwards.
+    expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toEqual([]);
+  }, 60_000);
+
+  it('a real SIGINT to the CLI process: E_INTERRUPTED, exit 1, no temporary file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
     // About 20 GFLOP on the js backend: well over the 5 s of CPU after which Ctrl-C arrives.
     const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
