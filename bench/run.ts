@@ -107,7 +107,8 @@ export async function runSuites(suites: BenchSuite[], ctx: BenchContext): Promis
     } catch (e) {
       const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
       failures.push(`${suite.name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      console.error(`bench: suite ${suite.name} failed:\n${msg}`);
+      // Through ctx.log, so a caller (the test of this harness) decides where a stack trace goes.
+      ctx.log(`bench: suite ${suite.name} failed:\n${msg}`);
     }
     ctx.log(`bench: ${suite.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }

@@ -1,5 +1,5 @@
 /**
- * Corpora synthesised on the machine (SPEC §7): a TIDIGITS-like spoken-digit corpus and a
+ * Corpora synthesised on the machine: a TIDIGITS-like spoken-digit corpus and a
  * speech-commands-like keyword-spotting corpus, spoken by espeak-ng with many voices, accents,
  * speeds and pitches, with noise mixed in, turned into 40-band log-mel features.
  *
@@ -26,8 +26,10 @@ import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
 
-export type CorpusName = 'digits' | 'kws';
-export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws'];
+export type CorpusName = 'digits' | 'kws' | 'digit-strings';
+export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws', 'digit-strings'];
+/** Connected strings per voice and rendition in the `digit-strings` corpus. */
+export const STRINGS_PER_RENDITION = 5;
 
 /** Digit classes in TIDIGITS order: "zero".."nine", then "oh". */
 export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh'];
@@ -42,7 +44,7 @@ export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house',
  * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']
  */
 export function corpusClasses(name: CorpusName): string[] {
-  return name === 'digits' ? [...DIGIT_WORDS] : [...KWS_KEYWORDS, '_unknown_', '_silence_'];
+  return name === 'kws' ? [...KWS_KEYWORDS, '_unknown_', '_silence_'] : [...DIGIT_WORDS];
 }
 
 export interface CorpusOptions {
@@ -97,6 +99,8 @@ export interface UtterancePlan {
   noise: string;
   noiseSeed: number;
   snrDb: number;
+  /** Pause between words in units of 10 ms (espeak-ng -g); present in the digit-strings corpus. */
+  wordGap?: number;
   /** Present for Festival utterances (absent: espeak-ng). */
   festival?: { f0Mean: number; f0Std: number; stretch: number };
   /** Present when augmented (absent: as synthesised). */
@@ -153,7 +157,7 @@ function resolve(name: CorpusName, o: CorpusOptions) {
   for (const [k, v] of Object.entries(renditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: renditions.${k} must be an integer in 0..100, found ${v}`);
   const connected = o.connectedPerVoice ?? 0;
   check(Number.isInteger(connected) && connected >= 0, 'E_OPTION', () => `corpus: connectedPerVoice must be an integer >= 0, found ${connected}`);
-  check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus');
+  check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus (the digit-strings corpus is all strings)');
   const festivalRenditions: Record<Split, number> = { ...renditions, ...o.festivalRenditions };
   for (const [k, v] of Object.entries(festivalRenditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: festivalRenditions.${k} must be an integer in 0..100, found ${v}`);
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
@@ -234,6 +238,17 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
     for (let k = 0; k < (fest ? r.festivalRenditions : r.renditions)[split]; k++) {
       if (name === 'digits') {
         DIGIT_WORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
+      } else if (name === 'digit-strings') {
+        // Strings of 1..7 digits (TIDIGITS), with a per-string pause between words of 0..250 ms.
+        for (let j = 0; j < STRINGS_PER_RENDITION; j++) {
+          const key = `string${k}.${j}`;
+          const rng = new Rng(hash32(`digit-strings:${r.seed}:${split}:${voice}:${key}`));
+          const len = 1 + rng.int(7);
+          const digits = Array.from({ length: len }, () => rng.int(DIGIT_WORDS.length));
+          const p = make(voice, digits.map((d) => DIGIT_WORDS[d]).join(' '), -1, digits, key);
+          p.wordGap = rng.int(26);
+          plans.push(finish(p, fest));
+        }
       } else {
         KWS_KEYWORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
         // As many unknown and silence clips as one keyword has, so the classes stay balanced.
@@ -253,6 +268,15 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
   return plans;
 }
 
+/**
+ * Which synthesiser speaks a voice of the corpora.
+ *
+ * @example synthesiserOf('ked-f0-120') // 'festival'
+ */
+export function synthesiserOf(voice: string): 'espeak-ng' | 'festival' {
+  return /^ked-f0-\d+$/.test(voice) ? 'festival' : 'espeak-ng';
+}
+
 const extractors = new Map<number, LogMel>();
 
 /**
@@ -269,7 +293,7 @@ export function renderUtterance(p: UtterancePlan, synthesised?: Audio): Float32A
       ? { samples: new Float32Array(silenceRate), sampleRate: silenceRate }
       : p.festival
         ? festivalSpeakMany([{ text: p.text, ...p.festival }])[0]!
-        : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: 0 }));
+        : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: p.wordGap ?? 0 }));
   const sr = speech.sampleRate;
   const before = Math.round(p.padBefore * sr);
   const after = Math.round(p.padAfter * sr);

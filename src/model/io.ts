@@ -94,16 +94,17 @@ function decodeSafetensorsOrOnnx(bytes: Uint8Array, opts: LoadModelOptions): Dec
   if (looksLikeSafetensors(bytes)) {
     const file = parseSafetensors(bytes);
     if (isDeltakitFile(file)) {
-      refuseReadoutActivation(opts, 'a deltakit model file records its readout activation');
       const model = decodeDeltakit(file);
+      checkReadoutActivation(model, opts, 'deltakit model file');
       if (opts.name !== undefined) model.name = opts.name;
       return { model, kind: 'deltakit' };
     }
     return { model: importPytorchStateDict(file, opts), kind: 'pytorch' };
   }
-  refuseReadoutActivation(opts, 'an ONNX graph records its readout activation (a Relu or Tanh node after the Gemm/MatMul)');
   try {
-    return { model: importOnnx(bytes, opts), kind: 'onnx' };
+    const model = importOnnx(bytes, opts);
+    checkReadoutActivation(model, opts, 'ONNX graph');
+    return { model, kind: 'onnx' };
   } catch (e) {
     if (e instanceof DeltakitError && e.code === 'E_FORMAT' && e.message.startsWith('onnx: not a valid ONNX protobuf')) {
       fail('E_FORMAT', `model file: not safetensors (no 8-byte header length followed by a JSON header), Keras (zip or HDF5 signature), TensorFlow.js (model.json) nor ONNX (${e.message})`);
@@ -112,9 +113,17 @@ function decodeSafetensorsOrOnnx(bytes: Uint8Array, opts: LoadModelOptions): Dec
   }
 }
 
-/** readoutActivation applies to PyTorch state_dicts only: elsewhere it would be silently ignored. */
-function refuseReadoutActivation(opts: LoadModelOptions, why: string): void {
-  check(opts.readoutActivation === undefined, 'E_OPTION', () => `readoutActivation (CLI: --readout-activation) applies only to a PyTorch state_dict; ${why}`);
+/**
+ * readoutActivation is for PyTorch state_dicts, which do not record it. ONNX graphs and deltakit
+ * files do: a value that disagrees with the file would otherwise be silently ignored (E_MISMATCH);
+ * one that agrees is accepted, so one options object serves every kind of file.
+ */
+function checkReadoutActivation(model: Model, opts: LoadModelOptions, kind: string): void {
+  const want = opts.readoutActivation;
+  if (want === undefined) return;
+  const last = model.layers[model.layers.length - 1]!;
+  const has = last.kind === 'linear' ? last.activation : 'no Linear readout';
+  check(has === want, 'E_MISMATCH', () => `readoutActivation (CLI: --readout-activation) ${want}: this ${kind} records its readout (${has}); the option applies to PyTorch state_dicts, which do not`);
 }
 
 const startsWith = (bytes: Uint8Array, magic: string): boolean => bytes.length >= magic.length && [...magic].every((c, i) => bytes[i] === c.charCodeAt(0));

@@ -231,6 +231,9 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
 
   let accBits: 0 | 32 | 64 = fixed ? 32 : 0;
   const actMax = 2 ** (actBits - 1);
+  // The generated shifts assume a sane accumulator format (weights within about +-2^15 of 1).
+  const checkAccFrac = (k: number, f: number) =>
+    check(f >= -8 && f <= 46, 'E_HW_LIMIT', () => `layer ${k}: accumulator fraction bits must be within -8..46 for the C export, found ${f} (weights or activation formats out of range)`);
   const needAcc = (k: number, bound: number, maxProduct: number) => {
     check(bound < 2 ** 52, 'E_HW_LIMIT', () => `layer ${k}: the worst-case accumulator (${bound.toExponential(2)}) exceeds 2^52`);
     if (bound >= 2 ** 30 || maxProduct >= 2 ** 30) accBits = 64;
@@ -245,6 +248,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
       }
       const wFrac = maxFracFor(layer.weight, weightBits);
       const accFrac = wFrac + prevFrac;
+      checkAccFrac(k, accFrac);
       const w = codes(layer.weight, wFrac, weightBits);
       const bias = new Float64Array(layer.outputSize);
       for (let o = 0; o < layer.outputSize; o++) bias[o] = roundHalfEven(layer.bias[o]! * 2 ** accFrac);
@@ -304,6 +308,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     }
     const inFrac = prevFrac;
     const accFrac = Math.min(maxFracFor(wihF, weightBits) + inFrac, maxFracFor(whhF, weightBits) + hiddenFrac);
+    checkAccFrac(k, accFrac);
     const wihFrac = accFrac - inFrac;
     const whhFrac = accFrac - hiddenFrac;
     const wih = codes(wihF, wihFrac, weightBits);

@@ -39,7 +39,7 @@ export interface Session {
   reset(): void;
   /** Counters since the last reset. */
   stats(): SessionStats;
-  /** Fired elements per step (only with `trace: true`). */
+  /** Fired elements per step (only with the deprecated `trace: true`, at most TRACE_MEMORY_LIMIT steps; stream with `onTrace`). */
   trace(): StepTrace[];
   /**
    * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
@@ -394,7 +394,7 @@ class StreamingSession implements Session {
 
 /**
  * Create a streaming session. Without thresholds the network runs dense; giving thresholdX or
- * thresholdH (even 0) runs GRU/LSTM layers as delta layers (SPEC §3).
+ * thresholdH (even 0) runs GRU/LSTM layers as delta layers.
  *
  * @example
  * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.05 });

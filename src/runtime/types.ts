@@ -4,7 +4,7 @@
  */
 
 /**
- * Bias conventions of the delta cells (SPEC §3).
+ * Bias conventions of the delta cells.
  * - `cudnn`: Mr = b_ir+b_hr, Mz = b_iz+b_hz, Mnx = b_in, Mnh = b_hn. With thresholds 0 it equals
  *   torch.nn.GRU exactly.
  * - `edgedrnn`: one bias per gate, as the EdgeDRNN hardware stores it (an extra weight column):
@@ -97,7 +97,7 @@ export interface SessionStats {
   occupancyH: number;
   /** Fired columns / all columns, over delta layers: the fraction of weight columns read. */
   occupancy: number;
-  /** 1 - occupancy: the temporal sparsity of SPEC §1. */
+  /** 1 - occupancy: the temporal sparsity of the published results. */
   temporalSparsity: number;
   /** denseOps / ops. */
   opsSaving: number;

@@ -1,6 +1,6 @@
 /**
  * Run a cycle engine on a workload and derive the figures the papers report, the same way for
- * every accelerator (SPEC §1 conventions: one multiply-accumulate = 2 ops; effective throughput =
+ * every accelerator (the published results conventions: one multiply-accumulate = 2 ops; effective throughput =
  * the dense network's op count / the time taken).
  */
 import { energyMicrojoules, energyTable, type EnergyTable } from './cost/energy.js';
@@ -107,7 +107,7 @@ class Histogram {
  * Simulate a workload on one accelerator.
  *
  * @example
- * const r = simulate(workloadFromTrace(model, session.trace()), 'edgedrnn', { set: { clockMHz: 125 } });
+ * const r = simulate(builder.build({ thresholdX: 0.1, thresholdH: 0.1 }), 'edgedrnn', { set: { clockMHz: 125 } }); // a WorkloadBuilder fed by onTrace
  * if (r.ok) console.log(r.total.latencyUs, r.total.effectiveGops);
  */
 export function simulate(w: Workload, arch: string, options: SimulateOptions = {}): SimOutcome {

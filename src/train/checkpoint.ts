@@ -35,6 +35,17 @@ export interface Checkpoint {
  * @example writeCheckpoint('run.ckpt', { state: { epoch: 3 }, tensors: { w: new Float32Array(4) } });
  */
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodeCheckpoint(ck));
+  renameSync(tmp, path);
+}
+
+/**
+ * A checkpoint as bytes (what writeCheckpoint writes).
+ *
+ * @example const same = decodeCheckpoint(encodeCheckpoint(ck));
+ */
+export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const entries: CheckpointTensor[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(ck.tensors)) {
@@ -54,9 +65,7 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
     const t = ck.tensors[e.name]!;
     out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), base + e.offset);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, out);
-  renameSync(tmp, path);
+  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Bounded drift (SPEC §3 [open]): the wasm backend's float32 delta memories are re-synchronised
+ * Bounded drift ([open]): the wasm backend's float32 delta memories are re-synchronised
  * band by band from the remembered xPrev / hPrev, so after 10^6 steps the outputs still agree
  * with an exact (float64) recomputation from the executor's own remembered values to 1e-4.
  */

@@ -51,7 +51,7 @@ describe('deltakit demo', () => {
   it('prints accuracy on held-out voices, occupancy, ops saved and latency per frame against dense', async () => {
     expect(await main(['demo', '--data', 'committed'])).toBe(0);
     const text = out.join('\n');
-    expect(text).toMatch(/voices never heard in training \(committed features\)/);
+    expect(text).toMatch(/voices never heard in training \(.*committed features\)/);
     expect(text).toMatch(/dense GRU\s+\d+\.\d %\s+100\.0 %/);
     expect(text).toMatch(/DeltaGRU \(thx/);
     expect(text).toMatch(/us\/frame/);
@@ -64,7 +64,7 @@ describe('deltakit demo', () => {
       env: { ...process.env, DELTAKIT_ESPEAK: '/nonexistent/espeak-ng' },
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/voices never heard in training \(committed features\)/);
+    expect(r.stdout).toMatch(/voices never heard in training \(.*committed features\)/);
     expect(r.stdout).toMatch(/fewer than dense/);
   });
 });

@@ -202,5 +202,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     await page.click('#model-builtin');
     expect(await clickRun(page)).toBe('error');
     expect(await page.textContent('#status')).toMatch(/^E_SHAPE: stream: expected shape \(T, 40\)/);
+    // The previous run's results do not stay under the error as if they were its outcome.
+    expect(await page.isHidden('#results')).toBe(true);
+    expect(await page.evaluate(() => window.deltakitPlayground.last)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 /**
  * `deltakit prune MODEL --gamma 0.94 --pes 64 --out OUT`: Column-Balanced Targeted Dropout
- * after training (SPEC §5), then the balance check: every PE must hold the same number of
+ * after training, then the balance check: every PE must hold the same number of
  * nonzeros in every column. `--check` only runs the balance check on MODEL.
  */
 import type { Command } from 'commander';

@@ -14,8 +14,7 @@ import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import type { Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
 import type { Backend, BiasConvention, StepTrace } from '../../runtime/types.js';
-import { createTraceFileWriter } from '../../sim/trace/file.js';
-import { traceLayers } from '../../sim/trace/format.js';
+import type { TraceWriter } from '../../sim/trace/format.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, si } from '../options.js';
 import { readFeatureInput } from '../input.js';
 import { progress } from '../progress.js';
@@ -71,7 +70,7 @@ export function register(program: Command): void {
       const delta = thresholdX !== undefined || thresholdH !== undefined;
       // The trace streams to the file chunk by chunk as the run goes (bounded memory); opened
       // only once the input has been read, so a bad input leaves no file behind.
-      let writer: ReturnType<typeof createTraceFileWriter> | null = null;
+      let writer: TraceWriter | null = null;
       const session = createSession(model, {
         ...(o.traceOut !== undefined ? { onTrace: (st: StepTrace) => writer!.write(st) } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
@@ -89,6 +88,9 @@ export function register(program: Command): void {
       const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
       if (o.traceOut !== undefined) {
+        // Loaded only when asked for, so a plain run starts as fast as before.
+        const { createTraceFileWriter } = await import('../../sim/trace/file.js');
+        const { traceLayers } = await import('../../sim/trace/format.js');
         writer = createTraceFileWriter(o.traceOut, { layers: traceLayers(model, delta), thresholdX: delta ? (thresholdX ?? 0) : null, thresholdH: delta ? (thresholdH ?? 0) : null, source: 'session', bias: false, note: basename(modelPath) }, { force: true });
       }
       // Ctrl-C: stop between chunks (or during the write), remove any partial file, and exit with

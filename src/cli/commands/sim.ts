@@ -177,6 +177,7 @@ export function register(program: Command): void {
         // EdgeDRNN gets the fixed-point machine's trace by default; the others the float session's.
         const fixed = chooseFixedPoint(model, all ? 'edgedrnn' : archs[0]!, o.fixedPoint, th);
         const needFloat = archs.some((a) => a !== 'edgedrnn') || !fixed;
+        if (fixed && biasConvention) process.stderr.write('note: --bias-convention applies to the float session; the fixed-point machine has one bias per gate\n');
         const delta = thresholdX !== undefined || thresholdH !== undefined;
         // --trace-out records the trace the first simulated accelerator uses.
         const recordFixed = fixed && archs[0] === 'edgedrnn';

@@ -16,8 +16,10 @@ export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array, op
 }
 
 function decodeCompressed(bytes: Uint8Array, opts: LoadModelOptions): Model {
-  check(opts.readoutActivation === undefined, 'E_OPTION', () => 'readoutActivation (CLI: --readout-activation) applies only to a PyTorch state_dict; a .dkcb file records its readout activation');
   const model = decompressModel(decodeCompressedModel(bytes));
+  const last = model.layers[model.layers.length - 1]!;
+  const has = last.kind === 'linear' ? last.activation : 'no Linear readout';
+  check(opts.readoutActivation === undefined || opts.readoutActivation === has, 'E_MISMATCH', () => `readoutActivation (CLI: --readout-activation) ${opts.readoutActivation}: this .dkcb file records its readout (${has}); the option applies to PyTorch state_dicts, which do not`);
   if (opts.name !== undefined) model.name = opts.name;
   return model;
 }

@@ -10,7 +10,7 @@
  * on that path (Squeeze, Transpose, Reshape...) only move the batch and direction axes in the
  * graphs we accept, so they are skipped.
  *
- * Gate orders differ (SPEC §2): ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
+ * Gate orders differ: ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
  * i, o, f, c, ours i, f, g, o; LSTM peepholes P are [p_i, p_o, p_f], ours [p_i, p_f, p_o].
  * ONNX's B is [Wb; Rb]. A GRU with linear_before_reset = 1 is PyTorch's form (reset applied after
  * the hidden product); linear_before_reset = 0 (ONNX's default, Keras reset_after=False) is the

@@ -42,7 +42,7 @@ export interface LayerExecutor {
   step(x: Float64Array): Float64Array;
   /**
    * Optional: `steps` steps at once, for layers whose weights do not multiply h (SRU, QRNN), so
-   * one pass over the weights serves the whole block (SPEC §6, Sung & Park). `xs` holds steps
+   * one pass over the weights serves the whole block (the published designs, Sung & Park). `xs` holds steps
    * frames of inputSize values; returns steps * outputSize values. Must equal `steps` calls of
    * step() up to float rounding.
    */

@@ -1,5 +1,5 @@
 /**
- * Column-parallel delta engine shared by Spartus and DeltaRNN (SPEC §6): weights on chip,
+ * Column-parallel delta engine shared by Spartus and DeltaRNN: weights on chip,
  * fired element j (index in [x; h]) goes to array j mod M, and within an array a fired column
  * costs `cost(j)` cycles. The MAC phase of a layer ends when the busiest array ends (the others
  * wait: that wait is the stall we report, averaged over arrays). The encoder scans

@@ -1,5 +1,5 @@
 /**
- * RNNAccel cycle model (SPEC §6): one array of P MACs computes every layer densely each step
+ * RNNAccel cycle model: one array of P MACs computes every layer densely each step
  * (no temporal sparsity), output-stationary over rows: a (R, C) matrix pass takes
  * ceil(R / P) * C cycles plus arrayFillCycles. Weights arrive compressed (the stand-in codec of
  * src/compress/codebook: codebookBits-bit indices plus a per-layer codebook of 2^bits entries)

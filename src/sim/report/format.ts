@@ -70,7 +70,10 @@ export function formatComparison(results: SimOutcome[]): string {
     return [r.arch, fmt(t.latencyUs), fmt(r.cyclePercentiles.p99 / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
   });
   const first = results.find((r): r is SimReport => r.ok);
-  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
+  // EdgeDRNN may replay the fixed-point machine's trace while the others replay the session's.
+  const others = results.filter((r): r is SimReport => r.ok && r.workloadSource !== first?.workloadSource);
+  const sources = others.length ? `; ${others.map((r) => `${r.arch}: ${r.workloadSource} trace, occupancy ${fmt(r.total.occupancy)}`).join('; ')}` : '';
+  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}${sources}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
   return [head1, '', table(head, rows), ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 
@@ -105,7 +108,7 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     out.perStep = {
       latencyUs: Array.from(ps.cycles, (c) => c / r.clockMHz),
       utilisation: Array.from(ps.cycles, (c, t) => (c > 0 && peakMacs > 0 ? ps.macs[t]! / (peakMacs * c) : 0)),
-      // The dense network's ops are the same every step (SPEC §1: effective = dense ops / time).
+      // The dense network's ops are the same every step (the published results: effective = dense ops / time).
       effectiveGops: Array.from(ps.cycles, (c) => (c > 0 ? (r.total.denseOps / r.total.steps) / (c / r.clockMHz) / 1e3 : 0)),
       cycles: Array.from(ps.cycles),
       stallCycles: Array.from(ps.stallCycles),

@@ -1,6 +1,6 @@
 /**
  * The simulator's workload: which weight columns each step of a real run fetched, per layer.
- * It is built from a session trace (src/runtime: `trace: true`), so the simulator counts what
+ * It is built from a session's streamed trace (src/runtime: `onTrace`), so the simulator counts what
  * the run did and has no arithmetic of its own (DESIGN.md).
  *
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),

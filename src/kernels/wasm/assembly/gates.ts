@@ -6,7 +6,7 @@ import { madd } from './fma';
 
 import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
 
-// GRU (SPEC §2): gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
+// GRU: gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
 // r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
 // h = (1 - z) n + z h, written as n + z (h - n). h is updated in place.
 export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
@@ -29,7 +29,7 @@ export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
   }
 }
 
-// LSTM (SPEC §2), gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
+// LSTM, gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
 export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): void {
   const blk = (<usize>hp) << 2;
   if (ASC_FEATURE_SIMD) {
@@ -55,7 +55,7 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
   }
 }
 
-// SRU recurrence over T steps (SPEC §2). u: T rows of ustride floats, blocks [xt | f | r | p?]
+// SRU recurrence over T steps. u: T rows of ustride floats, blocks [xt | f | r | p?]
 // (p only when the layer has a projection), b = [b_f | b_r] (2 Hp), x: T rows of xstride floats
 // (the highway input when there is no projection), c: state (Hp), h: T rows of hstride floats.
 // f = sigmoid(u_f + b_f), r = sigmoid(u_r + b_r), c = f c + (1 - f) xt, h = r tanh(c) + (1 - r) x'.
@@ -86,7 +86,7 @@ export function sru_steps(u: usize, ustride: i32, b: usize, x: usize, xstride: i
   }
 }
 
-// QRNN recurrence over T steps (SPEC §2, the paper's form): u: T rows of ustride floats with
+// QRNN recurrence over T steps (PyTorch's cell definitions, the paper's form): u: T rows of ustride floats with
 // blocks [Z | F | O] already including the bias; z = tanh, f, o = sigmoid, c = f c + (1 - f) z, h = o c.
 export function qrnn_steps(u: usize, ustride: i32, c: usize, h: usize, hstride: i32, hp: i32, steps: i32): void {
   const blk = (<usize>hp) << 2;

@@ -1,4 +1,4 @@
-// Multi-step matrix product for cells without a recurrent matrix (SRU, QRNN; SPEC §6, Sung & Park):
+// Multi-step matrix product for cells without a recurrent matrix (SRU, QRNN; the published designs, Sung & Park):
 // Y[t, r] = W[r, :] . X[t, :] + b[r] for t < steps, in one pass over W.
 // Reference: src/kernels/ref/matvec.ts matmatRef.
 //

@@ -229,7 +229,7 @@ static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const 
   }
 }
 
-/*@gru rshr32 sat pre sigmoid_q tanh_q*/
+/*@gru rshr32 pre sigmoid_q tanh_q*/
 /* gruUnitsFixed in reference.ts. m rows [nx, r, z, nh]; h in hfrac fraction bits. */
 static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
   uint32_t u;
@@ -241,7 +241,8 @@ static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfr
     int32_t rnh = (r * (nh >> 12) + ((r * (nh & 4095) + 8192) >> 12)) >> 2;
     int32_t npre = dk_pre(m[u], frac) + rnh;
     int32_t n = dk_rshr32(dk_tanh(npre, 12), 14 - hfrac);
-    h[u] = (act_t)dk_sat_act(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
+    /* A convex combination of n and h, both in range: no saturation needed. */
+    h[u] = (act_t)(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
   }
 }
 
@@ -252,18 +253,18 @@ static void dk_gru_q(const acc_t *m, const act_t *h, act_t *q, uint16_t H, int f
   for (u = 0; u < H; u++) q[u] = (act_t)dk_rshr32(dk_sigmoid(m[H + u], frac) * (int32_t)h[u], 14);
 }
 
-/*@gru_before rshr32 sat pre sigmoid_q tanh_q*/
+/*@gru_before rshr32 pre sigmoid_q tanh_q*/
 /* gruBeforeUnitsFixed in reference.ts: reset-before GRU, n = tanh(Mnx + Mnh) with Mnh = b_hn + W_hn q. */
 static void dk_gru_before_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
   uint32_t u;
   for (u = 0; u < H; u++) {
     int32_t z = dk_sigmoid(m[2 * H + u], frac);
     int32_t n = dk_rshr32(dk_tanh(dk_pre(m[u], frac) + dk_pre(m[3 * H + u], frac), 12), 14 - hfrac);
-    h[u] = (act_t)dk_sat_act(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
+    h[u] = (act_t)(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
   }
 }
 
-/*@lstm rshr32 rshr64 sat sigmoid_q tanh_q*/
+/*@lstm rshr32 rshr64 sigmoid_q tanh_q*/
 /* lstmUnitsFixed in reference.ts. m rows [i, f, g, o]; c in Q14. */
 static void dk_lstm_units(const acc_t *m, act_t *h, int32_t *c, uint16_t H, int frac, int hfrac) {
   uint32_t u;
@@ -276,7 +277,8 @@ static void dk_lstm_units(const acc_t *m, act_t *h, int32_t *c, uint16_t H, int 
     int32_t tc;
     c[u] = cn > DK_CELL_LIMIT ? DK_CELL_LIMIT : cn < -DK_CELL_LIMIT ? -DK_CELL_LIMIT : (int32_t)cn;
     tc = dk_tanh(c[u], 14);
-    h[u] = (act_t)dk_sat_act(dk_rshr32(o * tc, 28 - hfrac));
+    /* |o * tc| <= 2^28, so h fits in hfrac fraction bits without saturation. */
+    h[u] = (act_t)dk_rshr32(o * tc, 28 - hfrac);
   }
 }
 

@@ -30,6 +30,8 @@ function guard<T>(where: string, fn: () => T): T {
 /** An opened HDF5 file with the few reads the Keras importers need. */
 export class Hdf5 {
   private readonly file: jsfive.File;
+  /** Values all datasets together may hold: 64 per byte of the file (HDF5 can deflate). */
+  private valueBudget: number;
 
   constructor(
     bytes: Uint8Array,
@@ -38,6 +40,7 @@ export class Hdf5 {
     check(looksLikeHdf5(bytes), 'E_FORMAT', () => `${where}: expected an HDF5 file (signature \\x89HDF), found other bytes`);
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     this.file = guard(where, () => new jsfive.File(ab, 'model.h5'));
+    this.valueBudget = 64 * bytes.length + (1 << 20);
   }
 
   private node(path: string): jsfive.Group | jsfive.Dataset | undefined {
@@ -84,6 +87,12 @@ export class Hdf5 {
     check(n !== undefined && n instanceof jsfive.Dataset, 'E_FORMAT', () => `${this.where}: dataset ${path} not found`);
     const d = n as jsfive.Dataset;
     const shape = guard(this.where, () => [...d.shape].map(Number));
+    // The shape is checked before jsfive reads (and inflates) the values, so a small file cannot
+    // declare a dataset of gigabytes.
+    let count = 1;
+    for (const dim of shape) count *= Number.isSafeInteger(dim) && dim >= 0 ? dim : Infinity;
+    check(count <= this.valueBudget, 'E_LIMIT', () => `${this.where}: dataset ${path} of shape [${shape.join(', ')}] exceeds what this file can hold (${this.valueBudget} values left)`);
+    this.valueBudget -= count;
     const values = guard(this.where, () => d.value);
     check(values && typeof values.length === 'number', 'E_FORMAT', () => `${this.where}: dataset ${path} holds no numeric values`);
     const data = new Float32Array(values.length);

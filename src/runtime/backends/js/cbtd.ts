@@ -16,7 +16,7 @@ import { requireResetAfter } from '../../../cells/gru/definition.js';
 import { requireNoPeephole } from '../../../cells/lstm/definition.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
-/** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
+/** PEs per array used to lay out the storage when a session does not say (Spartus). */
 export const DEFAULT_CBTD_PES = 64;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Linear, SRU and QRNN executors on the WebAssembly kernels (dense; SRU and QRNN have no
  * recurrent matrix, so they have no delta variant). SRU and QRNN also run T steps at once
- * (`runSteps`): one pass over the weights for the whole block (matmat_f32, SPEC §6, Sung & Park),
+ * (`runSteps`): one pass over the weights for the whole block (matmat_f32, published design, Sung & Park),
  * then the element-wise recurrence step by step. Linear supports int8 weights (per-row scales).
  *
  * Defined by linearRef, sruStepRef, qrnnStepRef (src/cells/) through src/kernels/ref/.

@@ -3,7 +3,7 @@
  *
  * Dense: gi = W_ih x + b_ih and gh = W_hh h + b_hh by row-major mat-vec (matvec_f32, or
  * matvec_i8 with per-row scales and the input quantised to int16 each step), then the fused gate
- * kernel. Delta (SPEC §3): the memories are kept as the same two vectors, gi = input part
+ * kernel. Delta: the memories are kept as the same two vectors, gi = input part
  * (Mr, Mz, Mnx) and gh = hidden part (Mr, Mz, Mnh), so one gate kernel serves both modes; the
  * encoder emits fired indices and deltas, and the delta kernel adds only fired columns from
  * column-major weights (int8: per-row scales, deltas quantised to int16 per step).
