@@ -27,6 +27,7 @@ interface RunOptions {
   biasConvention?: string;
   backend?: string;
   weights?: string;
+  activationBits?: string;
   force?: boolean;
   quiet?: boolean;
   readoutActivation?: string;
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--bias-convention <name>', 'delta memories bias placement: cudnn (PyTorch-exact) or edgedrnn')
     .option('--backend <name>', 'compute backend: js (default: float64 accumulation, the reference numerics) or wasm (SIMD, float32: faster)')
     .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
+    .option('--activation-bits <bits>', 'with --weights int8 on the relaxed-SIMD kernels: 14 (default) or 7 bits of quantised activations (faster, less accurate)')
     .option('--readout-activation <name>', 'activation after the Linear readout of a PyTorch state_dict (none, relu, tanh): a state_dict does not record it')
     .option('--segments <utterances.json>', "utterance boundaries (data export's utterances.json): reset the state at each, and report accuracy when they carry labels")
     .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
@@ -59,6 +61,7 @@ export function register(program: Command): void {
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
+      const bits = parseChoice<'7' | '14'>('--activation-bits', o.activationBits, ['7', '14']);
       checkExtension('--output', o.output, ['.npy']);
       checkWritable(o.output, o.force);
       if (o.traceOut !== undefined) checkWritable(o.traceOut, o.force);
@@ -80,6 +83,7 @@ export function register(program: Command): void {
         // to wasm for speed; here exactness comes first unless the user asks for wasm or int8.
         backend: backend ?? (weights === 'int8' ? 'wasm' : 'js'),
         ...(weights ? { weights } : {}),
+        ...(bits ? { activationBits: bits === '7' ? (7 as const) : (14 as const) } : {}),
       });
       const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
