@@ -12,6 +12,7 @@ import { encodeNpy } from '../../core/npy.js';
 import { buildCorpus, CORPUS_NAMES, corpusClasses, planCorpus, splitVoices, type CorpusName, type CorpusOptions } from '../../data/corpus.js';
 import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
+import { festivalVoices } from '../../data/festival.js';
 import { writeHeldout } from '../../data/heldout.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
@@ -140,7 +141,7 @@ export function register(program: Command): void {
 
   data
     .command('voices')
-    .description('list which espeak-ng voices belong to train, validation and test')
+    .description('list which espeak-ng voices (and Festival variants) belong to train, validation and test')
     .option('--seed <n>', 'seed of the split', '1')
     .option('--validation-voices <n>', 'voices held out for validation', '10')
     .option('--test-voices <n>', 'voices held out for test', '20')
@@ -148,6 +149,9 @@ export function register(program: Command): void {
       const co = parseCorpusOptions(o);
       const s = splitVoices(listVariants(), co.seed!, co.validationVoices!, co.testVoices!);
       for (const split of SPLITS) console.log(`${split} (${s[split].length}): ${s[split].join(' ')}`);
+      // The Festival variants are split on their own (3 validation, 3 test by default).
+      const f = splitVoices(festivalVoices(), co.seed!, 3, 3);
+      for (const split of SPLITS) console.log(`festival ${split} (${f[split].length}): ${f[split].join(' ')}`);
     });
 
   data
