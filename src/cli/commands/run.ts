@@ -85,7 +85,8 @@ export function register(program: Command): void {
         ...(weights ? { weights } : {}),
         ...(bits ? { activationBits: bits === '7' ? (7 as const) : (14 as const) } : {}),
       });
-      const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
+      const segmentFrames = o.segments ? async (T: number) => (await readSegments(o.segments!, T)).map((q) => q.frames) : undefined;
+      const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false, segmentFrames);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
       if (o.traceOut !== undefined) {
         // Loaded only when asked for, so a plain run starts as fast as before.
