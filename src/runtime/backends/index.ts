@@ -10,6 +10,7 @@ import { tryLoadKernels } from '../../kernels/wasm/loader.js';
 import type { ExecutorFactory } from './types.js';
 import type { Layer } from '../../model/types.js';
 import { isResetAfter } from '../../cells/gru/definition.js';
+import { hasDefaultActivations } from '../../cells/activation.js';
 
 export type { ExecutorConfig, ExecutorFactory, LayerExecutor } from './types.js';
 
@@ -27,8 +28,8 @@ export function availableBackends(): Backend[] {
  * is named, so such layers run on js instead of failing.
  */
 export function wasmRunsLayer(layer: Layer): boolean {
-  if (layer.kind === 'gru') return isResetAfter(layer);
-  if (layer.kind === 'lstm') return !layer.peephole;
+  if (layer.kind === 'gru') return isResetAfter(layer) && hasDefaultActivations(layer);
+  if (layer.kind === 'lstm') return !layer.peephole && hasDefaultActivations(layer);
   return true;
 }
 
