@@ -2,7 +2,7 @@
  * Loading a model that may be codebook-compressed: .dkcb files are decoded to a plain Model
  * (the decoder the runtime uses); anything else goes to the model loader.
  */
-import { readFileBytes, decodeModel } from '../../model/io.js';
+import { readFileBytes, decodeModel, loadModelFile } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { decodeCompressedModel, decompressModel, isCompressedModel } from './model.js';
 
@@ -11,5 +11,7 @@ import { decodeCompressedModel, decompressModel, isCompressedModel } from './mod
  */
 export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array): Promise<Model> {
   const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : pathOrBytes;
-  return isCompressedModel(bytes) ? decompressModel(decodeCompressedModel(bytes)) : decodeModel(bytes);
+  if (isCompressedModel(bytes)) return decompressModel(decodeCompressedModel(bytes));
+  // By path, so a TensorFlow.js model.json finds its weight shards beside it.
+  return typeof pathOrBytes === 'string' ? (await loadModelFile(pathOrBytes)).model : decodeModel(bytes);
 }

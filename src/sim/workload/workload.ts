@@ -5,8 +5,12 @@
  *
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
+ *
+ * A reset-before GRU (src/cells/gru/definition.ts) has three column groups: x columns (3H rows),
+ * h columns (2H rows: r, z) and, in a second pass once r is known, q = r*h columns (H rows of
+ * W_hn). Its workload records the q firings too (qCols, qPtr, qIdx).
  */
-import { requireResetAfter } from '../../cells/gru/definition.js';
+import { isResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
@@ -21,6 +25,12 @@ export interface LayerWorkload {
   xCols: number;
   /** Hidden-side columns (H for GRU/LSTM, 0 otherwise). */
   hCols: number;
+  /** Rows of one hidden-side column (= rows, except 2H for a reset-before GRU). */
+  hRows: number;
+  /** Reset-before GRU: q = r*h columns of W_hn (H, with H rows each) read in a second pass; 0 otherwise. */
+  qCols: number;
+  qPtr: Int32Array | null;
+  qIdx: Int32Array | null;
   /** Whether the run skipped columns (a delta layer). Dense layers fire every column. */
   delta: boolean;
   /** Per step offsets into xIdx (T+1 entries); null for dense layers. */
@@ -88,16 +98,19 @@ export function workloadFromTrace(
 ): Workload {
   check(trace.length > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
   const layers: LayerWorkload[] = model.layers.map((layer, k) => {
-    if (layer.kind === 'gru') requireResetAfter(layer, `simulator workload (layer ${k})`);
     const { rows, xCols, hCols } = layerShape(layer);
+    const qCols = layer.kind === 'gru' && !isResetAfter(layer) ? layer.hiddenSize : 0;
+    const hRows = qCols > 0 ? 2 * qCols : rows;
     const first = trace[0]![k];
     check(first !== undefined, 'E_SHAPE', () => `workload: trace has ${trace[0]!.length} layers, model has ${model.layers.length}`);
     const delta = first !== null;
     let x: { ptr: Int32Array; idx: Int32Array } | null = null;
     let h: { ptr: Int32Array; idx: Int32Array } | null = null;
+    let q: { ptr: Int32Array; idx: Int32Array } | null = null;
     if (delta) {
       const xs: Int32Array[] = [];
       const hs: Int32Array[] = [];
+      const qs: Int32Array[] = [];
       trace.forEach((st, t) => {
         const e = st[k];
         check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
@@ -108,9 +121,16 @@ export function workloadFromTrace(
         for (let q = 0; q < fh.length; q++) if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
         xs.push(e.firedX);
         hs.push(e.firedH);
+        if (qCols > 0) {
+          const fq = e.firedQ;
+          check(fq !== undefined, 'E_SHAPE', () => `workload: layer ${k} is a reset-before GRU; its trace at step ${t} lacks firedQ (the q = r*h firings)`);
+          for (let i = 0; i < fq.length; i++) if (!(fq[i]! >= 0 && fq[i]! < qCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: q index ${fq[i]} outside 0..${qCols - 1}`);
+          qs.push(fq);
+        }
       });
       x = packCsr(xs);
       h = packCsr(hs);
+      if (qCols > 0) q = packCsr(qs);
     }
     return {
       layer,
@@ -123,7 +143,11 @@ export function workloadFromTrace(
       xIdx: x?.idx ?? null,
       hPtr: h?.ptr ?? null,
       hIdx: h?.idx ?? null,
-      denseMacs: rows * (xCols + hCols),
+      hRows,
+      qCols,
+      qPtr: q?.ptr ?? null,
+      qIdx: q?.idx ?? null,
+      denseMacs: rows * xCols + hRows * hCols + qCols * qCols,
     };
   });
   return { steps: trace.length, layers, thresholdX: thresholds.thresholdX ?? null, thresholdH: thresholds.thresholdH ?? null, source };
@@ -141,10 +165,10 @@ export function denseWorkload(model: Model, steps: number): Workload {
   return workloadFromTrace(model, trace, {}, 'dense');
 }
 
-/** Fired columns of one layer in one step (x + h), whatever the storage. */
+/** Fired columns of one layer in one step (x + h, + q for a reset-before GRU), whatever the storage. */
 export function firedColumns(lw: LayerWorkload, t: number): number {
-  if (!lw.delta) return lw.xCols + lw.hCols;
-  return lw.xPtr![t + 1]! - lw.xPtr![t]! + (lw.hPtr![t + 1]! - lw.hPtr![t]!);
+  if (!lw.delta) return lw.xCols + lw.hCols + lw.qCols;
+  return lw.xPtr![t + 1]! - lw.xPtr![t]! + (lw.hPtr![t + 1]! - lw.hPtr![t]!) + (lw.qPtr ? lw.qPtr[t + 1]! - lw.qPtr[t]! : 0);
 }
 
 /** Fraction of columns fired over the whole workload (delta layers only; 1 when none). */
@@ -153,8 +177,8 @@ export function workloadOccupancy(w: Workload): number {
   let total = 0;
   for (const lw of w.layers) {
     if (!lw.delta) continue;
-    fired += lw.xIdx!.length + lw.hIdx!.length;
-    total += (lw.xCols + lw.hCols) * w.steps;
+    fired += lw.xIdx!.length + lw.hIdx!.length + (lw.qIdx?.length ?? 0);
+    total += (lw.xCols + lw.hCols + lw.qCols) * w.steps;
   }
   return total > 0 ? fired / total : 1;
 }
