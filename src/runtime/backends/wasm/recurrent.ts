@@ -19,9 +19,17 @@
  * 1/resyncPeriod of a dense step. Error then stays at the level of a few thousand float32
  * accumulations instead of growing with the stream length (test/kernels/drift.test.ts runs 10^6 steps).
  *
+ * Reset-before GRU (resetAfter: false): W_hh's r, z rows (the first 2hp) multiply h, its n rows
+ * multiply q = r * h, computed once r is known (a second, dependent mat-vec or delta pass over the
+ * n rows, with q's own encoder, remembered copy and, for int8, error feedback). Its gate blocks are
+ * hp = H rounded up to 8, so the n rows start at a multiple of 16 (the int8 delta kernel's row
+ * granularity). The gates then run through the same fused kernel with the n block folded:
+ * gi_n + gh_n in gi and 0 in gh, so tanh(gi_n + r * 0 + ...) is tanh(Mnx + Mnh).
+ *
  * Defined by gruStepRef / deltaGruStepRef and lstmStepRef / deltaLstmStepRef (src/cells/),
  * through the kernels' references in src/kernels/ref/.
  */
+import { isResetAfter } from '../../../cells/gru/definition.js';
 import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
@@ -60,13 +68,16 @@ interface RecurrentPlan {
   /** int8: one scale per row (padded to ld for delta layers). */
   sIh: number;
   sHh: number;
+  /** Reset-before GRU: W_hh's n rows (from row 2hp) multiply q = r * h. */
+  before: boolean;
 }
 
 /** Plans per kernels instance (each has its own memory), then per layer, then per layout. */
 const planCache = new WeakMap<WasmKernels, WeakMap<object, Map<string, RecurrentPlan>>>();
 
 function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
-  const key = `${delta ? 'col' : 'row'}/${weights}`;
+  const before = layer.kind === 'gru' && !isResetAfter(layer);
+  const key = `${delta ? 'col' : 'row'}/${weights}/${before ? 'rb' : 'ra'}`;
   let byLayer = planCache.get(k);
   if (!byLayer) planCache.set(k, (byLayer = new WeakMap()));
   let byKey = byLayer.get(layer);
@@ -76,14 +87,15 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
   const gates = layer.kind === 'gru' ? 3 : 4;
   const H = layer.hiddenSize;
   const I = layer.inputSize;
-  const hp = roundUp(H, 4);
+  // Reset-before: hp a multiple of 8, so the n rows (from 2hp) start on a 16-row boundary.
+  const hp = roundUp(H, before ? 8 : 4);
   const colAlign = weights === 'int8' ? 16 : 4;
   const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : gates * hp;
   const ip = delta ? I : roundUp(I, colAlign);
   const hc = delta ? H : roundUp(H, colAlign);
   const owner = {};
   const regions = new Regions(k, owner);
-  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0 };
+  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0, before };
   const place = (w: Float32Array, cols: number, colsPad: number): [number, number] => {
     const rowMajor = padRows(w, gates, H, cols, hp, colsPad); // (gates*hp, colsPad)
     const rows = gates * hp;
@@ -132,6 +144,8 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   readonly path: string;
   lastFiredX = 0;
   lastFiredH = 0;
+  /** Reset-before GRU: fired q = r * h elements of the last step. */
+  lastFiredQ = 0;
   private readonly k: WasmKernels;
   private readonly plan: RecurrentPlan;
   private readonly weights: WeightFormat;
@@ -177,12 +191,23 @@ export class WasmRecurrentExecutor implements LayerExecutor {
   private vIdxH!: Int32Array;
   private readonly out: Float64Array;
   private readonly pool: WasmThreadPool | null;
+  // Reset-before GRU: q = r * h, its remembered copy, encoder output, int16 copy, error feedback,
+  // and the folded gate inputs.
+  private readonly pQ: number = 0;
+  private readonly pQPrev: number = 0;
+  private readonly pIdxQ: number = 0;
+  private readonly pValsQ: number = 0;
+  private readonly pQq: number = 0;
+  private readonly pErrQ: number = 0;
+  private readonly pTGi: number = 0;
+  private readonly pTGh: number = 0;
 
   constructor(readonly layer: GruLayer | LstmLayer, config: ExecutorConfig, k: WasmKernels, opts: WasmExecutorOptions) {
     this.k = k;
     this.delta = config.delta;
     this.weights = opts.weights;
-    this.pool = opts.pool && !config.delta && opts.weights === 'f32' ? opts.pool : null;
+    const before = layer.kind === 'gru' && !isResetAfter(layer);
+    this.pool = opts.pool && !config.delta && opts.weights === 'f32' && !before ? opts.pool : null;
     this.path = opts.weights === 'int8' ? `${k.path}-int8` : this.pool ? `${k.path}-2t` : k.path;
     this.plan = recurrentPlan(k, layer, config.delta, opts.weights);
     this.thx = config.thresholdX;
@@ -214,6 +239,16 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     this.pScratchB = r.alloc(Math.max(xLen, hLen) * 4);
     this.pErrX = r.alloc(xLen * 4);
     this.pErrH = r.alloc(hLen * 4);
+    if (p.before) {
+      this.pQ = r.alloc(hLen * 4);
+      this.pQPrev = r.alloc(hLen * 4);
+      this.pIdxQ = r.alloc(hLen * 4);
+      this.pValsQ = r.alloc(hLen * 4);
+      this.pQq = r.alloc(hLen * 2);
+      this.pErrQ = r.alloc(hLen * 4);
+      this.pTGi = r.alloc(p.ld * 4);
+      this.pTGh = r.alloc(p.ld * 4);
+    }
     k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
@@ -257,12 +292,20 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     return this.delta ? this.vIdxH : this.k.i32(this.pAll, this.plan.H);
   }
 
+  /** Reset-before GRU only: indices of the fired q elements (first lastFiredQ valid). */
+  get firedQIdx(): Int32Array | undefined {
+    if (!this.plan.before) return undefined;
+    return this.delta ? this.k.i32(this.pIdxQ, this.plan.H) : this.k.i32(this.pAll, this.plan.H);
+  }
+
   reset(): void {
     const p = this.plan;
     const k = this.k;
     const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
     for (const q of [this.pH, this.pHPrev, this.pC, this.pErrH]) k.f32(q, hLen).fill(0);
     for (const q of [this.pXPrev, this.pErrX]) k.f32(q, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
+    if (p.before) for (const q of [this.pQ, this.pQPrev, this.pErrQ]) k.f32(q, hLen).fill(0);
+    this.lastFiredQ = 0;
     k.f32(this.pGi, p.ld).set(k.f32(this.pBi, p.ld));
     k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
     this.syncRow = 0;
@@ -276,12 +319,24 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const vx = this.vX;
     for (let i = 0; i < p.I; i++) vx[i] = x[i]!;
     const int8 = this.weights === 'int8';
+    // Reset-before: the hidden pass covers the r, z rows only; the n rows follow on q.
+    const hRows = p.before ? 2 * p.hp : p.gates * p.hp;
     if (!this.delta) {
       if (int8) {
         const sx = e.quantize_i16(this.pX, p.ip, this.qmaxX, this.pXq);
         e.matvec_i8(p.wIh, p.sIh, this.pBi, p.gates * p.hp, p.ip, this.pXq, sx, this.pGi);
         const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
-        e.matvec_i8(p.wHh, p.sHh, this.pBh, p.gates * p.hp, p.hc, this.pHq, sh, this.pGh);
+        e.matvec_i8(p.wHh, p.sHh, this.pBh, hRows, p.hc, this.pHq, sh, this.pGh);
+        if (p.before) {
+          this.computeQ();
+          const sq = e.quantize_i16(this.pQ, p.hc, this.qmaxH, this.pQq);
+          e.matvec_i8(p.wHh + hRows * p.hc, p.sHh + hRows * 4, this.pBh + hRows * 4, p.hp, p.hc, this.pQq, sq, this.pGh + hRows * 4);
+        }
+      } else if (p.before) {
+        e.matvec_f32(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi);
+        e.matvec_f32(p.wHh, this.pBh, hRows, p.hc, this.pH, this.pGh);
+        this.computeQ();
+        e.matvec_f32(p.wHh + hRows * p.hc * 4, this.pBh + hRows * 4, p.hp, p.hc, this.pQ, this.pGh + hRows * 4);
       } else if (this.pool) {
         this.pool.matvec2(p.wIh, this.pBi, p.gates * p.hp, p.ip, this.pX, this.pGi, p.wHh, this.pBh, p.gates * p.hp, p.hc, this.pH, this.pGh);
       } else {
@@ -290,21 +345,46 @@ export class WasmRecurrentExecutor implements LayerExecutor {
       }
       this.lastFiredX = p.I;
       this.lastFiredH = p.H;
+      if (p.before) this.lastFiredQ = p.H;
     } else {
       const nx = e.delta_encode(this.pX, this.pXPrev, p.I, this.thx, this.pIdxX, this.pValsX);
       const nh = e.delta_encode(this.pH, this.pHPrev, p.H, this.thh, this.pIdxH, this.pValsH);
+      const hEnd = p.before ? hRows : p.ld;
       if (int8) {
         e.delta_i8(p.wIh, p.ld, 0, p.ld, p.sIh, this.pIdxX, this.pValsX, nx, this.pGi, this.pTmp, this.pErrX);
-        e.delta_i8(p.wHh, p.ld, 0, p.ld, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh, this.pTmp, this.pErrH);
+        e.delta_i8(p.wHh, p.ld, 0, hEnd, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh, this.pTmp, this.pErrH);
       } else {
         e.delta_f32(p.wIh, p.ld, 0, p.ld, this.pIdxX, this.pValsX, nx, this.pGi);
-        e.delta_f32(p.wHh, p.ld, 0, p.ld, this.pIdxH, this.pValsH, nh, this.pGh);
+        e.delta_f32(p.wHh, p.ld, 0, hEnd, this.pIdxH, this.pValsH, nh, this.pGh);
+      }
+      if (p.before) {
+        // Second pass: q = r * h against its remembered copy; W_hn's fired columns into Mnh.
+        this.computeQ();
+        const nq = e.delta_encode(this.pQ, this.pQPrev, p.H, this.thh, this.pIdxQ, this.pValsQ);
+        if (int8) e.delta_i8(p.wHh, p.ld, hRows, p.ld, p.sHh, this.pIdxQ, this.pValsQ, nq, this.pGh, this.pTmp, this.pErrQ);
+        else e.delta_f32(p.wHh, p.ld, hRows, p.ld, this.pIdxQ, this.pValsQ, nq, this.pGh);
+        this.lastFiredQ = nq;
       }
       this.lastFiredX = nx;
       this.lastFiredH = nh;
       if (++this.stepsSinceSync >= this.syncEvery) this.resyncBand();
     }
-    if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
+    if (p.before) {
+      // Fold the n block (see the header): gate inputs gi_n + gh_n and 0, memories untouched.
+      const k = this.k;
+      const n = p.gates * p.hp;
+      const gi = k.f32(this.pGi, n);
+      const gh = k.f32(this.pGh, n);
+      const tgi = k.f32(this.pTGi, n);
+      const tgh = k.f32(this.pTGh, n);
+      tgi.set(gi);
+      tgh.set(gh);
+      for (let j = 2 * p.hp; j < n; j++) {
+        tgi[j] = gi[j]! + gh[j]!;
+        tgh[j] = 0;
+      }
+      e.gru_gates(this.pTGi, this.pTGh, this.pH, p.hp);
+    } else if (this.layer.kind === 'gru') e.gru_gates(this.pGi, this.pGh, this.pH, p.hp);
     else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
     if (this.gen !== this.k.generation) this.views();
     const vh = this.vH;
@@ -313,9 +393,25 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     return out;
   }
 
+  /** q = sigmoid(gi_r + gh_r) * h (reset-before GRU), written to pQ (zero beyond H). */
+  private computeQ(): void {
+    const p = this.plan;
+    const k = this.k;
+    const gi = k.f32(this.pGi, p.H);
+    const gh = k.f32(this.pGh, p.H);
+    const h = k.f32(this.pH, p.H);
+    const q = k.f32(this.pQ, p.H);
+    for (let j = 0; j < p.H; j++) {
+      const a = gi[j]! + gh[j]!;
+      const r = a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a));
+      q[j] = r * h[j]!;
+    }
+  }
+
   /**
    * Recompute one band of memory rows exactly from the remembered values: bias + W xPrev and
-   * bias + W hPrev, summing every column (the delta kernel with all columns "fired").
+   * bias + W hPrev (a reset-before GRU's n rows: bias + W_hn qPrev), summing every column (the
+   * delta kernel with all columns "fired").
    */
   private resyncBand(): void {
     const p = this.plan;
@@ -326,7 +422,9 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     const gh = this.k.f32(this.pGh, p.ld);
     gi.set(this.k.f32(this.pBi + r0 * 4, r1 - r0), r0);
     gh.set(this.k.f32(this.pBh + r0 * 4, r1 - r0), r0);
-    if (this.weights === 'int8') {
+    if (p.before) {
+      this.resyncBandBefore(r0, r1);
+    } else if (this.weights === 'int8') {
       // The int8 kernel's memories hold b + W (prev - err) (err: the quantisation error carried
       // per element, below half a step). Recompute exactly that: one pass quantises the values
       // to 16 bits and leaves its residuals in a scratch err, a second pass adds the residuals.
@@ -347,6 +445,35 @@ export class WasmRecurrentExecutor implements LayerExecutor {
     }
     this.syncRow = r1 >= p.ld ? 0 : r1;
     this.stepsSinceSync = 0;
+  }
+
+  /** resyncBand for a reset-before GRU: gh rows below 2hp from hPrev, the n rows from qPrev. */
+  private resyncBandBefore(r0: number, r1: number): void {
+    const p = this.plan;
+    const e = this.k.exports;
+    const k = this.k;
+    const split = 2 * p.hp;
+    // [w, scale, prev, err, n, acc, from, to] for each (matrix, row range) in the band.
+    const parts: Array<[number, number, number, number, number, number, number, number]> = [
+      [p.wIh, p.sIh, this.pXPrev, this.pErrX, p.I, this.pGi, r0, r1],
+      [p.wHh, p.sHh, this.pHPrev, this.pErrH, p.H, this.pGh, r0, Math.min(r1, split)],
+      [p.wHh, p.sHh, this.pQPrev, this.pErrQ, p.H, this.pGh, Math.max(r0, split), r1],
+    ];
+    for (const [w, s, prev, err, n, acc, from, to] of parts) {
+      if (to <= from) continue;
+      if (this.weights === 'int8') {
+        const v = k.f32(this.pResid, n);
+        const pv = k.f32(prev, n);
+        const ev = k.f32(err, n);
+        for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
+        k.f32(this.pScratchA, n).fill(0);
+        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
+        k.f32(this.pScratchB, n).fill(0);
+        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
+      } else {
+        e.delta_f32(w, p.ld, from, to, this.pAll, prev, n, acc);
+      }
+    }
   }
 
   /** Copies of the internal state (tests: drift and layout checks). */
