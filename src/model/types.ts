@@ -6,6 +6,7 @@
  * unit k. Gate orders: GRU r, z, n; LSTM i, f, g, o.
  */
 import { check } from '../core/errors.js';
+import { checkActivations, type GateActivation } from '../cells/activation.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
 
@@ -20,6 +21,10 @@ export interface GruLayer {
   hiddenSize: number;
   /** Absent or true: n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: n = tanh(W_in x + b_in + W_hn (r h) + b_hn). */
   resetAfter?: boolean;
+  /** [f, g] in place of [sigmoid, tanh] (ONNX activations; src/cells/activation.ts). Absent: the defaults. */
+  activations?: GateActivation[];
+  /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
+  clip?: number;
   /** (3H, I) rows r, z, n. */
   weightIh: Float32Array;
   /** (3H, H) rows r, z, n. */
@@ -41,6 +46,10 @@ export interface LstmLayer {
   hiddenSize: number;
   /** (3H) [p_i | p_f | p_o], absent for the plain LSTM. */
   peephole?: Float32Array;
+  /** [f, g, h] in place of [sigmoid, tanh, tanh] (ONNX activations). Absent: the defaults. */
+  activations?: GateActivation[];
+  /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
+  clip?: number;
   /** (4H, I) */
   weightIh: Float32Array;
   /** (4H, H) */
@@ -187,6 +196,7 @@ export function validateModel(model: Model): void {
     if (layer.kind === 'qrnn') {
       check(layer.window === 1 || layer.window === 2, 'E_UNSUPPORTED', () => `layer ${k} (qrnn): window must be 1 or 2, found ${layer.window}`);
     }
+    if (layer.kind === 'gru' || layer.kind === 'lstm') checkActivations(layer.kind, layer.activations, layer.clip, `layer ${k} (${layer.kind})`);
     if (layer.kind === 'gru') {
       check(layer.resetAfter === undefined || typeof layer.resetAfter === 'boolean', 'E_VALUE', () => `layer ${k} (gru): resetAfter must be a boolean, found ${String(layer.resetAfter)}`);
     }

@@ -20,13 +20,15 @@
  * layout 0 and 1 (batch 1: the same values either way), sequence_lens (masks padded batch entries;
  * a stream has none, so it is accepted and ignored), initial_h / initial_c (zero constants, or
  * graph inputs fed back by the caller: sessions start from zero), P (peepholes), input_forget 0.
- * Refused with E_UNSUPPORTED naming them: direction reverse / bidirectional (they need the end of
- * the sequence, which a stream never has), clip, activations other than the defaults, nonzero
- * constant initial states, input_forget 1.
+ * activations (every function ONNX defines for RNNs, alpha / beta as onnxruntime consumes them)
+ * and clip become the layer's `activations` / `clip`. Refused with E_UNSUPPORTED naming them:
+ * direction reverse / bidirectional (they need the end of the sequence, which a stream never has),
+ * nonzero constant initial states, input_forget 1.
  */
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
 import { halfToFloat } from '../safetensors.js';
+import { ONNX_ACTIVATIONS, ONNX_NAME, type GateActivation } from '../../cells/activation.js';
 import { validateModel, type Layer, type LinearLayer, type Model } from '../types.js';
 
 const { onnx } = onnxProto;
@@ -311,6 +313,36 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string, bud
 }
 
 const RECURRENT_DEFAULT_ACTS: Record<string, string[]> = { GRU: ['sigmoid', 'tanh'], LSTM: ['sigmoid', 'tanh', 'tanh'] };
+
+/** Activation functions that take alpha / beta (ONNX RNN operators consume activation_alpha / _beta in order, for those only). */
+const TAKES_ALPHA = new Set(['affine', 'leakyrelu', 'thresholdedrelu', 'scaledtanh', 'hardsigmoid', 'elu']);
+const TAKES_BETA = new Set(['affine', 'scaledtanh', 'hardsigmoid']);
+
+/**
+ * The node's `activations` (with activation_alpha / activation_beta consumed in order by the
+ * functions that take them, as onnxruntime does), or undefined when they are the defaults.
+ */
+function onnxActivations(n: INode, op: 'GRU' | 'LSTM', where: string): GateActivation[] | undefined {
+  const names = attrStrings(n, 'activations');
+  if (!names) return undefined;
+  const G = op === 'GRU' ? 2 : 3;
+  check(names.length === G, 'E_UNSUPPORTED', () => `onnx: ${where}: ${names.length} activations; a forward ${op} takes ${G} (${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
+  const alphas = (attr(n, 'activation_alpha')?.floats ?? []).map(Number);
+  const betas = (attr(n, 'activation_beta')?.floats ?? []).map(Number);
+  let ai = 0;
+  let bi = 0;
+  const acts = names.map((raw): GateActivation => {
+    const key = raw.toLowerCase();
+    const def = ONNX_ACTIVATIONS[key];
+    check(def !== undefined, 'E_UNSUPPORTED', () => `onnx: ${where}: activation ${raw.slice(0, 30)} is not supported (expected one of ${Object.values(ONNX_NAME).join(', ')})`);
+    const a: GateActivation = { name: def.name };
+    if (TAKES_ALPHA.has(key)) a.alpha = ai < alphas.length ? alphas[ai++]! : def.alpha!;
+    if (TAKES_BETA.has(key)) a.beta = bi < betas.length ? betas[bi++]! : def.beta!;
+    return a;
+  });
+  const isDefault = acts.every((a, i) => a.name === RECURRENT_DEFAULT_ACTS[op]![i]);
+  return isDefault ? undefined : acts;
+}
 /** Operators that only move axes (batch, direction) on the input-to-output path of accepted graphs. */
 const LAYOUT_OPS = new Set(['Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Flatten', 'Cast', 'Dropout', 'Slice']);
 
@@ -526,9 +558,11 @@ function recurrentLayer(
   const ins = n.input ?? [];
   const dir = attrString(n, 'direction') ?? 'forward';
   check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir.slice(0, 20)} cannot stream: it needs the end of the sequence before the first output; expected direction forward`);
-  const acts = attrStrings(n, 'activations');
-  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ').slice(0, 80)}] are not supported (expected the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
-  check(!attr(n, 'clip'), 'E_UNSUPPORTED', () => `onnx: ${where}: cell clipping (clip = ${attrFloat(n, 'clip', 0)}) is not supported`);
+  const activations = onnxActivations(n, op, where);
+  const clipAttr = attr(n, 'clip');
+  const clip = clipAttr ? attrFloat(n, 'clip', 0) : undefined;
+  check(clip === undefined || (Number.isFinite(clip) && clip > 0), 'E_FORMAT', () => `onnx: ${where}: clip must be a positive number, found ${clip}`);
+  const acts = { ...(activations ? { activations } : {}), ...(clip !== undefined ? { clip } : {}) };
   const layout = attrInt(n, 'layout', 0);
   // Batch 1: (seq, 1, I) and (1, seq, I) hold the same values; the layout ops around are skipped.
   check(layout === 0 || layout === 1, 'E_FORMAT', () => `onnx: ${where}: layout must be 0 or 1, found ${layout}`);
@@ -568,8 +602,8 @@ function recurrentLayer(
     biasHh = reorderRows(B.data, G * H, H, 1, order);
   }
   const weights = { inputSize: I, hiddenSize: H, weightIh: reorderRows(W.data, 0, H, I, order), weightHh: reorderRows(R.data, 0, H, H, order), biasIh, biasHh };
-  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }) };
+  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }), ...acts };
   check(!peephole || peephole.length === 3 * H, 'E_SHAPE', () => `onnx: ${where}: P must hold 3 * hidden_size = ${3 * H} values, found ${peephole!.length}`);
-  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}) };
+  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}), ...acts };
 }
 

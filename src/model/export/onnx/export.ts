@@ -22,6 +22,7 @@ import onnxProto from 'onnx-proto';
 import { check } from '../../../core/errors.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
 import { isResetAfter } from '../../../cells/gru/definition.js';
+import { ONNX_NAME } from '../../../cells/activation.js';
 import { GATE_ORDER, reorderGateRows } from '../../import/gates.js';
 import type { GruLayer, Layer, LinearLayer, LstmLayer, Model, QrnnLayer, SruLayer } from '../../types.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../../types.js';
@@ -148,16 +149,28 @@ function gruOrLstm(g: GraphBuilder, l: GruLayer | LstmLayer, k: number, x: strin
   b.set(reorderGateRows(l.biasHh, 0, H, 1, order), G * H);
   const B = g.floats(`B${k}`, [1, 2 * G * H], b);
   const h = state(g, states, `h${k}`, k, H);
+  // Non-default activations and clip, as ONNX's RNN attributes (alpha / beta listed in order for
+  // the functions that take them, which is how onnxruntime consumes them).
+  const actAttrs: onnxProto.onnx.IAttributeProto[] = [];
+  if (l.activations) {
+    actAttrs.push({ name: 'activations', type: A.STRINGS, strings: l.activations.map((a) => new TextEncoder().encode(ONNX_NAME[a.name])) });
+    const alphas = l.activations.filter((a) => a.alpha !== undefined).map((a) => a.alpha!);
+    const betas = l.activations.filter((a) => a.beta !== undefined).map((a) => a.beta!);
+    if (alphas.length) actAttrs.push({ name: 'activation_alpha', type: A.FLOATS, floats: alphas });
+    if (betas.length) actAttrs.push({ name: 'activation_beta', type: A.FLOATS, floats: betas });
+  }
+  if (l.clip !== undefined) actAttrs.push({ name: 'clip', type: A.FLOAT, f: l.clip });
   if (l.kind === 'gru') {
     g.node('GRU', [x, W, R, B, '', h], ['', `h${k}_out`], [
       { name: 'hidden_size', type: A.INT, i: H },
       { name: 'linear_before_reset', type: A.INT, i: isResetAfter(l) ? 1 : 0 },
+      ...actAttrs,
     ]);
   } else {
     const c = state(g, states, `c${k}`, k, H);
     // Our peepholes are [p_i, p_f, p_o]; ONNX P is [p_i, p_o, p_f].
     const P = l.peephole ? g.floats(`P${k}`, [1, 3 * H], reorderGateRows(l.peephole, 0, H, 1, [0, 2, 1])) : '';
-    g.node('LSTM', [x, W, R, B, '', h, c, ...(P ? [P] : [])], ['', `h${k}_out`, `c${k}_out`], [{ name: 'hidden_size', type: A.INT, i: H }]);
+    g.node('LSTM', [x, W, R, B, '', h, c, ...(P ? [P] : [])], ['', `h${k}_out`, `c${k}_out`], [{ name: 'hidden_size', type: A.INT, i: H }, ...actAttrs]);
   }
   // Y_h is (directions 1, batch 1, H): exactly the next layer's (seq 1, batch 1, H) input.
   return `h${k}_out`;
