@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `deltakit` command. Each sub-command lives in ./commands/<name>.ts and exports
- * `register(program)`; this file only wires them together and turns errors into one line.
+ * `register(program)`; this file only wires them together and turns every error into one line,
+ * `deltakit: CODE: message`: option-parser errors too (E_OPTION), never a stack trace.
  */
 import { Command, CommanderError } from 'commander';
 import { DeltakitError } from '../core/errors.js';
+import { onPendingTempFiles, takePendingTempFiles } from '../core/files.js';
 import { COMMANDS } from './commands/index.js';
 import { VERSION } from './version.js';
 
@@ -14,11 +16,15 @@ export function buildProgram(): Command {
     .name('deltakit')
     .description('Real-time recurrent network inference at the edge: delta networks, fixed point, accelerator simulation.')
     .version(VERSION)
-    .showHelpAfterError()
+    // Parser errors are printed by main() as one coded line; help and version still print.
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
   for (const register of COMMANDS) register(program);
   return program;
 }
+
+/** Commander exits that are not errors (help, version) or that already printed what they mean. */
+const COMMANDER_NON_ERRORS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
 
 /** Run the CLI on argv (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -28,24 +34,48 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version exit through here with code 0; usage errors were already printed.
-      return e.exitCode;
+      if (COMMANDER_NON_ERRORS.has(e.code)) return e.exitCode;
+      // "error: unknown option '--x'" -> deltakit: E_OPTION: unknown option '--x' (...)
+      const msg = e.message.replace(/^error:\s*/, '').split('\n')[0];
+      const cmd = argv.find((a) => !a.startsWith('-'));
+      const known = program.commands.some((c) => c.name() === cmd);
+      process.stderr.write(`deltakit: E_OPTION: ${msg} (see deltakit ${known ? `${cmd} ` : ''}--help)\n`);
+      return 1;
     }
     if (e instanceof DeltakitError) {
       process.stderr.write(`deltakit: ${e.code}: ${e.message}\n`);
       return 1;
     }
-    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    process.stderr.write(`deltakit: internal error: ${msg}\n`);
+    // A bug in deltakit, not in the input: one line, the stack only on request.
+    const msg = e instanceof Error ? e.message : String(e);
+    const stack = process.env['DELTAKIT_DEBUG'] && e instanceof Error ? `\n${e.stack}` : ' (set DELTAKIT_DEBUG=1 to see where)';
+    process.stderr.write(`deltakit: internal error: ${msg}${stack}\n`);
     return 2;
   }
 }
 
+/**
+ * Ctrl-C while a file is being written (and no command handles Ctrl-C itself: train, tune and
+ * sweep checkpoint first): remove the temporary files, say so in one coded line, exit 1. The
+ * handler is installed only while a write is pending, so Ctrl-C during a long computation still
+ * stops the process at once (nothing is left behind then).
+ */
+function onSigint(): void {
+  if (process.listenerCount('SIGINT') > 1) return; // a command is handling it
+  for (const tmp of takePendingTempFiles()) rmSync(tmp, { force: true });
+  process.stderr.write('deltakit: E_INTERRUPTED: interrupted by Ctrl-C while writing; the partial file was removed\n');
+  process.exit(1);
+}
+
 // Run when executed directly (the `bin` entry), not when imported by tests.
-import { realpathSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(self)) {
+  onPendingTempFiles((count) => {
+    if (count > 0 && !process.listeners('SIGINT').includes(onSigint)) process.on('SIGINT', onSigint);
+    if (count === 0) process.off('SIGINT', onSigint);
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

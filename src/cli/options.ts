@@ -28,6 +28,15 @@ export function checkWritable(path: string, force: boolean | undefined): void {
   check(force === true || !existsSync(path), 'E_EXISTS', () => `${path} exists: expected a new file (pass --force to overwrite)`);
 }
 
+/**
+ * Refuse an output path whose extension names another format than the one written (`-o y.csv`
+ * would otherwise get .npy bytes): E_OPTION naming the expected extension.
+ */
+export function checkExtension(name: string, path: string, extensions: readonly string[]): void {
+  const lower = path.toLowerCase();
+  check(extensions.some((e) => lower.endsWith(e)), 'E_OPTION', () => `${name}: expected a path ending in ${extensions.join(' or ')} (the format written), found '${path}'`);
+}
+
 /** Format a count with SI prefixes (1.23 M). */
 export function si(v: number, digits = 3): string {
   const a = Math.abs(v);

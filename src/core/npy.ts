@@ -51,16 +51,8 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   } catch {
     return fail('E_FORMAT', 'npy: header is not valid text');
   }
-  const h = header.trim();
-  check(h.startsWith('{') && h.endsWith('}'), 'E_FORMAT', () => `npy: header must be a Python dict literal, found ${JSON.stringify(h.slice(0, 60))}`);
-  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(h)?.[1];
-  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(h)?.[1];
-  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(h)?.[1];
-  check(descr !== undefined && fortran !== undefined && shapeText !== undefined, 'E_FORMAT', () => `npy: header must give descr, fortran_order and shape, found ${JSON.stringify(h.slice(0, 120))}`);
-  check(fortran === 'False', 'E_UNSUPPORTED', () => 'npy: fortran_order=True arrays are not supported; save a C-ordered array (np.ascontiguousarray)');
-  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  check(parts.length <= 32 && parts.every((p) => /^\d{1,15}$/.test(p)), 'E_FORMAT', () => `npy: shape must be a tuple of non-negative integers, found (${shapeText.slice(0, 60)})`);
-  const shape = parts.map(Number);
+  const { descr, fortran, shape } = parseNpyHeader(header);
+  check(!fortran, 'E_UNSUPPORTED', () => 'npy: fortran_order=True arrays are not supported; save a C-ordered array (np.ascontiguousarray)');
   const dtypes: Record<string, number> = { '<f4': 4, '<f8': 8, '<f2': 2 };
   if (!(descr in dtypes)) {
     if (/^>/.test(descr)) fail('E_UNSUPPORTED', `npy: big-endian dtype ${descr} is not supported (expected <f4, <f8 or <f2)`);
@@ -82,6 +74,69 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     data[i] = size === 4 ? dv.getFloat32(p, true) : size === 8 ? dv.getFloat64(p, true) : halfToFloat(dv.getUint16(p, true));
   }
   return { data, shape };
+}
+
+/**
+ * The header dict, parsed as the Python literal it is (numpy reads it with ast.literal_eval):
+ * exactly the keys descr, fortran_order and shape, each once. A repeated key is refused rather than
+ * resolved: numpy keeps the last value, a naive reader the first, and the two disagree on the shape.
+ */
+function parseNpyHeader(text: string): { descr: string; fortran: boolean; shape: number[] } {
+  let i = 0;
+  const bad = (what: string): never => fail('E_FORMAT', `npy: header must be a Python dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...)}: ${what}, found ${JSON.stringify(text.trim().slice(0, 120))}`);
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const str = (): string => {
+    const q = text[i];
+    if (q !== "'" && q !== '"') return bad('expected a quoted string');
+    const end = text.indexOf(q, i + 1);
+    if (end < 0) return bad('unterminated string');
+    const v = text.slice(i + 1, end);
+    i = end + 1;
+    return v;
+  };
+  const values: Record<string, unknown> = {};
+  ws();
+  if (text[i++] !== '{') bad("expected '{'");
+  for (;;) {
+    ws();
+    if (text[i] === '}') {
+      i++;
+      break;
+    }
+    const key = str();
+    ws();
+    if (text[i++] !== ':') bad(`expected ':' after '${key}'`);
+    ws();
+    let value: unknown;
+    if (text[i] === "'" || text[i] === '"') value = str();
+    else if (text.startsWith('True', i)) (value = true), (i += 4);
+    else if (text.startsWith('False', i)) (value = false), (i += 5);
+    else if (text[i] === '(') {
+      const close = text.indexOf(')', i);
+      if (close < 0) bad('unterminated shape tuple');
+      const inner = text.slice(i + 1, close);
+      i = close + 1;
+      const parts = inner.split(',').map((s) => s.trim());
+      if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+      check(parts.length <= 32 && parts.every((p) => /^\d{1,15}$/.test(p)) && (parts.length !== 1 || /,\s*$/.test(inner)), 'E_FORMAT', () => `npy: shape must be a tuple of non-negative integers, found (${inner.slice(0, 60)})`);
+      value = parts.map(Number);
+    } else if (key === 'descr' && text[i] === '[') {
+      return fail('E_UNSUPPORTED', 'npy: structured dtypes (descr given as a list) are not supported (expected <f4, <f8 or <f2)');
+    } else return bad(`unreadable value for '${key}'`);
+    check(!(key in values), 'E_FORMAT', () => `npy: header key '${key}' appears twice (expected each of descr, fortran_order, shape once)`);
+    check(key === 'descr' || key === 'fortran_order' || key === 'shape', 'E_FORMAT', () => `npy: unexpected header key '${key.slice(0, 40)}' (expected exactly descr, fortran_order and shape)`);
+    values[key] = value;
+    ws();
+    if (text[i] === ',') i++;
+    else if (text[i] !== '}') bad("expected ',' or '}'");
+  }
+  ws();
+  if (i !== text.length) bad('text after the closing brace');
+  const { descr, fortran_order: fortran, shape } = values as { descr?: unknown; fortran_order?: unknown; shape?: unknown };
+  check(typeof descr === 'string' && typeof fortran === 'boolean' && Array.isArray(shape), 'E_FORMAT', () => `npy: header must give descr, fortran_order and shape (a string, True or False, a tuple), found ${JSON.stringify(text.trim().slice(0, 120))}`);
+  return { descr, fortran, shape: shape as number[] };
 }
 
 /**
@@ -136,6 +191,6 @@ export async function readNpy(path: string): Promise<NpyArray> {
  *
  * @example await writeNpy('y.npy', y, [T, O], { overwrite: true });
  */
-export async function writeNpy(path: string, data: Float32Array, shape: number[], opts: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeNpy(path: string, data: Float32Array, shape: number[], opts: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<void> {
   await writeFileSafely(path, encodeNpy(data, shape), opts);
 }

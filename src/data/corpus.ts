@@ -1,5 +1,5 @@
 /**
- * Corpora synthesised on the machine (SPEC §7): a TIDIGITS-like spoken-digit corpus and a
+ * Corpora synthesised on the machine: a TIDIGITS-like spoken-digit corpus and a
  * speech-commands-like keyword-spotting corpus, spoken by espeak-ng with many voices, accents,
  * speeds and pitches, with noise mixed in, turned into 40-band log-mel features.
  *
@@ -19,12 +19,17 @@ import { check, fail } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { progressBar } from '../train/progress.js';
 import type { Dataset, Split, Utterance } from './dataset.js';
+import { applyChannel, isNeutral, NO_AUGMENTATION, soxAvailable, type Augmentation } from './augment.js';
 import { ENGLISH_ACCENTS, espeakAvailable, espeakVersion, listVariants, speak } from './espeak.js';
+import { festivalAvailable, festivalSpeakMany, festivalVersion, festivalVoiceF0, festivalVoices } from './festival.js';
+import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
 
-export type CorpusName = 'digits' | 'kws';
-export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws'];
+export type CorpusName = 'digits' | 'kws' | 'digit-strings';
+export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws', 'digit-strings'];
+/** Connected strings per voice and rendition in the `digit-strings` corpus. */
+export const STRINGS_PER_RENDITION = 5;
 
 /** Digit classes in TIDIGITS order: "zero".."nine", then "oh". */
 export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh'];
@@ -39,7 +44,7 @@ export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house',
  * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']
  */
 export function corpusClasses(name: CorpusName): string[] {
-  return name === 'digits' ? [...DIGIT_WORDS] : [...KWS_KEYWORDS, '_unknown_', '_silence_'];
+  return name === 'kws' ? [...KWS_KEYWORDS, '_unknown_', '_silence_'] : [...DIGIT_WORDS];
 }
 
 export interface CorpusOptions {
@@ -57,6 +62,19 @@ export interface CorpusOptions {
   connectedPerVoice?: number;
   /** Signal-to-noise range in dB of the mixed background noise. Default [15, 35]. */
   snrDb?: [number, number];
+  /** Add the Festival ked_diphone variants (festival.ts) as voices, split by voice like espeak-ng's. Default false. */
+  festival?: boolean;
+  /** Festival variants held out for validation and for test. Default 3 and 3 (of 16). */
+  festivalValidationVoices?: number;
+  festivalTestVoices?: number;
+  /** Renditions per Festival variant and split. Default: `renditions`. */
+  festivalRenditions?: Partial<Record<Split, number>>;
+  /** Leave out the espeak-ng voices (with `festival`: a Festival-only corpus). Default false. */
+  noEspeak?: boolean;
+  /** Augment the training split (gain +-20 dB, telephone channel, reverb, formant/pitch shift; augment.ts). Default false. */
+  augment?: boolean;
+  /** One fixed augmentation for every utterance of the split (an evaluation condition, e.g. { gainDb: -20 }). */
+  condition?: Partial<Augmentation>;
   /** Cache directory. Default `$DELTAKIT_CACHE` or `~/.cache/deltakit`. */
   cacheDir?: string;
   /** Show a progress bar (default: when stderr is a terminal). */
@@ -81,6 +99,12 @@ export interface UtterancePlan {
   noise: string;
   noiseSeed: number;
   snrDb: number;
+  /** Pause between words in units of 10 ms (espeak-ng -g); present in the digit-strings corpus. */
+  wordGap?: number;
+  /** Present for Festival utterances (absent: espeak-ng). */
+  festival?: { f0Mean: number; f0Std: number; stretch: number };
+  /** Present when augmented (absent: as synthesised). */
+  augment?: Augmentation;
 }
 
 /** Bump when synthesis or features change in a way the cache key does not capture. */
@@ -133,8 +157,11 @@ function resolve(name: CorpusName, o: CorpusOptions) {
   for (const [k, v] of Object.entries(renditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: renditions.${k} must be an integer in 0..100, found ${v}`);
   const connected = o.connectedPerVoice ?? 0;
   check(Number.isInteger(connected) && connected >= 0, 'E_OPTION', () => `corpus: connectedPerVoice must be an integer >= 0, found ${connected}`);
-  check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus');
-  return { seed, snr, renditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20 };
+  check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus (the digit-strings corpus is all strings)');
+  const festivalRenditions: Record<Split, number> = { ...renditions, ...o.festivalRenditions };
+  for (const [k, v] of Object.entries(festivalRenditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: festivalRenditions.${k} must be an integer in 0..100, found ${v}`);
+  check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
+  return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
 
 /**
@@ -145,11 +172,29 @@ function resolve(name: CorpusName, o: CorpusOptions) {
 export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}, voices: string[] = listVariants()): UtterancePlan[] {
   const r = resolve(name, o);
   const assignment = splitVoices(voices, r.seed, r.validation, r.test);
-  let splitVoicesList = assignment[split];
+  let splitVoicesList = o.noEspeak ? [] : assignment[split];
+  // Festival variants are split among themselves (a separate shuffle), so adding them leaves the
+  // espeak-ng split as it was.
+  let festivalList = o.festival ? splitVoices(festivalVoices(), r.seed, r.festivalValidation, r.festivalTest)[split] : [];
   if (o.maxVoices !== undefined) {
     check(Number.isInteger(o.maxVoices) && o.maxVoices > 0, 'E_OPTION', () => `corpus: maxVoices must be a positive integer, found ${o.maxVoices}`);
     splitVoicesList = splitVoicesList.slice(0, o.maxVoices);
+    festivalList = festivalList.slice(0, o.maxVoices);
   }
+  const condition = o.condition ? { ...NO_AUGMENTATION, ...o.condition } : undefined;
+  // Training-split augmentation, drawn from its own stream so the base rendering stays the same.
+  const augmentation = (id: string): Augmentation | undefined => {
+    if (condition) return isNeutral(condition) ? undefined : condition;
+    if (!o.augment || split !== 'train') return undefined;
+    const rng = new Rng(hash32(`augment:${id}`));
+    const a: Augmentation = {
+      gainDb: Number(rng.uniform(-20, 20).toFixed(2)),
+      channel: rng.uniform(0, 1) < 0.25 ? 'telephone' : 'wide',
+      reverb: rng.uniform(0, 1) < 0.3 ? Math.round(rng.uniform(10, 70)) : 0,
+      pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(-300, 300)) : 0,
+    };
+    return isNeutral(a) ? undefined : a;
+  };
   const classes = corpusClasses(name);
   const plans: UtterancePlan[] = [];
   const make = (voice: string, text: string, label: number, words: number[], key: string): UtterancePlan => {
@@ -173,24 +218,51 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
       snrDb: Number(rng.uniform(r.snr[0], r.snr[1]).toFixed(2)),
     };
   };
-  for (const voice of splitVoicesList) {
-    for (let k = 0; k < r.renditions[split]; k++) {
+  const finish = (p: UtterancePlan, festival: boolean): UtterancePlan => {
+    if (festival) {
+      const rng = new Rng(hash32(`festival:${p.id}`));
+      p.accent = 'ked';
+      p.festival = {
+        f0Mean: Number((festivalVoiceF0(p.voice) * rng.uniform(0.95, 1.05)).toFixed(1)),
+        f0Std: Number(rng.uniform(5, 30).toFixed(1)),
+        stretch: Number(rng.uniform(0.8, 1.3).toFixed(3)),
+      };
+    }
+    const a = augmentation(p.id);
+    if (a) p.augment = a;
+    return p;
+  };
+  const voiceList = [...splitVoicesList.map((v) => [v, false] as const), ...festivalList.map((v) => [v, true] as const)];
+  for (const [voice, fest] of voiceList) {
+    const add = (text: string, label: number, words: number[], key: string) => plans.push(finish(make(voice, text, label, words, key), fest));
+    for (let k = 0; k < (fest ? r.festivalRenditions : r.renditions)[split]; k++) {
       if (name === 'digits') {
-        DIGIT_WORDS.forEach((w, label) => plans.push(make(voice, w, label, [label], `${w}#${k}`)));
+        DIGIT_WORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
+      } else if (name === 'digit-strings') {
+        // Strings of 1..7 digits (TIDIGITS), with a per-string pause between words of 0..250 ms.
+        for (let j = 0; j < STRINGS_PER_RENDITION; j++) {
+          const key = `string${k}.${j}`;
+          const rng = new Rng(hash32(`digit-strings:${r.seed}:${split}:${voice}:${key}`));
+          const len = 1 + rng.int(7);
+          const digits = Array.from({ length: len }, () => rng.int(DIGIT_WORDS.length));
+          const p = make(voice, digits.map((d) => DIGIT_WORDS[d]).join(' '), -1, digits, key);
+          p.wordGap = rng.int(26);
+          plans.push(finish(p, fest));
+        }
       } else {
-        KWS_KEYWORDS.forEach((w, label) => plans.push(make(voice, w, label, [label], `${w}#${k}`)));
+        KWS_KEYWORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
         // As many unknown and silence clips as one keyword has, so the classes stay balanced.
         const rng = new Rng(hash32(`unknown:${r.seed}:${voice}:${k}`));
         const u = KWS_UNKNOWN_WORDS[rng.int(KWS_UNKNOWN_WORDS.length)]!;
-        plans.push(make(voice, u, 10, [10], `_unknown_${u}#${k}`));
-        plans.push(make(voice, '', 11, [], `_silence_#${k}`));
+        add(u, 10, [10], `_unknown_${u}#${k}`);
+        add('', 11, [], `_silence_#${k}`);
       }
     }
     for (let k = 0; k < r.connected; k++) {
       const rng = new Rng(hash32(`connected:${r.seed}:${voice}:${k}`));
       const len = 2 + rng.int(6);
       const digits = Array.from({ length: len }, () => rng.int(classes.length));
-      plans.push(make(voice, digits.map((d) => classes[d]).join(' '), -1, digits, `string${k}`));
+      add(digits.map((d) => classes[d]).join(' '), -1, digits, `string${k}`);
     }
   }
   return plans;
@@ -203,15 +275,28 @@ const extractors = new Map<number, LogMel>();
  *
  * @example const f = renderUtterance(planCorpus('digits', 'test')[0]!); // frames x 40
  */
-export function renderUtterance(p: UtterancePlan): Float32Array {
-  // espeak-ng speaks at 22050 Hz; silence is rendered as one second of nothing but noise.
-  const speech = p.text === '' ? { samples: new Float32Array(22050), sampleRate: 22050 } : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: 0 });
+export function renderUtterance(p: UtterancePlan, synthesised?: Audio): Float32Array {
+  // espeak-ng speaks at 22050 Hz, Festival at 16 kHz; silence is one second of nothing but noise.
+  const silenceRate = p.festival ? 16000 : 22050;
+  const speech =
+    synthesised ??
+    (p.text === ''
+      ? { samples: new Float32Array(silenceRate), sampleRate: silenceRate }
+      : p.festival
+        ? festivalSpeakMany([{ text: p.text, ...p.festival }])[0]!
+        : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: p.wordGap ?? 0 }));
   const sr = speech.sampleRate;
   const before = Math.round(p.padBefore * sr);
   const after = Math.round(p.padAfter * sr);
-  const x = new Float32Array(before + speech.samples.length + after);
+  let x: Float32Array = new Float32Array(before + speech.samples.length + after);
   for (let i = 0; i < speech.samples.length; i++) x[before + i] = speech.samples[i]! * p.gain;
   mixAtSnr(x, makeNoise(p.noise as 'white', x.length, p.noiseSeed), p.snrDb);
+  if (p.augment) {
+    // Room and speaker effects and the channel act on speech and background noise together.
+    x = applyChannel({ samples: x, sampleRate: sr }, p.augment).samples;
+    const g = 10 ** (p.augment.gainDb / 20);
+    if (g !== 1) for (let i = 0; i < x.length; i++) x[i] = x[i]! * g;
+  }
   let mel = extractors.get(sr);
   if (!mel) {
     mel = new LogMel(sr);
@@ -231,20 +316,45 @@ export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptio
   if (!espeakAvailable()) fail('E_IO', 'corpus: expected the espeak-ng program on PATH to synthesise the corpus (apt-get install espeak-ng), found none');
   const version = espeakVersion();
   const plans = planCorpus(name, split, o);
+  const tools: Record<string, string> = {};
+  if (plans.some((p) => p.festival)) {
+    if (!festivalAvailable()) fail('E_IO', 'corpus: expected the festival program with the ked_diphone voice to synthesise the Festival voices (apt-get install festival festvox-kdlpc16k), found none');
+    tools['festival'] = festivalVersion();
+  }
+  if (plans.some((p) => p.augment && (p.augment.channel !== 'wide' || p.augment.reverb > 0 || p.augment.pitchCents !== 0))) {
+    if (!soxAvailable()) fail('E_IO', 'corpus: expected the sox program to render the augmentation (apt-get install sox), found none');
+    tools['sox'] = 'sox';
+  }
   const dir = join(o.cacheDir ?? defaultCacheDir(), 'utt');
   mkdirSync(dir, { recursive: true });
   const bands = 40;
   const bar = progressBar(`${name}/${split}`, plans.length, o.progress);
+  // Extra tools enter the key only for the utterances that use them (espeak-ng keys stay as they were).
+  const fileOf = (p: UtterancePlan) => {
+    const extra = { ...(p.festival ? { festival: tools['festival'] } : {}), ...(p.augment ? { sox: tools['sox'] ?? 'gain' } : {}) };
+    return join(dir, `${createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...extra, ...p })).digest('hex')}.f32`);
+  };
+  // Festival is started once per batch of uncached utterances (starting it costs more than a word).
+  const pending = new Map<number, Audio>();
+  const FESTIVAL_BATCH = 64;
   try {
     for (const [i, p] of plans.entries()) {
-      const key = createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...p })).digest('hex');
-      const file = join(dir, `${key}.f32`);
+      const file = fileOf(p);
       let features: Float32Array;
       if (existsSync(file)) {
         const b = readFileSync(file);
         features = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
       } else {
-        features = renderUtterance(p);
+        if (p.festival && p.text !== '' && !pending.has(i)) {
+          const batch: number[] = [];
+          for (let j = i; j < plans.length && batch.length < FESTIVAL_BATCH; j++) {
+            const q = plans[j]!;
+            if (q.festival && q.text !== '' && !existsSync(fileOf(q))) batch.push(j);
+          }
+          festivalSpeakMany(batch.map((j) => ({ text: plans[j]!.text, ...plans[j]!.festival! }))).forEach((a, k) => pending.set(batch[k]!, a));
+        }
+        features = renderUtterance(p, pending.get(i));
+        pending.delete(i);
         // Write then rename: an interrupted build never leaves a truncated cache entry.
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));

@@ -2,6 +2,7 @@
  * A labelled set of feature sequences, as the trainer and the tuner consume it.
  */
 import { check, DeltakitError } from '../core/errors.js';
+import { FRONT_ENDS, levelNormalize, type FrontEnd } from './frontend.js';
 
 export type Split = 'train' | 'validation' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
@@ -34,6 +35,8 @@ export interface Dataset {
 export interface FeatureStats {
   mean: Float32Array;
   std: Float32Array;
+  /** Applied before the standardisation: `level` = the streaming level normaliser (frontend.ts). Default none. */
+  frontEnd?: FrontEnd;
 }
 
 /**
@@ -41,8 +44,10 @@ export interface FeatureStats {
  *
  * @example const stats = featureStats(train); const x = normalizeFeatures(u.features, stats);
  */
-export function featureStats(ds: Dataset): FeatureStats {
+export function featureStats(ds: Dataset, o: { frontEnd?: FrontEnd } = {}): FeatureStats {
   const B = ds.bands;
+  const frontEnd = o.frontEnd ?? 'none';
+  if (frontEnd !== 'none') ds = { ...ds, utterances: ds.utterances.map((u) => ({ ...u, features: levelNormalize(u.features, B) })) };
   const sum = new Float64Array(B);
   const sq = new Float64Array(B);
   let n = 0;
@@ -63,17 +68,19 @@ export function featureStats(ds: Dataset): FeatureStats {
     mean[b] = sum[b]! / n;
     std[b] = Math.sqrt(Math.max(sq[b]! / n - mean[b]! * mean[b]!, 1e-12));
   }
-  return { mean, std };
+  return frontEnd === 'none' ? { mean, std } : { mean, std, frontEnd };
 }
 
 /**
- * (x - mean) / std per band, into a new array.
+ * (x - mean) / std per band, into a new array; with `stats.frontEnd === 'level'` the stream is
+ * level-normalised first (from a fresh tracker state: one call is one stream).
  *
  * @example const x = normalizeFeatures(u.features, stats);
  */
 export function normalizeFeatures(features: Float32Array, stats: FeatureStats): Float32Array {
   const B = stats.mean.length;
   check(features.length % B === 0, 'E_SHAPE', () => `normalizeFeatures: expected a multiple of ${B} values, found ${features.length}`);
+  if (stats.frontEnd === 'level') features = levelNormalize(features, B);
   const out = new Float32Array(features.length);
   for (let i = 0; i < features.length; i++) {
     const b = i % B;
@@ -98,7 +105,7 @@ export function normalizeDataset(ds: Dataset, stats: FeatureStats): Dataset {
  */
 export function statsToJson(stats: FeatureStats): string {
   const r = (a: Float32Array) => Array.from(a, (v) => Number(v.toPrecision(7)));
-  return JSON.stringify({ mean: r(stats.mean), std: r(stats.std) });
+  return JSON.stringify({ mean: r(stats.mean), std: r(stats.std), ...(stats.frontEnd && stats.frontEnd !== 'none' ? { frontEnd: stats.frontEnd } : {}) });
 }
 
 /**
@@ -113,14 +120,15 @@ export function statsFromJson(text: string): FeatureStats {
   } catch {
     throw new DeltakitError('E_FORMAT', 'feature stats: expected JSON {mean, std}, found unparsable text');
   }
-  const o = v as { mean?: unknown; std?: unknown };
+  const o = v as { mean?: unknown; std?: unknown; frontEnd?: unknown };
+  check(o.frontEnd === undefined || FRONT_ENDS.includes(o.frontEnd as FrontEnd), 'E_FORMAT', () => `feature stats: frontEnd must be one of ${FRONT_ENDS.join(', ')}, found ${JSON.stringify(o.frontEnd)}`);
   check(Array.isArray(o.mean) && Array.isArray(o.std) && o.mean.length === o.std.length && o.mean.length > 0, 'E_FORMAT', () => 'feature stats: expected {mean: number[], std: number[]} of equal non-zero length');
   const mean = Float32Array.from(o.mean as number[]);
   const std = Float32Array.from(o.std as number[]);
   for (let i = 0; i < mean.length; i++) {
     check(Number.isFinite(mean[i]) && Number.isFinite(std[i]) && std[i]! > 0, 'E_FORMAT', () => `feature stats: band ${i} has mean ${mean[i]} and std ${std[i]}; expected finite values and std > 0`);
   }
-  return { mean, std };
+  return o.frontEnd === undefined || o.frontEnd === 'none' ? { mean, std } : { mean, std, frontEnd: o.frontEnd as FrontEnd };
 }
 
 /**

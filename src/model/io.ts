@@ -62,6 +62,10 @@ export interface DecodedModel {
  */
 export function decodeModelFile(bytes: Uint8Array, opts: LoadModelOptions = {}): DecodedModel {
   check(bytes.length > 0, 'E_FORMAT', () => 'model file: expected a safetensors, ONNX, Keras or TensorFlow.js file, found 0 bytes');
+  // Other deltakit files are recognised by their magic and named, rather than failing later as
+  // "not a valid ONNX protobuf".
+  const other = otherFileKind(bytes);
+  if (other) fail('E_UNSUPPORTED', `model file: this is ${other}, not a model (expected deltakit or PyTorch .safetensors, ONNX, Keras .keras/.h5 or TensorFlow.js model.json)`);
   for (const imp of IMPORTERS) {
     if (imp.sniff(bytes)) {
       const model = imp.decode(bytes, opts);
@@ -91,19 +95,45 @@ function decodeSafetensorsOrOnnx(bytes: Uint8Array, opts: LoadModelOptions): Dec
     const file = parseSafetensors(bytes);
     if (isDeltakitFile(file)) {
       const model = decodeDeltakit(file);
+      checkReadoutActivation(model, opts, 'deltakit model file');
       if (opts.name !== undefined) model.name = opts.name;
       return { model, kind: 'deltakit' };
     }
     return { model: importPytorchStateDict(file, opts), kind: 'pytorch' };
   }
   try {
-    return { model: importOnnx(bytes, opts), kind: 'onnx' };
+    const model = importOnnx(bytes, opts);
+    checkReadoutActivation(model, opts, 'ONNX graph');
+    return { model, kind: 'onnx' };
   } catch (e) {
     if (e instanceof DeltakitError && e.code === 'E_FORMAT' && e.message.startsWith('onnx: not a valid ONNX protobuf')) {
       fail('E_FORMAT', `model file: not safetensors (no 8-byte header length followed by a JSON header), Keras (zip or HDF5 signature), TensorFlow.js (model.json) nor ONNX (${e.message})`);
     }
     throw e;
   }
+}
+
+/**
+ * readoutActivation is for PyTorch state_dicts, which do not record it. ONNX graphs and deltakit
+ * files do: a value that disagrees with the file would otherwise be silently ignored (E_MISMATCH);
+ * one that agrees is accepted, so one options object serves every kind of file.
+ */
+function checkReadoutActivation(model: Model, opts: LoadModelOptions, kind: string): void {
+  const want = opts.readoutActivation;
+  if (want === undefined) return;
+  const last = model.layers[model.layers.length - 1]!;
+  const has = last.kind === 'linear' ? last.activation : 'no Linear readout';
+  check(has === want, 'E_MISMATCH', () => `readoutActivation (CLI: --readout-activation) ${want}: this ${kind} records its readout (${has}); the option applies to PyTorch state_dicts, which do not`);
+}
+
+const startsWith = (bytes: Uint8Array, magic: string): boolean => bytes.length >= magic.length && [...magic].every((c, i) => bytes[i] === c.charCodeAt(0));
+
+/** Names deltakit's non-model files (and .npy) by their magic bytes; undefined for anything else. */
+function otherFileKind(bytes: Uint8Array): string | undefined {
+  if (startsWith(bytes, 'DKCB')) return 'a codebook-compressed model (.dkcb): load it with loadModelOrCompressed from deltakit/compress (the CLI commands run, info, sim, prune and compress accept it directly)';
+  if (startsWith(bytes, 'DKCKPT01')) return 'a training checkpoint: resume it with `deltakit train --resume`; the trained model is the --out file';
+  if (startsWith(bytes, '\x93NUMPY')) return 'a NumPy .npy array (give it as --input)';
+  return undefined;
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { check, fail } from '../core/errors.js';
 import { halfToFloat } from '../core/files.js';
+import { parseJsonStrict } from '../core/json.js';
 
 /** One tensor as stored: its shape and values (converted to float32), and the dtype it had on disk. */
 export interface SafeTensor {
@@ -98,12 +99,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   } catch {
     return fail('E_FORMAT', 'safetensors: header is not valid UTF-8');
   }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return fail('E_FORMAT', `safetensors: header is not valid JSON (${(e as Error).message})`);
-  }
+  // Repeated keys (two tensors of one name) are refused: readers disagree on which one wins.
+  const header = parseJsonStrict(text, 'safetensors: header');
   check(isPlainObject(header), 'E_FORMAT', () => `safetensors: header must be a JSON object, found ${Array.isArray(header) ? 'an array' : typeof header}`);
 
   const dataStart = 8 + headerLen;

@@ -1,6 +1,6 @@
 /**
  * The in-memory model: a stack of layers, each holding its weights in PyTorch layout and
- * gate order (SPEC §2), so a PyTorch `state_dict` maps onto it without reshuffling.
+ * gate order, so a PyTorch `state_dict` maps onto it without reshuffling.
  *
  * Matrices are row-major Float32Array: `weightIh` of a GRU is (3H, I), row g*H + k is gate g,
  * unit k. Gate orders: GRU r, z, n; LSTM i, f, g, o.
@@ -11,7 +11,7 @@ import { checkActivations, type GateActivation } from '../cells/activation.js';
 export type Activation = 'none' | 'relu' | 'tanh';
 
 /**
- * GRU. By default the PyTorch form, reset applied after the hidden product (SPEC §2);
+ * GRU. By default the PyTorch form, reset applied after the hidden product;
  * `resetAfter: false` is the reset-before form of ONNX's default, Keras `reset_after=False` and
  * Cho et al. 2014 (see src/cells/gru/definition.ts).
  */
@@ -66,7 +66,7 @@ export interface LstmLayer {
 }
 
 /**
- * SRU (SPEC §2): xt = W x, f = sigmoid(W_f x + b_f), r = sigmoid(W_r x + b_r),
+ * SRU: xt = W x, f = sigmoid(W_f x + b_f), r = sigmoid(W_r x + b_r),
  * c' = f*c + (1-f)*xt, h = r*tanh(c') + (1-r)*x'; x' = x when I == H, else W_p x.
  */
 export interface SruLayer {
@@ -80,7 +80,7 @@ export interface SruLayer {
 }
 
 /**
- * QRNN (SPEC §2), the paper's form: [Z;F;O] = W [x_t; x_{t-1}] + b, Z = tanh, F, O = sigmoid,
+ * QRNN, the paper's form: [Z;F;O] = W [x_t; x_{t-1}] + b, Z = tanh, F, O = sigmoid,
  * c = f*c + (1-f)*z, h = o*c. With window 1 the x_{t-1} block is absent.
  */
 export interface QrnnLayer {

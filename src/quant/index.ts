@@ -17,3 +17,5 @@ export * from '../model/export/edgedrnn/text.js';
 export * from '../model/export/edgedrnn/testbench.js';
 export * from '../model/export/edgedrnn/cheader.js';
 export * from '../model/export/edgedrnn/export.js';
+export * from './lowering.js';
+export * from '../model/export/c/index.js';

@@ -4,7 +4,7 @@
  */
 
 /**
- * Bias conventions of the delta cells (SPEC §3).
+ * Bias conventions of the delta cells.
  * - `cudnn`: Mr = b_ir+b_hr, Mz = b_iz+b_hz, Mnx = b_in, Mnh = b_hn. With thresholds 0 it equals
  *   torch.nn.GRU exactly.
  * - `edgedrnn`: one bias per gate, as the EdgeDRNN hardware stores it (an extra weight column):
@@ -31,8 +31,14 @@ export interface SessionOptions {
   /** Compute backend. Default: the fastest one available. */
   backend?: Backend;
   /**
-   * Record, per step and per delta layer, the indices of the fired input and hidden elements
-   * (what the accelerator simulator replays). Off by default: it costs memory per step.
+   * Called after every step with the indices of the fired input and hidden elements of each delta
+   * layer (null for dense layers): what the accelerator simulator replays. Stream it to a trace
+   * file (deltakit/sim `createTraceFileWriter`) or a `WorkloadBuilder`; the session keeps nothing.
+   */
+  onTrace?: (step: StepTrace) => void;
+  /**
+   * Deprecated: use onTrace. Keeps the trace in memory for `trace()`, about 1.2 KB per step, so it
+   * is bounded: at most TRACE_MEMORY_LIMIT (100 000) steps, after which a step fails with E_LIMIT.
    */
   trace?: boolean;
   /**
@@ -84,7 +90,7 @@ export interface SessionStats {
   occupancyH: number;
   /** Fired columns / all columns, over delta layers: the fraction of weight columns read. */
   occupancy: number;
-  /** 1 - occupancy: the temporal sparsity of SPEC §1. */
+  /** 1 - occupancy: the temporal sparsity of the published results. */
   temporalSparsity: number;
   /** denseOps / ops. */
   opsSaving: number;
@@ -96,7 +102,16 @@ export interface LayerStepTrace {
   firedH: Int32Array;
   /** Reset-before GRU only: fired q = r * h elements (columns of W_hn). */
   firedQ?: Int32Array;
+  /**
+   * Whether the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an extra weight
+   * column driven by a pseudo-input of 1.0). Recorded by the EdgeDRNN fixed-point machine and
+   * trace files that carry it; absent from float sessions.
+   */
+  bias?: boolean;
 }
 
 /** One step of a traced run: one entry per layer, null for layers without delta updates. */
 export type StepTrace = Array<LayerStepTrace | null>;
+
+/** Steps an in-memory trace (`trace: true`) may hold; longer runs stream with `onTrace`. */
+export const TRACE_MEMORY_LIMIT = 100_000;

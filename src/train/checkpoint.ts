@@ -8,9 +8,10 @@
  * header lists.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { check, DeltakitError } from '../core/errors.js';
+import { check } from '../core/errors.js';
+import { parseJsonStrict } from '../core/json.js';
 import type { Layer, Model } from '../model/types.js';
-import { validateModel } from '../model/types.js';
+import { MAX_LAYER_SIZE, MAX_LAYERS, validateModel } from '../model/types.js';
 
 const MAGIC = 'DKCKPT01';
 
@@ -34,6 +35,17 @@ export interface Checkpoint {
  * @example writeCheckpoint('run.ckpt', { state: { epoch: 3 }, tensors: { w: new Float32Array(4) } });
  */
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodeCheckpoint(ck));
+  renameSync(tmp, path);
+}
+
+/**
+ * A checkpoint as bytes (what writeCheckpoint writes).
+ *
+ * @example const same = decodeCheckpoint(encodeCheckpoint(ck));
+ */
+export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const entries: CheckpointTensor[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(ck.tensors)) {
@@ -53,9 +65,7 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
     const t = ck.tensors[e.name]!;
     out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), base + e.offset);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, out);
-  renameSync(tmp, path);
+  return out;
 }
 
 /**
@@ -66,26 +76,47 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
 export function readCheckpoint(path: string): Checkpoint {
   check(existsSync(path), 'E_IO', () => `checkpoint: file ${path} does not exist`);
   const b = readFileSync(path);
-  const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  check(bytes.length >= 12 && new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC, 'E_FORMAT', () => `checkpoint ${path}: expected the ${MAGIC} signature, found another file`);
+  return decodeCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), `checkpoint ${path}`);
+}
+
+/**
+ * Decode checkpoint bytes. Every header entry is checked (dtype f32 or f64, integer offset and
+ * length inside the file, unique names, no two tensors sharing bytes) before any tensor is copied,
+ * so the memory used is at most the file's size.
+ *
+ * @example const { state, tensors } = decodeCheckpoint(bytes);
+ */
+export function decodeCheckpoint(bytes: Uint8Array, where = 'checkpoint'): Checkpoint {
+  check(bytes.length >= 12 && new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC, 'E_FORMAT', () => `${where}: expected the ${MAGIC} signature, found another file`);
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
-  check(12 + n <= bytes.length, 'E_FORMAT', () => `checkpoint ${path}: header of ${n} bytes exceeds the file (${bytes.length} bytes)`);
-  let head: { state: Record<string, unknown>; tensors: CheckpointTensor[] };
-  try {
-    head = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + n)));
-  } catch (e) {
-    throw new DeltakitError('E_FORMAT', `checkpoint ${path}: header is not valid JSON`, { cause: e });
-  }
-  check(head && typeof head.state === 'object' && Array.isArray(head.tensors), 'E_FORMAT', () => `checkpoint ${path}: expected a header {state, tensors}`);
+  check(12 + n <= bytes.length, 'E_FORMAT', () => `${where}: header of ${n} bytes exceeds the file (${bytes.length} bytes)`);
+  const head = parseJsonStrict(new TextDecoder().decode(bytes.subarray(12, 12 + n)), `${where}: header`) as { state?: unknown; tensors?: unknown } | null;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  check(isObject(head) && isObject(head.state) && Array.isArray(head.tensors), 'E_FORMAT', () => `${where}: expected a header {state: {...}, tensors: [...]}`);
   const base = (12 + n + 7) & ~7;
+  const entries = (head.tensors as unknown[]).map((e, i): CheckpointTensor => {
+    check(isObject(e), 'E_FORMAT', () => `${where}: tensor entry ${i} must be an object {name, dtype, offset, length}, found ${JSON.stringify(e)?.slice(0, 40)}`);
+    const { name, dtype, offset, length } = e;
+    check(typeof name === 'string', 'E_FORMAT', () => `${where}: tensor entry ${i}: name must be a string`);
+    check(dtype === 'f32' || dtype === 'f64', 'E_FORMAT', () => `${where}: tensor ${name}: dtype must be f32 or f64, found ${JSON.stringify(dtype)?.slice(0, 20)}`);
+    const size = dtype === 'f64' ? 8 : 4;
+    check(Number.isSafeInteger(offset) && Number.isSafeInteger(length) && (offset as number) >= 0 && (length as number) >= 0 && base + (offset as number) + (length as number) * size <= bytes.length, 'E_FORMAT', () => `${where}: tensor ${name} lies outside the file`);
+    return { name, dtype, offset: offset as number, length: length as number };
+  });
+  const names = new Set<string>();
+  for (const e of entries) {
+    check(!names.has(e.name), 'E_FORMAT', () => `${where}: tensor ${e.name} is listed twice`);
+    names.add(e.name);
+  }
+  const spans = entries.map((e) => ({ name: e.name, begin: e.offset, end: e.offset + e.length * (e.dtype === 'f64' ? 8 : 4) })).filter((r) => r.end > r.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < spans.length; i++) check(spans[i]!.begin >= spans[i - 1]!.end, 'E_FORMAT', () => `${where}: tensors ${spans[i - 1]!.name} and ${spans[i]!.name} overlap`);
   const tensors: Record<string, Float32Array | Float64Array> = {};
-  for (const e of head.tensors) {
+  for (const e of entries) {
     const size = e.dtype === 'f64' ? 8 : 4;
-    check(Number.isInteger(e.offset) && Number.isInteger(e.length) && e.offset >= 0 && e.length >= 0 && base + e.offset + e.length * size <= bytes.length, 'E_FORMAT', () => `checkpoint ${path}: tensor ${e.name} lies outside the file`);
     const slice = bytes.slice(base + e.offset, base + e.offset + e.length * size);
     tensors[e.name] = e.dtype === 'f64' ? new Float64Array(slice.buffer) : new Float32Array(slice.buffer);
   }
-  return { state: head.state, tensors };
+  return { state: head.state as Record<string, unknown>, tensors };
 }
 
 /**
@@ -119,7 +150,18 @@ export function modelToCheckpoint(model: Model, prefix: string): { spec: unknown
  */
 export function modelFromCheckpoint(spec: unknown, tensors: Record<string, Float32Array | Float64Array>, prefix: string): Model {
   const s = spec as { name: string; meta: Record<string, string>; layers: Array<Record<string, unknown>> };
-  check(s && Array.isArray(s.layers), 'E_FORMAT', () => 'checkpoint: model spec missing');
+  check(typeof s === 'object' && s !== null && Array.isArray(s.layers), 'E_FORMAT', () => `checkpoint: ${prefix} spec missing (expected {name, meta, layers: [...]})`);
+  check(s.layers.length >= 1 && s.layers.length <= MAX_LAYERS, 'E_FORMAT', () => `checkpoint: ${prefix} spec: expected 1 to ${MAX_LAYERS} layers, found ${s.layers.length}`);
+  check(typeof s.name === 'string', 'E_FORMAT', () => `checkpoint: ${prefix} spec: name must be a string`);
+  check(typeof s.meta === 'object' && s.meta !== null && !Array.isArray(s.meta) && Object.values(s.meta).every((v) => typeof v === 'string'), 'E_FORMAT', () => `checkpoint: ${prefix} spec: meta must be an object of strings`);
+  s.layers.forEach((l, k) => {
+    check(typeof l === 'object' && l !== null && !Array.isArray(l), 'E_FORMAT', () => `checkpoint: ${prefix} layer ${k} must be an object, found ${JSON.stringify(l)?.slice(0, 40)}`);
+    check(l['kind'] === 'gru' || l['kind'] === 'lstm' || l['kind'] === 'linear', 'E_FORMAT', () => `checkpoint: ${prefix} layer ${k}: kind must be gru, lstm or linear, found ${JSON.stringify(l['kind'])?.slice(0, 40)}`);
+    if (l['kind'] === 'linear') check(l['activation'] === 'none' || l['activation'] === 'relu' || l['activation'] === 'tanh', 'E_FORMAT', () => `checkpoint: ${prefix} layer ${k}: activation must be none, relu or tanh`);
+    for (const f of l['kind'] === 'linear' ? ['inputSize', 'outputSize'] : ['inputSize', 'hiddenSize']) {
+      check(Number.isInteger(l[f]) && (l[f] as number) > 0 && (l[f] as number) <= MAX_LAYER_SIZE, 'E_FORMAT', () => `checkpoint: ${prefix} layer ${k}: ${f} must be an integer in 1..${MAX_LAYER_SIZE}, found ${JSON.stringify(l[f])?.slice(0, 20)}`);
+    }
+  });
   const t = (k: number, n: string): Float32Array => {
     const v = tensors[`${prefix}.${k}.${n}`];
     check(v instanceof Float32Array, 'E_FORMAT', () => `checkpoint: tensor ${prefix}.${k}.${n} missing`);

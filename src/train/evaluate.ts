@@ -4,7 +4,8 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
-import { forwardSequence, trainableParts, type DeltaThresholds, type Readout } from './net.js';
+import { ctcGreedy, editDistance } from './ctc.js';
+import { forwardSequence, tapeLoss, trainableParts, type DeltaThresholds, type Readout } from './net.js';
 
 export interface EvalResult {
   utterances: number;
@@ -13,14 +14,16 @@ export interface EvalResult {
   loss: number;
   /** Fired input elements / all, over recurrent layers and frames. */
   occupancyX: number;
-  /** Fired hidden elements / all (step 0 counts as nothing fired, SPEC §3). */
+  /** Fired hidden elements / all (step 0 counts as nothing fired). */
   occupancyH: number;
   /** Fired weight columns / all columns of the recurrent layers. */
   occupancy: number;
   /** Dense ops / delta ops over the whole network, head included (2 ops per MAC). */
   opsSaving: number;
-  /** Confusion counts [true][predicted]. */
+  /** Confusion counts [true][predicted] (classifiers; empty for CTC). */
   confusion: number[][];
+  /** CTC: word error rate of greedy decoding (edit distance / reference words); `accuracy` is then string accuracy. */
+  wer?: number;
 }
 
 /**
@@ -37,14 +40,27 @@ export function evaluateModel(model: Model, ds: Dataset, o: { readout: Readout; 
   let loss = 0;
   let firedX = 0, firedH = 0, allX = 0, allH = 0;
   let denseOps = 0, ops = 0;
+  let errors = 0;
+  let words = 0;
+  const ctc = o.readout === 'ctc';
   for (const u of ds.utterances) {
-    if (u.label < 0) continue;
+    if (ctc ? u.words.length === 0 : u.label < 0) continue;
     const tape = forwardSequence(model, u.features, u.frames, o);
-    let best = 0;
-    for (let k = 1; k < O; k++) if (tape.logits[k]! > tape.logits[best]!) best = k;
-    confusion[u.label]![best]!++;
-    if (best === u.label) correct++;
-    loss += -Math.log(Math.max(tape.probs[u.label]!, 1e-300));
+    if (ctc) {
+      const hyp = ctcGreedy(tape.frameLogits!, u.frames, O);
+      const e = editDistance(u.words, hyp);
+      errors += e;
+      words += u.words.length;
+      if (e === 0) correct++;
+      const l = tapeLoss(tape, u.words) - tape.penalty;
+      loss += Number.isFinite(l) ? l : 0;
+    } else {
+      let best = 0;
+      for (let k = 1; k < O; k++) if (tape.logits[k]! > tape.logits[best]!) best = k;
+      confusion[u.label]![best]!++;
+      if (best === u.label) correct++;
+      loss += -Math.log(Math.max(tape.probs[u.label]!, 1e-300));
+    }
     n++;
     tape.layers.forEach((l, i) => {
       const G = rec[i]!.kind === 'gru' ? 3 : 4;
@@ -68,6 +84,7 @@ export function evaluateModel(model: Model, ds: Dataset, o: { readout: Readout; 
     occupancyH: allH ? firedH / allH : 0,
     occupancy: allX + allH ? (firedX + firedH) / (allX + allH) : 0,
     opsSaving: ops ? denseOps / ops : 0,
-    confusion,
+    confusion: ctc ? [] : confusion,
+    ...(ctc ? { wer: words ? errors / words : 0 } : {}),
   };
 }

@@ -17,7 +17,7 @@ import { check } from '../core/errors.js';
 import { requireResetAfter } from '../cells/gru/definition.js';
 import { loadKernels, type KernelPath, type WasmKernels } from '../kernels/wasm/loader.js';
 import type { Model } from '../model/types.js';
-import { recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds } from './net.js';
+import { checkTarget, ctcHeadBackward, headFrames, recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds, type Target } from './net.js';
 
 const ceil4 = (n: number) => (n + 3) & ~3;
 
@@ -29,6 +29,8 @@ export interface FastStep {
   path: KernelPath;
   countX: number[];
   countH: number[];
+  /** `ctc` readout: the head's output at every frame, (T, O). */
+  frameLogits?: Float64Array;
 }
 
 let kernels: WasmKernels | null = null;
@@ -48,11 +50,11 @@ export function trainKernels(): WasmKernels {
  *
  * @example const r = sequenceGradWasm(model, frames, T, label, { readout: 'mean' }, grads, 1 / 16);
  */
-export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: number, o: { readout: Readout; delta?: DeltaThresholds; l1?: number }, grads: Grads, scale = 1): FastStep {
+export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: Target, o: { readout: Readout; delta?: DeltaThresholds; l1?: number }, grads: Grads, scale = 1): FastStep {
   const { rec, head } = trainableParts(model);
   rec.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `train backend wasm (layer ${k}); use backend js`));
   check(T > 0 && x.length === T * rec[0]!.inputSize, 'E_SHAPE', () => `train: expected ${T} frames of ${rec[0]!.inputSize} values (${T * rec[0]!.inputSize}), found ${x.length}`);
-  check(Number.isInteger(label) && label >= 0 && label < head.outputSize, 'E_VALUE', () => `train: label must be an integer in 0..${head.outputSize - 1}, found ${label}`);
+  checkTarget(o.readout, label, head.outputSize);
   const k = trainKernels();
   const ex = k.exports;
   const isDelta = o.delta !== undefined;
@@ -164,21 +166,33 @@ export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label
     const probs = logits.map((v) => Math.exp(v - m));
     const zsum = probs.reduce((a, b) => a + b, 0);
     for (let c = 0; c < O; c++) probs[c] = probs[c]! / zsum;
-    const loss = -Math.log(Math.max(probs[label]!, 1e-300)) + penalty;
     // ---- backward ----
     const gh = grads[grads.length - 1]!;
-    const dfeat = new Float64Array(Hl);
-    for (let c = 0; c < O; c++) {
-      const d = scale * (probs[c]! - (c === label ? 1 : 0));
-      gh['bias']![c] += d;
-      for (let j = 0; j < Hl; j++) {
-        gh['weight']![c * Hl + j] += d * feat[j]!;
-        dfeat[j] += head.weight[c * Hl + j]! * d;
+    let loss: number;
+    let dOut: Float64Array;
+    let frameLogits: Float64Array | undefined;
+    if (o.readout === 'ctc') {
+      // CTC: the head at every frame (as net.ts).
+      frameLogits = headFrames(head, last.h, T);
+      const r = ctcHeadBackward(head, last.h, frameLogits, T, label as readonly number[], gh, scale);
+      loss = r.loss + penalty;
+      dOut = r.dOut;
+    } else {
+      const lab = label as number;
+      loss = -Math.log(Math.max(probs[lab]!, 1e-300)) + penalty;
+      const dfeat = new Float64Array(Hl);
+      for (let c = 0; c < O; c++) {
+        const d = scale * (probs[c]! - (c === lab ? 1 : 0));
+        gh['bias']![c] += d;
+        for (let j = 0; j < Hl; j++) {
+          gh['weight']![c * Hl + j] += d * feat[j]!;
+          dfeat[j] += head.weight[c * Hl + j]! * d;
+        }
       }
+      dOut = new Float64Array(T * Hl);
+      if (o.readout === 'mean') for (let t = 0; t < T; t++) for (let j = 0; j < Hl; j++) dOut[t * Hl + j] = dfeat[j]! / T;
+      else for (let j = 0; j < Hl; j++) dOut[(T - 1) * Hl + j] = dfeat[j]!;
     }
-    let dOut = new Float64Array(T * Hl);
-    if (o.readout === 'mean') for (let t = 0; t < T; t++) for (let j = 0; j < Hl; j++) dOut[t * Hl + j] = dfeat[j]! / T;
-    else for (let j = 0; j < Hl; j++) dOut[(T - 1) * Hl + j] = dfeat[j]!;
     const penScale = isDelta ? (scale * (o.l1 ?? 0)) / T : 0;
     for (let li = rec.length - 1; li >= 0; li--) {
       const L = rec[li]!;
@@ -265,7 +279,7 @@ export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label
       for (let t = 0; t < T; t++) for (let i = 0; i < I; i++) dIn[t * I + i] = dxp[t * Ip + i]!;
       dOut = dIn;
     }
-    return { loss, probs, path: k.path, countX: tapes.map((t) => t.countX), countH: tapes.map((t) => t.countH) };
+    return { loss, probs, path: k.path, countX: tapes.map((t) => t.countX), countH: tapes.map((t) => t.countH), ...(frameLogits ? { frameLogits } : {}) };
   } finally {
     for (const p of allocated) k.free(p);
   }

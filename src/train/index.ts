@@ -15,3 +15,4 @@ export * from './tune.js';
 export * from './plot.js';
 export * from './progress.js';
 export * from './builtin.js';
+export * from './ctc.js';

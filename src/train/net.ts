@@ -2,7 +2,7 @@
  * Backpropagation through time for a stack of GRU / LSTM layers (dense or delta) with a Linear
  * head, one sequence at a time, in float64 (weights stay Float32Array, as the runtime uses them).
  *
- * Delta layers in the forward pass (SPEC §3). Because the delta memories telescope,
+ * Delta layers in the forward pass. Because the delta memories telescope,
  * `M_t = b + W_ih xp_t + W_hh hp_t`, where `xp_t` / `hp_t` are the remembered input and hidden
  * values after step t's thresholding. The trainer therefore evaluates the gates on (xp_t, hp_t)
  * and the state update on the true h_{t-1}: the same numbers the delta runtime computes with its
@@ -14,7 +14,7 @@
  * `hp_t - h_{t-1}` are frozen constants: `forwardSequence(..., { frozen })` computes that
  * surrogate, which is what the finite-difference gradient checks in the tests differentiate.
  *
- * Regulariser (SPEC §3): `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
+ * Regulariser: `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
  * deltas (hp_t - hp_{t-1}); the remembered hp_{t-1} is treated as a constant in the gradient.
  * Dense networks have no thresholded deltas, so the penalty is zero for them.
  *
@@ -32,8 +32,12 @@ import { requireDefaultActivations } from '../cells/activation.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
+import { ctcLoss } from './ctc.js';
 
-export type Readout = 'mean' | 'last';
+/** `mean`/`last`: one label per utterance; `ctc`: per-frame outputs (blank last) trained with CTC. */
+export type Readout = 'mean' | 'last' | 'ctc';
+/** What a sequence is trained towards: a class index, or for `ctc` the label sequence. */
+export type Target = number | readonly number[];
 
 /** Delta thresholds of the forward pass; absent means a dense network. */
 export interface DeltaThresholds {
@@ -85,6 +89,8 @@ export interface Tape {
   logits: Float64Array;
   /** Softmax of the logits. */
   probs: Float64Array;
+  /** `ctc` readout: the head's output at every frame, (T, O). */
+  frameLogits?: Float64Array;
   /** L1 penalty value (already weighted by l1). */
   penalty: number;
 }
@@ -277,7 +283,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
     for (let t = 0; t < T; t++) {
       const xo = t * I;
       const ho = t * H;
-      // Thresholding (or its frozen surrogate), SPEC §3: fire when |delta| >= threshold.
+      // Thresholding (or its frozen surrogate): fire when |delta| >= threshold.
       for (let i = 0; i < I; i++) {
         const v = input[xo + i]!;
         let xpv: number;
@@ -298,7 +304,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
           tape.firedH[ho + j] = fz.firedH[ho + j]!;
           tape.hpPrev[ho + j] = fz.hpPrev[ho + j]!;
         } else if (t > 0 && (!isDelta || Math.abs(v - hpMem[j]!) >= thh)) {
-          // Step 0 has dh = 0 by definition (SPEC §3): nothing fires.
+          // Step 0 has dh = 0 by definition: nothing fires.
           hpv = v;
           tape.firedH[ho + j] = 1;
           tape.countH++;
@@ -344,22 +350,76 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
     for (let j = 0; j < H; j++) s += head.weight[k * H + j]! * feat[j]!;
     logits[k] = s;
   }
+  const frameLogits = o.readout === 'ctc' ? headFrames(head, last.h, T) : undefined;
   let m = -Infinity;
   for (const v of logits) m = Math.max(m, v);
   const probs = new Float64Array(O);
   let z = 0;
   for (let k = 0; k < O; k++) z += probs[k] = Math.exp(logits[k]! - m);
   for (let k = 0; k < O; k++) probs[k] = probs[k]! / z;
-  return { T, layers, logits, probs, penalty };
+  return { T, layers, logits, probs, penalty, ...(frameLogits ? { frameLogits } : {}) };
 }
+
+/**
+ * The head applied to every frame: (T, O) outputs of W h_t + b.
+ *
+ * @example const y = headFrames(head, lastLayerH, T);
+ */
+export function headFrames(head: LinearLayer, h: Float64Array, T: number): Float64Array {
+  const O = head.outputSize;
+  const H = head.inputSize;
+  const y = new Float64Array(T * O);
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < O; k++) {
+      let s = head.bias[k]!;
+      for (let j = 0; j < H; j++) s += head.weight[k * H + j]! * h[t * H + j]!;
+      y[t * O + k] = s;
+    }
+  }
+  return y;
+}
+
+/**
+ * CTC through the head: loss, head gradients (added to `gh`, scaled) and the gradient reaching
+ * the last layer's outputs, (T, H). Shared by the float64 and the wasm backends.
+ */
+export function ctcHeadBackward(head: LinearLayer, h: Float64Array, frameLogits: Float64Array, T: number, target: readonly number[], gh: Record<string, Float64Array>, scale: number): { loss: number; dOut: Float64Array } {
+  const O = head.outputSize;
+  const H = head.inputSize;
+  const { loss, grad } = ctcLoss(frameLogits, T, O, target);
+  const dOut = new Float64Array(T * H);
+  if (!Number.isFinite(loss)) return { loss, dOut };
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < O; k++) {
+      const d = scale * grad[t * O + k]!;
+      if (d === 0) continue;
+      gh['bias']![k] += d;
+      for (let j = 0; j < H; j++) {
+        gh['weight']![k * H + j] += d * h[t * H + j]!;
+        dOut[t * H + j] += head.weight[k * H + j]! * d;
+      }
+    }
+  }
+  return { loss, dOut };
+}
+
+export function checkTarget(readout: Readout, target: Target, O: number): void {
+  if (readout === 'ctc') {
+    check(Array.isArray(target) && target.every((l) => Number.isInteger(l) && l >= 0 && l < O - 1), 'E_VALUE', () => `train: a CTC target must be a list of labels in 0..${O - 2} (blank = ${O - 1}), found ${JSON.stringify(target)}`);
+  } else {
+    check(typeof target === 'number' && Number.isInteger(target) && target >= 0 && target < O, 'E_VALUE', () => `train: label must be an integer in 0..${O - 1}, found ${JSON.stringify(target)}`);
+  }
+}
+
 
 /**
  * Cross-entropy of a tape's prediction against a label, plus its penalty.
  *
  * @example const loss = tapeLoss(forwardSequence(model, x, T, { readout: 'mean' }), label);
  */
-export function tapeLoss(tape: Tape, label: number): number {
-  return -Math.log(Math.max(tape.probs[label]!, 1e-300)) + tape.penalty;
+export function tapeLoss(tape: Tape, label: Target): number {
+  if (tape.frameLogits) return ctcLoss(tape.frameLogits, tape.T, tape.frameLogits.length / tape.T, label as readonly number[]).loss + tape.penalty;
+  return -Math.log(Math.max(tape.probs[label as number]!, 1e-300)) + tape.penalty;
 }
 
 /**
@@ -386,13 +446,20 @@ export function freezeTape(tape: Tape): Frozen {
  *
  * @example const g = zeroGrads(model); backwardSequence(model, tape, label, { readout: 'mean', l1: 1e-3 }, g, 1 / batch);
  */
-export function backwardSequence(model: Model, tape: Tape, label: number, o: { readout: Readout; l1?: number; delta?: DeltaThresholds }, grads: Grads, scale = 1): void {
-  const { rec, head } = trainableParts(model);
+export function backwardSequence(model: Model, tape: Tape, target: Target, o: { readout: Readout; l1?: number; delta?: DeltaThresholds }, grads: Grads, scale = 1): void {
+  const { head } = trainableParts(model);
   const T = tape.T;
   const O = head.outputSize;
-  check(Number.isInteger(label) && label >= 0 && label < O, 'E_VALUE', () => `train: label must be an integer in 0..${O - 1}, found ${label}`);
+  checkTarget(o.readout, target, O);
   const last = tape.layers[tape.layers.length - 1]!;
   const Hl = last.H;
+  if (o.readout === 'ctc') {
+    check(tape.frameLogits !== undefined, 'E_VALUE', () => 'train: a CTC backward pass needs a tape recorded with readout ctc');
+    const { dOut } = ctcHeadBackward(head, last.h, tape.frameLogits!, T, target as readonly number[], grads[grads.length - 1]!, scale);
+    backwardLayers(model, tape, dOut, o, grads, scale);
+    return;
+  }
+  const label = target as number;
   const dlog = new Float64Array(O);
   for (let k = 0; k < O; k++) dlog[k] = scale * (tape.probs[k]! - (k === label ? 1 : 0));
   const gh = grads[grads.length - 1]!;
@@ -413,6 +480,13 @@ export function backwardSequence(model: Model, tape: Tape, label: number, o: { r
   let dOut: Float64Array = new Float64Array(T * Hl);
   if (o.readout === 'mean') for (let t = 0; t < T; t++) for (let j = 0; j < Hl; j++) dOut[t * Hl + j] = dfeat[j]! / T;
   else for (let j = 0; j < Hl; j++) dOut[(T - 1) * Hl + j] = dfeat[j]!;
+  backwardLayers(model, tape, dOut, o, grads, scale);
+}
+
+/** Backward through the recurrent stack from the gradient reaching the last layer's outputs. */
+function backwardLayers(model: Model, tape: Tape, dOut: Float64Array, o: { l1?: number; delta?: DeltaThresholds }, grads: Grads, scale: number): void {
+  const { rec } = trainableParts(model);
+  const T = tape.T;
   // The penalty exists only for delta networks (the retraining phase of the recipe).
   const l1 = o.delta ? (o.l1 ?? 0) : 0;
   for (let li = rec.length - 1; li >= 0; li--) {

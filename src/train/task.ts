@@ -9,6 +9,7 @@ import { normalizeDataset, statsFromJson, type Dataset, type FeatureStats, type 
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
 import type { SessionStats } from '../runtime/types.js';
+import { ctcGreedy, editDistance } from './ctc.js';
 import type { Readout } from './net.js';
 
 export interface ModelTask {
@@ -38,7 +39,7 @@ export function modelTask(model: Model): ModelTask {
   }
   check(Array.isArray(classes) && classes.every((c) => typeof c === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata classes must be a JSON list of names`);
   const readout = m['readout'] as Readout;
-  check(readout === 'mean' || readout === 'last', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean or last, found ${readout}`);
+  check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean, last or ctc, found ${readout}`);
   return { corpus, classes: classes as string[], stats: statsFromJson(m['featureStats']!), readout };
 }
 
@@ -64,6 +65,8 @@ export interface SessionEval {
   opsSaving: number;
   /** Wall time per frame of the runtime's step, microseconds. */
   usPerFrame: number;
+  /** CTC models: word error rate of streaming greedy decoding; `accuracy` is then string accuracy. */
+  wer?: number;
 }
 
 /**
@@ -78,18 +81,30 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
   let correct = 0, n = 0, steps = 0, denseOps = 0, ops = 0;
   let fx = 0, px = 0, fh = 0, ph = 0;
   let ms = 0;
+  const ctc = readout === 'ctc';
+  let errors = 0;
+  let words = 0;
   for (const u of ds.utterances) {
-    if (u.label < 0) continue;
+    if (ctc ? u.words.length === 0 : u.label < 0) continue;
     s.reset();
     const t0 = performance.now();
     const y = s.run(u.features);
     ms += performance.now() - t0;
-    const score = new Float64Array(O);
-    if (readout === 'mean') for (let t = 0; t < u.frames; t++) for (let k = 0; k < O; k++) score[k] += y[t * O + k]!;
-    else for (let k = 0; k < O; k++) score[k] = y[(u.frames - 1) * O + k]!;
-    let best = 0;
-    for (let k = 1; k < O; k++) if (score[k]! > score[best]!) best = k;
-    if (best === u.label) correct++;
+    if (ctc) {
+      // Streaming greedy decoding of the session's per-frame outputs (blank = last output).
+      const hyp = ctcGreedy(y, u.frames, O);
+      const e = editDistance(u.words, hyp);
+      errors += e;
+      words += u.words.length;
+      if (e === 0) correct++;
+    } else {
+      const score = new Float64Array(O);
+      if (readout === 'mean') for (let t = 0; t < u.frames; t++) for (let k = 0; k < O; k++) score[k] += y[t * O + k]!;
+      else for (let k = 0; k < O; k++) score[k] = y[(u.frames - 1) * O + k]!;
+      let best = 0;
+      for (let k = 1; k < O; k++) if (score[k]! > score[best]!) best = k;
+      if (best === u.label) correct++;
+    }
     n++;
     const st: SessionStats = s.stats();
     steps += st.steps;
@@ -114,5 +129,6 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
     occupancyH: ph ? fh / ph : 1,
     opsSaving: ops ? denseOps / ops : 1,
     usPerFrame: steps ? (1000 * ms) / steps : 0,
+    ...(ctc ? { wer: words ? errors / words : 0 } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * 2. Delta phase: retrain the same weights as a delta network, with the thresholds in the forward
  *    pass (straight-through gradient) and an L1 penalty on the fired hidden deltas, so the network
  *    learns to keep its accuracy while its states change in fewer, larger steps.
- * CBTD (SPEC §5), when configured: after every epoch the k smallest weights of each
+ * CBTD, when configured: after every epoch the k smallest weights of each
  * (sub-column, column) are dropped with probability alpha, alpha ramping linearly from 0 to 1 over
  * `rampEpochs` epochs counted from the start of training; the final model is pruned at alpha = 1.
  *
@@ -24,9 +24,10 @@ import { initModel } from './init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds, type Readout } from './net.js';
 import { progressBar } from './progress.js';
 import { sequenceGradWasm } from './fast.js';
+import { ctcGreedy } from './ctc.js';
 
 export interface CbtdSchedule {
-  /** Fraction of each sub-column targeted (SPEC §5). */
+  /** Fraction of each sub-column targeted. */
   gamma: number;
   /** Processing elements per array, N. */
   pes: number;
@@ -143,7 +144,7 @@ function checkConfig(c: TrainConfig): void {
   for (const [k, v] of [['lr', c.lr], ['deltaLr', c.deltaLr]] as const) check(Number.isFinite(v) && v > 0, 'E_OPTION', () => `train: ${k} must be > 0, found ${v}`);
   for (const [k, v] of [['thresholdX', c.thresholdX], ['thresholdH', c.thresholdH], ['l1', c.l1], ['clipNorm', c.clipNorm]] as const) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `train: ${k} must be a finite number >= 0, found ${v}`);
   check(c.backend === undefined || c.backend === 'js' || c.backend === 'wasm', 'E_OPTION', () => `train: backend must be js or wasm, found ${String(c.backend)}`);
-  check(c.readout === 'mean' || c.readout === 'last', 'E_OPTION', () => `train: readout must be mean or last, found ${String(c.readout)}`);
+  check(c.readout === 'mean' || c.readout === 'last' || c.readout === 'ctc', 'E_OPTION', () => `train: readout must be mean, last or ctc, found ${String(c.readout)}`);
   if (c.specAugment) {
     const a = c.specAugment;
     check([a.freqMasks, a.freqWidth, a.timeMasks, a.timeWidth].every((v) => Number.isInteger(v) && v >= 0), 'E_OPTION', () => `train: specAugment counts and widths must be integers >= 0, found ${JSON.stringify(a)}`);
@@ -209,7 +210,8 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
  */
 export async function trainClassifier(train: Dataset, validation: Dataset, config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
   checkConfig(config);
-  const items = train.utterances.filter((u) => u.label >= 0);
+  // Classifiers learn from isolated utterances (label >= 0); CTC from anything with words.
+  const items = config.readout === 'ctc' ? train.utterances.filter((u) => u.words.length > 0) : train.utterances.filter((u) => u.label >= 0);
   check(items.length > 0, 'E_VALUE', () => `train: the training set ${train.corpus}/${train.split} has no labelled utterances`);
   let model: Model;
   let best: Model | null = null;
@@ -223,6 +225,8 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     const ck = readCheckpoint(o.checkpoint);
     const st = ck.state as { config: TrainConfig; epoch: number; batch: number; adamStep: number; history: EpochRecord[]; bestAcc: number; model: unknown; best: unknown | null };
     check(JSON.stringify(st.config) === JSON.stringify(config), 'E_MISMATCH', () => `train: checkpoint ${o.checkpoint} was written with another configuration; expected ${JSON.stringify(config)}, found ${JSON.stringify(st.config)}`);
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    check(count(st.epoch) && count(st.batch) && count(st.adamStep) && Array.isArray(st.history) && typeof st.bestAcc === 'number', 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: state must give epoch, batch and adamStep (non-negative integers), history (an array) and bestAcc (a number)`);
     model = modelFromCheckpoint(st.model, ck.tensors, 'model');
     best = st.best ? modelFromCheckpoint(st.best, ck.tensors, 'best') : null;
     bestAcc = st.bestAcc;
@@ -231,11 +235,19 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     history = st.history;
     adam = adamState(model);
     adam.step = st.adamStep;
-    adam.m.forEach((m, k) => m.set(ck.tensors[`adam.m.${k}`] as Float64Array));
-    adam.v.forEach((v, k) => v.set(ck.tensors[`adam.v.${k}`] as Float64Array));
+    // Adam's moments are float64 and exactly as long as the parameter they follow; anything else
+    // is a damaged or foreign checkpoint (resuming with wrong moments would train silently wrong).
+    for (const [which, moments] of [['m', adam.m], ['v', adam.v]] as const) {
+      moments.forEach((dst, k) => {
+        const src = ck.tensors[`adam.${which}.${k}`];
+        check(src instanceof Float64Array, 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: Adam moment adam.${which}.${k} ${src === undefined ? 'is missing' : 'must be f64, found f32'}`);
+        check(src.length === dst.length, 'E_FORMAT', () => `train: checkpoint ${o.checkpoint}: Adam moment adam.${which}.${k} holds ${src.length} values, its parameter ${dst.length}`);
+        dst.set(src);
+      });
+    }
   } else {
     const I = train.bands;
-    model = o.init ? cloneModel(o.init) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: train.classes.length, seed: config.seed });
+    model = o.init ? cloneModel(o.init) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: train.classes.length + (config.readout === 'ctc' ? 1 : 0), seed: config.seed });
     adam = adamState(model);
   }
   const save = (ep: number, batch: number) => {
@@ -285,19 +297,31 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
           // Masks depend on (seed, epoch, utterance) only, so a resumed run draws the same ones.
           const x = config.specAugment ? specAugment(u.features, u.frames, train.bands, config.specAugment, new Rng(config.seed * 31337 + epoch * 1000003 + k)) : u.features;
           let probs: Float64Array;
+          let frameLogits: Float64Array | undefined;
+          const target = config.readout === 'ctc' ? u.words : u.label;
+          let loss: number;
           if (config.backend === 'wasm') {
-            const r = sequenceGradWasm(model, x, u.frames, u.label, fo, grads, 1 / idx.length);
-            lossSum += r.loss;
+            const r = sequenceGradWasm(model, x, u.frames, target, fo, grads, 1 / idx.length);
+            loss = r.loss;
             probs = r.probs;
+            frameLogits = r.frameLogits;
           } else {
             const tape = forwardSequence(model, x, u.frames, fo);
-            lossSum += tapeLoss(tape, u.label);
+            loss = tapeLoss(tape, target);
             probs = tape.probs;
-            backwardSequence(model, tape, u.label, fo, grads, 1 / idx.length);
+            frameLogits = tape.frameLogits;
+            backwardSequence(model, tape, target, fo, grads, 1 / idx.length);
           }
-          let arg = 0;
-          for (let c = 1; c < probs.length; c++) if (probs[c]! > probs[arg]!) arg = c;
-          if (arg === u.label) correct++;
+          // An utterance too short for its CTC labels has no alignment: no loss, no gradient.
+          if (Number.isFinite(loss)) lossSum += loss;
+          if (frameLogits) {
+            const hyp = ctcGreedy(frameLogits, u.frames, frameLogits.length / u.frames);
+            if (hyp.length === u.words.length && hyp.every((d, i) => d === u.words[i])) correct++;
+          } else {
+            let arg = 0;
+            for (let c = 1; c < probs.length; c++) if (probs[c]! > probs[arg]!) arg = c;
+            if (arg === u.label) correct++;
+          }
           seen++;
           epochFrames += u.frames;
         }

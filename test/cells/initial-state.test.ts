@@ -17,7 +17,7 @@ import { expectCode } from '../helpers/errors.js';
 import { trainableParts } from '../../src/train/net.js';
 
 function withInitial(): Model {
-  const m = randomModel(8, 4, [{ kind: 'gru', hiddenSize: 6, resetAfter: false }, { kind: 'lstm', hiddenSize: 5 }, { kind: 'linear', outputSize: 2 }]);
+  const m = randomModel(8, 4, [{ kind: 'gru', hiddenSize: 6 }, { kind: 'lstm', hiddenSize: 5 }, { kind: 'linear', outputSize: 2 }]);
   for (const l of m.layers) {
     if (l.kind === 'gru') l.initialH = Float32Array.from({ length: 6 }, (_, i) => 0.8 * Math.sin(i + 1));
     if (l.kind === 'lstm') {

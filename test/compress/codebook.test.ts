@@ -16,6 +16,7 @@ import { maxAbsDiff } from '../../src/core/math.js';
 import { Rng } from '../../src/core/rng.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { layerTensors } from '../../src/model/types.js';
+import { expectCode } from '../helpers/errors.js';
 import { createSession } from '../../src/runtime/session.js';
 
 describe('codebook codec', () => {
@@ -111,6 +112,64 @@ describe('model compression', () => {
       for (const n of Object.keys(ta)) expect(maxAbsDiff(ta[n]!, tb[n]!)).toBe(0);
     });
     expect(b.name).toBe(model.name);
+  });
+
+  describe('malformed headers are refused before anything is decoded', () => {
+    const src = encodeCompressedModel(compressModel(randomModel(3, 4, [{ kind: 'gru', hiddenSize: 8 }, { kind: 'linear', outputSize: 2 }]), { bits: 4 }));
+    /** Re-encode the file with an edited header (data region unchanged). */
+    const withHeader = (edit: (h: any) => unknown): Uint8Array => {
+      const hlen = new DataView(src.buffer).getUint32(4, true);
+      const h = JSON.parse(new TextDecoder().decode(src.subarray(8, 8 + hlen)));
+      const text = new TextEncoder().encode(JSON.stringify(edit(h) ?? h));
+      const out = new Uint8Array(8 + text.length + src.length - 8 - hlen);
+      out.set(src.subarray(0, 4));
+      new DataView(out.buffer).setUint32(4, text.length, true);
+      out.set(text, 8);
+      out.set(src.subarray(8 + hlen), 8 + text.length);
+      return out;
+    };
+    const decode = (b: Uint8Array) => decompressModel(decodeCompressedModel(b));
+    it('tensors sharing bytes', () => {
+      expectCode(() => decode(withHeader((h) => { h.layers[0].tensors.weight_hh.offset = h.layers[0].tensors.weight_ih.offset; })), 'E_FORMAT', /overlap/);
+    });
+    it('extra layer entries, and 200,000 of them (a RangeError before)', () => {
+      expectCode(() => decode(withHeader((h) => { h.layers.push(h.layers[1]); })), 'E_FORMAT', /layer entries/);
+      expectCode(() => decode(withHeader((h) => { h.layers = Array.from({ length: 200_000 }, () => h.layers[1]); })), 'E_FORMAT', /layer entries/);
+    });
+    it('null layers and null tensor entries (a TypeError before)', () => {
+      expectCode(() => decode(withHeader((h) => { h.layers[0] = null; })), 'E_FORMAT', /layer 0 must be an object/);
+      expectCode(() => decode(withHeader((h) => { h.layers[0].tensors.bias_ih = null; })), 'E_FORMAT', /bias_ih/);
+      expectCode(() => decode(withHeader((h) => { h.layers[0].tensors.extra = h.layers[0].tensors.bias_ih; })), 'E_FORMAT', /not part of the model spec/);
+      expectCode(() => decode(withHeader((h) => { delete h.layers[1].tensors.bias; })), 'E_FORMAT', /missing/);
+      expectCode(() => decode(withHeader((h) => { h.layers[1].tensors.bias.count += 1; })), 'E_SHAPE');
+    });
+    it('a repeated key in the header', () => {
+      const b = withHeader((h) => h);
+      const hlen = new DataView(b.buffer).getUint32(4, true);
+      const text = new TextDecoder().decode(b.subarray(8, 8 + hlen)).replace('"version":1', '"version":1,"version":1');
+      const out = new Uint8Array(8 + text.length + b.length - 8 - hlen);
+      out.set(b.subarray(0, 4));
+      new DataView(out.buffer).setUint32(4, text.length, true);
+      out.set(new TextEncoder().encode(text), 8);
+      out.set(b.subarray(8 + hlen), 8 + text.length);
+      expectCode(() => decode(out), 'E_FORMAT', /appears twice/);
+    });
+    it('many entries pointing at one large region fail fast (40 s and GBs before)', () => {
+      // A 1-layer model whose header points 30,000 extra names at the same 1-bit region.
+      const big = encodeCompressedModel(compressModel(randomModel(4, 64, [{ kind: 'gru', hiddenSize: 256 }]), { bits: 1 }));
+      const hlen = new DataView(big.buffer).getUint32(4, true);
+      const h = JSON.parse(new TextDecoder().decode(big.subarray(8, 8 + hlen)));
+      for (let i = 0; i < 30_000; i++) h.layers[0].tensors[`w${i}`] = h.layers[0].tensors.weight_hh;
+      const text = new TextEncoder().encode(JSON.stringify(h));
+      const out = new Uint8Array(8 + text.length + big.length - 8 - hlen);
+      out.set(big.subarray(0, 4));
+      new DataView(out.buffer).setUint32(4, text.length, true);
+      out.set(text, 8);
+      out.set(big.subarray(8 + hlen), 8 + text.length);
+      // Refused from the header, before decoding anything (the decoder's own check came after
+      // decoding every entry: 40 s and GBs for a 1 MB file).
+      expectCode(() => decodeCompressedModel(out), 'E_FORMAT', /^dkcb: layer 0: tensor w0 is not part of the model spec/);
+    });
   });
 
   it('a damaged .dkcb fails with a DeltakitError, never anything else (fuzz)', () => {

@@ -9,6 +9,9 @@ import { maxAbsDiff } from '../../src/core/math.js';
 import { main } from '../../src/cli/main.js';
 import { encodeModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
+import { DEFAULT_BUILD_EXPECTED, PATH_OF_BUILD } from '../helpers/builds.js';
+
+const DEFAULT_PATH = PATH_OF_BUILD[DEFAULT_BUILD_EXPECTED];
 
 async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
   let err = '';
@@ -31,7 +34,7 @@ it('run --weights int8 on wasm, and the coded error for int8 on js', async () =>
   writeFileSync(join(dir, 'x.npy'), encodeNpy(frames, [30, 6]));
   const r = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy'), '--weights', 'int8', '--backend', 'wasm');
   expect(r.code).toBe(0);
-  expect(r.err).toContain('wasm-simd-int8');
+  expect(r.err).toContain(`${DEFAULT_PATH}-int8`);
   const y = parseNpy(readFileSync(join(dir, 'y.npy')));
   const err = maxAbsDiff(y.data, runModelRef(model, frames).outputs);
   expect(err).toBeGreaterThan(0);

@@ -155,6 +155,16 @@ describe('safetensors validation', () => {
     expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: 4, data_offsets: [0, 16] } }, data16)), 'E_FORMAT', /shape/);
   });
 
+  it('rejects a tensor name given twice (JSON.parse would silently keep the last)', () => {
+    const text = '{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}';
+    expectCode(() => parseSafetensors(rawFile(text, data16)), 'E_FORMAT', /appears twice/);
+    // Equal keys in different objects are fine; escaped spellings of one key are the same key.
+    const ok = '{"__metadata__": {"w": "x"}, "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}';
+    expect(parseSafetensors(rawFile(ok, data16)).tensors.get('w')!.shape).toEqual([4]);
+    const esc = '{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "\\u0077": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}';
+    expectCode(() => parseSafetensors(rawFile(esc, data16)), 'E_FORMAT', /appears twice/);
+  });
+
   it('rejects offsets outside the data, reversed or overlapping', () => {
     expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [4], data_offsets: [4, 20] } }, data16)), 'E_FORMAT', /outside the data region/);
     expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, data16)), 'E_FORMAT', /begin <= end/);

@@ -272,6 +272,29 @@ describe('ONNX importer: unsupported constructs', () => {
     expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /constant folding|exceeds the limit/);
   });
 
+  it('refuses duplicate initializers (which one wins is unspecified)', () => {
+    const m = decode('gru_l1_h8');
+    const first = m.graph!.initializer![0]!;
+    const twin = floatTensor(first.name!, first.dims!.map(Number), new Float32Array(floatsOf(first).length).fill(0.25));
+    m.graph!.initializer!.push(twin);
+    expectCode(() => importOnnx(encode(m)), 'E_FORMAT', /defined twice/);
+  });
+
+  it('bounds folding work before doing it: 250,000 Unsqueeze axes, a Concat of 60,000 inputs', () => {
+    const m = decode('gru_l1_h8');
+    const big = m.graph!.initializer!.reduce((a, t) => ((t.rawData?.length ?? 0) > (a.rawData?.length ?? 0) ? t : a));
+    const axes = Array.from({ length: 250_000 }, (_, i) => i);
+    const m1 = decode('gru_l1_h8');
+    m1.graph!.node = [node('Unsqueeze', [big.name!], ['u'], [intsAttr('axes', axes)]), ...m1.graph!.node!];
+    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /Unsqueeze to rank \d+ exceeds the limit of 32/);
+    // Two doublings, then 60,000 copies: ~46 M values, under the per-tensor limit but far over the
+    // budget of a ~1 MB file. The budget is checked before the result is allocated (it used to be
+    // checked after: 0.5 GB first).
+    const pre = [node('Concat', [big.name!, big.name!], ['d0'], [intAttr('axis', 0)]), node('Concat', ['d0', 'd0'], ['d1'], [intAttr('axis', 0)])];
+    m.graph!.node = [...pre, node('Concat', Array.from({ length: 60_000 }, () => 'd1'), ['cat'], [intAttr('axis', 0)]), ...m.graph!.node!];
+    expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /budget left/);
+  });
+
   it('rejects garbage and graphs without nodes', () => {
     expectCode(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff, 0xff])), 'E_FORMAT');
     expectCode(() => importOnnx(encode(onnx.ModelProto.create({ irVersion: 8 }))), 'E_FORMAT', /no graph/);

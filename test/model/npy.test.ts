@@ -82,3 +82,22 @@ describe('npy', () => {
     await expect(readNpy(join(dir, 'nope.npy'))).rejects.toMatchObject({ code: 'E_IO' });
   });
 });
+
+describe('npy header parsed as the Python literal numpy reads', () => {
+  const data = f32(1, 2, 3, 4, 5, 6);
+  it('refuses a repeated key (numpy keeps the last value, a naive reader the first)', () => {
+    expectCode(() => parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'shape': (3, 2), }", data)), 'E_FORMAT', /appears twice/);
+    expectCode(() => parseNpy(npy(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", data)), 'E_FORMAT', /appears twice/);
+  });
+  it('refuses unknown keys, junk after the dict and a 1-tuple without its comma', () => {
+    expectCode(() => parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1, }", data)), 'E_FORMAT');
+    expectCode(() => parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), } junk", data)), 'E_FORMAT', /after the closing brace/);
+    expectCode(() => parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6), }", data)), 'E_FORMAT', /shape/);
+    expectCode(() => parseNpy(npy(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }", data)), 'E_UNSUPPORTED', /structured/);
+  });
+  it('accepts any key order, double quotes and no trailing comma', () => {
+    const a = parseNpy(npy(1, '{"shape": (3, 2), "fortran_order": False, "descr": "<f4"}', data));
+    expect(a.shape).toEqual([3, 2]);
+    expect(parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", f32(7))).shape).toEqual([]);
+  });
+});

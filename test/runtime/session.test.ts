@@ -91,7 +91,10 @@ describe('session properties (fast-check)', () => {
         const frames = smoothStream(p.seed, p.T, p.I, 0.5);
         const dense = createSession(model).run(frames);
         const delta = createSession(model, { thresholdX: 0, thresholdH: 0 }).run(frames);
-        return maxAbsDiff(dense, delta) < 1e-6;
+        // The default backend accumulates in float32: the delta memories sum the same products in
+        // another order than the dense mat-vec, so the two differ by float32 rounding (1.4e-6 seen
+        // on a 20-step GRU); the js backend's float64 path is held to 1e-9 elsewhere.
+        return maxAbsDiff(dense, delta) < 1e-5;
       }),
       { numRuns: 60 },
     );

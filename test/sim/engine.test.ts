@@ -29,20 +29,22 @@ function ok(r: SimOutcome): SimReport {
 const ix = (...a: number[]) => Int32Array.from(a);
 
 describe('EdgeDRNN engine, cycle by cycle', () => {
-  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; scan 1 + 8 + 16 = 25;
-  // activation 10 + 5 * ceil(16 / 8) = 20; step hand-off 4.
+  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; a layer takes its last MAC
+  // cycle E + 1 + 9 + 5 * 16 / 8 = E + 20 cycles; no step hand-off. (test/sim/edgedrnn-cycles.test.ts
+  // has the full rules and the cycle-by-cycle reference.)
   const model = randomModel(1, 8, [{ kind: 'gru', hiddenSize: 16 }]);
   const one = (firedX: number[], firedH: number[] = []): StepTrace[] => [[{ firedX: ix(...firedX), firedH: ix(...firedH) }]];
 
   it('one fired input plus the bias column', () => {
-    // bias pushed at cycle 1, MAC 1..7; input 2 pushed at 4, MAC 7..13; encoder ends at 25.
+    // bias queued 2, beats 5..10; input 2 queued 5, beats 11..16; the input part's empty entry
+    // (input 7 did not fire) queued 10, MAC cycle 17; the hidden part's queued I + H + 4 = 28, cycle 30.
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 0.1 }), 'edgedrnn'));
-    expect(r.total.cycles).toBe(25 + 20 + 4);
+    expect(r.total.cycles).toBe(30 + 20);
     expect(r.total.dramBytes).toBe(2 * 48);
     expect(r.layers[0]!.firedColumns).toBe(1);
   });
 
-  it('the bias column does not fire when thresholdX > 1 (SPEC §4) and the report says so', () => {
+  it('the bias column does not fire when thresholdX > 1 (the bias pseudo-delta is compared with thx) and the report says so', () => {
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 1.5 }), 'edgedrnn'));
     expect(r.total.dramBytes).toBe(48);
     expect(r.notes.join()).toMatch(/never adds the biases/);
@@ -51,23 +53,27 @@ describe('EdgeDRNN engine, cycle by cycle', () => {
   it('a full queue stalls the encoder', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const deep = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn'));
-    // 9 columns back to back from cycle 1: MAC ends at 55 > scan end 25.
-    expect(deep.total.cycles).toBe(55 + 20 + 4);
+    // 9 columns back to back from cycle 5 end at 58; the hidden part's empty entry takes cycle 59.
+    expect(deep.total.cycles).toBe(59 + 20);
     const shallow = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn', { set: { encoderQueueDepth: 1 } }));
-    // Column k can enter the queue only when column k-1 has started: the encoder ends 34 cycles late.
-    expect(shallow.total.cycles).toBe(59 + 20 + 4);
+    // Depth 1: column n is queued the cycle after column n-1 entered the MAC's register; the
+    // encoder stands still 42 cycles in all, so the hidden part's entry is queued at 28 + 42 = 70
+    // and takes cycle 72.
+    expect(shallow.total.cycles).toBe(72 + 20);
   });
 
   it('DRAM first-access latency: hidden behind the stream with prefetch, paid per column without', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const w = workloadFromTrace(model, one(all), { thresholdX: 0.1 });
     const pre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10 } }));
-    // A burst is requested when the previous one starts: starts 11, 21, ..., 91; ends 97.
-    expect(pre.total.cycles).toBe(97 + 20 + 4);
+    // The bias burst's first beat waits 3 + 10 cycles (15); then 9 columns back to back end at
+    // 68; the empty entry (no weights) takes cycle 69.
+    expect(pre.total.cycles).toBe(69 + 20);
     const noPre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10, dramPrefetch: 0 } }));
-    // Each burst waits 10 cycles after the previous one ends: starts 11, 27, ..., 139; ends 145.
-    expect(noPre.total.cycles).toBe(145 + 20 + 4);
-    expect(noPre.total.stallCycles).toBe(11 + 8 * 10);
+    // Each burst is requested after the previous column's last beat: columns start 15, 31, ..., 143;
+    // the last ends at 148, the empty entry takes cycle 149.
+    expect(noPre.total.cycles).toBe(149 + 20);
+    expect(noPre.total.stallCycles).toBe(150 - (9 * 6 + 1));
   });
 
   it('refuses what the hardware cannot run, as a value', () => {

@@ -43,7 +43,8 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(out.join('\n')).toMatch(/train\s+22\s+1/);
     expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
     expect(existsSync(modelPath)).toBe(true);
-    expect(existsSync(`${modelPath}.ckpt`)).toBe(true);
+    // The finished run's checkpoint is removed (it was written after every epoch).
+    expect(existsSync(`${modelPath}.ckpt`)).toBe(false);
     const model = await loadModel(modelPath);
     const task = modelTask(model);
     expect(task.corpus).toBe('digits');
@@ -59,6 +60,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(code).toBe(0);
     expect(readFileSync(table, 'utf8')).toContain('| 0.5 | 0.2 |');
     expect(readFileSync(plot, 'utf8')).toContain('<svg');
+    expect(existsSync(`${table}.json`)).toBe(false); // the resume state is removed on success
     expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
     expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH/);

@@ -1,5 +1,5 @@
 /**
- * DeltaGRU (SPEC §3), float64 reference: the definition of every delta GRU path.
+ * DeltaGRU, float64 reference: the definition of every delta GRU path.
  *
  * Per step:
  *   dx = x - xPrev, dx[|dx| < thresholdX] = 0, xPrev = fired ? x : xPrev

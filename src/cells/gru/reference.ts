@@ -1,6 +1,6 @@
 /**
  * GRU, float64: the definition every GRU path is tested against. Both formulations
- * (src/cells/gru/definition.ts); the PyTorch form (SPEC §2) unless the layer says resetAfter: false.
+ * (src/cells/gru/definition.ts); the PyTorch form unless the layer says resetAfter: false.
  *
  *   r  = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
  *   z  = sigmoid(W_iz x + b_iz + W_hz h + b_hz)

@@ -1,5 +1,5 @@
 /**
- * DeltaLSTM (SPEC §3), float64 reference: one 4H memory M += W_ih dx + W_hh dh, starting at
+ * DeltaLSTM, float64 reference: one 4H memory M += W_ih dx + W_hh dh, starting at
  * b_ih + b_hh (the same in both bias conventions), then the LSTM gates on M.
  */
 import { cellFunctions } from '../activation.js';

@@ -1,5 +1,5 @@
 /**
- * LSTM, PyTorch form (SPEC §2), float64, gates i, f, g, o:
+ * LSTM, PyTorch form, float64, gates i, f, g, o:
  *   i, f, o = sigmoid(.), g = tanh(.), c' = f*c + i*g, h' = o*tanh(c')
  * With peepholes (ONNX P): i and f also add p_i*c, p_f*c (previous cell), o adds p_o*c' (new cell).
  */

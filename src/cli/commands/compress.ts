@@ -17,7 +17,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { builtinHeldout } from '../../train/builtin.js';
 import type { Readout } from '../../train/net.js';
 import { evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
-import { checkWritable, parseNumber, table } from '../options.js';
+import { checkExtension, checkWritable, parseNumber, table } from '../options.js';
 
 interface CompressOptions {
   bits: string;
@@ -96,7 +96,9 @@ export function register(program: Command): void {
       const weightBits = parseNumber('--weight-bits', o.weightBits, { min: 1, max: 32, integer: true })!;
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      checkExtension('--out', o.out, ['.dkcb']);
       checkWritable(o.out, o.force);
+      if (o.decoded) checkExtension('--decoded', o.decoded, ['.safetensors']);
       if (o.decoded) checkWritable(o.decoded, o.force);
       const model = await loadModelOrCompressed(modelPath);
       const I = modelInputSize(model);
@@ -125,8 +127,8 @@ export function register(program: Command): void {
         const th = thresholdX !== undefined || thresholdH !== undefined ? { thresholdX: thresholdX ?? 0, thresholdH: thresholdH ?? 0 } : undefined;
         accuracy = { ...accuracyEffect(model, decoded, ds, task.readout, th), dataset: `${task.corpus}/test` };
       }
-      await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: true });
-      if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: true });
+      await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: o.force === true });
+      if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: o.force === true });
       if (o.json) {
         process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: inputName, ...effect }, accuracy }, null, 2) + '\n');
         return;

@@ -10,7 +10,7 @@ import { loadModelFile, saveModel, writeFileSafely } from '../../model/io.js';
 import { exportOnnx } from '../../model/export/onnx/export.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
-import { parseChoice, si } from '../options.js';
+import { checkExtension, parseChoice, si } from '../options.js';
 
 interface ConvertOptions {
   force?: boolean;
@@ -33,6 +33,8 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print nothing on success')
     .action(async (inPath: string, outPath: string, o: ConvertOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
+      // The output's extension names the format written: deltakit safetensors or a streaming ONNX graph.
+      checkExtension('OUT', outPath, ['.safetensors', '.onnx']);
       check(o.name === undefined || o.name.length > 0, 'E_OPTION', () => '--name: expected a non-empty name');
       const { model, kind } = await loadModelFile(inPath, {
         ...(readoutActivation ? { readoutActivation } : {}),

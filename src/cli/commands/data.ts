@@ -2,15 +2,20 @@
  * `deltakit data build|voices|export`: synthesise the spoken-digit or keyword corpus on this
  * machine (espeak-ng), cache its log-mel features, show the voice split, export features.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { check } from '../../core/errors.js';
+import { check, fail } from '../../core/errors.js';
+import type { Augmentation } from '../../data/augment.js';
+import { writeFileSafely } from '../../core/files.js';
 import { encodeNpy } from '../../core/npy.js';
 import { buildCorpus, CORPUS_NAMES, corpusClasses, planCorpus, splitVoices, type CorpusName, type CorpusOptions } from '../../data/corpus.js';
 import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+
+/** What `data export` records about its features.npy. */
+export const FEATURES_NOTE = 'raw log-mel (40 bands, 25 ms window, 10 ms hop), not normalised: a trained model stores its per-band statistics in meta.featureStats and deltakit run applies them';
 
 export interface CorpusCliOptions {
   seed?: string;
@@ -20,6 +25,49 @@ export interface CorpusCliOptions {
   testVoices?: string;
   renditions?: string;
   connected?: string;
+  festival?: boolean;
+  festivalOnly?: boolean;
+  festivalRenditions?: string;
+  augment?: boolean;
+  condition?: string;
+}
+
+/**
+ * Parse an evaluation condition: comma-separated `gain=<dB>`, `telephone`, `reverb=<%>`,
+ * `pitch=<cents>` (e.g. `gain=-20,telephone`).
+ *
+ * @example parseCondition('gain=-20,telephone') // { gainDb: -20, channel: 'telephone' }
+ */
+export function parseCondition(spec: string): Partial<Augmentation> {
+  const out: Partial<Augmentation> = {};
+  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const [k, v] = part.split('=');
+    if (k === 'telephone' && v === undefined) out.channel = 'telephone';
+    else if (k === 'wide' && v === undefined) out.channel = 'wide';
+    else if (k === 'gain' && v !== undefined) out.gainDb = parseNumber('--condition gain', v, { min: -60, max: 60 })!;
+    else if (k === 'reverb' && v !== undefined) out.reverb = parseNumber('--condition reverb', v, { min: 0, max: 100 })!;
+    else if (k === 'pitch' && v !== undefined) out.pitchCents = parseNumber('--condition pitch', v, { min: -1200, max: 1200 })!;
+    else fail('E_OPTION', `--condition: expected comma-separated gain=<dB>, telephone, wide, reverb=<%>, pitch=<cents>, found '${part}'`);
+  }
+  return out;
+}
+
+/**
+ * A model trained with the Festival variants is tuned and evaluated with them too, on the same
+ * Festival split, unless the options say otherwise.
+ */
+export function carryFestivalSplit(co: CorpusOptions, trained: Record<string, unknown>): void {
+  if (co.festival === undefined && trained['festival'] === true) co.festival = true;
+  for (const key of ['festivalValidationVoices', 'festivalTestVoices'] as const) {
+    if (co[key] === undefined && typeof trained[key] === 'number') co[key] = trained[key] as number;
+  }
+}
+
+function parseTriple(name: string, raw: string): Record<Split, number> {
+  const parts = raw.split(',');
+  check(parts.length === 3, 'E_OPTION', () => `${name}: expected three comma-separated counts (train,validation,test), found '${raw}'`);
+  const [tr, va, te] = parts.map((p, i) => parseNumber(`${name} (${SPLITS[i]})`, p, { integer: true, min: 0, max: 100 })!);
+  return { train: tr!, validation: va!, test: te! };
 }
 
 /** Corpus options shared by data, train, tune and demo. */
@@ -30,7 +78,12 @@ export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
     .option('--max-voices <n>', 'use only the first N voices of each split (quick runs)')
     .option('--validation-voices <n>', 'voices held out for validation', '10')
     .option('--test-voices <n>', 'voices held out for test', '20')
-    .option('--renditions <train,validation,test>', 'renditions of every word per voice and split', renditions);
+    .option('--renditions <train,validation,test>', 'renditions of every word per voice and split', renditions)
+    .option('--festival', 'add the Festival ked_diphone variants as voices (apt-get install festival festvox-kdlpc16k)')
+    .option('--festival-only', 'only the Festival variants (no espeak-ng voices)')
+    .option('--festival-renditions <train,validation,test>', 'renditions per Festival variant and split (default: --renditions)')
+    .option('--augment', 'augment the training split: gain +-20 dB, 8 kHz telephone channel, reverb, formant/pitch shift (needs sox)')
+    .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or reverb=40,pitch=200 (needs sox)');
 }
 
 export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
@@ -41,12 +94,12 @@ export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
   };
   if (o.cacheDir) out.cacheDir = o.cacheDir;
   if (o.maxVoices !== undefined) out.maxVoices = parseNumber('--max-voices', o.maxVoices, { integer: true, min: 1 })!;
-  if (o.renditions !== undefined) {
-    const parts = o.renditions.split(',');
-    check(parts.length === 3, 'E_OPTION', () => `--renditions: expected three comma-separated counts (train,validation,test), found '${o.renditions}'`);
-    const [tr, va, te] = parts.map((p, i) => parseNumber(`--renditions (${SPLITS[i]})`, p, { integer: true, min: 0, max: 100 })!);
-    out.renditions = { train: tr!, validation: va!, test: te! };
-  }
+  if (o.renditions !== undefined) out.renditions = parseTriple('--renditions', o.renditions);
+  if (o.festival || o.festivalOnly) out.festival = true;
+  if (o.festivalOnly) out.noEspeak = true;
+  if (o.festivalRenditions !== undefined) out.festivalRenditions = parseTriple('--festival-renditions', o.festivalRenditions);
+  if (o.augment) out.augment = true;
+  if (o.condition !== undefined) out.condition = parseCondition(o.condition);
   if (o.connected !== undefined) out.connectedPerVoice = parseNumber('--connected', o.connected, { integer: true, min: 0, max: 100 })!;
   return out;
 }
@@ -103,7 +156,7 @@ export function register(program: Command): void {
       .requiredOption('--split <split>', 'train, validation or test')
       .requiredOption('-o, --out <dir>', 'output directory')
       .option('-f, --force', 'overwrite existing files'),
-  ).action((corpus: string, o: BuildOpts & { out: string; force?: boolean }) => {
+  ).action(async (corpus: string, o: BuildOpts & { out: string; force?: boolean }) => {
     const name = parseChoice('corpus', corpus, CORPUS_NAMES)! as CorpusName;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const co = parseCorpusOptions(o);
@@ -114,9 +167,20 @@ export function register(program: Command): void {
     checkWritable(jPath, o.force);
     const ds = buildCorpus(name, split, co);
     const { features: all, frames } = concatFeatures(ds);
-    writeFileSync(fPath, encodeNpy(all, [frames, ds.bands]));
     const plans = new Map(planCorpus(name, split, co).map((p) => [p.id, p]));
-    writeFileSync(jPath, JSON.stringify({ corpus: name, split, classes: ds.classes, bands: ds.bands, utterances: ds.utterances.map((u) => ({ ...plans.get(u.id), frames: u.frames })) }, null, 1) + '\n');
-    console.log(`wrote ${fPath} (${frames} frames x ${ds.bands}) and ${jPath} (${ds.utterances.length} utterances)`);
+    // The features are raw log-mel: a trained model stores the statistics it was trained with
+    // and `deltakit run` applies them (the JSON says so, for readers using other tools).
+    const json = {
+      corpus: name,
+      split,
+      classes: ds.classes,
+      bands: ds.bands,
+      features: FEATURES_NOTE,
+      utterances: ds.utterances.map((u) => ({ ...plans.get(u.id), frames: u.frames })),
+    };
+    const overwrite = o.force === true;
+    await writeFileSafely(fPath, encodeNpy(all, [frames, ds.bands]), { overwrite });
+    await writeFileSafely(jPath, new TextEncoder().encode(JSON.stringify(json, null, 1) + '\n'), { overwrite });
+    console.log(`wrote ${fPath} (${frames} frames x ${ds.bands}, raw log-mel: deltakit run applies a model's feature statistics) and ${jPath} (${ds.utterances.length} utterances)`);
   });
 }

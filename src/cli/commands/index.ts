@@ -7,6 +7,7 @@ import { register as convert } from './convert.js';
 import { register as data } from './data.js';
 import { register as demo } from './demo.js';
 import { register as edgedrnn } from './edgedrnn.js';
+import { register as exportCmd } from './export.js';
 import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
@@ -16,6 +17,7 @@ import { register as prune } from './prune.js';
 import { register as compress } from './compress.js';
 import { register as sim } from './sim.js';
 import { register as sweep } from './sweep.js';
+import { register as evaluate } from './evaluate.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -26,6 +28,7 @@ export const COMMANDS: Registrar[] = [
   convert,
   quantize,
   edgedrnn,
+  exportCmd,
   data,
   train,
   tune,
@@ -33,4 +36,5 @@ export const COMMANDS: Registrar[] = [
   compress,
   sim,
   sweep,
+  evaluate,
 ];

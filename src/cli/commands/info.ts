@@ -3,8 +3,9 @@
  * ONNX), layers and sizes, parameter count and dense ops per step.
  */
 import type { Command } from 'commander';
-import { loadModelFile, MODEL_FILE_KIND_NAMES } from '../../model/io.js';
-import { statSync } from 'node:fs';
+import { loadModelOrCompressed } from '../../compress/codebook/io.js';
+import { isCompressedModel } from '../../compress/codebook/model.js';
+import { loadModelFile, MODEL_FILE_KIND_NAMES, readFileBytes } from '../../model/io.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
 import { parseChoice, si, table } from '../options.js';
@@ -18,20 +19,26 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('show the layers, sizes, parameters and dense ops per step of a model file')
-    .argument('<model>', 'model file (.safetensors: deltakit or PyTorch state_dict; .onnx)')
+    .argument('<model>', 'model file (.safetensors: deltakit or PyTorch state_dict; .onnx; .dkcb)')
     .option('--json', 'print JSON instead of a table')
     .option('--readout-activation <name>', 'activation after a PyTorch state_dict\'s Linear readout (none, relu, tanh)')
     .action(async (path: string, o: InfoOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
-      const { model, kind } = await loadModelFile(path, readoutActivation ? { readoutActivation } : {});
-      const size = statSync(path).size;
+      const bytes = await readFileBytes(path);
+      // A .dkcb is decoded from the bytes read; every other format goes through the importer
+      // registry by path (a TensorFlow.js model.json reads its weight shards beside it).
+      const { model, kind } = isCompressedModel(bytes)
+        ? { model: await loadModelOrCompressed(bytes, readoutActivation ? { readoutActivation } : {}), kind: 'dkcb' as const }
+        : await loadModelFile(path, readoutActivation ? { readoutActivation } : {});
+      const size = bytes.length;
       const s = summarizeModel(model);
       if (o.json) {
         process.stdout.write(JSON.stringify({ file: path, kind, bytes: size, ...s }, null, 2) + '\n');
         return;
       }
+      const kindText = kind === 'dkcb' ? 'codebook-compressed deltakit model (.dkcb)' : MODEL_FILE_KIND_NAMES[kind];
       const lines = [
-        `${path}: ${MODEL_FILE_KIND_NAMES[kind]}, ${si(size)}B`,
+        `${path}: ${kindText}, ${si(size)}B`,
         `name: ${s.name}`,
         `input ${s.inputSize} -> output ${s.outputSize}`,
         '',

@@ -1,6 +1,6 @@
 /**
  * `deltakit prune MODEL --gamma 0.94 --pes 64 --out OUT`: Column-Balanced Targeted Dropout
- * after training (SPEC §5), then the balance check: every PE must hold the same number of
+ * after training, then the balance check: every PE must hold the same number of
  * nonzeros in every column. `--check` only runs the balance check on MODEL.
  */
 import type { Command } from 'commander';
@@ -12,7 +12,7 @@ import { readNpy } from '../../core/npy.js';
 import { modelInputSize } from '../../model/types.js';
 import { builtinHeldout } from '../../train/builtin.js';
 import { modelTask, taskDataset } from '../../train/task.js';
-import { checkWritable, parseNumber, table } from '../options.js';
+import { checkExtension, checkWritable, parseNumber, table } from '../options.js';
 import { accuracyEffect, outputEffect } from './compress.js';
 
 interface PruneOptions {
@@ -71,9 +71,10 @@ export function register(program: Command): void {
         const gammaFc = parseNumber('--gamma-fc', o.gammaFc, { min: 0, max: 0.999999 });
         const alpha = parseNumber('--alpha', o.alpha, { min: 0, max: 1 })!;
         const seed = parseNumber('--seed', o.seed, { min: 0, integer: true })!;
+        checkExtension('--out', o.out, ['.safetensors']);
         checkWritable(o.out, o.force);
         target = cbtdPruneModel(model, { gamma, pes, alpha, seed, ...(gammaFc !== undefined ? { gammaFc } : {}) });
-        await saveModel(target, o.out, { overwrite: true });
+        await saveModel(target, o.out, { overwrite: o.force === true });
       }
       const report = checkModelBalance(target, pes);
       // Post-training pruning changes the function: say by how much, when asked.

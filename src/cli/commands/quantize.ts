@@ -9,7 +9,7 @@ import { readNpy } from '../../core/npy.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { formatCalibrationReport, quantizeModel } from '../../quant/calibrate.js';
 import { parseQFormat } from '../../quant/format.js';
-import { checkWritable } from '../options.js';
+import { checkExtension, checkWritable } from '../options.js';
 
 interface QuantizeOpts {
   weights: string;
@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .action(async (modelPath: string, o: QuantizeOpts) => {
       const weightFormat = parseQFormat(o.weights);
       const activationFormat = parseQFormat(o.activations);
+      if (o.out) checkExtension('--out', o.out, ['.safetensors']);
       if (o.out) checkWritable(o.out, o.force);
       const model = await loadModel(modelPath);
       let frames: Float32Array | undefined;

@@ -4,24 +4,27 @@
  * thresholds in the forward pass and an L1 penalty on fired hidden deltas), optionally with CBTD.
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
+import { FRONT_ENDS } from '../../data/frontend.js';
 import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
 interface TrainOpts extends CorpusCliOptions {
-  data: string;
+  data?: string;
+  task?: string;
   out: string;
   force?: boolean;
   cell: string;
   hidden: string;
   layers: string;
-  readout: string;
+  readout?: string;
   epochs: string;
   deltaEpochs: string;
   batch: string;
@@ -41,6 +44,7 @@ interface TrainOpts extends CorpusCliOptions {
   checkpoint?: string;
   resume?: boolean;
   init?: string;
+  frontEnd: string;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -50,13 +54,14 @@ export function register(program: Command): void {
     program
       .command('train')
       .description('train a (delta) GRU/LSTM classifier on a corpus synthesised on this machine')
-      .requiredOption('--data <corpus>', `corpus: ${CORPUS_NAMES.join(', ')}`)
+      .option('--data <corpus>', `corpus: ${CORPUS_NAMES.join(', ')}`)
+      .option('--task <task>', 'digits (isolated, corpus digits), digit-strings (connected digits with CTC, corpus digit-strings, readout ctc) or keywords (corpus kws)')
       .requiredOption('-o, --out <model.safetensors>', 'where to save the trained model')
       .option('-f, --force', 'overwrite --out if it exists')
       .option('--cell <cell>', 'gru or lstm', d.cell)
       .option('--hidden <n>', 'hidden units per layer', String(d.hiddenSize))
       .option('--layers <n>', 'recurrent layers', String(d.layers))
-      .option('--readout <kind>', 'mean (logits averaged over frames) or last (last frame)', d.readout)
+      .option('--readout <kind>', 'mean (logits averaged over frames), last (last frame) or ctc (per-frame outputs + blank, CTC loss; default for digit-strings)')
       .option('--epochs <n>', 'dense epochs (phase 1)', String(d.denseEpochs))
       .option('--delta-epochs <n>', 'delta retraining epochs (phase 2; 0 = dense model)', String(d.deltaEpochs))
       .option('--batch <n>', 'sequences per Adam step', String(d.batchSize))
@@ -67,7 +72,7 @@ export function register(program: Command): void {
       .option('--l1 <weight>', 'L1 penalty on fired hidden deltas in phase 2', String(d.l1))
       .option('--clip <norm>', 'gradient norm clipping (0 = none)', String(d.clipNorm))
       .option('--train-seed <n>', 'seed of initialisation and shuffling', String(d.seed))
-      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped (SPEC §5)')
+      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped')
       .option('--cbtd-pes <n>', 'CBTD: processing elements per array', '16')
       .option('--cbtd-ramp <epochs>', 'CBTD: epochs over which alpha ramps from 0 to 1', '10')
       .option('--cbtd-gamma-fc <g>', 'CBTD gamma of the linear head (default: head stays dense)')
@@ -75,16 +80,25 @@ export function register(program: Command): void {
       .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
+      .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
   ).action(async (o: TrainOpts) => {
-    const corpus = parseChoice('--data', o.data, CORPUS_NAMES)! as CorpusName;
-    if (!o.resume) checkWritable(o.out, o.force);
+    const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords'] as const);
+    check(o.data !== undefined || task !== undefined, 'E_OPTION', () => `train: expected --data <corpus> or --task <task>, found neither`);
+    const fromTask: CorpusName | undefined = task === 'keywords' ? 'kws' : task;
+    const corpus = (o.data !== undefined ? parseChoice('--data', o.data, CORPUS_NAMES)! : fromTask!) as CorpusName;
+    check(fromTask === undefined || fromTask === corpus, 'E_OPTION', () => `train: --task ${task} uses corpus ${fromTask}, found --data ${corpus}`);
+    const readoutRaw = o.readout ?? (corpus === 'digit-strings' ? 'ctc' : d.readout);
+    check((corpus === 'digit-strings') === (readoutRaw === 'ctc'), 'E_OPTION', () => `train: connected digit strings are trained with --readout ctc and only they are; found corpus ${corpus} with readout ${readoutRaw}`);
+    checkExtension('--out', o.out, ['.safetensors']);
+    // Checked on --resume too: the model is saved only at the end, never replaced without --force.
+    checkWritable(o.out, o.force);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {
       cell: parseChoice('--cell', o.cell, ['gru', 'lstm'] as const)!,
       hiddenSize: parseNumber('--hidden', o.hidden, { integer: true, min: 1, max: 4096 })!,
       layers: parseNumber('--layers', o.layers, { integer: true, min: 1, max: 8 })!,
-      readout: parseChoice('--readout', o.readout, ['mean', 'last'] as const)!,
+      readout: parseChoice('--readout', readoutRaw, ['mean', 'last', 'ctc'] as const)!,
       seed: parseNumber('--train-seed', o.trainSeed, { integer: true, min: 0 })!,
       denseEpochs: parseNumber('--epochs', o.epochs, { integer: true, min: 0 })!,
       deltaEpochs: parseNumber('--delta-epochs', o.deltaEpochs, { integer: true, min: 0 })!,
@@ -116,10 +130,11 @@ export function register(program: Command): void {
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
-    const stats = featureStats(rawTrain);
+    const stats = featureStats(rawTrain, { frontEnd: parseChoice('--front-end', o.frontEnd, FRONT_ENDS)! });
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -127,7 +142,7 @@ export function register(program: Command): void {
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
-        checkpoint: o.checkpoint ?? `${o.out}.ckpt`,
+        checkpoint,
         resume: o.resume,
         signal: controller.signal,
         ...(init ? { init } : {}),
@@ -144,23 +159,27 @@ export function register(program: Command): void {
       corpus,
       classes: JSON.stringify(train.classes),
       featureStats: statsToJson(stats),
-      features: '40 log-mel bands, 25 ms window, 10 ms hop, normalised per band with featureStats (x - mean) / std',
+      features: `40 log-mel bands, 25 ms window, 10 ms hop, ${stats.frontEnd === 'level' ? 'level-normalised (streaming peak tracker, frontEnd level), then ' : ''}normalised per band with featureStats (x - mean) / std`,
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
       trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
     };
     const rows: string[][] = [];
+    const ctc = config.readout === 'ctc';
+    const wer = (r: { wer?: number }) => (ctc ? [(100 * r.wer!).toFixed(2)] : []);
     const dense = evaluateModel(model, test, { readout: config.readout });
-    rows.push(['dense', (100 * dense.accuracy).toFixed(2), '100.0', '1.00x']);
+    rows.push(['dense', (100 * dense.accuracy).toFixed(2), ...wer(dense), '100.0', '1.00x']);
     if (config.deltaEpochs > 0) {
       const delta = evaluateModel(model, test, { readout: config.readout, delta: { thresholdX: config.thresholdX, thresholdH: config.thresholdH } });
-      rows.push([`delta thx ${config.thresholdX} thh ${config.thresholdH}`, (100 * delta.accuracy).toFixed(2), (100 * delta.occupancy).toFixed(1), `${delta.opsSaving.toFixed(2)}x`]);
+      rows.push([`delta thx ${config.thresholdX} thh ${config.thresholdH}`, (100 * delta.accuracy).toFixed(2), ...wer(delta), (100 * delta.occupancy).toFixed(1), `${delta.opsSaving.toFixed(2)}x`]);
       model.meta['testAccuracy'] = delta.accuracy.toFixed(4);
     }
     model.meta['testAccuracyDense'] = dense.accuracy.toFixed(4);
-    await saveModel(model, o.out, { overwrite: true });
+    await saveModel(model, o.out, { overwrite: o.force === true });
+    // The run is complete: its checkpoint has served (a --checkpoint the user named is kept).
+    if (o.checkpoint === undefined) rmSync(checkpoint, { force: true });
     console.log(`test set (${test.utterances.length} utterances of ${new Set(test.utterances.map((u) => u.voice)).size} voices never heard in training):`);
-    console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+    console.log(table(['network', ctc ? 'string accuracy %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'], rows));
     console.log(`training throughput ${result.framesPerSecond.toFixed(0)} frames/s; saved ${o.out}`);
   });
 }

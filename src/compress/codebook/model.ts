@@ -12,6 +12,7 @@
  * Every offset and count is checked against the bytes present before anything is allocated.
  */
 import { check, fail } from '../../core/errors.js';
+import { parseJsonStrict } from '../../core/json.js';
 import { decodeDeltakit, DELTAKIT_METADATA_KEY, modelSpec, parseModelSpec } from '../../model/format.js';
 import type { SafeTensor } from '../../model/safetensors.js';
 import { layerTensors, layerTensorShapes, type Model } from '../../model/types.js';
@@ -77,7 +78,7 @@ export function decompressModel(cm: CompressedModel): Model {
   }
   const model = decodeDeltakit({ metadata: { [DELTAKIT_METADATA_KEY]: cm.specJson }, tensors });
   // Record where the weights came from: the simulator's rnnaccel preset reads the index width.
-  const bits = Math.max(...cm.layers.map((l) => l.bits));
+  const bits = cm.layers.reduce((m, l) => Math.max(m, l.bits), 0);
   model.meta = { ...model.meta, weightCodec: 'codebook', codebookBits: String(bits) };
   return model;
 }
@@ -234,54 +235,89 @@ export function decodeCompressedModel(bytes: Uint8Array): CompressedModel {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = dv.getUint32(4, true);
   check(8 + hlen <= bytes.length, 'E_FORMAT', () => `dkcb: header of ${hlen} bytes runs past the end of the ${bytes.length}-byte file`);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
-  } catch (e) {
-    return fail('E_FORMAT', `dkcb: header is not valid UTF-8 JSON (${(e as Error).message})`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen));
+  } catch {
+    return fail('E_FORMAT', 'dkcb: header is not valid UTF-8');
   }
+  const header = parseJsonStrict(text, 'dkcb: header');
   const h = header as { format?: unknown; version?: unknown; spec?: unknown; layers?: unknown };
   check(typeof h === 'object' && h !== null && h.format === 'deltakit-codebook', 'E_FORMAT', () => 'dkcb: header.format must be "deltakit-codebook"');
   check(h.version === 1, 'E_UNSUPPORTED', () => `dkcb: version ${JSON.stringify(h.version)} is not supported (expected 1)`);
   check(Array.isArray(h.layers) && typeof h.spec === 'object' && h.spec !== null, 'E_FORMAT', () => 'dkcb: header needs spec and layers');
+  const specJson = JSON.stringify(h.spec);
+  // The spec is checked first and says exactly which tensors exist and how many values each has;
+  // every entry is checked against it, and the regions against each other, before anything is
+  // decoded. So decoding work is bounded by the file: no region is decoded twice, no entry the
+  // model does not use is decoded at all.
+  const expected = decodeShapes(specJson);
+  const layersRaw = h.layers as unknown[];
+  const specLayers = parseModelSpec(specJson).layers.length;
+  check(layersRaw.length === specLayers, 'E_FORMAT', () => `dkcb: header lists ${layersRaw.length} layer entries, the model spec has ${specLayers} layers`);
   const data = bytes.subarray(8 + hlen);
   const dataDv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const regions: Array<{ where: string; begin: number; end: number }> = [];
   const span = (where: string, offset: unknown, nbytes: number): number => {
     check(isCount(offset) && offset + nbytes <= data.length, 'E_FORMAT', () => `dkcb: ${where}: ${nbytes} bytes at offset ${JSON.stringify(offset)} lie outside the ${data.length}-byte data region`);
+    if (nbytes > 0) regions.push({ where, begin: offset, end: offset + nbytes });
     return offset;
   };
-  const readF32 = (where: string, offset: unknown, count: unknown): Float32Array => {
-    check(isCount(count), 'E_FORMAT', () => `dkcb: ${where}: count must be a non-negative integer, found ${JSON.stringify(count)}`);
-    const at = span(where, offset, 4 * count);
+  type Plan = { k: number; bits: number; cb: [number, number]; tensors: Array<{ name: string; coding: 'codebook' | 'f32'; at: number; count: number; nbytes: number }> };
+  const plans: Plan[] = layersRaw.map((l, k): Plan => {
+    check(isObject(l), 'E_FORMAT', () => `dkcb: layer ${k} must be an object, found ${JSON.stringify(l)?.slice(0, 40)}`);
+    const bits = l['bits'];
+    check(isCount(bits) && bits >= 1 && bits <= 8, 'E_FORMAT', () => `dkcb: layer ${k}: bits must be 1..8, found ${JSON.stringify(bits)?.slice(0, 40)}`);
+    const cbEntry = l['codebook'];
+    check(Array.isArray(cbEntry) && cbEntry.length === 2, 'E_FORMAT', () => `dkcb: layer ${k}: codebook must be [offset, entries]`);
+    const [cbOff, cbCount] = cbEntry as unknown[];
+    check(isCount(cbCount) && cbCount >= 1 && cbCount <= 2 ** bits, 'E_FORMAT', () => `dkcb: layer ${k}: codebook of ${JSON.stringify(cbCount)?.slice(0, 40)} entries for ${bits} bits`);
+    const cbAt = span(`layer ${k} codebook`, cbOff, 4 * cbCount);
+    const entries = l['tensors'];
+    check(isObject(entries), 'E_FORMAT', () => `dkcb: layer ${k}: tensors must be an object of {coding, offset, count}`);
+    const want = expected.filter(([key]) => key.startsWith(`layers.${k}.`));
+    const names = Object.keys(entries);
+    for (const n of names) check(want.some(([key]) => key === `layers.${k}.${n}`), 'E_FORMAT', () => `dkcb: layer ${k}: tensor ${n.slice(0, 40)} is not part of the model spec (expected ${want.map(([key]) => key.split('.')[2]).join(', ')})`);
+    const tensors = want.map(([key, shape]) => {
+      const name = key.split('.')[2]!;
+      const t = entries[name];
+      check(t !== undefined, 'E_FORMAT', () => `dkcb: layer ${k}: tensor ${name} is missing`);
+      check(isObject(t), 'E_FORMAT', () => `dkcb: layer ${k} tensor ${name}: expected {coding, offset, count}, found ${JSON.stringify(t)?.slice(0, 40)}`);
+      const count = t['count'];
+      const need = shape.reduce((a, b) => a * b, 1);
+      check(isCount(count), 'E_FORMAT', () => `dkcb: layer ${k} tensor ${name}: count must be a non-negative integer`);
+      check(count === need, 'E_SHAPE', () => `dkcb: layer ${k} tensor ${name}: count ${count}, the spec's shape [${shape.join(', ')}] holds ${need}`);
+      const coding = t['coding'];
+      check(coding === 'codebook' || coding === 'f32', 'E_FORMAT', () => `dkcb: layer ${k} tensor ${name}: coding must be "codebook" or "f32", found ${JSON.stringify(coding)?.slice(0, 40)}`);
+      const nbytes = coding === 'codebook' ? Math.ceil((count * bits) / 8) : 4 * count;
+      const at = span(`layer ${k} tensor ${name}`, t['offset'], nbytes);
+      return { name, coding: coding as 'codebook' | 'f32', at, count, nbytes };
+    });
+    return { k, bits, cb: [cbAt, cbCount], tensors };
+  });
+  // No two regions may share bytes (a file pointing every tensor at one region would otherwise
+  // make the decoder expand the same bytes again and again).
+  regions.sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < regions.length; i++) {
+    const a = regions[i - 1]!;
+    const b = regions[i]!;
+    check(b.begin >= a.end, 'E_FORMAT', () => `dkcb: ${a.where} [${a.begin}, ${a.end}) and ${b.where} [${b.begin}, ${b.end}) overlap`);
+  }
+  const readF32 = (at: number, count: number): Float32Array => {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) out[i] = dataDv.getFloat32(at + 4 * i, true);
     return out;
   };
-  const layers = (h.layers as unknown[]).map((raw, k): CompressedLayer => {
-    const l = raw as { bits?: unknown; codebook?: unknown; tensors?: unknown };
-    check(typeof l === 'object' && l !== null, 'E_FORMAT', () => `dkcb: layer ${k} must be an object`);
-    const bits = l.bits;
-    check(isCount(bits) && bits >= 1 && bits <= 8, 'E_FORMAT', () => `dkcb: layer ${k}: bits must be 1..8, found ${JSON.stringify(bits)}`);
-    check(Array.isArray(l.codebook) && l.codebook.length === 2, 'E_FORMAT', () => `dkcb: layer ${k}: codebook must be [offset, entries]`);
-    const [cbOff, cbCount] = l.codebook as unknown[];
-    check(isCount(cbCount) && cbCount >= 1 && cbCount <= 2 ** bits, 'E_FORMAT', () => `dkcb: layer ${k}: codebook of ${JSON.stringify(cbCount)} entries for ${bits} bits`);
-    const codebook = readF32(`layer ${k} codebook`, cbOff, cbCount);
-    check(typeof l.tensors === 'object' && l.tensors !== null, 'E_FORMAT', () => `dkcb: layer ${k}: tensors missing`);
+  const layers = plans.map((p): CompressedLayer => {
     const coded: Record<string, CodedTensor> = {};
     const rawT: Record<string, Float32Array> = {};
-    for (const [n, tv] of Object.entries(l.tensors as Record<string, unknown>)) {
-      const t = tv as { coding?: unknown; offset?: unknown; count?: unknown };
-      check(isCount(t.count), 'E_FORMAT', () => `dkcb: layer ${k} tensor ${n}: count must be a non-negative integer`);
-      if (t.coding === 'codebook') {
-        const nbytes = Math.ceil((t.count * bits) / 8);
-        const at = span(`layer ${k} tensor ${n}`, t.offset, nbytes);
-        coded[n] = { bits, count: t.count, indices: data.slice(at, at + nbytes) };
-      } else if (t.coding === 'f32') {
-        rawT[n] = readF32(`layer ${k} tensor ${n}`, t.offset, t.count);
-      } else fail('E_FORMAT', `dkcb: layer ${k} tensor ${n}: coding must be "codebook" or "f32", found ${JSON.stringify(t.coding)}`);
+    for (const t of p.tensors) {
+      if (t.coding === 'codebook') coded[t.name] = { bits: p.bits, count: t.count, indices: data.slice(t.at, t.at + t.nbytes) };
+      else rawT[t.name] = readF32(t.at, t.count);
     }
-    return { bits, codebook, coded, raw: rawT };
+    return { bits: p.bits, codebook: readF32(p.cb[0], p.cb[1]), coded, raw: rawT };
   });
-  return { specJson: JSON.stringify(h.spec), layers };
+  return { specJson, layers };
 }

@@ -10,7 +10,7 @@
  * on that path (Squeeze, Transpose, Reshape...) only move the batch and direction axes in the
  * graphs we accept, so they are skipped.
  *
- * Gate orders differ (SPEC §2): ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
+ * Gate orders differ: ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
  * i, o, f, c, ours i, f, g, o; LSTM peepholes P are [p_i, p_o, p_f], ours [p_i, p_f, p_o].
  * ONNX's B is [Wb; Rb]. A GRU with linear_before_reset = 1 is PyTorch's form (reset applied after
  * the hidden product); linear_before_reset = 0 (ONNX's default, Keras reset_after=False) is the
@@ -46,6 +46,8 @@ interface Const {
 
 /** Limit on the number of elements of any one constant (also guards folding of hostile graphs). */
 export const MAX_ONNX_TENSOR = 1 << 26;
+/** Limit on the rank of any constant: real exports use at most 4; the folder's loops are linear in it. */
+export const MAX_ONNX_RANK = 32;
 
 const toNum = (v: IntLike | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
@@ -62,7 +64,8 @@ export function decodeOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
 /** Read a TensorProto's values as float64, whatever its storage (typed field or raw_data). */
 export function tensorValues(t: ITensor, where: string): Const {
   const dims = (t.dims ?? []).map(toNum);
-  for (const d of dims) check(Number.isSafeInteger(d) && d >= 0, 'E_FORMAT', () => `onnx: ${where}: dims must be non-negative integers, found [${dims.join(', ')}]`);
+  check(dims.length <= MAX_ONNX_RANK, 'E_LIMIT', () => `onnx: ${where}: rank ${dims.length} exceeds the limit of ${MAX_ONNX_RANK}`);
+  for (const d of dims) check(Number.isSafeInteger(d) && d >= 0, 'E_FORMAT', () => `onnx: ${where}: dims must be non-negative integers, found [${dims.slice(0, 16).join(', ')}]`);
   let n = 1;
   for (const d of dims) {
     n *= d;
@@ -171,7 +174,10 @@ const normAxis = (a: number, rank: number, where: string): number => {
 };
 
 /** Fold one node whose inputs are all constant; returns undefined for ops we do not fold. */
-function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Const | undefined {
+function foldNode(node: INode, ins: Array<Const | undefined>, where: string, budget: number): Const | undefined {
+  // Every result is checked against the values folding may still create *before* it is
+  // allocated, so a hostile graph fails fast instead of after building a huge array.
+  const room = (n: number): void => check(n <= budget, 'E_LIMIT', () => `onnx: ${where}: constant folding would create ${n} more values, over the budget left for this file (${budget})`);
   const x = ins[0];
   const constInts = (c: Const | undefined): number[] | undefined => (c ? Array.from(c.data) : undefined);
   switch (node.opType) {
@@ -193,6 +199,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       if (!x) return undefined;
       const to = attrInt(node, 'to', 1);
       const T = onnx.TensorProto.DataType;
+      if (to !== T.DOUBLE && to !== T.FLOAT16 && to !== T.BFLOAT16) room(x.data.length);
       if (to === T.FLOAT) return { dims: x.dims, data: x.data.map(Math.fround) };
       if (to === T.DOUBLE || to === T.FLOAT16 || to === T.BFLOAT16) return x;
       return { dims: x.dims, data: x.data.map(Math.trunc) };
@@ -203,16 +210,18 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       const axes = attrInts(node, 'axes') ?? constInts(ins[1]);
       if (node.opType === 'Squeeze') {
         if (!axes || axes.length === 0) return { dims: x.dims.filter((d) => d !== 1), data: x.data };
-        const ax = axes.map((a) => normAxis(a, x.dims.length, where));
+        check(axes.length <= x.dims.length, 'E_FORMAT', () => `onnx: ${where}: Squeeze of ${axes.length} axes from rank ${x.dims.length}`);
+        const ax = new Set(axes.map((a) => normAxis(a, x.dims.length, where)));
         for (const a of ax) check(x.dims[a] === 1, 'E_FORMAT', () => `onnx: ${where}: Squeeze of axis ${a} whose size is ${x.dims[a]}`);
-        return { dims: x.dims.filter((_, i) => !ax.includes(i)), data: x.data };
+        return { dims: x.dims.filter((_, i) => !ax.has(i)), data: x.data };
       }
       check(axes !== undefined, 'E_FORMAT', () => `onnx: ${where}: Unsqueeze without axes`);
       const rank = x.dims.length + axes.length;
-      const ax = axes.map((a) => normAxis(a, rank, where));
+      check(rank <= MAX_ONNX_RANK, 'E_LIMIT', () => `onnx: ${where}: Unsqueeze to rank ${rank} exceeds the limit of ${MAX_ONNX_RANK}`);
+      const ax = new Set(axes.map((a) => normAxis(a, rank, where)));
       const dims: number[] = [];
       let j = 0;
-      for (let i = 0; i < rank; i++) dims.push(ax.includes(i) ? 1 : x.dims[j++]!);
+      for (let i = 0; i < rank; i++) dims.push(ax.has(i) ? 1 : x.dims[j++]!);
       check(j === x.dims.length, 'E_FORMAT', () => `onnx: ${where}: Unsqueeze with repeated axes`);
       return { dims, data: x.data };
     }
@@ -237,6 +246,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       const rank = x.dims.length;
       const perm = attrInts(node, 'perm') ?? x.dims.map((_, i) => rank - 1 - i);
       check(perm.length === rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i), 'E_FORMAT', () => `onnx: ${where}: Transpose perm [${perm.join(', ')}] is not a permutation of rank ${rank}`);
+      room(x.data.length);
       return remap(x, perm.map((p) => x.dims[p]!), (_a, i) => i, (a) => perm[a]!);
     }
     case 'Concat': {
@@ -251,6 +261,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
       dims[axis] = cs.reduce((s, c) => s + c.dims[axis]!, 0);
       const n = prod(dims);
       check(n <= MAX_ONNX_TENSOR, 'E_LIMIT', () => `onnx: ${where}: Concat result too large`);
+      room(n);
       const outer = prod(dims.slice(0, axis));
       const out = new Float64Array(n);
       let o = 0;
@@ -294,6 +305,7 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string): Co
         st[a] = s;
         sp[a] = step;
       });
+      room(prod(dims));
       return remap(x, dims, (a, i) => st[a]! + i * sp[a]!, (a) => a);
     }
     default:
@@ -354,7 +366,12 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
 
   // Constants: initializers first, then fold in graph (topological) order.
   const consts = new Map<string, Const>();
-  for (const t of g.initializer ?? []) consts.set(t.name ?? '', tensorValues(t, `initializer ${t.name}`));
+  for (const t of g.initializer ?? []) {
+    // Two initializers of one name: which one a runtime uses is unspecified (onnx.checker refuses
+    // the graph), so neither is picked here.
+    check(!consts.has(t.name ?? ''), 'E_FORMAT', () => `onnx: initializer ${JSON.stringify(t.name ?? '').slice(0, 80)} is defined twice (expected unique names)`);
+    consts.set(t.name ?? '', tensorValues(t, `initializer ${t.name}`));
+  }
   const producer = new Map<string, INode>();
   // Folding can create values (Concat of one constant many times); a budget proportional to the
   // file keeps a small hostile file from making us allocate gigabytes. Real exports fold each
@@ -367,7 +384,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Mod
     const allConst = (node.input ?? []).every((n) => n === '' || consts.has(n));
     if (!allConst) return;
     const where = `node ${i} (${node.opType}${node.name ? ` ${node.name}` : ''})`;
-    const v = foldNode(node, ins, where);
+    const v = foldNode(node, ins, where, foldBudget - folded);
     if (v && node.output?.[0]) {
       folded += v.data.length;
       check(folded <= foldBudget, 'E_LIMIT', () => `onnx: ${where}: constant folding would create more than ${foldBudget} values for a ${bytes.length}-byte file`);

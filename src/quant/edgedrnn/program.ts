@@ -1,6 +1,6 @@
 /**
  * From a float model to what EdgeDRNN holds, and back: the configuration registers and the int8
- * DRAM weight image (SPEC §4, python/modules/edgedrnn.py `collect_params` of the authors).
+ * DRAM weight image (the EdgeDRNN RTL, python/modules/edgedrnn.py `collect_params` of the authors).
  *
  * Per layer the image has 3H rows (gate order r, z, n) and the columns
  * [bias | W_ih (input zero-padded to a multiple of 8) | W_hh], stored column-major, layers

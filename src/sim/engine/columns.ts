@@ -1,5 +1,5 @@
 /**
- * Column-parallel delta engine shared by Spartus and DeltaRNN (SPEC §6): weights on chip,
+ * Column-parallel delta engine shared by Spartus and DeltaRNN: weights on chip,
  * fired element j (index in [x; h]) goes to array j mod M, and within an array a fired column
  * costs `cost(j)` cycles. The MAC phase of a layer ends when the busiest array ends (the others
  * wait: that wait is the stall we report, averaged over arrays). The encoder scans
@@ -79,7 +79,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
   if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator and are not counted');
 
   const T = w.steps;
-  const perStep = perStepArrays(T);
+  const perStep = perStepArrays(T, w.layers.length);
   const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind !== 'linear'));
   const work = new Float64Array(M);
   const work2 = new Float64Array(M);
@@ -165,6 +165,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       c.encoderElements += I + lw.hCols + lw.qCols;
       c.activations += lw.hCols;
       c.firedColumns += nFired;
+      perStep.layerCycles[k]![t] = cycles;
       stepCycles += cycles;
       stepStall += stall;
       stepMacs += layerMacs;

@@ -1,5 +1,5 @@
 /**
- * RNNAccel cycle model (SPEC §6): one array of P MACs computes every layer densely each step
+ * RNNAccel cycle model: one array of P MACs computes every layer densely each step
  * (no temporal sparsity), output-stationary over rows: a (R, C) matrix pass takes
  * ceil(R / P) * C cycles plus arrayFillCycles. Weights arrive compressed (the stand-in codec of
  * src/compress/codebook: codebookBits-bit indices plus a per-layer codebook of 2^bits entries)
@@ -61,7 +61,7 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols + lw.qCols };
   });
   const steps = w.steps;
-  const perStep = perStepArrays(steps);
+  const perStep = perStepArrays(steps, w.layers.length);
   const layers = w.layers.map(() => emptyLayerCounts(true));
   let stepCycles = stepHandoff;
   let stepStall = 0;
@@ -75,6 +75,7 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     c.macs = p.macs * steps;
     c.activations = p.units * steps;
     c.firedColumns = p.cols * steps;
+    perStep.layerCycles[k]!.fill(p.cycles);
     stepCycles += p.cycles;
     stepStall += p.stall;
     stepBytes += p.bytes;

@@ -29,7 +29,14 @@ export interface LayerCounts {
 }
 
 export interface EngineCounts {
-  perStep: { cycles: Float64Array; stallCycles: Float64Array; dramBytes: Float64Array; macs: Float64Array };
+  perStep: {
+    cycles: Float64Array;
+    stallCycles: Float64Array;
+    dramBytes: Float64Array;
+    macs: Float64Array;
+    /** Per layer (model order), per step: the cycles that layer took (0 for layers off the accelerator). */
+    layerCycles: Float64Array[];
+  };
   layers: LayerCounts[];
   /** Multiply-accumulates the hardware can do per cycle. */
   peakMacsPerCycle: number;
@@ -48,24 +55,25 @@ export function emptyLayerCounts(onAccelerator: boolean): LayerCounts {
   return { onAccelerator, cycles: 0, stallCycles: 0, dramBytes: 0, sramBytes: 0, macs: 0, encoderElements: 0, activations: 0, firedColumns: 0 };
 }
 
-/** Zeroed per-step arrays for a workload of `steps` steps. */
-export function perStepArrays(steps: number): EngineCounts['perStep'] {
+/** Zeroed per-step arrays for a workload of `steps` steps and `layers` layers. */
+export function perStepArrays(steps: number, layers: number): EngineCounts['perStep'] {
   return {
     cycles: new Float64Array(steps),
     stallCycles: new Float64Array(steps),
     dramBytes: new Float64Array(steps),
     macs: new Float64Array(steps),
+    layerCycles: Array.from({ length: layers }, () => new Float64Array(steps)),
   };
 }
 
 /**
  * Cycles of a layer's activation phase for `units` hidden units: actLatency + actInterval *
  * ceil(units / actLanes). One formula for every engine, because the published works leave it
- * open (SPEC §6: EdgeDRNN's ~5*(H/P + 2) is derived; Spartus' act_latency / act_interval exist
- * in the authors' code without the formula that uses them): changing the model changes it
- * everywhere.
+ * open (Spartus' act_latency / act_interval exist in the authors' code without the formula that
+ * uses them; EdgeDRNN's tail, 9 + 5H/8 after the last beat, is read from its RTL): changing the
+ * model changes it everywhere.
  *
- * @example const act = activationCycles(spec, 768); // 10 + 5 * 96 = 490 with the edgedrnn preset
+ * @example const act = activationCycles(spec, 768); // 9 + 5 * 96 = 489 with the edgedrnn preset
  */
 export function activationCycles(spec: ArchSpec, units: number): number {
   return param(spec, 'actLatency') + param(spec, 'actInterval') * Math.ceil(units / param(spec, 'actLanes'));

@@ -1,6 +1,6 @@
 /**
- * The four accelerators as presets. Every number carries its SPEC tag and source; [open] marks
- * our own modelling choice where the published work leaves the value open (SPEC §6).
+ * The four accelerators as presets. Every number carries its provenance tag and source; [open] marks
+ * our own modelling choice where the published work leaves the value open.
  */
 import { check } from '../../core/errors.js';
 import { ARCH_NAMES, PARAMS, type ArchName, type ArchPreset, type ArchSpec, type ParamName, type ParamValue } from './params.js';
@@ -16,21 +16,26 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     title: 'EdgeDRNN (Gao et al., AICAS/JETCAS 2020): DeltaGRU, weights in DRAM fetched per fired column',
     cells: 'gru',
     params: {
-      clockMHz: v(125, 'derived', 'board clock likely 125 MHz (testbench runs at 200 MHz), SPEC §6'),
-      pes: v(8, 'code', '8 PEs, SPEC §4'),
-      weightBits: v(8, 'code', 'weights Q1.7, SPEC §4'),
-      activationBits: v(16, 'code', 'activations and deltas Q8.8, SPEC §4'),
-      accumulatorBits: v(24, 'code', 'Q9.15 accumulators, SPEC §4'),
-      dramBusBits: v(64, 'code', '64-bit weight stream, one beat per cycle, SPEC §6'),
-      dramFirstAccessCycles: v(0, 'open', 'per-burst DRAM latency on the board is not public; 0 = the never-stalling stream of SPEC §6; sweep it'),
-      dramPrefetch: v(1, 'open', 'we assume the next burst is requested while one streams'),
-      encoderElementsPerCycle: v(1, 'code', 'the delta encoder scans one element per cycle, SPEC §6'),
-      encoderQueueDepth: v(32, 'code', '32-deep fired-column queue, SPEC §6'),
-      actLatency: v(10, 'derived', 'activation phase about 5*(H/P + 2) cycles = 10 + 5*ceil(H/8), SPEC §6'),
-      actInterval: v(5, 'derived', 'see actLatency'),
-      actLanes: v(8, 'derived', 'see actLatency (P = 8 units per group)'),
-      layerHandoffCycles: v(0, 'open', 'not described; layers run back to back'),
-      stepHandoffCycles: v(4, 'open', '"a few cycles of hand-off between steps" (SPEC §6): we take 4'),
+      clockMHz: v(125, 'derived', 'board clock likely 125 MHz (the testbench runs at 200 MHz)'),
+      pes: v(8, 'code', '8 PEs (RTL)'),
+      weightBits: v(8, 'code', 'weights Q1.7 (RTL)'),
+      activationBits: v(16, 'code', 'activations and deltas Q8.8 (RTL)'),
+      accumulatorBits: v(24, 'code', 'Q9.15 accumulators (RTL)'),
+      dramBusBits: v(64, 'code', '64-bit weight stream, one beat per cycle (RTL)'),
+      dramFirstAccessCycles: v(0, 'open', 'per-burst DRAM latency on the board is not public; 0 = the never-stalling stream the RTL timing assumes; sweep it'),
+      dramPrefetch: v(1, 'open', 'with a DRAM latency: the next burst is requested as soon as its column is queued (no effect at latency 0)'),
+      encoderElementsPerCycle: v(1, 'code', 'the delta encoder scans one element per cycle (RTL)'),
+      encoderQueueDepth: v(32, 'code', '32-entry FIFO memory (NZL_FIFO_DEPTH) before the MAC operand register; an entry leaves it as the previous column\'s last beat issues, the encoder sees the slot a cycle later and stands still while it is full (RTL)'),
+      encoderLeadCycles: v(2, 'code', 'bias pseudo-column queued 2 cycles after the layer starts, input k at 3 + k (RTL)'),
+      encoderPartGapCycles: v(2, 'code', 'hidden element j queued at I + 5 + j: 2 idle cycles after the inputs (RTL)'),
+      beatLeadCycles: v(3, 'code', 'a queued column\'s first weight beat reaches the MAC array 3 cycles later (RTL, never-stalling weight stream)'),
+      endOfPartBeats: v(1, 'code', 'an empty end-of-part entry costs one MAC cycle when the last input / hidden element did not fire (RTL)'),
+      endOfPartLeadCycles: v(2, 'code', 'the empty entry fetches no weights: its MAC cycle is 2 cycles after queueing at the earliest (RTL)'),
+      actLatency: v(9, 'code', 'activation tail 9 + 5H/8 cycles after the last MAC cycle; the next layer starts the cycle after (RTL)'),
+      actInterval: v(5, 'code', 'see actLatency: 5 cycles per 8 hidden units'),
+      actLanes: v(8, 'code', 'see actLatency (P = 8 units per group)'),
+      layerHandoffCycles: v(0, 'code', 'the next layer\'s encoder starts when the activation tail ends (RTL)'),
+      stepHandoffCycles: v(0, 'code', 'no hand-off between steps: the period counts from the encoder start (RTL)'),
     },
   },
   spartus: {
@@ -38,10 +43,10 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     title: 'Spartus (Gao et al., TNNLS 2022): DeltaLSTM with CBTD, 8 arrays of 64 PEs, weights on chip',
     cells: 'lstm, gru',
     params: {
-      clockMHz: v(200, 'derived', '200 MHz: peak 204.8 GOp/s = 8 x 64 x 2 x 200 MHz, SPEC §6'),
-      pes: v(64, 'code', 'N = 64 PEs per array (CBTD TIMIT setup), SPEC §5'),
-      arrays: v(8, 'code', 'M = 8 arrays, SPEC §5-6'),
-      weightBits: v(8, 'open', 'weight width not given in SPEC; 8 bits assumed'),
+      clockMHz: v(200, 'derived', '200 MHz: peak 204.8 GOp/s = 8 x 64 x 2 x 200 MHz, Spartus paper'),
+      pes: v(64, 'code', 'N = 64 PEs per array (CBTD TIMIT setup), Spartus paper'),
+      arrays: v(8, 'code', 'M = 8 arrays, Spartus paper'),
+      weightBits: v(8, 'open', 'weight width not published; 8 bits assumed'),
       activationBits: v(16, 'open', '16-bit activations assumed'),
       accumulatorBits: v(32, 'open', '32-bit accumulators assumed'),
       onChipWeightBytes: v(9_486_336, 'datasheet', 'Kintex UltraScale XCKU115 block RAM 75.9 Mb; weights are kept on chip [open]'),
@@ -58,13 +63,13 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     title: 'DeltaRNN (Gao et al., FPGA 2018): DeltaGRU, weights on chip, one 3H-row column per cycle',
     cells: 'gru',
     params: {
-      clockMHz: v(125, 'open', 'clock does not reconcile with the abstract (SPEC §6); 125 MHz assumed'),
-      pes: v(768, 'open', 'one column of 3H = 768 rows per cycle for the 1L-256H GRU (SPEC §6); MAC count [open]'),
+      clockMHz: v(125, 'open', 'clock does not reconcile with the abstract; 125 MHz assumed'),
+      pes: v(768, 'open', 'one column of 3H = 768 rows per cycle for the 1L-256H GRU; MAC count [open]'),
       arrays: v(1, 'code', 'one array'),
       weightBits: v(16, 'open', '16-bit fixed-point weights assumed'),
       activationBits: v(16, 'open', '16-bit fixed-point activations assumed'),
       accumulatorBits: v(32, 'open', 'assumed'),
-      onChipWeightBytes: v(3_317_760, 'datasheet', 'Zynq-7100 block RAM 26.5 Mb (weights on chip, SPEC §1)'),
+      onChipWeightBytes: v(3_317_760, 'datasheet', 'Zynq-7100 block RAM 26.5 Mb (weights on chip)'),
       encoderElementsPerCycle: v(16, 'open', 'encoder parallelism not public; 16 elements/cycle assumed'),
       actLatency: v(8, 'open', 'activation pipeline not public; assumed'),
       actInterval: v(1, 'open', 'assumed'),

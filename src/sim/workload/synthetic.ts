@@ -1,7 +1,7 @@
 /**
  * Synthetic traces at a chosen occupancy: what an architect uses to ask "what if 10 % of the
  * columns fire?" before a trained model exists, and what the validation against the published
- * figures uses (the published temporal sparsities come from data we do not have, SPEC §7).
+ * figures uses (the published temporal sparsities come from data we do not have).
  */
 import { isResetAfter } from '../../cells/gru/definition.js';
 import { check } from '../../core/errors.js';

@@ -1,6 +1,6 @@
 /**
  * The simulator's workload: which weight columns each step of a real run fetched, per layer.
- * It is built from a session trace (src/runtime: `trace: true`), so the simulator counts what
+ * It is built from a session's streamed trace (src/runtime: `onTrace`), so the simulator counts what
  * the run did and has no arithmetic of its own (DESIGN.md).
  *
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
@@ -40,6 +40,12 @@ export interface LayerWorkload {
   hIdx: Int32Array | null;
   /** Multiply-accumulates of the dense layer per step (weights of all columns). */
   denseMacs: number;
+  /**
+   * Per step, 1 when the layer's bias pseudo-column fired (EdgeDRNN stores the biases as an
+   * extra weight column): recorded by the fixed-point machine or a trace file. Null: the engine
+   * infers it (first step after reset when 1.0 >= thresholdX).
+   */
+  bias: Uint8Array | null;
 }
 
 export interface Workload {
@@ -49,7 +55,9 @@ export interface Workload {
   thresholdX: number | null;
   thresholdH: number | null;
   /** Where the trace came from: a float session run, the EdgeDRNN fixed-point machine, synthetic occupancy, or the dense update. */
-  source: 'session' | 'fixed-point' | 'synthetic' | 'dense';
+  source: 'session' | 'fixed-point' | 'synthetic' | 'dense' | 'trace-file';
+  /** Index of this workload's first step in the run (a chunk of a streamed trace starts later than 0). */
+  firstStep?: number;
 }
 
 /** Shape of one layer as the engines see it. */
@@ -68,17 +76,148 @@ export function layerShape(layer: Layer): { rows: number; xCols: number; hCols: 
   }
 }
 
-function packCsr(lists: Int32Array[]): { ptr: Int32Array; idx: Int32Array } {
-  const ptr = new Int32Array(lists.length + 1);
-  let n = 0;
-  for (let t = 0; t < lists.length; t++) {
-    ptr[t] = n;
-    n += lists[t]!.length;
+/** A growable Int32Array (doubling), so a builder holds 4 bytes per index and no object per step. */
+class IntBuffer {
+  data = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
   }
-  ptr[lists.length] = n;
-  const idx = new Int32Array(n);
-  for (let t = 0; t < lists.length; t++) idx.set(lists[t]!, ptr[t]!);
-  return { ptr, idx };
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/**
+ * Builds a workload step by step from a stream of StepTrace (a session's or the fixed-point
+ * machine's onTrace): per layer 4 bytes per fired index plus 9 bytes per step, instead of the
+ * objects of an in-memory trace.
+ *
+ * @example
+ * const b = new WorkloadBuilder(model);
+ * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1, onTrace: (st) => b.add(st) });
+ * s.run(frames);
+ * const w = b.build({ thresholdX: 0.1, thresholdH: 0.1 });
+ */
+export class WorkloadBuilder {
+  private readonly shapes: Array<{ rows: number; xCols: number; hCols: number }>;
+  private delta: boolean[] | null = null;
+  private bias: boolean[] = [];
+  private readonly xPtr: IntBuffer[];
+  private readonly xIdx: IntBuffer[];
+  private readonly hPtr: IntBuffer[];
+  private readonly hIdx: IntBuffer[];
+  private readonly qPtr: IntBuffer[];
+  private readonly qIdx: IntBuffer[];
+  /** Per layer: q columns of a reset-before GRU, else 0. */
+  private readonly qCols: number[];
+  private readonly biasFlags: IntBuffer[];
+  steps = 0;
+
+  constructor(readonly model: Model) {
+    this.shapes = model.layers.map(layerShape);
+    this.qCols = model.layers.map((l) => (l.kind === 'gru' && !isResetAfter(l) ? l.hiddenSize : 0));
+    const make = () => model.layers.map(() => new IntBuffer());
+    this.xPtr = make();
+    this.xIdx = make();
+    this.hPtr = make();
+    this.hIdx = make();
+    this.qPtr = make();
+    this.qIdx = make();
+    this.biasFlags = make();
+    for (const b of [...this.xPtr, ...this.hPtr, ...this.qPtr]) b.push(0);
+  }
+
+  /** Append one step (indices strictly increasing, within the layer's sizes: E_VALUE otherwise). */
+  add(st: StepTrace): void {
+    const t = this.steps;
+    const L = this.model.layers.length;
+    // Entries past the model's layers are ignored (a trace of a longer stack replays on its prefix).
+    check(st.length >= L, 'E_SHAPE', () => `workload: trace has ${st.length} layers, model has ${L}`);
+    if (!this.delta) {
+      this.delta = st.slice(0, L).map((e) => e !== null);
+      this.bias = st.slice(0, L).map((e) => e !== null && e.bias !== undefined);
+    }
+    for (let k = 0; k < L; k++) {
+      const e = st[k];
+      if (!this.delta[k]) {
+        check(e === null, 'E_SHAPE', () => `workload: layer ${k} is dense at step 0 but traced at step ${t}`);
+        continue;
+      }
+      check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
+      const { xCols, hCols } = this.shapes[k]!;
+      // Plain loops (no closure per element): traces run to millions of indices.
+      // Indices in encoder order (strictly increasing): the cycle engines rely on it.
+      const fx = e.firedX;
+      const xi = this.xIdx[k]!;
+      for (let q = 0; q < fx.length; q++) {
+        if (!(fx[q]! >= 0 && fx[q]! < xCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: input index ${fx[q]} outside 0..${xCols - 1}`);
+        if (q > 0 && !(fx[q]! > fx[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: input indices must be strictly increasing, found ${fx[q - 1]} then ${fx[q]}`);
+        xi.push(fx[q]!);
+      }
+      const fh = e.firedH;
+      const hi = this.hIdx[k]!;
+      for (let q = 0; q < fh.length; q++) {
+        if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
+        if (q > 0 && !(fh[q]! > fh[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden indices must be strictly increasing, found ${fh[q - 1]} then ${fh[q]}`);
+        hi.push(fh[q]!);
+      }
+      this.xPtr[k]!.push(xi.length);
+      this.hPtr[k]!.push(hi.length);
+      const qCols = this.qCols[k]!;
+      if (qCols > 0) {
+        const fq = e.firedQ;
+        check(fq !== undefined, 'E_SHAPE', () => `workload: layer ${k} is a reset-before GRU; its trace at step ${t} lacks firedQ (the q = r*h firings)`);
+        const qi = this.qIdx[k]!;
+        for (let q = 0; q < fq.length; q++) {
+          if (!(fq[q]! >= 0 && fq[q]! < qCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: q index ${fq[q]} outside 0..${qCols - 1}`);
+          if (q > 0 && !(fq[q]! > fq[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: q indices must be strictly increasing, found ${fq[q - 1]} then ${fq[q]}`);
+          qi.push(fq[q]!);
+        }
+        this.qPtr[k]!.push(qi.length);
+      }
+      // Bias flags are kept when the trace records them (the fixed-point machine, trace files).
+      if (this.bias[k]) {
+        check(e.bias !== undefined, 'E_SHAPE', () => `workload: layer ${k} records the bias flag at step 0 but not at step ${t}`);
+        this.biasFlags[k]!.push(e.bias ? 1 : 0);
+      }
+    }
+    this.steps++;
+  }
+
+  build(thresholds: { thresholdX?: number | null; thresholdH?: number | null } = {}, source: Workload['source'] = 'session', extra: { firstStep?: number } = {}): Workload {
+    check(this.steps > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
+    const layers: LayerWorkload[] = this.model.layers.map((layer, k) => {
+      const { rows, xCols, hCols } = this.shapes[k]!;
+      const delta = this.delta![k]!;
+      const qCols = this.qCols[k]!;
+      const hRows = qCols > 0 ? 2 * qCols : rows;
+      return {
+        layer,
+        kind: layer.kind,
+        rows,
+        xCols,
+        hCols,
+        delta,
+        xPtr: delta ? this.xPtr[k]!.toArray() : null,
+        xIdx: delta ? this.xIdx[k]!.toArray() : null,
+        hPtr: delta ? this.hPtr[k]!.toArray() : null,
+        hIdx: delta ? this.hIdx[k]!.toArray() : null,
+        hRows,
+        qCols,
+        qPtr: delta && qCols > 0 ? this.qPtr[k]!.toArray() : null,
+        qIdx: delta && qCols > 0 ? this.qIdx[k]!.toArray() : null,
+        denseMacs: rows * xCols + hRows * hCols + qCols * qCols,
+        bias: delta && this.bias[k] ? Uint8Array.from(this.biasFlags[k]!.toArray()) : null,
+      };
+    });
+    return { steps: this.steps, layers, thresholdX: thresholds.thresholdX ?? null, thresholdH: thresholds.thresholdH ?? null, source, ...(extra.firstStep ? { firstStep: extra.firstStep } : {}) };
+  }
 }
 
 /**
@@ -86,71 +225,22 @@ function packCsr(lists: Int32Array[]): { ptr: Int32Array; idx: Int32Array } {
  * SRU, QRNN, or a dense session) and fire every column.
  *
  * @example
- * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1, trace: true });
+ * const b = new WorkloadBuilder(model);
+ * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1, onTrace: (st) => b.add(st) });
  * s.run(frames);
- * const w = workloadFromTrace(model, s.trace(), { thresholdX: 0.1, thresholdH: 0.1 });
+ * const w = b.build({ thresholdX: 0.1, thresholdH: 0.1 }); // or workloadFromTrace(model, steps, ...)
  */
 export function workloadFromTrace(
   model: Model,
   trace: StepTrace[],
   thresholds: { thresholdX?: number | null; thresholdH?: number | null } = {},
   source: Workload['source'] = 'session',
+  extra: { firstStep?: number } = {},
 ): Workload {
   check(trace.length > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
-  const layers: LayerWorkload[] = model.layers.map((layer, k) => {
-    const { rows, xCols, hCols } = layerShape(layer);
-    const qCols = layer.kind === 'gru' && !isResetAfter(layer) ? layer.hiddenSize : 0;
-    const hRows = qCols > 0 ? 2 * qCols : rows;
-    const first = trace[0]![k];
-    check(first !== undefined, 'E_SHAPE', () => `workload: trace has ${trace[0]!.length} layers, model has ${model.layers.length}`);
-    const delta = first !== null;
-    let x: { ptr: Int32Array; idx: Int32Array } | null = null;
-    let h: { ptr: Int32Array; idx: Int32Array } | null = null;
-    let q: { ptr: Int32Array; idx: Int32Array } | null = null;
-    if (delta) {
-      const xs: Int32Array[] = [];
-      const hs: Int32Array[] = [];
-      const qs: Int32Array[] = [];
-      trace.forEach((st, t) => {
-        const e = st[k];
-        check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
-        // Plain loops (no closure per element): traces run to millions of indices.
-        const fx = e.firedX;
-        for (let q = 0; q < fx.length; q++) if (!(fx[q]! >= 0 && fx[q]! < xCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: input index ${fx[q]} outside 0..${xCols - 1}`);
-        const fh = e.firedH;
-        for (let q = 0; q < fh.length; q++) if (!(fh[q]! >= 0 && fh[q]! < hCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden index ${fh[q]} outside 0..${hCols - 1}`);
-        xs.push(e.firedX);
-        hs.push(e.firedH);
-        if (qCols > 0) {
-          const fq = e.firedQ;
-          check(fq !== undefined, 'E_SHAPE', () => `workload: layer ${k} is a reset-before GRU; its trace at step ${t} lacks firedQ (the q = r*h firings)`);
-          for (let i = 0; i < fq.length; i++) if (!(fq[i]! >= 0 && fq[i]! < qCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: q index ${fq[i]} outside 0..${qCols - 1}`);
-          qs.push(fq);
-        }
-      });
-      x = packCsr(xs);
-      h = packCsr(hs);
-      if (qCols > 0) q = packCsr(qs);
-    }
-    return {
-      layer,
-      kind: layer.kind,
-      rows,
-      xCols,
-      hCols,
-      delta,
-      xPtr: x?.ptr ?? null,
-      xIdx: x?.idx ?? null,
-      hPtr: h?.ptr ?? null,
-      hIdx: h?.idx ?? null,
-      hRows,
-      qCols,
-      qPtr: q?.ptr ?? null,
-      qIdx: q?.idx ?? null,
-      denseMacs: rows * xCols + hRows * hCols + qCols * qCols,
-    };
-  });
-  return { steps: trace.length, layers, thresholdX: thresholds.thresholdX ?? null, thresholdH: thresholds.thresholdH ?? null, source };
+  const b = new WorkloadBuilder(model);
+  for (const st of trace) b.add(st);
+  return b.build(thresholds, source, extra);
 }
 
 /**

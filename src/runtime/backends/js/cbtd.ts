@@ -17,7 +17,7 @@ import { requireNoPeephole } from '../../../cells/lstm/definition.js';
 import { requireDefaultActivations } from '../../../cells/activation.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
-/** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
+/** PEs per array used to lay out the storage when a session does not say (Spartus). */
 export const DEFAULT_CBTD_PES = 64;
 
 /**

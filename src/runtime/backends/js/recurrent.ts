@@ -23,7 +23,7 @@ import { cellFunctions, hasDefaultActivations } from '../../../cells/activation.
 import { encodeAll, encodeDeltas } from './encode.js';
 
 /**
- * Memories after reset (SPEC §3). GRU: cudnn puts b_hn in Mnh, edgedrnn (one bias per gate) in
+ * Memories after reset. GRU: cudnn puts b_hn in Mnh, edgedrnn (one bias per gate) in
  * Mnx; dense sessions always use the PyTorch (cudnn) placement. LSTM: b_ih + b_hh.
  */
 export function initialMemories(layer: GruLayer | LstmLayer, config: ExecutorConfig): Float64Array {

@@ -1,0 +1,43 @@
+/**
+ * Feature files given to the CLI (`run --input`, `compress --input`, `prune --input`,
+ * `quantize --frames`, `sim --input`, `edgedrnn export --stim`).
+ *
+ * deltakit's feature files (`data export`, models/digits-heldout.npy) hold raw log-mel features;
+ * a trained model records the per-band statistics it was trained with (meta.featureStats) and
+ * expects (x - mean) / std. Applying them here is what makes `run MODEL --input features.npy`
+ * give the model's real accuracy; forgetting them gave 20 % instead of 98 % without a word.
+ */
+import { check } from '../core/errors.js';
+import { readNpy } from '../core/npy.js';
+import { normalizeFeatures, statsFromJson } from '../data/dataset.js';
+import type { Model } from '../model/types.js';
+
+export interface FeatureInput {
+  /** (T, I) row-major frames, normalised when `normalized`. */
+  data: Float32Array;
+  frames: number;
+  /** True when the model's stored feature statistics were applied. */
+  normalized: boolean;
+}
+
+/**
+ * Read a (T, I) float32 .npy for `model` and apply the model's stored feature statistics unless
+ * `normalize` is false. Writes one line to stderr when the model has statistics and they are not
+ * applied (the outputs are then those of un-normalised input).
+ *
+ * @example const x = await readFeatureInput('features.npy', model, '--input', true);
+ */
+export async function readFeatureInput(path: string, model: Model, option: string, normalize = true): Promise<FeatureInput> {
+  const I = model.layers[0]!.inputSize;
+  const x = await readNpy(path);
+  check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${option} ${path}: expected shape (T, ${I}) for this model, found (${x.shape.join(', ')})`);
+  const statsText = model.meta['featureStats'];
+  if (statsText === undefined) return { data: x.data, frames: x.shape[0]!, normalized: false };
+  const stats = statsFromJson(statsText);
+  check(stats.mean.length === I, 'E_FORMAT', () => `model meta.featureStats: ${stats.mean.length} bands, the model's input has ${I}`);
+  if (!normalize) {
+    process.stderr.write(`deltakit: warning: ${option} is used as given; the model was trained on features normalised with its stored statistics (meta.featureStats), which --no-normalize skips\n`);
+    return { data: x.data, frames: x.shape[0]!, normalized: false };
+  }
+  return { data: normalizeFeatures(x.data, stats), frames: x.shape[0]!, normalized: true };
+}

@@ -1,0 +1,73 @@
+/**
+ * `deltakit export c`: a model as a self-contained C99 library (one .c, one .h), optionally with
+ * the startup file and linker script of a board to run it on (see ./boards.ts).
+ */
+import { check, fail } from '../../../core/errors.js';
+import { writeFileSafely } from '../../../core/files.js';
+import type { Model } from '../../types.js';
+import { lowerModel, type LoweredModel, type LoweringOptions } from '../../../quant/lowering.js';
+import { boardFiles, BOARDS, type Board } from './boards.js';
+import { cIdentifier, generateC } from './generate.js';
+
+export interface CExportOptions extends LoweringOptions {
+  /** C prefix of every public symbol and the file names (default: from the model's name). */
+  name?: string;
+  /** Also write the startup file and linker script of this board. */
+  board?: Board;
+}
+
+export interface CExport {
+  /** The C prefix (`<name>_step`, `<name>.h`). */
+  name: string;
+  lowered: LoweredModel;
+  /** File name -> text. */
+  files: Record<string, string>;
+}
+
+/**
+ * Generate the C library of a model.
+ *
+ * @example
+ * const exp = exportC(model, { precision: 'q15', thresholdX: 0.4, thresholdH: 0.3, name: 'digits' });
+ * await writeCExport(exp, 'out/digits', { force: true }); // digits.c, digits.h
+ */
+export function exportC(model: Model, options: CExportOptions = {}): CExport {
+  if (options.name !== undefined) {
+    check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name), 'E_OPTION', () => `name: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), found '${options.name}'`);
+  }
+  if (options.board !== undefined && !BOARDS.includes(options.board)) {
+    fail('E_OPTION', `board: expected one of ${BOARDS.join(', ')}, found '${String(options.board)}'`);
+  }
+  const { name: _name, board, ...lowering } = options;
+  void _name;
+  const lowered = lowerModel(model, lowering);
+  const src = generateC(lowered, options.name ?? cIdentifier(model.name));
+  const files: Record<string, string> = { [`${src.name}.h`]: src.header, [`${src.name}.c`]: src.source };
+  if (board) Object.assign(files, boardFiles(board));
+  return { name: src.name, lowered, files };
+}
+
+/**
+ * Write an export into a directory (created if missing). Refuses to replace any existing file
+ * unless `force` (E_EXISTS, checked for every file before the first is written). Returns the paths.
+ */
+export async function writeCExport(exp: CExport, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  try {
+    await fs.mkdir(outDir, { recursive: true });
+  } catch (e) {
+    fail('E_IO', `cannot create ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const targets = Object.keys(exp.files).map((n) => path.join(outDir, n));
+  if (!opts.force) {
+    for (const t of targets) {
+      const exists = await fs.access(t).then(() => true, () => false);
+      if (exists) fail('E_EXISTS', `${t} exists; pass --force (API: { force: true }) to replace it`);
+    }
+  }
+  for (const [n, text] of Object.entries(exp.files)) {
+    await writeFileSafely(path.join(outDir, n), new TextEncoder().encode(text), { overwrite: opts.force === true });
+  }
+  return targets;
+}

@@ -1,0 +1,165 @@
+/**
+ * What a new user hits first: option-parser errors, silent wrong answers (feature statistics,
+ * ignored options, output formats), files replaced or left behind, and non-model files given
+ * as models. Every failure is one coded line.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { compressModel, encodeCompressedModel } from '../../src/compress/codebook/model.js';
+import { encodeNpy, parseNpy } from '../../src/core/npy.js';
+import { encodeModel } from '../../src/model/io.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+import { cli } from '../helpers/cli.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BUILTIN = join(ROOT, 'models', 'digits-deltagru.safetensors');
+const HELDOUT = join(ROOT, 'models', 'digits-heldout');
+
+describe('CLI hardening', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deltakit-hard-'));
+  const model = randomModel(3, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: 4 }]);
+  const modelPath = join(dir, 'm.safetensors');
+  writeFileSync(modelPath, encodeModel(model));
+  const xPath = join(dir, 'x.npy');
+  writeFileSync(xPath, encodeNpy(smoothStream(5, 30, 6, 0.2), [30, 6]));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('option-parser errors are one line `deltakit: E_OPTION: ...`, no usage block', async () => {
+    for (const argv of [
+      ['run', modelPath, '-i', xPath, '-o', join(dir, 'u.npy'), '--bogus'],
+      ['run', modelPath, '-i', xPath],
+      ['nosuchcommand'],
+      ['run'],
+    ]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.err, argv.join(' ')).toMatch(/^deltakit: E_OPTION: \S/);
+      expect(r.err.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(r.err).not.toMatch(/Usage:|^error:/m);
+    }
+    const help = await cli('run', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/Usage: deltakit run/);
+  });
+
+  it("run applies the model's feature statistics: the built-in model scores ~98 % on raw held-out features", async () => {
+    const yPath = join(dir, 'heldout-y.npy');
+    const r = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', yPath, '--segments', `${HELDOUT}.json`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/normalised with the model's feature statistics/);
+    expect(Number(/accuracy ([\d.]+) % on 220 labelled utterances/.exec(r.err)?.[1])).toBeGreaterThan(95);
+    const accuracy = (path: string): number => {
+      const y = parseNpy(readFileSync(path));
+      const meta = JSON.parse(readFileSync(`${HELDOUT}.json`, 'utf8')) as { utterances: Array<{ label: number; frames: number }> };
+      const C = y.shape[1]!;
+      let t0 = 0;
+      let right = 0;
+      for (const u of meta.utterances) {
+        const score = new Float64Array(C);
+        for (let t = t0; t < t0 + u.frames; t++) for (let c = 0; c < C; c++) score[c] += y.data[t * C + c]!;
+        if (score.indexOf(Math.max(...score)) === u.label) right++;
+        t0 += u.frames;
+      }
+      return right / meta.utterances.length;
+    };
+    expect(accuracy(yPath)).toBeGreaterThan(0.95);
+    // Skipping the statistics is possible, but never silent.
+    const rawPath = join(dir, 'heldout-raw.npy');
+    const raw = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', rawPath, '--segments', `${HELDOUT}.json`, '--no-normalize', '-q');
+    expect(raw.code).toBe(0);
+    expect(raw.err).toMatch(/deltakit: warning: .*featureStats/);
+    expect(accuracy(rawPath)).toBeLessThan(0.5);
+  });
+
+  it('refuses options that would be ignored and outputs named for another format', async () => {
+    const onnx = join(ROOT, 'test', 'golden', 'cases', 'gru_l1_h8', 'model.onnx');
+    const x3 = join(dir, 'x3.npy');
+    writeFileSync(x3, encodeNpy(smoothStream(1, 10, 3, 0.2), [10, 3]));
+    const r = await cli('run', onnx, '-i', x3, '-o', join(dir, 'o.npy'), '--readout-activation', 'relu');
+    expect(r.err).toMatch(/^deltakit: E_MISMATCH: readoutActivation \(CLI: --readout-activation\) relu: this ONNX graph records its readout \(no Linear readout\)/);
+    expect(existsSync(join(dir, 'o.npy'))).toBe(false);
+    // convert writes deltakit .safetensors or a streaming .onnx graph; any other name is refused.
+    const conv = await cli('convert', onnx, join(dir, 'b.keras'));
+    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors or \.onnx/);
+    expect(existsSync(join(dir, 'b.keras'))).toBe(false);
+    const csv = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'out.csv'));
+    expect(csv.err).toMatch(/^deltakit: E_OPTION: --output: expected a path ending in \.npy/);
+    expect(existsSync(join(dir, 'out.csv'))).toBe(false);
+  });
+
+  it('names a .dkcb, a checkpoint or a .npy given where a model is expected; run and info read .dkcb', async () => {
+    const dkcb = join(dir, 'm.dkcb');
+    writeFileSync(dkcb, encodeCompressedModel(compressModel(model, { bits: 6 })));
+    const info = await cli('info', dkcb);
+    expect(info.code, info.err).toBe(0);
+    expect(info.out).toMatch(/codebook-compressed/);
+    const run = await cli('run', dkcb, '-i', xPath, '-o', join(dir, 'dk.npy'), '-q');
+    expect(run.code, run.err).toBe(0);
+    const conv = await cli('convert', dkcb, join(dir, 'c.safetensors'));
+    expect(conv.err).toMatch(/^deltakit: E_UNSUPPORTED: model file: this is a codebook-compressed model/);
+    const npy = await cli('info', xPath);
+    expect(npy.err).toMatch(/^deltakit: E_UNSUPPORTED: model file: this is a NumPy \.npy array/);
+  });
+
+  it('a file saved at the output path during the run is not replaced (checked again at the write)', async () => {
+    const yPath = join(dir, 'late.npy');
+    const { createSession } = await import('../../src/runtime/session.js');
+    void createSession;
+    // Simulate "saved during the run": create the file once the model is loaded.
+    const io = await import('../../src/core/npy.js');
+    const realRead = io.readNpy;
+    const spy = vi.spyOn(io, 'readNpy').mockImplementation(async (p: string) => {
+      writeFileSync(yPath, 'saved meanwhile');
+      return realRead(p);
+    });
+    const r = await cli('run', modelPath, '-i', xPath, '-o', yPath, '-q');
+    spy.mockRestore();
+    expect(r.err).toMatch(/^deltakit: E_EXISTS: /);
+    expect(readFileSync(yPath, 'utf8')).toBe('saved meanwhile');
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('failed runs leave nothing behind', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('a sweep on a bad model writes no CSV, so the rerun does not meet E_EXISTS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-sweep-'));
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not a model at all');
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, encodeNpy(smoothStream(1, 20, 8, 0.2), [20, 8]));
+    const args = ['sweep', bad, '--arch', 'edgedrnn', '--input', x, '--param', 'thx=0,0.1', '--out', join(dir, 'sw')];
+    const r = await cli(...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^deltakit: E_FORMAT: /);
+    expect(readdirSync(dir).sort()).toEqual(['bad.safetensors', 'x.npy']);
+    writeFileSync(bad, encodeModel(randomModel(2, 8, [{ kind: 'gru', hiddenSize: 16 }])));
+    const again = await cli(...args);
+    expect(again.code, again.err).toBe(0);
+  });
+});
+
+describe('Ctrl-C during run', () => {
+  it('exits with E_INTERRUPTED and leaves no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
+    // About 20 GFLOP on the js backend: well over the 4 s after which Ctrl-C arrives.
+    const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
+    writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
+    const T = 200_000;
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(new Float32Array(T * 20).fill(0.1), [T, 20]));
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += String(d)));
+      setTimeout(() => p.kill('SIGINT'), 4000);
+      p.on('close', (c) => resolve({ code: c, stderr }));
+    });
+    expect(stderr).toMatch(/^deltakit: E_INTERRUPTED: /m);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
+  }, 30_000);
+});
