@@ -45,6 +45,8 @@ export interface LayerSpec {
   /** GRU / LSTM, written only when not the defaults (src/cells/activation.ts). */
   activations?: GateActivation[];
   clip?: number;
+  /** GRU / LSTM, written only when true: tensors initial_h (and, LSTM, initial_c) hold the state after reset. */
+  initialState?: true;
 }
 
 export interface ModelSpec {
@@ -81,8 +83,9 @@ export function modelSpec(model: Model): ModelSpec {
 }
 
 /** The activations / clip part of a GRU or LSTM spec (absent for the defaults). */
-function actSpec(l: { activations?: GateActivation[]; clip?: number }): Pick<LayerSpec, 'activations' | 'clip'> {
+function actSpec(l: { activations?: GateActivation[]; clip?: number; initialH?: unknown; initialState?: unknown }): Pick<LayerSpec, 'activations' | 'clip' | 'initialState'> {
   return {
+    ...(l.initialH || l.initialState === true ? { initialState: true as const } : {}),
     ...(l.activations ? { activations: l.activations.map((a) => ({ name: a.name, ...(a.alpha !== undefined ? { alpha: a.alpha } : {}), ...(a.beta !== undefined ? { beta: a.beta } : {}) })) } : {}),
     ...(l.clip !== undefined ? { clip: l.clip } : {}),
   };
@@ -167,7 +170,7 @@ export function parseModelSpec(json: string): ModelSpec {
 }
 
 const EMPTY = new Float32Array(0);
-const DUMMY: Record<string, Float32Array> = { peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
+const DUMMY: Record<string, Float32Array> = { initial_h: EMPTY, initial_c: EMPTY, peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
 
 /** Build a layer from its spec and named tensors (shapes already checked). */
 function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
@@ -177,12 +180,14 @@ function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
         kind: 'gru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
         ...(spec.resetAfter === false ? { resetAfter: false } : {}),
         ...actSpec(spec),
+        ...(spec.initialState ? { initialH: t.initial_h ?? EMPTY } : {}),
       };
     case 'lstm':
       return {
         kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
         ...(spec.peephole ? { peephole: t.peephole ?? EMPTY } : {}),
         ...actSpec(spec),
+        ...(spec.initialState ? { initialH: t.initial_h ?? EMPTY, initialC: t.initial_c ?? EMPTY } : {}),
       };
     case 'sru':
       return { kind: 'sru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weight: t.weight!, bias: t.bias! };

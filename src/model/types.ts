@@ -25,6 +25,8 @@ export interface GruLayer {
   activations?: GateActivation[];
   /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
   clip?: number;
+  /** (H) hidden state after reset (ONNX initial_h constant). Absent: zeros. */
+  initialH?: Float32Array;
   /** (3H, I) rows r, z, n. */
   weightIh: Float32Array;
   /** (3H, H) rows r, z, n. */
@@ -50,6 +52,9 @@ export interface LstmLayer {
   activations?: GateActivation[];
   /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
   clip?: number;
+  /** (H) hidden and cell state after reset (ONNX initial_h / initial_c constants). Absent: zeros. */
+  initialH?: Float32Array;
+  initialC?: Float32Array;
   /** (4H, I) */
   weightIh: Float32Array;
   /** (4H, H) */
@@ -144,6 +149,8 @@ export function layerTensorShapes(layer: Layer): Record<string, number[]> {
         bias_ih: [g],
         bias_hh: [g],
         ...(layer.kind === 'lstm' && layer.peephole ? { peephole: [3 * layer.hiddenSize] } : {}),
+        ...(layer.initialH ? { initial_h: [layer.hiddenSize] } : {}),
+        ...(layer.kind === 'lstm' && layer.initialC ? { initial_c: [layer.hiddenSize] } : {}),
       };
     }
     case 'sru':
@@ -166,6 +173,8 @@ export function layerTensors(layer: Layer): Record<string, Float32Array> {
       return {
         weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh,
         ...(layer.kind === 'lstm' && layer.peephole ? { peephole: layer.peephole } : {}),
+        ...(layer.initialH ? { initial_h: layer.initialH } : {}),
+        ...(layer.kind === 'lstm' && layer.initialC ? { initial_c: layer.initialC } : {}),
       };
     case 'sru':
     case 'qrnn':

@@ -120,6 +120,7 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
     check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
     if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
     requireDefaultActivations(l as Rec, `train (layer ${k})`);
+    check(!(l as Rec).initialH, 'E_UNSUPPORTED', () => `train (layer ${k}): expected a layer starting from a zero state, found an initial state (ONNX initial_h); the trainer starts every sequence from zero`);
   }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }

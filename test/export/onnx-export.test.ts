@@ -20,7 +20,7 @@ async function runOrt(ex: OnnxExport, model: Model, frames: Float32Array, level:
   const I = modelInputSize(model);
   const O = modelOutputSize(model);
   const T = frames.length / I;
-  let st: Record<string, ort.Tensor> = Object.fromEntries(ex.states.map((s) => [s.name, new ort.Tensor('float32', new Float32Array(s.size), [1, 1, s.size])]));
+  let st: Record<string, ort.Tensor> = Object.fromEntries(ex.states.map((s) => [s.name, new ort.Tensor('float32', s.initial ? Float32Array.from(s.initial) : new Float32Array(s.size), [1, 1, s.size])]));
   const out = new Float32Array(T * O);
   for (let t = 0; t < T; t++) {
     const r = await sess.run({ x: new ort.Tensor('float32', frames.slice(t * I, (t + 1) * I), [1, 1, I]), ...st });

@@ -1,7 +1,8 @@
 /**
  * The C export generates the default sigmoid / tanh gates only: a GRU or LSTM with ONNX
  * activations or clip is refused with E_UNSUPPORTED (not exported with the wrong functions);
- * the reset-before GRU with default activations still exports.
+ * so is a nonzero initial state (ONNX initial_h / initial_c: the C library resets to zero). The
+ * reset-before GRU with default activations still exports.
  */
 import { describe, expect, it } from 'vitest';
 import { exportC } from '../../src/model/export/c/export.js';
@@ -18,6 +19,7 @@ describe('C export and gate activations', () => {
       const acts = kind === 'gru' ? [{ name: 'hard_sigmoid' as const, alpha: 0.2, beta: 0.5 }, { name: 'tanh' as const }] : [{ name: 'hard_sigmoid' as const, alpha: 0.2, beta: 0.5 }, { name: 'tanh' as const }, { name: 'tanh' as const }];
       expectCode(() => exportC(withGates(m, { activations: acts })), 'E_UNSUPPORTED', /the C export: expected a .* default activations.*hard_sigmoid/);
       expectCode(() => exportC(withGates(m, { clip: 3 })), 'E_UNSUPPORTED', /clip 3/);
+      expectCode(() => exportC(withGates(m, { initialH: new Float32Array(8).fill(0.5) })), 'E_UNSUPPORTED', /expected a zero initial state/);
       expect(Object.keys(exportC(m).files).length).toBeGreaterThan(0);
     });
   }

@@ -222,12 +222,14 @@ describe('ONNX importer: unsupported constructs', () => {
     expect(plain.kind).toBe('lstm');
     expect((plain as { peephole?: Float32Array }).peephole).toBeUndefined();
   });
-  it('rejects a nonzero initial state and unsupported operators on the path', () => {
+  it('reads a constant initial state, rejects one of batch > 1, and unsupported operators on the path', () => {
     const m = decode('gru_l1_h8');
     const gru = nodeOf(m, 'GRU');
     m.graph!.initializer!.push(floatTensor('h0', [1, 1, 8], new Float32Array(8).fill(0.5)));
     gru.input![5] = 'h0';
-    expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', /initial state/);
+    expect(Array.from((importOnnx(encode(m)).layers[0] as { initialH?: Float32Array }).initialH!)).toEqual(new Array(8).fill(0.5));
+    m.graph!.initializer![m.graph!.initializer!.length - 1] = floatTensor('h0', [1, 2, 8], new Float32Array(16).fill(0.5));
+    expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', /initial_h holds 16 values; a stream has batch 1/);
     const m2 = decode('gru_l1_h16_fc');
     const add = nodeOf(m2, 'Add');
     add.output = ['pre'];

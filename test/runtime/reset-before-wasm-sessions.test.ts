@@ -72,6 +72,21 @@ describe('reset-before GRU in wasm sessions', () => {
     }
   });
 
+  it('an initial state (ONNX initial_h) is where the wasm executor resets to, q included, dense and delta', () => {
+    const m = randomModel(31, 5, [{ kind: 'gru', hiddenSize: 11, resetAfter: false }, { kind: 'linear', outputSize: 2 }]);
+    const l0 = m.layers[0]!;
+    if (l0.kind === 'gru') l0.initialH = Float32Array.from({ length: 11 }, (_, i) => 0.7 * Math.sin(i + 1));
+    const frames = smoothStream(6, 30, 5, 0.3);
+    for (const opts of [{}, delta]) {
+      const ref = runModelRef(m, frames, opts).outputs;
+      const s = createSession(m, { ...opts, backend: 'wasm' });
+      expect(s.paths[0]).toMatch(/^wasm/);
+      expect(maxAbsDiff(s.run(frames), ref)).toBeLessThan(2e-5);
+      s.reset();
+      expect(maxAbsDiff(s.run(frames), ref)).toBeLessThan(2e-5);
+    }
+  });
+
   describe.each(BUILDS_HERE)('%s build, dense layouts', (build) => {
     const frames = smoothStream(8, 40, 7, 0.25);
     const ref = runModelRef(model, frames).outputs;

@@ -52,7 +52,8 @@ export function createDeltaGruState(layer: GruLayer, biasConvention: BiasConvent
   const s: DeltaGruState = {
     xPrev: new Float64Array(layer.inputSize),
     hPrev: new Float64Array(H),
-    h: new Float64Array(H),
+    // The state after reset (initialH, an ONNX initial_h), remembered as 0: it fires on step 1.
+    h: layer.initialH ? Float64Array.from(layer.initialH) : new Float64Array(H),
     mr: new Float64Array(H),
     mz: new Float64Array(H),
     mnx: new Float64Array(H),

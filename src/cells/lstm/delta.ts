@@ -22,8 +22,8 @@ export function createDeltaLstmState(layer: LstmLayer): DeltaLstmState {
   return {
     xPrev: new Float64Array(layer.inputSize),
     hPrev: new Float64Array(H),
-    h: new Float64Array(H),
-    c: new Float64Array(H),
+    h: layer.initialH ? Float64Array.from(layer.initialH) : new Float64Array(H),
+    c: layer.initialC ? Float64Array.from(layer.initialC) : new Float64Array(H),
     m,
   };
 }

@@ -18,12 +18,13 @@
  *
  * Attributes and inputs of GRU/LSTM (opset 7-22): hidden_size, linear_before_reset (both values),
  * layout 0 and 1 (batch 1: the same values either way), sequence_lens (masks padded batch entries;
- * a stream has none, so it is accepted and ignored), initial_h / initial_c (zero constants, or
- * graph inputs fed back by the caller: sessions start from zero), P (peepholes), input_forget 0.
+ * a stream has none, so it is accepted and ignored), initial_h / initial_c (graph inputs fed back
+ * by the caller: sessions start from zero; constants: the layer's state after reset), P
+ * (peepholes), input_forget 0.
  * activations (every function ONNX defines for RNNs, alpha / beta as onnxruntime consumes them)
  * and clip become the layer's `activations` / `clip`. Refused with E_UNSUPPORTED naming them:
  * direction reverse / bidirectional (they need the end of the sequence, which a stream never has),
- * nonzero constant initial states, input_forget 1.
+ * computed initial states, input_forget 1.
  */
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
@@ -580,9 +581,20 @@ function recurrentLayer(
       check(P.data.length === 3 * H0 && P.dims[P.dims.length - 1] === 3 * H0, 'E_SHAPE', () => `onnx: ${where}: P must be (1, ${3 * H0}), found [${P.dims.join(', ')}]`);
       peephole = reorderRows(P.data, 0, H0, 1, [0, 2, 1]); // ONNX i, o, f -> ours i, f, o
     }
-    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant initial cell state (initial_c) is not supported; sessions start from zero`);
   }
-  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant or computed initial state (initial_h) is not supported; sessions start from zero`);
+  // initial_h / initial_c: zero, a graph input fed back by the caller (sessions start from zero),
+  // or a constant, which becomes the layer's state after reset.
+  const H0 = attrInt(n, 'hidden_size', 0);
+  const initial = (k: number, what: string): Float32Array | undefined => {
+    const nm = ins[k];
+    if (!nm || initialState(nm)) return undefined;
+    const c = constOf(nm, `${where} ${what} (a nonzero initial state)`);
+    check(c.data.length === H0, 'E_UNSUPPORTED', () => `onnx: ${where}: ${what} holds ${c.data.length} values; a stream has batch 1 and one direction, expected hidden_size = ${H0}`);
+    return Float32Array.from(c.data);
+  };
+  const initialH = initial(5, 'initial_h');
+  const initialC = op === 'LSTM' ? initial(6, 'initial_c') : undefined;
+  const init = initialH || initialC ? { initialH: initialH ?? new Float32Array(H0), ...(op === 'LSTM' ? { initialC: initialC ?? new Float32Array(H0) } : {}) } : {};
   // sequence_lens (input 4) only masks padded batch entries; a stream has no padding.
   const W = constOf(ins[1], `${where} W`);
   const R = constOf(ins[2], `${where} R`);
@@ -602,8 +614,8 @@ function recurrentLayer(
     biasHh = reorderRows(B.data, G * H, H, 1, order);
   }
   const weights = { inputSize: I, hiddenSize: H, weightIh: reorderRows(W.data, 0, H, I, order), weightHh: reorderRows(R.data, 0, H, H, order), biasIh, biasHh };
-  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }), ...acts };
+  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }), ...acts, ...init };
   check(!peephole || peephole.length === 3 * H, 'E_SHAPE', () => `onnx: ${where}: P must hold 3 * hidden_size = ${3 * H} values, found ${peephole!.length}`);
-  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}), ...acts };
+  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}), ...acts, ...init };
 }
 

@@ -53,6 +53,7 @@ export function splitEdgeDrnnModel(model: Model): { grus: GruLayer[]; classifier
   model.layers.forEach((l, k) => {
     if (l.kind === 'gru') requireResetAfter(l, `EdgeDRNN (layer ${k})`);
     if (l.kind === 'gru') requireDefaultActivations(l, `EdgeDRNN (layer ${k})`);
+    check(!(l.kind === 'gru' && l.initialH), 'E_UNSUPPORTED', () => `EdgeDRNN (layer ${k}): expected a GRU starting from a zero state, found an initial state (ONNX initial_h)`);
     if (l.kind === 'gru' && classifier.length === 0) grus.push(l);
     else if (l.kind === 'linear' && grus.length > 0) classifier.push(l);
     else fail('E_UNSUPPORTED', `EdgeDRNN runs a stack of GRU layers optionally followed by linear layers; layer ${k} is ${l.kind}${l.kind === 'gru' ? ' after a linear layer' : ''}`);

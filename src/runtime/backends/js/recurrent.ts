@@ -153,6 +153,9 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     this.hPrev.fill(0);
     this.h.fill(0);
     this.c.fill(0);
+    // A state after reset (ONNX initial_h / initial_c), remembered as 0 so it fires on step 1.
+    if (this.layer.initialH) this.h.set(this.layer.initialH);
+    if (this.layer.kind === 'lstm' && this.layer.initialC) this.c.set(this.layer.initialC);
     this.qPrev.fill(0);
     this.lastFiredQ = 0;
   }

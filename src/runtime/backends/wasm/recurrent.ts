@@ -402,6 +402,9 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     for (const q of [this.pH, this.pHPrev, this.pC, this.pErrH]) k.f32(q, hLen).fill(0);
     for (const q of [this.pXPrev, this.pErrX]) k.f32(q, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
     if (p.before) for (const q of [this.pQ, this.pQPrev, this.pErrQ]) k.f32(q, hLen).fill(0);
+    // A state after reset (ONNX initial_h / initial_c), remembered as 0 so it fires on step 1.
+    if (this.layer.initialH) k.f32(this.pH, p.H).set(this.layer.initialH);
+    if (this.layer.kind === 'lstm' && this.layer.initialC) k.f32(this.pC, p.H).set(this.layer.initialC);
     this.lastFiredQ = 0;
     k.f32(this.pGi, p.ld).set(k.f32(this.pBi, p.ld));
     k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
