@@ -17,7 +17,10 @@ import { buildEdgeDrnnProgram } from '../src/quant/edgedrnn/program.js';
 import { EdgeDrnnMachine } from '../src/quant/edgedrnn/machine.js';
 import { decodeCheckpoint, encodeCheckpoint, modelFromCheckpoint, modelToCheckpoint } from '../src/train/checkpoint.js';
 import { layerTensors } from '../src/model/types.js';
-import type { TextRegion } from './mutate.js';
+import { importTfjsLayers } from '../src/model/import/tfjs.js';
+import { createSession } from '../src/runtime/session.js';
+import { readTrace, traceLayers, TraceWriter } from '../src/sim/trace/format.js';
+import { concat, type TextRegion } from './mutate.js';
 
 export interface FuzzSeed {
   bytes: Uint8Array;
@@ -39,6 +42,7 @@ export interface FuzzFormat {
 
 const ROOT = join(import.meta.dirname, '..');
 const GOLDEN = join(ROOT, 'test', 'golden', 'cases');
+const KERAS = join(ROOT, 'test', 'fixtures', 'keras');
 const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
 
 const safetensorsSeed = (bytes: Uint8Array): FuzzSeed => ({ bytes, text: [8, 8 + u32(bytes, 0)] });
@@ -145,6 +149,49 @@ export const FUZZ_FORMATS: FuzzFormat[] = [
       const [params, creg, stim, gold] = parts as [string, string, string, string];
       verifyTestbench({ params, creg, stim, gold });
     },
+  },
+  {
+    name: 'keras',
+    loader: 'decodeModelFile (Keras 3 .keras zip and Keras 2 .h5 HDF5)',
+    seeds: () =>
+      ['simple_rnn_dense_tanh', 'gru_reset_before_x2_dense'].flatMap((c) =>
+        ['model.keras', 'model.h5'].map((f) => ({ bytes: new Uint8Array(readFileSync(join(KERAS, c, f))), text: null })),
+      ),
+    decode: (b) => decodeModelFile(b),
+  },
+  {
+    name: 'tfjs',
+    loader: 'importTfjsLayers (model.json and its weight shard)',
+    // One input: u32 length of model.json, model.json, then the shard every path resolves to.
+    seeds: () =>
+      ['simple_rnn_dense_tanh', 'gru_reset_before_x2_dense'].map((c) => {
+        const json = new Uint8Array(readFileSync(join(KERAS, c, 'tfjs-save', 'model.json')));
+        const bin = new Uint8Array(readFileSync(join(KERAS, c, 'tfjs-save', 'model.weights.bin')));
+        const len = new Uint8Array(4);
+        new DataView(len.buffer).setUint32(0, json.length, true);
+        return { bytes: concat(len, json, bin), text: [4, 4 + json.length] as [number, number] };
+      }),
+    decode: (b) => {
+      if (b.length < 4) return;
+      const n = Math.min(u32(b, 0), b.length - 4);
+      const shard = b.subarray(4 + n);
+      importTfjsLayers(b.subarray(4, 4 + n), () => shard);
+    },
+  },
+  {
+    name: 'trace',
+    loader: 'readTrace (deltakit trace files: header, zlib chunks of firing bitmaps)',
+    seeds: () => {
+      const model = randomModel(9, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'lstm', hiddenSize: 8 }, { kind: 'linear', outputSize: 3 }]);
+      const parts: Uint8Array[] = [];
+      const w = new TraceWriter({ layers: traceLayers(model, true), thresholdX: 0.1, thresholdH: 0.1, source: 'session', bias: false, chunkSteps: 8 }, (b) => parts.push(b));
+      const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1, onTrace: (st) => w.write(st) });
+      s.run(smoothStream(3, 30, 6, 0.3));
+      w.close();
+      const bytes = concat(...parts);
+      return [{ bytes, text: [16, 16 + u32(bytes, 12)] }];
+    },
+    decode: (b) => readTrace(b),
   },
   {
     // The harness's own test: input byte 0 selects a failure the harness must catch.

@@ -266,7 +266,7 @@ function accuracySection(ctx: BenchContext): BenchSection {
     title: 'int8 weights: accuracy of the activation codes (dense, h of the last layer against float64)',
     columns: ['network', 'activations', 'max |err|', 'rms err'],
     rows,
-    notes: ['Weights: int8 with per-row scales in every case. The 7-bit and 14-bit codes are exact integer arithmetic (the code offset is removed exactly with the row sums); the error is the activation rounding: 14-bit is within a bit of int16, 7-bit trades accuracy for about twice the speed (section "Kernels"). Sessions use 14-bit unless `activationBits: 7` is asked for (createWasmExecutorFactory).'],
+    notes: ['Weights: int8 with per-row scales in every case. The 7-bit and 14-bit codes are exact integer arithmetic (the code offset is removed exactly with the row sums); the error is the activation rounding: 14-bit is within a bit of int16, 7-bit trades accuracy for about twice the speed (section "Kernels"). Sessions use 14-bit unless the session option `activationBits: 7` (CLI `--activation-bits 7`) is given.'],
   };
 }
 

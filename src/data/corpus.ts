@@ -268,6 +268,15 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
   return plans;
 }
 
+/**
+ * Which synthesiser speaks a voice of the corpora.
+ *
+ * @example synthesiserOf('ked-f0-120') // 'festival'
+ */
+export function synthesiserOf(voice: string): 'espeak-ng' | 'festival' {
+  return /^ked-f0-\d+$/.test(voice) ? 'festival' : 'espeak-ng';
+}
+
 const extractors = new Map<number, LogMel>();
 
 /**

@@ -65,7 +65,7 @@ interface HeldoutIndex {
   split: Split;
   classes: string[];
   bands: number;
-  utterances: Array<{ id: string; voice: string; text: string; label: number; frames: number }>;
+  utterances: Array<{ id: string; voice: string; text: string; label: number; frames: number; words?: number[] }>;
 }
 
 /**
@@ -81,7 +81,8 @@ export function writeHeldout(base: string, ds: Dataset): void {
     split: ds.split,
     classes: ds.classes,
     bands: ds.bands,
-    utterances: ds.utterances.map((u) => ({ id: u.id, voice: u.voice, text: u.text, label: u.label, frames: u.frames })),
+    // words only for connected strings (an isolated word's is [label]).
+    utterances: ds.utterances.map((u) => ({ id: u.id, voice: u.voice, text: u.text, label: u.label, frames: u.frames, ...(u.label < 0 ? { words: u.words } : {}) })),
   };
   writeFileSync(`${base}.json`, JSON.stringify(index) + '\n');
 }
@@ -110,7 +111,7 @@ export function readHeldout(base: string): Dataset {
     const n = u.frames * index.bands;
     const features = data.slice(off, off + n);
     off += n;
-    return { ...u, words: u.label >= 0 ? [u.label] : [], features };
+    return { ...u, words: u.words ?? (u.label >= 0 ? [u.label] : []), features };
   });
   return { corpus: index.corpus, split: index.split, classes: index.classes, bands: index.bands, utterances };
 }

@@ -51,7 +51,7 @@ export interface Session {
   [Symbol.dispose](): void;
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights', 'activationBits']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -117,7 +117,7 @@ class StreamingSession implements Session {
     if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
     // CBTD storage is a js executor over float32 values: refuse combinations it would silently ignore.
     if (storage === 'cbtd') check((options.backend ?? 'js') === 'js' && (options.weights ?? 'f32') === 'f32', 'E_UNSUPPORTED', () => `weightStorage 'cbtd' runs on backend 'js' with weights 'f32', found backend '${options.backend}', weights '${options.weights ?? 'f32'}'`);
-    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights);
+    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights, options.activationBits);
     this.executors = model.layers.map((layer) => {
       const config: ExecutorConfig = {
         delta: this.isDelta && (layer.kind === 'gru' || layer.kind === 'lstm'),

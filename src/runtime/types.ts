@@ -56,6 +56,13 @@ export interface SessionOptions {
    * Default `f32`. The js backend is f32 only.
    */
   weights?: 'f32' | 'int8';
+  /**
+   * With `weights: 'int8'`, on the relaxed-SIMD kernel build: bits of the quantised activations of
+   * dense layers, 14 (default: two 7-bit planes of the relaxed int8 dot, the accuracy of int16) or
+   * 7 (one plane: about twice as fast where the dot is not native, about twice the error; measured
+   * in BENCHMARKS.md). Other builds quantise activations to int16 whatever this says.
+   */
+  activationBits?: 7 | 14;
 }
 
 /** Counters for one layer, accumulated over the steps since the last reset. */

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check } from '../core/errors.js';
 import { espeakAvailable } from '../data/espeak.js';
+import { festivalAvailable } from '../data/festival.js';
 import { normalizeDataset, type Dataset, type Utterance } from '../data/dataset.js';
 import { corpusClasses, corpusUtterances, type CorpusOptions } from '../data/corpus.js';
 import { readHeldout } from '../data/heldout.js';
@@ -20,17 +21,44 @@ export const BUILTIN_MODEL_FILE = `${MODELS_DIR}digits-deltagru.safetensors`;
 /** Base path of the committed held-out features (`.npy` float16 + `.json`). */
 export const BUILTIN_HELDOUT_BASE = `${MODELS_DIR}digits-heldout`;
 /** The held-out set the demo synthesises (and the committed copy holds): one rendition of every
- * digit by every test voice of the default split. */
-export const BUILTIN_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { test: 1 } };
+ * digit by every espeak-ng test voice of the default split, and two by every held-out Festival
+ * variant. */
+export const BUILTIN_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { test: 1 }, festival: true, festivalRenditions: { test: 2 } };
+
+/** The tasks `deltakit demo --task` knows. */
+export type BuiltinTask = 'digits' | 'digit-strings' | 'keywords';
+export const BUILTIN_TASKS: readonly BuiltinTask[] = ['digits', 'digit-strings', 'keywords'];
+
+/** Where a task's built-in model and held-out copy live, and how its held-out set is synthesised. */
+export interface BuiltinSpec {
+  task: BuiltinTask;
+  file: string;
+  heldoutBase: string;
+  corpus: CorpusOptions;
+}
 
 /**
- * Load the committed built-in model.
+ * The built-in model of a task (whether or not its file is committed).
+ *
+ * @example builtinSpec('digits').file // .../models/digits-deltagru.safetensors
+ */
+export function builtinSpec(task: BuiltinTask = 'digits'): BuiltinSpec {
+  check(BUILTIN_TASKS.includes(task), 'E_OPTION', () => `built-in model: expected a task among ${BUILTIN_TASKS.join(', ')}, found ${JSON.stringify(task)}`);
+  if (task === 'digits') return { task, file: BUILTIN_MODEL_FILE, heldoutBase: BUILTIN_HELDOUT_BASE, corpus: BUILTIN_HELDOUT_CORPUS };
+  if (task === 'digit-strings') return { task, file: `${MODELS_DIR}digit-strings-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}digit-strings-heldout`, corpus: { seed: 1, renditions: { test: 1 } } };
+  return { task, file: `${MODELS_DIR}kws-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}kws-heldout`, corpus: { seed: 1, renditions: { test: 1 } } };
+}
+
+/**
+ * Load the committed built-in model of a task (default: isolated digits). E_IO when this
+ * release has no built-in model for the task.
  *
  * @example const model = await loadBuiltinModel(); const task = modelTask(model);
  */
-export async function loadBuiltinModel(): Promise<Model> {
-  check(existsSync(BUILTIN_MODEL_FILE), 'E_IO', () => `built-in model: expected ${BUILTIN_MODEL_FILE}, found no such file`);
-  return loadModel(BUILTIN_MODEL_FILE);
+export async function loadBuiltinModel(task: BuiltinTask = 'digits'): Promise<Model> {
+  const spec = builtinSpec(task);
+  check(existsSync(spec.file), 'E_IO', () => `built-in model for ${task}: expected ${spec.file}, found no such file (this release has none; train one with deltakit train --task ${task} -o model.safetensors and measure it with deltakit eval)`);
+  return loadModel(spec.file);
 }
 
 export type HeldoutSource = 'auto' | 'synth' | 'committed';
@@ -42,7 +70,8 @@ export type HeldoutSource = 'auto' | 'synth' | 'committed';
  *
  * @example const { dataset } = builtinHeldout(modelTask(model), 'committed');
  */
-export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', o: { cacheDir?: string; progress?: boolean; maxFrames?: number } = {}): { dataset: Dataset; source: 'synth' | 'committed' } {
+export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', o: { cacheDir?: string; progress?: boolean; maxFrames?: number; spec?: BuiltinSpec } = {}): { dataset: Dataset; source: 'synth' | 'committed' } {
+  const spec = o.spec ?? builtinSpec('digits');
   const limit = o.maxFrames ?? Infinity;
   const take = (it: Iterable<Utterance>): Utterance[] => {
     const out: Utterance[] = [];
@@ -54,11 +83,13 @@ export function builtinHeldout(task: ModelTask, source: HeldoutSource = 'auto', 
     }
     return out;
   };
-  if (source === 'synth' || (source === 'auto' && espeakAvailable())) {
-    const co: CorpusOptions = { ...BUILTIN_HELDOUT_CORPUS, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.progress !== undefined ? { progress: o.progress } : {}) };
+  // Synthesise only when every synthesiser the set needs is installed; else the committed copy.
+  const canSynth = espeakAvailable() && (!spec.corpus.festival || festivalAvailable());
+  if (source === 'synth' || (source === 'auto' && canSynth)) {
+    const co: CorpusOptions = { ...spec.corpus, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.progress !== undefined ? { progress: o.progress } : {}) };
     const raw: Dataset = { corpus: task.corpus, split: 'test', classes: corpusClasses(task.corpus), bands: 40, utterances: take(corpusUtterances(task.corpus, 'test', co)) };
     return { dataset: normalizeDataset(raw, task.stats), source: 'synth' };
   }
-  const held = readHeldout(BUILTIN_HELDOUT_BASE);
+  const held = readHeldout(spec.heldoutBase);
   return { dataset: normalizeDataset({ ...held, utterances: take(held.utterances) }, task.stats), source: 'committed' };
 }

@@ -43,3 +43,28 @@ it('run --weights int8 on wasm, and the coded error for int8 on js', async () =>
   expect(bad.code).toBe(1);
   expect(bad.err).toContain('E_UNSUPPORTED');
 });
+
+it('run --weights int8 --activation-bits 7 and 14 (the session option activationBits); coded errors for bad values and without int8', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deltakit-bits-'));
+  const model = randomModel(4, 16, [{ kind: 'gru', hiddenSize: 64 }, { kind: 'linear', outputSize: 4 }]);
+  writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
+  const frames = smoothStream(6, 60, 16, 0.3);
+  writeFileSync(join(dir, 'x.npy'), encodeNpy(frames, [60, 16]));
+  const ref = runModelRef(model, frames).outputs;
+  const errs: Record<string, number> = {};
+  for (const bits of ['7', '14']) {
+    const r = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, `y${bits}.npy`), '--weights', 'int8', '--activation-bits', bits);
+    expect(r.code).toBe(0);
+    errs[bits] = maxAbsDiff(parseNpy(readFileSync(join(dir, `y${bits}.npy`))).data, ref);
+    expect(errs[bits]).toBeLessThan(0.3);
+  }
+  // 7-bit activations only exist on the relaxed build; elsewhere both run int16 activations.
+  if (DEFAULT_BUILD_EXPECTED === 'relaxed-simd') expect(errs['7']!).toBeGreaterThan(errs['14']!);
+  else expect(errs['7']).toBe(errs['14']);
+  const bad = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'z.npy'), '--weights', 'int8', '--activation-bits', '8');
+  expect(bad.code).toBe(1);
+  expect(bad.err).toContain('E_OPTION');
+  const noInt8 = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'z.npy'), '--backend', 'wasm', '--activation-bits', '7');
+  expect(noInt8.code).toBe(1);
+  expect(noInt8.err).toContain('E_OPTION');
+});

@@ -163,6 +163,24 @@ describe('wasm backend in the session', () => {
     expect(e7).toBeLessThan(0.3);
   });
 
+  it('the session option activationBits: 7-bit codes on the relaxed build, validated everywhere', () => {
+    const model = randomModel(3, 16, [{ kind: 'gru', hiddenSize: 64 }, { kind: 'linear', outputSize: 4 }]);
+    const frames = smoothStream(2, 100, 16, 0.3);
+    const ref = runModelRef(model, frames).outputs;
+    const e7 = maxAbsDiff(createSession(model, { weights: 'int8', activationBits: 7 }).run(frames), ref);
+    const e14 = maxAbsDiff(createSession(model, { weights: 'int8', activationBits: 14 }).run(frames), ref);
+    const eDefault = maxAbsDiff(createSession(model, { weights: 'int8' }).run(frames), ref);
+    expect(eDefault).toBe(e14);
+    if (DEFAULT_BUILD_EXPECTED === 'relaxed-simd') expect(e7).toBeGreaterThan(e14);
+    expect(e7).toBeLessThan(0.3);
+    const code = (f: () => unknown) => {
+      try { f(); } catch (e) { return e instanceof DeltakitError ? e.code : 'other'; }
+      return 'none';
+    };
+    expect(code(() => createSession(model, { weights: 'int8', activationBits: 8 as never }))).toBe('E_OPTION');
+    expect(code(() => createSession(model, { activationBits: 7 }))).toBe('E_OPTION');
+  });
+
   it('rejects bad weight options with coded errors', () => {
     const model = randomModel(1, 4, [{ kind: 'gru', hiddenSize: 8 }]);
     const code = (f: () => unknown) => {

@@ -12,6 +12,9 @@ import { encodeNpy } from '../../core/npy.js';
 import { buildCorpus, CORPUS_NAMES, corpusClasses, planCorpus, splitVoices, type CorpusName, type CorpusOptions } from '../../data/corpus.js';
 import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
+import { festivalVoices } from '../../data/festival.js';
+import { writeHeldout } from '../../data/heldout.js';
+import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
 
 /** What `data export` records about its features.npy. */
@@ -138,7 +141,7 @@ export function register(program: Command): void {
 
   data
     .command('voices')
-    .description('list which espeak-ng voices belong to train, validation and test')
+    .description('list which espeak-ng voices (and Festival variants) belong to train, validation and test')
     .option('--seed <n>', 'seed of the split', '1')
     .option('--validation-voices <n>', 'voices held out for validation', '10')
     .option('--test-voices <n>', 'voices held out for test', '20')
@@ -146,6 +149,27 @@ export function register(program: Command): void {
       const co = parseCorpusOptions(o);
       const s = splitVoices(listVariants(), co.seed!, co.validationVoices!, co.testVoices!);
       for (const split of SPLITS) console.log(`${split} (${s[split].length}): ${s[split].join(' ')}`);
+      // The Festival variants are split on their own (3 validation, 3 test by default).
+      const f = splitVoices(festivalVoices(), co.seed!, 3, 3);
+      for (const split of SPLITS) console.log(`festival ${split} (${f[split].length}): ${f[split].join(' ')}`);
+    });
+
+  data
+    .command('heldout')
+    .description("write a built-in model's held-out set as committed float16 features (<base>.npy + <base>.json), what demo uses without the synthesisers")
+    .option('--task <task>', `built-in task: ${BUILTIN_TASKS.join(', ')}`, 'digits')
+    .option('-o, --out <base>', "base path (default: the built-in model's, under models/)")
+    .option('--cache-dir <dir>', 'feature cache')
+    .option('-f, --force', 'overwrite existing files')
+    .action((o: { task: string; out?: string; cacheDir?: string; force?: boolean }) => {
+      const spec = builtinSpec(parseChoice('--task', o.task, BUILTIN_TASKS)! as BuiltinTask);
+      const base = o.out ?? spec.heldoutBase;
+      checkWritable(`${base}.npy`, o.force);
+      checkWritable(`${base}.json`, o.force);
+      const corpus: CorpusName = spec.task === 'keywords' ? 'kws' : spec.task;
+      const ds = buildCorpus(corpus, 'test', { ...spec.corpus, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+      writeHeldout(base, ds);
+      console.log(`wrote ${base}.npy and ${base}.json: ${ds.utterances.length} utterances by ${new Set(ds.utterances.map((u) => u.voice)).size} test voices (raw log-mel, float16)`);
     });
 
   addCorpusOptions(

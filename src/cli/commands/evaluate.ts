@@ -10,6 +10,7 @@ import { SPLITS } from '../../data/dataset.js';
 import { loadModel } from '../../model/io.js';
 import { evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
+import { synthesiserOf } from '../../data/corpus.js';
 import { addCorpusOptions, carryFestivalSplit, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
 interface EvalOpts extends CorpusCliOptions {
@@ -60,23 +61,40 @@ export function register(program: Command): void {
       const overlap = [...new Set(ds.utterances.map((u) => u.voice))].filter((v) => heard.has(v));
       check(overlap.length === 0, 'E_MISMATCH', () => `eval: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
     }
-    const dense = evaluateWithSession(model, ds, task.readout);
-    const delta = evaluateWithSession(model, ds, task.readout, { thresholdX, thresholdH });
-    const voices = new Set(ds.utterances.map((u) => u.voice)).size;
+    // One row pair per synthesiser: a mixed split would hide how the second synthesiser fares.
+    const groups = new Map<string, typeof ds.utterances>();
+    for (const u of ds.utterances) {
+      const g = synthesiserOf(u.voice);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g)!.push(u);
+    }
+    const results = [...groups.entries()].map(([synth, utterances]) => {
+      const part = { ...ds, utterances };
+      const dense = evaluateWithSession(model, part, task.readout);
+      const delta = evaluateWithSession(model, part, task.readout, { thresholdX, thresholdH });
+      return { synthesiser: synth, utterances: dense.utterances, voices: new Set(utterances.map((u) => u.voice)).size, dense, delta };
+    });
+    const ctc = task.readout === 'ctc';
     if (o.json) {
-      console.log(JSON.stringify({ split, utterances: dense.utterances, voices, condition: co.condition ?? {}, thresholdX, thresholdH, denseAccuracy: dense.accuracy, deltaAccuracy: delta.accuracy, occupancy: delta.occupancy, opsSaving: delta.opsSaving }));
+      console.log(
+        JSON.stringify({
+          split,
+          condition: co.condition ?? {},
+          thresholdX,
+          thresholdH,
+          results: results.map((r) => ({ synthesiser: r.synthesiser, utterances: r.utterances, voices: r.voices, denseAccuracy: r.dense.accuracy, deltaAccuracy: r.delta.accuracy, ...(ctc ? { denseWer: r.dense.wer, deltaWer: r.delta.wer } : {}), occupancy: r.delta.occupancy, opsSaving: r.delta.opsSaving })),
+        }),
+      );
       return;
     }
     const pct = (v: number) => (100 * v).toFixed(2);
-    console.log(`${split} split: ${dense.utterances} utterances by ${voices} voices${o.condition ? `, condition ${o.condition}` : ''}`);
-    console.log(
-      table(
-        ['network', 'accuracy %', 'occupancy %', 'ops saving'],
-        [
-          ['dense', pct(dense.accuracy), '100.00', '1.00x'],
-          [`delta thx ${thresholdX} thh ${thresholdH}`, pct(delta.accuracy), pct(delta.occupancy), `${delta.opsSaving.toFixed(2)}x`],
-        ],
-      ),
-    );
+    console.log(`${split} split${o.condition ? `, condition ${o.condition}` : ''}, delta thresholds thx ${thresholdX} thh ${thresholdH}:`);
+    const rows: string[][] = [];
+    for (const r of results) {
+      const wer = (e: { wer?: number }) => (ctc ? [pct(e.wer!)] : []);
+      rows.push([r.synthesiser, `${r.utterances} / ${r.voices}`, 'dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']);
+      rows.push([r.synthesiser, `${r.utterances} / ${r.voices}`, 'delta', pct(r.delta.accuracy), ...wer(r.delta), pct(r.delta.occupancy), `${r.delta.opsSaving.toFixed(2)}x`]);
+    }
+    console.log(table(['synthesiser', 'utterances / voices', 'network', ctc ? 'string accuracy %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'], rows));
   });
 }

@@ -14,8 +14,7 @@ import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import type { Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
 import type { Backend, BiasConvention, StepTrace } from '../../runtime/types.js';
-import { createTraceFileWriter } from '../../sim/trace/file.js';
-import { traceLayers } from '../../sim/trace/format.js';
+import type { TraceWriter } from '../../sim/trace/format.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, si } from '../options.js';
 import { readFeatureInput } from '../input.js';
 import { progress } from '../progress.js';
@@ -28,6 +27,7 @@ interface RunOptions {
   biasConvention?: string;
   backend?: string;
   weights?: string;
+  activationBits?: string;
   force?: boolean;
   quiet?: boolean;
   readoutActivation?: string;
@@ -48,6 +48,7 @@ export function register(program: Command): void {
     .option('--bias-convention <name>', 'delta memories bias placement: cudnn (PyTorch-exact) or edgedrnn')
     .option('--backend <name>', 'compute backend: js (default: float64 accumulation, the reference numerics) or wasm (SIMD, float32: faster)')
     .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
+    .option('--activation-bits <bits>', 'with --weights int8 on the relaxed-SIMD kernels: 14 (default) or 7 bits of quantised activations (faster, less accurate)')
     .option('--readout-activation <name>', 'activation after the Linear readout of a PyTorch state_dict (none, relu, tanh): a state_dict does not record it')
     .option('--segments <utterances.json>', "utterance boundaries (data export's utterances.json): reset the state at each, and report accuracy when they carry labels")
     .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
@@ -60,6 +61,7 @@ export function register(program: Command): void {
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
+      const bits = parseChoice<'7' | '14'>('--activation-bits', o.activationBits, ['7', '14']);
       checkExtension('--output', o.output, ['.npy']);
       checkWritable(o.output, o.force);
       if (o.traceOut !== undefined) checkWritable(o.traceOut, o.force);
@@ -68,7 +70,7 @@ export function register(program: Command): void {
       const delta = thresholdX !== undefined || thresholdH !== undefined;
       // The trace streams to the file chunk by chunk as the run goes (bounded memory); opened
       // only once the input has been read, so a bad input leaves no file behind.
-      let writer: ReturnType<typeof createTraceFileWriter> | null = null;
+      let writer: TraceWriter | null = null;
       const session = createSession(model, {
         ...(o.traceOut !== undefined ? { onTrace: (st: StepTrace) => writer!.write(st) } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
@@ -81,10 +83,14 @@ export function register(program: Command): void {
         // to wasm for speed; here exactness comes first unless the user asks for wasm or int8.
         backend: backend ?? (weights === 'int8' ? 'wasm' : 'js'),
         ...(weights ? { weights } : {}),
+        ...(bits ? { activationBits: bits === '7' ? (7 as const) : (14 as const) } : {}),
       });
       const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
       if (o.traceOut !== undefined) {
+        // Loaded only when asked for, so a plain run starts as fast as before.
+        const { createTraceFileWriter } = await import('../../sim/trace/file.js');
+        const { traceLayers } = await import('../../sim/trace/format.js');
         writer = createTraceFileWriter(o.traceOut, { layers: traceLayers(model, delta), thresholdX: delta ? (thresholdX ?? 0) : null, thresholdH: delta ? (thresholdH ?? 0) : null, source: 'session', bias: false, note: basename(modelPath) }, { force: true });
       }
       // Ctrl-C: stop between chunks (or during the write), remove any partial file, and exit with

@@ -386,14 +386,8 @@ static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const 
     const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
     const w_t *c3 = wt + (uint32_t)idx[t + 3] * rows;
     const float d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2], d3 = dv[t + 3];
-    for (r = 0; r < rows; r++) {
-      float v = m[r];
-      v += c0[r] * d0;
-      v += c1[r] * d1;
-      v += c2[r] * d2;
-      v += c3[r] * d3;
-      m[r] = v;
-    }
+    /* Sum the products first: one rounding of the (larger) memory per pass keeps its drift low. */
+    for (r = 0; r < rows; r++) m[r] += (c0[r] * d0 + c1[r] * d1) + (c2[r] * d2 + c3[r] * d3);
   }
   /* The last 1..3 columns in one pass too. */
   if (nf - t == 3) {
@@ -401,23 +395,12 @@ static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const 
     const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
     const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
     const float d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2];
-    for (r = 0; r < rows; r++) {
-      float v = m[r];
-      v += c0[r] * d0;
-      v += c1[r] * d1;
-      v += c2[r] * d2;
-      m[r] = v;
-    }
+    for (r = 0; r < rows; r++) m[r] += (c0[r] * d0 + c1[r] * d1) + c2[r] * d2;
   } else if (nf - t == 2) {
     const w_t *c0 = wt + (uint32_t)idx[t] * rows;
     const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
     const float d0 = dv[t], d1 = dv[t + 1];
-    for (r = 0; r < rows; r++) {
-      float v = m[r];
-      v += c0[r] * d0;
-      v += c1[r] * d1;
-      m[r] = v;
-    }
+    for (r = 0; r < rows; r++) m[r] += c0[r] * d0 + c1[r] * d1;
   } else if (nf - t == 1) {
     const w_t *c0 = wt + (uint32_t)idx[t] * rows;
     const float d0 = dv[t];

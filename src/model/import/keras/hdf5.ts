@@ -56,6 +56,8 @@ function guard<T>(where: string, fn: () => T): T {
 /** An opened HDF5 file with the few reads the Keras importers need. */
 export class Hdf5 {
   private readonly file: jsfive.File;
+  /** Values all datasets together may hold: 64 per byte of the file (HDF5 can deflate). */
+  private valueBudget: number;
 
   constructor(
     bytes: Uint8Array,
@@ -66,6 +68,7 @@ export class Hdf5 {
     this.file = guard(where, () => new jsfive.File(ab, 'model.h5'));
     this.bytes = bytes.length;
     boundAttributeReads(this.file);
+    this.valueBudget = 64 * bytes.length + (1 << 20);
   }
 
   /** File size: no dataset may declare more values than it could hold (64x for compression). */
@@ -118,6 +121,12 @@ export class Hdf5 {
     const declared = shape.reduce((a, b) => a * b, 1);
     const size = declared * itemBytes(guard(this.where, () => d.dtype));
     check(shape.every((v) => Number.isSafeInteger(v) && v >= 0) && size <= 64 * this.bytes + 4096, 'E_LIMIT', () => `${this.where}: dataset ${path} declares shape [${shape.join(', ')}], more than a ${this.bytes}-byte file holds`);
+    // The shape is checked before jsfive reads (and inflates) the values, so a small file cannot
+    // declare a dataset of gigabytes; all datasets together share one budget.
+    let count = 1;
+    for (const dim of shape) count *= Number.isSafeInteger(dim) && dim >= 0 ? dim : Infinity;
+    check(count <= this.valueBudget, 'E_LIMIT', () => `${this.where}: dataset ${path} of shape [${shape.join(', ')}] exceeds what this file can hold (${this.valueBudget} values left)`);
+    this.valueBudget -= count;
     const values = guard(this.where, () => d.value);
     check(values && typeof values.length === 'number', 'E_FORMAT', () => `${this.where}: dataset ${path} holds no numeric values`);
     const data = new Float32Array(values.length);
