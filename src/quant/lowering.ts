@@ -33,6 +33,7 @@ import type { BiasConvention } from '../runtime/types.js';
 import { roundHalfEven } from './format.js';
 import { isResetAfter } from '../cells/gru/definition.js';
 import { requireNoPeephole } from '../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../cells/activation.js';
 
 export type CPrecision = 'f32' | 'q15' | 'q7';
 export const C_PRECISIONS: readonly CPrecision[] = ['f32', 'q15', 'q7'];
@@ -165,6 +166,13 @@ function checkSupported(layer: Layer, k: number): void {
     fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru (both forms), lstm and linear layers, found ${layer.kind}`);
   }
   if (layer.kind === 'lstm') requireNoPeephole(layer, `layer ${k} (lstm), the C export`);
+  // The generated C computes the default sigmoid / tanh gates only.
+  if (layer.kind === 'gru' || layer.kind === 'lstm') requireDefaultActivations(layer, `layer ${k} (${layer.kind}), the C export`);
+  // The generated reset clears the state to zero: a layer that starts elsewhere is refused.
+  if (layer.kind === 'gru' || layer.kind === 'lstm') {
+    const init = layer.initialH !== undefined || (layer.kind === 'lstm' && layer.initialC !== undefined);
+    check(!init, 'E_UNSUPPORTED', () => `layer ${k} (${layer.kind}), the C export: expected a zero initial state, found initial_h${layer.kind === 'lstm' ? ' / initial_c' : ''} (ONNX initial state); the C library resets to zero`);
+  }
 }
 
 function checkFrac(name: string, v: number, bits: number): void {

@@ -177,7 +177,7 @@ export function simulateStream(chunks: Iterable<Workload>, arch: string, options
       index: k,
       kind: lw.kind,
       denseOps,
-      occupancy: c.onAccelerator ? c.firedColumns / ((lw.xCols + lw.hCols) * steps) : 0,
+      occupancy: c.onAccelerator ? c.firedColumns / ((lw.xCols + lw.hCols + lw.qCols) * steps) : 0,
       latencyUs: us(c.cycles) / steps,
       effectiveGops: seconds > 0 ? denseOps / seconds / 1e9 : 0,
       utilisation: c.cycles > 0 ? c.macs / (peak * c.cycles) : 0,
@@ -189,7 +189,7 @@ export function simulateStream(chunks: Iterable<Workload>, arch: string, options
   const denseOps = sum((l) => l.denseOps);
   const macs = sum((l) => l.macs);
   const accel = layers.filter((l) => l.onAccelerator);
-  const columnsAll = accel.reduce((a, l) => a + (w.layers[l.index]!.xCols + w.layers[l.index]!.hCols) * steps, 0);
+  const columnsAll = accel.reduce((a, l) => a + (w.layers[l.index]!.xCols + w.layers[l.index]!.hCols + w.layers[l.index]!.qCols) * steps, 0);
   const effectiveGops = seconds > 0 ? denseOps / seconds / 1e9 : 0;
   const peakGops = (2 * peak * clockMHz) / 1000;
   const energyUJ = energyMicrojoules(

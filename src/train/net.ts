@@ -28,6 +28,7 @@
  */
 import { isResetAfter } from '../cells/gru/definition.js';
 import { requireNoPeephole } from '../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../cells/activation.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
@@ -118,6 +119,8 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   for (const [k, l] of rec.entries()) {
     check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
     if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
+    requireDefaultActivations(l as Rec, `train (layer ${k})`);
+    check(!(l as Rec).initialH, 'E_UNSUPPORTED', () => `train (layer ${k}): expected a layer starting from a zero state, found an initial state (ONNX initial_h); the trainer starts every sequence from zero`);
   }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }

@@ -20,7 +20,7 @@ async function runOrt(ex: OnnxExport, model: Model, frames: Float32Array, level:
   const I = modelInputSize(model);
   const O = modelOutputSize(model);
   const T = frames.length / I;
-  let st: Record<string, ort.Tensor> = Object.fromEntries(ex.states.map((s) => [s.name, new ort.Tensor('float32', new Float32Array(s.size), [1, 1, s.size])]));
+  let st: Record<string, ort.Tensor> = Object.fromEntries(ex.states.map((s) => [s.name, new ort.Tensor('float32', s.initial ? Float32Array.from(s.initial) : new Float32Array(s.size), [1, 1, s.size])]));
   const out = new Float32Array(T * O);
   for (let t = 0; t < T; t++) {
     const r = await sess.run({ x: new ort.Tensor('float32', frames.slice(t * I, (t + 1) * I), [1, 1, I]), ...st });
@@ -90,4 +90,40 @@ describe('ONNX export (streaming step graph) in onnxruntime-node', () => {
     expect(maxAbsDiff(ref, runModelRef(model, frames).outputs)).toBeGreaterThan(1e-5);
     expect(ex.bytes.length).toBeLessThan(exportOnnx(model).bytes.length);
   });
+});
+
+describe('ONNX activations and clip: deltakit against onnxruntime', () => {
+  const cases: Array<[string, LayerRecipe[], (m: Model) => void]> = [
+    ['GRU HardSigmoid(0.25, 0.45) / Softsign, clip 1.5', [{ kind: 'gru', hiddenSize: 7 }], (m) => {
+      const l = m.layers[0]!;
+      if (l.kind === 'gru') Object.assign(l, { activations: [{ name: 'hard_sigmoid', alpha: 0.25, beta: 0.45 }, { name: 'softsign' }], clip: 1.5 });
+    }],
+    ['reset-before GRU Sigmoid / ScaledTanh(1.2, 0.8)', [{ kind: 'gru', hiddenSize: 6, resetAfter: false }], (m) => {
+      const l = m.layers[0]!;
+      if (l.kind === 'gru') l.activations = [{ name: 'sigmoid' }, { name: 'scaled_tanh', alpha: 1.2, beta: 0.8 }];
+    }],
+    ['LSTM HardSigmoid / Elu(0.7) / Softplus with peepholes, clip 2', [{ kind: 'lstm', hiddenSize: 5 }, { kind: 'linear', outputSize: 2 }], (m) => {
+      const l = m.layers[0]!;
+      if (l.kind === 'lstm') Object.assign(l, { activations: [{ name: 'hard_sigmoid', alpha: 0.2, beta: 0.5 }, { name: 'elu', alpha: 0.7 }, { name: 'softplus' }], clip: 2, peephole: Float32Array.from({ length: 15 }, (_, i) => 0.1 * Math.sin(i)) });
+    }],
+    ['LSTM LeakyRelu(0.1) / Tanh / Affine(0.5, 0.1)', [{ kind: 'lstm', hiddenSize: 4 }], (m) => {
+      const l = m.layers[0]!;
+      if (l.kind === 'lstm') l.activations = [{ name: 'sigmoid' }, { name: 'leaky_relu', alpha: 0.1 }, { name: 'affine', alpha: 0.5, beta: 0.1 }];
+    }],
+  ];
+  for (const [name, recipe, tweak] of cases) {
+    it(`${name}: reference, js session (dense and delta at 0) and re-import match onnxruntime within 1e-5`, async () => {
+      const model = randomModel(31, 4, recipe, 2);
+      tweak(model);
+      const frames = smoothStream(6, 25, 4, 0.6);
+      const ort = await runOrt(exportOnnx(model), model, frames, 'basic');
+      const ref = runModelRef(model, frames).outputs;
+      expect(maxAbsDiff(ort, ref)).toBeLessThan(1e-5);
+      const { createSession } = await import('../../src/runtime/index.js');
+      expect(maxAbsDiff(createSession(model).run(frames), ref)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(createSession(model, { thresholdX: 0, thresholdH: 0 }).run(frames), ref)).toBeLessThan(1e-5);
+      const back = importOnnx(exportOnnx(model).bytes);
+      expect(maxAbsDiff(runModelRef(back, frames).outputs, ref)).toBeLessThan(1e-6);
+    });
+  }
 });

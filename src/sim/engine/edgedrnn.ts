@@ -201,6 +201,7 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const recurrent = w.layers.filter((l) => l.kind !== 'linear');
   for (const [k, lw] of w.layers.entries()) {
     if (lw.kind !== 'gru' && lw.kind !== 'linear') return { ok: false, reason: `layer ${k} is ${lw.kind}: EdgeDRNN runs GRU layers only` };
+    if (lw.qCols > 0) return { ok: false, reason: `layer ${k} is a reset-before GRU: EdgeDRNN computes the reset-after (PyTorch) form only` };
   }
   if (recurrent.length > 4) return { ok: false, reason: `EdgeDRNN runs at most 4 GRU layers, the model has ${recurrent.length}` };
   const H0 = recurrent[0]?.hCols ?? 0;

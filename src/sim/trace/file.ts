@@ -8,7 +8,7 @@ import { check, fail } from '../../core/errors.js';
 import type { Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
 import { layerShape, workloadFromTrace, type Workload } from '../workload/workload.js';
-import { decodeTraceChunk, decodeTraceHeader, shapeOnlyLayer, stepBytes, TRACE_LIMITS, TraceWriter, type TraceHeader } from './format.js';
+import { decodeTraceChunk, decodeTraceHeader, refuseResetBefore, shapeOnlyLayer, stepBytes, TRACE_LIMITS, TraceWriter, type TraceHeader } from './format.js';
 
 /**
  * A TraceWriter whose chunks go to a file as they fill (nothing beyond one chunk is held).
@@ -151,6 +151,7 @@ export function traceModel(header: TraceHeader, model?: Model): Model {
   check(model.layers.length === header.layers.length, 'E_MISMATCH', () => `trace: the header has ${header.layers.length} layers, the model ${model.layers.length}`);
   header.layers.forEach((l, k) => {
     const m = model.layers[k]!;
+    if (l.traced && m.kind === 'gru') refuseResetBefore(m, k);
     const a = layerShape(m);
     const b = layerShape(shapeOnlyLayer(l));
     check(m.kind === l.kind && a.rows === b.rows && a.xCols === b.xCols && a.hCols === b.hCols, 'E_MISMATCH', () => `trace: layer ${k} is ${l.kind} ${l.inputSize} -> ${l.hiddenSize ?? l.outputSize} in the trace, ${m.kind} ${m.inputSize} -> ${'hiddenSize' in m ? m.hiddenSize : m.outputSize} in the model`);

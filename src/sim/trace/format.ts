@@ -20,11 +20,17 @@
  * Uncompressed step record: for each traced layer in model order: one byte bias flag (0/1, only
  * when header.bias), ceil(I/8) bytes input bitmap, ceil(H/8) bytes hidden bitmap; element i is bit
  * (i & 7) of byte (i >> 3), least significant bit first; bits past I (H) must be 0.
+ *
+ * Version 1 has no field for a reset-before GRU's third column group (q = r*h, StepTrace.firedQ),
+ * so a delta reset-before GRU is refused with E_UNSUPPORTED when a trace is written or replayed
+ * on such a model, rather than written without its q firings (the simulator would then under-count
+ * W_hn's fetches). Simulate those models from the session directly (WorkloadBuilder / onTrace).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { LayerStepTrace, StepTrace } from '../../runtime/types.js';
+import { isResetAfter } from '../../cells/gru/definition.js';
 
 export const TRACE_MAGIC = Uint8Array.from([0x44, 0x4b, 0x54, 0x52, 0x41, 0x43, 0x45, 0x00]); // "DKTRACE\0"
 export const TRACE_VERSION = 1;
@@ -71,12 +77,26 @@ export function stepBytes(h: Pick<TraceHeader, 'layers' | 'bias'>): number {
 
 /** The trace header's layer list for a model (traced: the delta GRU/LSTM layers). */
 export function traceLayers(model: Model, delta: boolean): TraceLayer[] {
-  return model.layers.map((l) => {
+  return model.layers.map((l, k) => {
     const traced = delta && (l.kind === 'gru' || l.kind === 'lstm');
+    if (traced && l.kind === 'gru') refuseResetBefore(l, k);
     if (l.kind === 'linear') return { kind: 'linear', inputSize: l.inputSize, outputSize: l.outputSize, traced: false };
     if (l.kind === 'qrnn') return { kind: 'qrnn', inputSize: l.inputSize, hiddenSize: l.hiddenSize, window: l.window, traced: false };
     return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, traced };
   });
+}
+
+/**
+ * A delta reset-before GRU cannot go into a version-1 trace file: the file has no q = r*h bitmap.
+ *
+ * @example if (layer.kind === 'gru') refuseResetBefore(layer, 0);
+ */
+export function refuseResetBefore(layer: Layer & { kind: 'gru' }, k: number): void {
+  check(
+    isResetAfter(layer),
+    'E_UNSUPPORTED',
+    () => `trace file: layer ${k} is a reset-before GRU (linear_before_reset=0 / reset_after=False), whose q = r*h firings trace format version ${TRACE_VERSION} cannot carry; simulate it from the model directly (deltakit sim without --trace), or run it dense`,
+  );
 }
 
 const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
@@ -343,6 +363,9 @@ export class TraceWriter {
   write(step: StepTrace): void {
     check(!this.closed, 'E_OPTION', () => 'TraceWriter: write after close()');
     check(step.length === this.header.layers.length, 'E_SHAPE', () => `trace step: expected ${this.header.layers.length} layers, found ${step.length}`);
+    step.forEach((e, k) => {
+      check(!e?.firedQ, 'E_UNSUPPORTED', () => `trace file: layer ${k} records q = r*h firings (a reset-before GRU), which trace format version ${TRACE_VERSION} cannot carry; simulate it from the model directly`);
+    });
     this.pending.push(step.map((e) => (e ? { firedX: Int32Array.from(e.firedX), firedH: Int32Array.from(e.firedH), ...(e.bias !== undefined ? { bias: e.bias } : {}) } : null)));
     this.stepsWritten++;
     if (this.pending.length >= this.header.chunkSteps) this.flush();

@@ -4,9 +4,10 @@
  * pays ceil(rows / N) whatever the values. Computed once per (layer, N) from the real weights.
  */
 import type { Layer } from '../../model/types.js';
+import { isResetAfter } from '../../cells/gru/definition.js';
 
 export interface ColumnMap {
-  /** Per column (x columns first, then h columns): nonzeros of the busiest PE (cycles per fired column). */
+  /** Per column (x columns first, then h columns, then a reset-before GRU's q columns): nonzeros of the busiest PE (cycles per fired column). */
   maxPerPe: Int32Array;
   /** Per column: nonzero weights (useful multiply-accumulates per fired column). */
   nonzeros: Int32Array;
@@ -30,6 +31,15 @@ function matrices(layer: Layer): Array<{ w: Float32Array; cols: number }> {
   switch (layer.kind) {
     case 'gru':
     case 'lstm':
+      if (layer.kind === 'gru' && !isResetAfter(layer)) {
+        // Reset-before: h columns feed r, z (rows 0..2H); W_hn's columns are fired by q (rows 2H..3H).
+        const H = layer.hiddenSize;
+        return [
+          { w: layer.weightIh, cols: layer.inputSize },
+          { w: layer.weightHh.subarray(0, 2 * H * H), cols: H },
+          { w: layer.weightHh.subarray(2 * H * H), cols: H },
+        ];
+      }
       return [
         { w: layer.weightIh, cols: layer.inputSize },
         { w: layer.weightHh, cols: layer.hiddenSize },

@@ -5,8 +5,12 @@
  *
  * Fired indices are stored per layer in CSR form over steps (ptr of T+1 offsets, flat indices),
  * which keeps a 100k-step trace compact and lets the engines walk it without allocation.
+ *
+ * A reset-before GRU (src/cells/gru/definition.ts) has three column groups: x columns (3H rows),
+ * h columns (2H rows: r, z) and, in a second pass once r is known, q = r*h columns (H rows of
+ * W_hn). Its workload records the q firings too (qCols, qPtr, qIdx).
  */
-import { requireResetAfter } from '../../cells/gru/definition.js';
+import { isResetAfter } from '../../cells/gru/definition.js';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
 import type { StepTrace } from '../../runtime/types.js';
@@ -21,6 +25,12 @@ export interface LayerWorkload {
   xCols: number;
   /** Hidden-side columns (H for GRU/LSTM, 0 otherwise). */
   hCols: number;
+  /** Rows of one hidden-side column (= rows, except 2H for a reset-before GRU). */
+  hRows: number;
+  /** Reset-before GRU: q = r*h columns of W_hn (H, with H rows each) read in a second pass; 0 otherwise. */
+  qCols: number;
+  qPtr: Int32Array | null;
+  qIdx: Int32Array | null;
   /** Whether the run skipped columns (a delta layer). Dense layers fire every column. */
   delta: boolean;
   /** Per step offsets into xIdx (T+1 entries); null for dense layers. */
@@ -95,28 +105,34 @@ class IntBuffer {
  * const w = b.build({ thresholdX: 0.1, thresholdH: 0.1 });
  */
 export class WorkloadBuilder {
-  private readonly shapes: Array<{ rows: number; xCols: number; hCols: number }>;
+  private readonly shapes: Array<{ rows: number; xCols: number; hCols: number; hRows: number; qCols: number }>;
   private delta: boolean[] | null = null;
   private bias: boolean[] = [];
   private readonly xPtr: IntBuffer[];
   private readonly xIdx: IntBuffer[];
   private readonly hPtr: IntBuffer[];
   private readonly hIdx: IntBuffer[];
+  /** Reset-before GRU layers: the q = r*h firings (empty buffers for other layers). */
+  private readonly qPtr: IntBuffer[];
+  private readonly qIdx: IntBuffer[];
   private readonly biasFlags: IntBuffer[];
   steps = 0;
 
   constructor(readonly model: Model) {
-    model.layers.forEach((layer, k) => {
-      if (layer.kind === 'gru') requireResetAfter(layer, `simulator workload (layer ${k})`);
+    this.shapes = model.layers.map((layer) => {
+      const shape = layerShape(layer);
+      const qCols = layer.kind === 'gru' && !isResetAfter(layer) ? layer.hiddenSize : 0;
+      return { ...shape, qCols, hRows: qCols > 0 ? 2 * qCols : shape.rows };
     });
-    this.shapes = model.layers.map(layerShape);
     const make = () => model.layers.map(() => new IntBuffer());
     this.xPtr = make();
     this.xIdx = make();
     this.hPtr = make();
     this.hIdx = make();
+    this.qPtr = make();
+    this.qIdx = make();
     this.biasFlags = make();
-    for (const b of [...this.xPtr, ...this.hPtr]) b.push(0);
+    for (const b of [...this.xPtr, ...this.hPtr, ...this.qPtr]) b.push(0);
   }
 
   /** Append one step (indices strictly increasing, within the layer's sizes: E_VALUE otherwise). */
@@ -136,7 +152,7 @@ export class WorkloadBuilder {
         continue;
       }
       check(e !== null && e !== undefined, 'E_SHAPE', () => `workload: layer ${k} is traced at step 0 but not at step ${t}`);
-      const { xCols, hCols } = this.shapes[k]!;
+      const { xCols, hCols, qCols } = this.shapes[k]!;
       // Plain loops (no closure per element): traces run to millions of indices.
       // Indices in encoder order (strictly increasing): the cycle engines rely on it.
       const fx = e.firedX;
@@ -153,6 +169,17 @@ export class WorkloadBuilder {
         if (q > 0 && !(fh[q]! > fh[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: hidden indices must be strictly increasing, found ${fh[q - 1]} then ${fh[q]}`);
         hi.push(fh[q]!);
       }
+      if (qCols > 0) {
+        const fq = e.firedQ;
+        check(fq !== undefined, 'E_SHAPE', () => `workload: layer ${k} is a reset-before GRU; its trace at step ${t} lacks firedQ (the q = r*h firings)`);
+        const qi = this.qIdx[k]!;
+        for (let q = 0; q < fq.length; q++) {
+          if (!(fq[q]! >= 0 && fq[q]! < qCols)) fail('E_VALUE', `workload: layer ${k} step ${t}: q index ${fq[q]} outside 0..${qCols - 1}`);
+          if (q > 0 && !(fq[q]! > fq[q - 1]!)) fail('E_VALUE', `workload: layer ${k} step ${t}: q indices must be strictly increasing, found ${fq[q - 1]} then ${fq[q]}`);
+          qi.push(fq[q]!);
+        }
+        this.qPtr[k]!.push(qi.length);
+      }
       this.xPtr[k]!.push(xi.length);
       this.hPtr[k]!.push(hi.length);
       // Bias flags are kept when the trace records them (the fixed-point machine, trace files).
@@ -167,8 +194,9 @@ export class WorkloadBuilder {
   build(thresholds: { thresholdX?: number | null; thresholdH?: number | null } = {}, source: Workload['source'] = 'session', extra: { firstStep?: number } = {}): Workload {
     check(this.steps > 0, 'E_VALUE', () => 'workload: expected a trace of at least one step, found none');
     const layers: LayerWorkload[] = this.model.layers.map((layer, k) => {
-      const { rows, xCols, hCols } = this.shapes[k]!;
+      const { rows, xCols, hCols, hRows, qCols } = this.shapes[k]!;
       const delta = this.delta![k]!;
+      const q = delta && qCols > 0;
       return {
         layer,
         kind: layer.kind,
@@ -180,7 +208,11 @@ export class WorkloadBuilder {
         xIdx: delta ? this.xIdx[k]!.toArray() : null,
         hPtr: delta ? this.hPtr[k]!.toArray() : null,
         hIdx: delta ? this.hIdx[k]!.toArray() : null,
-        denseMacs: rows * (xCols + hCols),
+        hRows,
+        qCols,
+        qPtr: q ? this.qPtr[k]!.toArray() : null,
+        qIdx: q ? this.qIdx[k]!.toArray() : null,
+        denseMacs: rows * xCols + hRows * hCols + qCols * qCols,
         bias: delta && this.bias[k] ? Uint8Array.from(this.biasFlags[k]!.toArray()) : null,
       };
     });
@@ -223,10 +255,10 @@ export function denseWorkload(model: Model, steps: number): Workload {
   return workloadFromTrace(model, trace, {}, 'dense');
 }
 
-/** Fired columns of one layer in one step (x + h), whatever the storage. */
+/** Fired columns of one layer in one step (x + h, + q for a reset-before GRU), whatever the storage. */
 export function firedColumns(lw: LayerWorkload, t: number): number {
-  if (!lw.delta) return lw.xCols + lw.hCols;
-  return lw.xPtr![t + 1]! - lw.xPtr![t]! + (lw.hPtr![t + 1]! - lw.hPtr![t]!);
+  if (!lw.delta) return lw.xCols + lw.hCols + lw.qCols;
+  return lw.xPtr![t + 1]! - lw.xPtr![t]! + (lw.hPtr![t + 1]! - lw.hPtr![t]!) + (lw.qPtr ? lw.qPtr[t + 1]! - lw.qPtr[t]! : 0);
 }
 
 /** Fraction of columns fired over the whole workload (delta layers only; 1 when none). */
@@ -235,8 +267,8 @@ export function workloadOccupancy(w: Workload): number {
   let total = 0;
   for (const lw of w.layers) {
     if (!lw.delta) continue;
-    fired += lw.xIdx!.length + lw.hIdx!.length;
-    total += (lw.xCols + lw.hCols) * w.steps;
+    fired += lw.xIdx!.length + lw.hIdx!.length + (lw.qIdx?.length ?? 0);
+    total += (lw.xCols + lw.hCols + lw.qCols) * w.steps;
   }
   return total > 0 ? fired / total : 1;
 }

@@ -5,6 +5,7 @@
  *
  *   inputs   x (1, 1, I); per layer k: GRU h{k}; LSTM h{k}, c{k}; SRU c{k}; QRNN c{k}, x{k} (window 2)
  *   outputs  y (1, 1, O); the same states as {name}_out, all (1, 1, size)
+ * Feed zeros at the first step, or a state's `initial` values (a layer with an initial state).
  *
  * GRU and LSTM become ONNX GRU / LSTM nodes (one time step, initial_h / initial_c = the state
  * inputs; gates reordered to ONNX's z, r, h and i, o, f, c; linear_before_reset = 1 for the
@@ -22,6 +23,7 @@ import onnxProto from 'onnx-proto';
 import { check } from '../../../core/errors.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
 import { isResetAfter } from '../../../cells/gru/definition.js';
+import { ONNX_NAME } from '../../../cells/activation.js';
 import { GATE_ORDER, reorderGateRows } from '../../import/gates.js';
 import type { GruLayer, Layer, LinearLayer, LstmLayer, Model, QrnnLayer, SruLayer } from '../../types.js';
 import { modelInputSize, modelOutputSize, validateModel } from '../../types.js';
@@ -43,6 +45,8 @@ export interface OnnxStateIo {
   name: string;
   layer: number;
   size: number;
+  /** The value to feed at the first step (the layer's state after reset); zeros when absent. */
+  initial?: number[];
 }
 
 /** Our (G*H, C) gate blocks -> ONNX's order: the inverse of the importer's permutation. */
@@ -129,10 +133,10 @@ class GraphBuilder {
 }
 
 /** A state the graph takes in and gives back. */
-function state(g: GraphBuilder, states: OnnxStateIo[], name: string, layer: number, size: number): string {
+function state(g: GraphBuilder, states: OnnxStateIo[], name: string, layer: number, size: number, initial?: Float32Array): string {
   g.io(g.inputs, name, size);
   g.io(g.outputs, `${name}_out`, size);
-  states.push({ name, layer, size });
+  states.push({ name, layer, size, ...(initial ? { initial: Array.from(initial) } : {}) });
   return name;
 }
 
@@ -147,17 +151,29 @@ function gruOrLstm(g: GraphBuilder, l: GruLayer | LstmLayer, k: number, x: strin
   b.set(reorderGateRows(l.biasIh, 0, H, 1, order), 0);
   b.set(reorderGateRows(l.biasHh, 0, H, 1, order), G * H);
   const B = g.floats(`B${k}`, [1, 2 * G * H], b);
-  const h = state(g, states, `h${k}`, k, H);
+  const h = state(g, states, `h${k}`, k, H, l.initialH);
+  // Non-default activations and clip, as ONNX's RNN attributes (alpha / beta listed in order for
+  // the functions that take them, which is how onnxruntime consumes them).
+  const actAttrs: onnxProto.onnx.IAttributeProto[] = [];
+  if (l.activations) {
+    actAttrs.push({ name: 'activations', type: A.STRINGS, strings: l.activations.map((a) => new TextEncoder().encode(ONNX_NAME[a.name])) });
+    const alphas = l.activations.filter((a) => a.alpha !== undefined).map((a) => a.alpha!);
+    const betas = l.activations.filter((a) => a.beta !== undefined).map((a) => a.beta!);
+    if (alphas.length) actAttrs.push({ name: 'activation_alpha', type: A.FLOATS, floats: alphas });
+    if (betas.length) actAttrs.push({ name: 'activation_beta', type: A.FLOATS, floats: betas });
+  }
+  if (l.clip !== undefined) actAttrs.push({ name: 'clip', type: A.FLOAT, f: l.clip });
   if (l.kind === 'gru') {
     g.node('GRU', [x, W, R, B, '', h], ['', `h${k}_out`], [
       { name: 'hidden_size', type: A.INT, i: H },
       { name: 'linear_before_reset', type: A.INT, i: isResetAfter(l) ? 1 : 0 },
+      ...actAttrs,
     ]);
   } else {
-    const c = state(g, states, `c${k}`, k, H);
+    const c = state(g, states, `c${k}`, k, H, l.initialC);
     // Our peepholes are [p_i, p_f, p_o]; ONNX P is [p_i, p_o, p_f].
     const P = l.peephole ? g.floats(`P${k}`, [1, 3 * H], reorderGateRows(l.peephole, 0, H, 1, [0, 2, 1])) : '';
-    g.node('LSTM', [x, W, R, B, '', h, c, ...(P ? [P] : [])], ['', `h${k}_out`, `c${k}_out`], [{ name: 'hidden_size', type: A.INT, i: H }]);
+    g.node('LSTM', [x, W, R, B, '', h, c, ...(P ? [P] : [])], ['', `h${k}_out`, `c${k}_out`], [{ name: 'hidden_size', type: A.INT, i: H }, ...actAttrs]);
   }
   // Y_h is (directions 1, batch 1, H): exactly the next layer's (seq 1, batch 1, H) input.
   return `h${k}_out`;

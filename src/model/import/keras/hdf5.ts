@@ -17,6 +17,32 @@ export function looksLikeHdf5(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && HDF5_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
+/** Bytes per item of a jsfive dtype string ('<f4' -> 4, '|S14' -> 14); 16 for variable-length (heap ids). */
+function itemBytes(dtype: unknown): number {
+  if (Array.isArray(dtype)) return dtype[0] === 'REFERENCE' ? 8 : 16;
+  const m = /(\d+)$/.exec(String(dtype));
+  return m ? Math.max(1, Number(m[1])) : 1;
+}
+
+/**
+ * jsfive decodes an attribute's declared item count without checking it against the bytes that
+ * hold them (reads past the end come back empty), so a corrupted count makes it build millions of
+ * strings. Its attribute decoder is wrapped once with that bound; the prototype is reached through
+ * an opened file because jsfive does not export the class.
+ */
+const boundedProtos = new WeakSet<object>();
+function boundAttributeReads(file: jsfive.File): void {
+  const objs = (file as unknown as { _dataobjects?: object })._dataobjects;
+  const proto = objs ? (Object.getPrototypeOf(objs) as { _attr_value?: (dtype: unknown, buf: { byteLength: number }, count: number, offset: number) => unknown }) : undefined;
+  if (!proto || typeof proto._attr_value !== 'function' || boundedProtos.has(proto)) return;
+  const orig = proto._attr_value;
+  proto._attr_value = function (this: unknown, dtype: unknown, buf: { byteLength: number }, count: number, offset: number) {
+    if (!(count * itemBytes(dtype) <= buf.byteLength - offset)) throw new Error(`an attribute declares ${count} items, more than its ${buf.byteLength - offset} bytes hold`);
+    return orig.call(this, dtype, buf, count, offset);
+  };
+  boundedProtos.add(proto);
+}
+
 /** Run a jsfive call; anything it throws is a malformed file. */
 function guard<T>(where: string, fn: () => T): T {
   try {
@@ -40,8 +66,13 @@ export class Hdf5 {
     check(looksLikeHdf5(bytes), 'E_FORMAT', () => `${where}: expected an HDF5 file (signature \\x89HDF), found other bytes`);
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     this.file = guard(where, () => new jsfive.File(ab, 'model.h5'));
+    this.bytes = bytes.length;
+    boundAttributeReads(this.file);
     this.valueBudget = 64 * bytes.length + (1 << 20);
   }
+
+  /** File size: no dataset may declare more values than it could hold (64x for compression). */
+  private readonly bytes: number;
 
   private node(path: string): jsfive.Group | jsfive.Dataset | undefined {
     return guard(this.where, () => {
@@ -87,8 +118,11 @@ export class Hdf5 {
     check(n !== undefined && n instanceof jsfive.Dataset, 'E_FORMAT', () => `${this.where}: dataset ${path} not found`);
     const d = n as jsfive.Dataset;
     const shape = guard(this.where, () => [...d.shape].map(Number));
+    const declared = shape.reduce((a, b) => a * b, 1);
+    const size = declared * itemBytes(guard(this.where, () => d.dtype));
+    check(shape.every((v) => Number.isSafeInteger(v) && v >= 0) && size <= 64 * this.bytes + 4096, 'E_LIMIT', () => `${this.where}: dataset ${path} declares shape [${shape.join(', ')}], more than a ${this.bytes}-byte file holds`);
     // The shape is checked before jsfive reads (and inflates) the values, so a small file cannot
-    // declare a dataset of gigabytes.
+    // declare a dataset of gigabytes; all datasets together share one budget.
     let count = 1;
     for (const dim of shape) count *= Number.isSafeInteger(dim) && dim >= 0 ? dim : Infinity;
     check(count <= this.valueBudget, 'E_LIMIT', () => `${this.where}: dataset ${path} of shape [${shape.join(', ')}] exceeds what this file can hold (${this.valueBudget} values left)`);

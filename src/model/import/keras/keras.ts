@@ -67,7 +67,8 @@ export function importKeras3(bytes: Uint8Array, name?: string): KerasImport {
     }
     return undefined;
   };
-  const out = modelFromKeras(config, weightsOf, where, name);
+  // Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, i.e. slope 1/6 (Keras 2: 0.2).
+  const out = modelFromKeras(config, weightsOf, where, name, 1 / 6);
   const meta = entries['metadata.json'] ? (parseJson(new TextDecoder().decode(entries['metadata.json']), `${where} metadata.json`) as Record<string, unknown>) : {};
   out.model.meta = { source: 'keras', ...(typeof meta.keras_version === 'string' ? { kerasVersion: meta.keras_version } : {}), ...out.model.meta };
   return out;

@@ -12,15 +12,17 @@
  *                            6e-39), so n = tanh(W x + b + U h) = h'. deltakit has no Elman cell; this
  *                            is exact to ~1e-38 and costs 3x the multiply-accumulates of one.
  *   Dense                 -> linear, activation linear/relu/tanh
- * Refused with E_UNSUPPORTED naming them: go_backwards and Bidirectional (cannot stream), activations
- * other than tanh / recurrent activations other than sigmoid (e.g. hard_sigmoid, tfjs' default),
- * Dense activations other than linear/relu/tanh (e.g. softmax), return_sequences=False before
+ * activation / recurrent_activation other than tanh / sigmoid (hard_sigmoid, TensorFlow.js' default;
+ * relu, linear, softsign, softplus, elu) become the layer's `activations` (src/cells/activation.ts).
+ * Refused with E_UNSUPPORTED naming them: go_backwards and Bidirectional (cannot stream), other
+ * activations, Dense activations other than linear/relu/tanh (e.g. softmax), return_sequences=False before
  * another recurrent layer, branching functional graphs, and any other layer class.
  */
 import { check, fail } from '../../../core/errors.js';
 import type { Activation, Layer, Model } from '../../types.js';
 import { validateModel } from '../../types.js';
 import { GATE_ORDER, kerasKernelToRows } from '../gates.js';
+import type { GateActivation } from '../../../cells/activation.js';
 
 /** One stored weight of a layer; `name` ends in kernel / recurrent_kernel / bias when the format keeps names. */
 export interface KerasTensor {
@@ -107,6 +109,26 @@ function expectShape(t: KerasTensor | undefined, shape: number[], what: string):
   return t.data;
 }
 
+/**
+ * A Keras / TensorFlow.js activation name as a cell activation. `hard_sigmoid` is
+ * clip(slope x + 0.5, 0, 1): slope 0.2 in Keras 2 and TensorFlow.js, 1/6 in Keras 3.
+ */
+function kerasActivation(v: unknown, field: string, where: string, hardSigmoidSlope: number): GateActivation {
+  const name = typeof v === 'string' ? v : isObj(v) && typeof v.class_name === 'string' ? v.class_name : String(v);
+  switch (name) {
+    case 'sigmoid': return { name: 'sigmoid' };
+    case 'tanh': return { name: 'tanh' };
+    case 'hard_sigmoid':
+    case 'hardSigmoid': return { name: 'hard_sigmoid', alpha: hardSigmoidSlope, beta: 0.5 };
+    case 'relu': return { name: 'relu' };
+    case 'linear': return { name: 'affine', alpha: 1, beta: 0 };
+    case 'softsign': return { name: 'softsign' };
+    case 'softplus': return { name: 'softplus' };
+    case 'elu': return { name: 'elu', alpha: 1 };
+    default: return fail('E_UNSUPPORTED', `${where}: ${field} ${name.slice(0, 30)} is not supported (expected sigmoid, tanh, hard_sigmoid, relu, linear, softsign, softplus or elu)`);
+  }
+}
+
 /** Result of a Keras import: the model and what the user should know about it. */
 export interface KerasImport {
   model: Model;
@@ -120,7 +142,7 @@ export interface KerasImport {
  *
  * @example const { model } = modelFromKeras(JSON.parse(cfg), (name) => weightsByLayer.get(name), 'keras');
  */
-export function modelFromKeras(modelConfig: unknown, weightsOf: KerasWeightsOf, where: string, name?: string): KerasImport {
+export function modelFromKeras(modelConfig: unknown, weightsOf: KerasWeightsOf, where: string, name?: string, hardSigmoidSlope = 0.2): KerasImport {
   const entries = layerEntries(modelConfig, where);
   const layers: Layer[] = [];
   const notes: string[] = [];
@@ -159,10 +181,11 @@ export function modelFromKeras(modelConfig: unknown, weightsOf: KerasWeightsOf, 
     }
     check(!lastStepOnly, 'E_UNSUPPORTED', () => `${lw}: follows a recurrent layer with return_sequences=False; a stream needs every step of it`);
     check(c.go_backwards !== true, 'E_UNSUPPORTED', () => `${lw}: go_backwards=True cannot stream (it needs the end of the sequence)`);
-    check(c.activation === undefined || c.activation === 'tanh', 'E_UNSUPPORTED', () => `${lw}: activation ${String(c.activation).slice(0, 30)} is not supported (expected tanh)`);
-    if (e.className !== 'SimpleRNN') {
-      check(c.recurrent_activation === undefined || c.recurrent_activation === 'sigmoid', 'E_UNSUPPORTED', () => `${lw}: recurrent_activation ${String(c.recurrent_activation).slice(0, 30)} is not supported (expected sigmoid; hard_sigmoid is TensorFlow.js' default, set recurrentActivation: 'sigmoid')`);
-    }
+    const act = kerasActivation(c.activation ?? 'tanh', 'activation', lw, hardSigmoidSlope);
+    const recAct = e.className === 'SimpleRNN' ? undefined : kerasActivation(c.recurrent_activation ?? 'sigmoid', 'recurrent_activation', lw, hardSigmoidSlope);
+    // GRU [f, g] = [recurrent_activation, activation]; LSTM [f, g, h] with g = h = activation.
+    const acts = recAct && (recAct.name !== 'sigmoid' || act.name !== 'tanh') ? (e.className === 'GRU' ? [recAct, act] : [recAct, act, act]) : undefined;
+    check(e.className !== 'SimpleRNN' || act.name === 'tanh', 'E_UNSUPPORTED', () => `${lw}: SimpleRNN activation ${String(c.activation).slice(0, 30)} is not supported (expected tanh)`);
     if (c.return_sequences === false) {
       lastStepOnly = true;
       notes.push(`${lname}: return_sequences=False; the stream emits every step, the file's output is the last one`);
@@ -199,11 +222,11 @@ export function modelFromKeras(modelConfig: unknown, weightsOf: KerasWeightsOf, 
           biasIh = kerasKernelToRows(expectShape(bias, [3 * H], `${lw} bias (reset_after=False)`), 1, H, order);
         }
       }
-      layers.push({ kind: 'gru', inputSize: I, hiddenSize: H, weightIh, weightHh, biasIh, biasHh, ...(resetAfter ? {} : { resetAfter: false }) });
+      layers.push({ kind: 'gru', inputSize: I, hiddenSize: H, weightIh, weightHh, biasIh, biasHh, ...(resetAfter ? {} : { resetAfter: false }), ...(acts ? { activations: acts } : {}) });
       notes.push(`${lname}: GRU reset_after=${resetAfter ? 'True (reset-after, PyTorch form)' : 'False (reset-before)'}`);
     } else {
       if (useBias) biasIh = kerasKernelToRows(expectShape(bias, [4 * H], `${lw} bias`), 1, H, order);
-      layers.push({ kind: 'lstm', inputSize: I, hiddenSize: H, weightIh, weightHh, biasIh, biasHh });
+      layers.push({ kind: 'lstm', inputSize: I, hiddenSize: H, weightIh, weightHh, biasIh, biasHh, ...(acts ? { activations: acts } : {}) });
     }
   }
   check(layers.length > 0, 'E_UNSUPPORTED', () => `${where}: no GRU, LSTM, SimpleRNN or Dense layer found`);

@@ -9,8 +9,8 @@
 import type { Layer } from '../../../model/types.js';
 import { loadKernels, type KernelBuild, type WasmKernels } from '../../../kernels/wasm/loader.js';
 import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
-import { requireResetAfter } from '../../../cells/gru/definition.js';
 import { requireNoPeephole } from '../../../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../../../cells/activation.js';
 import { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, MAX_BLOCK_STEPS } from './feedforward.js';
 import { WasmRecurrentExecutor, type WasmExecutorOptions, type WeightFormat, type RecurrentSnapshot } from './recurrent.js';
 import { WasmThreadPool } from './threads.js';
@@ -44,10 +44,11 @@ export function createWasmExecutorFactory(opts: WasmFactoryOptions = {}): Execut
   return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
     switch (layer.kind) {
       case 'gru':
-        requireResetAfter(layer, 'backend wasm');
+        requireDefaultActivations(layer, 'backend wasm');
         return new WasmRecurrentExecutor(layer, config, k, exOpts);
       case 'lstm':
         requireNoPeephole(layer, 'backend wasm');
+        requireDefaultActivations(layer, 'backend wasm');
         return new WasmRecurrentExecutor(layer, config, k, exOpts);
       case 'linear':
         return new WasmLinearExecutor(layer, k, exOpts);
