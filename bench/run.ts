@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SUITES } from './suites/index.js';
+import { kernelBuild } from '../src/kernels/wasm/loader.js';
 import type { BenchContext, BenchSection, BenchSuite } from './types.js';
 
 export interface RunOptions {
@@ -83,6 +84,7 @@ export function markdownReport(sections: BenchSection[], opts: { quick: boolean;
     `- Machine: ${machineDescription()}`,
     `- Date: ${opts.date.toISOString()}`,
     `- Mode: ${opts.quick ? 'quick (few repetitions: indicative only)' : 'full'}`,
+    `- Kernel build that ran: ${kernelBuild()} (relaxed SIMD where the engine validates it and passes the self-test, else SIMD128)`,
     `- Load average when the report was written (1, 5, 15 min): ${os.loadavg().map((v) => v.toFixed(2)).join(', ')} on ${os.cpus().length} cores` +
       (os.loadavg()[0]! > os.cpus().length * 0.75 ? ': the machine was busy with other work, absolute times are inflated; ratios measured in the same run are more reliable' : ''),
     '- Times are medians of repeated runs on a machine that may be shared; see each section for its method.',
@@ -105,7 +107,8 @@ export async function runSuites(suites: BenchSuite[], ctx: BenchContext): Promis
     } catch (e) {
       const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
       failures.push(`${suite.name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      console.error(`bench: suite ${suite.name} failed:\n${msg}`);
+      // Through ctx.log, so a caller (the test of this harness) decides where a stack trace goes.
+      ctx.log(`bench: suite ${suite.name} failed:\n${msg}`);
     }
     ctx.log(`bench: ${suite.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
     if (unknown.length) throw new Error(`bench: unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
   }
   const ctx: BenchContext = { quick: opts.quick, log: (m) => process.stderr.write(m + '\n') };
-  console.log(`Machine: ${machineDescription()}\n`);
+  console.log(`Machine: ${machineDescription()}\nKernel build: ${kernelBuild()}\n`);
   const { sections, failures } = await runSuites(selected, ctx);
   if (opts.out) {
     writeFileSync(opts.out, markdownReport(sections, { quick: opts.quick, date: new Date(), failures }));

@@ -46,7 +46,7 @@ export interface PlaygroundRun {
 
 declare global {
   interface Window {
-    deltakitPlayground: { last: PlaygroundRun | null; wasm: string };
+    deltakitPlayground: { last: PlaygroundRun | null; wasm: string; kernelBuild: string };
   }
 }
 
@@ -60,7 +60,7 @@ const state = {
   model: { model: builtinModel(), source: `built-in (randomModel seed ${BUILTIN_MODEL_SEED})` } as LoadedModel,
   stream: { frames: null, shape: [], source: `built-in (smoothStream seed ${BUILTIN_STREAM_SEED})` } as LoadedStream,
 };
-window.deltakitPlayground = { last: null, wasm: 'loading' };
+window.deltakitPlayground = { last: null, wasm: 'loading', kernelBuild: 'none' };
 
 function setState(s: 'loading' | 'ready' | 'running' | 'done' | 'error'): void {
   document.body.dataset.state = s;
@@ -71,6 +71,11 @@ function status(text: string, isError = false): void {
   const el = $('status');
   el.textContent = text;
   el.classList.toggle('error', isError);
+  // Results of an earlier run must not stand under an error as if they were its outcome.
+  if (isError) {
+    $('results').hidden = true;
+    window.deltakitPlayground.last = null;
+  }
 }
 
 function describeError(e: unknown): string {
@@ -203,12 +208,12 @@ function render(r: PlaygroundRun): void {
     { label: 'dense', color: DENSE_COLOR, points: series(r.dense, (w) => w.occupancy) },
     { label: 'delta', color: DELTA_COLOR, points: series(r.delta, (w) => w.occupancy) },
   ]);
-  const lat = [...r.dense.windows, ...r.delta.windows].map((w) => w.usPerFrame).sort((a, b) => a - b);
+  const lat = [...r.dense.latency, ...r.delta.latency].map((w) => w.usPerFrame).sort((a, b) => a - b);
   // Scale to the 99th percentile so one slow window (a GC pause) does not flatten the rest.
   const yMax = niceCeil(lat[Math.floor(0.99 * (lat.length - 1))] ?? 1);
   plot($('plot-latency') as unknown as SVGSVGElement, $('legend-latency'), r.frames, yMax, (v) => v.toFixed(yMax < 10 ? 1 : 0), [
-    { label: 'dense', color: DENSE_COLOR, points: series(r.dense, (w) => w.usPerFrame) },
-    { label: 'delta', color: DELTA_COLOR, points: series(r.delta, (w) => w.usPerFrame) },
+    { label: 'dense', color: DENSE_COLOR, points: r.dense.latency.map((w): [number, number] => [w.start, w.usPerFrame]) },
+    { label: 'delta', color: DELTA_COLOR, points: r.delta.latency.map((w): [number, number] => [w.start, w.usPerFrame]) },
   ]);
   $('results').hidden = false;
 }
@@ -267,7 +272,10 @@ async function start(): Promise<void> {
   // sessions would fall back to the js backend.
   let wasm: string;
   try {
-    wasm = `${(await initWasm()).path} kernels loaded`;
+    const k = await initWasm();
+    // Which build the engine got (relaxed SIMD where it validates and passes the self-test).
+    wasm = `${k.path} kernels loaded (kernel build ${k.build})`;
+    window.deltakitPlayground.kernelBuild = k.build;
   } catch (e) {
     wasm = `WebAssembly unavailable (${describeError(e)}); running on js`;
   }

@@ -54,7 +54,18 @@ export interface SessionRun {
   usPerFrame: number;
   /** Per window: first frame, microseconds per frame, occupancy of the window. */
   windows: Array<{ start: number; usPerFrame: number; occupancy: number }>;
+  /**
+   * Latency for plotting: consecutive windows merged until each point spans at least
+   * LATENCY_MIN_MS of measured time, so the timer's resolution (0.1 ms or coarser in browsers)
+   * never shows as 0 us points, and at most about MAX_POINTS points for any stream length.
+   */
+  latency: Array<{ start: number; usPerFrame: number }>;
 }
+
+/** Most windows a run records (longer streams get longer windows, so plots stay readable). */
+export const MAX_POINTS = 400;
+/** Shortest measured time one latency point may stand for. */
+export const LATENCY_MIN_MS = 1;
 
 /** Fired and possible columns over the delta layers so far (what SessionStats.occupancy divides). */
 function columnCounts(s: SessionStats): { fired: number; possible: number } {
@@ -76,6 +87,7 @@ const WARMUP_FRAMES = 50;
  * `window` frames. The session is warmed up, then reset, so outputs equal a fresh session's.
  */
 export function runSession(label: SessionRun['label'], model: Model, frames: Float32Array, options: SessionOptions, window: number): SessionRun {
+  // `window` frames per recorded window, more for long streams (at most MAX_POINTS windows).
   const session = createSession(model, options);
   const I = session.inputSize;
   const O = session.outputSize;
@@ -84,6 +96,10 @@ export function runSession(label: SessionRun['label'], model: Model, frames: Flo
   session.reset();
   const outputs = new Float32Array(T * O);
   const windows: SessionRun['windows'] = [];
+  const spans: Array<{ start: number; frames: number; ms: number }> = [];
+  const minFrames = Math.ceil(T / MAX_POINTS);
+  window = Math.max(window, minFrames);
+  let pending = { start: 0, frames: 0, ms: 0 };
   let elapsed = 0;
   let prev = { fired: 0, possible: 0 };
   for (let t0 = 0; t0 < T; t0 += window) {
@@ -97,7 +113,18 @@ export function runSession(label: SessionRun['label'], model: Model, frames: Flo
     const possible = now.possible - prev.possible;
     windows.push({ start: t0, usPerFrame: (1000 * ms) / (t1 - t0), occupancy: possible > 0 ? (now.fired - prev.fired) / possible : 1 });
     prev = now;
+    pending = { start: pending.frames ? pending.start : t0, frames: pending.frames + (t1 - t0), ms: pending.ms + ms };
+    if (pending.ms >= LATENCY_MIN_MS) {
+      spans.push(pending);
+      pending = { start: 0, frames: 0, ms: 0 };
+    }
   }
+  // The remainder joins the last point (alone it would be below the timer's resolution).
+  if (pending.frames) {
+    const last = spans.pop();
+    spans.push(last ? { start: last.start, frames: last.frames + pending.frames, ms: last.ms + pending.ms } : pending);
+  }
+  const latency = spans.map((p) => ({ start: p.start, usPerFrame: (1000 * p.ms) / p.frames }));
   const st = session.stats();
   return {
     label,
@@ -111,5 +138,6 @@ export function runSession(label: SessionRun['label'], model: Model, frames: Flo
     opsSaving: st.opsSaving,
     usPerFrame: (1000 * elapsed) / T,
     windows,
+    latency,
   };
 }

@@ -9,5 +9,7 @@ import { deltaSuite } from './delta.js';
 import { sruSuite } from './sru.js';
 import { simSuite } from './sim.js';
 import { trainSuite } from './train.js';
+import { mcuSuite } from './mcu.js';
+import { kernelsSuite } from './kernels.js';
 
-export const SUITES: BenchSuite[] = [gruStepSuite, deltaSuite, sruSuite, simSuite, trainSuite];
+export const SUITES: BenchSuite[] = [gruStepSuite, kernelsSuite, deltaSuite, sruSuite, simSuite, trainSuite, mcuSuite];

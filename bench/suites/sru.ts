@@ -5,6 +5,7 @@
  */
 import { randomModel } from '../../src/model/random.js';
 import { createWasmExecutorFactory, type WasmQrnnExecutor, type WasmSruExecutor } from '../../src/runtime/backends/wasm/index.js';
+import { kernelBuild } from '../../src/kernels/wasm/loader.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
 import { fmtUs, fmtX, timeSync, timingPlan } from '../lib/timing.js';
 import { wanderingStream } from './delta.js';
@@ -31,12 +32,12 @@ export const sruSuite: BenchSuite = {
       const gmacs = (3 * H * H) / us / 1e3;
       rows.push([String(T), fmtUs(us), fmtX(base / us), gmacs.toFixed(1)]);
       if (T === 4) notes.push(`T = 4: target >= 3x: ${base / us >= 3 ? 'met' : `MISSED by ${((1 - base / us / 3) * 100).toFixed(0)} %`} (${fmtX(base / us)})`);
-      if (T === 16) notes.push(`T = 16: target >= 9x: ${base / us >= 9 ? 'met' : `MISSED by ${((1 - base / us / 9) * 100).toFixed(0)} %`} (${fmtX(base / us)})`);
+      if (T === 16) notes.push(`T = 16: target >= 9.3x: ${base / us >= 9.3 ? 'met' : `MISSED by ${((1 - base / us / 9.3) * 100).toFixed(0)} %`} (${fmtX(base / us)})`);
       if (T > 1) peak = Math.max(peak, gmacs);
     }
     const bw = (3 * H * H * 4) / base / 1e3; // GB/s streamed at T = 1
     notes.push(
-      `Roofline: at T = 1 the step streams ${mb.toFixed(1)} MB at ${bw.toFixed(1)} GB/s; with weights reused the kernel reaches at most ${peak.toFixed(1)} GMAC/s (compute bound, 128-bit SIMD, no FMA), so weight reuse can speed a step up by at most about ${fmtX(peak / ((3 * H * H) / base / 1e3))} here. The published 9.3x at T = 16 was on an ARM core whose DRAM bandwidth is small relative to its arithmetic; here one x86 core streams float32 weights fast enough, against a 128-bit SIMD kernel without FMA, that arithmetic caps the gain (the kernel reads each weight row in one sequential sweep while the T input frames stay in L2).`,
+      `Roofline: at T = 1 the step streams ${mb.toFixed(1)} MB at ${bw.toFixed(1)} GB/s; with weights reused the kernel reaches at most ${peak.toFixed(1)} GMAC/s (compute bound, 128-bit SIMD, one FMA per 4 MACs on the relaxed build), so weight reuse can speed a step up by at most about ${fmtX(peak / ((3 * H * H) / base / 1e3))} here. The published 9.3x at T = 16 was on an ARM core whose DRAM bandwidth is small relative to its arithmetic; here one x86 core streams float32 weights fast enough, against a 128-bit SIMD kernel (2 weight rows x 4 steps = 8 accumulators held in registers), that arithmetic caps the gain (the kernel reads each weight row in one sequential sweep while the T input frames stay in L2).`,
     );
     // QRNN, window 2 (columns [x_t | x_{t-1}]): the same kernel with twice the columns.
     const Hq = 1280;
@@ -54,12 +55,12 @@ export const sruSuite: BenchSuite = {
     }
     return [
       {
-        title: `QRNN multi-step (window 2, H = I = ${Hq}, ${mbq.toFixed(1)} MB float32 weights, wasm SIMD)`,
+        title: `QRNN multi-step (window 2, H = I = ${Hq}, ${mbq.toFixed(1)} MB float32 weights, wasm ${kernelBuild()})`,
         columns: ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s'],
         rows: qrows,
       },
       {
-        title: `SRU multi-step (H = I = ${H}, ${mb.toFixed(1)} MB float32 weights, wasm SIMD)`,
+        title: `SRU multi-step (H = I = ${H}, ${mb.toFixed(1)} MB float32 weights, wasm ${kernelBuild()})`,
         columns: ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s'],
         rows,
         notes: [`Latency grows by up to T - 1 frames (the block must be complete before it runs).`, ...notes],

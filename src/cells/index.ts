@@ -8,3 +8,4 @@ export * from './qrnn/reference.js';
 export * from './reference-model.js';
 export * from './gru/definition.js';
 export * from './lstm/definition.js';
+export * from './activation.js';

@@ -47,9 +47,11 @@ export function runModelRef(model: Model, frames: ArrayLike<number>, options: Re
   const states: St[] = model.layers.map((l) => {
     switch (l.kind) {
       case 'gru':
-        return delta ? createDeltaGruState(l, conv) : new Float64Array(l.hiddenSize);
+        return delta ? createDeltaGruState(l, conv) : l.initialH ? Float64Array.from(l.initialH) : new Float64Array(l.hiddenSize);
       case 'lstm':
-        return delta ? createDeltaLstmState(l) : { h: new Float64Array(l.hiddenSize), c: new Float64Array(l.hiddenSize) };
+        return delta
+          ? createDeltaLstmState(l)
+          : { h: l.initialH ? Float64Array.from(l.initialH) : new Float64Array(l.hiddenSize), c: l.initialC ? Float64Array.from(l.initialC) : new Float64Array(l.hiddenSize) };
       case 'sru':
         return { c: new Float64Array(l.hiddenSize) };
       case 'qrnn':

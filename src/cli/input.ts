@@ -18,21 +18,16 @@ export interface FeatureInput {
   frames: number;
   /** True when the model's stored feature statistics were applied. */
   normalized: boolean;
-  /**
-   * Normalise again with one fresh front-end state per utterance (the level normaliser is
-   * stateful: a stream cut into utterances whose state is reset must restart it too).
-   */
-  renormalize?: (frameCounts: number[]) => Float32Array;
 }
 
 /**
  * Read a (T, I) float32 .npy for `model` and apply the model's stored feature statistics unless
- * `normalize` is false. Writes one line to stderr when the model has statistics and they are not
+ * `normalize` is false (per utterance when `streams` gives the frame counts). Writes one line to stderr when the model has statistics and they are not
  * applied (the outputs are then those of un-normalised input).
  *
  * @example const x = await readFeatureInput('features.npy', model, '--input', true);
  */
-export async function readFeatureInput(path: string, model: Model, option: string, normalize = true): Promise<FeatureInput> {
+export async function readFeatureInput(path: string, model: Model, option: string, normalize = true, streams?: (frames: number) => Promise<number[]>): Promise<FeatureInput> {
   const I = model.layers[0]!.inputSize;
   const x = await readNpy(path);
   check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${option} ${path}: expected shape (T, ${I}) for this model, found (${x.shape.join(', ')})`);
@@ -44,15 +39,16 @@ export async function readFeatureInput(path: string, model: Model, option: strin
     process.stderr.write(`deltakit: warning: ${option} is used as given; the model was trained on features normalised with its stored statistics (meta.featureStats), which --no-normalize skips\n`);
     return { data: x.data, frames: x.shape[0]!, normalized: false };
   }
-  const raw = x.data;
-  const renormalize = (counts: number[]): Float32Array => {
-    const out = new Float32Array(raw.length);
-    let off = 0;
-    for (const n of counts) {
-      out.set(normalizeFeatures(raw.subarray(off, off + n * I), stats), off);
-      off += n * I;
-    }
-    return out;
-  };
-  return { data: normalizeFeatures(raw, stats), frames: x.shape[0]!, normalized: true, ...(stats.frontEnd === 'level' ? { renormalize } : {}) };
+  // A streaming front end (the level tracker) starts fresh on each utterance, as in training and
+  // as a session reset does: utterances given by `streams` are normalised one by one, not as one
+  // long stream whose tracker state would carry across the boundaries.
+  const T = x.shape[0]!;
+  const counts = streams ? await streams(T) : [T];
+  const data = new Float32Array(x.data.length);
+  let t0 = 0;
+  for (const n of counts) {
+    data.set(normalizeFeatures(x.data.subarray(t0 * I, (t0 + n) * I), stats), t0 * I);
+    t0 += n;
+  }
+  return { data, frames: T, normalized: true };
 }

@@ -1,5 +1,5 @@
 /**
- * Corpora synthesised on the machine (SPEC §7): a TIDIGITS-like spoken-digit corpus and a
+ * Corpora synthesised on the machine: a TIDIGITS-like spoken-digit corpus and a
  * speech-commands-like keyword-spotting corpus, spoken by espeak-ng with many voices, accents,
  * speeds and pitches, with noise mixed in, turned into 40-band log-mel features.
  *

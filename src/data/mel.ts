@@ -1,5 +1,5 @@
 /**
- * Log-mel filterbank features (SPEC §7: 40 bands, 25 ms window, 10 ms hop), computed in
+ * Log-mel filterbank features (the datasets the papers used: 40 bands, 25 ms window, 10 ms hop), computed in
  * TypeScript with fft.js so the same code runs in Node and in the browser.
  *
  * Choices (documented in docs/data.md): pre-emphasis 0.97, Hamming window, power spectrum,
@@ -144,7 +144,7 @@ export class LogMel {
 }
 
 /**
- * Log-mel features of an audio clip with the SPEC §7 defaults.
+ * Log-mel features of an audio clip with the the datasets the papers used defaults.
  *
  * @example const f = logMel(speak('nine', voice)); // f.bands === 40
  */

@@ -14,6 +14,7 @@
  */
 import { check, fail } from '../core/errors.js';
 import { encodeSafetensors, type SafetensorsFile } from './safetensors.js';
+import { checkActivations, type GateActivation } from '../cells/activation.js';
 import {
   layerTensorShapes,
   layerTensors,
@@ -41,6 +42,11 @@ export interface LayerSpec {
   resetAfter?: false;
   /** LSTM only, written only when true: the layer has a `peephole` tensor (3H). */
   peephole?: true;
+  /** GRU / LSTM, written only when not the defaults (src/cells/activation.ts). */
+  activations?: GateActivation[];
+  clip?: number;
+  /** GRU / LSTM, written only when true: tensors initial_h (and, LSTM, initial_c) hold the state after reset. */
+  initialState?: true;
 }
 
 export interface ModelSpec {
@@ -66,13 +72,22 @@ export function modelSpec(model: Model): ModelSpec {
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, window: l.window };
         case 'gru':
           // resetAfter only when false, so files of the PyTorch form stay byte-identical.
-          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.resetAfter === false ? { resetAfter: false as const } : {}) };
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.resetAfter === false ? { resetAfter: false as const } : {}), ...actSpec(l) };
         case 'lstm':
-          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.peephole ? { peephole: true as const } : {}) };
+          return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize, ...(l.peephole ? { peephole: true as const } : {}), ...actSpec(l) };
         default:
           return { kind: l.kind, inputSize: l.inputSize, hiddenSize: l.hiddenSize };
       }
     }),
+  };
+}
+
+/** The activations / clip part of a GRU or LSTM spec (absent for the defaults). */
+function actSpec(l: { activations?: GateActivation[]; clip?: number; initialH?: unknown; initialState?: unknown }): Pick<LayerSpec, 'activations' | 'clip' | 'initialState'> {
+  return {
+    ...(l.initialH || l.initialState === true ? { initialState: true as const } : {}),
+    ...(l.activations ? { activations: l.activations.map((a) => ({ name: a.name, ...(a.alpha !== undefined ? { alpha: a.alpha } : {}), ...(a.beta !== undefined ? { beta: a.beta } : {}) })) } : {}),
+    ...(l.clip !== undefined ? { clip: l.clip } : {}),
   };
 }
 
@@ -130,11 +145,13 @@ export function parseModelSpec(json: string): ModelSpec {
     switch (o.kind) {
       case 'gru': {
         check(o.resetAfter === undefined || typeof o.resetAfter === 'boolean', 'E_FORMAT', () => `${where} (gru): resetAfter must be true or false, found ${JSON.stringify(o.resetAfter)?.slice(0, 40)}`);
-        return { kind: 'gru', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.resetAfter === false ? { resetAfter: false as const } : {}) };
+        checkActivations('gru', o.activations, o.clip, `${where} (gru)`);
+        return { kind: 'gru', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.resetAfter === false ? { resetAfter: false as const } : {}), ...actSpec(o as unknown as LayerSpec) };
       }
       case 'lstm':
         check(o.peephole === undefined || typeof o.peephole === 'boolean', 'E_FORMAT', () => `${where} (lstm): peephole must be true or false, found ${JSON.stringify(o.peephole)?.slice(0, 40)}`);
-        return { kind: 'lstm', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.peephole === true ? { peephole: true as const } : {}) };
+        checkActivations('lstm', o.activations, o.clip, `${where} (lstm)`);
+        return { kind: 'lstm', inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize'), ...(o.peephole === true ? { peephole: true as const } : {}), ...actSpec(o as unknown as LayerSpec) };
       case 'sru':
         return { kind: o.kind, inputSize, hiddenSize: sizeField(o.hiddenSize, where, 'hiddenSize') };
       case 'qrnn':
@@ -153,7 +170,7 @@ export function parseModelSpec(json: string): ModelSpec {
 }
 
 const EMPTY = new Float32Array(0);
-const DUMMY: Record<string, Float32Array> = { peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
+const DUMMY: Record<string, Float32Array> = { initial_h: EMPTY, initial_c: EMPTY, peephole: EMPTY, weight_ih: EMPTY, weight_hh: EMPTY, bias_ih: EMPTY, bias_hh: EMPTY, weight: EMPTY, bias: EMPTY };
 
 /** Build a layer from its spec and named tensors (shapes already checked). */
 function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
@@ -162,11 +179,15 @@ function buildLayer(spec: LayerSpec, t: Record<string, Float32Array>): Layer {
       return {
         kind: 'gru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
         ...(spec.resetAfter === false ? { resetAfter: false } : {}),
+        ...actSpec(spec),
+        ...(spec.initialState ? { initialH: t.initial_h ?? EMPTY } : {}),
       };
     case 'lstm':
       return {
         kind: spec.kind, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weightIh: t.weight_ih!, weightHh: t.weight_hh!, biasIh: t.bias_ih!, biasHh: t.bias_hh!,
         ...(spec.peephole ? { peephole: t.peephole ?? EMPTY } : {}),
+        ...actSpec(spec),
+        ...(spec.initialState ? { initialH: t.initial_h ?? EMPTY, initialC: t.initial_c ?? EMPTY } : {}),
       };
     case 'sru':
       return { kind: 'sru', inputSize: spec.inputSize, hiddenSize: spec.hiddenSize!, weight: t.weight!, bias: t.bias! };

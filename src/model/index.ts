@@ -7,3 +7,7 @@ export { importPytorchStateDict, type PytorchImportOptions } from './import/pyto
 export { importOnnx, decodeOnnx, type OnnxImportOptions } from './import/onnx.js';
 export * from './random.js';
 export * from './summary.js';
+export { importKeras3, importKerasH5 } from './import/keras/keras.js';
+export { modelFromKeras, type KerasImport, type KerasTensor, type KerasWeightsOf } from './import/keras/layers.js';
+export { importTfjsLayers, type ShardReader } from './import/tfjs.js';
+export { exportOnnx, type OnnxExport, type OnnxExportOptions, type OnnxStateIo } from './export/onnx/export.js';

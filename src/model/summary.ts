@@ -1,6 +1,6 @@
 /**
  * What a model costs: parameters and dense matrix-vector ops per step, per layer.
- * Ops count 2 per multiply-accumulate (SPEC §1), weights only (biases and element-wise gate
+ * Ops count 2 per multiply-accumulate, weights only (biases and element-wise gate
  * arithmetic are not counted), the same convention as the session's `denseOps`.
  */
 import { gruVariant } from '../cells/gru/definition.js';

@@ -1,16 +1,17 @@
 /**
  * The in-memory model: a stack of layers, each holding its weights in PyTorch layout and
- * gate order (SPEC §2), so a PyTorch `state_dict` maps onto it without reshuffling.
+ * gate order, so a PyTorch `state_dict` maps onto it without reshuffling.
  *
  * Matrices are row-major Float32Array: `weightIh` of a GRU is (3H, I), row g*H + k is gate g,
  * unit k. Gate orders: GRU r, z, n; LSTM i, f, g, o.
  */
 import { check } from '../core/errors.js';
+import { checkActivations, type GateActivation } from '../cells/activation.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
 
 /**
- * GRU. By default the PyTorch form, reset applied after the hidden product (SPEC §2);
+ * GRU. By default the PyTorch form, reset applied after the hidden product;
  * `resetAfter: false` is the reset-before form of ONNX's default, Keras `reset_after=False` and
  * Cho et al. 2014 (see src/cells/gru/definition.ts).
  */
@@ -20,6 +21,12 @@ export interface GruLayer {
   hiddenSize: number;
   /** Absent or true: n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: n = tanh(W_in x + b_in + W_hn (r h) + b_hn). */
   resetAfter?: boolean;
+  /** [f, g] in place of [sigmoid, tanh] (ONNX activations; src/cells/activation.ts). Absent: the defaults. */
+  activations?: GateActivation[];
+  /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
+  clip?: number;
+  /** (H) hidden state after reset (ONNX initial_h constant). Absent: zeros. */
+  initialH?: Float32Array;
   /** (3H, I) rows r, z, n. */
   weightIh: Float32Array;
   /** (3H, H) rows r, z, n. */
@@ -41,6 +48,13 @@ export interface LstmLayer {
   hiddenSize: number;
   /** (3H) [p_i | p_f | p_o], absent for the plain LSTM. */
   peephole?: Float32Array;
+  /** [f, g, h] in place of [sigmoid, tanh, tanh] (ONNX activations). Absent: the defaults. */
+  activations?: GateActivation[];
+  /** ONNX clip: every activation's input is clipped to [-clip, clip]. Absent: no clipping. */
+  clip?: number;
+  /** (H) hidden and cell state after reset (ONNX initial_h / initial_c constants). Absent: zeros. */
+  initialH?: Float32Array;
+  initialC?: Float32Array;
   /** (4H, I) */
   weightIh: Float32Array;
   /** (4H, H) */
@@ -52,7 +66,7 @@ export interface LstmLayer {
 }
 
 /**
- * SRU (SPEC §2): xt = W x, f = sigmoid(W_f x + b_f), r = sigmoid(W_r x + b_r),
+ * SRU: xt = W x, f = sigmoid(W_f x + b_f), r = sigmoid(W_r x + b_r),
  * c' = f*c + (1-f)*xt, h = r*tanh(c') + (1-r)*x'; x' = x when I == H, else W_p x.
  */
 export interface SruLayer {
@@ -66,7 +80,7 @@ export interface SruLayer {
 }
 
 /**
- * QRNN (SPEC §2), the paper's form: [Z;F;O] = W [x_t; x_{t-1}] + b, Z = tanh, F, O = sigmoid,
+ * QRNN, the paper's form: [Z;F;O] = W [x_t; x_{t-1}] + b, Z = tanh, F, O = sigmoid,
  * c = f*c + (1-f)*z, h = o*c. With window 1 the x_{t-1} block is absent.
  */
 export interface QrnnLayer {
@@ -135,6 +149,8 @@ export function layerTensorShapes(layer: Layer): Record<string, number[]> {
         bias_ih: [g],
         bias_hh: [g],
         ...(layer.kind === 'lstm' && layer.peephole ? { peephole: [3 * layer.hiddenSize] } : {}),
+        ...(layer.initialH ? { initial_h: [layer.hiddenSize] } : {}),
+        ...(layer.kind === 'lstm' && layer.initialC ? { initial_c: [layer.hiddenSize] } : {}),
       };
     }
     case 'sru':
@@ -157,6 +173,8 @@ export function layerTensors(layer: Layer): Record<string, Float32Array> {
       return {
         weight_ih: layer.weightIh, weight_hh: layer.weightHh, bias_ih: layer.biasIh, bias_hh: layer.biasHh,
         ...(layer.kind === 'lstm' && layer.peephole ? { peephole: layer.peephole } : {}),
+        ...(layer.initialH ? { initial_h: layer.initialH } : {}),
+        ...(layer.kind === 'lstm' && layer.initialC ? { initial_c: layer.initialC } : {}),
       };
     case 'sru':
     case 'qrnn':
@@ -187,6 +205,7 @@ export function validateModel(model: Model): void {
     if (layer.kind === 'qrnn') {
       check(layer.window === 1 || layer.window === 2, 'E_UNSUPPORTED', () => `layer ${k} (qrnn): window must be 1 or 2, found ${layer.window}`);
     }
+    if (layer.kind === 'gru' || layer.kind === 'lstm') checkActivations(layer.kind, layer.activations, layer.clip, `layer ${k} (${layer.kind})`);
     if (layer.kind === 'gru') {
       check(layer.resetAfter === undefined || typeof layer.resetAfter === 'boolean', 'E_VALUE', () => `layer ${k} (gru): resetAfter must be a boolean, found ${String(layer.resetAfter)}`);
     }

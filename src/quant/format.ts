@@ -1,5 +1,5 @@
 /**
- * Fixed-point formats as data (SPEC §4): `Qm.n` counts the sign bit in m, so Q8.8 is a 16-bit
+ * Fixed-point formats as data: `Qm.n` counts the sign bit in m, so Q8.8 is a 16-bit
  * signed integer scaled by 2^-8 and Q1.7 is an 8-bit one scaled by 2^-7.
  *
  * A format is a plain record plus a traits table (bits, scale, range), like the quantised block
@@ -35,7 +35,7 @@ export interface QTraits {
   max: number;
 }
 
-/** The formats of the EdgeDRNN hardware (SPEC §4). */
+/** The formats of the EdgeDRNN hardware. */
 export const Q8_8: QFormat = Object.freeze({ intBits: 8, fracBits: 8, overflow: 'saturate' });
 export const Q1_7: QFormat = Object.freeze({ intBits: 1, fracBits: 7, overflow: 'saturate' });
 

@@ -14,8 +14,8 @@
  * - accumulators and delta memories (`acc_t`): int32, or int64 when the worst-case row sum of a
  *   layer could exceed 2^30 (int16 weights with int16 activations). Biases are stored in the
  *   accumulator format, so they lose nothing.
- * - gates: sigmoid/tanh outputs in Q2.14 from 513-entry tables over [-8, 8] with linear
- *   interpolation (src/model/export/c/reference.ts).
+ * - gates: sigmoid/tanh outputs in Q2.14 from one 2048-entry tanh table over [-8, 8)
+ *   (src/model/export/c/reference.ts).
  *
  * Weight codes are round half to even (as every quantiser in deltakit); the run-time shifts of the
  * generated code round half up (add half, shift right).
@@ -31,6 +31,9 @@ import type { Activation, GruLayer, Layer, LstmLayer, Model } from '../model/typ
 import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import type { BiasConvention } from '../runtime/types.js';
 import { roundHalfEven } from './format.js';
+import { isResetAfter } from '../cells/gru/definition.js';
+import { requireNoPeephole } from '../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../cells/activation.js';
 
 export type CPrecision = 'f32' | 'q15' | 'q7';
 export const C_PRECISIONS: readonly CPrecision[] = ['f32', 'q15', 'q7'];
@@ -55,8 +58,8 @@ export interface LoweringOptions {
 export const PRE_FRAC = 12;
 /** Gate outputs (sigmoid, tanh) are Q2.14: 1.0 = 16384. */
 export const GATE_FRAC = 14;
-/** Pre-activations are clamped to +-2^24 (+-4096.0) before the candidate's r * nh product. */
-export const PRE_LIMIT = 2 ** 24;
+/** Pre-activations (Q12) are clamped to +-2^26 (+-16384.0): r * nh and the candidate's sum stay in int32 arithmetic. */
+export const PRE_LIMIT = 2 ** 26;
 /** LSTM cell state: Q?.14 in int32, clamped to +-2^30 (+-65536.0). */
 export const CELL_LIMIT = 2 ** 30;
 
@@ -65,6 +68,12 @@ export interface LoweredRecurrent {
   inputSize: number;
   hiddenSize: number;
   delta: boolean;
+  /**
+   * GRU form (true for LSTM). Reset-before GRU: W_hh's r, z rows (the first 2H) multiply h as
+   * usual; its n rows (W_hn) multiply q = r * h, delta-encoded against qPrev with thresholdH,
+   * into memory rows 3H..4H; n = tanh(Mnx + Mnh).
+   */
+  resetAfter: boolean;
   /** Fraction bits of the input, of h, of W_ih, W_hh and of the memories. */
   inputFrac: number;
   hiddenFrac: number;
@@ -154,18 +163,15 @@ const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => 
 
 function checkSupported(layer: Layer, k: number): void {
   if (layer.kind === 'sru' || layer.kind === 'qrnn') {
-    fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru, lstm and linear layers, found ${layer.kind}`);
+    fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru (both forms), lstm and linear layers, found ${layer.kind}`);
   }
-  const extra = layer as unknown as Record<string, unknown>;
-  if (layer.kind === 'gru' && extra.resetAfter === false) {
-    fail('E_UNSUPPORTED', `layer ${k} (gru): the C export supports the PyTorch GRU (reset after the hidden product), found a reset-before GRU (resetAfter: false)`);
-  }
-  if (layer.kind === 'lstm') {
-    for (const key of Object.keys(extra)) {
-      if (/peephole/i.test(key) && extra[key] !== undefined) {
-        fail('E_UNSUPPORTED', `layer ${k} (lstm): the C export supports the PyTorch LSTM without peepholes, found '${key}'`);
-      }
-    }
+  if (layer.kind === 'lstm') requireNoPeephole(layer, `layer ${k} (lstm), the C export`);
+  // The generated C computes the default sigmoid / tanh gates only.
+  if (layer.kind === 'gru' || layer.kind === 'lstm') requireDefaultActivations(layer, `layer ${k} (${layer.kind}), the C export`);
+  // The generated reset clears the state to zero: a layer that starts elsewhere is refused.
+  if (layer.kind === 'gru' || layer.kind === 'lstm') {
+    const init = layer.initialH !== undefined || (layer.kind === 'lstm' && layer.initialC !== undefined);
+    check(!init, 'E_UNSUPPORTED', () => `layer ${k} (${layer.kind}), the C export: expected a zero initial state, found initial_h${layer.kind === 'lstm' ? ' / initial_c' : ''} (ONNX initial state); the C library resets to zero`);
   }
 }
 
@@ -233,6 +239,9 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
 
   let accBits: 0 | 32 | 64 = fixed ? 32 : 0;
   const actMax = 2 ** (actBits - 1);
+  // The generated shifts assume a sane accumulator format (weights within about +-2^15 of 1).
+  const checkAccFrac = (k: number, f: number) =>
+    check(f >= -8 && f <= 46, 'E_HW_LIMIT', () => `layer ${k}: accumulator fraction bits must be within -8..46 for the C export, found ${f} (weights or activation formats out of range)`);
   const needAcc = (k: number, bound: number, maxProduct: number) => {
     check(bound < 2 ** 52, 'E_HW_LIMIT', () => `layer ${k}: the worst-case accumulator (${bound.toExponential(2)}) exceeds 2^52`);
     if (bound >= 2 ** 30 || maxProduct >= 2 ** 30) accBits = 64;
@@ -247,6 +256,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
       }
       const wFrac = maxFracFor(layer.weight, weightBits);
       const accFrac = wFrac + prevFrac;
+      checkAccFrac(k, accFrac);
       const w = codes(layer.weight, wFrac, weightBits);
       const bias = new Float64Array(layer.outputSize);
       for (let o = 0; o < layer.outputSize; o++) bias[o] = roundHalfEven(layer.bias[o]! * 2 ** accFrac);
@@ -288,7 +298,9 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
       }
     }
     init.set(dense);
-    if (gru && conv === 'edgedrnn') {
+    const resetAfter = l.kind === 'lstm' || isResetAfter(l);
+    // Reset-before: b_hn sits beside b_in inside the tanh, so both conventions agree.
+    if (gru && resetAfter && conv === 'edgedrnn') {
       for (let u = 0; u < H; u++) {
         init[u] = bi[2 * H + u]! + bh[2 * H + u]!;
         init[3 * H + u] = 0;
@@ -297,13 +309,14 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     const hhOffset = gru ? H : 0;
     if (!fixed) {
       const low: LoweredRecurrent = {
-        kind: l.kind, inputSize: I, hiddenSize: H, delta, inputFrac: 0, hiddenFrac: 0, wihFrac: 0, whhFrac: 0, accFrac: 0,
+        kind: l.kind, inputSize: I, hiddenSize: H, delta, resetAfter, inputFrac: 0, hiddenFrac: 0, wihFrac: 0, whhFrac: 0, accFrac: 0,
         wih: wihF, whh: whhF, hhOffset, denseBias: dense, deltaBias: init, thresholdX: thx, thresholdH: thh,
       };
       return low;
     }
     const inFrac = prevFrac;
     const accFrac = Math.min(maxFracFor(wihF, weightBits) + inFrac, maxFracFor(whhF, weightBits) + hiddenFrac);
+    checkAccFrac(k, accFrac);
     const wihFrac = accFrac - inFrac;
     const whhFrac = accFrac - hiddenFrac;
     const wih = codes(wihF, wihFrac, weightBits);
@@ -322,7 +335,7 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     needAcc(k, bound, 2 * maxW * actMax);
     prevFrac = hiddenFrac;
     return {
-      kind: l.kind, inputSize: I, hiddenSize: H, delta, inputFrac: inFrac, hiddenFrac, wihFrac, whhFrac, accFrac,
+      kind: l.kind, inputSize: I, hiddenSize: H, delta, resetAfter, inputFrac: inFrac, hiddenFrac, wihFrac, whhFrac, accFrac,
       wih, whh, hhOffset, denseBias, deltaBias,
       thresholdX: roundHalfEven(thx * 2 ** inFrac),
       thresholdH: roundHalfEven(thh * 2 ** hiddenFrac),

@@ -1,5 +1,5 @@
 /**
- * The EdgeDRNN activation look-up tables (SPEC §4, hdl/sigmoid_lut.sv and hdl/tanh_lut.sv of the
+ * The EdgeDRNN activation look-up tables (the EdgeDRNN RTL, hdl/sigmoid_lut.sv and hdl/tanh_lut.sv of the
  * authors' RTL): input a Q8.8 integer v, output a Q8.8 integer that is a multiple of 16, i.e. the
  * activation rounded to Q2.4 (`afqi = 2, afqf = 4` in the authors' training code).
  *

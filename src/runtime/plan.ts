@@ -2,7 +2,7 @@
  * Weight layouts compiled once per model and shared by every session (no copy per session).
  *
  * The delta kernels want weights column-major: the product of a matrix with a sparse delta is
- * the sum of the columns of the fired elements (SPEC §3), so each column (all gates of one
+ * the sum of the columns of the fired elements, so each column (all gates of one
  * input element) must be contiguous. We cache the transposes by the identity of the source
  * array, so sessions created from the same Model reuse one copy.
  */

@@ -13,7 +13,8 @@ import { executorFactory } from './backends/index.js';
 import { isResetAfter } from '../cells/gru/definition.js';
 import { cbtdExecutorFactory } from './backends/js/cbtd.js';
 import type { ExecutorConfig, LayerExecutor } from './backends/types.js';
-import type { LayerStats, SessionOptions, SessionStats, StepTrace } from './types.js';
+import type { WasmKernels } from '../kernels/wasm/loader.js';
+import { TRACE_MEMORY_LIMIT, type LayerStats, type SessionOptions, type SessionStats, type StepTrace } from './types.js';
 
 export interface Session {
   readonly model: Model;
@@ -25,17 +26,32 @@ export interface Session {
   readonly paths: string[];
   /** One step: a frame of inputSize values in, outputSize values out (a new array). */
   step(frame: ArrayLike<number>): Float32Array;
+  /**
+   * One step without allocating: writes the outputSize outputs into `out` at `offset` and
+   * returns `out`. The loop form of step() for real-time callers.
+   *
+   * @example const y = new Float32Array(s.outputSize); for (const f of frames) s.stepInto(f, y);
+   */
+  stepInto(frame: ArrayLike<number>, out: Float32Array, offset?: number): Float32Array;
   /** T steps: frames as one flat (T*I) array or a list of frames; returns (T*O) flat. */
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array;
   /** Back to the initial state; clears statistics and trace. */
   reset(): void;
   /** Counters since the last reset. */
   stats(): SessionStats;
-  /** Fired elements per step (only with `trace: true`). */
+  /** Fired elements per step (only with the deprecated `trace: true`, at most TRACE_MEMORY_LIMIT steps; stream with `onTrace`). */
   trace(): StepTrace[];
+  /**
+   * Release what the session holds (wasm: its place in the layers' shared state slots). Using the
+   * session afterwards is an error (E_OPTION). Optional: a dropped session is reclaimed by the
+   * garbage collector alone, wasm included, without waiting for the event loop.
+   */
+  dispose(): void;
+  /** The same as dispose(), for `using session = createSession(model)`. */
+  [Symbol.dispose](): void;
 }
 
-const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'weightStorage', 'cbtdPes', 'weights']);
+const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights', 'activationBits']);
 const validated = new WeakSet<Model>();
 
 function checkThreshold(name: string, v: unknown): number | undefined {
@@ -43,6 +59,13 @@ function checkThreshold(name: string, v: unknown): number | undefined {
   check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_VALUE', () => `${name}: expected a finite number >= 0, found ${String(v)}`);
   return v;
 }
+
+/**
+ * Steps per block when layers run one at a time (SRU/QRNN sessions): large enough that each
+ * block reads the weights once per 32-step kernel block many times over, small enough that the
+ * intermediate arrays stay a few hundred kB.
+ */
+export const LAYER_MAJOR_BLOCK = 1024;
 
 class StreamingSession implements Session {
   readonly inputSize: number;
@@ -61,7 +84,17 @@ class StreamingSession implements Session {
   private firedH: number[];
   private firedQ: number[];
   private readonly traceOn: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traces: StepTrace[] = [];
+  /**
+   * In-memory chain: set when every executor runs on one wasm kernels instance (wasmIo). Steps
+   * then copy the frame once into the first layer's float32 input, run the layers' kernels on
+   * wasm memory and copy the last output out once.
+   */
+  private readonly chain: WasmKernels | null;
+  private chainGen = -1;
+  private chainIn: Float32Array[] = [];
+  private chainOut: Float32Array[] = [];
 
   constructor(
     readonly model: Model,
@@ -84,7 +117,7 @@ class StreamingSession implements Session {
     if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
     // CBTD storage is a js executor over float32 values: refuse combinations it would silently ignore.
     if (storage === 'cbtd') check((options.backend ?? 'js') === 'js' && (options.weights ?? 'f32') === 'f32', 'E_UNSUPPORTED', () => `weightStorage 'cbtd' runs on backend 'js' with weights 'f32', found backend '${options.backend}', weights '${options.weights ?? 'f32'}'`);
-    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights);
+    const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights, options.activationBits);
     this.executors = model.layers.map((layer) => {
       const config: ExecutorConfig = {
         delta: this.isDelta && (layer.kind === 'gru' || layer.kind === 'lstm'),
@@ -108,20 +141,71 @@ class StreamingSession implements Session {
     this.firedX = model.layers.map(() => 0);
     this.firedH = model.layers.map(() => 0);
     this.traceOn = options.trace === true;
+    if (options.onTrace !== undefined) check(typeof options.onTrace === 'function', 'E_OPTION', () => `onTrace: expected a function, found ${typeof options.onTrace}`);
+    this.onTrace = options.onTrace ?? null;
+    const k0 = this.executors[0]?.wasmIo?.kernels ?? null;
+    this.chain = k0 && this.executors.every((e) => e.wasmIo?.kernels === k0 && e.stepWasm) ? k0 : null;
   }
 
-  private stepInto(frame: ArrayLike<number>, out: Float32Array, outOffset: number): void {
+  /** (Re)create the chain's views (memory growth detaches them). */
+  private chainViews(): void {
+    const k = this.chain!;
+    this.chainIn = this.executors.map((e) => k.f32(e.wasmIo!.input, e.layer.inputSize));
+    this.chainOut = this.executors.map((e) => k.f32(e.wasmIo!.output, e.layer.kind === 'linear' ? e.layer.outputSize : e.layer.hiddenSize));
+    this.chainGen = k.generation;
+  }
+
+  /** The frame's values into dst, checked finite (one pass; a slow pass names the bad index). */
+  private loadFrame(frame: ArrayLike<number>, at: number, dst: Float32Array | Float64Array): void {
+    const I = this.inputSize;
+    if (ArrayBuffer.isView(frame)) {
+      // Typed arrays hold numbers: v - v is 0 for finite v and NaN otherwise, so one sum checks all.
+      let bad = 0;
+      for (let i = 0; i < I; i++) {
+        const v = frame[at + i]!;
+        dst[i] = v;
+        bad += v - v;
+      }
+      if (bad === 0) return;
+    }
+    for (let i = 0; i < I; i++) {
+      const v = frame[at + i]!;
+      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
+      dst[i] = v;
+    }
+  }
+
+  private checkFrame(frame: ArrayLike<number>): void {
     const I = this.inputSize;
     check(frame && typeof frame.length === 'number', 'E_SHAPE', () => `frame: expected an array of ${I} numbers, found ${typeof frame}`);
     check(frame.length === I, 'E_SHAPE', () => `frame: expected ${I} values, found ${frame.length}`);
-    const x = this.x;
-    for (let i = 0; i < I; i++) {
-      const v = frame[i]!;
-      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
-      x[i] = v;
+  }
+
+  /** One step on the frame's values at frame[at .. at + inputSize) (checked by the caller). */
+  private stepAt(frame: ArrayLike<number>, at: number, out: Float32Array, outOffset: number): void {
+    if (this.chain && !this.traceOn && !this.onTrace) {
+      if (this.chainGen !== this.chain.generation) this.chainViews();
+      this.loadFrame(frame, at, this.chainIn[0]!);
+      const exs = this.executors;
+      for (let k = 0; k < exs.length; k++) {
+        const ex = exs[k]!;
+        if (k > 0) this.chainIn[k]!.set(this.chainOut[k - 1]!);
+        ex.stepWasm!();
+        this.firedX[k]! += ex.lastFiredX;
+        this.firedH[k]! += ex.lastFiredH;
+        this.firedQ[k]! += ex.lastFiredQ ?? 0;
+      }
+      this.steps++;
+      out.set(this.chainOut[exs.length - 1]!, outOffset);
+      return;
     }
+    if (this.traceOn) {
+      check(this.traces.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option (e.g. to a trace file)`);
+    }
+    const x = this.x;
+    this.loadFrame(frame, at, x);
     let v: Float64Array = x;
-    const step: StepTrace | null = this.traceOn ? [] : null;
+    const step: StepTrace | null = this.traceOn || this.onTrace ? [] : null;
     for (let k = 0; k < this.executors.length; k++) {
       const ex = this.executors[k]!;
       v = ex.step(v);
@@ -140,39 +224,65 @@ class StreamingSession implements Session {
         );
       }
     }
-    if (step) this.traces.push(step);
+    if (step && this.traceOn) this.traces.push(step);
     this.steps++;
+    if (step && this.onTrace) this.onTrace(step);
     for (let o = 0; o < this.outputSize; o++) out[outOffset + o] = v[o]!;
   }
 
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ex of this.executors) ex.dispose?.();
+    this.traces = [];
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private checkLive(): void {
+    check(!this.disposed, 'E_OPTION', () => 'session: used after dispose()');
+  }
+
   step(frame: ArrayLike<number>): Float32Array {
+    this.checkLive();
     const out = new Float32Array(this.outputSize);
-    this.stepInto(frame, out, 0);
+    this.checkFrame(frame);
+    this.stepAt(frame, 0, out, 0);
+    return out;
+  }
+
+  stepInto(frame: ArrayLike<number>, out: Float32Array, offset = 0): Float32Array {
+    this.checkLive();
+    this.checkFrame(frame);
+    check(out instanceof Float32Array && Number.isInteger(offset) && offset >= 0 && offset + this.outputSize <= out.length, 'E_SHAPE', () => `stepInto: expected a Float32Array with room for ${this.outputSize} values at offset ${offset}, found ${out instanceof Float32Array ? `length ${out.length}` : typeof out}`);
+    this.stepAt(frame, 0, out, offset);
     return out;
   }
 
   run(frames: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
+    this.checkLive();
     const I = this.inputSize;
     const O = this.outputSize;
     const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
     if (list) {
       const fs = frames as ArrayLike<number>[];
       const out = new Float32Array(fs.length * O);
-      fs.forEach((f, t) => this.stepInto(f, out, t * O));
+      fs.forEach((f, t) => {
+        this.checkFrame(f);
+        this.stepAt(f, 0, out, t * O);
+      });
       return out;
     }
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
-    if (T > 1 && !this.traceOn && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
+    if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
-    const isTyped = ArrayBuffer.isView(flat);
-    for (let t = 0; t < T; t++) {
-      const frame = isTyped
-        ? (flat as unknown as Float32Array).subarray(t * I, (t + 1) * I)
-        : Array.prototype.slice.call(flat, t * I, (t + 1) * I);
-      this.stepInto(frame as ArrayLike<number>, out, t * O);
-    }
+    for (let t = 0; t < T; t++) this.stepAt(flat, t * I, out, t * O);
     return out;
   }
 
@@ -183,35 +293,46 @@ class StreamingSession implements Session {
    * once per step; the others step through their T inputs.
    */
   private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
-    let v = new Float64Array(flat.length);
-    for (let i = 0; i < v.length; i++) {
+    // Every value is checked before any state changes, as step-by-step runs do.
+    for (let i = 0; i < flat.length; i++) {
       const x = flat[i]!;
       if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
-      v[i] = x;
     }
-    for (let k = 0; k < this.executors.length; k++) {
-      const ex = this.executors[k]!;
-      const I = ex.layer.inputSize;
-      const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
-      if (ex.runSteps) {
-        v = Float64Array.from(ex.runSteps(v, T));
-        this.firedX[k]! += T * I;
-      } else {
-        const next = new Float64Array(T * O);
-        for (let t = 0; t < T; t++) {
-          next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
-          this.firedX[k]! += ex.lastFiredX;
-          this.firedH[k]! += ex.lastFiredH;
-          this.firedQ[k]! += ex.lastFiredQ ?? 0;
+    // Blocks of LAYER_MAJOR_BLOCK steps: memory beyond the output is a few blocks' worth, not a
+    // few copies of the whole input (it was ~9x the input for 10^6 frames). Each layer's state
+    // carries from one block to the next, so the values are those of one long block.
+    const I0 = this.inputSize;
+    const out = new Float32Array(T * this.outputSize);
+    for (let t0 = 0; t0 < T; t0 += LAYER_MAJOR_BLOCK) {
+      const Tb = Math.min(LAYER_MAJOR_BLOCK, T - t0);
+      let v = new Float64Array(Tb * I0);
+      for (let i = 0; i < v.length; i++) v[i] = flat[t0 * I0 + i]!;
+      for (let k = 0; k < this.executors.length; k++) {
+        const ex = this.executors[k]!;
+        const I = ex.layer.inputSize;
+        const O = ex.layer.kind === 'linear' ? ex.layer.outputSize : ex.layer.hiddenSize;
+        if (ex.runSteps) {
+          v = Float64Array.from(ex.runSteps(v, Tb));
+          this.firedX[k]! += Tb * I;
+        } else {
+          const next = new Float64Array(Tb * O);
+          for (let t = 0; t < Tb; t++) {
+            next.set(ex.step(v.subarray(t * I, (t + 1) * I)), t * O);
+            this.firedX[k]! += ex.lastFiredX;
+            this.firedH[k]! += ex.lastFiredH;
+            this.firedQ[k]! += ex.lastFiredQ ?? 0;
+          }
+          v = next;
         }
-        v = next;
       }
+      out.set(v, t0 * this.outputSize);
     }
     this.steps += T;
-    return Float32Array.from(v);
+    return out;
   }
 
   reset(): void {
+    this.checkLive();
     for (const ex of this.executors) ex.reset();
     this.steps = 0;
     this.firedX.fill(0);
@@ -273,7 +394,7 @@ class StreamingSession implements Session {
 
 /**
  * Create a streaming session. Without thresholds the network runs dense; giving thresholdX or
- * thresholdH (even 0) runs GRU/LSTM layers as delta layers (SPEC §3).
+ * thresholdH (even 0) runs GRU/LSTM layers as delta layers.
  *
  * @example
  * const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.05 });

@@ -4,7 +4,7 @@
  */
 
 /**
- * Bias conventions of the delta cells (SPEC §3).
+ * Bias conventions of the delta cells.
  * - `cudnn`: Mr = b_ir+b_hr, Mz = b_iz+b_hz, Mnx = b_in, Mnh = b_hn. With thresholds 0 it equals
  *   torch.nn.GRU exactly.
  * - `edgedrnn`: one bias per gate, as the EdgeDRNN hardware stores it (an extra weight column):
@@ -31,8 +31,14 @@ export interface SessionOptions {
   /** Compute backend. Default: the fastest one available. */
   backend?: Backend;
   /**
-   * Record, per step and per delta layer, the indices of the fired input and hidden elements
-   * (what the accelerator simulator replays). Off by default: it costs memory per step.
+   * Called after every step with the indices of the fired input and hidden elements of each delta
+   * layer (null for dense layers): what the accelerator simulator replays. Stream it to a trace
+   * file (deltakit/sim `createTraceFileWriter`) or a `WorkloadBuilder`; the session keeps nothing.
+   */
+  onTrace?: (step: StepTrace) => void;
+  /**
+   * Deprecated: use onTrace. Keeps the trace in memory for `trace()`, about 1.2 KB per step, so it
+   * is bounded: at most TRACE_MEMORY_LIMIT (100 000) steps, after which a step fails with E_LIMIT.
    */
   trace?: boolean;
   /**
@@ -50,6 +56,13 @@ export interface SessionOptions {
    * Default `f32`. The js backend is f32 only.
    */
   weights?: 'f32' | 'int8';
+  /**
+   * With `weights: 'int8'`, on the relaxed-SIMD kernel build: bits of the quantised activations of
+   * dense layers, 14 (default: two 7-bit planes of the relaxed int8 dot, the accuracy of int16) or
+   * 7 (one plane: about twice as fast where the dot is not native, about twice the error; measured
+   * in BENCHMARKS.md). Other builds quantise activations to int16 whatever this says.
+   */
+  activationBits?: 7 | 14;
 }
 
 /** Counters for one layer, accumulated over the steps since the last reset. */
@@ -84,7 +97,7 @@ export interface SessionStats {
   occupancyH: number;
   /** Fired columns / all columns, over delta layers: the fraction of weight columns read. */
   occupancy: number;
-  /** 1 - occupancy: the temporal sparsity of SPEC §1. */
+  /** 1 - occupancy: the temporal sparsity of the published results. */
   temporalSparsity: number;
   /** denseOps / ops. */
   opsSaving: number;
@@ -106,3 +119,6 @@ export interface LayerStepTrace {
 
 /** One step of a traced run: one entry per layer, null for layers without delta updates. */
 export type StepTrace = Array<LayerStepTrace | null>;
+
+/** Steps an in-memory trace (`trace: true`) may hold; longer runs stream with `onTrace`. */
+export const TRACE_MEMORY_LIMIT = 100_000;

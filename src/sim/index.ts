@@ -11,3 +11,4 @@ export * from './simulate.js';
 export * from './report/index.js';
 export * from './run.js';
 export * from './sweep.js';
+export * from './trace/index.js';

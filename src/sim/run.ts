@@ -3,13 +3,13 @@
  * its trace into the simulator's workload. This is the only way the CLI builds workloads, so
  * what is simulated is what the runtime did on the user's data.
  */
-import { check } from '../core/errors.js';
+import { check, isDeltakitError } from '../core/errors.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
-import type { BiasConvention, SessionStats } from '../runtime/types.js';
+import type { BiasConvention, SessionStats, StepTrace } from '../runtime/types.js';
 import { EdgeDrnnMachine } from '../quant/edgedrnn/machine.js';
 import { buildEdgeDrnnProgram, quantizeStimulus } from '../quant/edgedrnn/program.js';
-import { workloadFromTrace, type Workload } from './workload/workload.js';
+import { WorkloadBuilder, type Workload } from './workload/workload.js';
 
 export interface TracedRunOptions {
   /** Delta thresholds; give neither for a dense run. */
@@ -18,6 +18,8 @@ export interface TracedRunOptions {
   biasConvention?: BiasConvention;
   /** Called after each chunk of steps (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /** Also receives every step (e.g. a TraceWriter's write, to record a trace file). */
+  onTrace?: (step: StepTrace) => void;
 }
 
 /**
@@ -26,11 +28,16 @@ export interface TracedRunOptions {
  * @example const { workload } = traceWorkload(model, frames, { thresholdX: 0.1, thresholdH: 0.1 });
  */
 export function traceWorkload(model: Model, frames: Float32Array, o: TracedRunOptions = {}): { workload: Workload; stats: SessionStats } {
+  // The steps stream into a compact builder (4 bytes per fired index), not an in-memory trace.
+  const builder = new WorkloadBuilder(model);
   const session = createSession(model, {
     ...(o.thresholdX !== undefined ? { thresholdX: o.thresholdX } : {}),
     ...(o.thresholdH !== undefined ? { thresholdH: o.thresholdH } : {}),
     ...(o.biasConvention ? { biasConvention: o.biasConvention } : {}),
-    trace: true,
+    onTrace: (st) => {
+      builder.add(st);
+      o.onTrace?.(st);
+    },
   });
   const I = session.inputSize;
   check(frames.length > 0 && frames.length % I === 0, 'E_SHAPE', () => `input: expected T x ${I} values (T >= 1), found ${frames.length}`);
@@ -42,7 +49,7 @@ export function traceWorkload(model: Model, frames: Float32Array, o: TracedRunOp
     o.onProgress?.(end, T);
   }
   const delta = session.isDelta;
-  const workload = workloadFromTrace(model, session.trace(), {
+  const workload = builder.build({
     thresholdX: delta ? (o.thresholdX ?? 0) : null,
     thresholdH: delta ? (o.thresholdH ?? 0) : null,
   }, delta ? 'session' : 'dense');
@@ -60,20 +67,43 @@ export function traceWorkload(model: Model, frames: Float32Array, o: TracedRunOp
 export function traceEdgeDrnnWorkload(
   model: Model,
   frames: Float32Array,
-  o: { thresholdX?: number; thresholdH?: number; onProgress?: (done: number, total: number) => void } = {},
+  o: { thresholdX?: number; thresholdH?: number; onProgress?: (done: number, total: number) => void; onTrace?: (step: StepTrace) => void } = {},
 ): { workload: Workload; warnings: string[]; firedBias: number } {
   const built = buildEdgeDrnnProgram(model, { thresholdX: o.thresholdX ?? 0, thresholdH: o.thresholdH ?? 0 });
   const I = built.inputSize;
   check(frames.length > 0 && frames.length % I === 0, 'E_SHAPE', () => `input: expected T x ${I} values (T >= 1), found ${frames.length}`);
-  const machine = new EdgeDrnnMachine(built.program, { trace: true });
-  machine.run(quantizeStimulus(frames, I, built.program.config.inputSize), o.onProgress);
   const extra = model.layers.length - built.program.config.hiddenSizes.length;
-  const trace = machine.trace().map((st) => [...st, ...new Array<null>(extra).fill(null)]);
+  const builder = new WorkloadBuilder(model);
+  const machine = new EdgeDrnnMachine(built.program, {
+    onTrace: (st) => {
+      // The linear head runs on the CPU: a dense entry per linear layer.
+      const full = extra > 0 ? [...st, ...new Array<null>(extra).fill(null)] : st;
+      builder.add(full);
+      o.onTrace?.(full);
+    },
+  });
+  machine.run(quantizeStimulus(frames, I, built.program.config.inputSize), o.onProgress);
   // The register codes the hardware compares with, back in real units.
-  const workload = workloadFromTrace(model, trace, {
+  const workload = builder.build({
     thresholdX: built.program.config.thresholdX / 256,
     thresholdH: built.program.config.thresholdH / 256,
   }, 'fixed-point');
   const firedBias = machine.stats().layers.reduce((a, l) => a + l.firedBias, 0);
   return { workload, warnings: built.warnings, firedBias };
+}
+
+/**
+ * Whether the EdgeDRNN fixed-point machine can run this model at these thresholds (a GRU stack,
+ * optionally followed by linear layers, within the hardware's limits); the reason when not.
+ *
+ * @example const fit = edgedrnnFits(model, { thresholdX: 0.1, thresholdH: 0.1 }); if (!fit.ok) console.log(fit.reason);
+ */
+export function edgedrnnFits(model: Model, thresholds: { thresholdX?: number; thresholdH?: number } = {}): { ok: true } | { ok: false; reason: string } {
+  try {
+    buildEdgeDrnnProgram(model, { thresholdX: thresholds.thresholdX ?? 0, thresholdH: thresholds.thresholdH ?? 0 });
+    return { ok: true };
+  } catch (e) {
+    if (isDeltakitError(e)) return { ok: false, reason: e.message };
+    throw e;
+  }
 }

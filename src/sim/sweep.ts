@@ -9,7 +9,8 @@ import type { BiasConvention } from '../runtime/types.js';
 import { PARAMS } from './spec/params.js';
 import { summaryRow } from './report/format.js';
 import { traceEdgeDrnnWorkload, traceWorkload } from './run.js';
-import { simulate } from './simulate.js';
+import { simulate, simulateStream } from './simulate.js';
+import { traceFileWorkloads, type TraceFile } from './trace/file.js';
 import type { Workload } from './workload/workload.js';
 
 export interface SweepAxis {
@@ -76,6 +77,11 @@ export interface SweepOptions {
   biasConvention?: BiasConvention;
   /** EdgeDRNN: trace the bit-exact fixed-point machine instead of the float session. */
   fixedPoint?: boolean;
+  /**
+   * Replay this trace file at every point instead of running the model (thx/thh cannot be swept:
+   * the trace fixed the firing). The model, if given, supplies the weights (Spartus' CBTD costs).
+   */
+  trace?: TraceFile;
   /** Keys of points already done (resume). */
   done?: Set<string>;
   /** Called with each finished row (the point, then the summary figures). */
@@ -89,10 +95,15 @@ export interface SweepOptions {
  *
  * @example await runSweep(model, frames, [parseAxis('thx=0:0.2:0.05')], { arch: 'edgedrnn', onRow: (r) => rows.push(r) });
  */
-export async function runSweep(model: Model, frames: Float32Array, axes: SweepAxis[], o: SweepOptions): Promise<{ ran: number; skipped: number; stopped: boolean }> {
+export async function runSweep(model: Model | undefined, frames: Float32Array | undefined, axes: SweepAxis[], o: SweepOptions): Promise<{ ran: number; skipped: number; stopped: boolean }> {
   check(axes.length > 0, 'E_OPTION', () => 'sweep: expected at least one --param axis');
   const names = axes.map((a) => a.name);
   check(new Set(names).size === names.length, 'E_OPTION', () => `sweep: each axis once, found ${names.join(', ')}`);
+  if (o.trace) {
+    check(!names.includes('thx') && !names.includes('thh'), 'E_OPTION', () => 'sweep --trace: the trace fixed the firing, so thx and thh cannot be swept; sweep architecture parameters');
+  } else {
+    check(model !== undefined && frames !== undefined, 'E_OPTION', () => 'sweep: expected a model and input frames, or a trace file');
+  }
   const cache = new Map<string, Workload>();
   let ran = 0;
   let skipped = 0;
@@ -105,20 +116,26 @@ export async function runSweep(model: Model, frames: Float32Array, axes: SweepAx
       skipped++;
       continue;
     }
-    const thx = p.thx ?? o.thresholdX;
-    const thh = p.thh ?? o.thresholdH;
-    const tkey = `${thx};${thh}`;
-    let w = cache.get(tkey);
-    if (!w) {
-      const th = { ...(thx !== undefined ? { thresholdX: thx } : {}), ...(thh !== undefined ? { thresholdH: thh } : {}) };
-      w = o.fixedPoint
-        ? traceEdgeDrnnWorkload(model, frames, th).workload
-        : traceWorkload(model, frames, { ...th, ...(o.biasConvention ? { biasConvention: o.biasConvention } : {}) }).workload;
-      cache.set(tkey, w);
-    }
     const set: Record<string, number> = { ...(o.set ?? {}) };
     for (const n of names) if (n !== 'thx' && n !== 'thh') set[n] = p[n]!;
-    const r = simulate(w, o.arch, { set });
+    let r;
+    if (o.trace) {
+      // Chunk by chunk from the file at every point: bounded memory whatever the trace's length.
+      r = simulateStream(traceFileWorkloads(o.trace, model), o.arch, { set });
+    } else {
+      const thx = p.thx ?? o.thresholdX;
+      const thh = p.thh ?? o.thresholdH;
+      const tkey = `${thx};${thh}`;
+      let w = cache.get(tkey);
+      if (!w) {
+        const th = { ...(thx !== undefined ? { thresholdX: thx } : {}), ...(thh !== undefined ? { thresholdH: thh } : {}) };
+        w = o.fixedPoint
+          ? traceEdgeDrnnWorkload(model!, frames!, th).workload
+          : traceWorkload(model!, frames!, { ...th, ...(o.biasConvention ? { biasConvention: o.biasConvention } : {}) }).workload;
+        cache.set(tkey, w);
+      }
+      r = simulate(w, o.arch, { set });
+    }
     if (r.ok) o.onRow({ ...p, ok: 1, ...summaryRow(r) });
     else o.onRow({ ...p, ok: 0, reason: r.reason });
     ran++;

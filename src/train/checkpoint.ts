@@ -35,6 +35,17 @@ export interface Checkpoint {
  * @example writeCheckpoint('run.ckpt', { state: { epoch: 3 }, tensors: { w: new Float32Array(4) } });
  */
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodeCheckpoint(ck));
+  renameSync(tmp, path);
+}
+
+/**
+ * A checkpoint as bytes (what writeCheckpoint writes).
+ *
+ * @example const same = decodeCheckpoint(encodeCheckpoint(ck));
+ */
+export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const entries: CheckpointTensor[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(ck.tensors)) {
@@ -54,9 +65,7 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
     const t = ck.tensors[e.name]!;
     out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), base + e.offset);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, out);
-  renameSync(tmp, path);
+  return out;
 }
 
 /**
@@ -129,7 +138,7 @@ export function modelToCheckpoint(model: Model, prefix: string): { spec: unknown
     tensors[`${prefix}.${k}.weight_hh`] = l.weightHh;
     tensors[`${prefix}.${k}.bias_ih`] = l.biasIh;
     tensors[`${prefix}.${k}.bias_hh`] = l.biasHh;
-    return { kind, inputSize, hiddenSize: l.hiddenSize };
+    return { kind, inputSize, hiddenSize: l.hiddenSize, ...(l.kind === 'gru' && l.resetAfter === false ? { resetAfter: false } : {}) };
   });
   return { spec: { name: model.name, meta: model.meta, layers: spec }, tensors };
 }
@@ -161,7 +170,10 @@ export function modelFromCheckpoint(spec: unknown, tensors: Record<string, Float
   const layers: Layer[] = s.layers.map((l, k) =>
     l['kind'] === 'linear'
       ? { kind: 'linear', inputSize: l['inputSize'] as number, outputSize: l['outputSize'] as number, activation: l['activation'] as 'none', weight: t(k, 'weight'), bias: t(k, 'bias') }
-      : { kind: l['kind'] as 'gru', inputSize: l['inputSize'] as number, hiddenSize: l['hiddenSize'] as number, weightIh: t(k, 'weight_ih'), weightHh: t(k, 'weight_hh'), biasIh: t(k, 'bias_ih'), biasHh: t(k, 'bias_hh') },
+      : {
+          kind: l['kind'] as 'gru', inputSize: l['inputSize'] as number, hiddenSize: l['hiddenSize'] as number, weightIh: t(k, 'weight_ih'), weightHh: t(k, 'weight_hh'), biasIh: t(k, 'bias_ih'), biasHh: t(k, 'bias_hh'),
+          ...(l['kind'] === 'gru' && l['resetAfter'] === false ? { resetAfter: false } : {}),
+        },
   );
   const model: Model = { name: s.name, layers, meta: { ...s.meta } };
   validateModel(model);

@@ -14,7 +14,7 @@ export interface EvalResult {
   loss: number;
   /** Fired input elements / all, over recurrent layers and frames. */
   occupancyX: number;
-  /** Fired hidden elements / all (step 0 counts as nothing fired, SPEC §3). */
+  /** Fired hidden elements / all (step 0 counts as nothing fired). */
   occupancyH: number;
   /** Fired weight columns / all columns of the recurrent layers. */
   occupancy: number;

@@ -14,6 +14,7 @@
  * wasm path ran.
  */
 import { check } from '../core/errors.js';
+import { requireResetAfter } from '../cells/gru/definition.js';
 import { loadKernels, type KernelPath, type WasmKernels } from '../kernels/wasm/loader.js';
 import type { Model } from '../model/types.js';
 import { checkTarget, ctcHeadBackward, headFrames, recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds, type Target } from './net.js';
@@ -51,6 +52,7 @@ export function trainKernels(): WasmKernels {
  */
 export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: Target, o: { readout: Readout; delta?: DeltaThresholds; l1?: number }, grads: Grads, scale = 1): FastStep {
   const { rec, head } = trainableParts(model);
+  rec.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `train backend wasm (layer ${k}); use backend js`));
   check(T > 0 && x.length === T * rec[0]!.inputSize, 'E_SHAPE', () => `train: expected ${T} frames of ${rec[0]!.inputSize} values (${T * rec[0]!.inputSize}), found ${x.length}`);
   checkTarget(o.readout, label, head.outputSize);
   const k = trainKernels();

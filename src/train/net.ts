@@ -2,7 +2,7 @@
  * Backpropagation through time for a stack of GRU / LSTM layers (dense or delta) with a Linear
  * head, one sequence at a time, in float64 (weights stay Float32Array, as the runtime uses them).
  *
- * Delta layers in the forward pass (SPEC §3). Because the delta memories telescope,
+ * Delta layers in the forward pass. Because the delta memories telescope,
  * `M_t = b + W_ih xp_t + W_hh hp_t`, where `xp_t` / `hp_t` are the remembered input and hidden
  * values after step t's thresholding. The trainer therefore evaluates the gates on (xp_t, hp_t)
  * and the state update on the true h_{t-1}: the same numbers the delta runtime computes with its
@@ -14,15 +14,21 @@
  * `hp_t - h_{t-1}` are frozen constants: `forwardSequence(..., { frozen })` computes that
  * surrogate, which is what the finite-difference gradient checks in the tests differentiate.
  *
- * Regulariser (SPEC §3): `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
+ * Regulariser: `l1 * sum_t sum_j |dh_t[j]| / T` per delta layer, dh_t the fired hidden
  * deltas (hp_t - hp_{t-1}); the remembered hp_{t-1} is treated as a constant in the gradient.
  * Dense networks have no thresholded deltas, so the penalty is zero for them.
+ *
+ * Reset-before GRU (resetAfter: false): the candidate's hidden product is W_hn qp + b_hn with
+ * q_t = r_t * h_{t-1} (true h) thresholded against its own remembered copy qp (thresholdH), as the
+ * delta runtime does (deltaGruStepRef). Straight-through for q too: dqp is passed to q, hence to r
+ * and h_{t-1}; the frozen surrogate freezes qp - q as well. The L1 penalty counts h deltas only.
  *
  * Readout ([open], a documented choice): `mean` averages the head's logits over all frames (the
  * runtime's per-frame outputs averaged), `last` takes the last frame's logits.
  */
-import { requireResetAfter } from '../cells/gru/definition.js';
+import { isResetAfter } from '../cells/gru/definition.js';
 import { requireNoPeephole } from '../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../cells/activation.js';
 import { check } from '../core/errors.js';
 import { sigmoid } from '../core/math.js';
 import type { GruLayer, LinearLayer, LstmLayer, Model } from '../model/types.js';
@@ -71,6 +77,10 @@ export interface LayerTape {
   /** Fired input and hidden elements summed over the sequence. */
   countX: number;
   countH: number;
+  /** Reset-before GRU only: (T, H) q_t = r_t * h_{t-1} and its remembered version qp_t. */
+  q?: Float64Array;
+  qp?: Float64Array;
+  countQ?: number;
 }
 
 export interface Tape {
@@ -87,7 +97,7 @@ export interface Tape {
 
 /** Offsets frozen from a tape: the surrogate the straight-through gradient is exact for. */
 export interface Frozen {
-  layers: Array<{ ex: Float64Array; eh: Float64Array; firedH: Uint8Array; hpPrev: Float64Array }>;
+  layers: Array<{ ex: Float64Array; eh: Float64Array; firedH: Uint8Array; hpPrev: Float64Array; eq?: Float64Array }>;
 }
 
 /** Gradients, one Float64Array per tensor, named like `layerTensors` (weight_ih, ...). */
@@ -108,8 +118,9 @@ export function trainableParts(model: Model): { rec: Rec[]; head: LinearLayer } 
   const rec = model.layers.slice(0, n - 1);
   for (const [k, l] of rec.entries()) {
     check(l.kind === 'gru' || l.kind === 'lstm', 'E_UNSUPPORTED', () => `train: layer ${k} is ${l.kind}; the trainer handles gru and lstm layers`);
-    if (l.kind === 'gru') requireResetAfter(l, `train (layer ${k})`);
     if (l.kind === 'lstm') requireNoPeephole(l, `train (layer ${k})`);
+    requireDefaultActivations(l as Rec, `train (layer ${k})`);
+    check(!(l as Rec).initialH, 'E_UNSUPPORTED', () => `train (layer ${k}): expected a layer starting from a zero state, found an initial state (ONNX initial_h); the trainer starts every sequence from zero`);
   }
   return { rec: rec as Rec[], head: head as LinearLayer };
 }
@@ -188,6 +199,48 @@ export function recordGateStep(
 
 
 /**
+ * One reset-before GRU step on the tape: r, z from the pre-activations, q = r * hPrev thresholded
+ * into qp (or qp = q + eq in the frozen surrogate), then n = tanh(acc_n + W_hn qp + b_hn).
+ * aux holds W_hn qp + b_hn.
+ */
+function resetBeforeStep(
+  L: GruLayer, acc: Float64Array, accH: Float64Array, tape: LayerTape, t: number, hPrev: Float64Array,
+  qMem: Float64Array, eq: Float64Array | undefined, isDelta: boolean, thh: number,
+): void {
+  const H = L.hiddenSize;
+  const ho = t * H;
+  const go = t * 3 * H;
+  const q = tape.q!;
+  const qp = tape.qp!;
+  for (let j = 0; j < H; j++) {
+    const r = sigmoid(acc[j]! + accH[j]!);
+    tape.gates[go + j] = r;
+    tape.gates[go + H + j] = sigmoid(acc[H + j]! + accH[H + j]!);
+    const qv = r * hPrev[j]!;
+    q[ho + j] = qv;
+    let qpv: number;
+    if (eq) qpv = qv + eq[ho + j]!;
+    else if (!isDelta || Math.abs(qv - qMem[j]!) >= thh) {
+      qpv = qv;
+      tape.countQ!++;
+    } else qpv = qMem[j]!;
+    qMem[j] = qpv;
+    qp[ho + j] = qpv;
+  }
+  const Wh = L.weightHh;
+  for (let j = 0; j < H; j++) {
+    let a = L.biasHh[2 * H + j]!;
+    const row = (2 * H + j) * H;
+    for (let k = 0; k < H; k++) a += Wh[row + k]! * qp[ho + k]!;
+    const n = Math.tanh(acc[2 * H + j]! + a);
+    const z = tape.gates[go + H + j]!;
+    tape.gates[go + 2 * H + j] = n;
+    tape.aux[ho + j] = a;
+    tape.h[ho + j] = (1 - z) * n + z * hPrev[j]!;
+  }
+}
+
+/**
  * Forward pass over one sequence `x` (T frames of the model's input size), recording the tape.
  *
  * @example const tape = forwardSequence(model, frames, T, { readout: 'mean', delta: { thresholdX: 0.2, thresholdH: 0.1 } });
@@ -211,6 +264,13 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
       gates: new Float64Array(T * GH), aux: new Float64Array(T * H), h: new Float64Array(T * H), countX: 0, countH: 0,
     };
     const fz = o.frozen?.layers[li];
+    const before = L.kind === 'gru' && !isResetAfter(L);
+    if (before) {
+      tape.q = new Float64Array(T * H);
+      tape.qp = new Float64Array(T * H);
+      tape.countQ = 0;
+    }
+    const qMem = new Float64Array(H);
     const xpMem = new Float64Array(I);
     const hpMem = new Float64Array(H);
     const hPrev = new Float64Array(H);
@@ -223,7 +283,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
     for (let t = 0; t < T; t++) {
       const xo = t * I;
       const ho = t * H;
-      // Thresholding (or its frozen surrogate), SPEC §3: fire when |delta| >= threshold.
+      // Thresholding (or its frozen surrogate): fire when |delta| >= threshold.
       for (let i = 0; i < I; i++) {
         const v = input[xo + i]!;
         let xpv: number;
@@ -244,7 +304,7 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
           tape.firedH[ho + j] = fz.firedH[ho + j]!;
           tape.hpPrev[ho + j] = fz.hpPrev[ho + j]!;
         } else if (t > 0 && (!isDelta || Math.abs(v - hpMem[j]!) >= thh)) {
-          // Step 0 has dh = 0 by definition (SPEC §3): nothing fires.
+          // Step 0 has dh = 0 by definition: nothing fires.
           hpv = v;
           tape.firedH[ho + j] = 1;
           tape.countH++;
@@ -267,7 +327,8 @@ export function forwardSequence(model: Model, x: Float32Array, T: number, o: For
         for (let j = 0; j < H; j++) sh += Wh[rowh + j]! * hpMem[j]!;
         accH[g] = sh;
       }
-      recordGateStep(L.kind, H, acc, 0, accH, tape, t, hPrev, cPrev);
+      if (before) resetBeforeStep(L as GruLayer, acc, accH, tape, t, hPrev, qMem, fz?.eq, isDelta, thh);
+      else recordGateStep(L.kind, H, acc, 0, accH, tape, t, hPrev, cPrev);
       for (let j = 0; j < H; j++) hPrev[j] = tape.h[ho + j]!;
     }
     if (o.l1) penalty += (o.l1 * pen) / T;
@@ -374,7 +435,8 @@ export function freezeTape(tape: Tape): Frozen {
       for (let i = 0; i < ex.length; i++) ex[i] = l.xp[i]! - l.x[i]!;
       const eh = new Float64Array(T * l.H);
       for (let t = 0; t < T; t++) for (let j = 0; j < l.H; j++) eh[t * l.H + j] = l.hp[t * l.H + j]! - (t > 0 ? l.h[(t - 1) * l.H + j]! : 0);
-      return { ex, eh, firedH: l.firedH.slice(), hpPrev: l.hpPrev.slice() };
+      const eq = l.q && l.qp ? l.qp.map((v, i) => v - l.q![i]!) : undefined;
+      return { ex, eh, firedH: l.firedH.slice(), hpPrev: l.hpPrev.slice(), ...(eq ? { eq } : {}) };
     }),
   };
 }
@@ -446,13 +508,51 @@ function backwardLayers(model: Model, tape: Tape, dOut: Float64Array, o: { l1?: 
     const gbi = g['bias_ih']!;
     const gbh = g['bias_hh']!;
     const penScale = (scale * l1) / T;
+    const before = L.kind === 'gru' && !isResetAfter(L);
+    const dqp = new Float64Array(before ? H : 0);
     for (let t = T - 1; t >= 0; t--) {
       const ho = t * H;
       const go = t * GH;
       const xo = t * I;
       for (let j = 0; j < H; j++) dh[j] = dh[j]! + dOut[ho + j]!;
       const dPrev = new Float64Array(H);
-      if (L.kind === 'gru') {
+      if (before) {
+        // n, z first; then dqp = W_hn^T dan (all of dan is needed), then r through q = r * h_{t-1}.
+        for (let j = 0; j < H; j++) {
+          const z = tp.gates[go + H + j]!;
+          const n = tp.gates[go + 2 * H + j]!;
+          const hp = t > 0 ? tp.h[ho - H + j]! : 0;
+          const d = dh[j]!;
+          dPrev[j] = d * z;
+          const dan = d * (1 - z) * (1 - n * n);
+          const daz = d * (hp - n) * z * (1 - z);
+          da[H + j] = daz;
+          da[2 * H + j] = dan;
+          dah[H + j] = daz;
+          dah[2 * H + j] = 0; // the n rows of W_hh multiply qp, handled here
+          gbh[2 * H + j] += dan;
+        }
+        dqp.fill(0);
+        const qpT = tp.qp!.subarray(ho, ho + H);
+        for (let j = 0; j < H; j++) {
+          const dan = da[2 * H + j]!;
+          if (dan === 0) continue;
+          const row = (2 * H + j) * H;
+          for (let k = 0; k < H; k++) {
+            gWh[row + k] += dan * qpT[k]!;
+            dqp[k] += Wh[row + k]! * dan;
+          }
+        }
+        for (let k = 0; k < H; k++) {
+          const r = tp.gates[go + k]!;
+          const hp = t > 0 ? tp.h[ho - H + k]! : 0;
+          // Straight-through: dq = dqp.
+          const dar = dqp[k]! * hp * r * (1 - r);
+          da[k] = dar;
+          dah[k] = dar;
+          dPrev[k] += dqp[k]! * r;
+        }
+      } else if (L.kind === 'gru') {
         for (let j = 0; j < H; j++) {
           const r = tp.gates[go + j]!;
           const z = tp.gates[go + H + j]!;
@@ -501,7 +601,7 @@ function backwardLayers(model: Model, tape: Tape, dOut: Float64Array, o: { l1?: 
         const a = da[gi]!;
         const ah = dah[gi]!;
         gbi[gi] += a;
-        gbh[gi] += ah;
+        if (!before || gi < 2 * H) gbh[gi] += ah;
         if (a !== 0) {
           const row = gi * I;
           for (let i = 0; i < I; i++) {

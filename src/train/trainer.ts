@@ -5,7 +5,7 @@
  * 2. Delta phase: retrain the same weights as a delta network, with the thresholds in the forward
  *    pass (straight-through gradient) and an L1 penalty on the fired hidden deltas, so the network
  *    learns to keep its accuracy while its states change in fewer, larger steps.
- * CBTD (SPEC §5), when configured: after every epoch the k smallest weights of each
+ * CBTD, when configured: after every epoch the k smallest weights of each
  * (sub-column, column) are dropped with probability alpha, alpha ramping linearly from 0 to 1 over
  * `rampEpochs` epochs counted from the start of training; the final model is pruned at alpha = 1.
  *
@@ -27,7 +27,7 @@ import { sequenceGradWasm } from './fast.js';
 import { ctcGreedy } from './ctc.js';
 
 export interface CbtdSchedule {
-  /** Fraction of each sub-column targeted (SPEC §5). */
+  /** Fraction of each sub-column targeted. */
   gamma: number;
   /** Processing elements per array, N. */
   pes: number;

@@ -1,7 +1,7 @@
 /**
  * Threshold tuning: sweep (thresholdX, thresholdH) over a grid, run the model through the
  * streaming runtime at every point, and pick the point with the lowest occupancy whose accuracy
- * stays within a budget of the dense network's accuracy (SPEC §1: accuracy against operations).
+ * stays within a budget of the dense network's accuracy (the published results: accuracy against operations).
  *
  * The sweep can be interrupted and resumed: finished points are kept in a JSON state file.
  */

@@ -2,7 +2,7 @@
  * The benchmark harness: argument parsing, report formatting, failure isolation, and one real
  * suite (SRU multi-step) in quick mode. No timing is asserted.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { markdownReport, parseArgs, runSuites, textTable } from '../../bench/run.js';
 import { SUITES } from '../../bench/suites/index.js';
 import { sruSuite } from '../../bench/suites/sru.js';
@@ -26,16 +26,21 @@ describe('bench harness', () => {
     expect(md).toContain('2026-01-02T03:04:05.000Z');
     expect(md).toContain('Suite failed: bad: boom');
     expect(md).toMatch(/Machine: .*logical cores/);
+    expect(md).toMatch(/Kernel build that ran: (relaxed-simd|simd128|scalar)/);
   });
 
   it('a failing suite is reported and the others still run', async () => {
     const logs: string[] = [];
+    // The failure (with its stack) goes to the log sink, not to the test run's stderr.
+    const stderr = vi.spyOn(console, 'error');
     const { sections, failures } = await runSuites(
       [{ name: 'bad', run: async () => { throw new Error('boom'); } }, { name: 'good', run: async () => [section] }],
       { quick: true, log: (m) => logs.push(m) },
     );
     expect(failures).toEqual(['bad: boom']);
     expect(sections).toEqual([section]);
+    expect(stderr).not.toHaveBeenCalled();
+    expect(logs.join('\n')).toMatch(/suite bad failed:\nError: boom/);
   });
 
   it('suite names are unique', () => {

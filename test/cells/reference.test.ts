@@ -5,7 +5,7 @@ import type { GruLayer, LstmLayer, QrnnLayer, SruLayer } from '../../src/model/t
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 const f32 = (a: number[]) => Float32Array.from(a);
 
-// Hand-computed single-unit cases: each equation of SPEC §2 checked on numbers worked out here.
+// Hand-computed single-unit cases: each equation of PyTorch's cell definitions checked on numbers worked out here.
 describe('float64 references, hand-computed', () => {
   it('GRU applies the reset gate after the hidden product (PyTorch form)', () => {
     // I = H = 1; W_ir=0.5, W_iz=-0.25, W_in=1; W_hr=0.3, W_hz=0.2, W_hn=-0.7; biases distinct.

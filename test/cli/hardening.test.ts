@@ -50,7 +50,9 @@ describe('CLI hardening', () => {
     const r = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', yPath, '--segments', `${HELDOUT}.json`);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/normalised with the model's feature statistics/);
-    expect(Number(/accuracy ([\d.]+) % on 286 labelled utterances/.exec(r.err)?.[1])).toBeGreaterThan(90);
+    // The held-out set: espeak-ng voices and the Festival voice's conditions (clean, level, 8 kHz,
+    // reverb), 93.7 % dense; without the statistics the same model scores ~16 %.
+    expect(Number(/accuracy ([\d.]+) % on \d+ labelled utterances/.exec(r.err)?.[1])).toBeGreaterThan(90);
     const accuracy = (path: string): number => {
       const y = parseNpy(readFileSync(path));
       const meta = JSON.parse(readFileSync(`${HELDOUT}.json`, 'utf8')) as { utterances: Array<{ label: number; frames: number }> };
@@ -68,7 +70,7 @@ describe('CLI hardening', () => {
     expect(accuracy(yPath)).toBeGreaterThan(0.9);
     // Skipping the statistics is possible, but never silent.
     const rawPath = join(dir, 'heldout-raw.npy');
-    const raw = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', rawPath, '--segments', `${HELDOUT}.json`, '--no-normalize', '-q');
+    const raw = await cli('run', BUILTIN, '-i', `${HELDOUT}.npy`, '-o', rawPath, '--segments', `${HELDOUT}.json`, '--no-normalize', '-q', '--backend', 'wasm');
     expect(raw.code).toBe(0);
     expect(raw.err).toMatch(/deltakit: warning: .*featureStats/);
     expect(accuracy(rawPath)).toBeLessThan(0.5);
@@ -79,10 +81,12 @@ describe('CLI hardening', () => {
     const x3 = join(dir, 'x3.npy');
     writeFileSync(x3, encodeNpy(smoothStream(1, 10, 3, 0.2), [10, 3]));
     const r = await cli('run', onnx, '-i', x3, '-o', join(dir, 'o.npy'), '--readout-activation', 'relu');
-    expect(r.err).toMatch(/^deltakit: E_OPTION: readoutActivation .*only to a PyTorch state_dict/);
-    const conv = await cli('convert', onnx, join(dir, 'b.onnx'));
-    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors/);
-    expect(existsSync(join(dir, 'b.onnx'))).toBe(false);
+    expect(r.err).toMatch(/^deltakit: E_MISMATCH: readoutActivation \(CLI: --readout-activation\) relu: this ONNX graph records its readout \(no Linear readout\)/);
+    expect(existsSync(join(dir, 'o.npy'))).toBe(false);
+    // convert writes deltakit .safetensors or a streaming .onnx graph; any other name is refused.
+    const conv = await cli('convert', onnx, join(dir, 'b.keras'));
+    expect(conv.err).toMatch(/^deltakit: E_OPTION: OUT: expected a path ending in \.safetensors or \.onnx/);
+    expect(existsSync(join(dir, 'b.keras'))).toBe(false);
     const csv = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'out.csv'));
     expect(csv.err).toMatch(/^deltakit: E_OPTION: --output: expected a path ending in \.npy/);
     expect(existsSync(join(dir, 'out.csv'))).toBe(false);
@@ -121,10 +125,60 @@ describe('CLI hardening', () => {
   });
 });
 
+describe('failed runs leave nothing behind', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('a sweep on a bad model writes no CSV, so the rerun does not meet E_EXISTS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-sweep-'));
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not a model at all');
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, encodeNpy(smoothStream(1, 20, 8, 0.2), [20, 8]));
+    const args = ['sweep', bad, '--arch', 'edgedrnn', '--input', x, '--param', 'thx=0,0.1', '--out', join(dir, 'sw')];
+    const r = await cli(...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^deltakit: E_FORMAT: /);
+    expect(readdirSync(dir).sort()).toEqual(['bad.safetensors', 'x.npy']);
+    writeFileSync(bad, encodeModel(randomModel(2, 8, [{ kind: 'gru', hiddenSize: 16 }])));
+    const again = await cli(...args);
+    expect(again.code, again.err).toBe(0);
+  });
+});
+
 describe('Ctrl-C during run', () => {
+  afterEach(() => vi.restoreAllMocks());
   it('exits with E_INTERRUPTED and leaves no temporary file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
-    // About 20 GFLOP on the js backend: well over the 4 s after which Ctrl-C arrives.
+    // Seconds of work on the js backend, so Ctrl-C lands inside the loop.
+    const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
+    writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
+    const T = 200_000;
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(new Float32Array(T * 20).fill(0.1), [T, 20]));
+    // In process: wait until run has installed its SIGINT handler, then deliver the signal to that
+    // handler alone (emitting SIGINT would also reach the test runner's own listeners).
+    const before = new Set(process.listeners('SIGINT'));
+    let delivered = false;
+    const poll = setInterval(() => {
+      const mine = process.listeners('SIGINT').filter((l) => !before.has(l));
+      if (mine.length > 0 && !delivered) {
+        delivered = true;
+        clearInterval(poll);
+        setTimeout(() => mine.forEach((l) => (l as () => void)()), 100);
+      }
+    }, 10);
+    const r = await cli('run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy'));
+    clearInterval(poll);
+    expect(delivered).toBe(true);
+    expect(r.err).toMatch(/^deltakit: E_INTERRUPTED: run: interrupted after \d+ of 200000 frames/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
+    // The handler is gone afterwards.
+    expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toEqual([]);
+  }, 60_000);
+
+  it('a real SIGINT to the CLI process: E_INTERRUPTED, exit 1, no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltakit-int-'));
+    // About 20 GFLOP on the js backend: well over the 5 s of CPU after which Ctrl-C arrives.
     const model = randomModel(4, 20, [{ kind: 'gru', hiddenSize: 128 }, { kind: 'linear', outputSize: 8 }]);
     writeFileSync(join(dir, 'm.safetensors'), encodeModel(model));
     const T = 200_000;
@@ -133,12 +187,29 @@ describe('Ctrl-C during run', () => {
       const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'run', join(dir, 'm.safetensors'), '-i', join(dir, 'x.npy'), '-o', join(dir, 'y.npy')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += String(d)));
-      setTimeout(() => p.kill('SIGINT'), 4000);
+      // Ctrl-C once the child has used 5 s of CPU (start-up takes 1-3 s of it): counted in CPU
+      // time, not wall time, so a loaded machine that starts the CLI slowly cannot make the signal
+      // arrive before the command installs its handler.
+      const cpuSeconds = () => {
+        try {
+          const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+        } catch {
+          return 0;
+        }
+      };
+      const poll = setInterval(() => {
+        if (cpuSeconds() >= 5) {
+          clearInterval(poll);
+          p.kill('SIGINT');
+        }
+      }, 100);
+      p.on('close', () => clearInterval(poll));
       p.on('close', (c) => resolve({ code: c, stderr }));
     });
     expect(stderr).toMatch(/^deltakit: E_INTERRUPTED: /m);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(code).toBe(1);
     expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
-  }, 30_000);
+  }, 120_000);
 });

@@ -18,7 +18,7 @@ import { createSession } from '../../src/runtime/session.js';
 
 const randMatrix = (seed: number, n: number) => new Rng(seed).uniformArray(n, -1, 1);
 
-describe('CBTD pruning (SPEC §5)', () => {
+describe('CBTD pruning', () => {
   it('keeps exactly len - floor(len*gamma) weights per PE per column: the TIMIT setup keeps 4 of 64', () => {
     // 4H = 4096 rows over N = 64 PEs: 64 rows per sub-column, floor(64*0.94) = 60 dropped.
     const rows = 4096;

@@ -4,7 +4,7 @@
  * then
  *  - a dense session must reproduce PyTorch's outputs within 1e-4 of the output scale;
  *  - a delta session at the case's thresholds must match an independent float64 numpy
- *    implementation of SPEC §3 within 1e-3, with exactly the same fired counts per step and layer.
+ *    implementation of the delta network definition within 1e-3, with exactly the same fired counts per step and layer.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +81,7 @@ describe('golden vectors from PyTorch', () => {
           });
 
           for (const conv of c.conventions) {
-            it(`delta session (${backend}, ${conv}, thx ${c.thx}, thh ${c.thh}) matches the numpy SPEC §3 reference`, () => {
+            it(`delta session (${backend}, ${conv}, thx ${c.thx}, thh ${c.thh}) matches the numpy the delta network definition reference`, () => {
               const yD = npy(c, `y_delta_${conv}.npy`);
               const fired = npy(c, `fired_${conv}.npy`);
               expect(fired.shape).toEqual([c.T, 2 * c.L]);

@@ -131,6 +131,19 @@ export function buildProgram(src: CSources, opts: { board?: Board; maxSteps: num
   return { dir, binary: join(dir, 'prog.elf'), board: opts.board, batch: opts.batch ?? true };
 }
 
+/** Address range [start, end) of a function symbol of an ELF (arm-none-eabi-nm). */
+export function symbolRange(elf: string, name: string): [number, number] | undefined {
+  const r = spawnSync('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' });
+  for (const line of r.stdout.split('\n')) {
+    const [addr, size, , sym] = line.trim().split(/\s+/);
+    if (sym === name && size) {
+      const a = parseInt(addr!, 16) & ~1;
+      return [a, a + parseInt(size, 16)];
+    }
+  }
+  return undefined;
+}
+
 export const QEMU_PLUGIN_SOURCE = join(import.meta.dirname, 'qemu-insn-plugin.c');
 
 /** Build the instruction-counting qemu plugin once (host gcc, shared object). */
@@ -146,10 +159,12 @@ export interface RunResult {
   fired: Uint32Array;
   /** Executed guest instructions (only with a plugin, under qemu). */
   instructions?: number;
+  /** Of those, the ones inside the plugin's address range. */
+  inRange?: number;
 }
 
 /** Run a built program on `input` (raw frames); returns its raw outputs and fired columns per step. */
-export function runProgram(p: BuiltProgram, input: Uint8Array, steps: number, outBytesPerStep: number, plugin?: string): RunResult {
+export function runProgram(p: BuiltProgram, input: Uint8Array, steps: number, outBytesPerStep: number, plugin?: string, range?: [number, number]): RunResult {
   writeFileSync(join(p.dir, 'in.bin'), input);
   const countFile = join(p.dir, 'count.txt');
   let r;
@@ -158,7 +173,7 @@ export function runProgram(p: BuiltProgram, input: Uint8Array, steps: number, ou
   } else {
     const info = BOARD_INFO[p.board];
     const args = ['-M', info.qemuMachine, '-cpu', info.qemuCpu, '-nographic', '-monitor', 'none', '-semihosting-config', 'enable=on,target=native', '-kernel', p.binary];
-    if (plugin) args.push('-plugin', `${plugin},out=${countFile}`);
+    if (plugin) args.push('-plugin', `${plugin},out=${countFile}${range ? `,range=${range[0].toString(16)}-${range[1].toString(16)}` : ''}`);
     r = spawnSync('qemu-system-arm', args, { cwd: p.dir, encoding: 'utf8', timeout: 300_000 });
   }
   if (r.status !== 0) throw new Error(`${p.binary} exited with ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
@@ -168,6 +183,10 @@ export function runProgram(p: BuiltProgram, input: Uint8Array, steps: number, ou
   if (out.length !== yBytes + 4 * steps) throw new Error(`out.bin: expected ${yBytes + 4 * steps} bytes, found ${out.length}`);
   const fired = new Uint32Array(out.buffer.slice(out.byteOffset + yBytes, out.byteOffset + out.length));
   const res: RunResult = { outputs: out.subarray(0, yBytes), fired };
-  if (plugin && existsSync(countFile)) res.instructions = Number(readFileSync(countFile, 'utf8').trim());
+  if (plugin && existsSync(countFile)) {
+    const [total, inRange] = readFileSync(countFile, 'utf8').trim().split(/\s+/).map(Number);
+    res.instructions = total!;
+    res.inRange = inRange!;
+  }
   return res;
 }

@@ -1,5 +1,5 @@
 /**
- * Bounded drift (SPEC §3 [open]): the wasm backend's float32 delta memories are re-synchronised
+ * Bounded drift ([open]): the wasm backend's float32 delta memories are re-synchronised
  * band by band from the remembered xPrev / hPrev, so after 10^6 steps the outputs still agree
  * with an exact (float64) recomputation from the executor's own remembered values to 1e-4.
  */
@@ -9,6 +9,9 @@ import type { GruLayer } from '../../src/model/types.js';
 import { createWasmExecutorFactory, type WasmRecurrentExecutor } from '../../src/runtime/backends/wasm/index.js';
 import { dequantizeI8, quantizeI8 } from '../../src/kernels/ref/quantize.js';
 import { randomModel } from '../helpers/random-model.js';
+import { DEFAULT_BUILD_EXPECTED, PATH_OF_BUILD } from '../helpers/builds.js';
+
+const DEFAULT_PATH = PATH_OF_BUILD[DEFAULT_BUILD_EXPECTED];
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
@@ -37,7 +40,7 @@ it.each(['f32', 'int8'] as const)('delta GRU (%s weights) stays within 1e-4 of e
   const layer = model.layers[0] as GruLayer;
   const H = 16;
   const ex = createWasmExecutorFactory({ weights })(layer, { delta: true, thresholdX: 0.01, thresholdH: 0.01, biasConvention: 'cudnn' }) as WasmRecurrentExecutor;
-  expect(ex.path).toBe(weights === 'int8' ? 'wasm-simd-int8' : 'wasm-simd');
+  expect(ex.path).toBe(weights === 'int8' ? `${DEFAULT_PATH}-int8` : DEFAULT_PATH);
   const rng = new Rng(5);
   const x = new Float64Array(8);
   const STEPS = 1_000_000;

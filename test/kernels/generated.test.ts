@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { compileKernels, generatedModule, generatedPath } from '../../src/kernels/wasm/build.js';
+import { FLAVORS, compileKernels, generatedModule, generatedPath } from '../../src/kernels/wasm/build.js';
 
-it.each(['simd', 'scalar', 'threads'] as const)('src/kernels/wasm/generated/kernels-%s.ts is up to date (run npm run build:wasm)', async (flavor) => {
+it.each(FLAVORS)('src/kernels/wasm/generated/kernels-%s.ts is up to date (run npm run build:wasm)', async (flavor) => {
   const text = generatedModule(flavor, await compileKernels(flavor));
   expect(readFileSync(generatedPath(flavor), 'utf8') === text).toBe(true);
 });

@@ -1,11 +1,13 @@
 /**
  * Differential tests: every WebAssembly kernel against its float64 reference in
- * src/kernels/ref/, on both builds, asserting which build ran (loader path + the module's own
- * simd_build flag).
+ * src/kernels/ref/, on every build this engine runs (relaxed SIMD on Node 22+, SIMD128, scalar),
+ * asserting which build ran (loader path + the module's own simd_build / relaxed_build flags).
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { loadKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/loader.js';
+import { kernelBuild, loadKernels, wasmSimdSupported, type WasmKernels } from '../../src/kernels/wasm/loader.js';
+import { activationCodesRef, CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../src/kernels/ref/pack.js';
+import { BUILDS_HERE, DEFAULT_BUILD_EXPECTED, PATH_OF_BUILD } from '../helpers/builds.js';
 import { int16QMax, matmatRef, matvecI8Ref, matvecRef, quantizeI16Ref } from '../../src/kernels/ref/matvec.js';
 import { deltaAccumulateI8Ref, deltaAccumulateRef, deltaEncodeRef } from '../../src/kernels/ref/delta.js';
 import { gruGatesRef, lstmGatesRef, qrnnStepsRef, sruStepsRef } from '../../src/kernels/ref/gates.js';
@@ -17,21 +19,24 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, n = a.length): numb
   return m;
 }
 
-const builds: Array<[string, boolean]> = [['wasm-simd', true], ['wasm-scalar', false]];
-
-it('the engine supports SIMD, so the SIMD build is the one that loads by default', () => {
+it('the fastest build this engine runs correctly is the one that loads by default', () => {
   expect(wasmSimdSupported()).toBe(true);
+  expect(kernelBuild()).toBe(DEFAULT_BUILD_EXPECTED);
   const k = loadKernels();
-  expect(k.path).toBe('wasm-simd');
+  expect(k.path).toBe(PATH_OF_BUILD[DEFAULT_BUILD_EXPECTED]);
   expect(k.exports.simd_build()).toBe(1);
+  expect(k.exports.relaxed_build()).toBe(DEFAULT_BUILD_EXPECTED === 'relaxed-simd' ? 1 : 0);
   expect(loadKernels({ simd: false }).exports.simd_build()).toBe(0);
 });
 
-describe.each(builds)('%s kernels match their references', (path, simd) => {
-  const k: WasmKernels = loadKernels({ simd });
+describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
+  const k: WasmKernels = loadKernels({ build });
+  const fused = build === 'relaxed-simd';
   it('runs the requested build', () => {
-    expect(k.path).toBe(path);
-    expect(k.exports.simd_build()).toBe(simd ? 1 : 0);
+    expect(k.path).toBe(PATH_OF_BUILD[build]);
+    expect(k.build).toBe(build);
+    expect(k.exports.simd_build()).toBe(build === 'scalar' ? 0 : 1);
+    expect(k.exports.relaxed_build()).toBe(fused ? 1 : 0);
   });
 
   const put = (data: ArrayLike<number>, kind: 'f32' | 'i32' | 'i16' | 'i8' = 'f32'): number => {
@@ -158,6 +163,41 @@ describe.each(builds)('%s kernels match their references', (path, simd) => {
     expect(Math.abs(k.f32(pa, ld)[0]! + k.f32(pe, 2)[1]! - 41e-6)).toBeLessThan(1e-9);
   });
 
+  it.each([[8, 8], [16, 40], [64, 256], [200, 776]])('matvec_f32_p8 %i x %i (8-row packed layout)', (rows, cols) => {
+    const rng = new Rng(rows * 7 + cols);
+    const w = rng.uniformArray(rows * cols, -1, 1);
+    const b = rng.uniformArray(rows, -1, 1);
+    const x = rng.uniformArray(cols, -1, 1);
+    const pw = put(packRows8F32(w, rows, cols)), pb = put(b), px = put(x), py = k.alloc(rows * 4);
+    k.exports.matvec_f32_p8(pw, pb, rows, cols, px, py);
+    // Fused or not, each output is a sum of cols float32 products: the same bound as matvec_f32.
+    expect(maxDiff(k.f32(py, rows), matvecRef(w, b, rows, cols, x))).toBeLessThan(1e-5 * Math.sqrt(cols));
+  });
+
+  it.each([[1, 8, 16], [2, 8, 16], [1, 24, 64], [2, 40, 768], [2, 16, 2048]] as const)('quantize_codes and matvec_i8_p8, %i plane(s), %i x %i (integer sums exact)', (planes, rows, cols) => {
+    const rng = new Rng(planes * 1000 + rows + cols);
+    const wf = rng.uniformArray(rows * cols, -1, 1);
+    const { q, scale } = quantizeI8(wf, rows, cols, 'row');
+    // Extreme weights in one row: -127 and 127 against the largest codes.
+    for (let c = 0; c < cols; c++) q[c] = c % 2 ? 127 : -127;
+    const b = rng.uniformArray(rows, -1, 1);
+    const x = new Float32Array(rng.uniformArray(cols, -3, 3));
+    const qmax = Math.min(CODE_QMAX[planes], int16QMax(cols));
+    const px = put(x), phi = k.alloc(cols), plo = k.alloc(cols);
+    const s = k.exports.quantize_codes(px, cols, qmax, planes, phi, plo);
+    const refQ = quantizeI16Ref(x, qmax);
+    expect(s).toBe(refQ.scale);
+    const codes = activationCodesRef(refQ.xq, planes);
+    expect(Array.from(new Uint8Array(k.memory.buffer, plo, cols))).toEqual(Array.from(codes.lo));
+    if (planes === 2) expect(Array.from(new Uint8Array(k.memory.buffer, phi, cols))).toEqual(Array.from(codes.hi));
+    const pw = put(packRows8I8(q, rows, cols), 'i8'), ps = put(scale), prs = put(rowSums(q, rows, cols), 'i32'), pb = put(b), py = k.alloc(rows * 4);
+    k.exports.matvec_i8_p8(pw, ps, prs, pb, rows, cols, planes, phi, plo, s, py);
+    const ref = matvecI8Ref(q, scale, b, rows, cols, refQ.xq, refQ.scale);
+    // The offset correction is exact: only the final scaling (fused or not) is float32.
+    const y = k.f32(py, rows);
+    for (let r = 0; r < rows; r++) expect(Math.abs(y[r]! - ref.y[r]!)).toBeLessThan(1e-6 * (Math.abs(ref.acc[r]! * scale[r]! * s) + Math.abs(b[r]!) + 1));
+  });
+
   it('gru_gates and lstm_gates', () => {
     const rng = new Rng(3);
     const H = 13, hp = 16;
@@ -175,6 +215,33 @@ describe.each(builds)('%s kernels match their references', (path, simd) => {
     lstmGatesRef(Float32Array.from(gi), Float32Array.from(gh), c, h2, hp, H);
     expect(maxDiff(k.f32(pc, H), c)).toBeLessThan(2e-6);
     expect(maxDiff(k.f32(ph2, H), h2)).toBeLessThan(2e-6);
+  });
+
+  it('gru/lstm gates with kept activations: the full pass and the blend-only pass equal the plain kernels bit for bit', () => {
+    const rng = new Rng(31);
+    const hp = 20;
+    const gi = rng.uniformArray(4 * hp, -5, 5), gh = rng.uniformArray(4 * hp, -5, 5);
+    const h0 = rng.uniformArray(hp, -1, 1), c0 = rng.uniformArray(hp, -2, 2);
+    const pgi = put(gi), pgh = put(gh), keep = k.alloc(3 * hp * 4);
+    // GRU: two steps on the same memories, plain kernel against keep + blend.
+    const ha = put(h0), hb = put(h0);
+    k.exports.gru_gates(pgi, pgh, ha, hp);
+    k.exports.gru_gates_keep(pgi, pgh, hb, hp, keep);
+    expect(Array.from(k.f32(hb, hp))).toEqual(Array.from(k.f32(ha, hp)));
+    k.exports.gru_gates(pgi, pgh, ha, hp);
+    k.exports.gru_blend(keep, hb, hp);
+    expect(Array.from(k.f32(hb, hp))).toEqual(Array.from(k.f32(ha, hp)));
+    // LSTM.
+    const la = put(h0), lb = put(h0), ca = put(c0), cb = put(c0);
+    k.exports.lstm_gates(pgi, pgh, ca, la, hp);
+    k.exports.lstm_gates_keep(pgi, pgh, cb, lb, hp, keep);
+    expect(Array.from(k.f32(lb, hp))).toEqual(Array.from(k.f32(la, hp)));
+    for (let s = 0; s < 3; s++) {
+      k.exports.lstm_gates(pgi, pgh, ca, la, hp);
+      k.exports.lstm_blend(keep, cb, lb, hp);
+    }
+    expect(Array.from(k.f32(cb, hp))).toEqual(Array.from(k.f32(ca, hp)));
+    expect(Array.from(k.f32(lb, hp))).toEqual(Array.from(k.f32(la, hp)));
   });
 
   it('gate activations saturate without NaN at extreme pre-activations', () => {

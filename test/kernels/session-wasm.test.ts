@@ -1,6 +1,7 @@
 /**
  * The wasm backend in the session: same numbers as the float64 references (dense and delta,
- * SIMD and scalar builds), the path that ran, int8 accuracy, multi-step SRU/QRNN, option errors.
+ * on every kernel build this engine runs), the path that ran, int8 accuracy, multi-step SRU/QRNN,
+ * option errors.
  */
 import { describe, expect, it } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';
@@ -12,6 +13,9 @@ import type { LayerExecutor } from '../../src/runtime/backends/types.js';
 import { loadKernels } from '../../src/kernels/wasm/loader.js';
 import type { Model } from '../../src/model/types.js';
 import { randomModel, smoothStream, STACKS } from '../helpers/random-model.js';
+import { BUILDS_HERE, DEFAULT_BUILD_EXPECTED, PATH_OF_BUILD } from '../helpers/builds.js';
+
+const DEFAULT_PATH = PATH_OF_BUILD[DEFAULT_BUILD_EXPECTED];
 
 
 /** Run frames through executors from a factory, as the session does (float64 between layers). */
@@ -29,16 +33,17 @@ function runExecutors(model: Model, exs: LayerExecutor[], frames: Float32Array):
   return out;
 }
 
-it('wasm is the default backend where it loads, and sessions report the SIMD path', () => {
+it('wasm is the default backend where it loads, and sessions report the build that runs', () => {
   expect(availableBackends()[0]).toBe('wasm');
   const model = randomModel(1, 4, [{ kind: 'gru', hiddenSize: 8 }, { kind: 'linear', outputSize: 2 }]);
-  expect(createSession(model).paths).toEqual(['wasm-simd', 'wasm-simd']);
-  expect(createSession(model, { weights: 'int8' }).paths).toEqual(['wasm-simd-int8', 'wasm-simd-int8']);
+  expect(createSession(model).paths).toEqual([DEFAULT_PATH, DEFAULT_PATH]);
+  expect(createSession(model, { weights: 'int8' }).paths).toEqual([`${DEFAULT_PATH}-int8`, `${DEFAULT_PATH}-int8`]);
   expect(createSession(model, { backend: 'js' }).paths).toEqual(['js', 'js']);
 });
 
-describe.each([['wasm-simd', true], ['wasm-scalar', false]] as const)('%s executors against the float64 references', (path, simd) => {
-  const factory = createWasmExecutorFactory({ simd });
+describe.each(BUILDS_HERE)('%s executors against the float64 references', (build) => {
+  const factory = createWasmExecutorFactory({ build });
+  const path = PATH_OF_BUILD[build];
   for (const [name, recipe] of STACKS) {
     it(`dense ${name}`, () => {
       const model = randomModel(7, 5, recipe);
@@ -77,6 +82,17 @@ describe.each([['wasm-simd', true], ['wasm-scalar', false]] as const)('%s execut
       });
     }
   }
+  it('int8 weights (dense and delta) stay within the quantisation bound of the float64 reference', () => {
+    const model = randomModel(13, 16, [{ kind: 'gru', hiddenSize: 40 }, { kind: 'lstm', hiddenSize: 24 }, { kind: 'linear', outputSize: 4 }]);
+    const frames = smoothStream(5, 50, 16, 0.3);
+    const f8 = createWasmExecutorFactory({ build, weights: 'int8' });
+    for (const opts of [{ delta: false, thresholdX: 0, thresholdH: 0 }, { delta: true, thresholdX: 0.02, thresholdH: 0.02 }]) {
+      const ref = runModelRef(model, frames, opts.delta ? { thresholdX: 0.02, thresholdH: 0.02 } : {});
+      const exs = model.layers.map((l) => f8(l, { ...opts, delta: opts.delta && l.kind !== 'linear', biasConvention: 'cudnn' }));
+      expect(exs.every((e) => e.path === `${path}-int8`)).toBe(true);
+      expect(maxAbsDiff(runExecutors(model, exs, frames), ref.outputs)).toBeLessThan(0.05);
+    }
+  });
 });
 
 describe('wasm backend in the session', () => {
@@ -129,6 +145,40 @@ describe('wasm backend in the session', () => {
     }
     const ref = runModelRef(model, smoothStream(6, T, 12, 0.3));
     expect(maxAbsDiff(xs, ref.outputs)).toBeLessThan(2e-5);
+  });
+
+  it.runIf(DEFAULT_BUILD_EXPECTED === 'relaxed-simd')('relaxed int8: 7-bit activations run the one-plane kernel, less accurate than 14-bit, still bounded', () => {
+    const model = randomModel(3, 16, [{ kind: 'gru', hiddenSize: 64 }, { kind: 'linear', outputSize: 4 }]);
+    const frames = smoothStream(2, 100, 16, 0.3);
+    const ref = runModelRef(model, frames).outputs;
+    const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
+    const err = (bits: 7 | 14): number => {
+      const f = createWasmExecutorFactory({ weights: 'int8', activationBits: bits });
+      return maxAbsDiff(runExecutors(model, model.layers.map((l) => f(l, cfg)), frames), ref);
+    };
+    const e14 = err(14);
+    const e7 = err(7);
+    expect(e7).toBeGreaterThan(e14);
+    expect(e14).toBeLessThan(0.05);
+    expect(e7).toBeLessThan(0.3);
+  });
+
+  it('the session option activationBits: 7-bit codes on the relaxed build, validated everywhere', () => {
+    const model = randomModel(3, 16, [{ kind: 'gru', hiddenSize: 64 }, { kind: 'linear', outputSize: 4 }]);
+    const frames = smoothStream(2, 100, 16, 0.3);
+    const ref = runModelRef(model, frames).outputs;
+    const e7 = maxAbsDiff(createSession(model, { weights: 'int8', activationBits: 7 }).run(frames), ref);
+    const e14 = maxAbsDiff(createSession(model, { weights: 'int8', activationBits: 14 }).run(frames), ref);
+    const eDefault = maxAbsDiff(createSession(model, { weights: 'int8' }).run(frames), ref);
+    expect(eDefault).toBe(e14);
+    if (DEFAULT_BUILD_EXPECTED === 'relaxed-simd') expect(e7).toBeGreaterThan(e14);
+    expect(e7).toBeLessThan(0.3);
+    const code = (f: () => unknown) => {
+      try { f(); } catch (e) { return e instanceof DeltakitError ? e.code : 'other'; }
+      return 'none';
+    };
+    expect(code(() => createSession(model, { weights: 'int8', activationBits: 8 as never }))).toBe('E_OPTION');
+    expect(code(() => createSession(model, { activationBits: 7 }))).toBe('E_OPTION');
   });
 
   it('rejects bad weight options with coded errors', () => {

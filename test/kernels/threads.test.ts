@@ -15,7 +15,8 @@ it.each(['gru', 'lstm'] as const)('dense %s on 2 threads equals 1 thread bit for
   const model = randomModel(4, 24, [{ kind, hiddenSize: 70 }, { kind, hiddenSize: 33 }, { kind: 'linear', outputSize: 5 }]);
   const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
   const two = model.layers.map((l) => createWasmExecutorFactory({ pool })(l, cfg));
-  const one = model.layers.map((l) => createWasmExecutorFactory()(l, cfg));
+  // The same build and layout on one thread (the pool's shared kernels without the pool).
+  const one = model.layers.map((l) => createWasmExecutorFactory({ kernels: pool.kernels })(l, cfg));
   expect(two.map((e) => e.path)).toEqual(['wasm-simd-shared-2t', 'wasm-simd-shared-2t', 'wasm-simd-shared']);
   const frames = smoothStream(1, 40, 24, 0.3);
   const run = (exs: LayerExecutor[]) => {

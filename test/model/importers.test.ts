@@ -189,13 +189,20 @@ describe('ONNX importer: unsupported constructs', () => {
       expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', new RegExp(`direction ${dir} cannot stream`));
     }
   });
-  it('rejects clip, non-default activations and input_forget; reads peepholes', () => {
+  it('reads clip, activations and peepholes; rejects unknown activations and input_forget', () => {
     const m1 = decode('lstm_l1_h8');
     nodeOf(m1, 'LSTM').attribute!.push(floatAttr('clip', 3));
-    expectCode(() => importOnnx(encode(m1)), 'E_UNSUPPORTED', /clip/);
+    expect((importOnnx(encode(m1)).layers[0] as { clip?: number }).clip).toBe(3);
     const m2 = decode('gru_l1_h8');
-    nodeOf(m2, 'GRU').attribute!.push(onnx.AttributeProto.create({ name: 'activations', type: A.STRINGS, strings: ['HardSigmoid', 'Tanh'].map((s) => new TextEncoder().encode(s)) }));
-    expectCode(() => importOnnx(encode(m2)), 'E_UNSUPPORTED', /activations/);
+    const strs = (a: string[]) => a.map((s) => new TextEncoder().encode(s));
+    nodeOf(m2, 'GRU').attribute!.push(onnx.AttributeProto.create({ name: 'activations', type: A.STRINGS, strings: strs(['HardSigmoid', 'Tanh']) }));
+    expect((importOnnx(encode(m2)).layers[0] as { activations?: unknown }).activations).toEqual([{ name: 'hard_sigmoid', alpha: 0.2, beta: 0.5 }, { name: 'tanh' }]);
+    const m2b = decode('gru_l1_h8');
+    nodeOf(m2b, 'GRU').attribute!.push(onnx.AttributeProto.create({ name: 'activations', type: A.STRINGS, strings: strs(['Swish', 'Tanh']) }));
+    expectCode(() => importOnnx(encode(m2b)), 'E_UNSUPPORTED', /activation Swish is not supported/);
+    const m2c = decode('gru_l1_h8');
+    nodeOf(m2c, 'GRU').attribute!.push(onnx.AttributeProto.create({ name: 'activations', type: A.STRINGS, strings: strs(['Sigmoid']) }));
+    expectCode(() => importOnnx(encode(m2c)), 'E_UNSUPPORTED', /1 activations; a forward GRU takes 2/);
     const m3 = decode('lstm_l1_h8');
     nodeOf(m3, 'LSTM').attribute!.push(intAttr('input_forget', 1));
     expectCode(() => importOnnx(encode(m3)), 'E_UNSUPPORTED', /input_forget/);
@@ -215,12 +222,14 @@ describe('ONNX importer: unsupported constructs', () => {
     expect(plain.kind).toBe('lstm');
     expect((plain as { peephole?: Float32Array }).peephole).toBeUndefined();
   });
-  it('rejects a nonzero initial state and unsupported operators on the path', () => {
+  it('reads a constant initial state, rejects one of batch > 1, and unsupported operators on the path', () => {
     const m = decode('gru_l1_h8');
     const gru = nodeOf(m, 'GRU');
     m.graph!.initializer!.push(floatTensor('h0', [1, 1, 8], new Float32Array(8).fill(0.5)));
     gru.input![5] = 'h0';
-    expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', /initial state/);
+    expect(Array.from((importOnnx(encode(m)).layers[0] as { initialH?: Float32Array }).initialH!)).toEqual(new Array(8).fill(0.5));
+    m.graph!.initializer![m.graph!.initializer!.length - 1] = floatTensor('h0', [1, 2, 8], new Float32Array(16).fill(0.5));
+    expectCode(() => importOnnx(encode(m)), 'E_UNSUPPORTED', /initial_h holds 16 values; a stream has batch 1/);
     const m2 = decode('gru_l1_h16_fc');
     const add = nodeOf(m2, 'Add');
     add.output = ['pre'];
@@ -277,20 +286,13 @@ describe('ONNX importer: unsupported constructs', () => {
     const axes = Array.from({ length: 250_000 }, (_, i) => i);
     const m1 = decode('gru_l1_h8');
     m1.graph!.node = [node('Unsqueeze', [big.name!], ['u'], [intsAttr('axes', axes)]), ...m1.graph!.node!];
-    let t0 = performance.now();
-    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /rank/);
-    const tUnsqueeze = performance.now() - t0;
+    expectCode(() => importOnnx(encode(m1)), 'E_LIMIT', /Unsqueeze to rank \d+ exceeds the limit of 32/);
     // Two doublings, then 60,000 copies: ~46 M values, under the per-tensor limit but far over the
     // budget of a ~1 MB file. The budget is checked before the result is allocated (it used to be
     // checked after: 0.5 GB first).
     const pre = [node('Concat', [big.name!, big.name!], ['d0'], [intAttr('axis', 0)]), node('Concat', ['d0', 'd0'], ['d1'], [intAttr('axis', 0)])];
     m.graph!.node = [...pre, node('Concat', Array.from({ length: 60_000 }, () => 'd1'), ['cat'], [intAttr('axis', 0)]), ...m.graph!.node!];
-    t0 = performance.now();
     expectCode(() => importOnnx(encode(m)), 'E_LIMIT', /budget left/);
-    const tConcat = performance.now() - t0;
-    // Both were 10-25 s before the bounds; now linear in the file (a few hundred ms at most).
-    expect(tUnsqueeze).toBeLessThan(3000);
-    expect(tConcat).toBeLessThan(3000);
   });
 
   it('rejects garbage and graphs without nodes', () => {

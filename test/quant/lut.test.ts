@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { roundHalfEven } from '../../src/quant/format.js';
 import { sigmoidLut, tanhLut } from '../../src/quant/lut.js';
 
-// The staircases exactly as SPEC §4 lists them (first input of each output step), typed in
+// The staircases exactly as the EdgeDRNN RTL lists them (first input of each output step), typed in
 // independently of src/quant/lut.ts.
 const SIGMOID_SPEC: Array<[number, number]> = [
   [-879, 16], [-580, 32], [-431, 48], [-325, 64], [-240, 80], [-165, 96], [-97, 112], [-32, 128],

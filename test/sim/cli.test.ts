@@ -22,11 +22,12 @@ describe('deltakit sim / sweep / prune / compress', () => {
   writeFileSync(xPath, encodeNpy(frames, [60, 16]));
 
   it('sim prints the table and JSON of a real traced run', async () => {
-    const text = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1');
+    const text = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--no-fixed-point');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/60 steps \(session trace\) at 125 MHz/);
+    expect(text.err).toMatch(/trace: float session \(--no-fixed-point\)/);
     expect(text.out).toMatch(/^total/m);
-    const j = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--per-step');
+    const j = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--per-step', '--no-fixed-point');
     expect(j.code).toBe(0);
     const r = JSON.parse(j.out) as { total: { occupancy: number; latencyUs: number; steps: number }; params: { clockMHz: number }; layers: unknown[]; perStep: { cycles: number[] } };
     const s = createSession(model, { thresholdX: 0.1, thresholdH: 0.1 });
@@ -37,7 +38,7 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect(r.layers).toHaveLength(3);
     expect(r.perStep.cycles).toHaveLength(60);
     // An energy override changes the energy and nothing else.
-    const e = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--energy', 'dramByte=0', '--energy', 'mac=0');
+    const e = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--set', 'clockMHz=250', '--json', '--energy', 'dramByte=0', '--energy', 'mac=0', '--no-fixed-point');
     const re = JSON.parse(e.out) as { total: { energyUJ: number; latencyUs: number; dramBytes: number }; energyTable: { dramByte: { pj: number } } };
     expect(re.energyTable.dramByte.pj).toBe(0);
     expect(re.total.latencyUs).toBe(r.total.latencyUs);
@@ -59,7 +60,8 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect(l.code).toBe(0);
     expect(l.out).toMatch(/^edgedrnn\s+n\/a/m);
     expect(l.out).toMatch(/note: edgedrnn: cannot run this model/);
-    expect((await cli('sim', modelPath, '--arch', 'all', '--input', xPath, '--fixed-point')).err).toMatch(/E_OPTION/);
+    // EdgeDRNN's row uses the fixed-point machine (the model fits), the others the float session.
+    expect(r.err).toMatch(/trace: EdgeDRNN fixed-point machine/);
   });
 
   it('sim errors are coded', async () => {
@@ -76,10 +78,22 @@ describe('deltakit sim / sweep / prune / compress', () => {
     expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', badX)).err).toMatch(/E_SHAPE/);
   });
 
-  it('sim --fixed-point replays the EdgeDRNN bit-exact machine', async () => {
-    const r = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--fixed-point');
+  it('sim on EdgeDRNN replays the bit-exact machine by default when the model fits, and says so', async () => {
+    const r = await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/60 steps \(fixed-point trace\)/);
+    expect(r.err).toMatch(/trace: EdgeDRNN fixed-point machine .*--no-fixed-point/);
+    expect((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0.1', '--thh', '0.1', '--fixed-point')).out).toBe(r.out);
+    // At threshold 0 the float session fires every column, the hardware only nonzero deltas.
+    const fp0 = JSON.parse((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0', '--thh', '0', '--json')).out) as { total: { occupancy: number } };
+    const fl0 = JSON.parse((await cli('sim', modelPath, '--arch', 'edgedrnn', '--input', xPath, '--thx', '0', '--thh', '0', '--json', '--no-fixed-point')).out) as { total: { occupancy: number } };
+    expect(fl0.total.occupancy).toBe(1);
+    expect(fp0.total.occupancy).toBeLessThan(1);
+    // A model the machine cannot run falls back to the float session, with the reason.
+    const wide = join(dir, 'wide.safetensors');
+    writeFileSync(wide, encodeModel(randomModel(2, 16, [{ kind: 'gru', hiddenSize: 20 }])));
+    const f = await cli('sim', wide, '--arch', 'edgedrnn', '--input', xPath);
+    expect(f.err).toMatch(/trace: float session \(the model does not fit .*multiple of 8/);
     expect(r.err).toMatch(/warning: b_hn/);
     expect((await cli('sim', modelPath, '--arch', 'spartus', '--input', xPath, '--fixed-point')).err).toMatch(/E_OPTION: --fixed-point/);
   });

@@ -20,43 +20,45 @@ function engineLayerCycles(w: Workload): number[][] {
   return out.perStep.layerCycles.map((a) => Array.from(a));
 }
 
-describe('EdgeDRNN timing, hand-computed (I = H = 16: 6 beats per column, tail 9 + 10 = 19)', () => {
+describe('EdgeDRNN timing, hand-computed (I = H = 16: 6 beats per column; a layer takes E + 1 + 9 + 10 cycles)', () => {
   const model = randomModel(1, 16, [{ kind: 'gru', hiddenSize: 16 }]);
   const step = (x: number[], h: number[], bias: boolean): StepTrace => [{ firedX: ix(...x), firedH: ix(...h), bias }];
   const cycles = (trace: StepTrace[]) => engineLayerCycles(workloadFromTrace(model, trace, { thresholdX: 0.1, thresholdH: 0.1 }, 'fixed-point'))[0]!;
+  const tail = 1 + 9 + 10;
 
-  it('nothing fires: the two empty end-of-part entries; the hidden one ends the MAC phase at I + H + 6', () => {
-    // input part's entry queued at I + 2 = 18, issues 20; hidden part's at I + H + 4 = 36, issues 38.
-    expect(cycles([step([], [], false)])).toEqual([38 + 19]);
-    // The bias column (queued 2, beats 4..9) hides inside the encoder's scan.
-    expect(cycles([step([], [], true)])).toEqual([38 + 19]);
+  it('nothing fires: the two empty end-of-part entries; the hidden one is the last MAC cycle, at I + H + 6', () => {
+    // input part's entry queued at I + 2 = 18, MAC cycle 20; hidden part's at I + H + 4 = 36, MAC cycle 38.
+    expect(cycles([step([], [], false)])).toEqual([38 + tail]);
+    // The bias column (queued 2, beats 5..10) hides inside the encoder's scan.
+    expect(cycles([step([], [], true)])).toEqual([38 + tail]);
   });
 
-  it('the last element of a part fired: no empty entry for that part', () => {
-    // input 15 queued at 18, beats 20..25; hidden 15 queued at I + 5 + 15 = 36, beats 38..43.
-    expect(cycles([step([15], [15], false)])).toEqual([43 + 19]);
-    // hidden 0 at 21 (beats 23..28), then the hidden part's empty entry at 36: beat 38.
-    expect(cycles([step([], [0], false)])).toEqual([38 + 19]);
+  it('the last element of a part fired: no empty entry for that part; columns start 3 cycles after queueing', () => {
+    // input 15 queued at 18, beats 21..26; hidden 15 queued at I + 5 + 15 = 36, beats 39..44.
+    expect(cycles([step([15], [15], false)])).toEqual([44 + tail]);
+    // hidden 0 queued at 21 (beats 24..29), then the hidden part's empty entry (36): MAC cycle 38.
+    expect(cycles([step([], [0], false)])).toEqual([38 + tail]);
   });
 
-  it('everything fires: MAC-bound, 33 columns back to back from cycle 4', () => {
-    // bias queued at 2: first beat 4; 33 x 6 = 198 beats end at 201; the queue never fills.
-    expect(cycles([step(range(16), range(16), true)])).toEqual([201 + 19]);
+  it('everything fires: MAC-bound, 33 columns back to back from cycle 5', () => {
+    // bias queued at 2: first beat 5; 33 x 6 = 198 beats end at 202; the queue never fills.
+    expect(cycles([step(range(16), range(16), true)])).toEqual([202 + tail]);
   });
 
-  it('a full queue stalls the encoder, and the stall moves the end-of-part entry', () => {
+  it('a full queue stops the whole encoder, and the stall moves the end-of-part entry', () => {
     const w = workloadFromTrace(model, [step(range(16), [], true)], { thresholdX: 0.1 }, 'fixed-point');
+    // Depth 32: MAC-bound, 17 columns from cycle 5 end at 106; the hidden part's empty entry
+    // (queued 36) takes the next cycle, 107.
+    expect(engineLayerCycles(w)[0]![0]).toBe(107 + tail);
     const q1 = edgedrnnEngine(w, resolveSpec('edgedrnn', { encoderQueueDepth: 1 }));
     if (!q1.ok) throw new Error(q1.reason);
-    // Depth 32: MAC-bound, 17 columns from cycle 4 end at 105; the hidden part's empty entry
-    // (queued 36) issues right after, at 106.
-    expect(engineLayerCycles(w)[0]![0]).toBe(106 + 19);
-    // Depth 1: bias beats 4..9; input k must wait for the slot: queued when the previous column's
-    // last beat issues, first beat 2 cycles later, so input k's beats end at 16 + 7k (input 15: 121)
-    // and the encoder is 114 - 18 = 96 cycles behind: the hidden part's entry is queued at
-    // 36 + 96 = 132 and issues at 134.
-    expect(q1.perStep.layerCycles[0]![0]).toBe(134 + 19);
-    expect(clockedLayerCycles({ I: 16, H: 16, bias: true, firedX: new Set(range(16)), firedH: new Set(), queueDepth: 1 })).toBe(134 + 19);
+    // Depth 1: an entry leaves the memory for the MAC's register when the previous column's last
+    // beat issues, and the encoder sees the slot a cycle later: input k (k >= 2) is queued the
+    // cycle after column k-1 enters the register, its beats end at 16 + 6k (input 15: 106); the
+    // encoder stood still 77 cycles for the inputs and 5 more after input 15, so the hidden
+    // part's entry is queued at 36 + 82 = 118 and takes cycle 120.
+    expect(q1.perStep.layerCycles[0]![0]).toBe(120 + tail);
+    expect(clockedLayerCycles({ I: 16, H: 16, bias: true, firedX: new Set(range(16)), firedH: new Set(), queueDepth: 1 })).toBe(120 + tail);
   });
 
   it('two layers run one after the other, and steps have no hand-off', () => {
@@ -69,14 +71,14 @@ describe('EdgeDRNN timing, hand-computed (I = H = 16: 6 beats per column, tail 9
     ];
     const r = simulate(workloadFromTrace(two, t, { thresholdX: 0.1 }, 'fixed-point'), 'edgedrnn');
     if (!r.ok) throw new Error(r.reason);
-    expect(r.total.cycles).toBe(2 * 57);
+    expect(r.total.cycles).toBe(2 * (38 + tail));
   });
 
   it('a padded input: the empty input entry sits at the padded end (I = 8 for 5 inputs)', () => {
     const m = randomModel(3, 5, [{ kind: 'gru', hiddenSize: 16 }]);
-    // I_pad = 8: hidden part's entry at 8 + 16 + 4 = 28, issues 30; input 4 fired (not the last).
+    // I_pad = 8: hidden part's entry at 8 + 16 + 4 = 28, MAC cycle 30; input 4 fired (not the last).
     const c = engineLayerCycles(workloadFromTrace(m, [[{ firedX: ix(4), firedH: ix(), bias: false }]], { thresholdX: 0 }, 'fixed-point'))[0]!;
-    expect(c).toEqual([30 + 19]);
+    expect(c).toEqual([30 + tail]);
   });
 });
 

@@ -29,16 +29,17 @@ function ok(r: SimOutcome): SimReport {
 const ix = (...a: number[]) => Int32Array.from(a);
 
 describe('EdgeDRNN engine, cycle by cycle', () => {
-  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; activation tail
-  // 9 + 5 * 16 / 8 = 19; no step hand-off. (test/sim/edgedrnn-cycles.test.ts has the full rules.)
+  // GRU I = 8, H = 16: 3H = 48 rows = 6 beats of 64 bits per column; a layer takes its last MAC
+  // cycle E + 1 + 9 + 5 * 16 / 8 = E + 20 cycles; no step hand-off. (test/sim/edgedrnn-cycles.test.ts
+  // has the full rules and the cycle-by-cycle reference.)
   const model = randomModel(1, 8, [{ kind: 'gru', hiddenSize: 16 }]);
   const one = (firedX: number[], firedH: number[] = []): StepTrace[] => [[{ firedX: ix(...firedX), firedH: ix(...firedH) }]];
 
   it('one fired input plus the bias column', () => {
-    // bias queued 2, beats 4..9; input 2 queued 5, beats 10..15; the input part's empty entry
-    // (input 7 did not fire) queued 10, beat 16; the hidden part's queued I + H + 4 = 28, beat 30.
+    // bias queued 2, beats 5..10; input 2 queued 5, beats 11..16; the input part's empty entry
+    // (input 7 did not fire) queued 10, MAC cycle 17; the hidden part's queued I + H + 4 = 28, cycle 30.
     const r = ok(simulate(workloadFromTrace(model, one([2]), { thresholdX: 0.1 }), 'edgedrnn'));
-    expect(r.total.cycles).toBe(30 + 19);
+    expect(r.total.cycles).toBe(30 + 20);
     expect(r.total.dramBytes).toBe(2 * 48);
     expect(r.layers[0]!.firedColumns).toBe(1);
   });
@@ -52,26 +53,27 @@ describe('EdgeDRNN engine, cycle by cycle', () => {
   it('a full queue stalls the encoder', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const deep = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn'));
-    // 9 columns back to back from cycle 4 end at 57; the hidden part's empty entry issues at 58.
-    expect(deep.total.cycles).toBe(58 + 19);
+    // 9 columns back to back from cycle 5 end at 58; the hidden part's empty entry takes cycle 59.
+    expect(deep.total.cycles).toBe(59 + 20);
     const shallow = ok(simulate(workloadFromTrace(model, one(all), { thresholdX: 0.1 }), 'edgedrnn', { set: { encoderQueueDepth: 1 } }));
-    // Column k enters the queue only when column k-1's last beat issues: input k ends at 16 + 7k,
-    // the encoder is 48 cycles behind, the hidden part's entry is queued at 28 + 48 and issues at 78.
-    expect(shallow.total.cycles).toBe(78 + 19);
+    // Depth 1: column n is queued the cycle after column n-1 entered the MAC's register; the
+    // encoder stands still 42 cycles in all, so the hidden part's entry is queued at 28 + 42 = 70
+    // and takes cycle 72.
+    expect(shallow.total.cycles).toBe(72 + 20);
   });
 
   it('DRAM first-access latency: hidden behind the stream with prefetch, paid per column without', () => {
     const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const w = workloadFromTrace(model, one(all), { thresholdX: 0.1 });
     const pre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10 } }));
-    // The bias burst's first beat waits 2 + 10 cycles (14); then 9 columns back to back end at
-    // 67; the empty entry (no weights) issues at 68.
-    expect(pre.total.cycles).toBe(68 + 19);
+    // The bias burst's first beat waits 3 + 10 cycles (15); then 9 columns back to back end at
+    // 68; the empty entry (no weights) takes cycle 69.
+    expect(pre.total.cycles).toBe(69 + 20);
     const noPre = ok(simulate(w, 'edgedrnn', { set: { dramFirstAccessCycles: 10, dramPrefetch: 0 } }));
-    // Each burst is requested after the previous column's last beat: columns start 14, 30, ..., 142;
-    // the last ends at 147, the empty entry issues at 148.
-    expect(noPre.total.cycles).toBe(148 + 19);
-    expect(noPre.total.stallCycles).toBe(149 - (9 * 6 + 1));
+    // Each burst is requested after the previous column's last beat: columns start 15, 31, ..., 143;
+    // the last ends at 148, the empty entry takes cycle 149.
+    expect(noPre.total.cycles).toBe(149 + 20);
+    expect(noPre.total.stallCycles).toBe(150 - (9 * 6 + 1));
   });
 
   it('refuses what the hardware cannot run, as a value', () => {

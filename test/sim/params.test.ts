@@ -18,7 +18,7 @@ const workloads: Record<ArchName, Workload> = {
 /** Settings under which a parameter can show its effect (e.g. prefetch matters only with DRAM latency). */
 const context: Record<string, Record<string, number>> = { dramPrefetch: { dramFirstAccessCycles: 20 } };
 /** A different value that must change the result; default: 7 for 0, else 2v + 1. */
-const changed: Record<string, number> = { dramBusBits: 16, dramPrefetch: 0, decoderWeightsPerCycle: 8, encoderQueueDepth: 1, encoderElementsPerCycle: 0.25, onChipWeightBytes: 100 };
+const changed: Record<string, number> = { dramBusBits: 16, dramPrefetch: 0, decoderWeightsPerCycle: 8, encoderQueueDepth: 1, encoderElementsPerCycle: 0.25, onChipWeightBytes: 100, endOfPartLeadCycles: 100 };
 
 function fingerprint(r: SimOutcome): string {
   if (!r.ok) return `fail: ${r.reason}`;

@@ -1,6 +1,6 @@
 /**
- * The simulator against the published figures (SPEC §1, §6). The published temporal
- * sparsities come from data we do not have (SPEC §7), so each delta figure is checked at a
+ * The simulator against the published figures. The published temporal
+ * sparsities come from data we do not have, so each delta figure is checked at a
  * stated occupancy of a synthetic trace; docs/simulator.md tabulates the same numbers.
  */
 import { describe, expect, it } from 'vitest';

@@ -43,7 +43,22 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(out.join('\n')).toMatch(/train\s+22\s+1/);
     expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
     expect(existsSync(modelPath)).toBe(true);
-    expect(existsSync(`${modelPath}.ckpt`)).toBe(true);
+    // The finished run's checkpoint is removed (it was written after every epoch).
+    expect(existsSync(`${modelPath}.ckpt`)).toBe(false);
+    // data export writes raw features and says so; run applies the model's statistics and, with
+    // the exported utterance boundaries, scores the utterances.
+    const exp = join(dir, 'export');
+    expect(await main(['data', 'export', 'digits', '--split', 'test', '-o', exp, ...corpus])).toBe(0);
+    const meta = JSON.parse(readFileSync(join(exp, 'utterances.json'), 'utf8')) as { features: string; utterances: unknown[] };
+    expect(meta.features).toMatch(/raw log-mel.*not normalised/);
+    err = [];
+    expect(await main(['run', modelPath, '-i', join(exp, 'features.npy'), '-o', join(exp, 'y.npy'), '--segments', join(exp, 'utterances.json')])).toBe(0);
+    expect(err.join('')).toMatch(/normalised with the model's feature statistics/);
+    expect(err.join('')).toMatch(/accuracy [\d.]+ % on \d+ labelled utterances/);
+    expect(meta.utterances.length).toBeGreaterThan(0);
+    // A second export is refused without --force (and leaves the first intact).
+    expect(await main(['data', 'export', 'digits', '--split', 'test', '-o', exp, ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_EXISTS/);
     const model = await loadModel(modelPath);
     const task = modelTask(model);
     expect(task.corpus).toBe('digits');
@@ -59,6 +74,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(code).toBe(0);
     expect(readFileSync(table, 'utf8')).toContain('| 0.5 | 0.2 |');
     expect(readFileSync(plot, 'utf8')).toContain('<svg');
+    expect(existsSync(`${table}.json`)).toBe(false); // the resume state is removed on success
     expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
     expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH/);

@@ -75,3 +75,43 @@ describe('BPTT gradients match finite differences', () => {
     expect(diff).toBeGreaterThan(1e-4);
   });
 });
+
+describe('BPTT gradients of the reset-before GRU (Keras reset_after=False) match finite differences', () => {
+  const beforeModel = (seed: number): Model => {
+    const m = initModel({ cell: 'gru', inputSize: 5, hiddenSize: 6, layers: 2, classes: 4, seed });
+    for (const l of m.layers) if (l.kind === 'gru') l.resetAfter = false;
+    return m;
+  };
+  for (const readout of ['mean', 'last'] as const) {
+    it(`dense, 2 layers, ${readout} readout`, () => {
+      expect(gradCheck(beforeModel(3), jumpySequence(5, 9, 1), 9, 2, { readout })).toBeLessThan(1e-3);
+    });
+    it(`delta, 2 layers, ${readout} readout, L1 penalty (straight-through surrogate, q thresholded too)`, () => {
+      const model = beforeModel(4);
+      const o: ForwardOptions = { readout, delta: { thresholdX: 0.5, thresholdH: 0.05 }, l1: 0.05 };
+      const x = jumpySequence(5, 9, 2);
+      const tape = forwardSequence(model, x, 9, o);
+      const l0 = tape.layers[0]!;
+      expect(l0.countQ).toBeGreaterThan(0);
+      expect(l0.countQ).toBeLessThan(9 * 6);
+      expect(gradCheck(model, x, 9, 1, o)).toBeLessThan(1e-3);
+    });
+  }
+  it('its forward pass is the delta runtime: outputs equal the session (delta) and the reference (dense)', async () => {
+    const { runModelRef } = await import('../../src/cells/index.js');
+    const model = beforeModel(6);
+    const x = jumpySequence(5, 12, 3);
+    const dense = forwardSequence(model, x, 12, { readout: 'mean' });
+    const rec = { ...model, layers: model.layers.slice(0, 2) };
+    const ref = runModelRef(rec, x);
+    let worst = 0;
+    for (let i = 0; i < ref.outputs.length; i++) worst = Math.max(worst, Math.abs(ref.outputs[i]! - dense.layers[1]!.h[i]!));
+    expect(worst).toBeLessThan(1e-9);
+    const o = { thresholdX: 0.3, thresholdH: 0.05 };
+    const delta = forwardSequence(model, x, 12, { readout: 'mean', delta: o });
+    const refD = runModelRef(rec, x, o);
+    worst = 0;
+    for (let i = 0; i < refD.outputs.length; i++) worst = Math.max(worst, Math.abs(refD.outputs[i]! - delta.layers[1]!.h[i]!));
+    expect(worst).toBeLessThan(1e-9);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * DeltaGRU (SPEC §3), float64 reference: the definition of every delta GRU path.
+ * DeltaGRU, float64 reference: the definition of every delta GRU path.
  *
  * Per step:
  *   dx = x - xPrev, dx[|dx| < thresholdX] = 0, xPrev = fired ? x : xPrev
@@ -22,10 +22,10 @@
  * reads W_hn's columns for fired q elements instead of fired h elements. q moves when either r
  * or h moves, so its occupancy is measured separately (firedQ) rather than assumed equal to h's.
  */
-import { sigmoid } from '../../core/math.js';
 import type { GruLayer } from '../../model/types.js';
 import type { BiasConvention } from '../../runtime/types.js';
 import { isResetAfter } from './definition.js';
+import { cellFunctions } from '../activation.js';
 
 export interface DeltaGruState {
   /** Remembered input (the value of each element when it last fired). */
@@ -52,7 +52,8 @@ export function createDeltaGruState(layer: GruLayer, biasConvention: BiasConvent
   const s: DeltaGruState = {
     xPrev: new Float64Array(layer.inputSize),
     hPrev: new Float64Array(H),
-    h: new Float64Array(H),
+    // The state after reset (initialH, an ONNX initial_h), remembered as 0: it fires on step 1.
+    h: layer.initialH ? Float64Array.from(layer.initialH) : new Float64Array(H),
     mr: new Float64Array(H),
     mz: new Float64Array(H),
     mnx: new Float64Array(H),
@@ -116,6 +117,7 @@ export function deltaGruStepRef(
 ): { firedX: number[]; firedH: number[]; firedQ: number[] } {
   const H = layer.hiddenSize;
   const after = isResetAfter(layer);
+  const [sigmoid, tanh] = cellFunctions('gru', layer.activations, layer.clip) as [(x: number) => number, (x: number) => number];
   const I = layer.inputSize;
   const ex = deltaEncode(x, state.xPrev, thresholdX);
   const eh = deltaEncode(state.h, state.hPrev, thresholdH);
@@ -139,7 +141,7 @@ export function deltaGruStepRef(
     for (let k = 0; k < H; k++) {
       const r = sigmoid(state.mr[k]!);
       const z = sigmoid(state.mz[k]!);
-      const n = Math.tanh(state.mnx[k]! + r * state.mnh[k]!);
+      const n = tanh(state.mnx[k]! + r * state.mnh[k]!);
       state.h[k] = (1 - z) * n + z * state.h[k]!;
     }
     return { firedX: ex.fired, firedH: eh.fired, firedQ: [] };
@@ -153,7 +155,7 @@ export function deltaGruStepRef(
   }
   for (let k = 0; k < H; k++) {
     const z = sigmoid(state.mz[k]!);
-    const n = Math.tanh(state.mnx[k]! + state.mnh[k]!);
+    const n = tanh(state.mnx[k]! + state.mnh[k]!);
     state.h[k] = (1 - z) * n + z * state.h[k]!;
   }
   return { firedX: ex.fired, firedH: eh.fired, firedQ: eq.fired };

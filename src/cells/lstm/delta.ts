@@ -1,8 +1,8 @@
 /**
- * DeltaLSTM (SPEC §3), float64 reference: one 4H memory M += W_ih dx + W_hh dh, starting at
+ * DeltaLSTM, float64 reference: one 4H memory M += W_ih dx + W_hh dh, starting at
  * b_ih + b_hh (the same in both bias conventions), then the LSTM gates on M.
  */
-import { sigmoid } from '../../core/math.js';
+import { cellFunctions } from '../activation.js';
 import type { LstmLayer } from '../../model/types.js';
 import { deltaEncode } from '../gru/delta.js';
 
@@ -22,8 +22,8 @@ export function createDeltaLstmState(layer: LstmLayer): DeltaLstmState {
   return {
     xPrev: new Float64Array(layer.inputSize),
     hPrev: new Float64Array(H),
-    h: new Float64Array(H),
-    c: new Float64Array(H),
+    h: layer.initialH ? Float64Array.from(layer.initialH) : new Float64Array(H),
+    c: layer.initialC ? Float64Array.from(layer.initialC) : new Float64Array(H),
     m,
   };
 }
@@ -50,14 +50,15 @@ export function deltaLstmStepRef(
   }
   // Peepholes act element-wise on c, which is exact state (never delta-encoded).
   const p = layer.peephole;
+  const [sigmoid, gAct, hAct] = cellFunctions('lstm', layer.activations, layer.clip) as Array<(x: number) => number>;
   for (let k = 0; k < H; k++) {
     const cp = state.c[k]!;
-    const i = sigmoid(state.m[k]! + (p ? p[k]! * cp : 0));
-    const f = sigmoid(state.m[H + k]! + (p ? p[H + k]! * cp : 0));
-    const g = Math.tanh(state.m[2 * H + k]!);
+    const i = sigmoid!(state.m[k]! + (p ? p[k]! * cp : 0));
+    const f = sigmoid!(state.m[H + k]! + (p ? p[H + k]! * cp : 0));
+    const g = gAct!(state.m[2 * H + k]!);
     state.c[k] = f * cp + i * g;
-    const o = sigmoid(state.m[3 * H + k]! + (p ? p[2 * H + k]! * state.c[k]! : 0));
-    state.h[k] = o * Math.tanh(state.c[k]!);
+    const o = sigmoid!(state.m[3 * H + k]! + (p ? p[2 * H + k]! * state.c[k]! : 0));
+    state.h[k] = o * hAct!(state.c[k]!);
   }
   return { firedX: ex.fired, firedH: eh.fired };
 }

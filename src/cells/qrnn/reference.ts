@@ -1,9 +1,9 @@
 /**
- * QRNN (SPEC §2), the paper's form ("fo-pooling"), float64:
+ * QRNN, the paper's form ("fo-pooling"), float64:
  *   [Z; F; O] = W [x_t; x_{t-1}] + b,  z = tanh(Z), f = sigmoid(F), o = sigmoid(O)
  *   c = f*c + (1-f)*z,  h = o*c
  * Window 1 drops the x_{t-1} block. x_{-1} = 0 after a reset. We keep h = o*c (the paper's
- * output gate on c itself, not on tanh(c)) [SPEC: open choice, documented here and in the docs].
+ * output gate on c itself, not on tanh(c)) [an open choice, documented here and in the docs].
  */
 import { sigmoid } from '../../core/math.js';
 import type { QrnnLayer } from '../../model/types.js';

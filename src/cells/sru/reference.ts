@@ -1,5 +1,5 @@
 /**
- * SRU (SPEC §2), float64. No matrix product depends on h, which is what lets the multi-step
+ * SRU, float64. No matrix product depends on h, which is what lets the multi-step
  * kernel read the weights once for T steps (Sung & Park):
  *   [xt; f~; r~; (p)] = W x,  f = sigmoid(f~ + b_f),  r = sigmoid(r~ + b_r)
  *   c' = f*c + (1-f)*xt,  h = r*tanh(c') + (1-r)*x'   with x' = x when I == H, else p = W_p x.

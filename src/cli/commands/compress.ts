@@ -127,8 +127,8 @@ export function register(program: Command): void {
         const th = thresholdX !== undefined || thresholdH !== undefined ? { thresholdX: thresholdX ?? 0, thresholdH: thresholdH ?? 0 } : undefined;
         accuracy = { ...accuracyEffect(model, decoded, ds, task.readout, th), dataset: `${task.corpus}/test` };
       }
-      await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: true });
-      if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: true });
+      await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: o.force === true });
+      if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: o.force === true });
       if (o.json) {
         process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: inputName, ...effect }, accuracy }, null, 2) + '\n');
         return;

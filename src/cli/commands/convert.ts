@@ -1,11 +1,13 @@
 /**
- * `deltakit convert IN OUT.safetensors [--force]`: turn a PyTorch state_dict (.safetensors) or an
- * ONNX file into a deltakit model file (safetensors with the model spec in its metadata).
- * An existing OUT is kept unless --force.
+ * `deltakit convert IN OUT [--force]`: turn any model file deltakit reads (deltakit, PyTorch
+ * state_dict, ONNX, Keras .keras / .h5, TensorFlow.js model.json) into a deltakit model file
+ * (safetensors with the model spec in its metadata), or, when OUT ends in .onnx, into a streaming
+ * ONNX step graph (`--weights int8` for QDQ). An existing OUT is kept unless --force.
  */
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
-import { decodeModelFile, readFileBytes, saveModel } from '../../model/io.js';
+import { loadModelFile, saveModel, writeFileSafely } from '../../model/io.js';
+import { exportOnnx } from '../../model/export/onnx/export.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
 import { checkExtension, parseChoice, si } from '../options.js';
@@ -15,28 +17,35 @@ interface ConvertOptions {
   name?: string;
   readoutActivation?: string;
   quiet?: boolean;
+  weights?: string;
 }
 
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('convert a PyTorch state_dict (.safetensors) or ONNX model into a deltakit .safetensors model file')
-    .argument('<in>', 'input model (.safetensors state_dict, .onnx, or a deltakit file)')
-    .argument('<out>', 'output deltakit model file (.safetensors)')
+    .description('convert a model (PyTorch, ONNX, Keras, TensorFlow.js, deltakit) into a deltakit .safetensors file, or export it as a streaming .onnx graph')
+    .argument('<in>', 'input model (.safetensors, .onnx, .keras, .h5, tfjs model.json)')
+    .argument('<out>', 'output: deltakit model file (.safetensors), or .onnx for a streaming ONNX step graph')
+    .option('--weights <format>', 'ONNX output only: f32 (default) or int8 (QDQ: int8 weights behind DequantizeLinear)')
     .option('-f, --force', 'overwrite OUT if it exists')
     .option('--name <name>', 'model name stored in the file')
     .option('--readout-activation <name>', 'activation after a PyTorch state_dict\'s Linear readout (none, relu, tanh); ONNX records it')
     .option('-q, --quiet', 'print nothing on success')
     .action(async (inPath: string, outPath: string, o: ConvertOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
-      checkExtension('OUT', outPath, ['.safetensors']);
+      // The output's extension names the format written: deltakit safetensors or a streaming ONNX graph.
+      checkExtension('OUT', outPath, ['.safetensors', '.onnx']);
       check(o.name === undefined || o.name.length > 0, 'E_OPTION', () => '--name: expected a non-empty name');
-      const { model, kind } = decodeModelFile(await readFileBytes(inPath), {
+      const { model, kind } = await loadModelFile(inPath, {
         ...(readoutActivation ? { readoutActivation } : {}),
         ...(o.name !== undefined ? { name: o.name } : {}),
       });
       model.meta = { ...model.meta, convertedFrom: kind };
-      await saveModel(model, outPath, { overwrite: o.force === true });
+      const toOnnx = outPath.toLowerCase().endsWith('.onnx');
+      const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
+      check(toOnnx || weights === undefined, 'E_OPTION', () => `--weights: applies to an .onnx output only, found output ${outPath}`);
+      if (toOnnx) await writeFileSafely(outPath, exportOnnx(model, weights ? { weights } : {}).bytes, { overwrite: o.force === true });
+      else await saveModel(model, outPath, { overwrite: o.force === true });
       if (!o.quiet) {
         const s = summarizeModel(model);
         process.stdout.write(`${outPath}: ${s.layers.map((l) => `${l.kind}(${l.inputSize}->${l.outputSize})`).join(' ')}, ${si(s.parameters)} parameters (from ${kind})\n`);

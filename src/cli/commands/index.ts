@@ -7,6 +7,7 @@ import { register as convert } from './convert.js';
 import { register as data } from './data.js';
 import { register as demo } from './demo.js';
 import { register as edgedrnn } from './edgedrnn.js';
+import { register as exportCmd } from './export.js';
 import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
@@ -27,6 +28,7 @@ export const COMMANDS: Registrar[] = [
   convert,
   quantize,
   edgedrnn,
+  exportCmd,
   data,
   train,
   tune,

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { isCompressedModel } from '../../compress/codebook/model.js';
-import { decodeModelFile, readFileBytes } from '../../model/io.js';
+import { loadModelFile, MODEL_FILE_KIND_NAMES, readFileBytes } from '../../model/io.js';
 import { summarizeModel } from '../../model/summary.js';
 import type { Activation } from '../../model/types.js';
 import { parseChoice, si, table } from '../options.js';
@@ -25,18 +25,20 @@ export function register(program: Command): void {
     .action(async (path: string, o: InfoOptions) => {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       const bytes = await readFileBytes(path);
-      const compressed = isCompressedModel(bytes);
-      const { model, kind } = compressed
+      // A .dkcb is decoded from the bytes read; every other format goes through the importer
+      // registry by path (a TensorFlow.js model.json reads its weight shards beside it).
+      const { model, kind } = isCompressedModel(bytes)
         ? { model: await loadModelOrCompressed(bytes, readoutActivation ? { readoutActivation } : {}), kind: 'dkcb' as const }
-        : decodeModelFile(bytes, readoutActivation ? { readoutActivation } : {});
+        : await loadModelFile(path, readoutActivation ? { readoutActivation } : {});
+      const size = bytes.length;
       const s = summarizeModel(model);
       if (o.json) {
-        process.stdout.write(JSON.stringify({ file: path, kind, bytes: bytes.length, ...s }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ file: path, kind, bytes: size, ...s }, null, 2) + '\n');
         return;
       }
-      const kindText = { deltakit: 'deltakit model (.safetensors with spec)', pytorch: 'PyTorch state_dict (.safetensors)', onnx: 'ONNX', dkcb: 'codebook-compressed deltakit model (.dkcb)' }[kind];
+      const kindText = kind === 'dkcb' ? 'codebook-compressed deltakit model (.dkcb)' : MODEL_FILE_KIND_NAMES[kind];
       const lines = [
-        `${path}: ${kindText}, ${si(bytes.length)}B`,
+        `${path}: ${kindText}, ${si(size)}B`,
         `name: ${s.name}`,
         `input ${s.inputSize} -> output ${s.outputSize}`,
         '',
@@ -49,6 +51,8 @@ export function register(program: Command): void {
         `dense ops per step: ${s.denseOpsPerStep} (${si(s.denseOpsPerStep)}Op, 2 per multiply-accumulate)`,
       ];
       const meta = Object.entries(s.meta);
+      const grus = s.layers.filter((l) => l.kind === 'gru').map((l) => `layer ${l.index} ${l.detail}`);
+      if (grus.length) lines.push(`GRU variant: ${grus.join(', ')} (reset-after = PyTorch form; reset-before = ONNX linear_before_reset=0, Keras reset_after=False)`);
       if (meta.length) lines.push(`meta: ${meta.map(([k, v]) => `${k}=${v}`).join(', ')}`);
       process.stdout.write(lines.join('\n') + '\n');
     });

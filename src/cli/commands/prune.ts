@@ -1,6 +1,6 @@
 /**
  * `deltakit prune MODEL --gamma 0.94 --pes 64 --out OUT`: Column-Balanced Targeted Dropout
- * after training (SPEC §5), then the balance check: every PE must hold the same number of
+ * after training, then the balance check: every PE must hold the same number of
  * nonzeros in every column. `--check` only runs the balance check on MODEL.
  */
 import type { Command } from 'commander';
@@ -74,7 +74,7 @@ export function register(program: Command): void {
         checkExtension('--out', o.out, ['.safetensors']);
         checkWritable(o.out, o.force);
         target = cbtdPruneModel(model, { gamma, pes, alpha, seed, ...(gammaFc !== undefined ? { gammaFc } : {}) });
-        await saveModel(target, o.out, { overwrite: true });
+        await saveModel(target, o.out, { overwrite: o.force === true });
       }
       const report = checkModelBalance(target, pes);
       // Post-training pruning changes the function: say by how much, when asked.

@@ -3,6 +3,8 @@
  * .npy through a model, one step per frame, and write the (T, O) outputs. Giving a threshold
  * (even 0) runs the delta network; the summary of what it fired goes to stderr.
  */
+import { rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { parseJsonStrict } from '../../core/json.js';
@@ -11,7 +13,8 @@ import { readFileBytes } from '../../model/io.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import type { Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
-import type { Backend, BiasConvention } from '../../runtime/types.js';
+import type { Backend, BiasConvention, StepTrace } from '../../runtime/types.js';
+import type { TraceWriter } from '../../sim/trace/format.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, si } from '../options.js';
 import { readFeatureInput } from '../input.js';
 import { progress } from '../progress.js';
@@ -24,11 +27,13 @@ interface RunOptions {
   biasConvention?: string;
   backend?: string;
   weights?: string;
+  activationBits?: string;
   force?: boolean;
   quiet?: boolean;
   readoutActivation?: string;
   normalize?: boolean;
   segments?: string;
+  traceOut?: string;
 }
 
 export function register(program: Command): void {
@@ -43,10 +48,12 @@ export function register(program: Command): void {
     .option('--bias-convention <name>', 'delta memories bias placement: cudnn (PyTorch-exact) or edgedrnn')
     .option('--backend <name>', 'compute backend: js (default: float64 accumulation, the reference numerics) or wasm (SIMD, float32: faster)')
     .option('--weights <precision>', 'weight precision of the wasm backend: f32 (default) or int8')
+    .option('--activation-bits <bits>', 'with --weights int8 on the relaxed-SIMD kernels: 14 (default) or 7 bits of quantised activations (faster, less accurate)')
     .option('--readout-activation <name>', 'activation after the Linear readout of a PyTorch state_dict (none, relu, tanh): a state_dict does not record it')
     .option('--segments <utterances.json>', "utterance boundaries (data export's utterances.json): reset the state at each, and report accuracy when they carry labels")
     .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
-    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--trace-out <file>', 'record which input and hidden elements fired each step to a trace file (replay it with deltakit sim --trace)')
+    .option('-f, --force', 'overwrite the output files if they exist')
     .option('-q, --quiet', 'do not print the summary')
     .action(async (modelPath: string, o: RunOptions) => {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
@@ -54,11 +61,18 @@ export function register(program: Command): void {
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
+      const bits = parseChoice<'7' | '14'>('--activation-bits', o.activationBits, ['7', '14']);
       checkExtension('--output', o.output, ['.npy']);
       checkWritable(o.output, o.force);
+      if (o.traceOut !== undefined) checkWritable(o.traceOut, o.force);
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       const model = await loadModelOrCompressed(modelPath, readoutActivation ? { readoutActivation } : {});
+      const delta = thresholdX !== undefined || thresholdH !== undefined;
+      // The trace streams to the file chunk by chunk as the run goes (bounded memory); opened
+      // only once the input has been read, so a bad input leaves no file behind.
+      let writer: TraceWriter | null = null;
       const session = createSession(model, {
+        ...(o.traceOut !== undefined ? { onTrace: (st: StepTrace) => writer!.write(st) } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
         ...(thresholdH !== undefined ? { thresholdH } : {}),
         ...(biasConvention ? { biasConvention } : {}),
@@ -69,10 +83,17 @@ export function register(program: Command): void {
         // to wasm for speed; here exactness comes first unless the user asks for wasm or int8.
         backend: backend ?? (weights === 'int8' ? 'wasm' : 'js'),
         ...(weights ? { weights } : {}),
+        ...(bits ? { activationBits: bits === '7' ? (7 as const) : (14 as const) } : {}),
       });
-      const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
+      const segmentFrames = o.segments ? async (T: number) => (await readSegments(o.segments!, T)).map((q) => q.frames) : undefined;
+      const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false, segmentFrames);
       const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
-      if (x.renormalize && segments.length > 1) x.data = x.renormalize(segments.map((s) => s.frames));
+      if (o.traceOut !== undefined) {
+        // Loaded only when asked for, so a plain run starts as fast as before.
+        const { createTraceFileWriter } = await import('../../sim/trace/file.js');
+        const { traceLayers } = await import('../../sim/trace/format.js');
+        writer = createTraceFileWriter(o.traceOut, { layers: traceLayers(model, delta), thresholdX: delta ? (thresholdX ?? 0) : null, thresholdH: delta ? (thresholdH ?? 0) : null, source: 'session', bias: false, note: basename(modelPath) }, { force: true });
+      }
       // Ctrl-C: stop between chunks (or during the write), remove any partial file, and exit with
       // E_INTERRUPTED rather than dying silently with a temporary file left behind.
       const controller = new AbortController();
@@ -125,10 +146,19 @@ export function register(program: Command): void {
         bar.stop();
         // The no-overwrite check is repeated when the file takes its name: a file saved at that
         // path while this run was going is not replaced without --force.
+        writer?.close();
         await writeNpy(o.output, y, [T, O], { overwrite: o.force === true, signal: controller.signal });
+      } catch (e) {
+        // A failed or interrupted run leaves no half-written trace behind.
+        if (writer) {
+          writer.close();
+          rmSync(o.traceOut!, { force: true });
+        }
+        throw e;
       } finally {
         process.off('SIGINT', onSigint);
       }
+      if (o.traceOut !== undefined && !o.quiet) process.stderr.write(`wrote the trace of ${totals.steps} steps to ${o.traceOut}\n`);
       if (!o.quiet) {
         const lines = [`${totals.steps} steps${segments.length > 1 ? ` in ${segments.length} utterances (state reset at each)` : ''}, ${I} -> ${O}, ${session.isDelta ? 'delta' : 'dense'} (${session.paths[0]})`];
         if (x.normalized) lines.push(`input normalised with the model's feature statistics (meta.featureStats; --no-normalize to skip)`);

@@ -4,7 +4,7 @@
  * row by row (an interrupted sweep keeps its rows; --resume skips them) and PREFIX.svg, a line
  * plot of one figure against the first axis.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check, fail } from '../../core/errors.js';
 import type { BiasConvention } from '../../runtime/types.js';
@@ -13,13 +13,16 @@ import { parseOverrides, resolveSpec } from '../../sim/spec/presets.js';
 import { parseAxis, pointKey, runSweep, sweepColumns, sweepPoints, SUMMARY_FIELDS } from '../../sim/sweep.js';
 import { checkWritable, parseChoice, parseNumber } from '../options.js';
 import { progress } from '../progress.js';
-import { loadModelAndInput } from './sim.js';
+import { loadModelOrCompressed } from '../../compress/codebook/io.js';
+import { openTraceFile, traceModel } from '../../sim/trace/file.js';
+import { chooseFixedPoint, loadModelAndInput } from './sim.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface SweepCliOptions {
   arch: string;
-  input: string;
+  input?: string;
+  trace?: string;
   param?: string[];
   thx?: string;
   thh?: string;
@@ -37,21 +40,23 @@ export function register(program: Command): void {
   program
     .command('sweep')
     .description('simulate MODEL over a grid of thresholds and architecture parameters; write CSV and an SVG plot')
-    .argument('<model>', 'model file')
+    .argument('[model]', 'model file (optional with --trace)')
     .requiredOption('-a, --arch <name>', 'accelerator: deltarnn, edgedrnn, spartus, rnnaccel')
-    .requiredOption('-i, --input <x.npy>', 'input frames, float32 .npy (T, I)')
+    .option('-i, --input <x.npy>', 'input frames, float32 .npy (T, I)')
+    .option('--trace <file>', 'replay a recorded trace file at every point instead of running the model (architecture parameters only)')
     .option('--param <name=values>', 'an axis: thx, thh or a parameter, as v1,v2,... or start:stop:step (repeatable)', collect)
     .option('--thx <threshold>', 'fixed input threshold when thx is not swept')
     .option('--thh <threshold>', 'fixed hidden threshold when thh is not swept')
     .option('--bias-convention <name>', 'cudnn or edgedrnn')
     .option('--set <name=value>', 'fixed parameter override (repeatable)', collect)
-    .option('--fixed-point', 'edgedrnn: trace the bit-exact Q8.8 machine instead of the float session')
+    .option('--fixed-point', 'edgedrnn: trace the bit-exact Q8.8 machine (the default when the model fits the hardware)')
+    .option('--no-fixed-point', 'edgedrnn: trace the float session instead of the fixed-point machine')
     .requiredOption('-o, --out <prefix>', 'writes <prefix>.csv and <prefix>.svg')
     .option('--resume', 'continue an interrupted sweep: keep <prefix>.csv and skip its points')
     .option('-f, --force', 'overwrite existing outputs')
     .option('--y <field>', `figure to plot: ${SUMMARY_FIELDS.join(', ')}`, 'latencyUs')
     .option('--log-y', 'logarithmic y axis')
-    .action(async (modelPath: string, o: SweepCliOptions) => {
+    .action(async (modelPath: string | undefined, o: SweepCliOptions) => {
       const axes = (o.param ?? []).map(parseAxis);
       check(axes.length > 0, 'E_OPTION', () => 'sweep: expected at least one --param name=values');
       check((SUMMARY_FIELDS as readonly string[]).includes(o.y), 'E_OPTION', () => `--y: expected one of ${SUMMARY_FIELDS.join(', ')}, found '${o.y}'`);
@@ -65,11 +70,33 @@ export function register(program: Command): void {
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
       check(!o.fixedPoint || spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${spec.arch}`);
+      if (o.trace !== undefined) {
+        check(o.input === undefined, 'E_OPTION', () => 'sweep: give --input (run the model) or --trace (replay a recorded run), not both');
+        check(o.thx === undefined && o.thh === undefined && o.fixedPoint === undefined, 'E_OPTION', () => 'sweep --trace: the trace fixes thresholds and firing; --thx, --thh and --fixed-point do not apply');
+        check(!axes.some((a) => a.name === 'thx' || a.name === 'thh'), 'E_OPTION', () => 'sweep --trace: thx and thh cannot be swept over a recorded trace; sweep architecture parameters');
+      } else {
+        check(modelPath !== undefined && o.input !== undefined, 'E_OPTION', () => 'sweep: expected MODEL and --input X.npy, or --trace FILE');
+      }
       const csvPath = `${o.out}.csv`;
       const svgPath = `${o.out}.svg`;
       const names = axes.map((a) => a.name);
       const columns = sweepColumns(names);
       const done = new Set<string>();
+      // The model and input (or the trace) are read, and refused if bad, before any file is created.
+      let model;
+      let frames;
+      let trace;
+      let fixedPoint = false;
+      if (o.trace !== undefined) {
+        trace = openTraceFile(o.trace);
+        model = modelPath !== undefined ? await loadModelOrCompressed(modelPath) : undefined;
+        traceModel(trace.header, model);
+      } else {
+        ({ model, frames } = await loadModelAndInput(modelPath!, o.input!));
+        // The fixed-point check uses the fixed thresholds (swept ones are checked at each point).
+        fixedPoint = chooseFixedPoint(model, spec.arch, o.fixedPoint, { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) });
+      }
+      let created = false;
       if (o.resume && existsSync(csvPath)) {
         const { header, rows } = parseCsv(readFileSync(csvPath, 'utf8'));
         check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${header.join(', ')}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
@@ -77,9 +104,9 @@ export function register(program: Command): void {
       } else {
         checkWritable(csvPath, o.force);
         checkWritable(svgPath, o.force);
-        writeFileSync(csvPath, csvLine(columns) + '\n');
+        writeFileSync(csvPath, csvLine(columns) + '\n', { flag: o.force ? 'w' : 'wx' });
+        created = true;
       }
-      const { model, frames } = await loadModelAndInput(modelPath, o.input);
       const total = sweepPoints(axes).length;
       const bar = progress('sweep', total);
       let stop = false;
@@ -96,7 +123,8 @@ export function register(program: Command): void {
           ...(thresholdX !== undefined ? { thresholdX } : {}),
           ...(thresholdH !== undefined ? { thresholdH } : {}),
           ...(biasConvention ? { biasConvention } : {}),
-          ...(o.fixedPoint ? { fixedPoint: true } : {}),
+          ...(fixedPoint ? { fixedPoint: true } : {}),
+          ...(trace ? { trace } : {}),
           done,
           shouldStop: () => stop,
           onRow: (row) => {
@@ -104,6 +132,11 @@ export function register(program: Command): void {
             bar.update(++finished);
           },
         });
+      } catch (e) {
+        // A sweep that failed before its first row leaves nothing behind (a rerun would otherwise
+        // meet E_EXISTS on a CSV holding only a header).
+        if (created && finished === done.size) rmSync(csvPath, { force: true });
+        throw e;
       } finally {
         process.removeListener('SIGINT', onSigint);
         bar.stop();

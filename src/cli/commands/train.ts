@@ -4,6 +4,7 @@
  * thresholds in the forward pass and an L1 penalty on fired hidden deltas), optionally with CBTD.
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
@@ -71,7 +72,7 @@ export function register(program: Command): void {
       .option('--l1 <weight>', 'L1 penalty on fired hidden deltas in phase 2', String(d.l1))
       .option('--clip <norm>', 'gradient norm clipping (0 = none)', String(d.clipNorm))
       .option('--train-seed <n>', 'seed of initialisation and shuffling', String(d.seed))
-      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped (SPEC §5)')
+      .option('--cbtd-gamma <g>', 'enable CBTD: fraction of each sub-column dropped')
       .option('--cbtd-pes <n>', 'CBTD: processing elements per array', '16')
       .option('--cbtd-ramp <epochs>', 'CBTD: epochs over which alpha ramps from 0 to 1', '10')
       .option('--cbtd-gamma-fc <g>', 'CBTD gamma of the linear head (default: head stays dense)')
@@ -90,7 +91,8 @@ export function register(program: Command): void {
     const readoutRaw = o.readout ?? (corpus === 'digit-strings' ? 'ctc' : d.readout);
     check((corpus === 'digit-strings') === (readoutRaw === 'ctc'), 'E_OPTION', () => `train: connected digit strings are trained with --readout ctc and only they are; found corpus ${corpus} with readout ${readoutRaw}`);
     checkExtension('--out', o.out, ['.safetensors']);
-    if (!o.resume) checkWritable(o.out, o.force);
+    // Checked on --resume too: the model is saved only at the end, never replaced without --force.
+    checkWritable(o.out, o.force);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {
       cell: parseChoice('--cell', o.cell, ['gru', 'lstm'] as const)!,
@@ -132,6 +134,7 @@ export function register(program: Command): void {
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
@@ -139,7 +142,7 @@ export function register(program: Command): void {
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
-        checkpoint: o.checkpoint ?? `${o.out}.ckpt`,
+        checkpoint,
         resume: o.resume,
         signal: controller.signal,
         ...(init ? { init } : {}),
@@ -172,7 +175,9 @@ export function register(program: Command): void {
       model.meta['testAccuracy'] = delta.accuracy.toFixed(4);
     }
     model.meta['testAccuracyDense'] = dense.accuracy.toFixed(4);
-    await saveModel(model, o.out, { overwrite: true });
+    await saveModel(model, o.out, { overwrite: o.force === true });
+    // The run is complete: its checkpoint has served (a --checkpoint the user named is kept).
+    if (o.checkpoint === undefined) rmSync(checkpoint, { force: true });
     console.log(`test set (${test.utterances.length} utterances of ${new Set(test.utterances.map((u) => u.voice)).size} voices never heard in training):`);
     console.log(table(['network', ctc ? 'string accuracy %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'], rows));
     console.log(`training throughput ${result.framesPerSecond.toFixed(0)} frames/s; saved ${o.out}`);

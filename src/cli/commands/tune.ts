@@ -3,7 +3,8 @@
  * the streaming runtime, pick the lowest occupancy within the accuracy budget, and write a table
  * (Markdown) and a plot (SVG) of accuracy against occupancy.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { writeFileSafely } from '../../core/files.js';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES } from '../../data/corpus.js';
@@ -58,10 +59,9 @@ export function register(program: Command): void {
     const split = parseChoice('--split', o.split, SPLITS)!;
     const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
     const gridH = parseGrid('--grid-h', o.gridH, DEFAULT_GRID_H);
-    if (!o.resume) {
-      checkWritable(o.table, o.force);
-      checkWritable(o.plot, o.force);
-    }
+    // Checked on --resume too: table and plot are written only at the end.
+    checkWritable(o.table, o.force);
+    checkWritable(o.plot, o.force);
     if (o.save) checkWritable(o.save, o.force);
     const model = await loadModel(modelPath);
     const task = modelTask(model);
@@ -88,17 +88,21 @@ export function register(program: Command): void {
       const overlap = [...new Set(ds.utterances.map((u) => u.voice))].filter((v) => heard.has(v));
       check(overlap.length === 0, 'E_MISMATCH', () => `tune: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
     }
+    const stateFile = `${o.table}.json`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
     let r;
     try {
-      r = await tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile: `${o.table}.json`, resume: o.resume, signal: controller.signal });
+      r = await tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile, resume: o.resume, signal: controller.signal });
     } finally {
       process.off('SIGINT', onSigint);
     }
-    writeFileSync(o.table, `# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`);
-    writeFileSync(o.plot, tunePlot(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split})`));
+    const enc = (text: string) => new TextEncoder().encode(text);
+    await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
+    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
+    // The sweep is complete and its results are in the table: the resume state has served.
+    rmSync(stateFile, { force: true });
     const pct = (v: number) => (100 * v).toFixed(2);
     const rows = [['dense', pct(r.dense.accuracy), '100.00', '1.00x']];
     if (!r.chosen) {
@@ -121,7 +125,7 @@ export function register(program: Command): void {
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
       model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max accuracy drop ${maxAccuracyDrop} points` };
-      await saveModel(model, o.save, { overwrite: true });
+      await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
   });

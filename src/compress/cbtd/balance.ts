@@ -1,7 +1,7 @@
 /**
  * The CBTD balance check: does every PE hold the same number of nonzero weights in every
  * column? That is what makes a fired column cost the same K cycles on every PE of an array
- * (SPEC §5); an unbalanced matrix makes the busiest PE set the pace.
+ *; an unbalanced matrix makes the busiest PE set the pace.
  */
 import type { Model } from '../../model/types.js';
 

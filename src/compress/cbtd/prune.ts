@@ -1,5 +1,5 @@
 /**
- * Column-Balanced Targeted Dropout (CBTD, SPEC §5), applied post-training.
+ * Column-Balanced Targeted Dropout (CBTD), applied post-training.
  *
  * For a weight matrix of R rows (G*H) and N processing elements per array, sub-column p of
  * column j holds rows p, p+N, p+2N, ... (the rows PE p multiplies for column j). In every
@@ -79,7 +79,7 @@ export function cbtdPruneMatrix(w: Float32Array, rows: number, cols: number, opt
 }
 
 /**
- * CBTD on every weight matrix of a model (biases are never pruned, SPEC §5). Recurrent layers
+ * CBTD on every weight matrix of a model (biases are never pruned). Recurrent layers
  * use gamma; linear layers use gammaFc when given and stay dense otherwise.
  * Returns a new Model sharing the untouched tensors.
  *

@@ -1,5 +1,5 @@
 /**
- * The weight codec standing in for RNNAccel's NeuCompression (unpublished, SPEC §6 [open]):
+ * The weight codec standing in for RNNAccel's NeuCompression (unpublished, published design [open]):
  * a per-layer codebook of 2^bits float values (1-D k-means, Lloyd's algorithm) and, per weight,
  * a packed bits-wide index into it. Exact zeros (CBTD-pruned weights) get a codebook entry of
  * exactly 0, so compression keeps structured sparsity. Decoding is a table look-up: what an

@@ -1,7 +1,7 @@
 import { roundHalfEven } from './matvec.js';
 
 /**
- * Reference delta kernels (SPEC §3) in float64: the encoder and the column accumulation.
+ * Reference delta kernels in float64: the encoder and the column accumulation.
  */
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Reference fused gate activations in float64 (SPEC §2), on the wasm kernels' layout: gate
+ * Reference fused gate activations in float64, on the wasm kernels' layout: gate
  * blocks hp apart. They define wasm `gru_gates`, `lstm_gates`, `sru_steps`, `qrnn_steps`.
  */
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));

@@ -71,7 +71,7 @@ export function roundHalfEven(v: number): number {
 
 /**
  * Y[t, r] = W[r, :] . X[t, :] + b[r] for t < steps: the multi-step product of SRU and QRNN
- * (SPEC §6). Defines wasm `matmat_f32`.
+ *. Defines wasm `matmat_f32`.
  */
 export function matmatRef(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, x: ArrayLike<number>, steps: number): Float64Array {
   const y = new Float64Array(steps * rows);

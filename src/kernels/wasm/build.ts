@@ -1,7 +1,7 @@
 /**
- * Compile the AssemblyScript kernels (src/kernels/wasm/assembly/) twice, with and without SIMD,
- * and write each binary as a base64 string in a generated TypeScript module
- * (src/kernels/wasm/generated/kernels-{simd,scalar}.ts).
+ * Compile the AssemblyScript kernels (src/kernels/wasm/assembly/) into their builds (relaxed SIMD,
+ * SIMD128, scalar, SIMD128 on shared memory) and write each binary as a base64 string in a
+ * generated TypeScript module (src/kernels/wasm/generated/kernels-{relaxed,simd,scalar,threads}.ts).
  *
  * Why base64 in a .ts module: the same import works unchanged in Node, in bundlers and in
  * browsers (no fetch, no file system, no import.meta.url asset resolution), and vitest runs the
@@ -21,15 +21,19 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const ENTRY = join(HERE, 'assembly', 'index.ts');
 export const GENERATED_DIR = join(HERE, 'generated');
 
-/** simd, scalar, and simd-threads (shared imported memory, for the 2-thread mode in Node). */
-export type Flavor = 'simd' | 'scalar' | 'threads';
+/** relaxed (relaxed SIMD), simd (SIMD128), scalar, and simd-threads (shared imported memory, for the 2-thread mode in Node). */
+export type Flavor = 'relaxed' | 'simd' | 'scalar' | 'threads' | 'probe';
+export const FLAVORS: readonly Flavor[] = ['relaxed', 'simd', 'scalar', 'threads', 'probe'];
+/** The relaxed-SIMD self-test module (assembly/probe.ts): tiny, so it compiles synchronously anywhere. */
+export const PROBE_ENTRY = join(HERE, 'assembly', 'probe.ts');
 
 /** Compile one flavour to wasm bytes. */
 export async function compileKernels(flavor: Flavor): Promise<Uint8Array> {
   let binary: Uint8Array | null = null;
   const errors: string[] = [];
-  const args = [ENTRY, '-O3', '--runtime', 'stub', '--noAssert', '--outFile', 'kernels.wasm'];
+  const args = [flavor === 'probe' ? PROBE_ENTRY : ENTRY, '-O3', '--runtime', 'stub', '--noAssert', '--outFile', 'kernels.wasm'];
   if (flavor === 'simd') args.push('--enable', 'simd');
+  if (flavor === 'relaxed' || flavor === 'probe') args.push('--enable', 'simd', '--enable', 'relaxed-simd');
   // Shared memory imported from env.memory, so a worker thread's instance sees the same buffers.
   if (flavor === 'threads') args.push('--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(MAX_SHARED_PAGES));
   const { error } = await asc.main(args, {
@@ -63,7 +67,7 @@ export function generatedPath(flavor: Flavor): string {
 async function main(): Promise<void> {
   const checkOnly = process.argv.includes('--check');
   let stale = false;
-  for (const flavor of ['simd', 'scalar', 'threads'] as const) {
+  for (const flavor of FLAVORS) {
     const text = generatedModule(flavor, await compileKernels(flavor));
     const path = generatedPath(flavor);
     let old = '';

@@ -1,6 +1,12 @@
 /**
- * Loads the WebAssembly kernels: detects SIMD support, instantiates the SIMD build (or the scalar
- * build where SIMD is missing) and owns allocation in the module's linear memory.
+ * Loads the WebAssembly kernels: picks the fastest build the engine runs correctly (relaxed SIMD,
+ * else SIMD128, else scalar), instantiates it and owns allocation in the module's linear memory.
+ *
+ * The relaxed-SIMD build is chosen only if the engine validates relaxed SIMD AND a numeric
+ * self-test passes (a tiny probe module computes relaxed_madd and relaxed_dot_i8x16_i7x16_add_s
+ * on known inputs): Node 20's baseline compiler validates the int8 dot but drops its added term.
+ * `DELTAKIT_KERNEL_BUILD=relaxed-simd|simd128|scalar` (or `loadKernels({ build })`) forces a build,
+ * so tests run every build on an engine that supports it.
  *
  * The binaries are embedded as base64 in generated modules (see build.ts for why), so loading
  * needs no file system or network and works the same in Node, workers and browsers.
@@ -10,24 +16,36 @@
  *
  * @example
  * const k = loadKernels();            // Node: synchronous
- * k.path;                             // 'wasm-simd' on any current engine
+ * k.path;                             // 'wasm-relaxed' on Node 22+ and current browsers
  * const p = k.alloc(1024);            // 1 KB, 16-byte aligned, zeroed
  * k.f32(p, 256).fill(1);
  */
 import { DeltakitError } from '../../core/errors.js';
 import { KERNELS_SIMD_BASE64 } from './generated/kernels-simd.js';
+import { KERNELS_RELAXED_BASE64 } from './generated/kernels-relaxed.js';
+import { KERNELS_PROBE_BASE64 } from './generated/kernels-probe.js';
 import { KERNELS_SCALAR_BASE64 } from './generated/kernels-scalar.js';
 import { KERNELS_THREADS_BASE64 } from './generated/kernels-threads.js';
 import { MAX_SHARED_PAGES } from './limits.js';
 
 /** Which compiled build runs: tests assert this to prove the fast path ran. */
-export type KernelPath = 'wasm-simd' | 'wasm-scalar' | 'wasm-simd-shared';
+export type KernelPath = 'wasm-relaxed' | 'wasm-simd' | 'wasm-scalar' | 'wasm-simd-shared';
+
+/** The kernel builds, fastest first. */
+export type KernelBuild = 'relaxed-simd' | 'simd128' | 'scalar';
+export const KERNEL_BUILDS: readonly KernelBuild[] = ['relaxed-simd', 'simd128', 'scalar'];
+
+const PATH_OF: Record<KernelBuild, KernelPath> = { 'relaxed-simd': 'wasm-relaxed', simd128: 'wasm-simd', scalar: 'wasm-scalar' };
 
 /** The raw exports of the kernel module (pointers are byte offsets into `memory`). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
   simd_build(): number;
+  relaxed_build(): number;
+  matvec_f32_p8(wp: number, b: number, rows: number, cols: number, x: number, y: number): void;
+  matvec_i8_p8(wp: number, scale: number, rowsum: number, b: number, rows: number, cols: number, planes: number, hi: number, lo: number, xScale: number, y: number): void;
+  quantize_codes(x: number, n: number, qmax: number, planes: number, hi: number, lo: number): number;
   matvec_f32(w: number, b: number, rows: number, cols: number, x: number, y: number): void;
   matvec_i8(w: number, scale: number, b: number, rows: number, cols: number, xq: number, xScale: number, y: number): void;
   quantize_i16(x: number, n: number, qmax: number, xq: number): number;
@@ -36,6 +54,10 @@ export interface KernelExports {
   delta_encode(x: number, prev: number, n: number, th: number, idx: number, vals: number): number;
   gru_gates(gi: number, gh: number, h: number, hp: number): void;
   lstm_gates(gi: number, gh: number, c: number, h: number, hp: number): void;
+  gru_gates_keep(gi: number, gh: number, h: number, hp: number, keep: number): void;
+  gru_blend(keep: number, h: number, hp: number): void;
+  lstm_gates_keep(gi: number, gh: number, c: number, h: number, hp: number, keep: number): void;
+  lstm_blend(keep: number, c: number, h: number, hp: number): void;
   sru_steps(u: number, ustride: number, b: number, x: number, xstride: number, proj: number, c: number, h: number, hstride: number, hp: number, steps: number): void;
   qrnn_steps(u: number, ustride: number, c: number, h: number, hstride: number, hp: number, steps: number): void;
   activate(y: number, n: number, kind: number): void;
@@ -52,6 +74,8 @@ const ALIGN = 16;
  */
 export class WasmKernels {
   readonly path: KernelPath;
+  /** The compiled build: 'relaxed-simd', 'simd128' (also the shared-memory threads build) or 'scalar'. */
+  readonly build: KernelBuild;
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
   /** Bumped whenever memory grows (all typed-array views must then be recreated). */
@@ -67,6 +91,7 @@ export class WasmKernels {
     this.exports = instance.exports as unknown as KernelExports;
     this.memory = memory ?? this.exports.memory;
     this.path = path;
+    this.build = path === 'wasm-relaxed' ? 'relaxed-simd' : path === 'wasm-scalar' ? 'scalar' : 'simd128';
     this.top = align(this.exports.heap_base());
   }
 
@@ -173,26 +198,120 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * The relaxed-SIMD self-test: inputs where a fused and an unfused multiply-add differ (both are
+ * accepted: relaxed_madd may be either) and an int8 dot whose added term is large (an engine
+ * that drops it fails). Exported for tests.
+ */
+export function relaxedSelfTest(probe: (p: number) => void, memory: WebAssembly.Memory): boolean {
+  const p = 0;
+  const f = new Float32Array(memory.buffer, p, 16);
+  const a = 1 + 2 ** -12;
+  f.set([a, a, a, 2], 0); // a
+  f.set([a, a, a, 3], 4); // b
+  f.set([-(1 + 2 ** -11), -(1 + 2 ** -11), 0, 1], 8); // c
+  const i8 = new Int8Array(memory.buffer, p + 64, 16);
+  const u8 = new Uint8Array(memory.buffer, p + 80, 16);
+  for (let j = 0; j < 16; j++) {
+    i8[j] = [-128, 127, -1, 5, 100, -77, 3, -3, 64, -64, 1, 0, -127, 126, 42, -42][j]!;
+    u8[j] = [127, 0, 1, 126, 64, 3, 99, 127, 5, 6, 7, 8, 127, 127, 1, 2][j]!;
+  }
+  const addend = [1000000, -2000000, 3, -7];
+  new Int32Array(memory.buffer, p + 96, 4).set(addend);
+  probe(p);
+  const m = new Float32Array(memory.buffer, p + 48, 4);
+  const fusedOrNot = (v: number, fused: number, unfused: number): boolean => v === Math.fround(fused) || v === Math.fround(unfused);
+  // a*a + c = 2^-24 + 2^-24 * ... : fused keeps 2^-24, unfused rounds a*a to 1 + 2^-11 first.
+  const exact = a * a - (1 + 2 ** -11);
+  if (!fusedOrNot(m[0]!, exact, 0) || !fusedOrNot(m[1]!, exact, 0) || m[2] !== Math.fround(a * a) || m[3] !== 7) return false;
+  const d = new Int32Array(memory.buffer, p + 112, 4);
+  for (let lane = 0; lane < 4; lane++) {
+    let s = addend[lane]!;
+    for (let j = 4 * lane; j < 4 * lane + 4; j++) s += i8[j]! * u8[j]!;
+    if (d[lane] !== s) return false;
+  }
+  return true;
+}
+
+let relaxedOk: boolean | undefined;
+
+/**
+ * Whether this engine runs the relaxed-SIMD build correctly: it validates relaxed SIMD and the
+ * numeric self-test passes. Compiles a 104-byte probe module synchronously (allowed everywhere).
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedOk !== undefined) return relaxedOk;
+  relaxedOk = false;
+  if (!wasmSimdSupported()) return false;
+  try {
+    const bytes = decodeBase64(KERNELS_PROBE_BASE64);
+    if (!WebAssembly.validate(bytes)) return false;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    const ex = inst.exports as { probe(p: number): void; memory: WebAssembly.Memory };
+    if (ex.memory.buffer.byteLength === 0) ex.memory.grow(1);
+    relaxedOk = relaxedSelfTest(ex.probe, ex.memory);
+  } catch {
+    relaxedOk = false;
+  }
+  return relaxedOk;
+}
+
+function envBuild(): string | undefined {
+  const env = typeof process === 'object' && process?.env ? process.env.DELTAKIT_KERNEL_BUILD : undefined;
+  return env === undefined || env === '' ? undefined : env;
+}
+
+function checkBuild(build: string, from: string): KernelBuild {
+  if (!(KERNEL_BUILDS as readonly string[]).includes(build)) {
+    throw new DeltakitError('E_OPTION', `${from}: expected one of ${KERNEL_BUILDS.join(', ')}, found '${build}'`);
+  }
+  const b = build as KernelBuild;
+  if (b === 'relaxed-simd' && !relaxedSimdSupported()) throw new DeltakitError('E_UNSUPPORTED', `${from}: 'relaxed-simd' requested, but this engine does not run relaxed SIMD correctly (not validated, or its self-test failed)`);
+  if (b === 'simd128' && !wasmSimdSupported()) throw new DeltakitError('E_UNSUPPORTED', `${from}: 'simd128' requested, but this engine has no WebAssembly SIMD`);
+  return b;
+}
+
+/**
+ * The kernel build that loads by default here: DELTAKIT_KERNEL_BUILD if set, else the fastest the
+ * engine runs correctly ('relaxed-simd', then 'simd128', then 'scalar').
+ *
+ * @example kernelBuild() // 'relaxed-simd' on Node 22+ and current browsers, 'simd128' on Node 20
+ */
+export function kernelBuild(): KernelBuild {
+  const env = envBuild();
+  if (env !== undefined) return checkBuild(env, 'DELTAKIT_KERNEL_BUILD');
+  return relaxedSimdSupported() ? 'relaxed-simd' : wasmSimdSupported() ? 'simd128' : 'scalar';
+}
+
+/** Options of loadKernels / initWasm. */
+export interface LoadOptions {
+  /** Force a build (tests; must be supported here). Default: kernelBuild(). */
+  build?: KernelBuild;
+  /** false forces the scalar build (same as build: 'scalar'); true or absent: the default build. */
+  simd?: boolean;
+}
+
 const cache: Partial<Record<KernelPath, WasmKernels>> = {};
 
-function pathFor(simd: boolean | undefined): KernelPath {
-  const want = simd ?? true;
-  return want && wasmSimdSupported() ? 'wasm-simd' : 'wasm-scalar';
+function pathFor(opts: LoadOptions): KernelPath {
+  if (opts.build !== undefined) return PATH_OF[checkBuild(opts.build, 'kernel build')];
+  if (opts.simd === false) return 'wasm-scalar';
+  return PATH_OF[kernelBuild()];
 }
 
 function bytesFor(path: KernelPath): Uint8Array<ArrayBuffer> {
-  return decodeBase64(path === 'wasm-simd' ? KERNELS_SIMD_BASE64 : KERNELS_SCALAR_BASE64);
+  return decodeBase64(path === 'wasm-relaxed' ? KERNELS_RELAXED_BASE64 : path === 'wasm-simd' ? KERNELS_SIMD_BASE64 : KERNELS_SCALAR_BASE64);
 }
 
 /**
  * The kernels, compiled and instantiated synchronously on first use (cached afterwards).
- * `simd: false` forces the scalar build (tests compare both). Throws E_UNSUPPORTED when the
+ * `build` forces a build (tests compare them all); `simd: false` forces the scalar build. Throws E_UNSUPPORTED when the
  * engine has no WebAssembly or refuses synchronous compilation (browser main thread: use initWasm).
  *
  * @example const k = loadKernels(); console.log(k.path);
  */
-export function loadKernels(opts: { simd?: boolean } = {}): WasmKernels {
-  const path = pathFor(opts.simd);
+export function loadKernels(opts: LoadOptions = {}): WasmKernels {
+  const path = pathFor(opts);
   const hit = cache[path];
   if (hit) return hit;
   if (!wasmSupported()) throw new DeltakitError('E_UNSUPPORTED', 'wasm backend: this JavaScript engine has no WebAssembly; use backend "js"');
@@ -209,10 +328,10 @@ export function loadKernels(opts: { simd?: boolean } = {}): WasmKernels {
  * Compile and instantiate asynchronously (required on a browser's main thread), then cache, so
  * later `loadKernels()` calls and new sessions use wasm.
  *
- * @example await initWasm(); const s = createSession(model); // runs on wasm-simd
+ * @example await initWasm(); const s = createSession(model); // runs on wasm-relaxed
  */
-export async function initWasm(opts: { simd?: boolean } = {}): Promise<WasmKernels> {
-  const path = pathFor(opts.simd);
+export async function initWasm(opts: LoadOptions = {}): Promise<WasmKernels> {
+  const path = pathFor(opts);
   const hit = cache[path];
   if (hit) return hit;
   if (!wasmSupported()) throw new DeltakitError('E_UNSUPPORTED', 'wasm backend: this JavaScript engine has no WebAssembly; use backend "js"');
@@ -222,7 +341,7 @@ export async function initWasm(opts: { simd?: boolean } = {}): Promise<WasmKerne
 }
 
 /** The kernels if they are (or can synchronously be) loaded, else null: the session's default-backend probe. */
-export function tryLoadKernels(opts: { simd?: boolean } = {}): WasmKernels | null {
+export function tryLoadKernels(opts: LoadOptions = {}): WasmKernels | null {
   try {
     return loadKernels(opts);
   } catch {

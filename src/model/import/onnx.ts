@@ -10,7 +10,7 @@
  * on that path (Squeeze, Transpose, Reshape...) only move the batch and direction axes in the
  * graphs we accept, so they are skipped.
  *
- * Gate orders differ (SPEC §2): ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
+ * Gate orders differ: ONNX GRU rows are z, r, h, ours r, z, n; ONNX LSTM rows are
  * i, o, f, c, ours i, f, g, o; LSTM peepholes P are [p_i, p_o, p_f], ours [p_i, p_f, p_o].
  * ONNX's B is [Wb; Rb]. A GRU with linear_before_reset = 1 is PyTorch's form (reset applied after
  * the hidden product); linear_before_reset = 0 (ONNX's default, Keras reset_after=False) is the
@@ -18,15 +18,18 @@
  *
  * Attributes and inputs of GRU/LSTM (opset 7-22): hidden_size, linear_before_reset (both values),
  * layout 0 and 1 (batch 1: the same values either way), sequence_lens (masks padded batch entries;
- * a stream has none, so it is accepted and ignored), initial_h / initial_c (zero constants, or
- * graph inputs fed back by the caller: sessions start from zero), P (peepholes), input_forget 0.
- * Refused with E_UNSUPPORTED naming them: direction reverse / bidirectional (they need the end of
- * the sequence, which a stream never has), clip, activations other than the defaults, nonzero
- * constant initial states, input_forget 1.
+ * a stream has none, so it is accepted and ignored), initial_h / initial_c (graph inputs fed back
+ * by the caller: sessions start from zero; constants: the layer's state after reset), P
+ * (peepholes), input_forget 0.
+ * activations (every function ONNX defines for RNNs, alpha / beta as onnxruntime consumes them)
+ * and clip become the layer's `activations` / `clip`. Refused with E_UNSUPPORTED naming them:
+ * direction reverse / bidirectional (they need the end of the sequence, which a stream never has),
+ * computed initial states, input_forget 1.
  */
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
 import { halfToFloat } from '../safetensors.js';
+import { ONNX_ACTIVATIONS, ONNX_NAME, type GateActivation } from '../../cells/activation.js';
 import { validateModel, type Layer, type LinearLayer, type Model } from '../types.js';
 
 const { onnx } = onnxProto;
@@ -311,6 +314,36 @@ function foldNode(node: INode, ins: Array<Const | undefined>, where: string, bud
 }
 
 const RECURRENT_DEFAULT_ACTS: Record<string, string[]> = { GRU: ['sigmoid', 'tanh'], LSTM: ['sigmoid', 'tanh', 'tanh'] };
+
+/** Activation functions that take alpha / beta (ONNX RNN operators consume activation_alpha / _beta in order, for those only). */
+const TAKES_ALPHA = new Set(['affine', 'leakyrelu', 'thresholdedrelu', 'scaledtanh', 'hardsigmoid', 'elu']);
+const TAKES_BETA = new Set(['affine', 'scaledtanh', 'hardsigmoid']);
+
+/**
+ * The node's `activations` (with activation_alpha / activation_beta consumed in order by the
+ * functions that take them, as onnxruntime does), or undefined when they are the defaults.
+ */
+function onnxActivations(n: INode, op: 'GRU' | 'LSTM', where: string): GateActivation[] | undefined {
+  const names = attrStrings(n, 'activations');
+  if (!names) return undefined;
+  const G = op === 'GRU' ? 2 : 3;
+  check(names.length === G, 'E_UNSUPPORTED', () => `onnx: ${where}: ${names.length} activations; a forward ${op} takes ${G} (${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
+  const alphas = (attr(n, 'activation_alpha')?.floats ?? []).map(Number);
+  const betas = (attr(n, 'activation_beta')?.floats ?? []).map(Number);
+  let ai = 0;
+  let bi = 0;
+  const acts = names.map((raw): GateActivation => {
+    const key = raw.toLowerCase();
+    const def = ONNX_ACTIVATIONS[key];
+    check(def !== undefined, 'E_UNSUPPORTED', () => `onnx: ${where}: activation ${raw.slice(0, 30)} is not supported (expected one of ${Object.values(ONNX_NAME).join(', ')})`);
+    const a: GateActivation = { name: def.name };
+    if (TAKES_ALPHA.has(key)) a.alpha = ai < alphas.length ? alphas[ai++]! : def.alpha!;
+    if (TAKES_BETA.has(key)) a.beta = bi < betas.length ? betas[bi++]! : def.beta!;
+    return a;
+  });
+  const isDefault = acts.every((a, i) => a.name === RECURRENT_DEFAULT_ACTS[op]![i]);
+  return isDefault ? undefined : acts;
+}
 /** Operators that only move axes (batch, direction) on the input-to-output path of accepted graphs. */
 const LAYOUT_OPS = new Set(['Identity', 'Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Flatten', 'Cast', 'Dropout', 'Slice']);
 
@@ -526,9 +559,11 @@ function recurrentLayer(
   const ins = n.input ?? [];
   const dir = attrString(n, 'direction') ?? 'forward';
   check(dir === 'forward', 'E_UNSUPPORTED', () => `onnx: ${where}: direction ${dir.slice(0, 20)} cannot stream: it needs the end of the sequence before the first output; expected direction forward`);
-  const acts = attrStrings(n, 'activations');
-  check(!acts || (acts.length === G - 1 && acts.every((a, i) => a.toLowerCase() === RECURRENT_DEFAULT_ACTS[op]![i])), 'E_UNSUPPORTED', () => `onnx: ${where}: activations [${acts!.join(', ').slice(0, 80)}] are not supported (expected the defaults ${RECURRENT_DEFAULT_ACTS[op]!.join(', ')})`);
-  check(!attr(n, 'clip'), 'E_UNSUPPORTED', () => `onnx: ${where}: cell clipping (clip = ${attrFloat(n, 'clip', 0)}) is not supported`);
+  const activations = onnxActivations(n, op, where);
+  const clipAttr = attr(n, 'clip');
+  const clip = clipAttr ? attrFloat(n, 'clip', 0) : undefined;
+  check(clip === undefined || (Number.isFinite(clip) && clip > 0), 'E_FORMAT', () => `onnx: ${where}: clip must be a positive number, found ${clip}`);
+  const acts = { ...(activations ? { activations } : {}), ...(clip !== undefined ? { clip } : {}) };
   const layout = attrInt(n, 'layout', 0);
   // Batch 1: (seq, 1, I) and (1, seq, I) hold the same values; the layout ops around are skipped.
   check(layout === 0 || layout === 1, 'E_FORMAT', () => `onnx: ${where}: layout must be 0 or 1, found ${layout}`);
@@ -546,9 +581,20 @@ function recurrentLayer(
       check(P.data.length === 3 * H0 && P.dims[P.dims.length - 1] === 3 * H0, 'E_SHAPE', () => `onnx: ${where}: P must be (1, ${3 * H0}), found [${P.dims.join(', ')}]`);
       peephole = reorderRows(P.data, 0, H0, 1, [0, 2, 1]); // ONNX i, o, f -> ours i, f, o
     }
-    if (ins[6]) check(initialState(ins[6]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant initial cell state (initial_c) is not supported; sessions start from zero`);
   }
-  if (ins[5]) check(initialState(ins[5]), 'E_UNSUPPORTED', () => `onnx: ${where}: a nonzero constant or computed initial state (initial_h) is not supported; sessions start from zero`);
+  // initial_h / initial_c: zero, a graph input fed back by the caller (sessions start from zero),
+  // or a constant, which becomes the layer's state after reset.
+  const H0 = attrInt(n, 'hidden_size', 0);
+  const initial = (k: number, what: string): Float32Array | undefined => {
+    const nm = ins[k];
+    if (!nm || initialState(nm)) return undefined;
+    const c = constOf(nm, `${where} ${what} (a nonzero initial state)`);
+    check(c.data.length === H0, 'E_UNSUPPORTED', () => `onnx: ${where}: ${what} holds ${c.data.length} values; a stream has batch 1 and one direction, expected hidden_size = ${H0}`);
+    return Float32Array.from(c.data);
+  };
+  const initialH = initial(5, 'initial_h');
+  const initialC = op === 'LSTM' ? initial(6, 'initial_c') : undefined;
+  const init = initialH || initialC ? { initialH: initialH ?? new Float32Array(H0), ...(op === 'LSTM' ? { initialC: initialC ?? new Float32Array(H0) } : {}) } : {};
   // sequence_lens (input 4) only masks padded batch entries; a stream has no padding.
   const W = constOf(ins[1], `${where} W`);
   const R = constOf(ins[2], `${where} R`);
@@ -568,8 +614,8 @@ function recurrentLayer(
     biasHh = reorderRows(B.data, G * H, H, 1, order);
   }
   const weights = { inputSize: I, hiddenSize: H, weightIh: reorderRows(W.data, 0, H, I, order), weightHh: reorderRows(R.data, 0, H, H, order), biasIh, biasHh };
-  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }) };
+  if (op === 'GRU') return { kind: 'gru', ...weights, ...(resetAfter ? {} : { resetAfter: false }), ...acts, ...init };
   check(!peephole || peephole.length === 3 * H, 'E_SHAPE', () => `onnx: ${where}: P must hold 3 * hidden_size = ${3 * H} values, found ${peephole!.length}`);
-  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}) };
+  return { kind: 'lstm', ...weights, ...(peephole ? { peephole } : {}), ...acts, ...init };
 }
 

@@ -4,7 +4,7 @@
  * optionally followed by one nn.Linear readout (`fc.weight`, `fc.bias`, any prefix).
  *
  * The cell is inferred from the shapes: weight_hh_l0 is (G*H, H), so G = rows / columns is 3 for a
- * GRU and 4 for an LSTM. PyTorch's layout and gate order are deltakit's (SPEC §2), so the tensors
+ * GRU and 4 for an LSTM. PyTorch's layout and gate order are deltakit's, so the tensors
  * are used as they are. A state_dict does not record activations: a readout activation (applied
  * in forward()) can be given with `readoutActivation`.
  */

@@ -1,6 +1,6 @@
 /**
  * What the EdgeDRNN accelerator is, as data: its number formats, its limits and the layout of
- * its weight image and configuration registers (SPEC §4; parameters of hdl/tb/edgedrnn_tb.sv in
+ * its weight image and configuration registers (the EdgeDRNN RTL; parameters of hdl/tb/edgedrnn_tb.sv in
  * the authors' repository: NUM_PE = 8, ACT 8.8, W 1.7, NUM_LAYER_BW = 2, LAYER_SIZE_BW = 10,
  * DTH_BW = 10, CFG_NUM = 32).
  */
@@ -24,7 +24,7 @@ export const EDGEDRNN = Object.freeze({
   maxLayers: 4,
   /** 2^LAYER_SIZE_BW units per layer. */
   maxLayerSize: 1024,
-  /** The RTL computes garbage at H = 8 (SPEC §4). */
+  /** The RTL computes garbage at H = 8. */
   minHiddenSize: 16,
   /** Configuration registers in the testbench file. */
   configRegisters: 32,

@@ -15,7 +15,7 @@
  * rhe(v, s) is the RTL's round half to even shift: (v + (bit s of v ? 2^(s-1) : 2^(s-1)-1)) >>> s.
  */
 import { check } from '../../core/errors.js';
-import type { LayerStepTrace, StepTrace } from '../../runtime/types.js';
+import { TRACE_MEMORY_LIMIT, type LayerStepTrace, type StepTrace } from '../../runtime/types.js';
 import { sigmoidLut, tanhLut } from '../lut.js';
 import {
   EDGEDRNN,
@@ -99,6 +99,9 @@ export class EdgeDrnnMachine {
   private counters: EdgeDrnnLayerCounters[];
   private steps = 0;
   private readonly tracing: boolean;
+  /** trace: true keeps the steps (bounded like a session's); onTrace streams them. */
+  private readonly keep: boolean;
+  private readonly onTrace: ((step: StepTrace) => void) | null;
   private traced: StepTrace[] = [];
 
   /**
@@ -106,8 +109,10 @@ export class EdgeDrnnMachine {
    * and whether the bias pseudo-column fired (the runtime's StepTrace, what the accelerator
    * simulator replays).
    */
-  constructor(program: EdgeDrnnProgram, options: { trace?: boolean } = {}) {
-    this.tracing = options.trace === true;
+  constructor(program: EdgeDrnnProgram, options: { trace?: boolean; onTrace?: (step: StepTrace) => void } = {}) {
+    this.onTrace = options.onTrace ?? null;
+    this.keep = options.trace === true;
+    this.tracing = this.keep || this.onTrace !== null;
     checkHardwareLimits(program.config, { thresholdsChecked: false });
     const need = weightImageSize(program.config);
     check(program.weights.length === need, 'E_SHAPE', () => `EdgeDRNN weight image: expected ${need} bytes for this configuration, found ${program.weights.length}`);
@@ -155,8 +160,12 @@ export class EdgeDrnnMachine {
       if (stepTrace) stepTrace.push(t!);
       input = this.state.layers[l]!.h;
     }
-    if (stepTrace) this.traced.push(stepTrace);
     this.steps++;
+    if (stepTrace && this.keep) {
+      check(this.traced.length < TRACE_MEMORY_LIMIT, 'E_LIMIT', () => `trace: true keeps at most ${TRACE_MEMORY_LIMIT} steps in memory; stream longer runs with the onTrace option`);
+      this.traced.push(stepTrace);
+    }
+    if (stepTrace && this.onTrace) this.onTrace(stepTrace);
     return Int32Array.from(input);
   }
 

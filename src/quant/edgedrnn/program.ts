@@ -1,6 +1,6 @@
 /**
  * From a float model to what EdgeDRNN holds, and back: the configuration registers and the int8
- * DRAM weight image (SPEC §4, python/modules/edgedrnn.py `collect_params` of the authors).
+ * DRAM weight image (the EdgeDRNN RTL, python/modules/edgedrnn.py `collect_params` of the authors).
  *
  * Per layer the image has 3H rows (gate order r, z, n) and the columns
  * [bias | W_ih (input zero-padded to a multiple of 8) | W_hh], stored column-major, layers
@@ -9,6 +9,7 @@
  * code zeroes b_hn before it matters, see docs/edgedrnn.md).
  */
 import { requireResetAfter } from '../../cells/gru/definition.js';
+import { requireDefaultActivations } from '../../cells/activation.js';
 import { check, fail } from '../../core/errors.js';
 import type { GruLayer, LinearLayer, Model } from '../../model/types.js';
 import { validateModel } from '../../model/types.js';
@@ -51,6 +52,8 @@ export function splitEdgeDrnnModel(model: Model): { grus: GruLayer[]; classifier
   const classifier: LinearLayer[] = [];
   model.layers.forEach((l, k) => {
     if (l.kind === 'gru') requireResetAfter(l, `EdgeDRNN (layer ${k})`);
+    if (l.kind === 'gru') requireDefaultActivations(l, `EdgeDRNN (layer ${k})`);
+    check(!(l.kind === 'gru' && l.initialH), 'E_UNSUPPORTED', () => `EdgeDRNN (layer ${k}): expected a GRU starting from a zero state, found an initial state (ONNX initial_h)`);
     if (l.kind === 'gru' && classifier.length === 0) grus.push(l);
     else if (l.kind === 'linear' && grus.length > 0) classifier.push(l);
     else fail('E_UNSUPPORTED', `EdgeDRNN runs a stack of GRU layers optionally followed by linear layers; layer ${k} is ${l.kind}${l.kind === 'gru' ? ' after a linear layer' : ''}`);

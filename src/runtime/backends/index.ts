@@ -8,6 +8,8 @@ import { createJsExecutor } from './js/index.js';
 import { createWasmExecutorFactory } from './wasm/index.js';
 import { tryLoadKernels } from '../../kernels/wasm/loader.js';
 import type { ExecutorFactory } from './types.js';
+import type { Layer } from '../../model/types.js';
+import { hasDefaultActivations } from '../../cells/activation.js';
 
 export type { ExecutorConfig, ExecutorFactory, LayerExecutor } from './types.js';
 
@@ -19,14 +21,32 @@ export function availableBackends(): Backend[] {
   return tryLoadKernels() ? ['wasm', 'js'] : ['js'];
 }
 
-export function executorFactory(backend: Backend | undefined, weights?: 'f32' | 'int8'): ExecutorFactory {
+/**
+ * Whether the wasm backend runs this layer: GRU (both forms) and LSTM without peepholes, with
+ * their default activations and no clip (the js backend runs every layer). A declared capability, consulted when no backend
+ * is named, so such layers run on js instead of failing.
+ */
+export function wasmRunsLayer(layer: Layer): boolean {
+  if (layer.kind === 'gru') return hasDefaultActivations(layer);
+  if (layer.kind === 'lstm') return !layer.peephole && hasDefaultActivations(layer);
+  return true;
+}
+
+export function executorFactory(backend: Backend | undefined, weights?: 'f32' | 'int8', activationBits?: 7 | 14): ExecutorFactory {
   if (weights !== undefined && weights !== 'f32' && weights !== 'int8') fail('E_OPTION', `weights: expected 'f32' or 'int8', found '${String(weights)}'`);
+  if (activationBits !== undefined && activationBits !== 7 && activationBits !== 14) fail('E_OPTION', `activationBits: expected 7 or 14, found ${String(activationBits)}`);
+  // Refuse what would be silently ignored: activation codes exist only for int8 weights.
+  if (activationBits !== undefined && weights !== 'int8') fail('E_OPTION', `activationBits: applies to weights 'int8', found weights '${weights ?? 'f32'}'`);
   const chosen = backend ?? availableBackends()[0]!;
   if (weights === 'int8' && chosen !== 'wasm') fail('E_UNSUPPORTED', `weights 'int8': needs the wasm backend, found backend '${chosen}'`);
   switch (chosen) {
-    case 'wasm':
+    case 'wasm': {
       if (!tryLoadKernels()) fail('E_UNSUPPORTED', 'backend wasm: WebAssembly kernels cannot load here (no WebAssembly, or a browser main thread before `await initWasm()`)');
-      return createWasmExecutorFactory({ weights: weights ?? 'f32' });
+      const wasm = createWasmExecutorFactory({ weights: weights ?? 'f32', ...(activationBits !== undefined ? { activationBits } : {}) });
+      // No backend named and float weights: layers wasm does not run go to js (paths say which ran).
+      if (backend === undefined && weights !== 'int8') return (layer, config) => (wasmRunsLayer(layer) ? wasm(layer, config) : createJsExecutor(layer, config));
+      return wasm;
+    }
     case 'js':
       return createJsExecutor;
     default:

@@ -5,6 +5,7 @@
  * its trace do not care which one ran.
  */
 import type { Layer } from '../../model/types.js';
+import type { WasmKernels } from '../../kernels/wasm/loader.js';
 import type { BiasConvention } from '../types.js';
 
 export interface ExecutorConfig {
@@ -41,11 +42,22 @@ export interface LayerExecutor {
   step(x: Float64Array): Float64Array;
   /**
    * Optional: `steps` steps at once, for layers whose weights do not multiply h (SRU, QRNN), so
-   * one pass over the weights serves the whole block (SPEC §6, Sung & Park). `xs` holds steps
+   * one pass over the weights serves the whole block (the published designs, Sung & Park). `xs` holds steps
    * frames of inputSize values; returns steps * outputSize values. Must equal `steps` calls of
    * step() up to float rounding.
    */
   runSteps?(xs: ArrayLike<number>, steps: number): Float32Array;
+  /**
+   * Optional (wasm executors): where the executor reads its input and leaves its output in the
+   * kernels' linear memory (float32, byte offsets). A session whose executors all share one
+   * kernels instance chains them there with `stepWasm()`: no float64 hand-offs, no copies through
+   * JavaScript arrays, no allocation per step.
+   */
+  readonly wasmIo?: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
+  /** One step reading the input already at `wasmIo.input`, leaving the output at `wasmIo.output`. */
+  stepWasm?(): void;
+  /** Optional: the executor will not run again (wasm executors give back their state slot). */
+  dispose?(): void;
 }
 
 export type ExecutorFactory = (layer: Layer, config: ExecutorConfig) => LayerExecutor;

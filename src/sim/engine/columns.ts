@@ -1,5 +1,5 @@
 /**
- * Column-parallel delta engine shared by Spartus and DeltaRNN (SPEC §6): weights on chip,
+ * Column-parallel delta engine shared by Spartus and DeltaRNN: weights on chip,
  * fired element j (index in [x; h]) goes to array j mod M, and within an array a fired column
  * costs `cost(j)` cycles. The MAC phase of a layer ends when the busiest array ends (the others
  * wait: that wait is the stall we report, averaged over arrays). The encoder scans
@@ -8,6 +8,10 @@
  *
  * Spartus: cost(j) = nonzeros of the busiest PE in column j (CBTD storage; K when balanced).
  * DeltaRNN: cost = ceil(rows / PEs) for every column (dense weights, one column per cycle).
+ *
+ * A reset-before GRU runs two dependent MAC phases per step: x and h columns (h columns carry the
+ * r, z rows only), then the r activation, then the fired q = r*h columns of W_hn (H rows each),
+ * whose encoding and column sums cannot start before r is known; then the activation phase.
  */
 import { param } from '../spec/presets.js';
 import type { ArchSpec } from '../spec/params.js';
@@ -47,7 +51,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       continue;
     }
     if (!(o.cells as readonly string[]).includes(lw.kind)) return { ok: false, reason: `layer ${k} is ${lw.kind}: ${o.name} runs ${o.cells.join('/')} layers only` };
-    const cols = lw.xCols + lw.hCols;
+    const cols = lw.xCols + lw.hCols + lw.qCols;
     if (o.cbtd) {
       const map = columnMap(lw.layer, N);
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.ceil(lw.rows / N))));
@@ -57,8 +61,16 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       for (let j = 0; j < cols; j++) slots += map.maxPerPe[j]! * N;
       storedBytes += (slots * (wb + indexBits)) / 8;
     } else {
-      costs.push({ cost: new Int32Array(cols).fill(Math.ceil(lw.rows / N)), macs: new Int32Array(cols).fill(lw.rows), bytesPerSlot: wb / 8 });
-      storedBytes += (lw.rows * cols * wb) / 8;
+      // Rows per column: x columns `rows`, h columns `hRows` (2H for a reset-before GRU), q columns H.
+      const rowsOf = (j: number) => (j < lw.xCols ? lw.rows : j < lw.xCols + lw.hCols ? lw.hRows : lw.qCols);
+      const cost = new Int32Array(cols);
+      const macs = new Int32Array(cols);
+      for (let j = 0; j < cols; j++) {
+        cost[j] = Math.ceil(rowsOf(j) / N);
+        macs[j] = rowsOf(j);
+      }
+      costs.push({ cost, macs, bytesPerSlot: wb / 8 });
+      storedBytes += (lw.denseMacs * wb) / 8;
     }
   }
   if (onChip > 0 && storedBytes > onChip) {
@@ -70,6 +82,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
   const perStep = perStepArrays(T, w.layers.length);
   const layers = w.layers.map((lw) => emptyLayerCounts(lw.kind !== 'linear'));
   const work = new Float64Array(M);
+  const work2 = new Float64Array(M);
   for (let t = 0; t < T; t++) {
     let stepCycles = 0;
     let stepStall = 0;
@@ -81,6 +94,7 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
       const c = layers[k]!;
       const { cost, macs, bytesPerSlot } = cm;
       work.fill(0);
+      work2.fill(0);
       let nFired = 0;
       let layerMacs = 0;
       let sramSlots = 0;
@@ -99,32 +113,56 @@ export function columnEngine(w: Workload, spec: ArchSpec, o: ColumnEngineOptions
           layerMacs += macs[j]!;
         }
         nFired = lw.xPtr![t + 1]! - lw.xPtr![t]! + lw.hPtr![t + 1]! - lw.hPtr![t]!;
+        if (lw.qCols > 0) {
+          const qi = lw.qIdx!;
+          for (let q = lw.qPtr![t]!, e = lw.qPtr![t + 1]!; q < e; q++) {
+            const j = I + lw.hCols + qi[q]!;
+            work2[j % M]! += cost[j]!;
+            layerMacs += macs[j]!;
+          }
+          nFired += lw.qPtr![t + 1]! - lw.qPtr![t]!;
+        }
       } else {
         const cols = I + lw.hCols;
         for (let j = 0; j < cols; j++) {
           work[j % M]! += cost[j]!;
           layerMacs += macs[j]!;
         }
-        nFired = cols;
+        for (let j = cols; j < cols + lw.qCols; j++) {
+          work2[j % M]! += cost[j]!;
+          layerMacs += macs[j]!;
+        }
+        nFired = cols + lw.qCols;
       }
       let busiest = 0;
       let sum = 0;
+      let busiest2 = 0;
+      let sum2 = 0;
       for (let a = 0; a < M; a++) {
         const v = work[a]!;
         sum += v;
         if (v > busiest) busiest = v;
+        const v2 = work2[a]!;
+        sum2 += v2;
+        if (v2 > busiest2) busiest2 = v2;
       }
-      sramSlots = sum * N;
+      sramSlots = (sum + sum2) * N;
       const scan = Math.ceil((I + lw.hCols) / encRate);
-      const macPhase = Math.max(scan, busiest);
+      let macPhase = Math.max(scan, busiest);
+      let stall = macPhase - sum / M;
+      if (lw.qCols > 0) {
+        // Second phase: r's activation, then q's encoding and W_hn's fired columns.
+        const phase2 = Math.max(Math.ceil(lw.qCols / encRate), busiest2);
+        macPhase += activationCycles(spec, lw.qCols) + phase2;
+        stall += phase2 - sum2 / M;
+      }
       const act = activationCycles(spec, lw.hCols);
       const cycles = macPhase + act + layerHandoff;
-      const stall = macPhase - sum / M;
       c.cycles += cycles;
       c.stallCycles += stall;
       c.sramBytes += o.cbtd ? sramSlots * bytesPerSlot : layerMacs * bytesPerSlot;
       c.macs += layerMacs;
-      c.encoderElements += I + lw.hCols;
+      c.encoderElements += I + lw.hCols + lw.qCols;
       c.activations += lw.hCols;
       c.firedColumns += nFired;
       perStep.layerCycles[k]![t] = cycles;

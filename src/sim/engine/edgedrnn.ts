@@ -1,25 +1,32 @@
 /**
- * EdgeDRNN cycle model, cycle-exact against the authors' RTL. Per layer, with cycle 0 the cycle
- * the layer's delta encoder starts:
+ * EdgeDRNN cycle model, cycle-exact against the authors' RTL (hdl/ieu.sv encoder, hdl/axis_fifo.sv
+ * queue, hdl/hpc.sv MAC and activation controller, the testbench's never-stalling weight stream).
+ * Per layer, with cycle 0 the first cycle of the encoder's bias state:
  *  - the encoder queues the bias pseudo-column at cycle encoderLeadCycles (2), input element k
  *    at lead + 1 + k, and hidden element j at lead + 1 + I + encoderPartGapCycles + j
  *    (I + 5 + j: a 2-cycle gap between the parts); only fired elements are queued, except that
  *    when the last input (or last hidden) element did not fire, an empty end-of-part entry is
- *    queued in its place and costs endOfPartBeats (1) MAC cycle;
- *  - the queue holds encoderQueueDepth (32) entries; an entry holds its slot until its last beat
- *    issues, and a full queue stalls the encoder (every later element moves by the stall);
- *  - a queued column's first weight beat issues beatLeadCycles (2) after it was queued (it reaches
- *    the MAC array one cycle later), never before the previous column's last beat has issued;
- *    a column is ceil(3H * weightBits / dramBusBits) beats (3H/8 on the 64-bit stream);
- *  - the activation tail after the last beat issues is actLatency + actInterval*ceil(H/actLanes)
- *    (9 + 5H/8), overlapping nothing; the next layer (or the next step) starts when it ends.
- * So a layer whose hidden part ends with an empty entry and whose MAC array keeps up ends its MAC
- * phase at I + H + 6. The step's period counts from the first layer's encoder start, with no
- * hand-off cycles between steps.
+ *    queued in its place;
+ *  - a weight column's first beat reaches the MAC array beatLeadCycles (3) after it was queued
+ *    (the weight request goes through its own FIFO to the DRAM stream), never before the cycle
+ *    after the previous entry's last MAC cycle; a column is ceil(3H * weightBits / dramBusBits)
+ *    beats (3H/8). An empty entry has no weights: it takes endOfPartBeats (1) MAC cycle,
+ *    endOfPartLeadCycles (2) after it was queued at the earliest;
+ *  - the queue is encoderQueueDepth (32) entries of FIFO memory in front of the MAC's operand
+ *    register: an entry leaves the memory when it enters the register (in the previous entry's
+ *    last MAC cycle, or the cycle after it was queued when the register is free), and the
+ *    encoder sees the free slot one cycle later (the FIFO count is a register). While the memory
+ *    is full the whole encoder stands still, firing or not, and every later element moves;
+ *  - the activation tail after the last MAC cycle E is actLatency + actInterval*ceil(H/actLanes)
+ *    (9 + 5H/8) cycles, whose last cycle hands the last h over; the next layer's encoder starts
+ *    the cycle after, so the layer takes E + 1 + 9 + 5H/8 cycles. No other hand-off: the step's
+ *    period is the sum of its layers'.
+ * So a layer whose MAC array keeps up with the encoder and whose last hidden element did not fire
+ * has its last MAC cycle at I + H + 6 and takes I + H + 16 + 5H/8 cycles.
  *
- * The DRAM first-access latency (dramFirstAccessCycles, 0 in the RTL's never-stalling stream)
- * delays each weight column's first beat; with dramPrefetch the next burst is requested as soon
- * as its column is queued, without it only once the previous column's last beat has issued.
+ * The DRAM first-access latency (dramFirstAccessCycles, 0 in the RTL's testbench stream) delays
+ * each weight column's first beat; with dramPrefetch the request goes out when the column is
+ * queued, without it only after the previous entry's last MAC cycle.
  */
 import { param } from '../spec/presets.js';
 import type { ArchSpec } from '../spec/params.js';
@@ -39,21 +46,22 @@ export interface EdgeDrnnTiming {
   queueDepth: number;
   beatLead: number;
   endOfPartBeats: number;
+  endOfPartLead: number;
   dramLatency: number;
   prefetch: boolean;
-  /** Activation tail after the last beat. */
+  /** Activation tail after the last MAC cycle. */
   activation: number;
 }
 
 /** Cycles of one layer and step, and what was fetched. */
 export interface EdgeDrnnLayerTiming {
-  /** From the encoder's start to the end of the activation tail. */
+  /** From the encoder's start to the start of the next layer's encoder. */
   cycles: number;
-  /** Cycle the last beat issued (end of the MAC phase). */
+  /** Cycle (from the layer's start) of the last MAC cycle. */
   macEnd: number;
-  /** Cycles up to macEnd in which no beat issued. */
+  /** Cycles up to macEnd in which the MAC array did nothing. */
   stallCycles: number;
-  /** Cycles the encoder waited on a full queue. */
+  /** Cycles the encoder stood still on a full queue. */
   encoderStallCycles: number;
   /** Weight columns fetched (bias included), and empty end-of-part entries. */
   columns: number;
@@ -61,9 +69,9 @@ export interface EdgeDrnnLayerTiming {
 }
 
 /**
- * Event-driven timing of one layer and step: one pass over the queued entries in encoder order,
- * keeping the issue time of the last beat of the last queueDepth entries (when their slots free).
- * `ring` is scratch of at least queueDepth entries.
+ * Event-driven timing of one layer and step: one pass over the queued entries in encoder order.
+ * `ring` is scratch of at least queueDepth entries (it keeps when the last queueDepth entries
+ * left the queue memory).
  *
  * @example const t = edgedrnnLayerCycles(timing, true, Int32Array.of(2), Int32Array.of(), new Float64Array(32));
  */
@@ -82,58 +90,66 @@ export function edgedrnnLayerCycles(
   const rate = tm.encoderRate;
   let n = 0;
   let stall = 0;
-  let lastIssue = -1;
-  let beats = 0;
+  let lastQ = 0;
+  let last = -Infinity; // last MAC cycle of the previous entry
+  let busy = 0;
   let columns = 0;
   let empty = 0;
-  // Queue one entry at its nominal encoder cycle; returns nothing, updates the state above.
-  const push = (nominal: number, nBeats: number, weights: boolean) => {
-    let q = nominal + stall;
+  const push = (nominal: number, weights: boolean) => {
+    // The queue memory was full from the cycle after the previous entry was queued until
+    // entry n - Q left it: the encoder stood still that long.
     if (n >= Q) {
-      const freed = ring[n % Q]!;
-      if (freed > q) {
-        stall += freed - q;
-        q = freed;
-      }
+      const left = ring[n % Q]!;
+      if (left > lastQ) stall += left - lastQ;
     }
-    const lat = weights ? tm.dramLatency : 0;
-    const ready = tm.prefetch ? q + tm.beatLead + lat : Math.max(q + tm.beatLead, lastIssue + 1) + lat;
-    const first = ready > lastIssue + 1 ? ready : lastIssue + 1;
-    lastIssue = first + nBeats - 1;
-    ring[n % Q] = lastIssue;
-    beats += nBeats;
+    const q = nominal + stall;
+    let end: number;
+    if (weights) {
+      const ready = tm.prefetch ? q + tm.beatLead + tm.dramLatency : Math.max(q + tm.beatLead, last + 1) + tm.dramLatency;
+      const first = ready > last + 1 ? ready : last + 1;
+      end = first + tm.columnBeats - 1;
+      busy += tm.columnBeats;
+    } else {
+      const first = Math.max(q + tm.endOfPartLead, last + 1);
+      end = first + tm.endOfPartBeats - 1;
+      busy += tm.endOfPartBeats;
+    }
+    // When this entry leaves the queue memory for the MAC's operand register.
+    ring[n % Q] = Math.max(last, q + 1);
+    last = end;
+    lastQ = q;
     n++;
   };
   const at = (scanIndex: number, gap: number) => tm.encoderLead + Math.floor(scanIndex / rate) + gap;
   if (bias) {
-    push(at(0, 0), tm.columnBeats, true);
+    push(at(0, 0), true);
     columns++;
   }
   let lastFired = false;
   for (let q = xRange[0]; q < xRange[1]; q++) {
     const k = firedX[q]!;
-    push(at(1 + k, 0), tm.columnBeats, true);
+    push(at(1 + k, 0), true);
     columns++;
     lastFired = k === I - 1;
   }
   if (!lastFired && tm.endOfPartBeats > 0) {
-    push(at(I, 0), tm.endOfPartBeats, false);
+    push(at(I, 0), false);
     empty++;
   }
   lastFired = false;
   for (let q = hRange[0]; q < hRange[1]; q++) {
     const j = firedH[q]!;
-    push(at(1 + I + j, tm.encoderPartGap), tm.columnBeats, true);
+    push(at(1 + I + j, tm.encoderPartGap), true);
     columns++;
     lastFired = j === H - 1;
   }
   if (!lastFired && tm.endOfPartBeats > 0) {
-    push(at(I + H, tm.encoderPartGap), tm.endOfPartBeats, false);
+    push(at(I + H, tm.encoderPartGap), false);
     empty++;
   }
   // Without end-of-part entries a layer with nothing queued ends when the encoder does.
-  const macEnd = n > 0 ? lastIssue : at(I + H, tm.encoderPartGap) + stall;
-  return { cycles: macEnd + tm.activation, macEnd, stallCycles: macEnd + 1 - beats, encoderStallCycles: stall, columns, emptyEntries: empty };
+  const macEnd = n > 0 ? last : at(I + H, tm.encoderPartGap) + stall;
+  return { cycles: macEnd + 1 + tm.activation, macEnd, stallCycles: macEnd + 1 - busy, encoderStallCycles: stall, columns, emptyEntries: empty };
 }
 
 /** The timing of a GRU layer of padded input I and hidden size H under a spec. */
@@ -152,6 +168,7 @@ export function edgedrnnTiming(spec: ArchSpec, I: number, H: number): EdgeDrnnTi
     queueDepth: Math.max(1, Math.round(param(spec, 'encoderQueueDepth'))),
     beatLead: param(spec, 'beatLeadCycles'),
     endOfPartBeats: param(spec, 'endOfPartBeats'),
+    endOfPartLead: param(spec, 'endOfPartLeadCycles'),
     dramLatency: param(spec, 'dramFirstAccessCycles'),
     prefetch: param(spec, 'dramPrefetch') >= 1,
     activation: activationCycles(spec, H),
@@ -184,6 +201,7 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   const recurrent = w.layers.filter((l) => l.kind !== 'linear');
   for (const [k, lw] of w.layers.entries()) {
     if (lw.kind !== 'gru' && lw.kind !== 'linear') return { ok: false, reason: `layer ${k} is ${lw.kind}: EdgeDRNN runs GRU layers only` };
+    if (lw.qCols > 0) return { ok: false, reason: `layer ${k} is a reset-before GRU: EdgeDRNN computes the reset-after (PyTorch) form only` };
   }
   if (recurrent.length > 4) return { ok: false, reason: `EdgeDRNN runs at most 4 GRU layers, the model has ${recurrent.length}` };
   const H0 = recurrent[0]?.hCols ?? 0;
@@ -192,6 +210,8 @@ export function edgedrnnEngine(w: Workload, spec: ArchSpec): EngineOutcome {
     if (H !== H0) return { ok: false, reason: `EdgeDRNN needs every layer of the same hidden size, found ${H0} and ${H}` };
     if (H % 8 !== 0 || H < 16 || H > 1024) return { ok: false, reason: `EdgeDRNN needs H a multiple of 8 in 16..1024, found ${H}` };
   }
+  const I0 = recurrent[0] ? Math.ceil(recurrent[0].xCols / 8) * 8 : 0;
+  if (I0 > 1024) return { ok: false, reason: `EdgeDRNN reads at most 1024 inputs (padded to a multiple of 8), found ${I0}` };
   if (w.layers.some((l) => l.kind === 'linear')) notes.push('linear layers run outside the accelerator (on the CPU) and are not counted');
   if (w.thresholdX !== null && w.thresholdX > 1 && !w.layers.some((l) => l.bias)) notes.push('thresholdX > 1.0: the bias pseudo-input never fires, the hardware never adds the biases');
 

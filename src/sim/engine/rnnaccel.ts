@@ -1,5 +1,5 @@
 /**
- * RNNAccel cycle model (SPEC §6): one array of P MACs computes every layer densely each step
+ * RNNAccel cycle model: one array of P MACs computes every layer densely each step
  * (no temporal sparsity), output-stationary over rows: a (R, C) matrix pass takes
  * ceil(R / P) * C cycles plus arrayFillCycles. Weights arrive compressed (the stand-in codec of
  * src/compress/codebook: codebookBits-bit indices plus a per-layer codebook of 2^bits entries)
@@ -42,20 +42,23 @@ export function rnnaccelEngine(w: Workload, spec: ArchSpec): EngineOutcome {
   // Per layer, per step: cycles and traffic are the same every step (dense), so compute once.
   let blocked = false;
   const per = w.layers.map((lw) => {
-    const mats = lw.hCols > 0 ? [lw.xCols, lw.hCols] : [lw.xCols];
+    // [columns, rows] per matrix pass; a reset-before GRU's W_hh is two passes (r, z rows on h; n rows on q).
+    const mats: Array<[number, number]> = lw.hCols > 0 ? [[lw.xCols, lw.rows], [lw.hCols, lw.hRows]] : [[lw.xCols, lw.rows]];
+    if (lw.qCols > 0) mats.push([lw.qCols, lw.qCols]);
     const shareable = lw.kind === 'sru' || lw.kind === 'qrnn' || lw.kind === 'linear';
     const block = shareable ? T : 1;
     if (block > 1) blocked = true;
     let macCycles = 0;
-    for (const cols of mats) macCycles += Math.ceil(lw.rows / P) * cols + fill;
-    const n = lw.rows * (lw.xCols + lw.hCols);
+    for (const [cols, rows] of mats) macCycles += Math.ceil(rows / P) * cols + fill;
+    const n = lw.denseMacs;
     const bits = codecBits(n, wb, cb) / block;
     const decodeCycles = cb > 0 && decRate > 0 ? Math.ceil(n / decRate / block) : 0;
     const busCycles = Math.ceil(bits / bus);
     const passCycles = Math.max(macCycles, decodeCycles, busCycles);
     const units = layerOutputSize(lw.layer);
-    const act = activationCycles(spec, units);
-    return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols };
+    // A reset-before GRU activates r before its q pass.
+    const act = activationCycles(spec, units) + (lw.qCols > 0 ? activationCycles(spec, lw.qCols) : 0);
+    return { cycles: passCycles + act + layerHandoff, stall: passCycles - macCycles, bytes: bits / 8, macs: n, units, cols: lw.xCols + lw.hCols + lw.qCols };
   });
   const steps = w.steps;
   const perStep = perStepArrays(steps, w.layers.length);

@@ -43,7 +43,7 @@ export function formatReport(r: SimOutcome): string {
     '',
     table(head, rows),
     '',
-    `latency per step: mean ${fmt(t.latencyUs)} us, p99 ${fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz)} us, max ${fmt(t.maxLatencyUs)} us` +
+    `latency per step: mean ${fmt(t.latencyUs)} us, p99 ${fmt(r.cyclePercentiles.p99 / r.clockMHz)} us, max ${fmt(t.maxLatencyUs)} us` +
       (t.addedLatencySteps > 0 ? ` (+${t.addedLatencySteps} steps of blocking delay)` : ''),
     `effective ${fmt(t.effectiveGops)} GOp/s = ${fmt(t.speedupOverPeak)}x the dense peak; ${fmt(t.speedupOverDenseUpdate)}x faster than the dense update on the same hardware`,
     `DRAM ${fmt(t.dramBytesPerStep)} bytes/step; energy ${fmt(t.energyPerStepUJ)} uJ/step`,
@@ -67,10 +67,13 @@ export function formatComparison(results: SimOutcome[]): string {
       return [r.arch, 'n/a', '-', '-', '-', '-', '-', '-'];
     }
     const t = r.total;
-    return [r.arch, fmt(t.latencyUs), fmt(percentile(r.perStep.cycles, 0.99) / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
+    return [r.arch, fmt(t.latencyUs), fmt(r.cyclePercentiles.p99 / r.clockMHz), fmt(t.effectiveGops), fmt(t.speedupOverDenseUpdate), fmt(100 * t.utilisation), fmt(t.dramBytesPerStep), fmt(t.energyPerStepUJ)];
   });
   const first = results.find((r): r is SimReport => r.ok);
-  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
+  // EdgeDRNN may replay the fixed-point machine's trace while the others replay the session's.
+  const others = results.filter((r): r is SimReport => r.ok && r.workloadSource !== first?.workloadSource);
+  const sources = others.length ? `; ${others.map((r) => `${r.arch}: ${r.workloadSource} trace, occupancy ${fmt(r.total.occupancy)}`).join('; ')}` : '';
+  const head1 = first ? `${first.total.steps} steps (${first.workloadSource} trace), occupancy ${fmt(first.total.occupancy)}${sources}; presets as published (docs/simulator.md)` : 'no accelerator can run this model';
   return [head1, '', table(head, rows), ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 
@@ -92,8 +95,8 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     total: r.total,
     latencyUs: {
       mean: r.total.latencyUs,
-      p50: percentile(ps.cycles, 0.5) / r.clockMHz,
-      p99: percentile(ps.cycles, 0.99) / r.clockMHz,
+      p50: r.cyclePercentiles.p50 / r.clockMHz,
+      p99: r.cyclePercentiles.p99 / r.clockMHz,
       max: r.total.maxLatencyUs,
     },
     layers: r.layers,
@@ -105,12 +108,14 @@ export function reportToJson(r: SimOutcome, options: { perStep?: boolean } = {})
     out.perStep = {
       latencyUs: Array.from(ps.cycles, (c) => c / r.clockMHz),
       utilisation: Array.from(ps.cycles, (c, t) => (c > 0 && peakMacs > 0 ? ps.macs[t]! / (peakMacs * c) : 0)),
-      // The dense network's ops are the same every step (SPEC §1: effective = dense ops / time).
+      // The dense network's ops are the same every step (the published results: effective = dense ops / time).
       effectiveGops: Array.from(ps.cycles, (c) => (c > 0 ? (r.total.denseOps / r.total.steps) / (c / r.clockMHz) / 1e3 : 0)),
       cycles: Array.from(ps.cycles),
       stallCycles: Array.from(ps.stallCycles),
       dramBytes: Array.from(ps.dramBytes),
       macs: Array.from(ps.macs),
+      // Per layer (model order), per step: 0 for layers off the accelerator.
+      layerCycles: ps.layerCycles.map((a) => Array.from(a)),
     };
   }
   return out;

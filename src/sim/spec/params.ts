@@ -19,11 +19,12 @@ export const PARAMS = {
   dramPrefetch: { unit: '0/1', meaning: '1: the next column burst is requested while the current one streams (latency hidden when the queue is not empty)' },
   onChipWeightBytes: { unit: 'byte', meaning: 'on-chip weight memory of designs that keep weights on chip; a model whose stored weights exceed it is refused (0: no limit)' },
   encoderElementsPerCycle: { unit: 'element/cycle', meaning: 'delta-encoder scan rate over bias, input and hidden elements' },
-  encoderQueueDepth: { unit: 'entry', meaning: 'queue of fired columns between encoder and MAC array; an entry holds its slot until its last beat issues; a full queue stalls the encoder' },
+  encoderQueueDepth: { unit: 'entry', meaning: 'queue of fired columns between encoder and MAC array (FIFO memory in front of the MAC\'s operand register); a full queue stalls the encoder' },
   encoderLeadCycles: { unit: 'cycle', meaning: 'cycle (from the layer start) at which the encoder queues the bias pseudo-column; input k follows at lead + 1 + k' },
   encoderPartGapCycles: { unit: 'cycle', meaning: 'idle encoder cycles between the input part and the hidden part of a layer' },
-  beatLeadCycles: { unit: 'cycle', meaning: 'cycles from queueing a column to issuing its first weight beat (which reaches the MAC array one cycle later)' },
+  beatLeadCycles: { unit: 'cycle', meaning: 'cycles from queueing a weight column to its first weight beat in the MAC array' },
   endOfPartBeats: { unit: 'cycle', meaning: 'MAC cycles of the empty end-of-part entry queued when the last input (or hidden) element did not fire (0: no such entry)' },
+  endOfPartLeadCycles: { unit: 'cycle', meaning: 'cycles from queueing an empty end-of-part entry to its MAC cycle (it fetches no weights)' },
   actLatency: { unit: 'cycle', meaning: 'fixed latency of the activation phase (pipeline fill) per layer and step' },
   actInterval: { unit: 'cycle', meaning: 'cycles per group of actLanes hidden units in the activation phase' },
   actLanes: { unit: 'unit/group', meaning: 'hidden units the activation pipeline processes per actInterval' },
@@ -40,12 +41,12 @@ export type ParamName = keyof typeof PARAMS;
 /** Parameters that describe the design but enter no cycle model (every other one changes a result). */
 export const INFORMATIONAL_PARAMS: readonly ParamName[] = ['activationBits', 'accumulatorBits'];
 
-/** Where a preset value comes from, in SPEC's tags. */
+/** Where a preset value comes from, as a provenance tag (code, derived, open, datasheet). */
 export type SourceTag = 'code' | 'abs' | 'derived' | 'open' | 'datasheet';
 
 export interface ParamValue {
   value: number;
-  /** The tag of SPEC §1/§6 (or `datasheet` for a device's public data sheet). */
+  /** The tag of the published results (or `datasheet` for a device's public data sheet). */
   tag: SourceTag;
   /** One line: where the number comes from or why we chose it. */
   source: string;

@@ -1,6 +1,6 @@
 /**
- * The four accelerators as presets. Every number carries its SPEC tag and source; [open] marks
- * our own modelling choice where the published work leaves the value open (SPEC §6).
+ * The four accelerators as presets. Every number carries its provenance tag and source; [open] marks
+ * our own modelling choice where the published work leaves the value open.
  */
 import { check } from '../../core/errors.js';
 import { ARCH_NAMES, PARAMS, type ArchName, type ArchPreset, type ArchSpec, type ParamName, type ParamValue } from './params.js';
@@ -25,12 +25,13 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
       dramFirstAccessCycles: v(0, 'open', 'per-burst DRAM latency on the board is not public; 0 = the never-stalling stream the RTL timing assumes; sweep it'),
       dramPrefetch: v(1, 'open', 'with a DRAM latency: the next burst is requested as soon as its column is queued (no effect at latency 0)'),
       encoderElementsPerCycle: v(1, 'code', 'the delta encoder scans one element per cycle (RTL)'),
-      encoderQueueDepth: v(32, 'code', '32-deep fired-column queue (NZL_FIFO_DEPTH); a slot frees when its column\'s last beat issues (RTL)'),
+      encoderQueueDepth: v(32, 'code', '32-entry FIFO memory (NZL_FIFO_DEPTH) before the MAC operand register; an entry leaves it as the previous column\'s last beat issues, the encoder sees the slot a cycle later and stands still while it is full (RTL)'),
       encoderLeadCycles: v(2, 'code', 'bias pseudo-column queued 2 cycles after the layer starts, input k at 3 + k (RTL)'),
       encoderPartGapCycles: v(2, 'code', 'hidden element j queued at I + 5 + j: 2 idle cycles after the inputs (RTL)'),
-      beatLeadCycles: v(2, 'code', 'a queued column\'s first beat issues 2 cycles later and reaches the MAC array 3 cycles after queueing (RTL)'),
+      beatLeadCycles: v(3, 'code', 'a queued column\'s first weight beat reaches the MAC array 3 cycles later (RTL, never-stalling weight stream)'),
       endOfPartBeats: v(1, 'code', 'an empty end-of-part entry costs one MAC cycle when the last input / hidden element did not fire (RTL)'),
-      actLatency: v(9, 'code', 'activation tail 9 + 5H/8 cycles after the last beat issues (RTL)'),
+      endOfPartLeadCycles: v(2, 'code', 'the empty entry fetches no weights: its MAC cycle is 2 cycles after queueing at the earliest (RTL)'),
+      actLatency: v(9, 'code', 'activation tail 9 + 5H/8 cycles after the last MAC cycle; the next layer starts the cycle after (RTL)'),
       actInterval: v(5, 'code', 'see actLatency: 5 cycles per 8 hidden units'),
       actLanes: v(8, 'code', 'see actLatency (P = 8 units per group)'),
       layerHandoffCycles: v(0, 'code', 'the next layer\'s encoder starts when the activation tail ends (RTL)'),
@@ -42,10 +43,10 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     title: 'Spartus (Gao et al., TNNLS 2022): DeltaLSTM with CBTD, 8 arrays of 64 PEs, weights on chip',
     cells: 'lstm, gru',
     params: {
-      clockMHz: v(200, 'derived', '200 MHz: peak 204.8 GOp/s = 8 x 64 x 2 x 200 MHz, SPEC §6'),
-      pes: v(64, 'code', 'N = 64 PEs per array (CBTD TIMIT setup), SPEC §5'),
-      arrays: v(8, 'code', 'M = 8 arrays, SPEC §5-6'),
-      weightBits: v(8, 'open', 'weight width not given in SPEC; 8 bits assumed'),
+      clockMHz: v(200, 'derived', '200 MHz: peak 204.8 GOp/s = 8 x 64 x 2 x 200 MHz, Spartus paper'),
+      pes: v(64, 'code', 'N = 64 PEs per array (CBTD TIMIT setup), Spartus paper'),
+      arrays: v(8, 'code', 'M = 8 arrays, Spartus paper'),
+      weightBits: v(8, 'open', 'weight width not published; 8 bits assumed'),
       activationBits: v(16, 'open', '16-bit activations assumed'),
       accumulatorBits: v(32, 'open', '32-bit accumulators assumed'),
       onChipWeightBytes: v(9_486_336, 'datasheet', 'Kintex UltraScale XCKU115 block RAM 75.9 Mb; weights are kept on chip [open]'),
@@ -62,13 +63,13 @@ export const PRESETS: Record<ArchName, ArchPreset> = {
     title: 'DeltaRNN (Gao et al., FPGA 2018): DeltaGRU, weights on chip, one 3H-row column per cycle',
     cells: 'gru',
     params: {
-      clockMHz: v(125, 'open', 'clock does not reconcile with the abstract (SPEC §6); 125 MHz assumed'),
-      pes: v(768, 'open', 'one column of 3H = 768 rows per cycle for the 1L-256H GRU (SPEC §6); MAC count [open]'),
+      clockMHz: v(125, 'open', 'clock does not reconcile with the abstract; 125 MHz assumed'),
+      pes: v(768, 'open', 'one column of 3H = 768 rows per cycle for the 1L-256H GRU; MAC count [open]'),
       arrays: v(1, 'code', 'one array'),
       weightBits: v(16, 'open', '16-bit fixed-point weights assumed'),
       activationBits: v(16, 'open', '16-bit fixed-point activations assumed'),
       accumulatorBits: v(32, 'open', 'assumed'),
-      onChipWeightBytes: v(3_317_760, 'datasheet', 'Zynq-7100 block RAM 26.5 Mb (weights on chip, SPEC §1)'),
+      onChipWeightBytes: v(3_317_760, 'datasheet', 'Zynq-7100 block RAM 26.5 Mb (weights on chip)'),
       encoderElementsPerCycle: v(16, 'open', 'encoder parallelism not public; 16 elements/cycle assumed'),
       actLatency: v(8, 'open', 'activation pipeline not public; assumed'),
       actInterval: v(1, 'open', 'assumed'),

@@ -1,9 +1,9 @@
 /**
  * Synthetic traces at a chosen occupancy: what an architect uses to ask "what if 10 % of the
  * columns fire?" before a trained model exists, and what the validation against the published
- * figures uses (the published temporal sparsities come from data we do not have, SPEC §7).
+ * figures uses (the published temporal sparsities come from data we do not have).
  */
-import { requireResetAfter } from '../../cells/gru/definition.js';
+import { isResetAfter } from '../../cells/gru/definition.js';
 import { check } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Model } from '../../model/types.js';
@@ -45,9 +45,9 @@ export function syntheticTrace(model: Model, o: SyntheticOptions): StepTrace[] {
     check(Number.isFinite(val) && val >= 0 && val <= 1, 'E_VALUE', () => `${name}: expected a number in [0, 1], found ${val}`);
   }
   check(Number.isInteger(o.steps) && o.steps > 0, 'E_VALUE', () => `steps: expected a positive integer, found ${o.steps}`);
-  model.layers.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `simulator workload (layer ${k})`));
   const rng = new Rng(o.seed ?? 1);
-  const shapes = model.layers.map((l) => ({ delta: l.kind === 'gru' || l.kind === 'lstm', ...layerShape(l) }));
+  // Reset-before GRUs also fire q = r*h columns; they are sampled at the hidden occupancy.
+  const shapes = model.layers.map((l) => ({ delta: l.kind === 'gru' || l.kind === 'lstm', qCols: l.kind === 'gru' && !isResetAfter(l) ? l.hiddenSize : 0, ...layerShape(l) }));
   const scratch = new Int32Array(Math.max(...shapes.map((s) => Math.max(s.xCols, s.hCols))));
   const trace: StepTrace[] = [];
   for (let t = 0; t < o.steps; t++) {
@@ -58,6 +58,7 @@ export function syntheticTrace(model: Model, o: SyntheticOptions): StepTrace[] {
           ? {
               firedX: sample(rng, s.xCols, dense ? s.xCols : Math.round(o.occupancyX * s.xCols), scratch),
               firedH: sample(rng, s.hCols, dense ? s.hCols : Math.round(occH * s.hCols), scratch),
+              ...(s.qCols > 0 ? { firedQ: sample(rng, s.qCols, dense ? s.qCols : Math.round(occH * s.qCols), scratch) } : {}),
             }
           : null,
       ),

@@ -5,6 +5,8 @@
 // Relative error about 2e-7 over the clamped range [-87, 88], which keeps sigmoid and tanh within
 // 3e-7 absolute of float64: the gate kernels' tolerance in the differential tests.
 
+import { madd } from './fma';
+
 // Constants as splatted vectors in a static table. V8 rebuilds a v128.const from immediates
 // each time it is used (several instructions), and 50 of them sat in the gate loops; a load from
 // this table is one instruction (usually folded into the arithmetic).
@@ -43,17 +45,17 @@ export function vexp(x: v128): v128 {
   // Round x log2 e to an integer by adding 1.5 * 2^23: the sum's low mantissa bits then hold the
   // integer (round half to even), which gives both n as a float and the exponent bits without
   // f32x4.nearest or i32x4.trunc_sat (a long sequence on x64).
-  const t = f32x4.add(f32x4.mul(x, k(48)), k(32));
+  const t = madd(x, k(48), k(32));
   const n = f32x4.sub(t, k(32));
   let r = f32x4.sub(x, f32x4.mul(n, k(64)));
   r = f32x4.sub(r, f32x4.mul(n, k(80)));
   let p = k(96);
-  p = f32x4.add(f32x4.mul(p, r), k(112));
-  p = f32x4.add(f32x4.mul(p, r), k(128));
-  p = f32x4.add(f32x4.mul(p, r), k(144));
-  p = f32x4.add(f32x4.mul(p, r), k(160));
-  p = f32x4.add(f32x4.mul(p, r), k(176));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), k(192));
+  p = madd(p, r, k(112));
+  p = madd(p, r, k(128));
+  p = madd(p, r, k(144));
+  p = madd(p, r, k(160));
+  p = madd(p, r, k(176));
+  const y = f32x4.add(madd(p, f32x4.mul(r, r), r), k(192));
   // 2^n: (n + 127) << 23, with n = bits(t) - bits(1.5 * 2^23).
   const e = i32x4.shl(i32x4.add(t, v128.load(KI)), 23);
   return f32x4.mul(y, e);

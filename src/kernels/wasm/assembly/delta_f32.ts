@@ -6,6 +6,8 @@
 // Four fired columns are added per pass over the accumulators, so acc is loaded and stored once
 // per four columns instead of once per column. Columns that did not fire are never read.
 
+import { madd } from './fma';
+
 export function delta_f32(w: usize, ld: i32, r0: i32, r1: i32, idx: usize, vals: usize, n: i32, acc: usize): void {
   const colBytes = (<usize>ld) << 2;
   const o0 = (<usize>r0) << 2;
@@ -24,8 +26,12 @@ export function delta_f32(w: usize, ld: i32, r0: i32, r1: i32, idx: usize, vals:
       const c3 = f32x4.splat(load<f32>(vals + ko, 12));
       for (let o = o0; o < o1; o += 16) {
         let a = v128.load(acc + o);
-        a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(p0 + o), c0), f32x4.mul(v128.load(p1 + o), c1)));
-        a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(p2 + o), c2), f32x4.mul(v128.load(p3 + o), c3)));
+        // The four products are summed first, then added to the memory once: one rounding at the
+        // memory's magnitude per four columns (a chain of four multiply-adds into the memory
+        // rounded four times and measured 2.5x the drift in test/kernels/drift.test.ts).
+        const t01 = madd(v128.load(p1 + o), c1, f32x4.mul(v128.load(p0 + o), c0));
+        const t23 = madd(v128.load(p3 + o), c3, f32x4.mul(v128.load(p2 + o), c2));
+        a = f32x4.add(a, f32x4.add(t01, t23));
         v128.store(acc + o, a);
       }
     }
@@ -34,7 +40,7 @@ export function delta_f32(w: usize, ld: i32, r0: i32, r1: i32, idx: usize, vals:
       const p = w + <usize>load<i32>(idx + ko) * colBytes;
       const c = f32x4.splat(load<f32>(vals + ko));
       for (let o = o0; o < o1; o += 16) {
-        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(v128.load(p + o), c)));
+        v128.store(acc + o, madd(v128.load(p + o), c, v128.load(acc + o)));
       }
     }
   } else {

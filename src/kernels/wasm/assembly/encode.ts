@@ -1,4 +1,4 @@
-// Delta encoder (SPEC §3): for each i, d = x[i] - prev[i]; it fires when |d| >= th (inclusive);
+// Delta encoder: for each i, d = x[i] - prev[i]; it fires when |d| >= th (inclusive);
 // a fired element appends (i, d) to (idx, vals) and sets prev[i] = x[i]. Returns the count.
 // Reference: src/kernels/ref/delta.ts deltaEncodeRef. Any n (a scalar tail handles n % 4); the
 // executor passes the unpadded size so padding never counts as fired.

@@ -2,9 +2,11 @@
 // References: src/kernels/ref/gates.ts (gruGatesRef, lstmGatesRef, sruStepsRef, qrnnStepsRef).
 // Gate blocks are Hp floats apart (Hp = H rounded up to 4), so every block is 16-byte aligned.
 
+import { madd } from './fma';
+
 import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
 
-// GRU (SPEC §2): gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
+// GRU: gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
 // r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
 // h = (1 - z) n + z h, written as n + z (h - n). h is updated in place.
 export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
@@ -13,9 +15,9 @@ export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
     for (let o: usize = 0; o < blk; o += 16) {
       const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
       const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
-      const n = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), f32x4.mul(r, v128.load(gh + 2 * blk + o))));
+      const n = vtanh(madd(r, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
       const hv = v128.load(h + o);
-      v128.store(h + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))));
+      v128.store(h + o, madd(z, f32x4.sub(hv, n), n));
     }
   } else {
     for (let o: usize = 0; o < blk; o += 4) {
@@ -27,7 +29,7 @@ export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
   }
 }
 
-// LSTM (SPEC §2), gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
+// LSTM, gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
 export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): void {
   const blk = (<usize>hp) << 2;
   if (ASC_FEATURE_SIMD) {
@@ -36,7 +38,7 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
       const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
       const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
       const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
-      const cv = f32x4.add(f32x4.mul(f, v128.load(c + o)), f32x4.mul(i, g));
+      const cv = madd(f, v128.load(c + o), f32x4.mul(i, g));
       v128.store(c + o, cv);
       v128.store(h + o, f32x4.mul(og, vtanh(cv)));
     }
@@ -53,7 +55,7 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
   }
 }
 
-// SRU recurrence over T steps (SPEC §2). u: T rows of ustride floats, blocks [xt | f | r | p?]
+// SRU recurrence over T steps. u: T rows of ustride floats, blocks [xt | f | r | p?]
 // (p only when the layer has a projection), b = [b_f | b_r] (2 Hp), x: T rows of xstride floats
 // (the highway input when there is no projection), c: state (Hp), h: T rows of hstride floats.
 // f = sigmoid(u_f + b_f), r = sigmoid(u_r + b_r), c = f c + (1 - f) xt, h = r tanh(c) + (1 - r) x'.
@@ -84,7 +86,7 @@ export function sru_steps(u: usize, ustride: i32, b: usize, x: usize, xstride: i
   }
 }
 
-// QRNN recurrence over T steps (SPEC §2, the paper's form): u: T rows of ustride floats with
+// QRNN recurrence over T steps (PyTorch's cell definitions, the paper's form): u: T rows of ustride floats with
 // blocks [Z | F | O] already including the bias; z = tanh, f, o = sigmoid, c = f c + (1 - f) z, h = o c.
 export function qrnn_steps(u: usize, ustride: i32, c: usize, h: usize, hstride: i32, hp: i32, steps: i32): void {
   const blk = (<usize>hp) << 2;
@@ -128,6 +130,100 @@ export function activate(y: usize, n: i32, kind: i32): void {
     for (let o: usize = 0; o < bytes; o += 4) {
       const v = load<f32>(y + o);
       store<f32>(y + o, kind == 1 ? (v > 0 ? v : <f32>0) : stanh(v));
+    }
+  }
+}
+
+// Delta layers: what the gate activations produced is kept, so a step where no column fired
+// (the memories gi, gh did not change) recomputes only the state update, bit for bit the same as
+// the full kernel: GRU keeps z and n (h = n + z (h - n)), LSTM keeps f, i g and o (c = f c + i g,
+// h = o tanh(c)). keep: 2 (GRU) or 3 (LSTM) blocks of hp floats.
+export function gru_gates_keep(gi: usize, gh: usize, h: usize, hp: i32, keep: usize): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
+      const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
+      const n = vtanh(madd(r, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
+      v128.store(keep + o, z);
+      v128.store(keep + blk + o, n);
+      v128.store(h + o, madd(z, f32x4.sub(v128.load(h + o), n), n));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const r = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
+      const z = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
+      const n = stanh(load<f32>(gi + 2 * blk + o) + r * load<f32>(gh + 2 * blk + o));
+      store<f32>(keep + o, z);
+      store<f32>(keep + blk + o, n);
+      store<f32>(h + o, n + z * (load<f32>(h + o) - n));
+    }
+  }
+}
+
+export function gru_blend(keep: usize, h: usize, hp: i32): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const z = v128.load(keep + o);
+      const n = v128.load(keep + blk + o);
+      v128.store(h + o, madd(z, f32x4.sub(v128.load(h + o), n), n));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const z = load<f32>(keep + o);
+      const n = load<f32>(keep + blk + o);
+      store<f32>(h + o, n + z * (load<f32>(h + o) - n));
+    }
+  }
+}
+
+export function lstm_gates_keep(gi: usize, gh: usize, c: usize, h: usize, hp: i32, keep: usize): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const i = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
+      const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
+      const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
+      const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
+      const ig = f32x4.mul(i, g);
+      v128.store(keep + o, f);
+      v128.store(keep + blk + o, ig);
+      v128.store(keep + 2 * blk + o, og);
+      const cv = madd(f, v128.load(c + o), ig);
+      v128.store(c + o, cv);
+      v128.store(h + o, f32x4.mul(og, vtanh(cv)));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const i = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
+      const f = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
+      const g = stanh(load<f32>(gi + 2 * blk + o) + load<f32>(gh + 2 * blk + o));
+      const og = ssigmoid(load<f32>(gi + 3 * blk + o) + load<f32>(gh + 3 * blk + o));
+      const ig = i * g;
+      store<f32>(keep + o, f);
+      store<f32>(keep + blk + o, ig);
+      store<f32>(keep + 2 * blk + o, og);
+      const cv = f * load<f32>(c + o) + ig;
+      store<f32>(c + o, cv);
+      store<f32>(h + o, og * stanh(cv));
+    }
+  }
+}
+
+export function lstm_blend(keep: usize, c: usize, h: usize, hp: i32): void {
+  const blk = (<usize>hp) << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let o: usize = 0; o < blk; o += 16) {
+      const cv = madd(v128.load(keep + o), v128.load(c + o), v128.load(keep + blk + o));
+      v128.store(c + o, cv);
+      v128.store(h + o, f32x4.mul(v128.load(keep + 2 * blk + o), vtanh(cv)));
+    }
+  } else {
+    for (let o: usize = 0; o < blk; o += 4) {
+      const cv = load<f32>(keep + o) * load<f32>(c + o) + load<f32>(keep + blk + o);
+      store<f32>(c + o, cv);
+      store<f32>(h + o, load<f32>(keep + 2 * blk + o) * stanh(cv));
     }
   }
 }

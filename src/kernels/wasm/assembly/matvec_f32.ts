@@ -8,6 +8,8 @@
 // and index arithmetic on every loop iteration, so fewer, longer iterations spend more of the
 // instructions on arithmetic.
 
+import { madd } from './fma';
+
 export function matvec_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, y: usize): void {
   const stride = (<usize>cols) << 2;
   if (ASC_FEATURE_SIMD) {
@@ -21,32 +23,32 @@ export function matvec_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, y
       const end16 = (<usize>(cols & ~15)) << 2;
       for (; o < end16; o += 64) {
         let xv = v128.load(x + o);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+        a0 = madd(v128.load(w0 + o), xv, a0);
+        a1 = madd(v128.load(w1 + o), xv, a1);
+        a2 = madd(v128.load(w2 + o), xv, a2);
+        a3 = madd(v128.load(w3 + o), xv, a3);
         xv = v128.load(x + o, 16);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o, 16), xv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o, 16), xv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o, 16), xv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o, 16), xv));
+        a0 = madd(v128.load(w0 + o, 16), xv, a0);
+        a1 = madd(v128.load(w1 + o, 16), xv, a1);
+        a2 = madd(v128.load(w2 + o, 16), xv, a2);
+        a3 = madd(v128.load(w3 + o, 16), xv, a3);
         xv = v128.load(x + o, 32);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o, 32), xv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o, 32), xv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o, 32), xv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o, 32), xv));
+        a0 = madd(v128.load(w0 + o, 32), xv, a0);
+        a1 = madd(v128.load(w1 + o, 32), xv, a1);
+        a2 = madd(v128.load(w2 + o, 32), xv, a2);
+        a3 = madd(v128.load(w3 + o, 32), xv, a3);
         xv = v128.load(x + o, 48);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o, 48), xv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o, 48), xv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o, 48), xv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o, 48), xv));
+        a0 = madd(v128.load(w0 + o, 48), xv, a0);
+        a1 = madd(v128.load(w1 + o, 48), xv, a1);
+        a2 = madd(v128.load(w2 + o, 48), xv, a2);
+        a3 = madd(v128.load(w3 + o, 48), xv, a3);
       }
       for (; o < stride; o += 16) {
         const xv = v128.load(x + o);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+        a0 = madd(v128.load(w0 + o), xv, a0);
+        a1 = madd(v128.load(w1 + o), xv, a1);
+        a2 = madd(v128.load(w2 + o), xv, a2);
+        a3 = madd(v128.load(w3 + o), xv, a3);
       }
       const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
       const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));

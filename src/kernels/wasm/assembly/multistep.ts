@@ -1,4 +1,4 @@
-// Multi-step matrix product for cells without a recurrent matrix (SRU, QRNN; SPEC §6, Sung & Park):
+// Multi-step matrix product for cells without a recurrent matrix (SRU, QRNN; the published designs, Sung & Park):
 // Y[t, r] = W[r, :] . X[t, :] + b[r] for t < steps, in one pass over W.
 // Reference: src/kernels/ref/matvec.ts matmatRef.
 //
@@ -6,6 +6,8 @@
 // Y: steps rows of rows floats. Tiles of 2 weight rows x 4 steps (8 accumulators): each weight
 // vector loaded feeds 4 steps; whole rows while X fits in L2, column blocks otherwise. W is streamed
 // from memory once per call instead of once per step.
+
+import { madd } from './fma';
 
 // @ts-ignore: decorator
 @inline
@@ -41,10 +43,10 @@ export function matmat_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, s
           for (let o = ob; o < oe; o += 16) {
             const v0 = v128.load(w0 + o), v1 = v128.load(w1 + o);
             const y0 = v128.load(x0 + o), y1 = v128.load(x1 + o), y2 = v128.load(x2 + o), y3 = v128.load(x3 + o);
-            a00 = f32x4.add(a00, f32x4.mul(v0, y0)); a01 = f32x4.add(a01, f32x4.mul(v0, y1));
-            a02 = f32x4.add(a02, f32x4.mul(v0, y2)); a03 = f32x4.add(a03, f32x4.mul(v0, y3));
-            a10 = f32x4.add(a10, f32x4.mul(v1, y0)); a11 = f32x4.add(a11, f32x4.mul(v1, y1));
-            a12 = f32x4.add(a12, f32x4.mul(v1, y2)); a13 = f32x4.add(a13, f32x4.mul(v1, y3));
+            a00 = madd(v0, y0, a00); a01 = madd(v0, y1, a01);
+            a02 = madd(v0, y2, a02); a03 = madd(v0, y3, a03);
+            a10 = madd(v1, y0, a10); a11 = madd(v1, y1, a11);
+            a12 = madd(v1, y2, a12); a13 = madd(v1, y3, a13);
           }
           const yo = y + <usize>t * ystride + ((<usize>r) << 2);
           addTo(yo, hsum(a00)); addTo(yo + 4, hsum(a10));
@@ -59,15 +61,15 @@ export function matmat_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, s
           let o = ob;
           for (; o + 32 <= oe; o += 32) {
             const y0 = v128.load(x0 + o), y1 = v128.load(x0 + o, 16);
-            a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), y0));
-            a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), y0));
-            c0v = f32x4.add(c0v, f32x4.mul(v128.load(w0 + o, 16), y1));
-            c1v = f32x4.add(c1v, f32x4.mul(v128.load(w1 + o, 16), y1));
+            a0 = madd(v128.load(w0 + o), y0, a0);
+            a1 = madd(v128.load(w1 + o), y0, a1);
+            c0v = madd(v128.load(w0 + o, 16), y1, c0v);
+            c1v = madd(v128.load(w1 + o, 16), y1, c1v);
           }
           if (o < oe) {
             const y0 = v128.load(x0 + o);
-            a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), y0));
-            a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), y0));
+            a0 = madd(v128.load(w0 + o), y0, a0);
+            a1 = madd(v128.load(w1 + o), y0, a1);
           }
           const yo = y + <usize>t * ystride + ((<usize>r) << 2);
           addTo(yo, hsum(f32x4.add(a0, c0v)));

@@ -6,7 +6,7 @@
 import { check } from '../../../core/errors.js';
 import type { LoweredLinear, LoweredModel, LoweredRecurrent } from '../../../quant/lowering.js';
 import { fixedKernels, floatKernels, selectKernels } from './kernels.js';
-import { SIGMOID_Q14, TANH_Q14 } from './reference.js';
+import { TANH_Q14 } from './reference.js';
 
 export interface CSources {
   /** C identifier prefix of every public symbol. */
@@ -90,9 +90,11 @@ export function generateC(low: LoweredModel, nameHint?: string): CSources {
     fields.push(`  ${actC} h_${k}[${H}];`);
     fields.push(`  ${accC} m_${k}[${4 * H}]; /* ${l.kind === 'gru' ? 'memories nx, r, z, nh' : 'memories i, f, g, o'} */`);
     if (l.kind === 'lstm') fields.push(`  ${cellC} c_${k}[${H}];${fixed ? ' /* Q14 */' : ''}`);
+    if (!l.resetAfter) fields.push(`  ${actC} q_${k}[${H}]; /* reset-before GRU: r * h */`);
     if (l.delta) {
       fields.push(`  ${actC} x_prev_${k}[${l.inputSize}];`);
       fields.push(`  ${actC} h_prev_${k}[${H}];`);
+      if (!l.resetAfter) fields.push(`  ${actC} q_prev_${k}[${H}];`);
       maxFired = Math.max(maxFired, l.inputSize, H);
     }
   });
@@ -106,9 +108,12 @@ export function generateC(low: LoweredModel, nameHint?: string): CSources {
   fields.push(`  uint32_t steps;`);
   fields.push(`  uint16_t fired_x[${L}];`);
   fields.push(`  uint16_t fired_h[${L}];`);
+  fields.push(`  uint16_t fired_q[${L}]; /* reset-before GRU: fired r * h elements */`);
 
   const recurrentIdx = low.layers.flatMap((l, k) => (l.kind === 'linear' ? [] : [k]));
-  const firedSum = recurrentIdx.length ? recurrentIdx.map((k) => `(uint32_t)(s)->fired_x[${k}] + (s)->fired_h[${k}]`).join(' + ') : '0u';
+  const firedSum = recurrentIdx.length
+    ? recurrentIdx.map((k) => `(uint32_t)(s)->fired_x[${k}] + (s)->fired_h[${k}]${(low.layers[k] as LoweredRecurrent).resetAfter ? '' : ` + (s)->fired_q[${k}]`}`).join(' + ')
+    : '0u';
   const desc = low.layers.map((l) => (l.kind === 'linear' ? `linear ${l.outputSize}` : `${l.kind} ${l.hiddenSize}`)).join(', ');
   const numerics = fixed
     ? `${low.precision}: int${low.actBits} activations, int${low.weightBits} weights, int${low.accBits} accumulators`
@@ -159,9 +164,10 @@ void ${name}_reset(${name}_state_t *s);
 /* One time step: x holds ${N}_INPUT_SIZE values, y receives ${N}_OUTPUT_SIZE. */
 void ${name}_step(${name}_state_t *s, const ${name}_input_t *x, ${name}_output_t *y);
 
-/* Last step: fired input / hidden elements of a layer (dense layers: their full sizes). */
+/* Last step: fired input / hidden elements of a layer (dense layers: their full sizes); reset-before GRU: also fired r * h elements. */
 #define ${N}_FIRED_X(s, layer) ((s)->fired_x[layer])
 #define ${N}_FIRED_H(s, layer) ((s)->fired_h[layer])
+#define ${N}_FIRED_Q(s, layer) ((s)->fired_q[layer])
 /* Last step: weight columns read over all recurrent layers. */
 #define ${N}_FIRED_COLUMNS(s) (${firedSum})
 /* Steps since the last reset. */
@@ -188,7 +194,8 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
   for (const l of low.layers) {
     if (l.kind === 'linear') used.add('linear');
     else {
-      used.add(l.kind);
+      used.add(l.kind === 'gru' && !l.resetAfter ? 'gru_before' : l.kind);
+      if (!l.resetAfter) used.add('gru_q');
       used.add(l.delta ? 'encode' : 'matvec');
       if (l.delta) used.add('columns');
     }
@@ -196,8 +203,7 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
   const kernelText = fixed ? fixedKernels({ act: actC, w: wC, acc: accC, actBits: low.actBits }) : floatKernels();
   const { code: kernels, needs } = selectKernels(kernelText, [...used]);
   const tables: string[] = [];
-  if (fixed && needs.has('sigmoid')) tables.push(`/* sigmoid((k - 256) / 32) in Q2.14, k = 0..512 */\nstatic const int16_t dk_sigmoid_q14[513] = {\n${intList(SIGMOID_Q14)}\n};`);
-  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 256) / 32) in Q2.14, k = 0..512 */\nstatic const int16_t dk_tanh_q14[513] = {\n${intList(TANH_Q14)}\n};`);
+  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 1024) / 128) in Q2.14, k = 0..2047: the gate table of dk_tanh and dk_sigmoid */\nstatic const int16_t dk_tanh_q14[2048] = {\n${intList(TANH_Q14)}\n};`);
 
   const data: string[] = [];
   const resetLines: string[] = [];
@@ -219,18 +225,26 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
     const H = r.hiddenSize;
     const I = r.inputSize;
     const rowsIh = r.wih.length / I;
-    const rowsHh = r.whh.length / H;
+    const before = !r.resetAfter;
+    // Reset-before GRU: W_hh's r, z rows (WHH) multiply h; its n rows (WHN) multiply q = r * h.
+    const rowsHh = before ? 2 * H : r.whh.length / H;
+    const whh = before ? r.whh.subarray(0, 2 * H * H) : r.whh;
     const layout = r.delta ? 'column-major (one fired column is contiguous)' : 'row-major';
-    const rowsNote = r.kind === 'gru' ? ['n, r, z', 'r, z, n'] : ['i, f, g, o', 'i, f, g, o'];
-    data.push(`/* layer ${k}: ${r.kind}, W_ih rows ${rowsNote[0]} (${rowsIh}, ${I}), ${layout}${fixed ? `, Q${r.wihFrac}` : ''} */`);
+    const rowsNote = r.kind === 'gru' ? ['n, r, z', before ? 'r, z' : 'r, z, n'] : ['i, f, g, o', 'i, f, g, o'];
+    data.push(`/* layer ${k}: ${r.kind}${before ? ' (reset-before)' : ''}, W_ih rows ${rowsNote[0]} (${rowsIh}, ${I}), ${layout}${fixed ? `, Q${r.wihFrac}` : ''} */`);
     data.push(`static const w_t WIH${k}[${r.wih.length}] = {\n${intList(r.delta ? transpose(r.wih, rowsIh, I) : r.wih, wLit)}\n};`);
     data.push(`/* layer ${k}: W_hh rows ${rowsNote[1]} (${rowsHh}, ${H}), ${layout}${fixed ? `, Q${r.whhFrac}` : ''} */`);
-    data.push(`static const w_t WHH${k}[${r.whh.length}] = {\n${intList(r.delta ? transpose(r.whh, rowsHh, H) : r.whh, wLit)}\n};`);
+    data.push(`static const w_t WHH${k}[${whh.length}] = {\n${intList(r.delta ? transpose(whh, rowsHh, H) : whh, wLit)}\n};`);
+    if (before) {
+      const whn = r.whh.subarray(2 * H * H);
+      data.push(`/* layer ${k}: W_hn (${H}, ${H}), multiplies q = r * h, ${layout}${fixed ? `, Q${r.whhFrac}` : ''} */`);
+      data.push(`static const w_t WHN${k}[${whn.length}] = {\n${intList(r.delta ? transpose(whn, H, H) : whn, wLit)}\n};`);
+    }
     const bias = r.delta ? r.deltaBias : r.denseBias;
     data.push(`/* layer ${k}: ${r.delta ? 'initial delta memories' : 'biases'} in memory order${fixed ? `, Q${r.accFrac}` : ''} */`);
     data.push(`static const acc_t B${k}[${4 * H}] = {\n${intList(bias, accLit)}\n};`);
     const thLit = fixed ? String : floatLit;
-    stepLines.push(`  /* layer ${k}: ${r.kind} ${I} -> ${H}${r.delta ? ', delta' : ''} */`);
+    stepLines.push(`  /* layer ${k}: ${r.kind}${before ? ' (reset-before)' : ''} ${I} -> ${H}${r.delta ? ', delta' : ''} */`);
     if (r.delta) {
       resetLines.push(`  memcpy(s->m_${k}, B${k}, sizeof s->m_${k});`);
       stepLines.push(`  n = dk_encode(${input}, s->x_prev_${k}, ${I}, ${thLit(r.thresholdX)}, s->fired_idx, s->fired_d);`);
@@ -239,16 +253,26 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
       stepLines.push(`  n = dk_encode(s->h_${k}, s->h_prev_${k}, ${H}, ${thLit(r.thresholdH)}, s->fired_idx, s->fired_d);`);
       stepLines.push(`  dk_columns(WHH${k}, ${rowsHh}, s->fired_idx, s->fired_d, n, s->m_${k}${r.hhOffset ? ` + ${r.hhOffset}` : ''});`);
       stepLines.push(`#if ${N}_STATS\n  s->fired_h[${k}] = n;\n#endif`);
+      if (before) {
+        stepLines.push(`  dk_gru_q(s->m_${k}, s->h_${k}, s->q_${k}, ${H}, ${r.accFrac});`);
+        stepLines.push(`  n = dk_encode(s->q_${k}, s->q_prev_${k}, ${H}, ${thLit(r.thresholdH)}, s->fired_idx, s->fired_d);`);
+        stepLines.push(`  dk_columns(WHN${k}, ${H}, s->fired_idx, s->fired_d, n, s->m_${k} + ${3 * H});`);
+        stepLines.push(`#if ${N}_STATS\n  s->fired_q[${k}] = n;\n#endif`);
+      }
     } else {
       stepLines.push(`  memcpy(s->m_${k}, B${k}, sizeof s->m_${k});`);
       stepLines.push(`  dk_matvec(WIH${k}, ${rowsIh}, ${I}, ${input}, s->m_${k});`);
       stepLines.push(`  dk_matvec(WHH${k}, ${rowsHh}, ${H}, s->h_${k}, s->m_${k}${r.hhOffset ? ` + ${r.hhOffset}` : ''});`);
-      stepLines.push(`#if ${N}_STATS\n  s->fired_x[${k}] = ${I};\n  s->fired_h[${k}] = ${H};\n#endif`);
+      stepLines.push(`#if ${N}_STATS\n  s->fired_x[${k}] = ${I};\n  s->fired_h[${k}] = ${H};${before ? `\n  s->fired_q[${k}] = ${H};` : ''}\n#endif`);
+      if (before) {
+        stepLines.push(`  dk_gru_q(s->m_${k}, s->h_${k}, s->q_${k}, ${H}, ${r.accFrac});`);
+        stepLines.push(`  dk_matvec(WHN${k}, ${H}, ${H}, s->q_${k}, s->m_${k} + ${3 * H});`);
+      }
     }
     stepLines.push(
-      r.kind === 'gru'
-        ? `  dk_gru_units(s->m_${k}, s->h_${k}, ${H}, ${r.accFrac}, ${r.hiddenFrac});`
-        : `  dk_lstm_units(s->m_${k}, s->h_${k}, s->c_${k}, ${H}, ${r.accFrac}, ${r.hiddenFrac});`,
+      r.kind === 'lstm'
+        ? `  dk_lstm_units(s->m_${k}, s->h_${k}, s->c_${k}, ${H}, ${r.accFrac}, ${r.hiddenFrac});`
+        : `  dk_${before ? 'gru_before' : 'gru'}_units(s->m_${k}, s->h_${k}, ${H}, ${r.accFrac}, ${r.hiddenFrac});`,
     );
     input = `s->h_${k}`;
   });

@@ -26,63 +26,133 @@ typedef ${t.acc} acc_t;
 
 #define DK_ACT_MAX ${actMax}
 #define DK_ACT_MIN (-DK_ACT_MAX - 1)
-#define DK_PRE_LIMIT 16777216L /* 2^24: pre-activations are clamped to +-4096.0 (Q12) */
+#define DK_PRE_LIMIT 67108864L /* 2^26: pre-activations are clamped to +-16384.0 (Q12) */
 #define DK_CELL_LIMIT 1073741824L /* 2^30: LSTM cell state limit (Q14) */
 
 /*@rshr32*/
 /* rshr in reference.ts: round half up, then an arithmetic shift right. */
-static int32_t dk_rshr32(int32_t v, int s) { return s == 0 ? v : (int32_t)((v + ((int32_t)1 << (s - 1))) >> s); }
+static inline int32_t dk_rshr32(int32_t v, int s) { return s == 0 ? v : (int32_t)((v + ((int32_t)1 << (s - 1))) >> s); }
 /*@rshr64*/
-static int64_t dk_rshr64(int64_t v, int s) { return s == 0 ? v : (v + ((int64_t)1 << (s - 1))) >> s; }
+static inline int64_t dk_rshr64(int64_t v, int s) { return s == 0 ? v : (v + ((int64_t)1 << (s - 1))) >> s; }
 
 /*@sat*/
-static int32_t dk_sat_act(int64_t v) { return v > DK_ACT_MAX ? DK_ACT_MAX : v < DK_ACT_MIN ? DK_ACT_MIN : (int32_t)v; }
+/* Saturate to act_t. Clamps are written as one unlikely branch (cheaper than two selects on a Cortex-M). */
+static inline int32_t dk_sat_act(int32_t v) {
+  if (v < DK_ACT_MIN || v > DK_ACT_MAX) v = v < 0 ? DK_ACT_MIN : DK_ACT_MAX;
+  return v;
+}
 
 /*@pre*/
 /* toPre in reference.ts: an accumulator with frac fraction bits as a clamped Q12 pre-activation. */
-static int32_t dk_pre(acc_t acc, int frac) {
+static inline int32_t dk_pre(acc_t acc, int frac) {
   int s = frac - 12;
-  if (s >= 0) {
+  if (s >= 5 && sizeof(acc_t) == 4) {
+    /* An int32 accumulator shifted right by 5 or more is within +-2^26: no clamp needed. */
+    return (int32_t)(acc >> s);
+  } else if (s >= 0) {
     acc_t v = acc >> s;
-    return v > DK_PRE_LIMIT ? DK_PRE_LIMIT : v < -DK_PRE_LIMIT ? -DK_PRE_LIMIT : (int32_t)v;
+    if (v < -DK_PRE_LIMIT || v > DK_PRE_LIMIT) v = v < 0 ? -DK_PRE_LIMIT : DK_PRE_LIMIT;
+    return (int32_t)v;
   } else {
     acc_t lim = DK_PRE_LIMIT >> -s;
-    acc_t v = acc > lim ? lim : acc < -lim ? -lim : acc;
+    acc_t v = acc;
+    if (v < -lim || v > lim) v = v < 0 ? -lim : lim;
     return (int32_t)v * ((int32_t)1 << -s);
   }
 }
 
-/*@lut rshr32*/
-/* gateLut in reference.ts: 513-entry Q2.14 table over [-8, 8], linear interpolation on 7 bits. */
-static int32_t dk_lut(const int16_t *table, int32_t p) {
-  int32_t u = (p < -32768 ? -32768 : p > 32767 ? 32767 : p) + 32768;
-  int32_t idx = u >> 7;
-  int32_t a = table[idx];
-  return a + dk_rshr32((table[idx + 1] - a) * (u & 127), 7);
+/*@index*/
+/* gateIndex in reference.ts: round(acc / 2^s) clamped to the table, as an index 0..2047. */
+static inline int32_t dk_gate_index(acc_t acc, int s) {
+  acc_t v;
+  if (s > 0) {
+    v = (acc + ((acc_t)1 << (s - 1))) >> s;
+  } else {
+    v = acc;
+    if (v < -1024 || v > 1024) v = v < 0 ? -1024 : 1024;
+    v = v * ((acc_t)1 << -s);
+  }
+  if (v < -1024 || v > 1023) v = v < 0 ? -1024 : 1023;
+  return (int32_t)v + 1024;
 }
 
-/*@requant rshr64 sat*/
+/*@tanh_q index tanh*/
+/* tanhAcc in reference.ts: tanh of an accumulator with frac fraction bits, Q2.14 (table step 1/128). */
+static inline int32_t dk_tanh(acc_t a, int frac) { return dk_tanh_q14[dk_gate_index(a, frac - 7)]; }
+
+/*@sigmoid_q index tanh*/
+/* sigmoidAcc in reference.ts: sigmoid(x) = (1 + tanh(x / 2)) / 2 from the same table, Q2.14. */
+static inline int32_t dk_sigmoid(acc_t a, int frac) { return (16385 + dk_tanh_q14[dk_gate_index(a, frac - 6)]) >> 1; }
+
+/*@requant rshr64*/
 /* requantize in reference.ts: from one fraction to another, saturated to act_t. */
 static act_t dk_requant(int64_t v, int from, int to) {
-  if (from > to) return (act_t)dk_sat_act(dk_rshr64(v, from - to));
-  {
-    int64_t c = v > 2147483647L ? 2147483647L : v < -2147483647L ? -2147483647L : v;
-    return (act_t)dk_sat_act(c * ((int64_t)1 << (to - from)));
+  if (from > to) {
+    v = dk_rshr64(v, from - to);
+  } else {
+    v = v > 2147483647L ? 2147483647L : v < -2147483647L ? -2147483647L : v;
+    v = v * ((int64_t)1 << (to - from));
   }
+  return (act_t)(v > DK_ACT_MAX ? DK_ACT_MAX : v < DK_ACT_MIN ? DK_ACT_MIN : v);
 }
 
 /*@matvec*/
-/* Dense rows: m[r] += sum_j w[r][j] x[j] (row-major w). Unrolled by 4 like the delta kernel. */
+/*
+ * Dense rows: m[r] += sum_j w[r][j] x[j] (row-major w). Four rows per pass share each load of
+ * x[j] (the dense twin of dk_columns, which shares each load of m[r] among four columns).
+ */
 static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x, acc_t *m) {
-  uint16_t r, j;
-  for (r = 0; r < rows; r++) {
-    const w_t *row = w + (uint32_t)r * cols;
-    acc_t s = 0;
-    for (j = 0; j + 4 <= cols; j += 4) {
-      s += (acc_t)row[j] * x[j] + (acc_t)row[j + 1] * x[j + 1] + (acc_t)row[j + 2] * x[j + 2] + (acc_t)row[j + 3] * x[j + 3];
+  uint32_t r, j;
+  const uint32_t rows4 = rows & ~3u;
+  for (r = 0; r < rows4; r += 4) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    const w_t *w3 = w2 + cols;
+    acc_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (j = 0; j < cols; j++) {
+      acc_t v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+      s3 += w3[j] * v;
     }
-    for (; j < cols; j++) s += (acc_t)row[j] * x[j];
-    m[r] += s;
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+    m[r + 3] += s3;
+  }
+  /* The last 1..3 rows in one pass too. */
+  if (rows - r == 3) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    acc_t s0 = 0, s1 = 0, s2 = 0;
+    for (j = 0; j < cols; j++) {
+      acc_t v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+  } else if (rows - r == 2) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    acc_t s0 = 0, s1 = 0;
+    for (j = 0; j < cols; j++) {
+      acc_t v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+  } else if (rows - r == 1) {
+    const w_t *w0 = w + r * cols;
+    acc_t s0 = 0;
+    for (j = 0; j < cols; j++) s0 += w0[j] * (acc_t)x[j];
+    m[r] += s0;
   }
 }
 
@@ -93,79 +163,134 @@ static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x
  * Returns the number fired.
  */
 static uint16_t dk_encode(const act_t *v, act_t *prev, uint16_t n, int32_t th, uint16_t *idx, int32_t *dv) {
-  uint16_t j, k = 0;
+  uint32_t j, k = 0;
   for (j = 0; j < n; j++) {
     int32_t d = (int32_t)v[j] - (int32_t)prev[j];
     if (d >= th || d <= -th) {
       prev[j] = v[j];
-      idx[k] = j;
+      idx[k] = (uint16_t)j;
       dv[k] = d;
       k++;
     }
   }
-  return k;
+  return (uint16_t)k;
 }
 
 /*@columns*/
 /*
  * Delta update: for every fired column, m[r] += w[col][r] * d over the column's rows
- * (column-major w, so each column is one contiguous run). A zero delta (threshold 0) adds nothing.
+ * (column-major w, so each column is one contiguous run). Four fired columns per pass share
+ * each load and store of m[r]. Integer sums are exact, so the grouping does not change a bit.
  */
 static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const int32_t *dv, uint16_t nf, acc_t *m) {
-  uint16_t t, r;
-  for (t = 0; t < nf; t++) {
-    const w_t *col = wt + (uint32_t)idx[t] * rows;
-    acc_t d = dv[t];
-    if (d == 0) continue;
-    for (r = 0; r + 4 <= rows; r += 4) {
-      m[r] += col[r] * d;
-      m[r + 1] += col[r + 1] * d;
-      m[r + 2] += col[r + 2] * d;
-      m[r + 3] += col[r + 3] * d;
+  uint32_t t = 0, r;
+  for (; t + 4 <= nf; t += 4) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
+    const w_t *c3 = wt + (uint32_t)idx[t + 3] * rows;
+    const acc_t d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2], d3 = dv[t + 3];
+    for (r = 0; r < rows; r++) {
+      acc_t v = m[r];
+      v += c0[r] * d0;
+      v += c1[r] * d1;
+      v += c2[r] * d2;
+      v += c3[r] * d3;
+      m[r] = v;
     }
-    for (; r < rows; r++) m[r] += col[r] * d;
+  }
+  /* The last 1..3 columns in one pass too. */
+  if (nf - t == 3) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
+    const acc_t d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2];
+    for (r = 0; r < rows; r++) {
+      acc_t v = m[r];
+      v += c0[r] * d0;
+      v += c1[r] * d1;
+      v += c2[r] * d2;
+      m[r] = v;
+    }
+  } else if (nf - t == 2) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const acc_t d0 = dv[t], d1 = dv[t + 1];
+    for (r = 0; r < rows; r++) {
+      acc_t v = m[r];
+      v += c0[r] * d0;
+      v += c1[r] * d1;
+      m[r] = v;
+    }
+  } else if (nf - t == 1) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const acc_t d0 = dv[t];
+    for (r = 0; r < rows; r++) m[r] += c0[r] * d0;
   }
 }
 
-/*@gru rshr32 rshr64 sat pre lut sigmoid tanh*/
+/*@gru rshr32 pre sigmoid_q tanh_q*/
 /* gruUnitsFixed in reference.ts. m rows [nx, r, z, nh]; h in hfrac fraction bits. */
 static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
-  uint16_t u;
+  uint32_t u;
   for (u = 0; u < H; u++) {
-    int32_t r = dk_lut(dk_sigmoid_q14, dk_pre(m[H + u], frac));
-    int32_t z = dk_lut(dk_sigmoid_q14, dk_pre(m[2 * H + u], frac));
-    int32_t npre = dk_pre(m[u], frac) + (int32_t)dk_rshr64((int64_t)r * dk_pre(m[3 * H + u], frac), 14);
-    int32_t n = dk_rshr32(dk_lut(dk_tanh_q14, npre), 14 - hfrac);
-    h[u] = (act_t)dk_sat_act(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
+    int32_t r = dk_sigmoid(m[H + u], frac);
+    int32_t z = dk_sigmoid(m[2 * H + u], frac);
+    int32_t nh = dk_pre(m[3 * H + u], frac);
+    /* rshr(r * nh, 14) in 32-bit arithmetic: r <= 2^14 and |nh| <= 2^26, split nh = hi * 2^12 + lo. */
+    int32_t rnh = (r * (nh >> 12) + ((r * (nh & 4095) + 8192) >> 12)) >> 2;
+    int32_t npre = dk_pre(m[u], frac) + rnh;
+    int32_t n = dk_rshr32(dk_tanh(npre, 12), 14 - hfrac);
+    /* A convex combination of n and h, both in range: no saturation needed. */
+    h[u] = (act_t)(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
   }
 }
 
-/*@lstm rshr32 rshr64 sat pre lut sigmoid tanh*/
+/*@gru_q rshr32 sigmoid_q*/
+/* qPass in reference.ts: q = r * h of a reset-before GRU, in h's format. */
+static void dk_gru_q(const acc_t *m, const act_t *h, act_t *q, uint16_t H, int frac) {
+  uint32_t u;
+  for (u = 0; u < H; u++) q[u] = (act_t)dk_rshr32(dk_sigmoid(m[H + u], frac) * (int32_t)h[u], 14);
+}
+
+/*@gru_before rshr32 pre sigmoid_q tanh_q*/
+/* gruBeforeUnitsFixed in reference.ts: reset-before GRU, n = tanh(Mnx + Mnh) with Mnh = b_hn + W_hn q. */
+static void dk_gru_before_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
+  uint32_t u;
+  for (u = 0; u < H; u++) {
+    int32_t z = dk_sigmoid(m[2 * H + u], frac);
+    int32_t n = dk_rshr32(dk_tanh(dk_pre(m[u], frac) + dk_pre(m[3 * H + u], frac), 12), 14 - hfrac);
+    h[u] = (act_t)(n + dk_rshr32(z * ((int32_t)h[u] - n), 14));
+  }
+}
+
+/*@lstm rshr32 rshr64 sigmoid_q tanh_q*/
 /* lstmUnitsFixed in reference.ts. m rows [i, f, g, o]; c in Q14. */
 static void dk_lstm_units(const acc_t *m, act_t *h, int32_t *c, uint16_t H, int frac, int hfrac) {
-  uint16_t u;
+  uint32_t u;
   for (u = 0; u < H; u++) {
-    int32_t i = dk_lut(dk_sigmoid_q14, dk_pre(m[u], frac));
-    int32_t f = dk_lut(dk_sigmoid_q14, dk_pre(m[H + u], frac));
-    int32_t g = dk_lut(dk_tanh_q14, dk_pre(m[2 * H + u], frac));
-    int32_t o = dk_lut(dk_sigmoid_q14, dk_pre(m[3 * H + u], frac));
+    int32_t i = dk_sigmoid(m[u], frac);
+    int32_t f = dk_sigmoid(m[H + u], frac);
+    int32_t g = dk_tanh(m[2 * H + u], frac);
+    int32_t o = dk_sigmoid(m[3 * H + u], frac);
     int64_t cn = dk_rshr64((int64_t)f * c[u], 14) + dk_rshr32(i * g, 14);
     int32_t tc;
     c[u] = cn > DK_CELL_LIMIT ? DK_CELL_LIMIT : cn < -DK_CELL_LIMIT ? -DK_CELL_LIMIT : (int32_t)cn;
-    tc = dk_lut(dk_tanh_q14, dk_pre(c[u], 14));
-    h[u] = (act_t)dk_sat_act(dk_rshr32(o * tc, 28 - hfrac));
+    tc = dk_tanh(c[u], 14);
+    /* |o * tc| <= 2^28, so h fits in hfrac fraction bits without saturation. */
+    h[u] = (act_t)dk_rshr32(o * tc, 28 - hfrac);
   }
 }
 
-/*@linear matvec requant pre lut tanh*/
+/*@linear matvec requant tanh_q*/
 /* linear in reference.ts: y = act(W x + b). act: 0 none, 1 relu, 2 tanh. */
 static void dk_linear(const w_t *w, const acc_t *b, uint16_t rows, uint16_t cols, const act_t *x, act_t *y, acc_t *m, int act, int frac, int yfrac) {
-  uint16_t r;
+  uint32_t r;
   memcpy(m, b, sizeof(acc_t) * rows);
   dk_matvec(w, rows, cols, x, m);
   for (r = 0; r < rows; r++) {
     acc_t a = m[r];
-    if (act == 2) y[r] = dk_requant(dk_lut(dk_tanh_q14, dk_pre(a, frac)), 14, yfrac);
+    if (act == 2) y[r] = dk_requant(dk_tanh(a, frac), 14, yfrac);
     else y[r] = dk_requant(act == 1 && a < 0 ? 0 : a, frac, yfrac);
   }
 }
@@ -183,43 +308,109 @@ static float dk_sigmoid(float x) { return x >= 0.0f ? 1.0f / (1.0f + expf(-x)) :
 
 /*@matvec*/
 static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x, acc_t *m) {
-  uint16_t r, j;
-  for (r = 0; r < rows; r++) {
-    const w_t *row = w + (uint32_t)r * cols;
-    acc_t s = 0.0f;
-    for (j = 0; j < cols; j++) s += row[j] * x[j];
-    m[r] += s;
+  uint32_t r, j;
+  const uint32_t rows4 = rows & ~3u;
+  for (r = 0; r < rows4; r += 4) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    const w_t *w3 = w2 + cols;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (j = 0; j < cols; j++) {
+      float v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+      s3 += w3[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+    m[r + 3] += s3;
+  }
+  /* The last 1..3 rows in one pass too. */
+  if (rows - r == 3) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    const w_t *w2 = w1 + cols;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
+    for (j = 0; j < cols; j++) {
+      float v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+      s2 += w2[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+    m[r + 2] += s2;
+  } else if (rows - r == 2) {
+    const w_t *w0 = w + r * cols;
+    const w_t *w1 = w0 + cols;
+    float s0 = 0.0f, s1 = 0.0f;
+    for (j = 0; j < cols; j++) {
+      float v = x[j];
+      s0 += w0[j] * v;
+      s1 += w1[j] * v;
+    }
+    m[r] += s0;
+    m[r + 1] += s1;
+  } else if (rows - r == 1) {
+    const w_t *w0 = w + r * cols;
+    float s0 = 0.0f;
+    for (j = 0; j < cols; j++) s0 += w0[j] * x[j];
+    m[r] += s0;
   }
 }
 
 /*@encode*/
 static uint16_t dk_encode(const act_t *v, act_t *prev, uint16_t n, float th, uint16_t *idx, float *dv) {
-  uint16_t j, k = 0;
+  uint32_t j, k = 0;
   for (j = 0; j < n; j++) {
     float d = v[j] - prev[j];
     if (d >= th || d <= -th) {
       prev[j] = v[j];
-      idx[k] = j;
+      idx[k] = (uint16_t)j;
       dv[k] = d;
       k++;
     }
   }
-  return k;
+  return (uint16_t)k;
 }
 
 /*@columns*/
 static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const float *dv, uint16_t nf, acc_t *m) {
-  uint16_t t, r;
-  for (t = 0; t < nf; t++) {
-    const w_t *col = wt + (uint32_t)idx[t] * rows;
-    float d = dv[t];
-    for (r = 0; r < rows; r++) m[r] += col[r] * d;
+  uint32_t t = 0, r;
+  for (; t + 4 <= nf; t += 4) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
+    const w_t *c3 = wt + (uint32_t)idx[t + 3] * rows;
+    const float d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2], d3 = dv[t + 3];
+    /* Sum the products first: one rounding of the (larger) memory per pass keeps its drift low. */
+    for (r = 0; r < rows; r++) m[r] += (c0[r] * d0 + c1[r] * d1) + (c2[r] * d2 + c3[r] * d3);
+  }
+  /* The last 1..3 columns in one pass too. */
+  if (nf - t == 3) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
+    const float d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2];
+    for (r = 0; r < rows; r++) m[r] += (c0[r] * d0 + c1[r] * d1) + c2[r] * d2;
+  } else if (nf - t == 2) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
+    const float d0 = dv[t], d1 = dv[t + 1];
+    for (r = 0; r < rows; r++) m[r] += c0[r] * d0 + c1[r] * d1;
+  } else if (nf - t == 1) {
+    const w_t *c0 = wt + (uint32_t)idx[t] * rows;
+    const float d0 = dv[t];
+    for (r = 0; r < rows; r++) m[r] += c0[r] * d0;
   }
 }
 
 /*@gru fsigmoid*/
 static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
-  uint16_t u;
+  uint32_t u;
   (void)frac;
   (void)hfrac;
   for (u = 0; u < H; u++) {
@@ -230,9 +421,28 @@ static void dk_gru_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfr
   }
 }
 
+/*@gru_q fsigmoid*/
+static void dk_gru_q(const acc_t *m, const act_t *h, act_t *q, uint16_t H, int frac) {
+  uint32_t u;
+  (void)frac;
+  for (u = 0; u < H; u++) q[u] = dk_sigmoid(m[H + u]) * h[u];
+}
+
+/*@gru_before fsigmoid*/
+static void dk_gru_before_units(const acc_t *m, act_t *h, uint16_t H, int frac, int hfrac) {
+  uint32_t u;
+  (void)frac;
+  (void)hfrac;
+  for (u = 0; u < H; u++) {
+    float z = dk_sigmoid(m[2 * H + u]);
+    float n = tanhf(m[u] + m[3 * H + u]);
+    h[u] = (1.0f - z) * n + z * h[u];
+  }
+}
+
 /*@lstm fsigmoid*/
 static void dk_lstm_units(const acc_t *m, act_t *h, float *c, uint16_t H, int frac, int hfrac) {
-  uint16_t u;
+  uint32_t u;
   (void)frac;
   (void)hfrac;
   for (u = 0; u < H; u++) {
@@ -247,7 +457,7 @@ static void dk_lstm_units(const acc_t *m, act_t *h, float *c, uint16_t H, int fr
 
 /*@linear matvec*/
 static void dk_linear(const w_t *w, const acc_t *b, uint16_t rows, uint16_t cols, const act_t *x, act_t *y, acc_t *m, int act, int frac, int yfrac) {
-  uint16_t r;
+  uint32_t r;
   (void)frac;
   (void)yfrac;
   memcpy(m, b, sizeof(acc_t) * rows);
@@ -263,8 +473,8 @@ static void dk_linear(const w_t *w, const acc_t *b, uint16_t rows, uint16_t cols
 /**
  * The kernel text with only the pieces `used` needs (and what they need in turn), so -Wall finds
  * no unused static function. Pieces start with a marker line naming the piece and its needs; the
- * text before the first marker (the typedefs) is always kept. `sigmoid` and `tanh` name the gate
- * tables, which the caller emits; the returned set says which were needed.
+ * text before the first marker (the typedefs) is always kept. `tanh` names the gate table, which
+ * the caller emits; the returned set says whether it is needed.
  */
 export function selectKernels(text: string, used: string[]): { code: string; needs: Set<string> } {
   const parts = text.split(/^\/\*@([^*]+)\*\/\n/m);

@@ -14,9 +14,10 @@ import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js
 import { createJsExecutor } from './index.js';
 import { requireResetAfter } from '../../../cells/gru/definition.js';
 import { requireNoPeephole } from '../../../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../../../cells/activation.js';
 import { JsRecurrentExecutor } from './recurrent.js';
 
-/** PEs per array used to lay out the storage when a session does not say (Spartus, SPEC §5). */
+/** PEs per array used to lay out the storage when a session does not say (Spartus). */
 export const DEFAULT_CBTD_PES = 64;
 
 /**
@@ -103,6 +104,7 @@ export function cbtdExecutorFactory(pes: number = DEFAULT_CBTD_PES): ExecutorFac
   return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
     if (layer.kind === 'gru') requireResetAfter(layer, "weightStorage 'cbtd'");
     if (layer.kind === 'lstm') requireNoPeephole(layer, "weightStorage 'cbtd'");
+    if (layer.kind === 'gru' || layer.kind === 'lstm') requireDefaultActivations(layer, "weightStorage 'cbtd'");
     return layer.kind === 'gru' || layer.kind === 'lstm' ? new JsCbtdExecutor(layer, config, pes) : createJsExecutor(layer, config);
   };
 }

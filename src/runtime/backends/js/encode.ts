@@ -1,5 +1,5 @@
 /**
- * The delta encoder (SPEC §3): compare each element with its remembered value, keep the
+ * The delta encoder: compare each element with its remembered value, keep the
  * deltas of those that changed by at least the threshold (inclusive), and remember the new
  * value only for those. Writes the fired indices and their deltas compactly, so the
  * accumulation loops touch only fired columns.

@@ -1,5 +1,5 @@
 /**
- * GRU executor for the js backend, dense or delta (SPEC §2-3), weights column-major so a fired
+ * GRU executor for the js backend, dense or delta, weights column-major so a fired
  * element's column (all gates) is contiguous. Defined by gruStepRef and deltaGruStepRef.
  */
 import type { GruLayer } from '../../../model/types.js';

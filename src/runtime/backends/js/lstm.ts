@@ -1,5 +1,5 @@
 /**
- * LSTM executor for the js backend, dense or delta (SPEC §2-3), weights column-major. Defined by
+ * LSTM executor for the js backend, dense or delta, weights column-major. Defined by
  * lstmStepRef and deltaLstmStepRef.
  */
 import type { LstmLayer } from '../../../model/types.js';

@@ -19,10 +19,11 @@ import { sigmoid } from '../../../core/math.js';
 import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
 import { isResetAfter } from '../../../cells/gru/definition.js';
+import { cellFunctions, hasDefaultActivations } from '../../../cells/activation.js';
 import { encodeAll, encodeDeltas } from './encode.js';
 
 /**
- * Memories after reset (SPEC §3). GRU: cudnn puts b_hn in Mnh, edgedrnn (one bias per gate) in
+ * Memories after reset. GRU: cudnn puts b_hn in Mnh, edgedrnn (one bias per gate) in
  * Mnx; dense sessions always use the PyTorch (cudnn) placement. LSTM: b_ih + b_hh.
  */
 export function initialMemories(layer: GruLayer | LstmLayer, config: ExecutorConfig): Float64Array {
@@ -69,6 +70,8 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
   private readonly qPrev: Float64Array;
   readonly firedQIdx: Int32Array;
   protected readonly firedQDelta: Float64Array;
+  /** Non-default activations / clip: the cell's functions (null on the default fast loops). */
+  private readonly fns: Array<(x: number) => number> | null;
 
   constructor(
     readonly layer: GruLayer | LstmLayer,
@@ -93,11 +96,51 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     this.qPrev = new Float64Array(QH);
     this.firedQIdx = new Int32Array(QH);
     this.firedQDelta = new Float64Array(QH);
+    this.fns = hasDefaultActivations(layer) ? null : cellFunctions(layer.kind, layer.activations, layer.clip);
     this.reset();
   }
 
   /** Add the fired input columns (first nx of firedXIdx/firedXDelta) and hidden columns to `m`. */
   protected abstract accumulate(nx: number, nh: number): void;
+
+  /**
+   * Gates with non-default activations or clip (ONNX activations / clip), every variant: the same
+   * equations as the fast loops above with f, g, h from the layer (cellFunctions).
+   */
+  private gatesGeneric(): void {
+    const H = this.layer.hiddenSize;
+    const m = this.m;
+    const h = this.h;
+    const [f, g, hf] = this.fns!;
+    if (this.resetBefore) {
+      const q = this.q;
+      for (let k = 0; k < H; k++) q[k] = f!(m[k]!) * h[k]!;
+      const nq = this.delta ? encodeDeltas(q, this.qPrev, this.config.thresholdH, this.firedQIdx, this.firedQDelta) : encodeAll(q, this.firedQIdx, this.firedQDelta);
+      this.accumulateCandidate(nq);
+      for (let k = 0; k < H; k++) {
+        const z = f!(m[H + k]!);
+        h[k] = (1 - z) * g!(m[2 * H + k]! + m[3 * H + k]!) + z * h[k]!;
+      }
+      this.lastFiredQ = nq;
+    } else if (this.layer.kind === 'gru') {
+      for (let k = 0; k < H; k++) {
+        const r = f!(m[k]!);
+        const z = f!(m[H + k]!);
+        h[k] = (1 - z) * g!(m[2 * H + k]! + r * m[3 * H + k]!) + z * h[k]!;
+      }
+    } else {
+      const c = this.c;
+      const p = this.layer.peephole;
+      for (let k = 0; k < H; k++) {
+        const cp = c[k]!;
+        const i = f!(m[k]! + (p ? p[k]! * cp : 0));
+        const fg = f!(m[H + k]! + (p ? p[H + k]! * cp : 0));
+        c[k] = fg * cp + i * g!(m[2 * H + k]!);
+        const o = f!(m[3 * H + k]! + (p ? p[2 * H + k]! * c[k]! : 0));
+        h[k] = o * hf!(c[k]!);
+      }
+    }
+  }
 
   /** Reset-before GRU: add W_hn's fired columns (first nq of firedQIdx/firedQDelta) to Mnh. */
   protected accumulateCandidate(_nq: number): void {
@@ -110,6 +153,9 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     this.hPrev.fill(0);
     this.h.fill(0);
     this.c.fill(0);
+    // A state after reset (ONNX initial_h / initial_c), remembered as 0 so it fires on step 1.
+    if (this.layer.initialH) this.h.set(this.layer.initialH);
+    if (this.layer.kind === 'lstm' && this.layer.initialC) this.c.set(this.layer.initialC);
     this.qPrev.fill(0);
     this.lastFiredQ = 0;
   }
@@ -129,7 +175,9 @@ export abstract class JsRecurrentExecutor implements LayerExecutor {
     }
     this.accumulate(nx, nh);
     const h = this.h;
-    if (this.resetBefore) {
+    if (this.fns) {
+      this.gatesGeneric();
+    } else if (this.resetBefore) {
       const q = this.q;
       for (let k = 0; k < H; k++) q[k] = sigmoid(m[k]!) * h[k]!;
       const nq = this.delta ? encodeDeltas(q, this.qPrev, this.config.thresholdH, this.firedQIdx, this.firedQDelta) : encodeAll(q, this.firedQIdx, this.firedQDelta);

@@ -1,0 +1,286 @@
+/**
+ * The kernel builds and the session's overhead:
+ *  - relaxed SIMD against SIMD128, kernel by kernel, timed round-robin in one process (where the
+ *    engine runs relaxed SIMD; on Node 20 the section says it could not);
+ *  - the built-in digits model on its held-out voices: dense against delta, wall-clock speedup
+ *    against the reduction in operations;
+ *  - session overhead: Session.stepInto against the bare chain of the layers' kernel calls
+ *    (stepWasm) on the same frames, for the built-in model and the EdgeDRNN network;
+ *  - int8 activation codes (7-bit, 14-bit, int16) and their accuracy.
+ */
+import { existsSync } from 'node:fs';
+import { Rng } from '../../src/core/rng.js';
+import { maxAbsDiff } from '../../src/core/math.js';
+import { runModelRef } from '../../src/cells/index.js';
+import { kernelBuild, loadKernels, relaxedSimdSupported, type KernelBuild, type WasmKernels } from '../../src/kernels/wasm/loader.js';
+import { packRows8F32, packRows8I8, rowSums } from '../../src/kernels/ref/pack.js';
+import { int16QMax } from '../../src/kernels/ref/matvec.js';
+import { quantizeI8 } from '../../src/kernels/ref/quantize.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+import type { Model } from '../../src/model/types.js';
+import { createSession, type Session, type SessionOptions } from '../../src/runtime/index.js';
+import { createWasmExecutorFactory } from '../../src/runtime/backends/wasm/index.js';
+import type { LayerExecutor } from '../../src/runtime/backends/types.js';
+import { BUILTIN_MODEL_FILE, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
+import { modelTask } from '../../src/train/task.js';
+import { concatFeatures } from '../../src/data/dataset.js';
+import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
+import { fmtUs, fmtX, timeInterleaved, timingPlan, type TimingPlan } from '../lib/timing.js';
+
+/** A session stepper over pre-sliced frames, without allocation (stepInto). */
+export function frameStepper(s: Session, frames: Float32Array, I: number): (i: number) => void {
+  const T = frames.length / I;
+  const views = Array.from({ length: T }, (_, t) => frames.subarray(t * I, (t + 1) * I));
+  const out = new Float32Array(s.outputSize);
+  return (i) => void s.stepInto(views[i % T]!, out);
+}
+
+/** The bare chain of a session's executors: frame in, each layer's kernels, output out; nothing else. */
+function bareChain(exs: readonly LayerExecutor[], frames: Float32Array, I: number): (i: number) => void {
+  const k = exs[0]!.wasmIo!.kernels;
+  const T = frames.length / I;
+  const views = Array.from({ length: T }, (_, t) => frames.subarray(t * I, (t + 1) * I));
+  const outSize = (e: LayerExecutor) => (e.layer.kind === 'linear' ? e.layer.outputSize : e.layer.hiddenSize);
+  const ins = exs.map((e) => k.f32(e.wasmIo!.input, e.layer.inputSize));
+  const outs = exs.map((e) => k.f32(e.wasmIo!.output, outSize(e)));
+  const out = new Float32Array(outSize(exs[exs.length - 1]!));
+  return (i) => {
+    ins[0]!.set(views[i % T]!);
+    for (let j = 0; j < exs.length; j++) {
+      if (j > 0) ins[j]!.set(outs[j - 1]!);
+      exs[j]!.stepWasm!();
+    }
+    out.set(outs[exs.length - 1]!);
+  };
+}
+
+interface KernelCase {
+  name: string;
+  /** Per build: the timed call (inputs prepared in that build's memory). */
+  make(k: WasmKernels): (() => void) | null;
+}
+
+function kernelCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  const rng = new Rng(9);
+  const place = (k: WasmKernels, data: ArrayLike<number>, kind: 'f32' | 'i8' | 'i32' = 'f32'): number => {
+    const bytes = kind === 'i8' ? data.length : data.length * 4;
+    const p = k.alloc(bytes + 64);
+    (kind === 'f32' ? k.f32(p, data.length) : kind === 'i32' ? k.i32(p, data.length) : k.i8(p, data.length)).set(data);
+    return p;
+  };
+  for (const [rows, cols, label] of [[768, 256, 'GRU H=256 W_hh'], [3072, 1024, 'GRU H=1024 W_hh']] as const) {
+    const w = rng.uniformArray(rows * cols, -0.1, 0.1);
+    const x = rng.uniformArray(cols, -1, 1);
+    const q = quantizeI8(w, rows, cols, 'row');
+    cases.push({ name: `matvec f32 row-major (4 rows), ${label} ${rows}x${cols}`, make: (k) => {
+      const pw = place(k, w), pb = k.alloc(rows * 4), px = place(k, x), py = k.alloc(rows * 4);
+      return () => k.exports.matvec_f32(pw, pb, rows, cols, px, py);
+    } });
+    cases.push({ name: `matvec f32 8-row packed, ${label}`, make: (k) => {
+      const pw = place(k, packRows8F32(w, rows, cols)), pb = k.alloc(rows * 4), px = place(k, x), py = k.alloc(rows * 4);
+      return () => k.exports.matvec_f32_p8(pw, pb, rows, cols, px, py);
+    } });
+    cases.push({ name: `matvec int8, int16 activations (row-major), ${label}`, make: (k) => {
+      const pw = place(k, q.q, 'i8'), ps = place(k, q.scale), pb = k.alloc(rows * 4), px = place(k, x), pxq = k.alloc(cols * 2), py = k.alloc(rows * 4);
+      const qmax = int16QMax(cols);
+      return () => k.exports.matvec_i8(pw, ps, pb, rows, cols, pxq, k.exports.quantize_i16(px, cols, qmax, pxq), py);
+    } });
+    for (const planes of [2, 1] as const) {
+      cases.push({ name: `matvec int8, ${planes === 2 ? '14' : '7'}-bit codes, relaxed dot (8-row packed), ${label}`, make: (k) => {
+        if (k.build !== 'relaxed-simd') return null;
+        const pw = place(k, packRows8I8(q.q, rows, cols), 'i8'), ps = place(k, q.scale), prs = place(k, rowSums(q.q, rows, cols), 'i32'), pb = k.alloc(rows * 4), px = place(k, x);
+        const hi = k.alloc(cols), lo = k.alloc(cols), py = k.alloc(rows * 4);
+        const qmax = Math.min(planes === 2 ? 8191 : 63, int16QMax(cols));
+        return () => k.exports.matvec_i8_p8(pw, ps, prs, pb, rows, cols, planes, hi, lo, k.exports.quantize_codes(px, cols, qmax, planes, hi, lo), py);
+      } });
+    }
+  }
+  // Delta columns: the EdgeDRNN layer (3 x 768 rows), 77 fired columns of 768 (10 %).
+  const ld = 2304, ncols = 768, fired = 77;
+  const wc = rng.uniformArray(ld * ncols, -0.1, 0.1);
+  const idx = Array.from({ length: fired }, (_, j) => Math.floor((j * ncols) / fired));
+  const vals = rng.uniformArray(fired, -0.5, 0.5);
+  cases.push({ name: `delta column f32, ${fired} of ${ncols} columns x ${ld} rows`, make: (k) => {
+    const pw = place(k, wc), pi = place(k, idx, 'i32'), pv = place(k, vals), pa = k.alloc(ld * 4);
+    return () => k.exports.delta_f32(pw, ld, 0, ld, pi, pv, fired, pa);
+  } });
+  cases.push({ name: `delta column int8, ${fired} of ${ncols} columns x ${ld} rows`, make: (k) => {
+    const q = quantizeI8(wc, ncols, ld, 'row'); // any int8 columns; the scales per row
+    const pw = place(k, q.q, 'i8'), ps = place(k, rng.uniformArray(ld, 0.001, 0.002)), pi = place(k, idx, 'i32'), pv = place(k, vals), pa = k.alloc(ld * 4), pt = k.alloc(ld * 4), pe = k.alloc(ncols * 4);
+    return () => k.exports.delta_i8(pw, ld, 0, ld, ps, pi, pv, fired, pa, pt, pe);
+  } });
+  const hp = 768;
+  const gi = rng.uniformArray(4 * hp, -4, 4), gh = rng.uniformArray(4 * hp, -4, 4);
+  cases.push({ name: `GRU gate activations, H = ${hp}`, make: (k) => {
+    const pgi = place(k, gi), pgh = place(k, gh), ph = k.alloc(hp * 4);
+    return () => k.exports.gru_gates(pgi, pgh, ph, hp);
+  } });
+  cases.push({ name: `delta encoder, ${hp} elements`, make: (k) => {
+    const px = place(k, rng.uniformArray(hp, -1, 1)), pp = k.alloc(hp * 4), pi = k.alloc(hp * 4), pv = k.alloc(hp * 4);
+    return () => k.exports.delta_encode(px, pp, hp, 1e9, pi, pv);
+  } });
+  const H = 1024, T = 16;
+  const ws = rng.uniformArray(3 * H * H, -0.05, 0.05);
+  const xs = rng.uniformArray(T * H, -1, 1);
+  cases.push({ name: `multi-step matmat f32 (SRU H = ${H}, T = ${T}, 12 MB)`, make: (k) => {
+    const pw = place(k, ws), pb = k.alloc(3 * H * 4), px = place(k, xs), py = k.alloc(T * 3 * H * 4);
+    return () => k.exports.matmat_f32(pw, pb, 3 * H, H, px, T, py);
+  } });
+  return cases;
+}
+
+async function buildsSection(plan: TimingPlan): Promise<BenchSection> {
+  const relaxed = relaxedSimdSupported();
+  const builds: KernelBuild[] = relaxed ? ['relaxed-simd', 'simd128'] : ['simd128'];
+  const kernels = builds.map((b) => loadKernels({ build: b }));
+  const rows: string[][] = [];
+  for (const c of kernelCases()) {
+    const fns = kernels.map((k) => c.make(k));
+    const contenders = fns.flatMap((f, j) => (f ? [{ name: builds[j]!, step: () => f() }] : []));
+    const t = await timeInterleaved(contenders, plan);
+    const r = t.get('relaxed-simd');
+    const s = t.get('simd128');
+    rows.push([c.name, r !== undefined ? fmtUs(r) : '-', s !== undefined ? fmtUs(s) : '-', r !== undefined && s !== undefined ? fmtX(s / r) : '-']);
+  }
+  return {
+    title: 'Kernels: relaxed SIMD against SIMD128 (us per call, median, round-robin)',
+    columns: ['kernel', 'relaxed-simd', 'simd128', 'relaxed speedup'],
+    rows,
+    notes: [
+      `This engine loads the '${kernelBuild()}' build by default; relaxed SIMD ${relaxed ? 'validated and passed the self-test' : 'is not run correctly here (not validated, or the self-test failed): only SIMD128 is measured'}.`,
+      'relaxed-simd: f32x4.relaxed_madd (one fused vfmadd on x86 with FMA) in every float kernel, i32x4.relaxed_dot_i8x16_i7x16_add_s for the packed int8 mat-vec (weights first, activations as unsigned 7-bit codes; the 14-bit mode runs two planes). "-": the kernel exists only in the relaxed build. Both builds run the same layouts where both have the kernel, so the ratio is the instruction set alone.',
+      'The row-major f32 kernel gets slower with FMA: its 4 accumulator chains become latency bound (4-cycle FMA latency, one chain per row); the 8-row packed kernel keeps 8 independent chains and is what the executors use on both SIMD builds.',
+    ],
+  };
+}
+
+async function builtinSection(ctx: BenchContext, plan: TimingPlan): Promise<BenchSection | null> {
+  if (!existsSync(BUILTIN_MODEL_FILE)) return null;
+  const model = await loadBuiltinModel();
+  const task = modelTask(model);
+  const { dataset } = builtinHeldout(task, 'committed', { maxFrames: ctx.quick ? 2000 : 20000 });
+  const { features, frames } = concatFeatures(dataset);
+  const I = model.layers[0]!.inputSize;
+  const th = { thresholdX: Number(model.meta.thresholdX ?? 0.4), thresholdH: Number(model.meta.thresholdH ?? 0.3) };
+  const x = Float32Array.from(features.subarray(0, frames * I));
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const weights of ['f32', 'int8'] as const) {
+    const dense = createSession(model, { weights });
+    const delta = createSession(model, { ...th, weights });
+    const t = await timeInterleaved([
+      { name: 'dense', step: frameStepper(dense, x, I) },
+      { name: 'delta', step: frameStepper(delta, x, I) },
+    ], plan);
+    const st = delta.stats();
+    const wall = t.get('dense')! / t.get('delta')!;
+    rows.push([weights, fmtUs(t.get('dense')!), fmtUs(t.get('delta')!), `${(100 * st.occupancy).toFixed(1)} %`, fmtX(st.opsSaving), fmtX(wall), `${(wall / st.opsSaving).toFixed(2)}`]);
+    if (weights === 'f32') notes.push(`Target: wall-clock speedup at least 0.7x the ops reduction: ${wall >= 0.7 * st.opsSaving ? 'met' : `MISSED: ${fmtX(wall)} against ${fmtX(0.7 * st.opsSaving)} wanted (${((1 - wall / (0.7 * st.opsSaving)) * 100).toFixed(0)} % short)`}.`);
+  }
+  return {
+    title: `Built-in digits model (${model.name}: GRU 40 -> 128, linear 128 -> 11) on its held-out voices: dense against delta`,
+    columns: ['weights', 'dense us/step', 'delta us/step', 'occupancy', 'ops reduction', 'wall speedup', 'wall / ops'],
+    rows,
+    notes: [
+      `${frames} frames of real speech features (committed held-out copy), thresholds thx ${th.thresholdX}, thh ${th.thresholdH} (the model's tuned pair); Session.stepInto per frame, dense and delta round-robin.`,
+      ...notes,
+    ],
+  };
+}
+
+async function overheadSection(ctx: BenchContext, plan: TimingPlan): Promise<BenchSection> {
+  const nets: Array<{ name: string; model: Model; opts: SessionOptions[] }> = [];
+  if (existsSync(BUILTIN_MODEL_FILE)) {
+    const m = await loadBuiltinModel();
+    nets.push({ name: 'built-in digits model', model: m, opts: [{}, { thresholdX: 0.4, thresholdH: 0.3 }] });
+  }
+  nets.push({ name: 'EdgeDRNN network (2L GRU 768, I = 40)', model: randomModel(768, 40, [{ kind: 'gru', hiddenSize: 768 }, { kind: 'gru', hiddenSize: 768 }]), opts: [{ weights: 'int8' }, { thresholdX: 1e9, thresholdH: 1e9, weights: 'int8' }, { thresholdX: 0.1, thresholdH: 0.1, weights: 'int8' }] });
+  const rows: string[][] = [];
+  for (const net of nets) {
+    const I = net.model.layers[0]!.inputSize;
+    const frames = smoothStream(7, ctx.quick ? 64 : 512, I, 0.3);
+    for (const opts of net.opts) {
+      ctx.log(`kernels: overhead, ${net.name} ${JSON.stringify(opts)}`);
+      const s = createSession(net.model, opts);
+      // The bare chain runs its own executors (same layout, same state evolution).
+      const f = createWasmExecutorFactory({ weights: opts.weights ?? 'f32' });
+      const delta = opts.thresholdX !== undefined;
+      const exs = net.model.layers.map((l) => f(l, { delta: delta && l.kind !== 'linear', thresholdX: opts.thresholdX ?? 0, thresholdH: opts.thresholdH ?? 0, biasConvention: 'cudnn' }));
+      const t = await timeInterleaved([
+        { name: 'session', step: frameStepper(s, frames, I) },
+        { name: 'bare', step: bareChain(exs, frames, I) },
+      ], plan);
+      const a = t.get('session')!;
+      const b = t.get('bare')!;
+      const mode = !delta ? 'dense' : opts.thresholdX! > 1e6 ? 'delta, nothing fires' : `delta (occupancy ${(100 * s.stats().occupancy).toFixed(1)} %)`;
+      rows.push([net.name, `${mode}, ${opts.weights ?? 'f32'}`, fmtUs(a), fmtUs(b), fmtUs(a - b)]);
+    }
+  }
+  return {
+    title: 'Session overhead: Session.stepInto against the sum of its kernels (us per step, median, round-robin)',
+    columns: ['network', 'mode', 'session step', 'kernels only (bare chain)', 'overhead'],
+    rows,
+    notes: [
+      'Kernels only: the frame copied into the first layer\'s input, each layer\'s kernel calls (stepWasm), the layer outputs copied in wasm memory, the last output copied out: what any caller must do. The session adds the frame check, statistics and dispatch. Negative overheads are measurement noise (the two are interleaved repetition by repetition).',
+      '"Nothing fires" measures the fixed work of a delta step (encoders, state update from the kept gate activations, re-synchronisation bands); target at most 5 us on the EdgeDRNN network.',
+    ],
+  };
+}
+
+function accuracySection(ctx: BenchContext): BenchSection {
+  const rows: string[][] = [];
+  const T = ctx.quick ? 50 : 300;
+  for (const H of [256, 768]) {
+    const model = randomModel(H + 1, 40, [{ kind: 'gru', hiddenSize: H }, { kind: 'gru', hiddenSize: H }]);
+    const frames = smoothStream(3, T, 40, 0.3);
+    const ref = runModelRef(model, frames).outputs;
+    const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
+    const run = (f: ReturnType<typeof createWasmExecutorFactory>): Float32Array => {
+      const exs = model.layers.map((l) => f(l, cfg));
+      const s = { executors: exs };
+      const out = new Float32Array(T * H);
+      for (let t = 0; t < T; t++) {
+        let v: Float64Array = Float64Array.from(frames.subarray(t * 40, (t + 1) * 40));
+        for (const e of s.executors) v = e.step(v);
+        for (let j = 0; j < H; j++) out[t * H + j] = v[j]!;
+      }
+      return out;
+    };
+    const rms = (y: Float32Array) => Math.sqrt(y.reduce((a, v, i) => a + (v - ref[i]!) ** 2, 0) / y.length);
+    const variants: Array<[string, ReturnType<typeof createWasmExecutorFactory> | null]> = [
+      ['int16 activations (simd128 build)', createWasmExecutorFactory({ build: 'simd128', weights: 'int8' })],
+      ['14-bit codes, relaxed dot', relaxedSimdSupported() ? createWasmExecutorFactory({ build: 'relaxed-simd', weights: 'int8', activationBits: 14 }) : null],
+      ['7-bit codes, relaxed dot', relaxedSimdSupported() ? createWasmExecutorFactory({ build: 'relaxed-simd', weights: 'int8', activationBits: 7 }) : null],
+    ];
+    for (const [name, f] of variants) {
+      if (!f) {
+        rows.push([`2L GRU H=${H}`, name, '-', '-']);
+        continue;
+      }
+      const y = run(f);
+      rows.push([`2L GRU H=${H}, I=40, ${T} steps`, name, maxAbsDiff(y, ref).toExponential(1), rms(y).toExponential(1)]);
+    }
+  }
+  return {
+    title: 'int8 weights: accuracy of the activation codes (dense, h of the last layer against float64)',
+    columns: ['network', 'activations', 'max |err|', 'rms err'],
+    rows,
+    notes: ['Weights: int8 with per-row scales in every case. The 7-bit and 14-bit codes are exact integer arithmetic (the code offset is removed exactly with the row sums); the error is the activation rounding: 14-bit is within a bit of int16, 7-bit trades accuracy for about twice the speed (section "Kernels"). Sessions use 14-bit unless the session option `activationBits: 7` (CLI `--activation-bits 7`) is given.'],
+  };
+}
+
+export const kernelsSuite: BenchSuite = {
+  name: 'kernels',
+  async run(ctx: BenchContext): Promise<BenchSection[]> {
+    const plan = timingPlan(ctx);
+    ctx.log('kernels: relaxed against SIMD128');
+    const out: BenchSection[] = [await buildsSection(plan)];
+    ctx.log('kernels: built-in model dense against delta');
+    const b = await builtinSection(ctx, plan);
+    if (b) out.push(b);
+    out.push(await overheadSection(ctx, plan));
+    out.push(accuracySection(ctx));
+    return out;
+  },
+};
