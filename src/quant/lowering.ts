@@ -33,6 +33,7 @@ import type { BiasConvention } from '../runtime/types.js';
 import { roundHalfEven } from './format.js';
 import { isResetAfter } from '../cells/gru/definition.js';
 import { requireNoPeephole } from '../cells/lstm/definition.js';
+import { requireDefaultActivations } from '../cells/activation.js';
 
 export type CPrecision = 'f32' | 'q15' | 'q7';
 export const C_PRECISIONS: readonly CPrecision[] = ['f32', 'q15', 'q7'];
@@ -165,6 +166,11 @@ function checkSupported(layer: Layer, k: number): void {
     fail('E_UNSUPPORTED', `layer ${k} (${layer.kind}): the C export supports gru (both forms), lstm and linear layers, found ${layer.kind}`);
   }
   if (layer.kind === 'lstm') requireNoPeephole(layer, `layer ${k} (lstm), the C export`);
+  // Options the fixed-point cell does not implement: non-default activations / clip, initial states.
+  if (layer.kind === 'gru' || layer.kind === 'lstm') {
+    requireDefaultActivations(layer, `layer ${k} (${layer.kind}), the C export`);
+    check(!layer.initialH, 'E_UNSUPPORTED', () => `layer ${k} (${layer.kind}), the C export: expected a layer starting from a zero state, found an initial state (ONNX initial_h)`);
+  }
 }
 
 function checkFrac(name: string, v: number, bits: number): void {

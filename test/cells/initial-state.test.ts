@@ -73,3 +73,17 @@ describe('initial states', () => {
     expectCode(() => trainableParts(m), 'E_UNSUPPORTED', /initial state/);
   });
 });
+
+describe('the C export refuses cell options its fixed-point cell does not implement', () => {
+  it('initial states, activations and clip are E_UNSUPPORTED naming them', async () => {
+    const { lowerModel } = await import('../../src/quant/lowering.js');
+    const m = randomModel(8, 4, [{ kind: 'gru', hiddenSize: 6 }, { kind: 'linear', outputSize: 2 }]);
+    const g = m.layers[0]!;
+    if (g.kind !== 'gru') throw new Error('unreachable');
+    g.initialH = new Float32Array(6).fill(0.1);
+    expectCode(() => lowerModel(m), 'E_UNSUPPORTED', /C export.*initial state/);
+    g.initialH = undefined;
+    g.activations = [{ name: 'hard_sigmoid', alpha: 0.2, beta: 0.5 }, { name: 'tanh' }];
+    expectCode(() => lowerModel(m), 'E_UNSUPPORTED', /C export.*activations \[hard_sigmoid, tanh\]/);
+  });
+});
