@@ -146,18 +146,19 @@ describe('reset-before GRU: model file and engines', () => {
     expect(summarizeModel(back).layers.map((l) => l.detail)).toEqual(['reset-after', 'reset-before']);
   });
 
-  it('engines that run only the PyTorch form (wasm, int8, CBTD, EdgeDRNN) refuse it with E_UNSUPPORTED naming the variant', () => {
+  it('engines that run only the PyTorch form (CBTD, EdgeDRNN) refuse it with E_UNSUPPORTED naming the variant', () => {
     const m = beforeModel(5, 3, [4]);
     expectCode(() => createSession(m, { weightStorage: 'cbtd', thresholdX: 0.1 }), 'E_UNSUPPORTED', /reset-before GRU/);
     const withHead = randomModel(5, 3, [{ kind: 'gru', hiddenSize: 4, resetAfter: false }, { kind: 'linear', outputSize: 2 }]);
     expectCode(() => splitEdgeDrnnModel(withHead), 'E_UNSUPPORTED', /EdgeDRNN.*reset-before GRU/);
-    expectCode(() => createSession(m, { backend: 'wasm' }), 'E_UNSUPPORTED', /backend wasm.*reset-before GRU/);
-    expectCode(() => createSession(m, { weights: 'int8' }), 'E_UNSUPPORTED', /backend wasm.*reset-before GRU/);
-    // No backend named: the layers wasm does not run go to js, the others stay on wasm.
-    const mixed = randomModel(5, 3, [{ kind: 'gru', hiddenSize: 4, resetAfter: false }, { kind: 'gru', hiddenSize: 4 }]);
+    // The wasm backend runs it (test/kernels/reset-before-wasm.test.ts); with no backend named a
+    // layer wasm does not run (here an LSTM with peepholes) goes to js, the others stay on wasm.
+    const mixed = randomModel(5, 3, [{ kind: 'gru', hiddenSize: 4, resetAfter: false }, { kind: 'lstm', hiddenSize: 4 }]);
+    const l1 = mixed.layers[1]!;
+    if (l1.kind === 'lstm') l1.peephole = new Float32Array(12).fill(0.3);
     const auto = createSession(mixed);
-    expect(auto.paths[0]).toBe('js');
-    expect(auto.paths[1]).toMatch(/^wasm/);
+    expect(auto.paths[0]).toMatch(/^wasm/);
+    expect(auto.paths[1]).toBe('js');
     const frames = smoothStream(1, 10, 3, 0.3);
     expect(maxAbsDiff(auto.run(frames), runModelRef(mixed, frames).outputs)).toBeLessThan(2e-5);
     // The simulator's workload takes it (test/sim/reset-before.test.ts): three column groups.

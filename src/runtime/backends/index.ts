@@ -10,7 +10,6 @@ import { tryLoadKernels } from '../../kernels/wasm/loader.js';
 import type { ExecutorFactory } from './types.js';
 import type { Layer } from '../../model/types.js';
 import { hasDefaultActivations } from '../../cells/activation.js';
-import { isResetAfter } from '../../cells/gru/definition.js';
 
 export type { ExecutorConfig, ExecutorFactory, LayerExecutor } from './types.js';
 
@@ -23,12 +22,12 @@ export function availableBackends(): Backend[] {
 }
 
 /**
- * Whether the wasm backend runs this layer: the reset-after GRU and the LSTM without peepholes,
- * with their default activations and no clip (the js backend runs every layer). A declared capability, consulted when no backend
+ * Whether the wasm backend runs this layer: GRU (both forms) and LSTM without peepholes, with
+ * their default activations and no clip (the js backend runs every layer). A declared capability, consulted when no backend
  * is named, so such layers run on js instead of failing.
  */
 export function wasmRunsLayer(layer: Layer): boolean {
-  if (layer.kind === 'gru') return isResetAfter(layer) && hasDefaultActivations(layer);
+  if (layer.kind === 'gru') return hasDefaultActivations(layer);
   if (layer.kind === 'lstm') return !layer.peephole && hasDefaultActivations(layer);
   return true;
 }

@@ -10,7 +10,6 @@ import type { Layer } from '../../../model/types.js';
 import { loadKernels, type KernelBuild, type WasmKernels } from '../../../kernels/wasm/loader.js';
 import type { ExecutorConfig, ExecutorFactory, LayerExecutor } from '../types.js';
 import { requireNoPeephole } from '../../../cells/lstm/definition.js';
-import { requireResetAfter } from '../../../cells/gru/definition.js';
 import { requireDefaultActivations } from '../../../cells/activation.js';
 import { WasmLinearExecutor, WasmQrnnExecutor, WasmSruExecutor, MAX_BLOCK_STEPS } from './feedforward.js';
 import { WasmRecurrentExecutor, type WasmExecutorOptions, type WeightFormat, type RecurrentSnapshot } from './recurrent.js';
@@ -45,7 +44,6 @@ export function createWasmExecutorFactory(opts: WasmFactoryOptions = {}): Execut
   return (layer: Layer, config: ExecutorConfig): LayerExecutor => {
     switch (layer.kind) {
       case 'gru':
-        requireResetAfter(layer, 'backend wasm');
         requireDefaultActivations(layer, 'backend wasm');
         return new WasmRecurrentExecutor(layer, config, k, exOpts);
       case 'lstm':

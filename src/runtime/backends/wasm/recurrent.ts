@@ -19,12 +19,21 @@
  * 1/resyncPeriod of a dense step. Error then stays at the level of a few thousand float32
  * accumulations instead of growing with the stream length (test/kernels/drift.test.ts runs 10^6 steps).
  *
+ * Reset-before GRU (resetAfter: false): W_hh's r, z rows (the first 2hp) multiply h, its n rows
+ * multiply q = r * h, computed once r is known (a second, dependent mat-vec or delta pass over the
+ * n rows, with q's own encoder, remembered copy and, for int8, error feedback). Its gate blocks are
+ * hp = H rounded up to 8, so the n rows start at a multiple of 16 (the int8 delta kernel's row
+ * granularity), and its dense weights stay row-major (the packed kernels take whole matrices).
+ * The gates run through the same fused kernel with the n block folded: gi_n + gh_n in gi and 0 in
+ * gh, so tanh(gi_n + r * 0) is tanh(Mnx + Mnh).
+ *
  * Defined by gruStepRef / deltaGruStepRef and lstmStepRef / deltaLstmStepRef (src/cells/),
  * through the kernels' references in src/kernels/ref/.
  */
 import type { GruLayer, LstmLayer } from '../../../model/types.js';
 import type { WasmKernels } from '../../../kernels/wasm/loader.js';
 import { int16QMax } from '../../../kernels/ref/matvec.js';
+import { isResetAfter } from '../../../cells/gru/definition.js';
 import { quantizeI8 } from '../../../kernels/ref/quantize.js';
 import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/ref/pack.js';
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
@@ -79,6 +88,8 @@ interface RecurrentPlan {
   /** int8: one scale per row (padded to ld for delta layers). */
   sIh: number;
   sHh: number;
+  /** Reset-before GRU: W_hh's n rows (from row 2hp) multiply q = r * h. */
+  before: boolean;
   /** Dense layout: row-major (matvec_f32 / matvec_i8) or 8-row packed (the _p8 kernels). */
   layout: 'row' | 'p8';
   /** int8 packed: int32 row sums of the weights (the exact offset correction of the 7-bit codes). */
@@ -90,8 +101,9 @@ interface RecurrentPlan {
 const planCache = new WeakMap<WasmKernels, WeakMap<object, Map<string, RecurrentPlan>>>();
 
 function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boolean, weights: WeightFormat): RecurrentPlan {
-  const layout = delta ? 'row' : denseLayout(k, weights);
-  const key = `${delta ? 'col' : layout}/${weights}`;
+  const before = layer.kind === 'gru' && !isResetAfter(layer);
+  const layout = delta || before ? 'row' : denseLayout(k, weights);
+  const key = `${delta ? 'col' : layout}/${weights}/${before ? 'rb' : 'ra'}`;
   let byLayer = planCache.get(k);
   if (!byLayer) planCache.set(k, (byLayer = new WeakMap()));
   let byKey = byLayer.get(layer);
@@ -101,7 +113,8 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
   const gates = layer.kind === 'gru' ? 3 : 4;
   const H = layer.hiddenSize;
   const I = layer.inputSize;
-  const hp = roundUp(H, 4);
+  // Reset-before: hp a multiple of 8, so the n rows (from 2hp) start on a 16-row boundary.
+  const hp = roundUp(H, before ? 8 : 4);
   const colAlign = weights === 'int8' ? 16 : layout === 'p8' ? 8 : 4;
   // Dense packed layouts take rows in blocks of 8: the memories / outputs get the padded rows too.
   const ld = delta ? roundUp(gates * hp, weights === 'int8' ? 16 : 4) : layout === 'p8' ? roundUp(gates * hp, 8) : gates * hp;
@@ -109,7 +122,7 @@ function recurrentPlan(k: WasmKernels, layer: GruLayer | LstmLayer, delta: boole
   const hc = delta ? H : roundUp(H, colAlign);
   const owner = {};
   const regions = new Regions(k, owner);
-  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0, layout, rsIh: 0, rsHh: 0 };
+  const plan: RecurrentPlan = { owner, regions, gates, H, I, hp, ld, ip, hc, wIh: 0, wHh: 0, sIh: 0, sHh: 0, layout, rsIh: 0, rsHh: 0, before };
   const place = (w: Float32Array, cols: number, colsPad: number): [number, number, number] => {
     // (gates*hp, colsPad), plus zero rows up to ld for the packed layouts.
     const rowMajor = padRows(w, gates, H, cols, hp, colsPad);
@@ -228,6 +241,18 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   private readonly pool: WasmThreadPool | null;
   readonly wasmIo: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
   private readonly slot: StateSlot;
+  /** Reset-before GRU: fired q = r * h elements of the last step. */
+  lastFiredQ = 0;
+  // Reset-before GRU: q = r * h, its remembered copy and error feedback (state), its encoder
+  // output, int16 copy and the folded gate inputs (scratch).
+  private readonly pQ: number = 0;
+  private readonly pQPrev: number = 0;
+  private readonly pErrQ: number = 0;
+  private readonly pIdxQ: number = 0;
+  private readonly pValsQ: number = 0;
+  private readonly pQq: number = 0;
+  private readonly pTGi: number = 0;
+  private readonly pTGh: number = 0;
   saved: Uint8Array | null = null;
   disposed = false;
 
@@ -235,7 +260,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     this.k = k;
     this.delta = config.delta;
     this.weights = opts.weights;
-    this.pool = opts.pool && !config.delta && opts.weights === 'f32' ? opts.pool : null;
+    this.pool = opts.pool && !config.delta && opts.weights === 'f32' && !(layer.kind === 'gru' && !isResetAfter(layer)) ? opts.pool : null;
     this.path = opts.weights === 'int8' ? `${k.path}-int8` : this.pool ? `${k.path}-2t` : k.path;
     this.plan = recurrentPlan(k, layer, config.delta, opts.weights);
     this.thx = config.thresholdX;
@@ -259,7 +284,15 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const oErrH = L.add(hLen * 4);
     // Delta: the kept gate activations belong to this executor's state too.
     const oKeep = config.delta ? L.add(3 * p.hp * 4) : 0;
+    const oQPrev = p.before ? L.add(hLen * 4) : 0;
+    const oErrQ = p.before ? L.add(hLen * 4) : 0;
     const stateBytes = L.bytes;
+    const oQ = p.before ? L.add(hLen * 4) : 0;
+    const oIdxQ = p.before ? L.add(hLen * 4) : 0;
+    const oValsQ = p.before ? L.add(hLen * 4) : 0;
+    const oQq = p.before ? L.add(hLen * 2) : 0;
+    const oTGi = p.before ? L.add(p.ld * 4) : 0;
+    const oTGh = p.before ? L.add(p.ld * 4) : 0;
     // Scratch, rewritten by every step before it is read.
     const oX = L.add(xLen * 4);
     const oIdxX = L.add(xLen * 4);
@@ -290,6 +323,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     [this.pX, this.pIdxX, this.pValsX, this.pIdxH, this.pValsH, this.pXq, this.pHq, this.pTmp] = [b + oX, b + oIdxX, b + oValsX, b + oIdxH, b + oValsH, b + oXq, b + oHq, b + oTmp];
     [this.pResid, this.pScratchA, this.pScratchB, this.pAll, this.pBi, this.pBh] = [b + oResid, b + oScratchA, b + oScratchB, b + oAll, b + oBi, b + oBh];
     this.pKeep = config.delta ? b + oKeep : 0;
+    if (p.before) [this.pQ, this.pQPrev, this.pErrQ, this.pIdxQ, this.pValsQ, this.pQq, this.pTGi, this.pTGh] = [b + oQ, b + oQPrev, b + oErrQ, b + oIdxQ, b + oValsQ, b + oQq, b + oTGi, b + oTGh];
     [this.pXhi, this.pXlo, this.pHhi, this.pHlo] = codes ? [b + oXhi, b + oXlo, b + oHhi, b + oHlo] : [0, 0, 0, 0];
     this.planes = opts.activationBits === 7 ? 1 : 2;
     this.codeQmaxX = Math.min(CODE_QMAX[this.planes], int16QMax(p.ip));
@@ -352,6 +386,8 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const hLen = roundUp(Math.max(p.H, p.hc, p.hp), 16);
     for (const q of [this.pH, this.pHPrev, this.pC, this.pErrH]) k.f32(q, hLen).fill(0);
     for (const q of [this.pXPrev, this.pErrX]) k.f32(q, roundUp(Math.max(p.I, p.ip), 16)).fill(0);
+    if (p.before) for (const q of [this.pQ, this.pQPrev, this.pErrQ]) k.f32(q, hLen).fill(0);
+    this.lastFiredQ = 0;
     // A state after reset (ONNX initial_h / initial_c), remembered as 0 so it fires on step 1.
     if (this.layer.initialH) k.f32(this.pH, p.H).set(this.layer.initialH);
     if (this.layer.kind === 'lstm' && this.layer.initialC) k.f32(this.pC, p.H).set(this.layer.initialC);
@@ -382,6 +418,10 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const p = this.plan;
     const e = this.k.exports;
     const int8 = this.weights === 'int8';
+    if (p.before) {
+      this.stepBefore(int8);
+      return;
+    }
     if (!this.delta) {
       if (int8 && p.layout === 'p8') {
         const sx = e.quantize_codes(this.pX, p.ip, this.codeQmaxX, this.planes, this.pXhi, this.pXlo);
@@ -437,9 +477,102 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     else e.lstm_gates(this.pGi, this.pGh, this.pC, this.pH, p.hp);
   }
 
+  /** Reset-before GRU only: indices of the fired q elements (first lastFiredQ valid). */
+  get firedQIdx(): Int32Array | undefined {
+    if (!this.plan.before) return undefined;
+    return this.delta ? this.k.i32(this.pIdxQ, this.plan.H) : this.k.i32(this.pAll, this.plan.H);
+  }
+
+  /** q = sigmoid(gi_r + gh_r) * h (reset-before GRU), written to pQ (zero beyond H). */
+  private computeQ(): void {
+    const p = this.plan;
+    const k = this.k;
+    const gi = k.f32(this.pGi, p.H);
+    const gh = k.f32(this.pGh, p.H);
+    const h = k.f32(this.pH, p.H);
+    const q = k.f32(this.pQ, p.H);
+    for (let j = 0; j < p.H; j++) {
+      const a = gi[j]! + gh[j]!;
+      const r = a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a));
+      q[j] = r * h[j]!;
+    }
+  }
+
+  /** One reset-before GRU step (row-major dense weights or column-major delta weights). */
+  private stepBefore(int8: boolean): void {
+    const p = this.plan;
+    const e = this.k.exports;
+    const hRows = 2 * p.hp;
+    let changed = true;
+    if (!this.delta) {
+      if (int8) {
+        const sx = e.quantize_i16(this.pX, p.ip, this.qmaxX, this.pXq);
+        e.matvec_i8(p.wIh, p.sIh, this.pBi, p.ld, p.ip, this.pXq, sx, this.pGi);
+        const sh = e.quantize_i16(this.pH, p.hc, this.qmaxH, this.pHq);
+        e.matvec_i8(p.wHh, p.sHh, this.pBh, hRows, p.hc, this.pHq, sh, this.pGh);
+        this.computeQ();
+        const sq = e.quantize_i16(this.pQ, p.hc, this.qmaxH, this.pQq);
+        e.matvec_i8(p.wHh + hRows * p.hc, p.sHh + hRows * 4, this.pBh + hRows * 4, p.ld - hRows, p.hc, this.pQq, sq, this.pGh + hRows * 4);
+      } else {
+        e.matvec_f32(p.wIh, this.pBi, p.ld, p.ip, this.pX, this.pGi);
+        e.matvec_f32(p.wHh, this.pBh, hRows, p.hc, this.pH, this.pGh);
+        this.computeQ();
+        e.matvec_f32(p.wHh + hRows * p.hc * 4, this.pBh + hRows * 4, p.ld - hRows, p.hc, this.pQ, this.pGh + hRows * 4);
+      }
+      this.lastFiredX = p.I;
+      this.lastFiredH = p.H;
+      this.lastFiredQ = p.H;
+    } else {
+      const nx = e.delta_encode(this.pX, this.pXPrev, p.I, this.thx, this.pIdxX, this.pValsX);
+      const nh = e.delta_encode(this.pH, this.pHPrev, p.H, this.thh, this.pIdxH, this.pValsH);
+      if (int8) {
+        e.delta_i8(p.wIh, p.ld, 0, p.ld, p.sIh, this.pIdxX, this.pValsX, nx, this.pGi, this.pTmp, this.pErrX);
+        e.delta_i8(p.wHh, p.ld, 0, hRows, p.sHh, this.pIdxH, this.pValsH, nh, this.pGh, this.pTmp, this.pErrH);
+      } else {
+        e.delta_f32(p.wIh, p.ld, 0, p.ld, this.pIdxX, this.pValsX, nx, this.pGi);
+        e.delta_f32(p.wHh, p.ld, 0, hRows, this.pIdxH, this.pValsH, nh, this.pGh);
+      }
+      // Second pass: q = r * h against its remembered copy; W_hn's fired columns into Mnh.
+      this.computeQ();
+      const nq = e.delta_encode(this.pQ, this.pQPrev, p.H, this.thh, this.pIdxQ, this.pValsQ);
+      if (int8) e.delta_i8(p.wHh, p.ld, hRows, p.ld, p.sHh, this.pIdxQ, this.pValsQ, nq, this.pGh, this.pTmp, this.pErrQ);
+      else e.delta_f32(p.wHh, p.ld, hRows, p.ld, this.pIdxQ, this.pValsQ, nq, this.pGh);
+      this.lastFiredX = nx;
+      this.lastFiredH = nh;
+      this.lastFiredQ = nq;
+      changed = nx + nh + nq > 0;
+      if (++this.stepsSinceSync >= this.syncEvery) {
+        this.resyncBand();
+        changed = true;
+      }
+    }
+    // Fold the n block (see the header): gate inputs gi_n + gh_n and 0; the memories stay as they are.
+    const k = this.k;
+    const n = 3 * p.hp;
+    const gi = k.f32(this.pGi, n);
+    const gh = k.f32(this.pGh, n);
+    const tgi = k.f32(this.pTGi, n);
+    const tgh = k.f32(this.pTGh, n);
+    tgi.set(gi);
+    tgh.set(gh);
+    for (let j = 2 * p.hp; j < n; j++) {
+      tgi[j] = gi[j]! + gh[j]!;
+      tgh[j] = 0;
+    }
+    if (!this.delta) {
+      e.gru_gates(this.pTGi, this.pTGh, this.pH, p.hp);
+    } else if (!changed && this.keepValid) {
+      e.gru_blend(this.pKeep, this.pH, p.hp);
+    } else {
+      e.gru_gates_keep(this.pTGi, this.pTGh, this.pH, p.hp, this.pKeep);
+      this.keepValid = true;
+    }
+  }
+
   /**
    * Recompute one band of memory rows exactly from the remembered values: bias + W xPrev and
-   * bias + W hPrev, summing every column (the delta kernel with all columns "fired").
+   * bias + W hPrev (a reset-before GRU's n rows: bias + W_hn qPrev), summing every column (the
+   * delta kernel with all columns "fired").
    */
   private resyncBand(): void {
     const p = this.plan;
@@ -450,7 +583,9 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const gh = this.k.f32(this.pGh, p.ld);
     gi.set(this.k.f32(this.pBi + r0 * 4, r1 - r0), r0);
     gh.set(this.k.f32(this.pBh + r0 * 4, r1 - r0), r0);
-    if (this.weights === 'int8') {
+    if (p.before) {
+      this.resyncBandBefore(r0, r1);
+    } else if (this.weights === 'int8') {
       // The int8 kernel's memories hold b + W (prev - err) (err: the quantisation error carried
       // per element, below half a step). Recompute exactly that: one pass quantises the values
       // to 16 bits and leaves its residuals in a scratch err, a second pass adds the residuals.
@@ -471,6 +606,35 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     }
     this.syncRow = r1 >= p.ld ? 0 : r1;
     this.stepsSinceSync = 0;
+  }
+
+  /** resyncBand for a reset-before GRU: gh rows below 2hp from hPrev, the n rows from qPrev. */
+  private resyncBandBefore(r0: number, r1: number): void {
+    const p = this.plan;
+    const e = this.k.exports;
+    const k = this.k;
+    const split = 2 * p.hp;
+    // [w, scale, prev, err, n, acc, from, to] for each (matrix, row range) in the band.
+    const parts: Array<[number, number, number, number, number, number, number, number]> = [
+      [p.wIh, p.sIh, this.pXPrev, this.pErrX, p.I, this.pGi, r0, r1],
+      [p.wHh, p.sHh, this.pHPrev, this.pErrH, p.H, this.pGh, r0, Math.min(r1, split)],
+      [p.wHh, p.sHh, this.pQPrev, this.pErrQ, p.H, this.pGh, Math.max(r0, split), r1],
+    ];
+    for (const [w, s, prev, err, n, acc, from, to] of parts) {
+      if (to <= from) continue;
+      if (this.weights === 'int8') {
+        const v = k.f32(this.pResid, n);
+        const pv = k.f32(prev, n);
+        const ev = k.f32(err, n);
+        for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
+        k.f32(this.pScratchA, n).fill(0);
+        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
+        k.f32(this.pScratchB, n).fill(0);
+        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
+      } else {
+        e.delta_f32(w, p.ld, from, to, this.pAll, prev, n, acc);
+      }
+    }
   }
 
   /** Copies of the internal state (tests: drift and layout checks). */
