@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createSession } from '../../src/runtime/session.js';
 import { loadModel } from '../../src/model/io.js';
 import { randomModel } from '../../src/model/random.js';
-import type { Model } from '../../src/model/types.js';
+import { layerOutputSize, type Model } from '../../src/model/types.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { normalizeFeatures } from '../../src/data/dataset.js';
 import { modelTask } from '../../src/train/task.js';
@@ -124,7 +124,9 @@ function breakdown(model: Model, opts: LoweringOptions, frames: Float32Array, T:
   const prog = buildProgram(generateC(low, 'model'), { maxSteps: T, board: 'mps2-an386', extraFlags: ['-fno-inline-functions-called-once', '-fno-inline-small-functions'] });
   const bytesOut = (low.actBits / 8) * low.outputSize;
   const out: Array<[string, number]> = [];
-  for (const [fn, what] of [['dk_columns', 'delta updates of the fired columns'], ['dk_encode', 'delta encoding of x and h'], ['dk_gru_units', 'gates and h of the 128 units'], ['dk_matvec', 'dense readout (linear 128 -> 11)']]) {
+  const H = layerOutputSize(model.layers[0]!);
+  const O = layerOutputSize(model.layers[model.layers.length - 1]!);
+  for (const [fn, what] of [['dk_columns', 'delta updates of the fired columns'], ['dk_encode', 'delta encoding of x and h'], ['dk_gru_units', `gates and h of the ${H} units`], ['dk_matvec', `dense readout (linear ${H} -> ${O})`]]) {
     const range = symbolRange(prog.binary, fn!) ?? symbolRange(prog.binary, `${fn}.constprop.0`) ?? symbolRange(prog.binary, `${fn}.isra.0`);
     if (!range) continue;
     const a = runProgram(prog, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), T, bytesOut, plugin, range);
@@ -177,15 +179,17 @@ export const mcuSuite: BenchSuite = {
       const kwsLstm = randomModel(12, 40, [{ kind: 'lstm', hiddenSize: 64 }, { kind: 'lstm', hiddenSize: 64 }, { kind: 'linear', outputSize: 12 }]);
       const half = { thresholdX: th.thresholdX / 2, thresholdH: th.thresholdH / 2 };
       const quarter = { thresholdX: th.thresholdX / 4, thresholdH: th.thresholdH / 4 };
+      // The built-in model's shape, from the file (it has been retrained at other sizes).
+      const digits = `digits ${model.layers[0]!.kind.toUpperCase()} ${[model.layers[0]!.inputSize, ...model.layers.map(layerOutputSize)].join('-')}`;
       const configs: Array<[Model, string, Board, LoweringOptions, number, typeof th?]> = [
-        [model, 'digits GRU 40-128-11', 'mps2-an386', { precision: 'q15' }, T4],
-        [model, 'digits GRU 40-128-11', 'mps2-an386', { precision: 'q15', weightBits: 16 }, T4],
-        [model, 'digits GRU 40-128-11', 'mps2-an386', { precision: 'q7' }, T4],
-        [model, 'digits GRU 40-128-11', 'mps2-an386', { precision: 'f32' }, T4],
-        [model, 'digits GRU 40-128-11, thresholds / 2', 'mps2-an386', { precision: 'q15' }, T4, half],
-        [model, 'digits GRU 40-128-11, thresholds / 4', 'mps2-an386', { precision: 'q15' }, T4, quarter],
-        [model, 'digits GRU 40-128-11', 'microbit', { precision: 'q15' }, T0],
-        [model, 'digits GRU 40-128-11', 'microbit', { precision: 'q7' }, T0],
+        [model, digits, 'mps2-an386', { precision: 'q15' }, T4],
+        [model, digits, 'mps2-an386', { precision: 'q15', weightBits: 16 }, T4],
+        [model, digits, 'mps2-an386', { precision: 'q7' }, T4],
+        [model, digits, 'mps2-an386', { precision: 'f32' }, T4],
+        [model, `${digits}, thresholds / 2`, 'mps2-an386', { precision: 'q15' }, T4, half],
+        [model, `${digits}, thresholds / 4`, 'mps2-an386', { precision: 'q15' }, T4, quarter],
+        [model, digits, 'microbit', { precision: 'q15' }, T0],
+        [model, digits, 'microbit', { precision: 'q7' }, T0],
         [kws, 'KWS-sized GRU 40-96-96-12 (random weights)', 'mps2-an386', { precision: 'q15' }, T4],
         [kws, 'KWS-sized GRU 40-96-96-12 (random weights)', 'mps2-an386', { precision: 'q7' }, T4],
         [kws, 'KWS-sized GRU 40-96-96-12 (random weights)', 'microbit', { precision: 'q15' }, T0],

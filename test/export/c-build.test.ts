@@ -60,10 +60,21 @@ function checkFixed(c: Case, s: number, board?: Board, sanitize = false): void {
   const ref = createCReference(low);
   const want: number[] = [];
   const firedWant: number[] = [];
+  // Fired counts of single vectors: dk_columns takes five columns per pass, then 1..4 in one pass.
+  const groupPaths = new Set<string>();
   for (let t = 0; t < T; t++) {
     want.push(...ref.step(x.subarray(t * I, (t + 1) * I)));
     firedWant.push(low.layers.reduce((a, l, k) => a + (l.kind === 'linear' ? 0 : ref.lastFiredX[k]! + ref.lastFiredH[k]! + ref.lastFiredQ[k]!), 0));
+    low.layers.forEach((l, k) => {
+      if (l.kind === 'linear' || !l.delta) return;
+      for (const n of [ref.lastFiredX[k]!, ref.lastFiredH[k]!]) {
+        if (n >= 5) groupPaths.add('5');
+        if (n % 5) groupPaths.add(String(n % 5));
+      }
+    });
   }
+  // Every path of dk_columns (five per pass, and a last pass of 1, 2, 3 or 4) ran.
+  if (low.delta) expect([...groupPaths].sort()).toEqual(['1', '2', '3', '4', '5']);
   const prog = buildProgram(generateC(low, 'dkm'), { maxSteps: T, sanitize, ...(board ? { board, batch: board !== 'microbit' } : {}) });
   const bytes = low.actBits / 8;
   const r = runProgram(prog, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), T, bytes * low.outputSize);

@@ -219,31 +219,48 @@ static void dk_columns(const w_t *wt, uint16_t rows, const uint16_t *idx, const 
       m[r] = v;
     }
   } else if (nf - t == 3) {
+    /* Fewer columns leave registers for two rows per iteration (one loop test per two rows). */
     const w_t *c0 = wt + (uint32_t)idx[t] * rows;
     const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
     const w_t *c2 = wt + (uint32_t)idx[t + 2] * rows;
     const acc_t d0 = dv[t], d1 = dv[t + 1], d2 = dv[t + 2];
-    for (r = 0; r < rows; r++) {
-      acc_t v = m[r];
+    for (r = 0; r + 2 <= rows; r += 2) {
+      acc_t v = m[r], u = m[r + 1];
       v += c0[r] * d0;
+      u += c0[r + 1] * d0;
       v += c1[r] * d1;
+      u += c1[r + 1] * d1;
       v += c2[r] * d2;
+      u += c2[r + 1] * d2;
       m[r] = v;
+      m[r + 1] = u;
     }
+    if (r < rows) m[r] += c0[r] * d0 + c1[r] * d1 + c2[r] * d2;
   } else if (nf - t == 2) {
     const w_t *c0 = wt + (uint32_t)idx[t] * rows;
     const w_t *c1 = wt + (uint32_t)idx[t + 1] * rows;
     const acc_t d0 = dv[t], d1 = dv[t + 1];
-    for (r = 0; r < rows; r++) {
-      acc_t v = m[r];
+    for (r = 0; r + 2 <= rows; r += 2) {
+      acc_t v = m[r], u = m[r + 1];
       v += c0[r] * d0;
+      u += c0[r + 1] * d0;
       v += c1[r] * d1;
+      u += c1[r + 1] * d1;
       m[r] = v;
+      m[r + 1] = u;
     }
+    if (r < rows) m[r] += c0[r] * d0 + c1[r] * d1;
   } else if (nf - t == 1) {
     const w_t *c0 = wt + (uint32_t)idx[t] * rows;
     const acc_t d0 = dv[t];
-    for (r = 0; r < rows; r++) m[r] += c0[r] * d0;
+    for (r = 0; r + 2 <= rows; r += 2) {
+      acc_t v = m[r], u = m[r + 1];
+      v += c0[r] * d0;
+      u += c0[r + 1] * d0;
+      m[r] = v;
+      m[r + 1] = u;
+    }
+    if (r < rows) m[r] += c0[r] * d0;
   }
 }
 
