@@ -99,7 +99,7 @@ static act_t dk_requant(int64_t v, int from, int to) {
 /*@matvec*/
 /*
  * Dense rows: m[r] += sum_j w[r][j] x[j] (row-major w). Four rows per pass share each load of
- * x[j] (the dense twin of dk_columns, which shares each load of m[r] among four columns).
+ * x[j] (the dense twin of dk_columns, which shares each load of m[r] among five columns).
  */
 static void dk_matvec(const w_t *w, uint16_t rows, uint16_t cols, const act_t *x, acc_t *m) {
   uint32_t r, j;
