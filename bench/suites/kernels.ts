@@ -179,7 +179,8 @@ async function builtinSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
     if (weights === 'f32') notes.push(`Target: wall-clock speedup at least 0.7x the ops reduction: ${wall >= 0.7 * st.opsSaving ? 'met' : `MISSED: ${fmtX(wall)} against ${fmtX(0.7 * st.opsSaving)} wanted (${((1 - wall / (0.7 * st.opsSaving)) * 100).toFixed(0)} % short)`}.`);
   }
   return {
-    title: `Built-in digits model (${model.name}: GRU 40 -> 128, linear 128 -> 11) on its held-out voices: dense against delta`,
+    // The shape is read from the model file: the built-in model changes when it is retrained.
+    title: `Built-in digits model (${model.name}: ${model.layers.map((l) => `${l.kind.toUpperCase()} ${l.inputSize} -> ${l.kind === 'linear' ? l.outputSize : l.hiddenSize}`).join(', ')}) on its held-out voices: dense against delta`,
     columns: ['weights', 'dense us/step', 'delta us/step', 'occupancy', 'ops reduction', 'wall speedup', 'wall / ops'],
     rows,
     notes: [
