@@ -122,6 +122,7 @@ import { backwardSequence, forwardSequence, freezeTape, tapeLoss, zeroGrads, typ
 import { evaluateWithSession } from '../../src/train/task.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier } from '../../src/train/trainer.js';
 import { jumpySequence } from './helpers.js';
+import { expectGradsClose } from '../helpers/grads.js';
 
 function ctcGradCheck(model: Model, x: Float32Array, T: number, target: number[], o: ForwardOptions): number {
   const tape = forwardSequence(model, x, T, o);
@@ -189,17 +190,7 @@ describe('CTC through the network', () => {
       const r = sequenceGradWasm(model, x, 13, [1, 2], o, fast, 0.5);
       expect(r.path).toMatch(/^wasm-/);
       expect(r.loss).toBeCloseTo(tapeLoss(tape, [1, 2]), 5);
-      for (const p of modelParams(model)) {
-        const a = ref[p.layer]![p.key]!;
-        const b = fast[p.layer]![p.key]!;
-        let scale = 0;
-        let err = 0;
-        for (let i = 0; i < a.length; i++) {
-          scale = Math.max(scale, Math.abs(a[i]!));
-          err = Math.max(err, Math.abs(a[i]! - b[i]!));
-        }
-        expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
-      }
+      expectGradsClose(model, ref, fast);
     });
   }
 
