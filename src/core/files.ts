@@ -78,6 +78,33 @@ export async function writeFileSafely(path: string, bytes: Uint8Array, opts: { o
   }
 }
 
+/**
+ * Write a set of text files (name -> contents) into a directory, created if missing: what every
+ * exporter producing several files at once needs. Refuses to replace any existing file unless
+ * `force` (E_EXISTS), checked for every file before the first is written, so a refused export
+ * leaves the directory as it was. Returns the written paths, in the order of `files`.
+ */
+export async function writeFileSet(files: Record<string, string>, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  try {
+    await fs.mkdir(outDir, { recursive: true });
+  } catch (e) {
+    fail('E_IO', `cannot create ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const targets = Object.keys(files).map((n) => path.join(outDir, n));
+  if (!opts.force) {
+    for (const t of targets) {
+      const exists = await fs.access(t).then(() => true, () => false);
+      if (exists) fail('E_EXISTS', `${t} exists; pass --force (API: { force: true }) to replace it`);
+    }
+  }
+  for (const [n, text] of Object.entries(files)) {
+    await writeFileSafely(path.join(outDir, n), new TextEncoder().encode(text), { overwrite: opts.force === true });
+  }
+  return targets;
+}
+
 /** IEEE 754 half precision bits to a number (exact). */
 export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;

@@ -8,11 +8,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';
 import { maxAbsDiff } from '../../src/core/math.js';
 import { loadKernels } from '../../src/kernels/wasm/loader.js';
-import { createWasmExecutorFactory, WasmRecurrentExecutor } from '../../src/runtime/backends/wasm/index.js';
+import { createWasmExecutorFactory } from '../../src/runtime/backends/wasm/index.js';
 import { denseLayout } from '../../src/runtime/backends/wasm/recurrent.js';
 import { createSession } from '../../src/runtime/index.js';
 import { BUILDS_HERE, PATH_OF_BUILD } from '../helpers/builds.js';
 import { randomModel, smoothStream } from '../helpers/random-model.js';
+import { chainedAgainstTraced } from '../helpers/wasm-chain.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -22,16 +23,10 @@ const delta = { thresholdX: 0.05, thresholdH: 0.03 };
 describe('reset-before GRU in wasm sessions', () => {
   it.each([{}, delta, { weights: 'int8' as const }, { weights: 'int8' as const, ...delta }])('chained steps (%o) run stepWasm only and equal the per-executor path bit for bit', (opts) => {
     const frames = smoothStream(4, 50, 7, 0.3);
-    const stepSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'step');
-    const wasmSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'stepWasm');
-    const chained = createSession(model, opts);
-    const y = new Float32Array(50 * 5);
-    for (let t = 0; t < 50; t++) chained.stepInto(frames.subarray(t * 7, (t + 1) * 7), y, t * 5);
-    expect(stepSpy).not.toHaveBeenCalled();
-    expect(wasmSpy).toHaveBeenCalledTimes(100);
-    const traced = createSession(model, { ...opts, trace: true });
-    const yt = traced.run(frames);
-    expect(stepSpy).toHaveBeenCalled();
+    const { chained, traced, y, yt, chainedCalls, tracedCalls } = chainedAgainstTraced(model, opts, frames, 50);
+    expect(chainedCalls.step).toBe(0);
+    expect(chainedCalls.stepWasm).toBe(100);
+    expect(tracedCalls.step).toBeGreaterThan(0);
     expect(Array.from(y)).toEqual(Array.from(yt));
     expect(chained.stats()).toEqual(traced.stats());
     const q = chained.stats().layers[0]!.firedQ!;

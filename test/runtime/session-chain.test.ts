@@ -5,9 +5,9 @@
  */
 import { afterEach, expect, it, vi } from 'vitest';
 import { createSession } from '../../src/runtime/index.js';
-import { WasmLinearExecutor, WasmRecurrentExecutor } from '../../src/runtime/backends/wasm/index.js';
 import { randomModel, smoothStream } from '../helpers/random-model.js';
 import { codeOf } from '../helpers/errors.js';
+import { chainedAgainstTraced } from '../helpers/wasm-chain.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -16,19 +16,12 @@ const recipe = [{ kind: 'gru', hiddenSize: 24 }, { kind: 'lstm', hiddenSize: 13 
 it.each([{}, { thresholdX: 0.05, thresholdH: 0.05 }, { weights: 'int8' as const }, { weights: 'int8' as const, thresholdX: 0.05, thresholdH: 0.05 }])('chained steps (%o) run stepWasm only and equal the per-executor path bit for bit', (opts) => {
   const model = randomModel(3, 7, [...recipe]);
   const frames = smoothStream(2, 50, 7, 0.3);
-  const stepSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'step');
-  const linSpy = vi.spyOn(WasmLinearExecutor.prototype, 'step');
-  const wasmSpy = vi.spyOn(WasmRecurrentExecutor.prototype, 'stepWasm');
-  const chained = createSession(model, opts);
-  const y = new Float32Array(50 * 5);
-  for (let t = 0; t < 50; t++) chained.stepInto(frames.subarray(t * 7, (t + 1) * 7), y, t * 5);
-  expect(stepSpy).not.toHaveBeenCalled();
-  expect(linSpy).not.toHaveBeenCalled();
-  expect(wasmSpy).toHaveBeenCalledTimes(100);
+  const { chained, traced, y, yt, chainedCalls, tracedCalls } = chainedAgainstTraced(model, opts, frames, 50);
+  expect(chainedCalls.step).toBe(0);
+  expect(chainedCalls.linearStep).toBe(0);
+  expect(chainedCalls.stepWasm).toBe(100);
   // A traced session steps executor by executor (float64 between layers).
-  const traced = createSession(model, { ...opts, trace: true });
-  const yt = traced.run(frames);
-  expect(stepSpy).toHaveBeenCalled();
+  expect(tracedCalls.step).toBeGreaterThan(0);
   expect(Array.from(y)).toEqual(Array.from(yt));
   expect(chained.stats()).toEqual(traced.stats());
   // run() on a flat array and on a list of plain arrays take the chain too.

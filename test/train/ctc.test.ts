@@ -117,38 +117,15 @@ import type { Dataset, Utterance } from '../../src/data/dataset.js';
 import type { Model } from '../../src/model/types.js';
 import { sequenceGradWasm } from '../../src/train/fast.js';
 import { evaluateModel } from '../../src/train/evaluate.js';
-import { initModel, modelParams } from '../../src/train/init.js';
-import { backwardSequence, forwardSequence, freezeTape, tapeLoss, zeroGrads, type ForwardOptions } from '../../src/train/net.js';
+import { initModel } from '../../src/train/init.js';
+import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type ForwardOptions } from '../../src/train/net.js';
 import { evaluateWithSession } from '../../src/train/task.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier } from '../../src/train/trainer.js';
 import { jumpySequence } from './helpers.js';
+import { expectGradsClose, finiteDifferenceError } from '../helpers/grads.js';
 
 function ctcGradCheck(model: Model, x: Float32Array, T: number, target: number[], o: ForwardOptions): number {
-  const tape = forwardSequence(model, x, T, o);
-  const grads = zeroGrads(model);
-  backwardSequence(model, tape, target, o, grads, 1);
-  const frozen = o.delta ? freezeTape(tape) : undefined;
-  const f = () => tapeLoss(forwardSequence(model, x, T, { ...o, frozen }), target);
-  const rng = new Rng(5);
-  let worst = 0;
-  for (const p of modelParams(model)) {
-    const g = grads[p.layer]![p.key]!;
-    for (let s = 0; s < 10; s++) {
-      const i = rng.int(p.value.length);
-      const orig = p.value[i]!;
-      // Float32 weights: use the steps actually taken, after rounding to float32.
-      p.value[i] = orig + 1e-3;
-      const hi = p.value[i]!;
-      const up = f();
-      p.value[i] = orig - 1e-3;
-      const lo = p.value[i]!;
-      const down = f();
-      p.value[i] = orig;
-      const fd = (up - down) / (hi - lo);
-      worst = Math.max(worst, Math.abs(fd - g[i]!) / Math.max(1e-3, Math.abs(fd) + Math.abs(g[i]!)));
-    }
-  }
-  return worst;
+  return finiteDifferenceError(model, x, T, target, o, { samples: 10, eps: 1e-3 });
 }
 
 /** Strings of 1..3 symbols: symbol k lights input channel k for 3 frames, gaps of noise between. */
@@ -189,17 +166,7 @@ describe('CTC through the network', () => {
       const r = sequenceGradWasm(model, x, 13, [1, 2], o, fast, 0.5);
       expect(r.path).toMatch(/^wasm-/);
       expect(r.loss).toBeCloseTo(tapeLoss(tape, [1, 2]), 5);
-      for (const p of modelParams(model)) {
-        const a = ref[p.layer]![p.key]!;
-        const b = fast[p.layer]![p.key]!;
-        let scale = 0;
-        let err = 0;
-        for (let i = 0; i < a.length; i++) {
-          scale = Math.max(scale, Math.abs(a[i]!));
-          err = Math.max(err, Math.abs(a[i]! - b[i]!));
-        }
-        expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
-      }
+      expectGradsClose(model, ref, fast);
     });
   }
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { initModel, modelParams } from '../../src/train/init.js';
+import { initModel } from '../../src/train/init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds } from '../../src/train/net.js';
 import { sequenceGradWasm } from '../../src/train/fast.js';
 import { evaluateModel } from '../../src/train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier } from '../../src/train/trainer.js';
 import { bumpDataset, jumpySequence } from './helpers.js';
+import { expectGradsClose } from '../helpers/grads.js';
 
 
 describe('wasm training path equals the float64 definition (net.ts)', () => {
@@ -26,17 +27,7 @@ describe('wasm training path equals the float64 definition (net.ts)', () => {
           expect(r.countX).toEqual(tape.layers.map((l) => l.countX));
           expect(r.countH).toEqual(tape.layers.map((l) => l.countH));
           if (delta) expect(r.countX[0]).toBeLessThan(13 * 5);
-          for (const p of modelParams(model)) {
-            const a = ref[p.layer]![p.key]!;
-            const b = fast[p.layer]![p.key]!;
-            let scale = 0;
-            let err = 0;
-            for (let i = 0; i < a.length; i++) {
-              scale = Math.max(scale, Math.abs(a[i]!));
-              err = Math.max(err, Math.abs(a[i]! - b[i]!));
-            }
-            expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
-          }
+          expectGradsClose(model, ref, fast);
         });
       }
     }

@@ -1,43 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/rng.js';
 import type { Model } from '../../src/model/types.js';
-import { backwardSequence, forwardSequence, freezeTape, tapeLoss, zeroGrads, type ForwardOptions } from '../../src/train/net.js';
-import { initModel, modelParams } from '../../src/train/init.js';
+import { backwardSequence, forwardSequence, zeroGrads, type ForwardOptions } from '../../src/train/net.js';
+import { initModel } from '../../src/train/init.js';
 import { jumpySequence } from './helpers.js';
+import { finiteDifferenceError } from '../helpers/grads.js';
 
-/**
- * Central finite differences of the loss against the analytic gradient, on every tensor of the
- * model, at a sample of coordinates. For delta networks the finite differences are taken of the
- * straight-through surrogate (offsets xp - x and hp - h frozen), which is the function whose exact
- * gradient the straight-through backward pass computes.
- */
+/** Worst relative error of the analytic gradient against central finite differences (step 1e-2). */
 function gradCheck(model: Model, x: Float32Array, T: number, label: number, o: ForwardOptions, samples = 12): number {
-  const tape = forwardSequence(model, x, T, o);
-  const grads = zeroGrads(model);
-  backwardSequence(model, tape, label, o, grads, 1);
-  const frozen = o.delta ? freezeTape(tape) : undefined;
-  const f = () => tapeLoss(forwardSequence(model, x, T, { ...o, frozen }), label);
-  const rng = new Rng(5);
-  let worst = 0;
-  for (const p of modelParams(model)) {
-    const g = grads[p.layer]![p.key]!;
-    for (let s = 0; s < samples; s++) {
-      const i = rng.int(p.value.length);
-      const orig = p.value[i]!;
-      // Float32 weights: a step of 1e-2 keeps the perturbation exactly representable enough; the
-      // loss is evaluated in float64.
-      const eps = 1e-2;
-      p.value[i] = orig + eps;
-      const up = f();
-      p.value[i] = orig - eps;
-      const down = f();
-      p.value[i] = orig;
-      const fd = (up - down) / (2 * eps);
-      const err = Math.abs(fd - g[i]!) / Math.max(1e-3, Math.abs(fd) + Math.abs(g[i]!));
-      worst = Math.max(worst, err);
-    }
-  }
-  return worst;
+  return finiteDifferenceError(model, x, T, label, o, { samples, eps: 1e-2 });
 }
 
 

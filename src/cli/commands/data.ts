@@ -14,6 +14,7 @@ import { concatFeatures, SPLITS, type Split } from '../../data/dataset.js';
 import { listVariants } from '../../data/espeak.js';
 import { festivalVoices } from '../../data/festival.js';
 import { writeHeldout } from '../../data/heldout.js';
+import type { Model } from '../../model/types.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
 
@@ -59,11 +60,42 @@ export function parseCondition(spec: string): Partial<Augmentation> {
  * A model trained with the Festival variants is tuned and evaluated with them too, on the same
  * Festival split, unless the options say otherwise.
  */
-export function carryFestivalSplit(co: CorpusOptions, trained: Record<string, unknown>): void {
+function carryFestivalSplit(co: CorpusOptions, trained: Record<string, unknown>): void {
   if (co.festival === undefined && trained['festival'] === true) co.festival = true;
   for (const key of ['festivalValidationVoices', 'festivalTestVoices'] as const) {
     if (co[key] === undefined && typeof trained[key] === 'number') co[key] = trained[key] as number;
   }
+}
+
+/**
+ * The corpus options of a command that runs a trained model (eval, tune): the user's, with the
+ * voice split the model was trained with (seed, held-out voice counts, Festival split) wherever
+ * the user left the default: another split could put training voices into the evaluated set.
+ */
+export function corpusOptionsOfModel(model: Model, o: CorpusCliOptions, cmd: Command): CorpusOptions {
+  const co = parseCorpusOptions(o);
+  let trained: Record<string, unknown> = {};
+  try {
+    trained = JSON.parse(model.meta['corpusOptions'] ?? '{}') as Record<string, unknown>;
+  } catch {
+    trained = {};
+  }
+  for (const key of ['seed', 'validationVoices', 'testVoices'] as const) {
+    if (typeof trained[key] === 'number' && cmd.getOptionValueSource(key) === 'default') co[key] = trained[key] as number;
+  }
+  carryFestivalSplit(co, trained);
+  return co;
+}
+
+/**
+ * E_MISMATCH when `utterances` (of `split`, used by `command`) hold a voice the model was trained
+ * on (its `trainVoices` metadata): accuracy on heard voices says nothing about unseen speakers.
+ */
+export function checkUnheardVoices(model: Model, utterances: readonly { voice: string }[], split: string, command: string): void {
+  if (!model.meta['trainVoices']) return;
+  const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);
+  const overlap = [...new Set(utterances.map((u) => u.voice))].filter((v) => heard.has(v));
+  check(overlap.length === 0, 'E_MISMATCH', () => `${command}: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
 }
 
 function parseTriple(name: string, raw: string): Record<Split, number> {

@@ -11,7 +11,7 @@ import { loadModel } from '../../model/io.js';
 import { evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
 import { synthesiserOf } from '../../data/corpus.js';
-import { addCorpusOptions, carryFestivalSplit, parseCorpusOptions, type CorpusCliOptions } from './data.js';
+import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
 interface EvalOpts extends CorpusCliOptions {
   split: string;
@@ -35,17 +35,7 @@ export function register(program: Command): void {
     const split = parseChoice('--split', o.split, SPLITS)!;
     const model = await loadModel(modelPath);
     const task = modelTask(model);
-    const co = parseCorpusOptions(o);
-    let trained: Record<string, unknown> = {};
-    try {
-      trained = JSON.parse(model.meta['corpusOptions'] ?? '{}') as Record<string, unknown>;
-    } catch {
-      trained = {};
-    }
-    for (const key of ['seed', 'validationVoices', 'testVoices'] as const) {
-      if (typeof trained[key] === 'number' && cmd.getOptionValueSource(key) === 'default') co[key] = trained[key] as number;
-    }
-    carryFestivalSplit(co, trained);
+    const co = corpusOptionsOfModel(model, o, cmd);
     let cfg: Record<string, unknown> = {};
     try {
       cfg = JSON.parse(model.meta['trainConfig'] ?? '{}') as Record<string, unknown>;
@@ -56,11 +46,7 @@ export function register(program: Command): void {
     const thresholdH = parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? String(cfg['thresholdH'] ?? 0), { min: 0 })!;
     const ds = taskDataset(task, split, co);
     check(ds.utterances.length > 0, 'E_VALUE', () => `eval: the ${split} split with these options holds no utterances`);
-    if (split !== 'train' && model.meta['trainVoices']) {
-      const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);
-      const overlap = [...new Set(ds.utterances.map((u) => u.voice))].filter((v) => heard.has(v));
-      check(overlap.length === 0, 'E_MISMATCH', () => `eval: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
-    }
+    if (split !== 'train') checkUnheardVoices(model, ds.utterances, split, 'eval');
     // One row pair per synthesiser: a mixed split would hide how the second synthesiser fares.
     const groups = new Map<string, typeof ds.utterances>();
     for (const u of ds.utterances) {

@@ -13,7 +13,7 @@ import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
 import { DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tuneTable, tuneThresholds } from '../../train/tune.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
-import { addCorpusOptions, carryFestivalSplit, parseCorpusOptions, type CorpusCliOptions } from './data.js';
+import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
@@ -69,25 +69,11 @@ export function register(program: Command): void {
       const corpus = parseChoice('--data', o.data, CORPUS_NAMES)!;
       check(corpus === task.corpus, 'E_MISMATCH', () => `--data: the model was trained on ${task.corpus}, found ${corpus}`);
     }
-    const co = parseCorpusOptions(o);
     // The voice split the model was trained with (seed, held-out voice counts) unless the user
     // overrides it: another split could put training voices into the tuning or test set.
-    let trained: Record<string, unknown> = {};
-    try {
-      trained = JSON.parse(model.meta['corpusOptions'] ?? '{}') as Record<string, unknown>;
-    } catch {
-      trained = {};
-    }
-    for (const [key, opt] of [['seed', 'seed'], ['validationVoices', 'validationVoices'], ['testVoices', 'testVoices']] as const) {
-      if (typeof trained[key] === 'number' && cmd.getOptionValueSource(opt) === 'default') co[key] = trained[key] as number;
-    }
-    carryFestivalSplit(co, trained);
+    const co = corpusOptionsOfModel(model, o, cmd);
     const ds = taskDataset(task, split, co);
-    if (model.meta['trainVoices']) {
-      const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);
-      const overlap = [...new Set(ds.utterances.map((u) => u.voice))].filter((v) => heard.has(v));
-      check(overlap.length === 0, 'E_MISMATCH', () => `tune: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
-    }
+    checkUnheardVoices(model, ds.utterances, split, 'tune');
     const stateFile = `${o.table}.json`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();

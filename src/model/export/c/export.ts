@@ -3,7 +3,7 @@
  * the startup file and linker script of a board to run it on (see ./boards.ts).
  */
 import { check, fail } from '../../../core/errors.js';
-import { writeFileSafely } from '../../../core/files.js';
+import { writeFileSet } from '../../../core/files.js';
 import type { Model } from '../../types.js';
 import { lowerModel, type LoweredModel, type LoweringOptions } from '../../../quant/lowering.js';
 import { boardFiles, BOARDS, type Board } from './boards.js';
@@ -52,22 +52,5 @@ export function exportC(model: Model, options: CExportOptions = {}): CExport {
  * unless `force` (E_EXISTS, checked for every file before the first is written). Returns the paths.
  */
 export async function writeCExport(exp: CExport, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  try {
-    await fs.mkdir(outDir, { recursive: true });
-  } catch (e) {
-    fail('E_IO', `cannot create ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  const targets = Object.keys(exp.files).map((n) => path.join(outDir, n));
-  if (!opts.force) {
-    for (const t of targets) {
-      const exists = await fs.access(t).then(() => true, () => false);
-      if (exists) fail('E_EXISTS', `${t} exists; pass --force (API: { force: true }) to replace it`);
-    }
-  }
-  for (const [n, text] of Object.entries(exp.files)) {
-    await writeFileSafely(path.join(outDir, n), new TextEncoder().encode(text), { overwrite: opts.force === true });
-  }
-  return targets;
+  return writeFileSet(exp.files, outDir, opts);
 }

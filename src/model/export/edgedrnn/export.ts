@@ -3,11 +3,10 @@
  * testbench vectors (weights, registers, stimulus, expected outputs of the bit-exact machine) and
  * the C header for the ARM side. The text is built in memory first (pure), then written.
  */
-import { fail } from '../../../core/errors.js';
 import { type BuildOptions, buildEdgeDrnnProgram, quantizeStimulus } from '../../../quant/edgedrnn/program.js';
 import { EdgeDrnnMachine } from '../../../quant/edgedrnn/machine.js';
 import type { EdgeDrnnProgram } from '../../../quant/edgedrnn/hardware.js';
-import { writeFileSafely } from '../../io.js';
+import { writeFileSet } from '../../../core/files.js';
 import { smoothStream } from '../../random.js';
 import type { Model } from '../../types.js';
 import { formatCHeader } from './cheader.js';
@@ -65,22 +64,5 @@ export function exportEdgeDrnn(model: Model, options: EdgeDrnnExportOptions = {}
  * Returns the written paths.
  */
 export async function writeEdgeDrnnExport(exp: EdgeDrnnExport, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  try {
-    await fs.mkdir(outDir, { recursive: true });
-  } catch (e) {
-    fail('E_IO', `cannot create ${outDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  const targets = Object.keys(exp.files).map((n) => path.join(outDir, n));
-  if (!opts.force) {
-    for (const t of targets) {
-      const exists = await fs.access(t).then(() => true, () => false);
-      if (exists) fail('E_EXISTS', `${t} exists; pass --force (API: { force: true }) to replace it`);
-    }
-  }
-  for (const [name, text] of Object.entries(exp.files)) {
-    await writeFileSafely(path.join(outDir, name), new TextEncoder().encode(text), { overwrite: opts.force === true });
-  }
-  return targets;
+  return writeFileSet(exp.files, outDir, opts);
 }

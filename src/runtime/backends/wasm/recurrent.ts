@@ -578,17 +578,8 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
       // The int8 kernel's memories hold b + W (prev - err) (err: the quantisation error carried
       // per element, below half a step). Recompute exactly that: one pass quantises the values
       // to 16 bits and leaves its residuals in a scratch err, a second pass adds the residuals.
-      const k = this.k;
-      for (const [w, s, prev, err, n, acc] of [[p.wIh, p.sIh, this.pXPrev, this.pErrX, p.I, this.pGi], [p.wHh, p.sHh, this.pHPrev, this.pErrH, p.H, this.pGh]] as const) {
-        const v = k.f32(this.pResid, n);
-        const pv = k.f32(prev, n);
-        const ev = k.f32(err, n);
-        for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
-        k.f32(this.pScratchA, n).fill(0);
-        e.delta_i8(w, p.ld, r0, r1, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
-        k.f32(this.pScratchB, n).fill(0);
-        e.delta_i8(w, p.ld, r0, r1, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
-      }
+      this.resyncRowsInt8(p.wIh, p.sIh, this.pXPrev, this.pErrX, p.I, this.pGi, r0, r1);
+      this.resyncRowsInt8(p.wHh, p.sHh, this.pHPrev, this.pErrH, p.H, this.pGh, r0, r1);
     } else {
       e.delta_f32(p.wIh, p.ld, r0, r1, this.pAll, this.pXPrev, p.I, this.pGi);
       e.delta_f32(p.wHh, p.ld, r0, r1, this.pAll, this.pHPrev, p.H, this.pGh);
@@ -597,11 +588,28 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     this.stepsSinceSync = 0;
   }
 
+  /**
+   * Rows [from, to) of an int8 matrix's memory `acc` recomputed as b + W (prev - err): the values
+   * quantised to 16 bits with their residuals left in a scratch err, then the residuals added.
+   */
+  private resyncRowsInt8(w: number, s: number, prev: number, err: number, n: number, acc: number, from: number, to: number): void {
+    const k = this.k;
+    const e = k.exports;
+    const ld = this.plan.ld;
+    const v = k.f32(this.pResid, n);
+    const pv = k.f32(prev, n);
+    const ev = k.f32(err, n);
+    for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
+    k.f32(this.pScratchA, n).fill(0);
+    e.delta_i8(w, ld, from, to, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
+    k.f32(this.pScratchB, n).fill(0);
+    e.delta_i8(w, ld, from, to, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
+  }
+
   /** resyncBand for a reset-before GRU: gh rows below 2hp from hPrev, the n rows from qPrev. */
   private resyncBandBefore(r0: number, r1: number): void {
     const p = this.plan;
     const e = this.k.exports;
-    const k = this.k;
     const split = 2 * p.hp;
     // [w, scale, prev, err, n, acc, from, to] for each (matrix, row range) in the band.
     const parts: Array<[number, number, number, number, number, number, number, number]> = [
@@ -612,14 +620,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     for (const [w, s, prev, err, n, acc, from, to] of parts) {
       if (to <= from) continue;
       if (this.weights === 'int8') {
-        const v = k.f32(this.pResid, n);
-        const pv = k.f32(prev, n);
-        const ev = k.f32(err, n);
-        for (let i = 0; i < n; i++) v[i] = pv[i]! - ev[i]!;
-        k.f32(this.pScratchA, n).fill(0);
-        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pResid, n, acc, this.pTmp, this.pScratchA);
-        k.f32(this.pScratchB, n).fill(0);
-        e.delta_i8(w, p.ld, from, to, s, this.pAll, this.pScratchA, n, acc, this.pTmp, this.pScratchB);
+        this.resyncRowsInt8(w, s, prev, err, n, acc, from, to);
       } else {
         e.delta_f32(w, p.ld, from, to, this.pAll, prev, n, acc);
       }
