@@ -10,20 +10,34 @@ import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
 // r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
 // h = (1 - z) n + z h, written as n + z (h - n). h is updated in place.
 export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
+  gruGates(gi, gh, h, hp, 0, false);
+}
+
+// One body for gru_gates and gru_gates_keep: KEEP is a constant at each inlined call, so the
+// stores of z and n exist only in the keeping kernel.
+@inline
+function gruGates(gi: usize, gh: usize, h: usize, hp: i32, keep: usize, KEEP: bool): void {
   const blk = (<usize>hp) << 2;
   if (ASC_FEATURE_SIMD) {
     for (let o: usize = 0; o < blk; o += 16) {
       const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
       const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
       const n = vtanh(madd(r, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
-      const hv = v128.load(h + o);
-      v128.store(h + o, madd(z, f32x4.sub(hv, n), n));
+      if (KEEP) {
+        v128.store(keep + o, z);
+        v128.store(keep + blk + o, n);
+      }
+      v128.store(h + o, madd(z, f32x4.sub(v128.load(h + o), n), n));
     }
   } else {
     for (let o: usize = 0; o < blk; o += 4) {
       const r = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
       const z = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
       const n = stanh(load<f32>(gi + 2 * blk + o) + r * load<f32>(gh + 2 * blk + o));
+      if (KEEP) {
+        store<f32>(keep + o, z);
+        store<f32>(keep + blk + o, n);
+      }
       store<f32>(h + o, n + z * (load<f32>(h + o) - n));
     }
   }
@@ -31,6 +45,12 @@ export function gru_gates(gi: usize, gh: usize, h: usize, hp: i32): void {
 
 // LSTM, gates i, f, g, o of gi + gh: c = f c + i g, h = o tanh(c). c, h in place.
 export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): void {
+  lstmGates(gi, gh, c, h, hp, 0, false);
+}
+
+// One body for lstm_gates and lstm_gates_keep (KEEP constant at each inlined call).
+@inline
+function lstmGates(gi: usize, gh: usize, c: usize, h: usize, hp: i32, keep: usize, KEEP: bool): void {
   const blk = (<usize>hp) << 2;
   if (ASC_FEATURE_SIMD) {
     for (let o: usize = 0; o < blk; o += 16) {
@@ -38,7 +58,13 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
       const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
       const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
       const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
-      const cv = madd(f, v128.load(c + o), f32x4.mul(i, g));
+      const ig = f32x4.mul(i, g);
+      if (KEEP) {
+        v128.store(keep + o, f);
+        v128.store(keep + blk + o, ig);
+        v128.store(keep + 2 * blk + o, og);
+      }
+      const cv = madd(f, v128.load(c + o), ig);
       v128.store(c + o, cv);
       v128.store(h + o, f32x4.mul(og, vtanh(cv)));
     }
@@ -48,7 +74,13 @@ export function lstm_gates(gi: usize, gh: usize, c: usize, h: usize, hp: i32): v
       const f = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
       const g = stanh(load<f32>(gi + 2 * blk + o) + load<f32>(gh + 2 * blk + o));
       const og = ssigmoid(load<f32>(gi + 3 * blk + o) + load<f32>(gh + 3 * blk + o));
-      const cv = f * load<f32>(c + o) + i * g;
+      const ig = i * g;
+      if (KEEP) {
+        store<f32>(keep + o, f);
+        store<f32>(keep + blk + o, ig);
+        store<f32>(keep + 2 * blk + o, og);
+      }
+      const cv = f * load<f32>(c + o) + ig;
       store<f32>(c + o, cv);
       store<f32>(h + o, og * stanh(cv));
     }
@@ -139,26 +171,7 @@ export function activate(y: usize, n: i32, kind: i32): void {
 // the full kernel: GRU keeps z and n (h = n + z (h - n)), LSTM keeps f, i g and o (c = f c + i g,
 // h = o tanh(c)). keep: 2 (GRU) or 3 (LSTM) blocks of hp floats.
 export function gru_gates_keep(gi: usize, gh: usize, h: usize, hp: i32, keep: usize): void {
-  const blk = (<usize>hp) << 2;
-  if (ASC_FEATURE_SIMD) {
-    for (let o: usize = 0; o < blk; o += 16) {
-      const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
-      const z = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
-      const n = vtanh(madd(r, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
-      v128.store(keep + o, z);
-      v128.store(keep + blk + o, n);
-      v128.store(h + o, madd(z, f32x4.sub(v128.load(h + o), n), n));
-    }
-  } else {
-    for (let o: usize = 0; o < blk; o += 4) {
-      const r = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
-      const z = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
-      const n = stanh(load<f32>(gi + 2 * blk + o) + r * load<f32>(gh + 2 * blk + o));
-      store<f32>(keep + o, z);
-      store<f32>(keep + blk + o, n);
-      store<f32>(h + o, n + z * (load<f32>(h + o) - n));
-    }
-  }
+  gruGates(gi, gh, h, hp, keep, true);
 }
 
 export function gru_blend(keep: usize, h: usize, hp: i32): void {
@@ -179,36 +192,7 @@ export function gru_blend(keep: usize, h: usize, hp: i32): void {
 }
 
 export function lstm_gates_keep(gi: usize, gh: usize, c: usize, h: usize, hp: i32, keep: usize): void {
-  const blk = (<usize>hp) << 2;
-  if (ASC_FEATURE_SIMD) {
-    for (let o: usize = 0; o < blk; o += 16) {
-      const i = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
-      const f = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
-      const g = vtanh(f32x4.add(v128.load(gi + 2 * blk + o), v128.load(gh + 2 * blk + o)));
-      const og = vsigmoid(f32x4.add(v128.load(gi + 3 * blk + o), v128.load(gh + 3 * blk + o)));
-      const ig = f32x4.mul(i, g);
-      v128.store(keep + o, f);
-      v128.store(keep + blk + o, ig);
-      v128.store(keep + 2 * blk + o, og);
-      const cv = madd(f, v128.load(c + o), ig);
-      v128.store(c + o, cv);
-      v128.store(h + o, f32x4.mul(og, vtanh(cv)));
-    }
-  } else {
-    for (let o: usize = 0; o < blk; o += 4) {
-      const i = ssigmoid(load<f32>(gi + o) + load<f32>(gh + o));
-      const f = ssigmoid(load<f32>(gi + blk + o) + load<f32>(gh + blk + o));
-      const g = stanh(load<f32>(gi + 2 * blk + o) + load<f32>(gh + 2 * blk + o));
-      const og = ssigmoid(load<f32>(gi + 3 * blk + o) + load<f32>(gh + 3 * blk + o));
-      const ig = i * g;
-      store<f32>(keep + o, f);
-      store<f32>(keep + blk + o, ig);
-      store<f32>(keep + 2 * blk + o, og);
-      const cv = f * load<f32>(c + o) + ig;
-      store<f32>(c + o, cv);
-      store<f32>(h + o, og * stanh(cv));
-    }
-  }
+  lstmGates(gi, gh, c, h, hp, keep, true);
 }
 
 export function lstm_blend(keep: usize, c: usize, h: usize, hp: i32): void {
