@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
+import { concat } from '../../fuzz/mutate.js';
 import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { createSession } from '../../src/runtime/session.js';
@@ -37,15 +38,6 @@ function ok(r: SimOutcome): SimReport {
   if (!r.ok) throw new Error(r.reason);
   return r;
 }
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 describe('trace files', () => {
   const model = randomModel(11, 13, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'gru', hiddenSize: 16 }, { kind: 'linear', outputSize: 3 }]);
@@ -61,7 +53,7 @@ describe('trace files', () => {
     w.close();
     // 50 steps in chunks of 8: header, 7 chunks, end marker.
     expect(parts.length).toBe(1 + 7 + 1);
-    const back = readTrace(concat(parts));
+    const back = readTrace(concat(...parts));
     expect(back.steps.length).toBe(50);
     expect(back.steps).toEqual(steps);
     expect(back.header.layers.map((l) => l.traced)).toEqual([true, true, false]);
@@ -162,7 +154,7 @@ describe('malformed trace files are coded errors', () => {
     const w = new TraceWriter(header, (b) => parts.push(b.slice()));
     for (let t = 0; t < 6; t++) w.write([{ firedX: Int32Array.of(t % 5), firedH: Int32Array.of(15 - t), bias: t === 0 }]);
     w.close();
-    return concat(parts);
+    return concat(...parts);
   };
   const hdrEnd = () => 16 + new DataView(good().buffer).getUint32(12, true);
 
@@ -185,18 +177,18 @@ describe('malformed trace files are coded errors', () => {
     new DataView(hl.buffer).setUint32(12, 0xffffffff, true);
     expectCode(() => readTrace(hl), 'E_LIMIT');
     expectCode(() => readTrace(b.subarray(0, b.length - 8)), 'E_FORMAT', /cut short/);
-    expectCode(() => readTrace(concat([b, Uint8Array.of(1)])), 'E_FORMAT', /after the end/);
+    expectCode(() => readTrace(concat(b, Uint8Array.of(1))), 'E_FORMAT', /after the end/);
     // A chunk whose data inflates to more than its steps hold.
     const o = hdrEnd();
     const z = deflateSync(new Uint8Array(1000));
-    const bomb = concat([b.subarray(0, o), Uint8Array.from([1, 0, 0, 0, z.length & 255, z.length >> 8, 0, 0]), z, new Uint8Array(8)]);
+    const bomb = concat(b.subarray(0, o), Uint8Array.from([1, 0, 0, 0, z.length & 255, z.length >> 8, 0, 0]), z, new Uint8Array(8));
     expectCode(() => readTrace(bomb), 'E_FORMAT', /inflate/);
     // Bits past the input size (5 inputs: bits 5-7 of the first byte must be 0).
     const raw = new Uint8Array(1 + 1 + 2);
     raw[0] = 0;
     raw[1] = 0b1000_0000;
     const z2 = deflateSync(raw);
-    const past = concat([b.subarray(0, o), Uint8Array.from([1, 0, 0, 0, z2.length, 0, 0, 0]), z2, new Uint8Array(8)]);
+    const past = concat(b.subarray(0, o), Uint8Array.from([1, 0, 0, 0, z2.length, 0, 0, 0]), z2, new Uint8Array(8));
     expectCode(() => readTrace(past), 'E_FORMAT', /past element 4/);
     // A header that is valid JSON but not a trace header.
     const bad = new TextEncoder().encode(JSON.stringify({ ...header, layers: [{ kind: 'gru', inputSize: 5, hiddenSize: 16, traced: 'yes' }] }));
@@ -204,7 +196,7 @@ describe('malformed trace files are coded errors', () => {
     pre.set(b.subarray(0, 8));
     new DataView(pre.buffer).setUint32(8, 1, true);
     new DataView(pre.buffer).setUint32(12, bad.length, true);
-    expectCode(() => readTrace(concat([pre, bad, new Uint8Array(8)])), 'E_FORMAT', /traced/);
+    expectCode(() => readTrace(concat(pre, bad, new Uint8Array(8))), 'E_FORMAT', /traced/);
   });
 
   it('random corruption never escapes as anything but a DeltakitError', () => {
