@@ -6,6 +6,7 @@ export * from './wav.js';
 export * from './mel.js';
 export * from './noise.js';
 export * from './festival.js';
+export * from './flite.js';
 export * from './augment.js';
 export * from './frontend.js';
 export * from './espeak.js';
