@@ -13,7 +13,7 @@ import { createWasmExecutorFactory, type WasmQrnnExecutor, type WasmSruExecutor 
 import { kernelBuild, loadKernels, relaxedSimdSupported, type WasmKernels } from '../../src/kernels/wasm/loader.js';
 import { packRows8F32 } from '../../src/kernels/ref/pack.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
-import { fmtUs, fmtX, timeSync, timingPlan, type TimingPlan } from '../lib/timing.js';
+import { fmtUs, fmtX, median } from '../lib/timing.js';
 import { wanderingStream } from './delta.js';
 
 const STEPS = [1, 4, 16, 32];
@@ -31,120 +31,143 @@ function placeKernelOperands(k: WasmKernels, w: Float32Array, rows: number, cols
   };
 }
 
-/** Read bandwidth of this core: glibc's memchr (Buffer.indexOf of an absent byte) over `bytes`, GB/s. */
-function readFloorGBs(bytes: number, plan: TimingPlan): number {
-  const buf = Buffer.alloc(bytes, 2); // written, so every page is real memory (not the shared zero page)
-  const us = timeSync(() => { if (buf.indexOf(1) !== -1) throw new Error('unreachable'); }, { ...plan, warmup: 3 });
-  return bytes / us / 1e3;
-}
-
-/** The multi-step kernel's arithmetic rate with its weights in L2 (64 rows x cols, T = 16), GMAC/s. */
-function inCacheGmacs(k: WasmKernels, cols: number, plan: TimingPlan): number {
-  const rows = 64, T = 16;
-  const w = new Float32Array(rows * cols).map((_, i) => ((i * 2654435761) % 1000) / 1e4 - 0.05);
-  const pw = k.alloc(rows * cols * 4), pb = k.alloc(rows * 4), px = k.alloc(T * cols * 4), py = k.alloc(T * rows * 4);
-  k.f32(pw, rows * cols).set(packRows8F32(w, rows, cols));
-  k.f32(px, T * cols).fill(0.5);
-  const us = timeSync(() => k.exports.matmat_f32_p8(pw, pb, rows, cols, px, T, py), plan);
-  for (const p of [pw, pb, px, py]) k.free(p);
-  return (rows * cols * T) / us / 1e3;
+/**
+ * CPU microseconds per call of each closure, median over interleaved rounds: every round runs each
+ * closure for at least `ms` of CPU time, so all of them (single step, blocks, limits) are measured
+ * under the same conditions, and time the process spent descheduled on a shared machine does
+ * not count (the ratios between them are what this suite reports).
+ */
+function interleavedCpuUs(fns: Record<string, () => void>, rounds: number, ms: number, log: (m: string) => void): Record<string, number> {
+  const cpu = (): number => { const c = process.cpuUsage(); return c.user + c.system; };
+  const calls: Record<string, number> = {};
+  for (const [name, f] of Object.entries(fns)) {
+    for (let w = 0; w < 3; w++) f(); // warm-up: optimising tier, caches
+    const t0 = cpu();
+    f();
+    calls[name] = Math.max(1, Math.ceil((ms * 1000) / Math.max(1, cpu() - t0)));
+  }
+  const per: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    log(`  round ${r + 1} of ${rounds}`);
+    for (const [name, f] of Object.entries(fns)) {
+      const n = calls[name]!;
+      const t0 = cpu();
+      for (let i = 0; i < n; i++) f();
+      (per[name] ??= []).push((cpu() - t0) / n);
+    }
+  }
+  return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
 }
 
 interface Measured { T: number; us: number; kernelUs: number; prevUs: number }
+interface LayerResult { m: Measured[]; floorUs: number; inCacheGmacs: number }
 
-function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | WasmQrnnExecutor, k: WasmKernels, w: Float32Array, rows: number, cols: number, inputSize: number, frames: Float32Array, plan: TimingPlan): Measured[] {
+/**
+ * runSteps per step, the kernel alone and the previous row-major kernel at every T, the read floor
+ * (glibc's memchr, Buffer.indexOf of an absent byte, over a buffer as large as the weights) and
+ * the kernel's arithmetic rate with its weights in L2 (64 rows x cols, T = 16), interleaved.
+ */
+function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | WasmQrnnExecutor, k: WasmKernels, w: Float32Array, rows: number, cols: number, inputSize: number, frames: Float32Array): LayerResult {
   const ops = placeKernelOperands(k, w, rows, cols, wanderingStream(3, STEPS[STEPS.length - 1]!, cols));
-  const out: Measured[] = [];
-  const slow = { ...plan, reps: Math.max(3, plan.reps - 4) };
+  const buf = Buffer.alloc(rows * cols * 4, 2); // written, so every page is real memory (not the shared zero page)
+  const cr = 64, cT = 16;
+  const cw = k.alloc(cr * cols * 4), cb = k.alloc(cr * 4), cx = k.alloc(cT * cols * 4), cy = k.alloc(cT * cr * 4);
+  k.f32(cw, cr * cols).set(packRows8F32(new Float32Array(cr * cols).map((_, i) => ((i * 7919) % 1000) / 1e4 - 0.05), cr, cols));
+  k.f32(cx, cT * cols).fill(0.5);
+  const fns: Record<string, () => void> = {};
   for (const T of STEPS) {
-    ctx.log(`${name}: T = ${T}`);
     const block = frames.subarray(0, T * inputSize);
-    const us = timeSync(() => ex.runSteps(block, T), slow) / T;
-    const kernelUs = timeSync(() => k.exports.matmat_f32_p8(ops.p8, ops.b, rows, cols, ops.x, T, ops.y), slow) / T;
-    const prevUs = timeSync(() => k.exports.matmat_f32(ops.row, ops.b, rows, cols, ops.x, T, ops.y), slow) / T;
-    out.push({ T, us, kernelUs, prevUs });
+    fns[`run${T}`] = () => ex.runSteps(block, T);
+    fns[`kernel${T}`] = () => k.exports.matmat_f32_p8(ops.p8, ops.b, rows, cols, ops.x, T, ops.y);
+    fns[`prev${T}`] = () => k.exports.matmat_f32(ops.row, ops.b, rows, cols, ops.x, T, ops.y);
   }
-  for (const p of [ops.row, ops.p8, ops.b, ops.x, ops.y]) k.free(p);
-  return out;
+  fns['floor'] = () => { if (buf.indexOf(1) !== -1) throw new Error('unreachable'); };
+  fns['incache'] = () => k.exports.matmat_f32_p8(cw, cb, cr, cols, cx, cT, cy);
+  ctx.log(`${name}: ${Object.keys(fns).length} measurements, interleaved`);
+  const us = interleavedCpuUs(fns, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
+  for (const p of [ops.row, ops.p8, ops.b, ops.x, ops.y, cw, cb, cx, cy]) k.free(p);
+  return {
+    m: STEPS.map((T) => ({ T, us: us[`run${T}`]! / T, kernelUs: us[`kernel${T}`]! / T, prevUs: us[`prev${T}`]! / T })),
+    floorUs: us['floor']!,
+    inCacheGmacs: (cr * cols * cT) / us['incache']! / 1e3,
+  };
 }
 
 function target(T: number, x: number, want: number): string {
   return `T = ${T}: target >= ${want}x over T single steps: ${x >= want ? `met (${fmtX(x)})` : `MISSED by ${((1 - x / want) * 100).toFixed(0)} % (${fmtX(x)})`}`;
 }
 
+/** The notes on the limits, from the numbers of one layer. */
+function limitNotes(r: LayerResult, macs: number, mb: number): string[] {
+  const base = r.m[0]!.us;
+  const at = (T: number): Measured => r.m.find((x) => x.T === T)!;
+  const t4 = at(4), t16 = at(16);
+  const floorGBs = (macs * 4) / r.floorUs / 1e3;
+  const computeUs = macs / r.inCacheGmacs / 1e3;
+  const k16 = macs / t16.kernelUs / 1e3;
+  const bound = base / computeUs;
+  return [
+    `Limits measured in this run: reading ${mb.toFixed(1)} MB takes ${fmtUs(r.floorUs)} us (${floorGBs.toFixed(1)} GB/s, native memchr over a buffer as large as the weights); the kernel's arithmetic with its weights in L2 runs ${r.inCacheGmacs.toFixed(1)} GMAC/s (4-lane SIMD, one FMA per 4 MACs), ${fmtUs(computeUs)} us for one step's MACs. A single step takes ${fmtUs(base)} us, ${(base / r.floorUs).toFixed(2)}x the read time; at T = 16 the kernel alone runs ${k16.toFixed(1)} GMAC/s, ${((k16 / r.inCacheGmacs) * 100).toFixed(0)} % of its in-cache rate. Reuse removes the weight traffic but not the arithmetic, so no T can make a step faster than ${fmtUs(computeUs)} us: at most ${fmtX(bound)} over the single step here. 9.3x would need ${((9.3 * macs) / base / 1e3).toFixed(1)} GMAC/s, ${fmtX((9.3 * macs) / base / 1e3 / r.inCacheGmacs)} the arithmetic rate this core reaches in 128-bit WebAssembly SIMD (the published 9.3x was on an ARM core whose arithmetic is fast relative to its DRAM bandwidth).`,
+    `T = 4: with the stream of a block and its arithmetic fully overlapped a step would take max(${fmtUs(r.floorUs / 4)}, ${fmtUs(computeUs)}) us = ${fmtUs(Math.max(r.floorUs / 4, computeUs))} us (${fmtX(base / Math.max(r.floorUs / 4, computeUs))}); not overlapped at all, ${fmtUs(r.floorUs / 4 + (3 * computeUs) / 4)} us (frame 0's sweep at the read rate, the three other frames at the arithmetic rate: ${fmtX(base / (r.floorUs / 4 + (3 * computeUs) / 4))}); measured ${fmtUs(t4.us)} us. WebAssembly has no prefetch instruction: the next block's weights arrive during the arithmetic only as far as the hardware prefetcher runs ahead.`,
+  ];
+}
+
 export const sruSuite: BenchSuite = {
   name: 'sru',
   async run(ctx: BenchContext): Promise<BenchSection[]> {
-    const plan = timingPlan(ctx);
     const k = loadKernels();
     const build = kernelBuild();
     const load = os.loadavg()[0]!.toFixed(1);
+    const columns = ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s', 'kernel alone us/step', 'previous row-major kernel us/step', 'kernel vs previous'];
+    const table = (r: LayerResult, macs: number): string[][] => r.m.map((x) => [String(x.T), fmtUs(x.us), fmtX(r.m[0]!.us / x.us), (macs / x.us / 1e3).toFixed(1), fmtUs(x.kernelUs), fmtUs(x.prevUs), fmtX(x.prevUs / x.kernelUs)]);
+    const targets = (r: LayerResult): string[] => [target(4, r.m[0]!.us / r.m.find((x) => x.T === 4)!.us, 3), target(16, r.m[0]!.us / r.m.find((x) => x.T === 16)!.us, 9.3)];
+    const method = `Method: CPU time per call (process.cpuUsage), median of interleaved rounds in which every row, the read and the in-cache measurements each run for at least 100 ms, so they share the machine's conditions; wasm ${build}; 1-minute load average ${load} on ${os.cpus().length} cores when the suite started (times still include other processes' use of the caches and memory bus, so read ratios within the run).`;
+
     // SRU, I = H = 1792: W is 3H x H (the z, f, r blocks), 36.8 MB.
     const H = 1792;
-    const model = randomModel(9, H, [{ kind: 'sru', hiddenSize: H }]);
-    const layer = model.layers[0]!;
+    const layer = randomModel(9, H, [{ kind: 'sru', hiddenSize: H }]).layers[0]!;
     if (layer.kind !== 'sru') throw new Error('unreachable');
-    const rows = 3 * H, cols = H;
-    const macs = rows * cols;
-    const bytes = macs * 4;
-    const mb = bytes / 2 ** 20;
+    const rows = 3 * H, cols = H, macs = rows * cols, mb = (macs * 4) / 2 ** 20;
     const ex = createWasmExecutorFactory()(layer, { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }) as WasmSruExecutor;
-    const frames = wanderingStream(1, 64, H);
-    const m = measureLayer(ctx, 'sru', ex, k, layer.weight, rows, cols, H, frames, plan);
-    ctx.log('sru: limits (read floor, in-cache arithmetic)');
-    const floorGBs = readFloorGBs(bytes, plan);
-    const floorUs = bytes / floorGBs / 1e3;
-    const peak = inCacheGmacs(k, cols, plan);
-    const computeUs = macs / peak / 1e3;
-    const base = m[0]!.us;
-    const rowsOut = m.map((r) => [String(r.T), fmtUs(r.us), fmtX(base / r.us), (macs / r.us / 1e3).toFixed(1), fmtUs(r.kernelUs), fmtUs(r.prevUs), fmtX(r.prevUs / r.kernelUs)]);
-    const at = (T: number): Measured => m.find((r) => r.T === T)!;
-    const t4 = at(4), t16 = at(16);
+    const sru = measureLayer(ctx, 'sru', ex, k, layer.weight, rows, cols, H, wanderingStream(1, 64, H));
     const notes = [
-      `Latency grows by up to T - 1 frames (the block must be complete before it runs). T = 1 is step(): the same kernel, one 8-row sweep per block (the dense mat-vec).`,
-      target(4, base / t4.us, 3),
-      target(16, base / t16.us, 9.3),
-      `Limits measured in this run: the read floor of ${mb.toFixed(1)} MB is ${fmtUs(floorUs)} us (${floorGBs.toFixed(1)} GB/s, native memchr over a buffer of the same size); the kernel's arithmetic with its weights in L2 is ${peak.toFixed(1)} GMAC/s (128-bit SIMD: 4 MACs per instruction), ${fmtUs(computeUs)} us per step here. A single step takes ${fmtUs(base)} us, ${(base / floorUs).toFixed(2)}x the read floor (bandwidth bound); at T = 16 the kernel alone runs ${(macs / t16.kernelUs / 1e3).toFixed(1)} GMAC/s, ${((macs / t16.kernelUs / 1e3 / peak) * 100).toFixed(0)} % of its in-cache rate (compute bound). The largest speedup any T can reach on this core is the single step over the arithmetic time, ${fmtX(base / computeUs)}; 9.3x would need ${((9.3 * macs) / base / 1e3).toFixed(1)} GMAC/s, ${fmtX((9.3 * macs) / base / 1e3 / peak)} the arithmetic this core does in 128-bit WebAssembly SIMD. The published 9.3x was on a core whose arithmetic is fast relative to its DRAM bandwidth; here one x86 core reads ${floorGBs.toFixed(0)} GB/s and does ${peak.toFixed(0)} GMAC/s, so weight reuse saves at most the difference.`,
-      `T = 4: if streaming a block and the arithmetic on it overlapped fully a step would take max(${fmtUs(floorUs / 4)}, ${fmtUs(computeUs)}) = ${fmtUs(Math.max(floorUs / 4, computeUs))} us (${fmtX(base / Math.max(floorUs / 4, computeUs))}); with no overlap, ${fmtUs(floorUs / 4 + (3 * computeUs) / 4)} us (the first frame's sweep at the floor, the other three at the arithmetic rate); measured ${fmtUs(t4.us)} us. WebAssembly has no prefetch instruction, so the next block's weights arrive while the core computes only as far as the hardware prefetcher runs ahead.`,
-      `Previous kernel: the row-major matmat_f32 (2 rows x 4 frames, 4 accumulator chains at T = 1) that the executors used before, on the same weights: ${fmtX(m[0]!.prevUs / m[0]!.kernelUs)} slower at T = 1 (it did not reach the read floor, which made its multi-step ratio look larger: ${fmtX(m[0]!.prevUs / at(16).prevUs)} at T = 16).`,
-      `wasm ${build}, ${os.cpus().length} cores, 1-minute load average ${load} when the suite started (the machine may be shared: times are medians).`,
+      `Latency grows by up to T - 1 frames (the block must be complete before it runs). T = 1 is step(): the same kernel with one 8-row sweep per block, the dense mat-vec.`,
+      ...targets(sru),
+      ...limitNotes(sru, macs, mb),
+      `Previous kernel: the row-major matmat_f32 (2 rows x 4 frames; 4 accumulator chains at T = 1) that the executors used before, on the same weights: ${fmtX(sru.m[0]!.prevUs / sru.m[0]!.kernelUs)} slower than the new kernel at T = 1, ${fmtX(sru.m.find((x) => x.T === 16)!.prevUs / sru.m.find((x) => x.T === 16)!.kernelUs)} at T = 16. Its slow single step made its own multi-step ratio look larger (${fmtX(sru.m[0]!.prevUs / sru.m.find((x) => x.T === 16)!.prevUs)} at T = 16).`,
+      method,
     ];
     if (relaxedSimdSupported()) {
-      // Relaxed (f32x4.relaxed_madd = one vfmadd) against SIMD128 (mul + add) for the multi-step kernel alone.
-      const simd = loadKernels({ build: 'simd128' });
-      const relaxed = loadKernels({ build: 'relaxed-simd' });
-      const w = layer.weight;
-      const time = (kk: WasmKernels): number => {
-        const ops = placeKernelOperands(kk, w, rows, cols, wanderingStream(3, 32, cols));
-        const us = timeSync(() => kk.exports.matmat_f32_p8(ops.p8, ops.b, rows, cols, ops.x, 16, ops.y), { ...plan, reps: Math.max(3, plan.reps - 4) }) / 16;
-        for (const p of [ops.row, ops.p8, ops.b, ops.x, ops.y]) kk.free(p);
-        return us;
-      };
-      const r = time(relaxed), s = time(simd);
-      notes.push(`Relaxed SIMD against SIMD128, kernel alone at T = 16: ${fmtUs(r)} against ${fmtUs(s)} us per step (${fmtX(s / r)}).`);
+      // Relaxed (f32x4.relaxed_madd = one vfmadd) against SIMD128 (mul + add), the kernel alone at T = 16.
+      const kk = { relaxed: loadKernels({ build: 'relaxed-simd' }), simd: loadKernels({ build: 'simd128' }) };
+      const ops = { relaxed: placeKernelOperands(kk.relaxed, layer.weight, rows, cols, wanderingStream(3, 32, cols)), simd: placeKernelOperands(kk.simd, layer.weight, rows, cols, wanderingStream(3, 32, cols)) };
+      ctx.log('sru: relaxed against simd128');
+      const us = interleavedCpuUs({
+        relaxed: () => kk.relaxed.exports.matmat_f32_p8(ops.relaxed.p8, ops.relaxed.b, rows, cols, ops.relaxed.x, 16, ops.relaxed.y),
+        simd: () => kk.simd.exports.matmat_f32_p8(ops.simd.p8, ops.simd.b, rows, cols, ops.simd.x, 16, ops.simd.y),
+      }, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
+      for (const b of ['relaxed', 'simd'] as const) for (const p of Object.values(ops[b])) kk[b].free(p);
+      notes.push(`Relaxed SIMD against SIMD128, the kernel alone at T = 16: ${fmtUs(us['relaxed']! / 16)} against ${fmtUs(us['simd']! / 16)} us per step (${fmtX(us['simd']! / us['relaxed']!)}).`);
     }
+
     // QRNN, window 2 (columns [x_t | x_{t-1}]): the same kernel with twice the columns.
     const Hq = 1280;
-    const qrnn = randomModel(10, Hq, [{ kind: 'qrnn', hiddenSize: Hq, window: 2 }]).layers[0]!;
-    if (qrnn.kind !== 'qrnn') throw new Error('unreachable');
-    const rowsQ = 3 * Hq, colsQ = 2 * Hq;
-    const macsQ = rowsQ * colsQ;
-    const mbq = (macsQ * 4) / 2 ** 20;
-    const exq = createWasmExecutorFactory()(qrnn, { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }) as WasmQrnnExecutor;
-    const mq = measureLayer(ctx, 'qrnn', exq, k, qrnn.weight, rowsQ, colsQ, Hq, wanderingStream(2, 64, Hq), plan);
-    const qbase = mq[0]!.us;
-    const columns = ['steps per pass T', 'us per step', 'speedup vs T = 1', 'GMAC/s', 'kernel alone us/step', 'previous row-major kernel us/step', 'kernel vs previous'];
+    const qlayer = randomModel(10, Hq, [{ kind: 'qrnn', hiddenSize: Hq, window: 2 }]).layers[0]!;
+    if (qlayer.kind !== 'qrnn') throw new Error('unreachable');
+    const rowsQ = 3 * Hq, colsQ = 2 * Hq, macsQ = rowsQ * colsQ, mbq = (macsQ * 4) / 2 ** 20;
+    const exq = createWasmExecutorFactory()(qlayer, { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' }) as WasmQrnnExecutor;
+    const qrnn = measureLayer(ctx, 'qrnn', exq, k, qlayer.weight, rowsQ, colsQ, Hq, wanderingStream(2, 64, Hq));
     return [
       {
         title: `QRNN multi-step (window 2, H = I = ${Hq}, ${mbq.toFixed(1)} MB float32 weights, wasm ${build})`,
         columns,
-        rows: mq.map((r) => [String(r.T), fmtUs(r.us), fmtX(qbase / r.us), (macsQ / r.us / 1e3).toFixed(1), fmtUs(r.kernelUs), fmtUs(r.prevUs), fmtX(r.prevUs / r.kernelUs)]),
-        notes: [target(4, qbase / mq.find((r) => r.T === 4)!.us, 3), target(16, qbase / mq.find((r) => r.T === 16)!.us, 9.3), 'Same kernel and limits as the SRU section below.'],
+        rows: table(qrnn, macsQ),
+        notes: [...targets(qrnn), ...limitNotes(qrnn, macsQ, mbq), method],
       },
       {
         title: `SRU multi-step (H = I = ${H}, ${mb.toFixed(1)} MB float32 weights, wasm ${build})`,
         columns,
-        rows: rowsOut,
+        rows: table(sru, macs),
         notes,
       },
     ];
