@@ -124,9 +124,14 @@ export class Resampler {
     return j >= 0 && j < this.len ? this.buf[j]! : 0;
   }
 
-  /** Emit every output (before output `limit`) whose taps lie within the first `avail` absolute input samples. */
-  private emit(avail: number, out: number[], limit = Infinity): void {
+  /**
+   * Write to `out` from index `o` every output (before output `limit`) whose taps lie within the
+   * first `avail` absolute input samples; returns the new write index.
+   */
+  private emit(avail: number, out: Float32Array, o: number, limit = Infinity): number {
     const J = this.reach;
+    const T = 2 * J;
+    const buf = this.buf;
     while (this.n < limit) {
       const num = this.n * this.down;
       const i = Math.floor(num / this.up);
@@ -135,14 +140,15 @@ export class Resampler {
       let acc = 0;
       const k0 = i - J + 1;
       const j0 = k0 - this.base;
-      if (j0 >= 0 && j0 + 2 * J <= this.len) {
-        for (let j = 0; j < 2 * J; j++) acc += h[j]! * this.buf[j0 + j]!;
+      if (j0 >= 0 && j0 + T <= this.len) {
+        for (let j = 0; j < T; j++) acc += h[j]! * buf[j0 + j]!;
       } else {
-        for (let j = 0; j < 2 * J; j++) acc += h[j]! * this.at(k0 + j);
+        for (let j = 0; j < T; j++) acc += h[j]! * this.at(k0 + j);
       }
-      out.push(acc);
+      out[o++] = acc;
       this.n++;
     }
+    return o;
   }
 
   /** Drop the samples no later output needs. */
@@ -170,23 +176,22 @@ export class Resampler {
     }
     for (let k = 0; k < samples.length; k++) this.buf[this.len + k] = samples[k]!;
     this.len += samples.length;
-    const out: number[] = [];
-    this.emit(this.base + this.len, out);
-    return Float32Array.from(out);
+    const out = new Float32Array(Math.max(0, this.outputLength(this.base + this.len) - this.n));
+    return out.subarray(0, this.emit(this.base + this.len, out, 0));
   }
 
   /** End of the stream: the outputs still owed (the input continued by zeros); then reset. */
   flush(): Float32Array {
-    const total = this.outputLength(this.base + this.len);
-    const out: number[] = [];
     if (this.identity) {
       this.reset();
       return new Float32Array(0);
     }
+    const total = this.outputLength(this.base + this.len);
+    const out = new Float32Array(Math.max(0, total - this.n));
     // Outputs near the end read zeros past it (at() gives them).
-    this.emit(Infinity, out, total);
+    const n = this.emit(Infinity, out, 0, total);
     this.reset();
-    return Float32Array.from(out);
+    return out.subarray(0, n);
   }
 }
 
