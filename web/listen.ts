@@ -9,7 +9,7 @@
  */
 import { isDeltakitError, Listener, modelTask, parseWav, type Model, type RecognizedWord, type RecognizerFrame } from '../src/index.js';
 import { builtinFiles, decodeBuiltin, TASK_LABELS, type BuiltinModelFile } from './builtins.js';
-import { modelThresholds, timeSegmentSteps } from './run.js';
+import { modelThresholds, timeListening, timeSegmentSteps } from './run.js';
 
 export interface ListenState {
   source: 'microphone' | 'file' | null;
@@ -32,6 +32,8 @@ export interface ListenState {
   usPerFrame: number;
   /** Of the frames the network ran on: µs per network step alone. */
   usPerStep: number;
+  /** File path: the chain's µs per frame in a steady state (best of 3 more passes over the file). */
+  usPerFrameWarm: number;
   thresholdX: number | null;
   thresholdH: number | null;
   /** Raw log-mel frames heard (frames x 40), the stream the comparison below can run on. */
@@ -96,7 +98,7 @@ export class ListenPanel {
   }
 
   static empty(): ListenState {
-    return { source: null, name: '', model: '', task: '', sampleRate: 0, words: [], transcript: '', frames: 0, steps: 0, segments: 0, ops: 0, denseOps: 0, fired: 0, possible: 0, usPerFrame: 0, usPerStep: 0, thresholdX: null, thresholdH: null, features: null };
+    return { source: null, name: '', model: '', task: '', sampleRate: 0, words: [], transcript: '', frames: 0, steps: 0, segments: 0, ops: 0, denseOps: 0, fired: 0, possible: 0, usPerFrame: 0, usPerStep: 0, usPerFrameWarm: 0, thresholdX: null, thresholdH: null, features: null };
   }
 
   /** The built-in model in use (the default model of the whole page). */
@@ -313,7 +315,9 @@ export class ListenPanel {
       this.finish();
       // Network time alone: the recording's segments once more through a fresh session, timed.
       this.state.usPerStep = timeSegmentSteps(this.current, l.recognizer.segments, this.state.features!);
+      this.state.usPerFrameWarm = timeListening(this.current, audio.samples, audio.sampleRate, CHUNK).best;
       this.update();
+      $('live-stats').textContent += `; warm: ${this.state.usPerFrameWarm.toFixed(1)} µs per frame, of which the network ${this.state.usPerStep.toFixed(2)} µs per step`;
       this.setListen('done');
     } catch (e) {
       this.status(`${file.name}: ${describe(e)}`, true);
