@@ -26,27 +26,11 @@ import { FLITE_VOICES, fliteAvailable, fliteSpeak, fliteVersion, fliteVoiceOf, f
 import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
+import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
-export type CorpusName = 'digits' | 'kws' | 'digit-strings';
-export const CORPUS_NAMES: readonly CorpusName[] = ['digits', 'kws', 'digit-strings'];
 /** Connected strings per voice and rendition in the `digit-strings` corpus. */
 export const STRINGS_PER_RENDITION = 5;
-
-/** Digit classes in TIDIGITS order: "zero".."nine", then "oh". */
-export const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh'];
-/** The ten speech-commands keywords. */
-export const KWS_KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
-/** Words spoken for the "unknown" class (the speech-commands auxiliary words and digits). */
-export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'zero', 'learn', 'follow', 'forward', 'backward', 'visual'];
-
-/**
- * Class names of a corpus, in label order.
- *
- * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']
- */
-export function corpusClasses(name: CorpusName): string[] {
-  return name === 'kws' ? [...KWS_KEYWORDS, '_unknown_', '_silence_'] : [...DIGIT_WORDS];
-}
+export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
 export interface CorpusOptions {
   /** Seed of the voice split and every rendering parameter. Default 1. */

@@ -4,6 +4,8 @@
  */
 export * from './wav.js';
 export * from './mel.js';
+export * from './resample.js';
+export * from './vocabulary.js';
 export * from './noise.js';
 export * from './festival.js';
 export * from './flite.js';
