@@ -28,6 +28,8 @@ import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
 import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
+/** Noise-only clips per voice and rendition in the kws background material (`background: true`). */
+export const BACKGROUND_SILENCES = 5;
 /** Connected strings per voice and rendition in the `digit-strings` corpus. */
 export const STRINGS_PER_RENDITION = 5;
 export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
@@ -65,6 +67,12 @@ export interface CorpusOptions {
   augment?: boolean;
   /** One fixed augmentation for every utterance of the split (an evaluation condition, e.g. { gainDb: -20 }). */
   condition?: Partial<Augmentation>;
+  /**
+   * kws corpus only: no keywords. Per voice and rendition, every unknown word (KWS_UNKNOWN_WORDS)
+   * and BACKGROUND_SILENCES one-second noise clips: the material of long non-keyword streams, on
+   * which a keyword detector's false alarms are counted. Default false.
+   */
+  background?: boolean;
   /** Cache directory. Default `$DELTAKIT_CACHE` or `~/.cache/deltakit`. */
   cacheDir?: string;
   /** Show a progress bar (default: when stderr is a terminal). */
@@ -152,6 +160,7 @@ function resolve(name: CorpusName, o: CorpusOptions) {
   check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus (the digit-strings corpus is all strings)');
   const festivalRenditions: Record<Split, number> = { ...renditions, ...o.festivalRenditions };
   for (const [k, v] of Object.entries(festivalRenditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: festivalRenditions.${k} must be an integer in 0..100, found ${v}`);
+  check(!o.background || name === 'kws', 'E_OPTION', () => `corpus: background material exists only for the kws corpus, found ${name}`);
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
   return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
@@ -252,6 +261,9 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
           p.wordGap = rng.int(26);
           plans.push(withFlite(finish(p, fest), isFlite));
         }
+      } else if (o.background) {
+        KWS_UNKNOWN_WORDS.forEach((u) => add(u, 10, [10], `_background_${u}#${k}`));
+        for (let j = 0; j < BACKGROUND_SILENCES; j++) add('', 11, [], `_background_silence_#${k}.${j}`);
       } else {
         KWS_KEYWORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
         // As many unknown and silence clips as one keyword has, so the classes stay balanced.

@@ -205,9 +205,9 @@ describe('CLI: train --task, demo --task', () => {
     expect(r.err).toMatch(/--task digits uses corpus digits, found --data kws/);
     r = await cli('train', '-o', '/tmp/never.safetensors');
     expect(r.err).toMatch(/expected --data <corpus> or --task <task>/);
-    r = await cli('demo', '--task', 'keywords', '--data', 'committed');
+    r = await cli('demo', '--task', 'digit-strings', '--data', 'committed');
     expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/E_IO: built-in model for keywords: expected .*kws-deltagru\.safetensors, found no such file/);
+    expect(r.err).toMatch(/E_IO: built-in model for digit-strings: expected .*digit-strings-deltagru\.safetensors, found no such file/);
     r = await cli('demo', '--task', 'sentences');
     expect(r.err).toMatch(/E_OPTION/);
   });
