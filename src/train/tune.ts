@@ -27,8 +27,10 @@ export interface TunePoint {
 export interface TuneResult {
   dense: SessionEval;
   points: TunePoint[];
-  /** Accuracy drop allowed, in percentage points. */
+  /** Accuracy drop allowed, in percentage points (for CTC: of word accuracy, 1 - WER). */
   maxAccuracyDrop: number;
+  /** The model's readout: `ctc` budgets word accuracy and the table adds the word error rate. */
+  readout?: Readout;
   /** The lowest-occupancy point within the budget (null when none is). */
   chosen: TunePoint | null;
 }
@@ -51,16 +53,29 @@ export const DEFAULT_GRID_X = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0];
 export const DEFAULT_GRID_H = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4];
 
 /**
- * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher accuracy).
+ * What the budget is measured on: accuracy for classifiers; for CTC models word accuracy,
+ * 1 - word error rate (string accuracy moves in steps of a whole string and ignores how many
+ * digits a wrong string got right).
+ *
+ * @example tuneScore(result, 'ctc') // 1 - result.wer
+ */
+export function tuneScore(e: Pick<SessionEval, 'accuracy' | 'wer'>, readout: Readout): number {
+  return readout === 'ctc' ? 1 - (e.wer ?? 1) : e.accuracy;
+}
+
+/**
+ * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher score).
+ * The score is accuracy, or with `readout` ctc word accuracy (1 - WER).
  *
  * @example chooseThresholds(points, dense.accuracy, 0.5)
  */
-export function chooseThresholds(points: TunePoint[], denseAccuracy: number, maxAccuracyDrop: number): TunePoint | null {
-  const floor = denseAccuracy - maxAccuracyDrop / 100 - 1e-12;
+export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean'): TunePoint | null {
+  const floor = denseScore - maxAccuracyDrop / 100 - 1e-12;
   let best: TunePoint | null = null;
+  const score = (p: TunePoint) => tuneScore(p.result, readout);
   for (const p of points) {
-    if (p.result.accuracy < floor) continue;
-    if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && p.result.accuracy > best.result.accuracy)) best = p;
+    if (score(p) < floor) continue;
+    if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && score(p) > score(best))) best = p;
   }
   return best;
 }
@@ -116,7 +131,7 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
     bar.stop();
   }
   const points = grid.map(([x, h]) => done.get(key(x, h))!);
-  return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, chosen: chooseThresholds(points, dense.accuracy, o.maxAccuracyDrop) };
+  return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, readout: o.readout, chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout) };
 }
 
 /** One condition's sweep in a sweep across conditions. */
@@ -136,6 +151,7 @@ export interface TuneAcrossResult {
 /**
  * Pick the grid point that stays within `maxAccuracyDrop` points of dense under every condition,
  * with the lowest occupancy averaged over the conditions (ties: the larger worst-case margin).
+ * The score is accuracy, or for CTC models word accuracy (1 - WER), as in chooseThresholds.
  * The sweeps must share one grid, in one order.
  *
  * @example chooseThresholdsAcross([clean, telephone], 0.5)
@@ -156,8 +172,9 @@ export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: nu
     let margin = Infinity;
     for (const s of sweeps) {
       const p = s.points[i]!;
+      const readout = s.readout ?? 'mean';
       occupancy += p.result.occupancy / sweeps.length;
-      margin = Math.min(margin, p.result.accuracy - (s.dense.accuracy - maxAccuracyDrop / 100));
+      margin = Math.min(margin, tuneScore(p.result, readout) - (tuneScore(s.dense, readout) - maxAccuracyDrop / 100));
     }
     if (margin < -1e-12) continue;
     if (!best || occupancy < best.occupancy - 1e-12 || (Math.abs(occupancy - best.occupancy) <= 1e-12 && margin > best.margin)) best = { i, occupancy, margin };
@@ -197,14 +214,17 @@ const pct = (v: number) => (100 * v).toFixed(2);
  * @example writeFileSync('tune.md', tuneTable(await tuneThresholds(model, ds, o)));
  */
 export function tuneTable(r: TuneResult): string {
+  const readout = r.readout ?? 'mean';
+  const ctc = readout === 'ctc';
+  const wer = (e: SessionEval) => (ctc ? ` ${pct(e.wer ?? 1)} |` : '');
   const rows = [
-    '| thresholdX | thresholdH | accuracy % | drop (points) | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
-    `| dense | dense | ${pct(r.dense.accuracy)} | 0.00 | 100.00 | 100.00 | 100.00 | 1.00x | |`,
+    `| thresholdX | thresholdH | ${ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
+    `|---:|---:|---:|---:|${ctc ? '---:|' : ''}---:|---:|---:|---:|:---:|`,
+    `| dense | dense | ${pct(r.dense.accuracy)} |${wer(r.dense)} 0.00 | 100.00 | 100.00 | 100.00 | 1.00x | |`,
   ];
   for (const p of r.points) {
     const e = p.result;
-    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} | ${(100 * (r.dense.accuracy - e.accuracy)).toFixed(2)} | ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
+    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
   }
   return rows.join('\n') + '\n';
 }
@@ -227,7 +247,8 @@ export function tuneTableAcross(r: TuneAcrossResult): string {
     const p0 = r.sweeps[0]!.result.points[i]!;
     const cells = r.sweeps.map((s) => {
       const e = s.result.points[i]!.result;
-      return `${pct(e.accuracy)} | ${(100 * (s.result.dense.accuracy - e.accuracy)).toFixed(2)} | ${pct(e.occupancy)}`;
+      const readout = s.result.readout ?? 'mean';
+      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)}`;
     });
     const mean = r.sweeps.reduce((a, s) => a + s.result.points[i]!.result.occupancy, 0) / r.sweeps.length;
     const chosen = r.chosen && r.chosen.thresholdX === p0.thresholdX && r.chosen.thresholdH === p0.thresholdH;
@@ -242,15 +263,18 @@ export function tuneTableAcross(r: TuneAcrossResult): string {
  * @example writeFileSync('tune.svg', tunePlot(result, 'digits'));
  */
 export function tunePlot(r: TuneResult, title: string): string {
+  const readout = r.readout ?? 'mean';
+  const score = (e: SessionEval) => tuneScore(e, readout);
+  const what = readout === 'ctc' ? 'word accuracy' : 'accuracy';
   return scatterSvg(
-    r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * p.result.accuracy, label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${pct(p.result.accuracy)} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
+    r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * score(p.result), label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${what} ${pct(score(p.result))} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
     {
       title,
       xLabel: 'occupancy (% of weight columns read)',
-      yLabel: 'accuracy (%)',
+      yLabel: readout === 'ctc' ? 'word accuracy, 100 - WER (%)' : 'accuracy (%)',
       hLines: [
-        { y: 100 * r.dense.accuracy, label: `dense ${pct(r.dense.accuracy)} %` },
-        { y: 100 * r.dense.accuracy - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },
+        { y: 100 * score(r.dense), label: `dense ${pct(score(r.dense))} %` },
+        { y: 100 * score(r.dense) - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },
       ],
     },
   );

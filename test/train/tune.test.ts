@@ -6,7 +6,7 @@ import { evaluateModel } from '../../src/train/evaluate.js';
 import { initModel } from '../../src/train/init.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { scatterSvg } from '../../src/train/plot.js';
-import { chooseThresholds, chooseThresholdsAcross, conditionStateFile, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross, type TunePoint, type TuneResult } from '../../src/train/tune.js';
+import { chooseThresholds, chooseThresholdsAcross, conditionStateFile, tunePlot, tunePlotAcross, tuneScore, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross, type TunePoint, type TuneResult } from '../../src/train/tune.js';
 import { parseConditions } from '../../src/cli/commands/tune.js';
 import { bumpDataset } from './helpers.js';
 
@@ -21,6 +21,25 @@ describe('threshold choice', () => {
     expect(chooseThresholds(pts, 0.95, 0.5)?.thresholdX).toBe(0.25);
     expect(chooseThresholds(pts, 0.95, 1)?.thresholdX).toBe(0.3);
     expect(chooseThresholds(pts, 0.99, 0.5)).toBeNull();
+  });
+
+  it('budgets word accuracy (1 - WER) for CTC models, not string accuracy', () => {
+    const ctc = (x: number, accuracy: number, wer: number, occupancy: number): TunePoint => {
+      const p = point(x, 0, accuracy, occupancy);
+      return { ...p, result: { ...p.result, wer } };
+    };
+    // Dense: 90 % of strings, 3 % WER. The 0.3 point loses 6 strings in 100 but only 0.8 WER points.
+    const dense = ctc(0, 0.9, 0.03, 1).result;
+    const pts = [ctc(0.1, 0.9, 0.03, 0.5), ctc(0.2, 0.89, 0.05, 0.2), ctc(0.3, 0.84, 0.038, 0.1)];
+    expect(tuneScore(dense, 'ctc')).toBeCloseTo(0.97, 12);
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc'), 1, 'ctc')?.thresholdX).toBe(0.3);
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc'), 0.5, 'ctc')?.thresholdX).toBe(0.1);
+    // Read as a classifier, the same points would choose by string accuracy.
+    expect(chooseThresholds(pts, dense.accuracy, 1)?.thresholdX).toBe(0.2);
+    const table = tuneTable({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! });
+    expect(table).toContain('| strings right % | WER % | drop (WER points) |');
+    expect(table).toMatch(/\| 0\.3 \| 0 \| 84\.00 \| 3\.80 \| 0\.80 \| 10\.00 \|.*\*\*yes\*\*/);
+    expect(tunePlot({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! }, 's')).toContain('word accuracy');
   });
 });
 

@@ -64,7 +64,7 @@ export function register(program: Command): void {
       .description('sweep delta thresholds; pick the lowest occupancy within an accuracy budget')
       .argument('<model>', 'a classifier trained by deltakit train (its metadata names corpus and feature statistics)')
       .option('--data <corpus>', `corpus to tune on (default: the model's own): ${CORPUS_NAMES.join(', ')}`)
-      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points', '0.5')
+      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points (CTC models: word accuracy, i.e. a rise of the word error rate)', '0.5')
       .option('--split <split>', 'split to tune on (the chosen point is also reported on test)', 'validation')
       .option('--grid-x <list>', `input thresholds (default ${DEFAULT_GRID_X.join(',')})`)
       .option('--grid-h <list>', `hidden thresholds (default ${DEFAULT_GRID_H.join(',')})`)
@@ -112,33 +112,37 @@ export function register(program: Command): void {
     } finally {
       process.off('SIGINT', onSigint);
     }
+    const ctc = task.readout === 'ctc';
     const enc = (text: string) => new TextEncoder().encode(text);
     await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
-    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
+    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: ${ctc ? 'word accuracy' : 'accuracy'} vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
     // The sweep is complete and its results are in the table: the resume state has served.
     rmSync(stateFile, { force: true });
     const pct = (v: number) => (100 * v).toFixed(2);
-    const rows = [['dense', pct(r.dense.accuracy), '100.00', '1.00x']];
+    // CTC models: string accuracy and word error rate; the budget applies to word accuracy.
+    const head = ['network', ctc ? 'strings right %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'];
+    const wer = (e: { wer?: number }) => (ctc ? [pct(e.wer ?? 1)] : []);
+    const rows = [['dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']];
     if (!r.chosen) {
-      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+      console.log(table(head, rows));
       console.log(`no threshold pair stays within ${maxAccuracyDrop} points of dense; wrote ${o.table} and ${o.plot}`);
       process.exitCode = 1;
       return;
     }
     const c = r.chosen;
-    rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
+    rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), ...wer(c.result), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
     console.log(`${split} split, ${ds.utterances.length} utterances:`);
-    console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+    console.log(table(head, rows));
     if (split !== 'test') {
       const test = taskDataset(task, 'test', co);
       const td = evaluateWithSession(model, test, task.readout);
       const tc = evaluateWithSession(model, test, task.readout, { thresholdX: c.thresholdX, thresholdH: c.thresholdH });
       console.log(`test split (voices never heard in training), ${test.utterances.length} utterances:`);
-      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], [['dense', pct(td.accuracy), '100.00', '1.00x'], [`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`]]));
+      console.log(table(head, [['dense', pct(td.accuracy), ...wer(td), '100.00', '1.00x'], [`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), ...wer(tc), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`]]));
     }
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
-      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max accuracy drop ${maxAccuracyDrop} points` };
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${maxAccuracyDrop} points` };
       await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
