@@ -18,16 +18,21 @@ import { wanderingStream } from './delta.js';
 
 const STEPS = [1, 4, 16, 32];
 
-/** Both weight layouts of one (rows, cols) row-major matrix in one kernels instance, and the X/Y blocks. */
+/**
+ * Both weight layouts of one (rows, cols) row-major matrix in one kernels instance, and the X/Y
+ * blocks, each on a 64-byte line as the executors place their weights; `release` frees them.
+ */
 function placeKernelOperands(k: WasmKernels, w: Float32Array, rows: number, cols: number, frames: Float32Array) {
-  const put = (a: Float32Array): number => { const p = k.alloc(a.length * 4); k.f32(p, a.length).set(a); return p; };
+  const held: number[] = [];
+  const put = (a: Float32Array): number => { const p = k.alloc(a.length * 4 + 48); held.push(p); const q = Math.ceil(p / 64) * 64; k.f32(q, a.length).set(a); return q; };
   const Tmax = STEPS[STEPS.length - 1]!;
   return {
     row: put(w),
     p8: put(packRows8F32(w, rows, cols)),
-    b: k.alloc(rows * 4),
+    b: put(new Float32Array(rows)),
     x: put(frames.subarray(0, Tmax * cols)),
-    y: k.alloc(Tmax * rows * 4),
+    y: put(new Float32Array(Tmax * rows)),
+    release: (): void => { for (const p of held) k.free(p); },
   };
 }
 
@@ -71,7 +76,7 @@ function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | Was
   const ops = placeKernelOperands(k, w, rows, cols, wanderingStream(3, STEPS[STEPS.length - 1]!, cols));
   const buf = Buffer.alloc(rows * cols * 4, 2); // written, so every page is real memory (not the shared zero page)
   const cr = 64, cT = 16;
-  const cw = k.alloc(cr * cols * 4), cb = k.alloc(cr * 4), cx = k.alloc(cT * cols * 4), cy = k.alloc(cT * cr * 4);
+  const cwRaw = k.alloc(cr * cols * 4 + 48), cw = Math.ceil(cwRaw / 64) * 64, cb = k.alloc(cr * 4), cx = k.alloc(cT * cols * 4), cy = k.alloc(cT * cr * 4);
   k.f32(cw, cr * cols).set(packRows8F32(new Float32Array(cr * cols).map((_, i) => ((i * 7919) % 1000) / 1e4 - 0.05), cr, cols));
   k.f32(cx, cT * cols).fill(0.5);
   const fns: Record<string, () => void> = {};
@@ -85,7 +90,8 @@ function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | Was
   fns['incache'] = () => k.exports.matmat_f32_p8(cw, cb, cr, cols, cx, cT, cy);
   ctx.log(`${name}: ${Object.keys(fns).length} measurements, interleaved`);
   const us = interleavedCpuUs(fns, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
-  for (const p of [ops.row, ops.p8, ops.b, ops.x, ops.y, cw, cb, cx, cy]) k.free(p);
+  ops.release();
+  for (const p of [cwRaw, cb, cx, cy]) k.free(p);
   return {
     m: STEPS.map((T) => ({ T, us: us[`run${T}`]! / T, kernelUs: us[`kernel${T}`]! / T, prevUs: us[`prev${T}`]! / T })),
     floorUs: us['floor']!,
@@ -146,7 +152,8 @@ export const sruSuite: BenchSuite = {
         relaxed: () => kk.relaxed.exports.matmat_f32_p8(ops.relaxed.p8, ops.relaxed.b, rows, cols, ops.relaxed.x, 16, ops.relaxed.y),
         simd: () => kk.simd.exports.matmat_f32_p8(ops.simd.p8, ops.simd.b, rows, cols, ops.simd.x, 16, ops.simd.y),
       }, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
-      for (const b of ['relaxed', 'simd'] as const) for (const p of Object.values(ops[b])) kk[b].free(p);
+      ops.relaxed.release();
+      ops.simd.release();
       notes.push(`Relaxed SIMD against SIMD128, the kernel alone at T = 16: ${fmtUs(us['relaxed']! / 16)} against ${fmtUs(us['simd']! / 16)} us per step (${fmtX(us['simd']! / us['relaxed']!)}).`);
     }
 
