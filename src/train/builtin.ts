@@ -51,7 +51,8 @@ export function builtinSpec(task: BuiltinTask = 'digits'): BuiltinSpec {
   check(BUILTIN_TASKS.includes(task), 'E_OPTION', () => `built-in model: expected a task among ${BUILTIN_TASKS.join(', ')}, found ${JSON.stringify(task)}`);
   if (task === 'digits') return { task, file: BUILTIN_MODEL_FILE, heldoutBase: BUILTIN_HELDOUT_BASE, corpus: BUILTIN_HELDOUT_CORPUS };
   if (task === 'digit-strings') return { task, file: `${MODELS_DIR}digit-strings-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}digit-strings-heldout`, corpus: BUILTIN_STRINGS_HELDOUT_CORPUS };
-  return { task, file: `${MODELS_DIR}kws-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}kws-heldout`, corpus: { seed: 1, renditions: { test: 1 } } };
+  // Keywords: like digits, one rendition per espeak-ng test voice and two per Festival variant.
+  return { task, file: `${MODELS_DIR}kws-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}kws-heldout`, corpus: { seed: 1, renditions: { test: 1 }, festival: true, festivalRenditions: { test: 2 } } };
 }
 
 /**

@@ -3,6 +3,10 @@
  * streaming runtime at every point, and pick the point with the lowest occupancy whose accuracy
  * stays within a budget of the dense network's accuracy (the published results: accuracy against operations).
  *
+ * Across conditions (clean, telephone, a level...), the same grid is swept under each and the
+ * point chosen must keep the budget under every one: thresholds tuned on clean speech alone can
+ * cost more accuracy on a narrow-band channel, where the features move differently.
+ *
  * The sweep can be interrupted and resumed: finished points are kept in a JSON state file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -130,6 +134,78 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
   return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, readout: o.readout, chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout) };
 }
 
+/** One condition's sweep in a sweep across conditions. */
+export interface ConditionSweep {
+  /** How the condition was named (e.g. `clean`, `telephone`, `gain=-20`). */
+  label: string;
+  result: TuneResult;
+}
+
+export interface TuneAcrossResult {
+  sweeps: ConditionSweep[];
+  maxAccuracyDrop: number;
+  /** The grid point within budget under every condition with the lowest mean occupancy (null when none is). */
+  chosen: { thresholdX: number; thresholdH: number } | null;
+}
+
+/**
+ * Pick the grid point that stays within `maxAccuracyDrop` points of dense under every condition,
+ * with the lowest occupancy averaged over the conditions (ties: the larger worst-case margin).
+ * The score is accuracy, or for CTC models word accuracy (1 - WER), as in chooseThresholds.
+ * The sweeps must share one grid, in one order.
+ *
+ * @example chooseThresholdsAcross([clean, telephone], 0.5)
+ */
+export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: number): { thresholdX: number; thresholdH: number } | null {
+  check(sweeps.length > 0, 'E_OPTION', () => 'tune: expected at least one condition');
+  const n = sweeps[0]!.points.length;
+  for (const s of sweeps) {
+    check(
+      s.points.length === n && s.points.every((p, i) => p.thresholdX === sweeps[0]!.points[i]!.thresholdX && p.thresholdH === sweeps[0]!.points[i]!.thresholdH),
+      'E_MISMATCH',
+      () => `tune: every condition must be swept over one grid, found ${s.points.length} points against ${n}`,
+    );
+  }
+  let best: { i: number; occupancy: number; margin: number } | null = null;
+  for (let i = 0; i < n; i++) {
+    let occupancy = 0;
+    let margin = Infinity;
+    for (const s of sweeps) {
+      const p = s.points[i]!;
+      const readout = s.readout ?? 'mean';
+      occupancy += p.result.occupancy / sweeps.length;
+      margin = Math.min(margin, tuneScore(p.result, readout) - (tuneScore(s.dense, readout) - maxAccuracyDrop / 100));
+    }
+    if (margin < -1e-12) continue;
+    if (!best || occupancy < best.occupancy - 1e-12 || (Math.abs(occupancy - best.occupancy) <= 1e-12 && margin > best.margin)) best = { i, occupancy, margin };
+  }
+  if (!best) return null;
+  const p = sweeps[0]!.points[best.i]!;
+  return { thresholdX: p.thresholdX, thresholdH: p.thresholdH };
+}
+
+/**
+ * Sweep the grid under several conditions (one normalised dataset each) and choose across them.
+ * With a state file, condition i keeps its finished points in `<stateFile>.<i>.json`.
+ *
+ * @example await tuneThresholdsAcross(model, [{ label: 'clean', ds }, { label: 'telephone', ds: tel }], o)
+ */
+export async function tuneThresholdsAcross(model: Model, conditions: Array<{ label: string; ds: Dataset }>, o: TuneOptions): Promise<TuneAcrossResult> {
+  check(conditions.length > 0, 'E_OPTION', () => 'tune: expected at least one condition');
+  const sweeps: ConditionSweep[] = [];
+  for (const [i, c] of conditions.entries()) {
+    const stateFile = o.stateFile ? conditionStateFile(o.stateFile, i) : undefined;
+    const result = await tuneThresholds(model, c.ds, { ...o, ...(stateFile ? { stateFile } : {}) });
+    sweeps.push({ label: c.label, result });
+  }
+  return { sweeps, maxAccuracyDrop: o.maxAccuracyDrop, chosen: chooseThresholdsAcross(sweeps.map((s) => s.result), o.maxAccuracyDrop) };
+}
+
+/** The resume state of condition `i` of a sweep across conditions whose state file is `stateFile`. */
+export function conditionStateFile(stateFile: string, i: number): string {
+  return stateFile.replace(/\.json$/, '') + `.${i}.json`;
+}
+
 const pct = (v: number) => (100 * v).toFixed(2);
 
 /**
@@ -154,6 +230,34 @@ export function tuneTable(r: TuneResult): string {
 }
 
 /**
+ * A sweep across conditions as a Markdown table: dense accuracy per condition, then one row per
+ * point with its accuracy and occupancy under each condition and the mean occupancy.
+ *
+ * @example writeFileSync('tune.md', tuneTableAcross(await tuneThresholdsAcross(model, conditions, o)));
+ */
+export function tuneTableAcross(r: TuneAcrossResult): string {
+  const labels = r.sweeps.map((s) => s.label);
+  const rows = [
+    `| thresholdX | thresholdH | ${labels.map((l) => `${l}: accuracy % | ${l}: drop | ${l}: occupancy %`).join(' | ')} | mean occupancy % | chosen |`,
+    `|---:|---:|${labels.map(() => '---:|---:|---:|').join('')}---:|:---:|`,
+    `| dense | dense | ${r.sweeps.map((s) => `${pct(s.result.dense.accuracy)} | 0.00 | 100.00`).join(' | ')} | 100.00 | |`,
+  ];
+  const n = r.sweeps[0]?.result.points.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    const p0 = r.sweeps[0]!.result.points[i]!;
+    const cells = r.sweeps.map((s) => {
+      const e = s.result.points[i]!.result;
+      const readout = s.result.readout ?? 'mean';
+      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)}`;
+    });
+    const mean = r.sweeps.reduce((a, s) => a + s.result.points[i]!.result.occupancy, 0) / r.sweeps.length;
+    const chosen = r.chosen && r.chosen.thresholdX === p0.thresholdX && r.chosen.thresholdH === p0.thresholdH;
+    rows.push(`| ${p0.thresholdX} | ${p0.thresholdH} | ${cells.join(' | ')} | ${pct(mean)} | ${chosen ? '**yes**' : ''} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
  * The sweep as an SVG plot of accuracy against occupancy.
  *
  * @example writeFileSync('tune.svg', tunePlot(result, 'digits'));
@@ -172,6 +276,27 @@ export function tunePlot(r: TuneResult, title: string): string {
         { y: 100 * score(r.dense), label: `dense ${pct(score(r.dense))} %` },
         { y: 100 * score(r.dense) - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },
       ],
+    },
+  );
+}
+
+/**
+ * A sweep across conditions as an SVG plot: every condition's points (accuracy against
+ * occupancy), the chosen point marked under each, and each condition's dense accuracy.
+ *
+ * @example writeFileSync('tune.svg', tunePlotAcross(result, 'digits'));
+ */
+export function tunePlotAcross(r: TuneAcrossResult, title: string): string {
+  const isChosen = (p: TunePoint) => r.chosen !== null && p.thresholdX === r.chosen.thresholdX && p.thresholdH === r.chosen.thresholdH;
+  return scatterSvg(
+    r.sweeps.flatMap((s) =>
+      s.result.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * p.result.accuracy, label: `${s.label}, thx ${p.thresholdX}, thh ${p.thresholdH}: ${pct(p.result.accuracy)} % at ${pct(p.result.occupancy)} % occupancy`, highlight: isChosen(p) })),
+    ),
+    {
+      title,
+      xLabel: 'occupancy (% of weight columns read)',
+      yLabel: 'accuracy (%)',
+      hLines: r.sweeps.map((s) => ({ y: 100 * s.result.dense.accuracy, label: `${s.label}: dense ${pct(s.result.dense.accuracy)} %` })),
     },
   );
 }

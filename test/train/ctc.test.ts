@@ -215,7 +215,7 @@ describe('CTC through the network', () => {
 });
 
 describe('CLI: train --task, demo --task', () => {
-  it('refuses a classifier readout for digit strings and an unknown task, and names the missing built-in model', async () => {
+  it('refuses a classifier readout for digit strings and an unknown task', async () => {
     const { cli } = await import('../helpers/cli.js');
     let r = await cli('train', '--task', 'digit-strings', '--readout', 'mean', '-o', '/tmp/never.safetensors');
     expect(r.code).not.toBe(0);
@@ -224,9 +224,6 @@ describe('CLI: train --task, demo --task', () => {
     expect(r.err).toMatch(/--task digits uses corpus digits, found --data kws/);
     r = await cli('train', '-o', '/tmp/never.safetensors');
     expect(r.err).toMatch(/expected --data <corpus> or --task <task>/);
-    r = await cli('demo', '--task', 'keywords', '--data', 'committed');
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/E_IO: built-in model for keywords: expected .*kws-deltagru\.safetensors, found no such file/);
     r = await cli('demo', '--task', 'sentences');
     expect(r.err).toMatch(/E_OPTION/);
   });

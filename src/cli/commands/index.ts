@@ -11,6 +11,7 @@ import { register as exportCmd } from './export.js';
 import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
+import { register as listen } from './listen.js';
 import { register as train } from './train.js';
 import { register as tune } from './tune.js';
 import { register as prune } from './prune.js';
@@ -18,12 +19,14 @@ import { register as compress } from './compress.js';
 import { register as sim } from './sim.js';
 import { register as sweep } from './sweep.js';
 import { register as evaluate } from './evaluate.js';
+import { register as kws } from './kws.js';
 
 export type Registrar = (program: Command) => void;
 
 export const COMMANDS: Registrar[] = [
   demo,
   run,
+  listen,
   info,
   convert,
   quantize,
@@ -37,4 +40,5 @@ export const COMMANDS: Registrar[] = [
   sim,
   sweep,
   evaluate,
+  kws,
 ];

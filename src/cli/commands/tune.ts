@@ -3,7 +3,7 @@
  * the streaming runtime, pick the lowest occupancy within the accuracy budget, and write a table
  * (Markdown) and a plot (SVG) of accuracy against occupancy.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { writeFileSafely } from '../../core/files.js';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
@@ -11,9 +11,13 @@ import { CORPUS_NAMES } from '../../data/corpus.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
-import { DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tuneTable, tuneThresholds } from '../../train/tune.js';
+import { conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
+import type { Augmentation } from '../../data/augment.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
-import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
+import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, parseCondition, type CorpusCliOptions } from './data.js';
+import type { CorpusOptions } from '../../data/corpus.js';
+import type { Model } from '../../model/types.js';
+import type { ModelTask } from '../../train/task.js';
 
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
@@ -26,6 +30,24 @@ interface TuneOpts extends CorpusCliOptions {
   save?: string;
   force?: boolean;
   resume?: boolean;
+  conditions?: string;
+}
+
+/**
+ * Parse `--conditions`: semicolon-separated conditions as --condition takes them, `clean` for
+ * none (e.g. `clean;telephone;gain=-20`).
+ *
+ * @example parseConditions('clean;telephone') // [{ label: 'clean', condition: {} }, { label: 'telephone', condition: { channel: 'telephone' } }]
+ */
+export function parseConditions(raw: string): Array<{ label: string; condition: Partial<Augmentation> }> {
+  const parts = raw.split(';').map((p) => p.trim());
+  check(parts.length > 0 && parts.every((p) => p !== ''), 'E_OPTION', () => `--conditions: expected conditions separated by ';' (e.g. clean;telephone), found '${raw}'`);
+  const labels = new Set<string>();
+  return parts.map((label) => {
+    check(!labels.has(label), 'E_OPTION', () => `--conditions: expected each condition once, found '${label}' twice`);
+    labels.add(label);
+    return { label, condition: label === 'clean' ? {} : parseCondition(label) };
+  });
 }
 
 function parseGrid(name: string, raw: string | undefined, dflt: number[]): number[] {
@@ -50,7 +72,8 @@ export function register(program: Command): void {
       .option('--plot <file.svg>', 'write accuracy against occupancy as SVG', 'tune.svg')
       .option('--save <model.safetensors>', 'save the model with the chosen thresholds in its metadata')
       .option('-f, --force', 'overwrite existing output files')
-      .option('--resume', 'keep the points a previous interrupted sweep finished (<table>.json)'),
+      .option('--resume', 'keep the points a previous interrupted sweep finished (<table>.json)')
+      .option('--conditions <list>', "sweep under several conditions separated by ';' (clean for none, else as --condition), choose the point within budget under every one"),
     // Eight renditions per validation voice: 880 digits instead of 220, so half a point is four
     // utterances, not one, and the choice does not chase the noise of a small set.
     '3,8,2',
@@ -74,6 +97,11 @@ export function register(program: Command): void {
     const co = corpusOptionsOfModel(model, o, cmd);
     const ds = taskDataset(task, split, co);
     checkUnheardVoices(model, ds.utterances, split, 'tune');
+    if (o.conditions !== undefined) {
+      check(o.condition === undefined, 'E_OPTION', () => `tune: expected --condition or --conditions, found both ('${o.condition}' and '${o.conditions}')`);
+      await tuneAcross(model, task, co, split, parseConditions(o.conditions), { gridX, gridH, maxAccuracyDrop }, o);
+      return;
+    }
     const stateFile = `${o.table}.json`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
@@ -119,4 +147,76 @@ export function register(program: Command): void {
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
   });
+}
+
+const pct = (v: number) => (100 * v).toFixed(2);
+
+/** `tune --conditions`: one sweep per condition, the point chosen within budget under all of them. */
+async function tuneAcross(
+  model: Model,
+  task: ModelTask,
+  co: CorpusOptions,
+  split: (typeof SPLITS)[number],
+  conditions: Array<{ label: string; condition: Partial<Augmentation> }>,
+  g: { gridX: number[]; gridH: number[]; maxAccuracyDrop: number },
+  o: TuneOpts,
+): Promise<void> {
+  const datasetOf = (sp: (typeof SPLITS)[number], c: Partial<Augmentation>) => {
+    const { condition: _ignored, ...rest } = co;
+    void _ignored;
+    return taskDataset(task, sp, Object.keys(c).length > 0 ? { ...rest, condition: c } : rest);
+  };
+  const sets = conditions.map((c) => ({ label: c.label, ds: datasetOf(split, c.condition) }));
+  checkUnheardVoices(model, sets[0]!.ds.utterances, split, 'tune');
+  const stateFile = `${o.table}.json`;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let r;
+  try {
+    r = await tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const enc = (text: string) => new TextEncoder().encode(text);
+  const names = conditions.map((c) => c.label).join(', ');
+  await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: at most ${g.maxAccuracyDrop} points below dense under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
+  await writeFileSafely(o.plot, enc(tunePlotAcross(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split}; ${names})`)), { overwrite: o.force === true });
+  conditions.forEach((_, i) => {
+    const f = conditionStateFile(stateFile, i);
+    if (existsSync(f)) rmSync(f, { force: true });
+  });
+  const c = r.chosen;
+  const rows = r.sweeps.flatMap((s) => {
+    const out = [[s.label, 'dense', pct(s.result.dense.accuracy), '100.00', '1.00x']];
+    const p = c && s.result.points.find((q) => q.thresholdX === c.thresholdX && q.thresholdH === c.thresholdH);
+    if (p) out.push([s.label, `delta thx ${p.thresholdX} thh ${p.thresholdH}`, pct(p.result.accuracy), pct(p.result.occupancy), `${p.result.opsSaving.toFixed(2)}x`]);
+    return out;
+  });
+  console.log(`${split} split, ${sets[0]!.ds.utterances.length} utterances per condition:`);
+  console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+  if (!c) {
+    console.log(`no threshold pair stays within ${g.maxAccuracyDrop} points of dense under every condition (${names}); wrote ${o.table} and ${o.plot}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (split !== 'test') {
+    const testRows = conditions.flatMap((cond) => {
+      const test = datasetOf('test', cond.condition);
+      const td = evaluateWithSession(model, test, task.readout);
+      const tc = evaluateWithSession(model, test, task.readout, { thresholdX: c.thresholdX, thresholdH: c.thresholdH });
+      return [
+        [cond.label, 'dense', pct(td.accuracy), '100.00', '1.00x'],
+        [cond.label, `delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`],
+      ];
+    });
+    console.log('test split (voices never heard in training):');
+    console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], testRows));
+  }
+  console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
+  if (o.save) {
+    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${g.maxAccuracyDrop} points under each` };
+    await saveModel(model, o.save, { overwrite: o.force === true });
+    console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
+  }
 }
