@@ -52,8 +52,8 @@ describe('deltakit kws detect', () => {
     for (let i = 1; i < r.detections.length; i++) expect(r.detections[i]!.frame).toBeGreaterThan(r.detections[i - 1]!.frame);
     // The text form prints one line per detection.
     out = [];
-    expect(await main(['kws', 'detect', '--input', file, '--dense'])).toBe(0);
-    expect(out.join('\n')).toMatch(/dense, window \d+ frames/);
+    expect(await main(['kws', 'detect', '--input', file, '--dense', '--window', '30', '--smoothing', 'mean'])).toBe(0);
+    expect(out.join('\n')).toMatch(/dense, mean smoothing over 30 frames/);
     expect(out.join('\n')).toMatch(/^\d+\.\d\d s {2}[a-z]+ {2}\(0\.\d+\)$/m);
   });
 
@@ -73,6 +73,9 @@ describe('deltakit kws detect', () => {
     expect(await main(['kws', 'detect', '--input', file, '--threshold', '1.5'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --threshold: expected at most 1/);
     err = [];
+    expect(await main(['kws', 'detect', '--input', file, '--smoothing', 'median'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --smoothing: expected one of mean, geometric, found 'median'/);
+    err = [];
     expect(await main(['kws', 'detect', builtinSpec('digits').file, '--input', file])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword classifier .* found a model of digits/);
   });
@@ -83,14 +86,15 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
     const small = ['--max-voices', '1', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--background-renditions', '1'];
     const saved = join(dir, 'tuned.safetensors');
-    expect(await main(['kws', 'tune', ...small, '--windows', '10,40', '--thresholds', '0.6,0.95', '--save', saved, '--json'])).toBe(0);
+    expect(await main(['kws', 'tune', ...small, '--windows', '10,40', '--thresholds', '0.6,0.95', '--smoothings', 'mean,geometric', '--save', saved, '--json'])).toBe(0);
     const t = JSON.parse(out.join('\n')) as { best: { window: number; threshold: number; lockout: number }; points: unknown[] };
-    expect(t.points).toHaveLength(4);
+    expect(t.points).toHaveLength(8);
     expect([10, 40]).toContain(t.best.window);
     const m = await loadModel(saved);
     expect(Number(m.meta['kwsWindow'])).toBe(t.best.window);
     expect(Number(m.meta['kwsThreshold'])).toBe(t.best.threshold);
     expect(Number(m.meta['kwsLockout'])).toBe(100);
+    expect(m.meta['kwsSmoothing']).toBe((t.best as { smoothing?: string }).smoothing);
     out = [];
     expect(await main(['kws', 'eval', saved, ...small, '--json'])).toBe(0);
     const e = JSON.parse(out.join('\n')) as { window: number; backgroundStream: { hours: number }; dense: { falseAlarmsPerHour: number; detectionRate: number }; delta: { opsSaving: number; keywords: number } };

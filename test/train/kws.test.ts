@@ -127,8 +127,36 @@ describe('KeywordDetector', () => {
     expect(d.smoothed(1)).toBeCloseTo(s / w, 10);
   });
 
+  it('geometric smoothing is the softmax of the mean logits over the window', () => {
+    const rng = new Rng(5);
+    const T = 200;
+    const w = 12;
+    const logits = new Float64Array(T * C);
+    for (let i = 0; i < logits.length; i++) logits[i] = rng.uniform(-4, 4);
+    const post = new Float64Array(T * C);
+    for (let t = 0; t < T; t++) post.set(softmaxInto(logits, t * C, C, new Float64Array(C)), t * C);
+    const d = new KeywordDetector(CLASSES, { window: w, threshold: 1, lockout: 0, smoothing: 'geometric' });
+    const m = new Float64Array(C);
+    for (let t = 0; t < T; t++) {
+      d.push(post, t * C);
+      if (t < w - 1) continue;
+      m.fill(0);
+      for (let j = t - w + 1; j <= t; j++) for (let k = 0; k < C; k++) m[k] += logits[j * C + k]! / w;
+      const want = softmaxInto(m, 0, C, new Float64Array(C));
+      for (let k = 0; k < C; k++) expect(d.smoothed(k)).toBeCloseTo(want[k]!, 9);
+    }
+    // A keyword whose posterior is 0.9 on every frame of the window scores 0.9 either way.
+    const p = stream(40, [[0, 10, 40, 0.9]]);
+    for (const smoothing of ['mean', 'geometric'] as const) {
+      const hit = new KeywordDetector(CLASSES, { window: 10, threshold: 0.85, lockout: 100, smoothing }).detectAll(p)[0]!;
+      expect(hit.keyword).toBe('yes');
+      if (smoothing === 'mean') expect(hit.frame).toBe(19);
+      expect(hit.frame).toBeLessThanOrEqual(19);
+    }
+  });
+
   it('refuses bad options with a coded error naming what it expected', () => {
-    for (const o of [{ window: 0 }, { window: 2.5 }, { threshold: 0 }, { threshold: 1.5 }, { lockout: -1 }]) {
+    for (const o of [{ window: 0 }, { window: 2.5 }, { threshold: 0 }, { threshold: 1.5 }, { lockout: -1 }, { smoothing: 'median' as 'mean' }]) {
       let err: unknown;
       try {
         new KeywordDetector(CLASSES, o);
@@ -185,7 +213,7 @@ describe('streams and tuning', () => {
     const bg: KeywordStream = { features: new Float32Array(0), frames: 360000, bands: 40, events: [], utterances: 1, voices: 1, voiceNames: ['b'] };
     const post = (p: Float32Array): StreamPosteriors => ({ posteriors: p, frames: p.length / C, ops: 1, denseOps: 1 });
     const bgp = stream(360000, [[1, 1000, 1010, 0.9]]);
-    const { best, points, withinBudget } = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(bgp), { windows: [5, 20], thresholds: [0.5, 0.7], lockout: 100, maxFalseAlarmsPerHour: 0 });
+    const { best, points, withinBudget } = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(bgp), { windows: [5, 20], thresholds: [0.5, 0.7], smoothings: ['mean'], lockout: 100, maxFalseAlarmsPerHour: 0 });
     expect(points).toHaveLength(4);
     // Window 5 passes the spike at either threshold; window 20 averages it to 0.45: no false alarm,
     // and 'yes' (0.8 over 40 frames) is detected at 0.7 as at 0.5.
