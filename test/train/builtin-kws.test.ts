@@ -5,8 +5,8 @@ import { builtinHeldout, builtinSpec, loadBuiltinModel } from '../../src/train/b
 import { concatStream, detectorOptionsOfModel, KeywordSpotter, scoreDetections } from '../../src/train/kws.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 
-/** Floors on the committed held-out keyword set (312 utterances; docs/kws.md has the measured values). */
-const MIN_DENSE = 0.88;
+/** Floors on the committed held-out keyword set (312 utterances; measured 97.1 % dense, 96.5 % delta, 7.8x; docs/kws.md). */
+const MIN_DENSE = 0.94;
 const MIN_OPS_SAVING = 5;
 
 describe('the committed built-in keyword model', () => {
@@ -48,7 +48,8 @@ describe('the committed built-in keyword model', () => {
     const hits = spotter.run(stream.features);
     const s = scoreDetections(hits, stream.events, stream.frames, 30);
     expect(s.keywords).toBe(260);
-    expect(s.detectionRate).toBeGreaterThanOrEqual(0.5);
+    // Measured 75.4 % (196 of 260) at this setting.
+    expect(s.detectionRate).toBeGreaterThanOrEqual(0.65);
     const st = spotter.session.stats();
     expect(st.denseOps / st.ops).toBeGreaterThanOrEqual(MIN_OPS_SAVING);
   });
