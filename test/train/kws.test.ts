@@ -3,6 +3,7 @@ import { DeltakitError } from '../../src/core/errors.js';
 import { normalizeFeatures, type Dataset } from '../../src/data/dataset.js';
 import { levelNormalize, STREAM_PAUSE_RELEASE } from '../../src/data/frontend.js';
 import { Rng } from '../../src/core/rng.js';
+import { BACKGROUND_SILENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
 import {
   concatStream,
   KeywordDetector,
@@ -263,5 +264,22 @@ describe('StreamingNormalizer and softmax', () => {
     const p = softmaxInto([1000, 1001, 999], 0, 3, new Float64Array(3));
     expect(p[0]! + p[1]! + p[2]!).toBeCloseTo(1, 12);
     expect(p[1]).toBeGreaterThan(p[0]!);
+  });
+});
+
+describe('the kws background material', () => {
+  const voices = Array.from({ length: 40 }, (_, i) => `v${i}`);
+  it('holds every unknown word and the noise clips per voice and rendition, no keyword, on the split voices only', () => {
+    const plain = planCorpus('kws', 'test', { testVoices: 3, validationVoices: 2, renditions: { test: 2 } }, voices);
+    const bg = planCorpus('kws', 'test', { testVoices: 3, validationVoices: 2, background: true, renditions: { test: 2 } }, voices);
+    expect(bg).toHaveLength(3 * 2 * (KWS_UNKNOWN_WORDS.length + BACKGROUND_SILENCES));
+    expect(bg.every((p) => p.label === 10 || p.label === 11)).toBe(true);
+    expect(bg.filter((p) => p.label === 11).every((p) => p.text === '')).toBe(true);
+    expect(new Set(bg.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_UNKNOWN_WORDS));
+    // The same voices as the split, and utterances of their own (no id shared with the keyword corpus).
+    expect(new Set(bg.map((p) => p.voice))).toEqual(new Set(plain.map((p) => p.voice)));
+    const ids = new Set(plain.map((p) => p.id));
+    expect(bg.some((p) => ids.has(p.id))).toBe(false);
+    expect(() => planCorpus('digits', 'test', { background: true }, voices)).toThrow(/background material exists only for the kws corpus, found digits/);
   });
 });
