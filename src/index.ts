@@ -12,3 +12,4 @@ export * from './model/index.js';
 export * from './cells/index.js';
 export * from './runtime/index.js';
 export * from './quant/index.js';
+export * from './stream/index.js';

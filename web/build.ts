@@ -9,6 +9,8 @@
  *   `import()`), only when a path is given; those imports stay as they are and never run in a
  *   browser. A *static* import of a `node:` module reachable from the page would break it at load,
  *   so the build fails on one, naming the importing file, instead of producing a broken page.
+ * - The built-in models that exist under models/ are embedded (base64, `__DELTAKIT_BUILTINS__`),
+ *   about 120 KB each: the page needs no server, and its default model is a trained one.
  * - onnx-proto (protobufjs) is CommonJS; esbuild wraps it, nothing to configure.
  * - No lazy `import()` of deltakit's own modules anywhere in src/: deltakit declares
  *   `"sideEffects": false`, and esbuild can drop the initialiser of a module that is both imported
@@ -19,10 +21,12 @@
  * npm run build:web                 # writes web/dist/main.js (+ .map); open web/index.html
  * npx tsx web/build.ts --watch      # rebuild on change
  */
-import { resolve, dirname, relative } from 'node:path';
+import { basename, resolve, dirname, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as esbuild from 'esbuild';
+import { BUILTIN_TASKS, builtinSpec } from '../src/train/builtin.js';
+import type { BuiltinModelFile } from './builtins.js';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -57,6 +61,17 @@ const nodeBuiltins: esbuild.Plugin = {
   },
 };
 
+/**
+ * The built-in models whose files exist in models/ (base64), embedded in the bundle so the page
+ * works from file:// with no fetch. Other tasks' models appear in the page's selector once
+ * their files are committed and the page is rebuilt.
+ */
+export function builtinModelFiles(): BuiltinModelFile[] {
+  return BUILTIN_TASKS.map((task) => builtinSpec(task))
+    .filter((spec) => existsSync(spec.file))
+    .map((spec) => ({ task: spec.task, file: basename(spec.file), base64: readFileSync(spec.file).toString('base64') }));
+}
+
 /** esbuild options shared by one-shot builds and watch mode. */
 function buildOptions(o: WebBuildOptions): esbuild.BuildOptions {
   return {
@@ -72,6 +87,7 @@ function buildOptions(o: WebBuildOptions): esbuild.BuildOptions {
     plugins: [nodeBuiltins],
     logLevel: 'silent',
     legalComments: 'none',
+    define: { __DELTAKIT_BUILTINS__: JSON.stringify(builtinModelFiles()) },
   };
 }
 

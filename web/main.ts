@@ -1,7 +1,9 @@
 /**
- * The deltakit playground: load a model (built-in or dropped), stream a signal (built-in or a
- * dropped .npy) through a dense and a delta session, and show occupancy, ops saved, latency per
- * frame, which backend ran, and occupancy over time. Uses only the package's public exports.
+ * The deltakit playground: live speech recognition from the microphone or a .wav (listen.ts),
+ * and a comparison that loads a model (the built-in one, trained by deltakit, or a dropped file),
+ * streams a signal (the last recording, the built-in random walk or a dropped .npy) through a
+ * dense and a delta session, and shows occupancy, ops saved, latency per frame, which backend
+ * ran, and occupancy over time. Uses only the package's public exports.
  *
  * `window.deltakitPlayground.last` holds the last run (outputs included) for scripted checks;
  * `document.body.dataset.state` is loading | ready | running | done | error.
@@ -13,13 +15,16 @@ import {
   initWasm,
   isDeltakitError,
   maxAbsDiff,
+  modelTask,
+  normalizeFeatures,
   parseNpy,
   summarizeModel,
   type Backend,
   type Model,
   type SessionOptions,
 } from '../src/index.js';
-import { builtinModel, builtinStream, BUILTIN_MODEL_SEED, BUILTIN_STREAM_SEED, DEFAULTS, runSession, type SessionRun } from './run.js';
+import { builtinStream, BUILTIN_STREAM_SEED, DEFAULTS, modelThresholds, runSession, type SessionRun } from './run.js';
+import { ListenPanel, type ListenState } from './listen.js';
 
 interface LoadedModel {
   model: Model;
@@ -46,7 +51,7 @@ export interface PlaygroundRun {
 
 declare global {
   interface Window {
-    deltakitPlayground: { last: PlaygroundRun | null; wasm: string; kernelBuild: string };
+    deltakitPlayground: { last: PlaygroundRun | null; wasm: string; kernelBuild: string; listen: ListenState };
   }
 }
 
@@ -56,11 +61,21 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
+window.deltakitPlayground = { last: null, wasm: 'loading', kernelBuild: 'none', listen: ListenPanel.empty() };
+/** The live speech panel; its selected built-in model is the page's default model. */
+const panel = new ListenPanel();
+const builtinSource = (): string => `built-in (${panel.current.name}, trained by deltakit)`;
 const state = {
-  model: { model: builtinModel(), source: `built-in (randomModel seed ${BUILTIN_MODEL_SEED})` } as LoadedModel,
+  model: { model: panel.current, source: builtinSource() } as LoadedModel,
   stream: { frames: null, shape: [], source: `built-in (smoothStream seed ${BUILTIN_STREAM_SEED})` } as LoadedStream,
 };
-window.deltakitPlayground = { last: null, wasm: 'loading', kernelBuild: 'none' };
+
+/** A model's tuned delta thresholds into the form. */
+function showThresholds(model: Model): void {
+  const th = modelThresholds(model);
+  $<HTMLInputElement>('thx').value = String(th.thresholdX);
+  $<HTMLInputElement>('thh').value = String(th.thresholdH);
+}
 
 function setState(s: 'loading' | 'ready' | 'running' | 'done' | 'error'): void {
   document.body.dataset.state = s;
@@ -125,6 +140,7 @@ async function loadFile(file: File): Promise<void> {
     // Recognised by content (deltakit or PyTorch safetensors, or ONNX), not by extension.
     const { model, kind } = decodeModelFile(bytes, { name: file.name });
     state.model = { model, source: `${file.name} (${kind})` };
+    showThresholds(model);
   }
   showModel();
   status(`loaded ${file.name}`);
@@ -264,8 +280,7 @@ function plot(svg: SVGSVGElement, legend: HTMLElement, xMax: number, yMax: numbe
 }
 
 async function start(): Promise<void> {
-  $<HTMLInputElement>('thx').value = String(DEFAULTS.thresholdX);
-  $<HTMLInputElement>('thh').value = String(DEFAULTS.thresholdH);
+  showThresholds(state.model.model);
   $<HTMLInputElement>('frames').value = String(DEFAULTS.frames);
   showModel();
   // Browsers compile WebAssembly asynchronously on the main thread: until initWasm resolves,
@@ -286,7 +301,8 @@ async function start(): Promise<void> {
   for (const b of backends) select.append(new Option(b, b));
 
   $('model-builtin').addEventListener('click', () => {
-    state.model = { model: builtinModel(), source: `built-in (randomModel seed ${BUILTIN_MODEL_SEED})` };
+    state.model = { model: panel.current, source: builtinSource() };
+    showThresholds(state.model.model);
     showModel();
   });
   $('stream-builtin').addEventListener('click', () => {
@@ -306,6 +322,14 @@ async function start(): Promise<void> {
     drop.classList.remove('over');
     void loadFiles(e.dataTransfer?.files ?? null);
   });
+  // A finished recording becomes the stream the comparison runs on (with the model that heard it).
+  panel.onRecording = (model, raw, source) => {
+    const data = normalizeFeatures(raw, modelTask(model).stats);
+    state.model = { model, source: builtinSource() };
+    state.stream = { frames: data, shape: [data.length / 40, 40], source: `${source}: log-mel, normalised with the model's feature statistics` };
+    showThresholds(model);
+    showModel();
+  };
   $('settings').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();

@@ -1,31 +1,29 @@
 /**
- * What the playground runs, without the page: the built-in model and stream, and one dense and
- * one delta session streamed over the same frames with per-window timing and occupancy.
+ * What the playground runs, without the page: the built-in stream, and one dense and one delta
+ * session streamed over the same frames with per-window timing and occupancy.
  * Kept free of the DOM so the browser test can rebuild the same model and stream in Node.
  */
-import { createSession, randomModel, smoothStream, type Model, type SessionOptions, type SessionStats } from '../src/index.js';
+import { createSession, Listener, modelTask, normalizeFeatures, smoothStream, type Model, type SessionOptions, type SessionStats } from '../src/index.js';
 
-/** The built-in model: a seeded random 2-layer GRU (40 log-mel-like inputs, 12 outputs). */
-export const BUILTIN_MODEL_SEED = 2024;
-export const BUILTIN_INPUT_SIZE = 40;
 /** The built-in stream: a smooth random walk per channel (seed, step size). */
 export const BUILTIN_STREAM_SEED = 7;
 export const BUILTIN_STREAM_STEP = 0.15;
 
-/** Defaults shown in the page's form. */
+/** Defaults shown in the page's form (a trained model's tuned thresholds replace these). */
 export const DEFAULTS = { frames: 2000, thresholdX: 0.1, thresholdH: 0.05, window: 25 } as const;
 
 /**
- * The built-in seeded random GRU: 40 -> GRU 128 -> GRU 128 -> Linear 12.
+ * The delta thresholds the form starts with for a model: its tuned ones (meta thresholdX,
+ * thresholdH, written by deltakit train and tune) when it has them, else DEFAULTS.
  *
- * @example const model = builtinModel(); model.name; // 'random-2024'
+ * @example modelThresholds(digitsModel) // { thresholdX: 0.5, thresholdH: 0.3 }
  */
-export function builtinModel(): Model {
-  return randomModel(BUILTIN_MODEL_SEED, BUILTIN_INPUT_SIZE, [
-    { kind: 'gru', hiddenSize: 128 },
-    { kind: 'gru', hiddenSize: 128 },
-    { kind: 'linear', outputSize: 12 },
-  ]);
+export function modelThresholds(model: Model): { thresholdX: number; thresholdH: number } {
+  const read = (k: string, d: number) => {
+    const v = Number(model.meta?.[k]);
+    return model.meta?.[k] !== undefined && Number.isFinite(v) && v >= 0 ? v : d;
+  };
+  return { thresholdX: read('thresholdX', DEFAULTS.thresholdX), thresholdH: read('thresholdH', DEFAULTS.thresholdH) };
 }
 
 /**
@@ -140,4 +138,57 @@ export function runSession(label: SessionRun['label'], model: Model, frames: Flo
     windows,
     latency,
   };
+}
+
+/**
+ * Microseconds per network step over a recording's segments (frames [start, end) of its raw
+ * log-mel `features`), each normalised and run from a fresh state by a delta session with the
+ * model's tuned thresholds, frame by frame, after one untimed pass: the network's share of the listening chain,
+ * measured the same way in the page and in Node.
+ *
+ * @example timeSegmentSteps(model, recognizer.segments, rawFeatures) // e.g. 6.5
+ */
+export function timeSegmentSteps(model: Model, segments: ReadonlyArray<{ start: number; end: number }>, features: Float32Array): number {
+  const task = modelTask(model);
+  const B = task.stats.mean.length;
+  const session = createSession(model, modelThresholds(model));
+  const xs = segments.map((s) => normalizeFeatures(features.subarray(s.start * B, s.end * B), task.stats));
+  const y = new Float32Array(session.outputSize);
+  // Frame by frame, as the recogniser steps (run() over a whole segment may take a faster path).
+  const pass = (): number => {
+    let ms = 0;
+    for (const x of xs) {
+      session.reset();
+      const t0 = performance.now();
+      for (let off = 0; off < x.length; off += B) session.stepInto(x.subarray(off, off + B), y);
+      ms += performance.now() - t0;
+    }
+    return ms;
+  };
+  pass();
+  const steps = xs.reduce((a, x) => a + x.length / B, 0);
+  return steps ? (1000 * pass()) / steps : 0;
+}
+
+/**
+ * Wall time of the whole listening chain (resampler, streaming log-mel, segmentation, network
+ * with fired columns recorded) per 10 ms frame, feeding `samples` in chunks of `chunk`: the first
+ * pass over a fresh Listener (what a page pays when it starts, compilation included) and the best
+ * of `passes` further passes (steady state). Measured the same way in the page and in Node.
+ *
+ * @example timeListening(model, audio.samples, audio.sampleRate) // { first: 190, best: 45, frames: 745 }
+ */
+export function timeListening(model: Model, samples: Float32Array, sampleRate: number, chunk = 1024, passes = 3): { first: number; best: number; frames: number } {
+  const once = (): { us: number; frames: number } => {
+    const l = new Listener(model, sampleRate, { ...modelThresholds(model), firedColumns: true });
+    const t0 = performance.now();
+    for (let i = 0; i < samples.length; i += chunk) l.push(samples.subarray(i, i + chunk));
+    l.flush();
+    const frames = l.recognizer.frames;
+    return { us: (1000 * (performance.now() - t0)) / Math.max(1, frames), frames };
+  };
+  const first = once();
+  let best = Infinity;
+  for (let p = 0; p < passes; p++) best = Math.min(best, once().us);
+  return { first: first.us, best, frames: first.frames };
 }

@@ -57,6 +57,7 @@ export class LogMel {
   private readonly filters: Array<{ start: number; weights: Float64Array }>;
   private readonly frame: number[];
   private readonly spectrum: number[];
+  private readonly power: Float64Array;
 
   /**
    * @example const mel = new LogMel(22050); const f = mel.compute(audio.samples); // f.frames x 40
@@ -100,6 +101,7 @@ export class LogMel {
     }
     this.frame = new Array<number>(n).fill(0);
     this.spectrum = this.fft.createComplexArray() as number[];
+    this.power = new Float64Array(n / 2 + 1);
   }
 
   /** Number of frames for a signal of `n` samples (0 when shorter than one window). */
@@ -113,33 +115,126 @@ export class LogMel {
   compute(samples: Float32Array): Features {
     const frames = this.frameCount(samples.length);
     const out = new Float32Array(frames * this.bands);
-    const hop = this.hopSeconds * this.sampleRate;
-    const L = this.windowLength;
-    const half = this.fftSize / 2;
-    const power = new Float64Array(half + 1);
     for (let t = 0; t < frames; t++) {
-      const s0 = Math.round(t * hop);
-      for (let i = 0; i < L; i++) {
-        const j = s0 + i;
-        const prev = j > 0 ? samples[j - 1]! : 0;
-        this.frame[i] = (samples[j]! - this.preEmphasis * prev) * this.win[i]!;
-      }
-      for (let i = L; i < this.fftSize; i++) this.frame[i] = 0;
-      this.fft.realTransform(this.spectrum, this.frame);
-      // realTransform fills bins 0..N/2 (the rest is the mirror image we do not need).
-      for (let k = 0; k <= half; k++) {
-        const re = this.spectrum[2 * k]!;
-        const im = this.spectrum[2 * k + 1]!;
-        power[k] = re * re + im * im;
-      }
-      for (let b = 0; b < this.bands; b++) {
-        const { start, weights } = this.filters[b]!;
-        let e = 0;
-        for (let k = 0; k < weights.length; k++) e += weights[k]! * power[start + k]!;
-        out[t * this.bands + b] = Math.log(Math.max(e, LOG_FLOOR));
-      }
+      const s0 = this.frameStart(t);
+      this.frameInto(samples, s0, s0 > 0 ? samples[s0 - 1]! : 0, out, t * this.bands);
     }
     return { data: out, frames, bands: this.bands };
+  }
+
+  /** First sample of frame `t`: round(t * hop), exact for hops that are not whole samples. */
+  frameStart(t: number): number {
+    return Math.round(t * this.hopSeconds * this.sampleRate);
+  }
+
+  /**
+   * One frame: the window of `windowLength` samples from `src[s0..]`, with `prev` the sample
+   * before it (pre-emphasis; 0 at the start of a signal), written to `out[off..off + bands)`.
+   * compute() and StreamingLogMel both call this, so a stream gives the offline features bit for bit.
+   */
+  frameInto(src: ArrayLike<number>, s0: number, prev: number, out: Float32Array, off: number): void {
+    const L = this.windowLength;
+    const half = this.fftSize / 2;
+    const power = this.power;
+    for (let i = 0; i < L; i++) {
+      const x = src[s0 + i]!;
+      this.frame[i] = (x - this.preEmphasis * prev) * this.win[i]!;
+      prev = x;
+    }
+    for (let i = L; i < this.fftSize; i++) this.frame[i] = 0;
+    this.fft.realTransform(this.spectrum, this.frame);
+    // realTransform fills bins 0..N/2 (the rest is the mirror image we do not need).
+    for (let k = 0; k <= half; k++) {
+      const re = this.spectrum[2 * k]!;
+      const im = this.spectrum[2 * k + 1]!;
+      power[k] = re * re + im * im;
+    }
+    for (let b = 0; b < this.bands; b++) {
+      const { start, weights } = this.filters[b]!;
+      let e = 0;
+      for (let k = 0; k < weights.length; k++) e += weights[k]! * power[start + k]!;
+      out[off + b] = Math.log(Math.max(e, LOG_FLOOR));
+    }
+  }
+}
+
+/**
+ * Log-mel features computed as audio arrives, in chunks of any size: the same frames, bit for
+ * bit, as LogMel.compute() on the whole signal (both run LogMel.frameInto on the same samples).
+ * Keeps only the samples the next frame needs (one window plus a hop).
+ *
+ * @example
+ * const s = new StreamingLogMel(16000);
+ * for (const chunk of chunks) for (const frame of s.push(chunk)) model.step(frame); // 40 values each
+ */
+export class StreamingLogMel {
+  readonly mel: LogMel;
+  /** Frames emitted so far. */
+  private t = 0;
+  /** Absolute index of buf[0] in the stream. */
+  private base = 0;
+  private buf: Float32Array;
+  private len = 0;
+  /** The sample just before buf[0] (pre-emphasis of the first sample kept). */
+  private before = 0;
+
+  constructor(sampleRate: number, o: MelOptions = {}) {
+    this.mel = new LogMel(sampleRate, o);
+    this.buf = new Float32Array(2 * this.mel.windowLength + Math.ceil(this.mel.hopSeconds * sampleRate) + 1);
+  }
+
+  get bands(): number {
+    return this.mel.bands;
+  }
+  /** Frames emitted since the start (or the last reset). */
+  get frames(): number {
+    return this.t;
+  }
+  /** Samples received since the start (or the last reset). */
+  get samples(): number {
+    return this.base + this.len;
+  }
+
+  /** Start a new stream. */
+  reset(): void {
+    this.t = 0;
+    this.base = 0;
+    this.len = 0;
+    this.before = 0;
+  }
+
+  /**
+   * Append samples; returns the frames completed by them (each a new Float32Array of `bands`
+   * values, in order; none while the next window is incomplete).
+   */
+  push(samples: ArrayLike<number>): Float32Array[] {
+    const out: Float32Array[] = [];
+    const L = this.mel.windowLength;
+    let i = 0;
+    while (i < samples.length) {
+      // Drop what no later frame needs, then fill the buffer as far as it goes.
+      const keepFrom = this.mel.frameStart(this.t) - this.base;
+      const drop = Math.min(keepFrom, this.len);
+      if (drop > 0) {
+        this.before = this.buf[drop - 1]!;
+        this.buf.copyWithin(0, drop, this.len);
+        this.len -= drop;
+        this.base += drop;
+      }
+      const n = Math.min(samples.length - i, this.buf.length - this.len);
+      for (let k = 0; k < n; k++) this.buf[this.len + k] = samples[i + k]!;
+      this.len += n;
+      i += n;
+      for (;;) {
+        const s0 = this.mel.frameStart(this.t) - this.base;
+        if (s0 < 0 || s0 + L > this.len) break;
+        const f = new Float32Array(this.mel.bands);
+        this.mel.frameInto(this.buf, s0, s0 > 0 ? this.buf[s0 - 1]! : this.base > 0 ? this.before : 0, f, 0);
+        out.push(f);
+        this.t++;
+      }
+    }
+    return out;
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * `deltakit demo`: the built-in DeltaGRU digit classifier (trained by deltakit, committed under
- * models/) on voices it never heard: accuracy, occupancy, ops saved and latency per frame, dense
- * against delta, through the streaming runtime.
+ * `deltakit demo`: a built-in DeltaGRU (trained by deltakit, committed under models/) on voices it
+ * never heard: accuracy (for connected digits with CTC, strings right and word error rate),
+ * occupancy, ops saved and latency per frame, dense against delta, through the streaming runtime.
  *
- * The held-out utterances are synthesised with espeak-ng when it is installed (cached after the
- * first run) and otherwise read from the committed float16 feature copy (models/digits-heldout.*).
+ * The held-out utterances are synthesised with espeak-ng (and Festival) when installed (cached
+ * after the first run) and otherwise read from the committed float16 feature copy
+ * (models/<task>-heldout.*).
  */
 import type { Command } from 'commander';
 import { corpusUtterances, synthesiserOf } from '../../data/corpus.js';
@@ -90,6 +91,7 @@ export function register(program: Command): void {
         console.log(`  stream of ${part.utterances.length} utterances (${(stream.frames / 100).toFixed(1)} s), keywords said: ${said}`);
         console.log(`  detected (${det.smoothing} smoothing, window ${det.window}, threshold ${det.threshold}, lockout ${det.lockout}): ${hits.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
       }
-      console.log(`ops: ${delta.opsSaving.toFixed(2)}x fewer than dense (inputs fired ${pct(delta.occupancyX)}, hidden states ${pct(delta.occupancyH)}); accuracy ${((100 * (delta.accuracy - dense.accuracy))).toFixed(1)} points against dense`);
+      const against = ctc ? `word error rate ${(100 * (delta.wer! - dense.wer!)).toFixed(1)} points against dense` : `accuracy ${(100 * (delta.accuracy - dense.accuracy)).toFixed(1)} points against dense`;
+      console.log(`ops: ${delta.opsSaving.toFixed(2)}x fewer than dense (inputs fired ${pct(delta.occupancyX)}, hidden states ${pct(delta.occupancyH)}); ${against}`);
     });
 }

@@ -11,6 +11,7 @@ import { register as exportCmd } from './export.js';
 import { register as info } from './info.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
+import { register as listen } from './listen.js';
 import { register as train } from './train.js';
 import { register as tune } from './tune.js';
 import { register as prune } from './prune.js';
@@ -25,6 +26,7 @@ export type Registrar = (program: Command) => void;
 export const COMMANDS: Registrar[] = [
   demo,
   run,
+  listen,
   info,
   convert,
   quantize,

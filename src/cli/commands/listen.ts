@@ -1,0 +1,104 @@
+/**
+ * `deltakit listen FILE.wav`: stream a recording through a built-in (or given) speech model, as a
+ * microphone would feed it, and print each word when it is recognised. The audio goes through the
+ * same streaming pieces the browser playground uses (resampler to 16 kHz, streaming log-mel,
+ * voice-activity segmentation, the delta network), in chunks of `--chunk` samples.
+ */
+import type { Command } from 'commander';
+import { check } from '../../core/errors.js';
+import { parseWav } from '../../data/wav.js';
+import { loadModelOrCompressed } from '../../compress/codebook/io.js';
+import { readFileBytes } from '../../model/io.js';
+import type { Backend } from '../../runtime/types.js';
+import { Listener, LISTEN_SAMPLE_RATE } from '../../stream/listener.js';
+import type { RecognizedWord } from '../../stream/recognizer.js';
+import { BUILTIN_TASKS, loadBuiltinModel, type BuiltinTask } from '../../train/builtin.js';
+import { parseChoice, parseNumber, si } from '../options.js';
+
+interface ListenOptions {
+  task: string;
+  model?: string;
+  thx?: string;
+  thh?: string;
+  dense?: boolean;
+  backend?: string;
+  chunk: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('listen')
+    .description('stream a .wav recording through a speech model (default: the built-in isolated digits) and print words as they are recognised')
+    .argument('<file.wav>', '16-bit PCM .wav, any sample rate (resampled to 16 kHz)')
+    .option('--task <task>', `built-in model: ${BUILTIN_TASKS.join(', ')}`, 'digits')
+    .option('--model <file>', 'a model trained by deltakit train instead of the built-in one')
+    .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
+    .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
+    .option('--dense', 'run the dense network instead of the delta network')
+    .option('--backend <name>', 'compute backend: wasm (default where available) or js')
+    .option('--chunk <samples>', 'samples fed per call, as an audio callback would', '1024')
+    .option('--json', 'print one JSON object per word, then a summary object')
+    .option('-q, --quiet', 'print only the words')
+    .action(async (file: string, o: ListenOptions) => {
+      const task = parseChoice('--task', o.task, BUILTIN_TASKS)! as BuiltinTask;
+      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
+      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      const chunk = parseNumber('--chunk', o.chunk, { integer: true, min: 1, max: 1 << 20 })!;
+      const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
+      check(!(o.dense && (thresholdX !== undefined || thresholdH !== undefined)), 'E_OPTION', () => '--dense: expected no --thx/--thh with it (the dense network has no thresholds), found both');
+      const audio = parseWav(await readFileBytes(file));
+      check(audio.samples.length > 0, 'E_VALUE', () => `${file}: expected audio samples, found an empty data chunk`);
+      const model = o.model ? await loadModelOrCompressed(o.model) : await loadBuiltinModel(task);
+      const listener = new Listener(model, audio.sampleRate, {
+        ...(o.dense ? { dense: true } : {}),
+        ...(thresholdX !== undefined ? { thresholdX } : {}),
+        ...(thresholdH !== undefined ? { thresholdH } : {}),
+        ...(backend ? { backend } : {}),
+      });
+      const r = listener.recognizer;
+      const sec = (frames: number) => (frames / 100).toFixed(2);
+      const print = (w: RecognizedWord) => {
+        if (o.json) console.log(JSON.stringify({ word: w.word, isWord: w.isWord, start: w.start / 100, end: w.end / 100, at: w.at / 100, confidence: Number(w.confidence.toFixed(4)) }));
+        else if (w.isWord) console.log(o.quiet ? w.word : `${sec(w.start)}-${sec(w.end)} s  ${w.word}  (p ${w.confidence.toFixed(2)}, recognised at ${sec(w.at + 1)} s)`);
+      };
+      // Wall time of the whole chain (resampling, log-mel, segmentation, network), per 10 ms frame.
+      const t0 = performance.now();
+      for (let i = 0; i < audio.samples.length; i += chunk) for (const f of listener.push(audio.samples.subarray(i, i + chunk))) f.words.forEach(print);
+      const end = listener.flush();
+      for (const f of end.frames) f.words.forEach(print);
+      end.words.forEach(print);
+      const ms = performance.now() - t0;
+      const T = r.totals;
+      const words = r.transcript();
+      const summary = {
+        model: model.name,
+        readout: r.task.readout,
+        network: o.dense ? 'dense' : `delta (thx ${r.thresholdX}, thh ${r.thresholdH})`,
+        path: r.session.paths[0],
+        seconds: audio.samples.length / audio.sampleRate,
+        sampleRate: audio.sampleRate,
+        frames: T.frames,
+        segments: T.segments,
+        steps: T.steps,
+        occupancy: T.possible > 0 ? T.fired / T.possible : 1,
+        ops: T.ops,
+        denseOps: T.denseOps,
+        usPerFrame: (1000 * ms) / Math.max(1, T.frames),
+        transcript: words.join(' '),
+      };
+      if (o.json) {
+        console.log(JSON.stringify(summary));
+        return;
+      }
+      if (o.quiet) return;
+      const lines = [
+        `heard: ${words.length ? words.join(' ') : '(nothing)'}`,
+        `${summary.seconds.toFixed(2)} s of ${audio.sampleRate} Hz audio (resampled to ${LISTEN_SAMPLE_RATE / 1000} kHz): ${T.frames} frames, ${T.segments} voiced segment${T.segments === 1 ? '' : 's'}, the network ran on ${T.steps} frames; ${model.name} ${summary.network} on ${summary.path}`,
+        `ops ${si(T.ops)}: ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer than the dense network on the same frames${o.dense ? '' : `, occupancy ${(100 * summary.occupancy).toFixed(1)} %`}; ${(T.denseOps * T.frames / Math.max(1, T.steps) / Math.max(1, T.ops)).toFixed(2)}x fewer than a dense network running on every frame`,
+        `${summary.usPerFrame.toFixed(1)} us per 10 ms frame (resampling, log-mel, segmentation and network)`,
+      ];
+      process.stderr.write(lines.join('\n') + '\n');
+    });
+}

@@ -1,0 +1,40 @@
+/**
+ * The task a model trained by `deltakit train` carries in its metadata. Free of Node built-ins:
+ * the streaming recogniser and the browser playground read it too.
+ */
+import { check, DeltakitError } from '../core/errors.js';
+import { CORPUS_NAMES, type CorpusName } from '../data/vocabulary.js';
+import { statsFromJson, type FeatureStats } from '../data/dataset.js';
+import type { Model } from '../model/types.js';
+import type { Readout } from './net.js';
+
+export interface ModelTask {
+  corpus: CorpusName;
+  classes: string[];
+  stats: FeatureStats;
+  readout: Readout;
+}
+
+/**
+ * Read the task from a model trained by `deltakit train` (meta: corpus, classes, featureStats,
+ * readout). Throws E_UNSUPPORTED for a model without it.
+ *
+ * @example const task = modelTask(await loadModel('models/digits-deltagru.safetensors'));
+ */
+export function modelTask(model: Model): ModelTask {
+  const m = model.meta ?? {};
+  const missing = ['corpus', 'classes', 'featureStats', 'readout'].filter((k) => typeof m[k] !== 'string');
+  if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `model ${model.name}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);
+  const corpus = m['corpus'] as CorpusName;
+  check(CORPUS_NAMES.includes(corpus), 'E_FORMAT', () => `model ${model.name}: metadata corpus must be one of ${CORPUS_NAMES.join(', ')}, found ${corpus}`);
+  let classes: unknown;
+  try {
+    classes = JSON.parse(m['classes']!);
+  } catch {
+    classes = null;
+  }
+  check(Array.isArray(classes) && classes.every((c) => typeof c === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata classes must be a JSON list of names`);
+  const readout = m['readout'] as Readout;
+  check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean, last or ctc, found ${readout}`);
+  return { corpus, classes: classes as string[], stats: statsFromJson(m['featureStats']!), readout };
+}

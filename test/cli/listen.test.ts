@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { espeakAvailable } from '../../src/data/espeak.js';
+import { cli } from '../helpers/cli.js';
+
+const CI = process.env['CI'] === 'true';
+if (!espeakAvailable() && CI) throw new Error('CI: espeak-ng must be installed for test/cli/listen.test.ts (see .ci/run)');
+
+describe.runIf(espeakAvailable())('deltakit listen', () => {
+  let dir: string;
+  let wav: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dk-listen-cli-'));
+    wav = join(dir, 'digits.wav');
+    // A different voice and speed from the recogniser's unit test: en-gb, variant f3.
+    expect(spawnSync('espeak-ng', ['-v', 'en-gb+f3', '-s', '170', '-g', '50', '-w', wav, 'two, nine, four, seven']).status).toBe(0);
+  });
+
+  it('prints the words as they are recognised, with times, and a summary of the work done', async () => {
+    const r = await cli('listen', wav, '--chunk', '441');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.map((l) => l.split(/\s+/)[2])).toEqual(['two', 'nine', 'four', 'seven']);
+    for (const l of lines) expect(l).toMatch(/^\d+\.\d\d-\d+\.\d\d s {2}[a-z]+ {2}\(p [01]\.\d\d, recognised at \d+\.\d\d s\)$/);
+    expect(r.err).toMatch(/^heard: two nine four seven$/m);
+    expect(r.err).toMatch(/22050 Hz audio \(resampled to 16 kHz\): \d+ frames, 4 voiced segments/);
+    // The built-in model's tuned thresholds, read from its metadata.
+    expect(r.err).toMatch(/digits-deltagru-1x64 delta \(thx [\d.]+, thh [\d.]+\)/);
+  });
+
+  it('--json: one object per word and a summary; the delta network does fewer ops than --dense on the same frames', async () => {
+    const parse = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | boolean>);
+    const delta = parse((await cli('listen', wav, '--json')).out);
+    const dense = parse((await cli('listen', wav, '--json', '--dense')).out);
+    const sd = delta.at(-1)!;
+    const sn = dense.at(-1)!;
+    expect(delta.slice(0, -1).map((w) => w['word'])).toEqual(['two', 'nine', 'four', 'seven']);
+    expect(sd['transcript']).toBe('two nine four seven');
+    expect(sn['transcript']).toBe('two nine four seven');
+    expect(sn['network']).toBe('dense');
+    expect(sn['steps']).toBe(sd['steps']);
+    expect(sn['ops']).toBe(sn['denseOps']);
+    expect(sd['denseOps']).toBe(sn['denseOps']);
+    expect((sd['ops'] as number) * 3).toBeLessThan(sn['ops'] as number);
+    expect(sd['steps'] as number).toBeLessThan(sd['frames'] as number);
+    for (const w of delta.slice(0, -1)) {
+      expect(w['start'] as number).toBeLessThan(w['end'] as number);
+      expect(w['confidence'] as number).toBeGreaterThan(0.3);
+    }
+  });
+
+  it('bad input: coded errors naming what was expected', async () => {
+    const notWav = join(dir, 'x.wav');
+    writeFileSync(notWav, 'hello, not a wav file');
+    let r = await cli('listen', notWav);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/E_FORMAT: wav: expected a RIFF\/WAVE header/);
+    r = await cli('listen', join(dir, 'missing.wav'));
+    expect(r.err).toMatch(/E_IO/);
+    r = await cli('listen', wav, '--dense', '--thx', '0.1');
+    expect(r.err).toMatch(/E_OPTION: --dense: expected no --thx\/--thh/);
+    r = await cli('listen', wav, '--chunk', '0');
+    expect(r.err).toMatch(/E_OPTION: --chunk/);
+    r = await cli('listen', wav, '--task', 'music');
+    expect(r.err).toMatch(/E_OPTION: --task/);
+  });
+});

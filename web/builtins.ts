@@ -1,0 +1,39 @@
+/**
+ * The built-in models embedded in the bundle by web/build.ts (only those whose files exist):
+ * the page's default model and its speech models' selector.
+ */
+import { decodeModelFile, type Model } from '../src/index.js';
+import type { BuiltinTask } from '../src/train/builtin.js';
+
+export interface BuiltinModelFile {
+  task: BuiltinTask;
+  /** File name under models/. */
+  file: string;
+  base64: string;
+}
+
+declare const __DELTAKIT_BUILTINS__: BuiltinModelFile[] | undefined;
+
+/** What the selector shows for each task. */
+export const TASK_LABELS: Record<BuiltinTask, string> = {
+  digits: 'isolated digits (one word per voiced segment)',
+  'digit-strings': 'connected digit strings (CTC, words as they come)',
+  keywords: 'keywords (yes/no/up/down/…, one per segment)',
+};
+
+/** The embedded built-in model files, in task order (digits first). */
+export function builtinFiles(): BuiltinModelFile[] {
+  return typeof __DELTAKIT_BUILTINS__ === 'undefined' ? [] : __DELTAKIT_BUILTINS__;
+}
+
+function fromBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Decode an embedded built-in model. */
+export function decodeBuiltin(f: BuiltinModelFile): Model {
+  return decodeModelFile(fromBase64(f.base64)).model;
+}
