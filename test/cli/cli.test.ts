@@ -110,4 +110,16 @@ describe('deltakit CLI', () => {
     expect(r.out).toMatch(/occupancy/);
     expect(r.out).toMatch(/fewer than dense/);
   });
+
+  it('demo --task all runs the three built-in models in turn, each at its own thresholds', async () => {
+    const r = await cli('demo', '--task', 'all', '--data', 'committed', '--steps', '300');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.match(/^== (\S+) ==$/gm)).toEqual(['== digits ==', '== digit-strings ==', '== keywords ==']);
+    for (const name of ['digits-deltagru', 'digit-strings-deltagru', 'kws-deltagru']) expect(r.out).toContain(`built-in model ${name}`);
+    expect(r.out.match(/fewer than dense/g)).toHaveLength(3);
+    expect(r.out).toMatch(/strings right/); // the CTC model reports strings and WER
+    const refused = await cli('demo', '--task', 'all', '--thh', '0.1');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/E_OPTION: demo --task all: .*expected no --thx\/--thh, found --thh 0\.1/);
+  });
 });
