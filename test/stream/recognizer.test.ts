@@ -98,6 +98,29 @@ describe('EnergySegmenter', () => {
     expect(s.flush()).toEqual({ kind: 'end', start: 172, end: 207, speechFrames: 25 });
   });
 
+  it('finds speech under coloured noise that dominates the total energy, whatever the gain', () => {
+    // Brown-like noise: 30 dB more in the 4 lowest bands; "speech" adds 20 dB to bands 10-29
+    // only, which moves the total energy by under 1 dB.
+    const rng = new Rng(3);
+    const T = 200;
+    const x = new Float32Array(T * 40);
+    for (let t = 0; t < T; t++) {
+      const speech = t >= 80 && t < 130;
+      for (let b = 0; b < 40; b++) x[t * 40 + b] = -18 + (b < 4 ? 6.9 : 0) + (speech && b >= 10 && b < 30 ? 4.6 : 0) + 0.3 * rng.normal();
+    }
+    const lse = (t: number) => {
+      let m = 0;
+      for (let b = 0; b < 40; b++) m += Math.exp(x[t * 40 + b]!);
+      return Math.log(m);
+    };
+    expect(lse(100) - lse(50)).toBeLessThan(0.3); // natural-log units: about 1 dB
+    const segs = segmentByEnergy(x, 40);
+    expect(segs.map((s) => [s.start, s.end])).toEqual([[80 - 15, 130 + 20]]);
+    // A gain adds the same constant to every log-mel value: the same segments.
+    const louder = x.map((v) => v + 2 * Math.log(10));
+    expect(segmentByEnergy(louder, 40)).toEqual(segs);
+  });
+
   it('cuts a segment at maxFrames and refuses bad options with coded errors', () => {
     const x = frames([
       [20, -20],
