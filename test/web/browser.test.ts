@@ -18,7 +18,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { availableBackends, createSession, initWasm, LogMel, Listener, loadModel, maxAbs, maxAbsDiff, parseWav, readNpy, resample, type Model } from '../../src/index.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
 import { BUILTIN_MODEL_FILE } from '../../src/train/builtin.js';
-import { buildWeb } from '../../web/build.js';
+import { buildWeb, builtinModelFiles } from '../../web/build.js';
 import { builtinStream, DEFAULTS, modelThresholds, timeListening, timeSegmentSteps } from '../../web/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -245,6 +245,10 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
 
   it('listens to the (fake) microphone through an AudioWorklet and writes the spoken digits as they come', async (ctx) => {
     if (!wav) return ctx.skip();
+    // The selector lists the built-in models whose files exist (digits at least), in task order.
+    const options = await page.$$eval('#listen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(builtinModelFiles().map((f) => f.task));
+    expect(options[0]).toBe('digits');
     await page.selectOption('#listen-model', 'digits');
     await page.click('#mic-start');
     await page.waitForSelector('body[data-listen=listening]', { timeout: 10_000 });
