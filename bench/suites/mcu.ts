@@ -197,6 +197,7 @@ export const mcuSuite: BenchSuite = {
       ];
       const rows: string[][] = [];
       const notes: string[] = [];
+      let mainRatio = NaN;
       for (const [m, label, board, opts, T, thr] of configs) {
         ctx.log(`mcu: ${label} ${board} ${opts.precision}${opts.weightBits === 16 ? '/w16' : ''}`);
         const r = measure(m, label, board, opts, thr ?? th, all, T, plugin);
@@ -216,6 +217,7 @@ export const mcuSuite: BenchSuite = {
           `${opsX.toFixed(2)}x`,
           ratio.toFixed(2),
         ]);
+        if (m === model && thr === undefined && board === 'mps2-an386' && opts.precision === 'q15' && opts.weightBits !== 16) mainRatio = ratio;
         if (m === model) notes.push(`${label}, ${board}, ${r.precision}: instruction reduction / ops reduction = ${ratio.toFixed(2)} (target >= 0.7: ${ratio >= 0.7 ? 'met' : `MISSED by ${((0.7 - ratio) / 0.7 * 100).toFixed(0)} %`})`);
       }
       ctx.log('mcu: breakdown of the digits q15 delta step');
@@ -224,7 +226,7 @@ export const mcuSuite: BenchSuite = {
       const whole = parts.reduce((a, [, n]) => a + n, 0);
       notes.push(
         `where the digits q15 delta step goes on the Cortex-M4F (inlining off to attribute it): ${parts.map(([w, n]) => `${w} ${Math.round(n).toLocaleString('en-US')}`).join(', ')} instructions per step. ` +
-          `Only the first two are delta work; the gates and the readout (${((shared / whole) * 100).toFixed(0)} % of these) are the same work in the dense build, which is what keeps the instruction reduction below 0.7 x the ops reduction at the tuned thresholds; at a lower ops reduction (thresholds / 2, / 4) the ratio is above 0.7.`,
+          `Only the first two are delta work; the gates and the readout (${((shared / whole) * 100).toFixed(0)} % of these) are the same work in the dense build, so the instruction reduction falls further behind the ops reduction the more columns are skipped (the rows at thresholds / 2 and / 4, with less skipped, have higher ratios); at the tuned thresholds the M4F q15 ratio is ${mainRatio.toFixed(2)}.`,
       );
       sections.push({
         title: 'Microcontrollers: deltakit export c under qemu (flash, RAM, instructions per step)',
@@ -281,7 +283,7 @@ export const mcuSuite: BenchSuite = {
       rows: accRows,
       notes: [
         `${evalUtts.length} held-out utterances (models/digits-heldout), state reset per utterance, readout ${task.readout} over the utterance; the fixed-point rows come from the TypeScript reference, which the C library matches bit for bit (test/export/c-build.test.ts)`,
-        'q15/q7 defaults: input and linear outputs Q4.11 / Q3.4 (use --calibration or --act-frac to choose), h Q2.14 / Q2.6, gates from one 2048-entry tanh table (docs/c-export.md)',
+        'q15/q7 defaults: input and linear outputs Q4.11 / Q3.4 (use --calibration or --act-frac to choose), h Q2.14 / Q2.6, gates from 2048-entry tanh and sigmoid tables (docs/c-export.md)',
       ],
     });
     return sections;

@@ -22,11 +22,14 @@ import type { Dataset, Split, Utterance } from './dataset.js';
 import { applyChannel, isNeutral, NO_AUGMENTATION, soxAvailable, type Augmentation } from './augment.js';
 import { ENGLISH_ACCENTS, espeakAvailable, espeakVersion, listVariants, speak } from './espeak.js';
 import { festivalAvailable, festivalSpeakMany, festivalVersion, festivalVoiceF0, festivalVoices } from './festival.js';
+import { FLITE_VOICES, fliteAvailable, fliteSpeak, fliteVersion, fliteVoiceOf, fliteVoices } from './flite.js';
 import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
 import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
+/** Noise-only clips per voice and rendition in the kws background material (`background: true`). */
+export const BACKGROUND_SILENCES = 5;
 /** Connected strings per voice and rendition in the `digit-strings` corpus. */
 export const STRINGS_PER_RENDITION = 5;
 export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
@@ -55,10 +58,21 @@ export interface CorpusOptions {
   festivalRenditions?: Partial<Record<Split, number>>;
   /** Leave out the espeak-ng voices (with `festival`: a Festival-only corpus). Default false. */
   noEspeak?: boolean;
+  /**
+   * Add flite's voices (flite.ts) to the test split only: a synthesiser no model trains or tunes
+   * on, so its number is the number on voices of a synthesiser never heard. Default false.
+   */
+  flite?: boolean;
   /** Augment the training split (gain +-20 dB, telephone channel, reverb, formant/pitch shift; augment.ts). Default false. */
   augment?: boolean;
   /** One fixed augmentation for every utterance of the split (an evaluation condition, e.g. { gainDb: -20 }). */
   condition?: Partial<Augmentation>;
+  /**
+   * kws corpus only: no keywords. Per voice and rendition, every unknown word (KWS_UNKNOWN_WORDS)
+   * and BACKGROUND_SILENCES one-second noise clips: the material of long non-keyword streams, on
+   * which a keyword detector's false alarms are counted. Default false.
+   */
+  background?: boolean;
   /** Cache directory. Default `$DELTAKIT_CACHE` or `~/.cache/deltakit`. */
   cacheDir?: string;
   /** Show a progress bar (default: when stderr is a terminal). */
@@ -87,6 +101,8 @@ export interface UtterancePlan {
   wordGap?: number;
   /** Present for Festival utterances (absent: espeak-ng). */
   festival?: { f0Mean: number; f0Std: number; stretch: number };
+  /** Present for flite utterances (test split only). */
+  flite?: { voice: string; stretch: number };
   /** Present when augmented (absent: as synthesised). */
   augment?: Augmentation;
 }
@@ -144,6 +160,7 @@ function resolve(name: CorpusName, o: CorpusOptions) {
   check(connected === 0 || name === 'digits', 'E_OPTION', () => 'corpus: connected strings exist only for the digits corpus (the digit-strings corpus is all strings)');
   const festivalRenditions: Record<Split, number> = { ...renditions, ...o.festivalRenditions };
   for (const [k, v] of Object.entries(festivalRenditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: festivalRenditions.${k} must be an integer in 0..100, found ${v}`);
+  check(!o.background || name === 'kws', 'E_OPTION', () => `corpus: background material exists only for the kws corpus, found ${name}`);
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
   return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
@@ -216,9 +233,20 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
     if (a) p.augment = a;
     return p;
   };
-  const voiceList = [...splitVoicesList.map((v) => [v, false] as const), ...festivalList.map((v) => [v, true] as const)];
+  // flite voices: test split only, never split among train and validation.
+  let fliteList = o.flite && split === 'test' ? fliteVoices() : [];
+  if (o.maxVoices !== undefined) fliteList = fliteList.slice(0, o.maxVoices);
+  const voiceList = [...splitVoicesList.map((v) => [v, false] as const), ...festivalList.map((v) => [v, true] as const), ...fliteList.map((v) => [v, false] as const)];
   for (const [voice, fest] of voiceList) {
-    const add = (text: string, label: number, words: number[], key: string) => plans.push(finish(make(voice, text, label, words, key), fest));
+    const isFlite = voice.startsWith('flite-');
+    const add = (text: string, label: number, words: number[], key: string) => plans.push(withFlite(finish(make(voice, text, label, words, key), fest), isFlite));
+    const withFlite = (p: UtterancePlan, yes: boolean): UtterancePlan => {
+      if (!yes) return p;
+      const rng = new Rng(hash32(`flite:${p.id}`));
+      p.accent = 'flite';
+      p.flite = { voice: fliteVoiceOf(voice), stretch: Number(rng.uniform(0.85, 1.25).toFixed(3)) };
+      return p;
+    };
     for (let k = 0; k < (fest ? r.festivalRenditions : r.renditions)[split]; k++) {
       if (name === 'digits') {
         DIGIT_WORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
@@ -231,8 +259,11 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
           const digits = Array.from({ length: len }, () => rng.int(DIGIT_WORDS.length));
           const p = make(voice, digits.map((d) => DIGIT_WORDS[d]).join(' '), -1, digits, key);
           p.wordGap = rng.int(26);
-          plans.push(finish(p, fest));
+          plans.push(withFlite(finish(p, fest), isFlite));
         }
+      } else if (o.background) {
+        KWS_UNKNOWN_WORDS.forEach((u) => add(u, 10, [10], `_background_${u}#${k}`));
+        for (let j = 0; j < BACKGROUND_SILENCES; j++) add('', 11, [], `_background_silence_#${k}.${j}`);
       } else {
         KWS_KEYWORDS.forEach((w, label) => add(w, label, [label], `${w}#${k}`));
         // As many unknown and silence clips as one keyword has, so the classes stay balanced.
@@ -257,7 +288,8 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
  *
  * @example synthesiserOf('ked-f0-120') // 'festival'
  */
-export function synthesiserOf(voice: string): 'espeak-ng' | 'festival' {
+export function synthesiserOf(voice: string): 'espeak-ng' | 'festival' | 'flite' {
+  if (voice.startsWith('flite-')) return 'flite';
   return /^ked-f0-\d+$/.test(voice) ? 'festival' : 'espeak-ng';
 }
 
@@ -269,15 +301,17 @@ const extractors = new Map<number, LogMel>();
  * @example const f = renderUtterance(planCorpus('digits', 'test')[0]!); // frames x 40
  */
 export function renderUtterance(p: UtterancePlan, synthesised?: Audio): Float32Array {
-  // espeak-ng speaks at 22050 Hz, Festival at 16 kHz; silence is one second of nothing but noise.
-  const silenceRate = p.festival ? 16000 : 22050;
+  // espeak-ng speaks at 22050 Hz, Festival and flite (resampled) at 16 kHz; silence is one second of nothing but noise.
+  const silenceRate = p.festival || p.flite ? 16000 : 22050;
   const speech =
     synthesised ??
     (p.text === ''
       ? { samples: new Float32Array(silenceRate), sampleRate: silenceRate }
       : p.festival
         ? festivalSpeakMany([{ text: p.text, ...p.festival }])[0]!
-        : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: p.wordGap ?? 0 }));
+        : p.flite
+          ? fliteSpeak(p.text, { voice: fliteVoiceOf(`flite-${p.flite.voice}`), stretch: p.flite.stretch })
+          : speak(p.text, { accent: p.accent, variant: p.voice, speed: p.speed, pitch: p.pitch, amplitude: p.amplitude, wordGap: p.wordGap ?? 0 }));
   const sr = speech.sampleRate;
   const before = Math.round(p.padBefore * sr);
   const after = Math.round(p.padAfter * sr);
@@ -314,6 +348,10 @@ export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptio
     if (!festivalAvailable()) fail('E_IO', 'corpus: expected the festival program with the ked_diphone voice to synthesise the Festival voices (apt-get install festival festvox-kdlpc16k), found none');
     tools['festival'] = festivalVersion();
   }
+  if (plans.some((p) => p.flite)) {
+    if (!fliteAvailable()) fail('E_IO', `corpus: expected the flite program with voices ${FLITE_VOICES.join(', ')} and sox to synthesise the flite voices (apt-get install flite sox), found none`);
+    tools['flite'] = fliteVersion();
+  }
   if (plans.some((p) => p.augment && (p.augment.channel !== 'wide' || p.augment.reverb > 0 || p.augment.pitchCents !== 0))) {
     if (!soxAvailable()) fail('E_IO', 'corpus: expected the sox program to render the augmentation (apt-get install sox), found none');
     tools['sox'] = 'sox';
@@ -324,7 +362,7 @@ export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptio
   const bar = progressBar(`${name}/${split}`, plans.length, o.progress);
   // Extra tools enter the key only for the utterances that use them (espeak-ng keys stay as they were).
   const fileOf = (p: UtterancePlan) => {
-    const extra = { ...(p.festival ? { festival: tools['festival'] } : {}), ...(p.augment ? { sox: tools['sox'] ?? 'gain' } : {}) };
+    const extra = { ...(p.festival ? { festival: tools['festival'] } : {}), ...(p.flite ? { flite: tools['flite'] } : {}), ...(p.augment ? { sox: tools['sox'] ?? 'gain' } : {}) };
     return join(dir, `${createHash('sha1').update(JSON.stringify({ v: FEATURE_VERSION, espeak: version, bands, ...extra, ...p })).digest('hex')}.f32`);
   };
   // Festival is started once per batch of uncached utterances (starting it costs more than a word).

@@ -2,7 +2,7 @@
  * A labelled set of feature sequences, as the trainer and the tuner consume it.
  */
 import { check, DeltakitError } from '../core/errors.js';
-import { FRONT_ENDS, levelNormalize, type FrontEnd } from './frontend.js';
+import { FRONT_ENDS, levelNormalize, type FrontEnd, type PauseRelease } from './frontend.js';
 
 export type Split = 'train' | 'validation' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
@@ -73,14 +73,15 @@ export function featureStats(ds: Dataset, o: { frontEnd?: FrontEnd } = {}): Feat
 
 /**
  * (x - mean) / std per band, into a new array; with `stats.frontEnd === 'level'` the stream is
- * level-normalised first (from a fresh tracker state: one call is one stream).
+ * level-normalised first (from a fresh tracker state: one call is one stream; `pause`: the
+ * continuous-stream release of frontend.ts).
  *
  * @example const x = normalizeFeatures(u.features, stats);
  */
-export function normalizeFeatures(features: Float32Array, stats: FeatureStats): Float32Array {
+export function normalizeFeatures(features: Float32Array, stats: FeatureStats, pause?: PauseRelease): Float32Array {
   const B = stats.mean.length;
   check(features.length % B === 0, 'E_SHAPE', () => `normalizeFeatures: expected a multiple of ${B} values, found ${features.length}`);
-  if (stats.frontEnd === 'level') features = levelNormalize(features, B);
+  if (stats.frontEnd === 'level') features = levelNormalize(features, B, pause);
   const out = new Float32Array(features.length);
   for (let i = 0; i < features.length; i++) {
     const b = i % B;

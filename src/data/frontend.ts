@@ -25,16 +25,37 @@ export const LEVEL_RELEASE = 0.005;
 /** Dynamic range kept below the tracked level, natural-log power units (about 52 dB). */
 export const LEVEL_RANGE = 12;
 
+/**
+ * How the tracked level falls in a continuous stream (keyword spotting): after `hold` frames
+ * without a new peak it releases `release` per frame (natural-log power units) instead of
+ * LEVEL_RELEASE, so after a word and a pause the level is back at the noise floor, as it is at
+ * the start of every training utterance (a fresh tracker). Inside a word (gaps shorter than
+ * `hold`) the features are those of the training front end.
+ */
+export interface PauseRelease {
+  hold: number;
+  release: number;
+}
+
+/** The pause release `deltakit kws` streams with (chosen on validation streams). */
+export const STREAM_PAUSE_RELEASE: PauseRelease = { hold: 50, release: 0.2 };
+
 /** The state a streaming level normaliser carries from frame to frame. */
 export class LevelNormalizer {
   private level = Number.NaN;
-  constructor(readonly bands: number) {
+  private since = 0;
+  constructor(
+    readonly bands: number,
+    readonly pause?: PauseRelease,
+  ) {
     check(Number.isInteger(bands) && bands > 0, 'E_OPTION', () => `level normaliser: bands must be a positive integer, found ${bands}`);
+    if (pause) check(Number.isInteger(pause.hold) && pause.hold >= 0 && Number.isFinite(pause.release) && pause.release >= 0, 'E_OPTION', () => `level normaliser: pause release needs an integer hold >= 0 and a release >= 0, found ${JSON.stringify(pause)}`);
   }
 
   /** Forget the tracked level (the start of a new stream). */
   reset(): void {
     this.level = Number.NaN;
+    this.since = 0;
   }
 
   /** Normalise one frame (`bands` values from `src[off..]`) into `dst[off..]`. */
@@ -43,7 +64,14 @@ export class LevelNormalizer {
     let m = 0;
     for (let b = 0; b < B; b++) m += src[off + b]!;
     m /= B;
-    this.level = Number.isNaN(this.level) ? m : Math.max(m, this.level - LEVEL_RELEASE);
+    if (Number.isNaN(this.level) || m >= this.level) {
+      this.level = m;
+      this.since = 0;
+    } else {
+      this.since++;
+      const release = this.pause && this.since > this.pause.hold ? this.pause.release : LEVEL_RELEASE;
+      this.level = Math.max(m, this.level - release);
+    }
     for (let b = 0; b < B; b++) dst[off + b] = Math.max(src[off + b]! - this.level, -LEVEL_RANGE);
   }
 }
@@ -53,10 +81,10 @@ export class LevelNormalizer {
  *
  * @example const y = levelNormalize(features, 40); // independent of the input gain
  */
-export function levelNormalize(features: Float32Array, bands: number): Float32Array {
+export function levelNormalize(features: Float32Array, bands: number, pause?: PauseRelease): Float32Array {
   check(features.length % bands === 0, 'E_SHAPE', () => `level normaliser: expected a multiple of ${bands} values, found ${features.length}`);
   const out = new Float32Array(features.length);
-  const n = new LevelNormalizer(bands);
+  const n = new LevelNormalizer(bands, pause);
   for (let off = 0; off < features.length; off += bands) n.frame(features, out, off);
   return out;
 }

@@ -8,6 +8,7 @@ export * from './resample.js';
 export * from './vocabulary.js';
 export * from './noise.js';
 export * from './festival.js';
+export * from './flite.js';
 export * from './augment.js';
 export * from './frontend.js';
 export * from './espeak.js';

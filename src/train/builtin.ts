@@ -25,6 +25,11 @@ export const BUILTIN_HELDOUT_BASE = `${MODELS_DIR}digits-heldout`;
  * variant. */
 export const BUILTIN_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { test: 1 }, festival: true, festivalRenditions: { test: 2 } };
 
+/** The connected-digit model's held-out set: five strings by each of the first five espeak-ng
+ * test voices and each of the three held-out Festival variants (40 strings, 154 digits; the
+ * committed copy stays under 1 MB). */
+export const BUILTIN_STRINGS_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { test: 1 }, festival: true, maxVoices: 5 };
+
 /** The tasks `deltakit demo --task` knows. */
 export type BuiltinTask = 'digits' | 'digit-strings' | 'keywords';
 export const BUILTIN_TASKS: readonly BuiltinTask[] = ['digits', 'digit-strings', 'keywords'];
@@ -45,8 +50,9 @@ export interface BuiltinSpec {
 export function builtinSpec(task: BuiltinTask = 'digits'): BuiltinSpec {
   check(BUILTIN_TASKS.includes(task), 'E_OPTION', () => `built-in model: expected a task among ${BUILTIN_TASKS.join(', ')}, found ${JSON.stringify(task)}`);
   if (task === 'digits') return { task, file: BUILTIN_MODEL_FILE, heldoutBase: BUILTIN_HELDOUT_BASE, corpus: BUILTIN_HELDOUT_CORPUS };
-  if (task === 'digit-strings') return { task, file: `${MODELS_DIR}digit-strings-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}digit-strings-heldout`, corpus: { seed: 1, renditions: { test: 1 } } };
-  return { task, file: `${MODELS_DIR}kws-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}kws-heldout`, corpus: { seed: 1, renditions: { test: 1 } } };
+  if (task === 'digit-strings') return { task, file: `${MODELS_DIR}digit-strings-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}digit-strings-heldout`, corpus: BUILTIN_STRINGS_HELDOUT_CORPUS };
+  // Keywords: like digits, one rendition per espeak-ng test voice and two per Festival variant.
+  return { task, file: `${MODELS_DIR}kws-deltagru.safetensors`, heldoutBase: `${MODELS_DIR}kws-heldout`, corpus: { seed: 1, renditions: { test: 1 }, festival: true, festivalRenditions: { test: 2 } } };
 }
 
 /**

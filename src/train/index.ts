@@ -16,3 +16,4 @@ export * from './plot.js';
 export * from './progress.js';
 export * from './builtin.js';
 export * from './ctc.js';
+export * from './kws.js';

@@ -181,6 +181,32 @@ function cloneModel(m: Model): Model {
 }
 
 /**
+ * A model to start training from `init`: its recurrent layers must fit the data's inputs, and its
+ * head either has the `outputs` the task needs, or (a CTC task started from a classifier of the
+ * same labels) one output fewer: the CTC blank is then appended as a last output with zero weights
+ * and a bias `blankBias` above the largest class bias, so the network starts near the all-blank
+ * solution but keeps every class's trained row.
+ *
+ * @example const m = initFrom(loadedDigitsClassifier, 40, 12, { ...DEFAULT_TRAIN_CONFIG, readout: 'ctc' });
+ */
+export function initFrom(init: Model, inputSize: number, outputs: number, config: Pick<TrainConfig, 'readout'>, blankBias = 6): Model {
+  const m = cloneModel(init);
+  const head = m.layers[m.layers.length - 1]!;
+  check(head.kind === 'linear' && m.layers.length >= 2, 'E_MISMATCH', () => `train --init: expected a recurrent model ending in a linear head, found layers ${m.layers.map((l) => l.kind).join(', ')}`);
+  check(m.layers[0]!.inputSize === inputSize, 'E_MISMATCH', () => `train --init: the data has ${inputSize} feature bands, the model's first layer expects ${m.layers[0]!.inputSize}`);
+  if (head.outputSize === outputs) return m;
+  check(config.readout === 'ctc' && head.outputSize === outputs - 1, 'E_MISMATCH', () => `train --init: the task needs ${outputs} outputs${config.readout === 'ctc' ? ` (or a classifier of ${outputs - 1} classes, to which the CTC blank is added)` : ''}, the model's head has ${head.outputSize}`);
+  const H = head.inputSize;
+  const weight = new Float32Array(outputs * H);
+  weight.set(head.weight);
+  const bias = new Float32Array(outputs);
+  bias.set(head.bias);
+  bias[outputs - 1] = Math.max(...head.bias) + blankBias;
+  m.layers[m.layers.length - 1] = { ...head, outputSize: outputs, weight, bias };
+  return m;
+}
+
+/**
  * A masked copy of one utterance's (frames x bands) features; deterministic from the rng.
  *
  * @example const masked = specAugment(u.features, u.frames, 40, { freqMasks: 1, freqWidth: 8, timeMasks: 1, timeWidth: 10 }, new Rng(1));
@@ -247,7 +273,8 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     }
   } else {
     const I = train.bands;
-    model = o.init ? cloneModel(o.init) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: train.classes.length + (config.readout === 'ctc' ? 1 : 0), seed: config.seed });
+    const O = train.classes.length + (config.readout === 'ctc' ? 1 : 0);
+    model = o.init ? initFrom(o.init, I, O, config) : initModel({ cell: config.cell, inputSize: I, hiddenSize: config.hiddenSize, layers: config.layers, classes: O, seed: config.seed });
     adam = adamState(model);
   }
   const save = (ep: number, batch: number) => {

@@ -3,6 +3,10 @@
  * streaming runtime at every point, and pick the point with the lowest occupancy whose accuracy
  * stays within a budget of the dense network's accuracy (the published results: accuracy against operations).
  *
+ * Across conditions (clean, telephone, a level...), the same grid is swept under each and the
+ * point chosen must keep the budget under every one: thresholds tuned on clean speech alone can
+ * cost more accuracy on a narrow-band channel, where the features move differently.
+ *
  * The sweep can be interrupted and resumed: finished points are kept in a JSON state file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -23,8 +27,10 @@ export interface TunePoint {
 export interface TuneResult {
   dense: SessionEval;
   points: TunePoint[];
-  /** Accuracy drop allowed, in percentage points. */
+  /** Accuracy drop allowed, in percentage points (for CTC: of word accuracy, 1 - WER). */
   maxAccuracyDrop: number;
+  /** The model's readout: `ctc` budgets word accuracy and the table adds the word error rate. */
+  readout?: Readout;
   /** The lowest-occupancy point within the budget (null when none is). */
   chosen: TunePoint | null;
 }
@@ -47,16 +53,29 @@ export const DEFAULT_GRID_X = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0];
 export const DEFAULT_GRID_H = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4];
 
 /**
- * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher accuracy).
+ * What the budget is measured on: accuracy for classifiers; for CTC models word accuracy,
+ * 1 - word error rate (string accuracy moves in steps of a whole string and ignores how many
+ * digits a wrong string got right).
+ *
+ * @example tuneScore(result, 'ctc') // 1 - result.wer
+ */
+export function tuneScore(e: Pick<SessionEval, 'accuracy' | 'wer'>, readout: Readout): number {
+  return readout === 'ctc' ? 1 - (e.wer ?? 1) : e.accuracy;
+}
+
+/**
+ * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher score).
+ * The score is accuracy, or with `readout` ctc word accuracy (1 - WER).
  *
  * @example chooseThresholds(points, dense.accuracy, 0.5)
  */
-export function chooseThresholds(points: TunePoint[], denseAccuracy: number, maxAccuracyDrop: number): TunePoint | null {
-  const floor = denseAccuracy - maxAccuracyDrop / 100 - 1e-12;
+export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean'): TunePoint | null {
+  const floor = denseScore - maxAccuracyDrop / 100 - 1e-12;
   let best: TunePoint | null = null;
+  const score = (p: TunePoint) => tuneScore(p.result, readout);
   for (const p of points) {
-    if (p.result.accuracy < floor) continue;
-    if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && p.result.accuracy > best.result.accuracy)) best = p;
+    if (score(p) < floor) continue;
+    if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && score(p) > score(best))) best = p;
   }
   return best;
 }
@@ -112,7 +131,79 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
     bar.stop();
   }
   const points = grid.map(([x, h]) => done.get(key(x, h))!);
-  return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, chosen: chooseThresholds(points, dense.accuracy, o.maxAccuracyDrop) };
+  return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, readout: o.readout, chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout) };
+}
+
+/** One condition's sweep in a sweep across conditions. */
+export interface ConditionSweep {
+  /** How the condition was named (e.g. `clean`, `telephone`, `gain=-20`). */
+  label: string;
+  result: TuneResult;
+}
+
+export interface TuneAcrossResult {
+  sweeps: ConditionSweep[];
+  maxAccuracyDrop: number;
+  /** The grid point within budget under every condition with the lowest mean occupancy (null when none is). */
+  chosen: { thresholdX: number; thresholdH: number } | null;
+}
+
+/**
+ * Pick the grid point that stays within `maxAccuracyDrop` points of dense under every condition,
+ * with the lowest occupancy averaged over the conditions (ties: the larger worst-case margin).
+ * The score is accuracy, or for CTC models word accuracy (1 - WER), as in chooseThresholds.
+ * The sweeps must share one grid, in one order.
+ *
+ * @example chooseThresholdsAcross([clean, telephone], 0.5)
+ */
+export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: number): { thresholdX: number; thresholdH: number } | null {
+  check(sweeps.length > 0, 'E_OPTION', () => 'tune: expected at least one condition');
+  const n = sweeps[0]!.points.length;
+  for (const s of sweeps) {
+    check(
+      s.points.length === n && s.points.every((p, i) => p.thresholdX === sweeps[0]!.points[i]!.thresholdX && p.thresholdH === sweeps[0]!.points[i]!.thresholdH),
+      'E_MISMATCH',
+      () => `tune: every condition must be swept over one grid, found ${s.points.length} points against ${n}`,
+    );
+  }
+  let best: { i: number; occupancy: number; margin: number } | null = null;
+  for (let i = 0; i < n; i++) {
+    let occupancy = 0;
+    let margin = Infinity;
+    for (const s of sweeps) {
+      const p = s.points[i]!;
+      const readout = s.readout ?? 'mean';
+      occupancy += p.result.occupancy / sweeps.length;
+      margin = Math.min(margin, tuneScore(p.result, readout) - (tuneScore(s.dense, readout) - maxAccuracyDrop / 100));
+    }
+    if (margin < -1e-12) continue;
+    if (!best || occupancy < best.occupancy - 1e-12 || (Math.abs(occupancy - best.occupancy) <= 1e-12 && margin > best.margin)) best = { i, occupancy, margin };
+  }
+  if (!best) return null;
+  const p = sweeps[0]!.points[best.i]!;
+  return { thresholdX: p.thresholdX, thresholdH: p.thresholdH };
+}
+
+/**
+ * Sweep the grid under several conditions (one normalised dataset each) and choose across them.
+ * With a state file, condition i keeps its finished points in `<stateFile>.<i>.json`.
+ *
+ * @example await tuneThresholdsAcross(model, [{ label: 'clean', ds }, { label: 'telephone', ds: tel }], o)
+ */
+export async function tuneThresholdsAcross(model: Model, conditions: Array<{ label: string; ds: Dataset }>, o: TuneOptions): Promise<TuneAcrossResult> {
+  check(conditions.length > 0, 'E_OPTION', () => 'tune: expected at least one condition');
+  const sweeps: ConditionSweep[] = [];
+  for (const [i, c] of conditions.entries()) {
+    const stateFile = o.stateFile ? conditionStateFile(o.stateFile, i) : undefined;
+    const result = await tuneThresholds(model, c.ds, { ...o, ...(stateFile ? { stateFile } : {}) });
+    sweeps.push({ label: c.label, result });
+  }
+  return { sweeps, maxAccuracyDrop: o.maxAccuracyDrop, chosen: chooseThresholdsAcross(sweeps.map((s) => s.result), o.maxAccuracyDrop) };
+}
+
+/** The resume state of condition `i` of a sweep across conditions whose state file is `stateFile`. */
+export function conditionStateFile(stateFile: string, i: number): string {
+  return stateFile.replace(/\.json$/, '') + `.${i}.json`;
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -123,14 +214,45 @@ const pct = (v: number) => (100 * v).toFixed(2);
  * @example writeFileSync('tune.md', tuneTable(await tuneThresholds(model, ds, o)));
  */
 export function tuneTable(r: TuneResult): string {
+  const readout = r.readout ?? 'mean';
+  const ctc = readout === 'ctc';
+  const wer = (e: SessionEval) => (ctc ? ` ${pct(e.wer ?? 1)} |` : '');
   const rows = [
-    '| thresholdX | thresholdH | accuracy % | drop (points) | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
-    `| dense | dense | ${pct(r.dense.accuracy)} | 0.00 | 100.00 | 100.00 | 100.00 | 1.00x | |`,
+    `| thresholdX | thresholdH | ${ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
+    `|---:|---:|---:|---:|${ctc ? '---:|' : ''}---:|---:|---:|---:|:---:|`,
+    `| dense | dense | ${pct(r.dense.accuracy)} |${wer(r.dense)} 0.00 | 100.00 | 100.00 | 100.00 | 1.00x | |`,
   ];
   for (const p of r.points) {
     const e = p.result;
-    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} | ${(100 * (r.dense.accuracy - e.accuracy)).toFixed(2)} | ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
+    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
+ * A sweep across conditions as a Markdown table: dense accuracy per condition, then one row per
+ * point with its accuracy and occupancy under each condition and the mean occupancy.
+ *
+ * @example writeFileSync('tune.md', tuneTableAcross(await tuneThresholdsAcross(model, conditions, o)));
+ */
+export function tuneTableAcross(r: TuneAcrossResult): string {
+  const labels = r.sweeps.map((s) => s.label);
+  const rows = [
+    `| thresholdX | thresholdH | ${labels.map((l) => `${l}: accuracy % | ${l}: drop | ${l}: occupancy %`).join(' | ')} | mean occupancy % | chosen |`,
+    `|---:|---:|${labels.map(() => '---:|---:|---:|').join('')}---:|:---:|`,
+    `| dense | dense | ${r.sweeps.map((s) => `${pct(s.result.dense.accuracy)} | 0.00 | 100.00`).join(' | ')} | 100.00 | |`,
+  ];
+  const n = r.sweeps[0]?.result.points.length ?? 0;
+  for (let i = 0; i < n; i++) {
+    const p0 = r.sweeps[0]!.result.points[i]!;
+    const cells = r.sweeps.map((s) => {
+      const e = s.result.points[i]!.result;
+      const readout = s.result.readout ?? 'mean';
+      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)}`;
+    });
+    const mean = r.sweeps.reduce((a, s) => a + s.result.points[i]!.result.occupancy, 0) / r.sweeps.length;
+    const chosen = r.chosen && r.chosen.thresholdX === p0.thresholdX && r.chosen.thresholdH === p0.thresholdH;
+    rows.push(`| ${p0.thresholdX} | ${p0.thresholdH} | ${cells.join(' | ')} | ${pct(mean)} | ${chosen ? '**yes**' : ''} |`);
   }
   return rows.join('\n') + '\n';
 }
@@ -141,16 +263,40 @@ export function tuneTable(r: TuneResult): string {
  * @example writeFileSync('tune.svg', tunePlot(result, 'digits'));
  */
 export function tunePlot(r: TuneResult, title: string): string {
+  const readout = r.readout ?? 'mean';
+  const score = (e: SessionEval) => tuneScore(e, readout);
+  const what = readout === 'ctc' ? 'word accuracy' : 'accuracy';
   return scatterSvg(
-    r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * p.result.accuracy, label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${pct(p.result.accuracy)} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
+    r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * score(p.result), label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${what} ${pct(score(p.result))} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
+    {
+      title,
+      xLabel: 'occupancy (% of weight columns read)',
+      yLabel: readout === 'ctc' ? 'word accuracy, 100 - WER (%)' : 'accuracy (%)',
+      hLines: [
+        { y: 100 * score(r.dense), label: `dense ${pct(score(r.dense))} %` },
+        { y: 100 * score(r.dense) - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },
+      ],
+    },
+  );
+}
+
+/**
+ * A sweep across conditions as an SVG plot: every condition's points (accuracy against
+ * occupancy), the chosen point marked under each, and each condition's dense accuracy.
+ *
+ * @example writeFileSync('tune.svg', tunePlotAcross(result, 'digits'));
+ */
+export function tunePlotAcross(r: TuneAcrossResult, title: string): string {
+  const isChosen = (p: TunePoint) => r.chosen !== null && p.thresholdX === r.chosen.thresholdX && p.thresholdH === r.chosen.thresholdH;
+  return scatterSvg(
+    r.sweeps.flatMap((s) =>
+      s.result.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * p.result.accuracy, label: `${s.label}, thx ${p.thresholdX}, thh ${p.thresholdH}: ${pct(p.result.accuracy)} % at ${pct(p.result.occupancy)} % occupancy`, highlight: isChosen(p) })),
+    ),
     {
       title,
       xLabel: 'occupancy (% of weight columns read)',
       yLabel: 'accuracy (%)',
-      hLines: [
-        { y: 100 * r.dense.accuracy, label: `dense ${pct(r.dense.accuracy)} %` },
-        { y: 100 * r.dense.accuracy - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },
-      ],
+      hLines: r.sweeps.map((s) => ({ y: 100 * s.result.dense.accuracy, label: `${s.label}: dense ${pct(s.result.dense.accuracy)} %` })),
     },
   );
 }

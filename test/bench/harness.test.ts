@@ -48,9 +48,9 @@ describe('bench harness', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('the SRU multi-step suite runs in quick mode and reports T = 1, 4, 16', async () => {
+  it('the SRU multi-step suite runs in quick mode and reports T = 1, 4, 16, 32', async () => {
     const [q, s] = await sruSuite.run({ quick: true, log: () => {} });
-    expect(q!.rows.map((r) => r[0])).toEqual(['1', '4', '16']);
+    expect(q!.rows.map((r) => r[0])).toEqual(['1', '4', '16', '32']);
     expect(s!.rows.map((r) => r[0])).toEqual(['1', '4', '16', '32']);
     for (const r of s!.rows) expect(Number(r[1])).toBeGreaterThan(0);
   });

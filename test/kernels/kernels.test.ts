@@ -271,6 +271,54 @@ describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
     expect(maxDiff(k.f32(py, steps * rows), matmatRef(w, b, rows, cols, x, steps))).toBeLessThan(1e-3);
   });
 
+  // matmat_f32_p8: logical sizes that are not multiples of the blocks (8 rows, 8 columns, the
+  // 4 x 2 tiles' 2 frames), zero-padded as the executors pad them; the padding must not leak.
+  it.each([
+    [13, 7, 1], [13, 7, 2], [13, 7, 3], [21, 30, 4], [5, 45, 5], [40, 17, 16], [27, 100, 17], [64, 64, 32],
+  ])('matmat_f32_p8 %i rows x %i cols over %i steps (padded to the 8-row packed layout)', (R, C, steps) => {
+    const rng = new Rng(R * 7919 + C * 31 + steps);
+    const rows = Math.ceil(R / 8) * 8, cols = Math.ceil(C / 8) * 8;
+    const w = rng.uniformArray(R * C, -1, 1), b = rng.uniformArray(R, -1, 1), x = rng.uniformArray(steps * C, -1, 1);
+    const wPad = new Float32Array(rows * cols), bPad = new Float32Array(rows), xPad = new Float32Array(steps * cols);
+    for (let r = 0; r < R; r++) { bPad[r] = b[r]!; for (let c = 0; c < C; c++) wPad[r * cols + c] = w[r * C + c]!; }
+    for (let t = 0; t < steps; t++) for (let c = 0; c < C; c++) xPad[t * cols + c] = x[t * C + c]!;
+    const pw = put(packRows8F32(wPad, rows, cols)), pb = put(bPad), px = put(xPad), py = k.alloc(steps * rows * 4);
+    k.f32(py, steps * rows).fill(Number.NaN); // every output must be written
+    k.exports.matmat_f32_p8(pw, pb, rows, cols, px, steps, py);
+    const ref = matmatRef(w, b, R, C, x, steps);
+    const got = k.f32(py, steps * rows);
+    let worst = 0;
+    for (let t = 0; t < steps; t++) {
+      for (let r = 0; r < R; r++) worst = Math.max(worst, Math.abs(got[t * rows + r]! - ref[t * R + r]!));
+      for (let r = R; r < rows; r++) expect(got[t * rows + r]).toBe(0); // zero rows, zero bias
+    }
+    expect(worst).toBeLessThan(2e-6 * Math.sqrt(C));
+  });
+
+  it.each([3, 4])('matmat_f32_p8 with rows wider than one column chunk (partial sums added to Y) over %i steps', (steps) => {
+    // cols > 8192 floats: the kernel cuts the 8-row block into column chunks that stay in L2.
+    const rng = new Rng(200 + steps);
+    const rows = 16, cols = 8192 + 8 * 13;
+    const w = rng.uniformArray(rows * cols, -1, 1), b = rng.uniformArray(rows, -1, 1), x = rng.uniformArray(steps * cols, -1, 1);
+    const pw = put(packRows8F32(w, rows, cols)), pb = put(b), px = put(x), py = k.alloc(steps * rows * 4);
+    k.exports.matmat_f32_p8(pw, pb, rows, cols, px, steps, py);
+    expect(maxDiff(k.f32(py, steps * rows), matmatRef(w, b, rows, cols, x, steps))).toBeLessThan(2e-6 * Math.sqrt(cols));
+  });
+
+  it('matmat_f32_p8 over T steps equals T single-step mat-vecs (matvec_f32_p8) on the same packed weights', () => {
+    const rng = new Rng(77);
+    const rows = 24, cols = 56, steps = 7;
+    const w = rng.uniformArray(rows * cols, -1, 1), b = rng.uniformArray(rows, -1, 1), x = rng.uniformArray(steps * cols, -1, 1);
+    const pw = put(packRows8F32(w, rows, cols)), pb = put(b), px = put(x), py = k.alloc(steps * rows * 4), p1 = k.alloc(rows * 4);
+    k.exports.matmat_f32_p8(pw, pb, rows, cols, px, steps, py);
+    for (let t = 0; t < steps; t++) {
+      k.exports.matvec_f32_p8(pw, pb, rows, cols, px + t * cols * 4, p1);
+      // Same summation order for frame 0 and odd leftovers (the 8-row sweep); the 4 x 2 tiles sum
+      // one column group at a time, so frames 1.. may differ by rounding only.
+      expect(maxDiff(k.f32(py + t * rows * 4, rows), k.f32(p1, rows))).toBeLessThan(1e-5);
+    }
+  });
+
   it.each([false, true])('sru_steps (projection %s) and qrnn_steps', (proj) => {
     const rng = new Rng(proj ? 5 : 6);
     const H = 10, hp = 12, steps = 5;

@@ -55,6 +55,36 @@ describe.each(BUILDS_HERE)('%s executors against the float64 references', (build
       expect(maxAbsDiff(runExecutors(model, exs, frames), ref.outputs)).toBeLessThan(2e-5);
     });
   }
+  // The multi-step kernel (matmat_f32_p8) on sizes that are not multiples of its blocks: 8 rows
+  // (3 gates x 13 units = 39 rows, 4 x 11 with the SRU projection), 8 columns (7 and 5 inputs, the
+  // QRNN window's 2 x 8), 2 frames (T = 1, 3, 4, 17): the runSteps blocks against the cells'
+  // float64 references, one block per runSteps call, state carried across calls.
+  it('SRU (with and without projection) and QRNN runSteps on odd sizes and block lengths', () => {
+    const model = randomModel(8, 7, [
+      { kind: 'sru', hiddenSize: 13 },
+      { kind: 'sru', hiddenSize: 13 },
+      { kind: 'qrnn', hiddenSize: 11, window: 2 },
+      { kind: 'sru', hiddenSize: 5 },
+    ]);
+    const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };
+    const lengths = [1, 3, 4, 17, 1];
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const frames = smoothStream(9, total, 7, 0.3);
+    const ref = runModelRef(model, frames).outputs;
+    const exs = model.layers.map((l) => factory(l, cfg) as WasmSruExecutor | WasmQrnnExecutor);
+    expect(exs.every((e) => e.path === path)).toBe(true);
+    const out: number[] = [];
+    let t0 = 0;
+    for (const T of lengths) {
+      let xs: Float32Array = frames.subarray(t0 * 7, (t0 + T) * 7);
+      for (const ex of exs) xs = ex.runSteps(xs, T);
+      out.push(...xs);
+      t0 += T;
+    }
+    expect(out.length).toBe(total * 5);
+    expect(maxAbsDiff(Float32Array.from(out), ref)).toBeLessThan(2e-5);
+  });
+
   for (const conv of ['cudnn', 'edgedrnn'] as const) {
     for (const [name, recipe] of STACKS.slice(0, 3)) {
       it(`delta ${name} (${conv}): outputs and fired counts`, () => {

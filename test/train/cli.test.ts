@@ -76,6 +76,16 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(readFileSync(plot, 'utf8')).toContain('<svg');
     expect(existsSync(`${table}.json`)).toBe(false); // the resume state is removed on success
     expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
+    // Across conditions: one sweep per condition, the choice within budget under both.
+    out = [];
+    expect(await main(['tune', modelPath, '--conditions', 'clean;gain=-20', '--max-accuracy-drop', '100', '--grid-x', '0,0.5', '--grid-h', '0.2', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(0);
+    expect(readFileSync(table, 'utf8')).toMatch(/under clean, gain=-20/);
+    expect(readFileSync(table, 'utf8')).toMatch(/\| 0\.5 \| 0\.2 \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| \*\*yes\*\* \|/);
+    expect(out.join('\n')).toMatch(/gain=-20\s+delta thx 0\.5 thh 0\.2/);
+    expect(existsSync(`${table}.0.json`) || existsSync(`${table}.1.json`)).toBe(false);
+    err = [];
+    expect(await main(['tune', modelPath, '--conditions', 'clean', '--condition', 'telephone', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: tune: expected --condition or --conditions, found both/);
     expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH/);
     // A model whose training voices include a tuning voice is refused.

@@ -6,7 +6,8 @@ import { evaluateModel } from '../../src/train/evaluate.js';
 import { initModel } from '../../src/train/init.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { scatterSvg } from '../../src/train/plot.js';
-import { chooseThresholds, tunePlot, tuneTable, tuneThresholds, type TunePoint } from '../../src/train/tune.js';
+import { chooseThresholds, chooseThresholdsAcross, conditionStateFile, tunePlot, tunePlotAcross, tuneScore, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross, type TunePoint, type TuneResult } from '../../src/train/tune.js';
+import { parseConditions } from '../../src/cli/commands/tune.js';
 import { bumpDataset } from './helpers.js';
 
 const point = (thresholdX: number, thresholdH: number, accuracy: number, occupancy: number): TunePoint => ({
@@ -20,6 +21,59 @@ describe('threshold choice', () => {
     expect(chooseThresholds(pts, 0.95, 0.5)?.thresholdX).toBe(0.25);
     expect(chooseThresholds(pts, 0.95, 1)?.thresholdX).toBe(0.3);
     expect(chooseThresholds(pts, 0.99, 0.5)).toBeNull();
+  });
+
+  it('budgets word accuracy (1 - WER) for CTC models, not string accuracy', () => {
+    const ctc = (x: number, accuracy: number, wer: number, occupancy: number): TunePoint => {
+      const p = point(x, 0, accuracy, occupancy);
+      return { ...p, result: { ...p.result, wer } };
+    };
+    // Dense: 90 % of strings, 3 % WER. The 0.3 point loses 6 strings in 100 but only 0.8 WER points.
+    const dense = ctc(0, 0.9, 0.03, 1).result;
+    const pts = [ctc(0.1, 0.9, 0.03, 0.5), ctc(0.2, 0.89, 0.05, 0.2), ctc(0.3, 0.84, 0.038, 0.1)];
+    expect(tuneScore(dense, 'ctc')).toBeCloseTo(0.97, 12);
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc'), 1, 'ctc')?.thresholdX).toBe(0.3);
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc'), 0.5, 'ctc')?.thresholdX).toBe(0.1);
+    // Read as a classifier, the same points would choose by string accuracy.
+    expect(chooseThresholds(pts, dense.accuracy, 1)?.thresholdX).toBe(0.2);
+    const table = tuneTable({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! });
+    expect(table).toContain('| strings right % | WER % | drop (WER points) |');
+    expect(table).toMatch(/\| 0\.3 \| 0 \| 84\.00 \| 3\.80 \| 0\.80 \| 10\.00 \|.*\*\*yes\*\*/);
+    expect(tunePlot({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! }, 's')).toContain('word accuracy');
+  });
+});
+
+describe('threshold choice across conditions', () => {
+  const sweep = (dense: number, pts: TunePoint[]): TuneResult => ({ dense: point(NaN, NaN, dense, 1).result, points: pts, maxAccuracyDrop: 0.5, chosen: null });
+  it('keeps the budget under every condition and takes the lowest mean occupancy', () => {
+    // Point (0.5, 0.3) is cheapest under clean but loses 2 points under telephone.
+    const clean = sweep(0.95, [point(0.3, 0.1, 0.95, 0.2), point(0.5, 0.2, 0.948, 0.1), point(0.5, 0.3, 0.946, 0.05)]);
+    const tel = sweep(0.9, [point(0.3, 0.1, 0.9, 0.25), point(0.5, 0.2, 0.899, 0.12), point(0.5, 0.3, 0.88, 0.06)]);
+    expect(chooseThresholds(clean.points, 0.95, 0.5)).toMatchObject({ thresholdX: 0.5, thresholdH: 0.3 });
+    expect(chooseThresholdsAcross([clean, tel], 0.5)).toEqual({ thresholdX: 0.5, thresholdH: 0.2 });
+    expect(chooseThresholdsAcross([clean, tel], 2.5)).toEqual({ thresholdX: 0.5, thresholdH: 0.3 });
+    expect(chooseThresholdsAcross([clean, tel], 0)).toEqual({ thresholdX: 0.3, thresholdH: 0.1 });
+    expect(chooseThresholdsAcross([sweep(0.99, clean.points), tel], 0.5)).toBeNull();
+    // Equal mean occupancy: the larger worst-case margin wins.
+    const a = sweep(0.9, [point(0.1, 0, 0.9, 0.1), point(0.2, 0, 0.895, 0.1)]);
+    expect(chooseThresholdsAcross([a], 1)).toEqual({ thresholdX: 0.1, thresholdH: 0 });
+    // Sweeps over different grids cannot be compared.
+    expect(() => chooseThresholdsAcross([clean, sweep(0.9, tel.points.slice(1))], 0.5)).toThrow(expect.objectContaining({ code: 'E_MISMATCH' }));
+    const table = tuneTableAcross({ sweeps: [{ label: 'clean', result: clean }, { label: 'telephone', result: tel }], maxAccuracyDrop: 0.5, chosen: { thresholdX: 0.5, thresholdH: 0.2 } });
+    expect(table).toContain('| 0.5 | 0.2 | 94.80 | 0.20 | 10.00 | 89.90 | 0.10 | 12.00 | 11.00 | **yes** |');
+    expect(table.match(/\*\*yes\*\*/g)).toHaveLength(1);
+  });
+
+  it('parses --conditions, refusing empty and repeated ones', () => {
+    expect(parseConditions('clean; telephone;gain=-20')).toEqual([
+      { label: 'clean', condition: {} },
+      { label: 'telephone', condition: { channel: 'telephone' } },
+      { label: 'gain=-20', condition: { gainDb: -20 } },
+    ]);
+    expect(() => parseConditions('clean;;telephone')).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => parseConditions('clean;clean')).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => parseConditions('loud')).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(conditionStateFile('/d/tune.md.json', 2)).toBe('/d/tune.md.2.json');
   });
 });
 
@@ -52,6 +106,25 @@ describe('tuneThresholds through the runtime', () => {
     writeFileSync(stateFile, JSON.stringify(st));
     const again = await tuneThresholds(model, ds, { ...o, resume: true });
     expect(again.points[0]!.result.accuracy).toBe(0.123);
+  });
+
+  it('sweeps across conditions: each condition is its own sweep, resumable from its own state file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-tune-'));
+    const stateFile = join(dir, 'tune.json');
+    const noisy = bumpDataset(24, 3, 4, 10);
+    const o = { gridX: [0, 0.3], gridH: [0, 0.1], maxAccuracyDrop: 5, readout: 'mean' as const, stateFile, progress: false };
+    const r = await tuneThresholdsAcross(model, [{ label: 'a', ds }, { label: 'b', ds: noisy }], o);
+    expect(r.sweeps.map((s) => s.label)).toEqual(['a', 'b']);
+    const alone = await tuneThresholds(model, noisy, { ...o, stateFile: undefined });
+    expect(r.sweeps[1]!.result.points.map((p) => p.result.accuracy)).toEqual(alone.points.map((p) => p.result.accuracy));
+    expect(r.chosen).toEqual(chooseThresholdsAcross(r.sweeps.map((s) => s.result), 5));
+    expect(tunePlotAcross(r, 't').match(/<circle/g)!.length).toBe(8 + 2); // 4 points per condition, the chosen one ringed under each
+    const st = JSON.parse(readFileSync(conditionStateFile(stateFile, 1), 'utf8'));
+    st.points[0].result.accuracy = 0.123;
+    writeFileSync(conditionStateFile(stateFile, 1), JSON.stringify(st));
+    const again = await tuneThresholdsAcross(model, [{ label: 'a', ds }, { label: 'b', ds: noisy }], { ...o, resume: true });
+    expect(again.sweeps[1]!.result.points[0]!.result.accuracy).toBe(0.123);
+    expect(again.sweeps[0]!.result.points[0]!.result.accuracy).not.toBe(0.123);
   });
 
   it('stops on abort with E_INTERRUPTED and rejects bad grids', async () => {

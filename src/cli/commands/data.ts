@@ -34,6 +34,7 @@ export interface CorpusCliOptions {
   festivalRenditions?: string;
   augment?: boolean;
   condition?: string;
+  flite?: boolean;
 }
 
 /**
@@ -117,6 +118,7 @@ export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
     .option('--festival', 'add the Festival ked_diphone variants as voices (apt-get install festival festvox-kdlpc16k)')
     .option('--festival-only', 'only the Festival variants (no espeak-ng voices)')
     .option('--festival-renditions <train,validation,test>', 'renditions per Festival variant and split (default: --renditions)')
+    .option('--flite', "add flite's voices (kal16, kal at 8 kHz, awb, rms, slt) to the test split only: a synthesiser never used in training or tuning (apt-get install flite)")
     .option('--augment', 'augment the training split: gain +-20 dB, 8 kHz telephone channel, reverb, formant/pitch shift (needs sox)')
     .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or reverb=40,pitch=200 (needs sox)');
 }
@@ -134,6 +136,7 @@ export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
   if (o.festivalOnly) out.noEspeak = true;
   if (o.festivalRenditions !== undefined) out.festivalRenditions = parseTriple('--festival-renditions', o.festivalRenditions);
   if (o.augment) out.augment = true;
+  if (o.flite) out.flite = true;
   if (o.condition !== undefined) out.condition = parseCondition(o.condition);
   if (o.connected !== undefined) out.connectedPerVoice = parseNumber('--connected', o.connected, { integer: true, min: 0, max: 100 })!;
   return out;

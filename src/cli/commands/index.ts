@@ -19,6 +19,7 @@ import { register as compress } from './compress.js';
 import { register as sim } from './sim.js';
 import { register as sweep } from './sweep.js';
 import { register as evaluate } from './evaluate.js';
+import { register as kws } from './kws.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -39,4 +40,5 @@ export const COMMANDS: Registrar[] = [
   sim,
   sweep,
   evaluate,
+  kws,
 ];

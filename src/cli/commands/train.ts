@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
 import { FRONT_ENDS } from '../../data/frontend.js';
-import { featureStats, normalizeDataset, statsToJson } from '../../data/dataset.js';
+import { featureStats, normalizeDataset, statsFromJson, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
-      .option('--init <model>', 'start from this model (same architecture) instead of a fresh initialisation'),
+      .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts) => {
     const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords'] as const);
     check(o.data !== undefined || task !== undefined, 'E_OPTION', () => `train: expected --data <corpus> or --task <task>, found neither`);
@@ -130,7 +130,9 @@ export function register(program: Command): void {
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
-    const stats = featureStats(rawTrain, { frontEnd: parseChoice('--front-end', o.frontEnd, FRONT_ENDS)! });
+    // A model trained on from --init keeps the feature normalisation its layers learnt with.
+    const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
+    const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
     const train = normalizeDataset(rawTrain, stats);
     const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);

@@ -3,7 +3,7 @@
  * the streaming runtime, pick the lowest occupancy within the accuracy budget, and write a table
  * (Markdown) and a plot (SVG) of accuracy against occupancy.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { writeFileSafely } from '../../core/files.js';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
@@ -11,9 +11,13 @@ import { CORPUS_NAMES } from '../../data/corpus.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
-import { DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tuneTable, tuneThresholds } from '../../train/tune.js';
+import { conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
+import type { Augmentation } from '../../data/augment.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
-import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
+import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, parseCondition, type CorpusCliOptions } from './data.js';
+import type { CorpusOptions } from '../../data/corpus.js';
+import type { Model } from '../../model/types.js';
+import type { ModelTask } from '../../train/task.js';
 
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
@@ -26,6 +30,24 @@ interface TuneOpts extends CorpusCliOptions {
   save?: string;
   force?: boolean;
   resume?: boolean;
+  conditions?: string;
+}
+
+/**
+ * Parse `--conditions`: semicolon-separated conditions as --condition takes them, `clean` for
+ * none (e.g. `clean;telephone;gain=-20`).
+ *
+ * @example parseConditions('clean;telephone') // [{ label: 'clean', condition: {} }, { label: 'telephone', condition: { channel: 'telephone' } }]
+ */
+export function parseConditions(raw: string): Array<{ label: string; condition: Partial<Augmentation> }> {
+  const parts = raw.split(';').map((p) => p.trim());
+  check(parts.length > 0 && parts.every((p) => p !== ''), 'E_OPTION', () => `--conditions: expected conditions separated by ';' (e.g. clean;telephone), found '${raw}'`);
+  const labels = new Set<string>();
+  return parts.map((label) => {
+    check(!labels.has(label), 'E_OPTION', () => `--conditions: expected each condition once, found '${label}' twice`);
+    labels.add(label);
+    return { label, condition: label === 'clean' ? {} : parseCondition(label) };
+  });
 }
 
 function parseGrid(name: string, raw: string | undefined, dflt: number[]): number[] {
@@ -42,7 +64,7 @@ export function register(program: Command): void {
       .description('sweep delta thresholds; pick the lowest occupancy within an accuracy budget')
       .argument('<model>', 'a classifier trained by deltakit train (its metadata names corpus and feature statistics)')
       .option('--data <corpus>', `corpus to tune on (default: the model's own): ${CORPUS_NAMES.join(', ')}`)
-      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points', '0.5')
+      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points (CTC models: word accuracy, i.e. a rise of the word error rate)', '0.5')
       .option('--split <split>', 'split to tune on (the chosen point is also reported on test)', 'validation')
       .option('--grid-x <list>', `input thresholds (default ${DEFAULT_GRID_X.join(',')})`)
       .option('--grid-h <list>', `hidden thresholds (default ${DEFAULT_GRID_H.join(',')})`)
@@ -50,7 +72,8 @@ export function register(program: Command): void {
       .option('--plot <file.svg>', 'write accuracy against occupancy as SVG', 'tune.svg')
       .option('--save <model.safetensors>', 'save the model with the chosen thresholds in its metadata')
       .option('-f, --force', 'overwrite existing output files')
-      .option('--resume', 'keep the points a previous interrupted sweep finished (<table>.json)'),
+      .option('--resume', 'keep the points a previous interrupted sweep finished (<table>.json)')
+      .option('--conditions <list>', "sweep under several conditions separated by ';' (clean for none, else as --condition), choose the point within budget under every one"),
     // Eight renditions per validation voice: 880 digits instead of 220, so half a point is four
     // utterances, not one, and the choice does not chase the noise of a small set.
     '3,8,2',
@@ -74,6 +97,11 @@ export function register(program: Command): void {
     const co = corpusOptionsOfModel(model, o, cmd);
     const ds = taskDataset(task, split, co);
     checkUnheardVoices(model, ds.utterances, split, 'tune');
+    if (o.conditions !== undefined) {
+      check(o.condition === undefined, 'E_OPTION', () => `tune: expected --condition or --conditions, found both ('${o.condition}' and '${o.conditions}')`);
+      await tuneAcross(model, task, co, split, parseConditions(o.conditions), { gridX, gridH, maxAccuracyDrop }, o);
+      return;
+    }
     const stateFile = `${o.table}.json`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
@@ -84,35 +112,111 @@ export function register(program: Command): void {
     } finally {
       process.off('SIGINT', onSigint);
     }
+    const ctc = task.readout === 'ctc';
     const enc = (text: string) => new TextEncoder().encode(text);
     await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
-    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
+    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: ${ctc ? 'word accuracy' : 'accuracy'} vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
     // The sweep is complete and its results are in the table: the resume state has served.
     rmSync(stateFile, { force: true });
     const pct = (v: number) => (100 * v).toFixed(2);
-    const rows = [['dense', pct(r.dense.accuracy), '100.00', '1.00x']];
+    // CTC models: string accuracy and word error rate; the budget applies to word accuracy.
+    const head = ['network', ctc ? 'strings right %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'];
+    const wer = (e: { wer?: number }) => (ctc ? [pct(e.wer ?? 1)] : []);
+    const rows = [['dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']];
     if (!r.chosen) {
-      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+      console.log(table(head, rows));
       console.log(`no threshold pair stays within ${maxAccuracyDrop} points of dense; wrote ${o.table} and ${o.plot}`);
       process.exitCode = 1;
       return;
     }
     const c = r.chosen;
-    rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
+    rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), ...wer(c.result), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
     console.log(`${split} split, ${ds.utterances.length} utterances:`);
-    console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+    console.log(table(head, rows));
     if (split !== 'test') {
       const test = taskDataset(task, 'test', co);
       const td = evaluateWithSession(model, test, task.readout);
       const tc = evaluateWithSession(model, test, task.readout, { thresholdX: c.thresholdX, thresholdH: c.thresholdH });
       console.log(`test split (voices never heard in training), ${test.utterances.length} utterances:`);
-      console.log(table(['network', 'accuracy %', 'occupancy %', 'ops saving'], [['dense', pct(td.accuracy), '100.00', '1.00x'], [`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`]]));
+      console.log(table(head, [['dense', pct(td.accuracy), ...wer(td), '100.00', '1.00x'], [`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), ...wer(tc), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`]]));
     }
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
-      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max accuracy drop ${maxAccuracyDrop} points` };
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${maxAccuracyDrop} points` };
       await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
   });
+}
+
+const pct = (v: number) => (100 * v).toFixed(2);
+
+/** `tune --conditions`: one sweep per condition, the point chosen within budget under all of them. */
+async function tuneAcross(
+  model: Model,
+  task: ModelTask,
+  co: CorpusOptions,
+  split: (typeof SPLITS)[number],
+  conditions: Array<{ label: string; condition: Partial<Augmentation> }>,
+  g: { gridX: number[]; gridH: number[]; maxAccuracyDrop: number },
+  o: TuneOpts,
+): Promise<void> {
+  const datasetOf = (sp: (typeof SPLITS)[number], c: Partial<Augmentation>) => {
+    const { condition: _ignored, ...rest } = co;
+    void _ignored;
+    return taskDataset(task, sp, Object.keys(c).length > 0 ? { ...rest, condition: c } : rest);
+  };
+  const sets = conditions.map((c) => ({ label: c.label, ds: datasetOf(split, c.condition) }));
+  checkUnheardVoices(model, sets[0]!.ds.utterances, split, 'tune');
+  const stateFile = `${o.table}.json`;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let r;
+  try {
+    r = await tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const enc = (text: string) => new TextEncoder().encode(text);
+  const names = conditions.map((c) => c.label).join(', ');
+  await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: at most ${g.maxAccuracyDrop} points below dense under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
+  await writeFileSafely(o.plot, enc(tunePlotAcross(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split}; ${names})`)), { overwrite: o.force === true });
+  conditions.forEach((_, i) => {
+    const f = conditionStateFile(stateFile, i);
+    if (existsSync(f)) rmSync(f, { force: true });
+  });
+  const c = r.chosen;
+  const rows = r.sweeps.flatMap((s) => {
+    const out = [[s.label, 'dense', pct(s.result.dense.accuracy), '100.00', '1.00x']];
+    const p = c && s.result.points.find((q) => q.thresholdX === c.thresholdX && q.thresholdH === c.thresholdH);
+    if (p) out.push([s.label, `delta thx ${p.thresholdX} thh ${p.thresholdH}`, pct(p.result.accuracy), pct(p.result.occupancy), `${p.result.opsSaving.toFixed(2)}x`]);
+    return out;
+  });
+  console.log(`${split} split, ${sets[0]!.ds.utterances.length} utterances per condition:`);
+  console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
+  if (!c) {
+    console.log(`no threshold pair stays within ${g.maxAccuracyDrop} points of dense under every condition (${names}); wrote ${o.table} and ${o.plot}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (split !== 'test') {
+    const testRows = conditions.flatMap((cond) => {
+      const test = datasetOf('test', cond.condition);
+      const td = evaluateWithSession(model, test, task.readout);
+      const tc = evaluateWithSession(model, test, task.readout, { thresholdX: c.thresholdX, thresholdH: c.thresholdH });
+      return [
+        [cond.label, 'dense', pct(td.accuracy), '100.00', '1.00x'],
+        [cond.label, `delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(tc.accuracy), pct(tc.occupancy), `${tc.opsSaving.toFixed(2)}x`],
+      ];
+    });
+    console.log('test split (voices never heard in training):');
+    console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], testRows));
+  }
+  console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
+  if (o.save) {
+    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${g.maxAccuracyDrop} points under each` };
+    await saveModel(model, o.save, { overwrite: o.force === true });
+    console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
+  }
 }

@@ -62,6 +62,7 @@ export interface KernelExports {
   qrnn_steps(u: number, ustride: number, c: number, h: number, hstride: number, hp: number, steps: number): void;
   activate(y: number, n: number, kind: number): void;
   matmat_f32(w: number, b: number, rows: number, cols: number, x: number, steps: number, y: number): void;
+  matmat_f32_p8(wp: number, b: number, rows: number, cols: number, x: number, steps: number, y: number): void;
 }
 
 const PAGE = 65536;

@@ -12,7 +12,7 @@ export { delta_f32 } from './delta_f32';
 export { delta_i8 } from './delta_i8';
 export { delta_encode } from './encode';
 export { gru_gates, lstm_gates, sru_steps, qrnn_steps, activate, gru_gates_keep, gru_blend, lstm_gates_keep, lstm_blend } from './gates';
-export { matmat_f32 } from './multistep';
+export { matmat_f32, matmat_f32_p8 } from './multistep';
 export { matvec_f32_p8, matvec_i8_p8, quantize_codes } from './packed';
 
 export function heap_base(): usize {

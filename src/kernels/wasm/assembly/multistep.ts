@@ -95,3 +95,135 @@ export function matmat_f32(w: usize, b: usize, rows: i32, cols: i32, x: usize, s
 function addTo(p: usize, v: f32): void {
   store<f32>(p, load<f32>(p) + v);
 }
+
+// Multi-step product on the 8-row packed layout (matvec_f32_p8's, src/kernels/ref/pack.ts
+// packRows8F32): Y[t, r] = W[r, :] . X[t, :] + b[r] for t < steps. rows % 8 == 0, cols % 8 == 0;
+// X: steps rows of cols floats; Y: steps rows of rows floats. Reference: matmatRef after packing.
+//
+// The micro-kernel, chosen by measurement (docs/performance.md, "Multi-step SRU/QRNN"): for each
+// block of 8 rows (one contiguous run of 32 * cols bytes),
+//   1. frame 0 by an 8-row sweep (8 accumulators, the weight loads folded into the FMAs): the
+//      block is streamed from memory once, at the rate of a single mat-vec;
+//   2. the other frames two at a time by 4-row x 2-frame register tiles (4 weight vectors held in
+//      registers, each multiplied into 2 frames: 8 accumulators) on the block, now in L2;
+//   3. an odd frame left over by one more 8-row sweep.
+// Tiles of 4 x 2 fit V8's 16 xmm registers (8 accumulators, 4 weights, 1 input, scratch). Measured
+// side by side on a 38.5 MB SRU layer (Node 24, relaxed build): the tiles 2 x 4, 2 x 6, 4 x 3,
+// 4 x 4, 1 x 8 and 8 x 1 were all slower at T = 16, and tiling frame 0 as well slowed T = 4 (the
+// weight stream then waits on arithmetic: wasm has no prefetch instruction). A block of 8 rows stays in L2 while
+// cols <= MS_KC; wider matrices are cut into column chunks of MS_KC, the partial sums added to Y.
+const MS_KC: usize = 8192;
+
+// @ts-ignore: decorator
+@inline
+function hadd4m(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+}
+
+// One frame through an 8-row block: yo[0..8) = W_block x + add[0..8). gb: bytes of x (a column
+// chunk; the block's column group g starts 128 g bytes from base).
+// @ts-ignore: decorator
+@inline
+function sweep8(base: usize, gb: usize, xt: usize, yo: usize, add: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  // Column groups two at a time (cols % 8 == 0, chunks too).
+  for (let o: usize = 0; o < gb; o += 32) {
+    const p = base + (o << 3);
+    let xv = v128.load(xt + o);
+    a0 = madd(v128.load(p), xv, a0);
+    a1 = madd(v128.load(p, 16), xv, a1);
+    a2 = madd(v128.load(p, 32), xv, a2);
+    a3 = madd(v128.load(p, 48), xv, a3);
+    a4 = madd(v128.load(p, 64), xv, a4);
+    a5 = madd(v128.load(p, 80), xv, a5);
+    a6 = madd(v128.load(p, 96), xv, a6);
+    a7 = madd(v128.load(p, 112), xv, a7);
+    xv = v128.load(xt + o, 16);
+    a0 = madd(v128.load(p, 128), xv, a0);
+    a1 = madd(v128.load(p, 144), xv, a1);
+    a2 = madd(v128.load(p, 160), xv, a2);
+    a3 = madd(v128.load(p, 176), xv, a3);
+    a4 = madd(v128.load(p, 192), xv, a4);
+    a5 = madd(v128.load(p, 208), xv, a5);
+    a6 = madd(v128.load(p, 224), xv, a6);
+    a7 = madd(v128.load(p, 240), xv, a7);
+  }
+  v128.store(yo, f32x4.add(hadd4m(a0, a1, a2, a3), v128.load(add)));
+  v128.store(yo, f32x4.add(hadd4m(a4, a5, a6, a7), v128.load(add, 16)), 16);
+}
+
+// Two frames through 4 rows of an 8-row block (base points at row 0 or row 4 of the block):
+// y0[0..4) = W x0 + add0, y1[0..4) = W x1 + add1.
+// @ts-ignore: decorator
+@inline
+function tile4x2(base: usize, gb: usize, x0: usize, x1: usize, y0: usize, y1: usize, add0: usize, add1: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let o: usize = 0; o < gb; o += 16) {
+    const p = base + (o << 3);
+    const w0 = v128.load(p), w1 = v128.load(p, 16), w2 = v128.load(p, 32), w3 = v128.load(p, 48);
+    a0 = madd(v128.load(x0 + o), w0, a0);
+    a1 = madd(v128.load(x0 + o), w1, a1);
+    a2 = madd(v128.load(x0 + o), w2, a2);
+    a3 = madd(v128.load(x0 + o), w3, a3);
+    c0 = madd(v128.load(x1 + o), w0, c0);
+    c1 = madd(v128.load(x1 + o), w1, c1);
+    c2 = madd(v128.load(x1 + o), w2, c2);
+    c3 = madd(v128.load(x1 + o), w3, c3);
+  }
+  v128.store(y0, f32x4.add(hadd4m(a0, a1, a2, a3), v128.load(add0)));
+  v128.store(y1, f32x4.add(hadd4m(c0, c1, c2, c3), v128.load(add1)));
+}
+
+export function matmat_f32_p8(wp: usize, b: usize, rows: i32, cols: i32, x: usize, steps: i32, y: usize): void {
+  const xs = (<usize>cols) << 2;
+  const ys = (<usize>rows) << 2;
+  const blockBytes = xs << 3;
+  if (ASC_FEATURE_SIMD) {
+    for (let r = 0; r < rows; r += 8) {
+      const base = wp + (<usize>(r >> 3)) * blockBytes;
+      const ro = (<usize>r) << 2;
+      const yr = y + ro;
+      for (let c0: usize = 0; c0 < xs; c0 += MS_KC << 2) {
+        const gb = min<usize>(MS_KC << 2, xs - c0);
+        const bc = base + (c0 << 3);
+        const xc = x + c0;
+        // The first chunk adds the bias, later chunks add to Y (the partial sums so far).
+        const first = c0 == 0;
+        sweep8(bc, gb, xc, yr, first ? b + ro : yr);
+        let t = 1;
+        for (; t + 2 <= steps; t += 2) {
+          const x0 = xc + <usize>t * xs, y0 = yr + <usize>t * ys;
+          const y1 = y0 + ys;
+          tile4x2(bc, gb, x0, x0 + xs, y0, y1, first ? b + ro : y0, first ? b + ro : y1);
+          tile4x2(bc + 64, gb, x0, x0 + xs, y0 + 16, y1 + 16, first ? b + ro + 16 : y0 + 16, first ? b + ro + 16 : y1 + 16);
+        }
+        if (t < steps) {
+          const yt = yr + <usize>t * ys;
+          sweep8(bc, gb, xc + <usize>t * xs, yt, first ? b + ro : yt);
+        }
+      }
+    }
+  } else {
+    // Scalar: the same order (block by block, frame by frame), one row at a time.
+    for (let r = 0; r < rows; r += 8) {
+      const base = wp + (<usize>(r >> 3)) * blockBytes;
+      for (let t = 0; t < steps; t++) {
+        const xt = x + <usize>t * xs;
+        for (let i = 0; i < 8; i++) {
+          let acc: f32 = 0;
+          for (let o: usize = 0; o < xs; o += 16) {
+            const p = base + (o << 3) + ((<usize>i) << 4);
+            acc += load<f32>(p) * load<f32>(xt + o) + load<f32>(p, 4) * load<f32>(xt + o, 4)
+              + load<f32>(p, 8) * load<f32>(xt + o, 8) + load<f32>(p, 12) * load<f32>(xt + o, 12);
+          }
+          const ro = (<usize>(r + i)) << 2;
+          store<f32>(y + <usize>t * ys + ro, acc + load<f32>(b + ro));
+        }
+      }
+    }
+  }
+}

@@ -6,7 +6,7 @@
 import { check } from '../../../core/errors.js';
 import type { LoweredLinear, LoweredModel, LoweredRecurrent } from '../../../quant/lowering.js';
 import { fixedKernels, floatKernels, selectKernels } from './kernels.js';
-import { TANH_Q14 } from './reference.js';
+import { TANH_Q14, SIGMOID_Q14 } from './reference.js';
 
 export interface CSources {
   /** C identifier prefix of every public symbol. */
@@ -203,7 +203,8 @@ static inline float ${name}_dequantize(${name}_output_t y) { return (float)y / (
   const kernelText = fixed ? fixedKernels({ act: actC, w: wC, acc: accC, actBits: low.actBits }) : floatKernels();
   const { code: kernels, needs } = selectKernels(kernelText, [...used]);
   const tables: string[] = [];
-  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 1024) / 128) in Q2.14, k = 0..2047: the gate table of dk_tanh and dk_sigmoid */\nstatic const int16_t dk_tanh_q14[2048] = {\n${intList(TANH_Q14)}\n};`);
+  if (fixed && needs.has('tanh')) tables.push(`/* tanh((k - 1024) / 128) in Q2.14, k = 0..2047: the gate table of dk_tanh */\nstatic const int16_t dk_tanh_q14[2048] = {\n${intList(TANH_Q14)}\n};`);
+  if (fixed && needs.has('sigtab')) tables.push(`/* sigmoid((k - 1024) / 64) in Q2.14 as (16385 + tanh entry k) >> 1, k = 0..2047: the gate table of dk_sigmoid */\nstatic const int16_t dk_sigmoid_q14[2048] = {\n${intList(SIGMOID_Q14)}\n};`);
 
   const data: string[] = [];
   const resetLines: string[] = [];

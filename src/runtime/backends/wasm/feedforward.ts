@@ -1,8 +1,10 @@
 /**
  * Linear, SRU and QRNN executors on the WebAssembly kernels (dense; SRU and QRNN have no
  * recurrent matrix, so they have no delta variant). SRU and QRNN also run T steps at once
- * (`runSteps`): one pass over the weights for the whole block (matmat_f32, published design, Sung & Park),
- * then the element-wise recurrence step by step. Linear supports int8 weights (per-row scales).
+ * (`runSteps`): one pass over the weights for the whole block (matmat_f32_p8 on the 8-row packed
+ * layout, published design, Sung & Park), then the element-wise recurrence step by step. A single
+ * step is the same kernel with T = 1 (one 8-row sweep per block, the dense mat-vec).
+ * Linear supports int8 weights (per-row scales).
  *
  * Defined by linearRef, sruStepRef, qrnnStepRef (src/cells/) through src/kernels/ref/.
  */
@@ -169,7 +171,10 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
   }
 }
 
-/** Shared by SRU and QRNN: a row-major weight matrix, a T-step input block, a T-step output block. */
+/**
+ * Shared by SRU and QRNN: an 8-row packed weight matrix (rows padded to 8, columns to 8; on every
+ * kernel build), a T-step input block, a T-step output block.
+ */
 abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L> {
   protected readonly hp: number;
   protected readonly rows: number;
@@ -186,10 +191,19 @@ abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L
     super(layer, k, k.path);
     const H = layer.hiddenSize;
     const hp = (this.hp = roundUp(H, 4));
-    const rows = (this.rows = gates * hp);
+    // Rows: the gate blocks (gates x hp), then zero rows up to a multiple of 8. Columns: colBlocks
+    // blocks of ip (the QRNN window's [x_t | x_{t-1}]), then zero columns up to a multiple of 8.
+    const rows = (this.rows = roundUp(gates * hp, 8));
     const ip = roundUp(layer.inputSize, 4);
-    const cols = (this.cols = ip * colBlocks);
-    this.consts = layerConstants(k, layer, 'f32', (r) => ({ pW: r.f32(padRows(w, gates, H, layer.inputSize, hp, ip, colBlocks)), pB: r.f32(bias), ...extra(r) }));
+    const cols = (this.cols = roundUp(ip * colBlocks, 8));
+    this.consts = layerConstants(k, layer, 'f32/p8', (r) => {
+      const rm = padRows(w, gates, H, layer.inputSize, hp, ip, colBlocks);
+      const full = new Float32Array(rows * cols);
+      for (let i = 0; i < gates * hp; i++) full.set(rm.subarray(i * ip * colBlocks, (i + 1) * ip * colBlocks), i * cols);
+      const b = new Float32Array(rows);
+      b.set(bias);
+      return { pW: r.f32(packRows8F32(full, rows, cols)), pB: r.f32(b), ...extra(r) };
+    });
     this.pW = this.consts['pW']!;
     this.pB = this.consts['pB']!;
     // State first (c), then the block buffers (scratch).
@@ -220,7 +234,7 @@ abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L
   step(x: Float64Array): Float64Array {
     this.slot.acquire(this);
     this.loadInput(x, 0, 0);
-    this.k.exports.matmat_f32(this.pW, this.pB, this.rows, this.cols, this.pX, 1, this.pU);
+    this.k.exports.matmat_f32_p8(this.pW, this.pB, this.rows, this.cols, this.pX, 1, this.pU);
     this.recur(1);
     const h = this.k.f32(this.pH, this.layer.hiddenSize);
     for (let i = 0; i < h.length; i++) this.out[i] = h[i]!;
@@ -246,7 +260,7 @@ abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L
     for (let t0 = 0; t0 < steps; t0 += MAX_BLOCK_STEPS) {
       const T = Math.min(MAX_BLOCK_STEPS, steps - t0);
       for (let t = 0; t < T; t++) this.loadInput(xs, (t0 + t) * I, t);
-      this.k.exports.matmat_f32(this.pW, this.pB, this.rows, this.cols, this.pX, T, this.pU);
+      this.k.exports.matmat_f32_p8(this.pW, this.pB, this.rows, this.cols, this.pX, T, this.pU);
       this.recur(T);
       const h = this.k.f32(this.pH, T * this.hp);
       for (let t = 0; t < T; t++) out.set(h.subarray(t * this.hp, t * this.hp + H), (t0 + t) * H);

@@ -1,0 +1,218 @@
+/**
+ * `deltakit kws detect|eval|tune`: streaming keyword spotting with a keyword classifier (by
+ * default the built-in one). `detect` streams a recording (.wav) or raw log-mel features (.npy)
+ * and prints each keyword with its time; `eval` measures the detection rate on streams of
+ * keywords among other words and silence and the false alarms per hour on long streams without
+ * any keyword, dense and delta; `tune` chooses the smoothing window and threshold on the
+ * validation streams and can store them in the model.
+ */
+import type { Command } from 'commander';
+import { check } from '../../core/errors.js';
+import { readNpy } from '../../core/npy.js';
+import { LogMel } from '../../data/mel.js';
+import { parseWav } from '../../data/wav.js';
+import { loadModel, readFileBytes, saveModel } from '../../model/io.js';
+import type { Model } from '../../model/types.js';
+import { loadBuiltinModel } from '../../train/builtin.js';
+import {
+  DEFAULT_BACKGROUND_RENDITIONS,
+  DEFAULT_DETECTOR_THRESHOLDS,
+  DEFAULT_WINDOWS,
+  detectorOptionsOfModel,
+  KeywordSpotter,
+  keywordStreams,
+  scoreStream,
+  streamPosteriors,
+  tuneDetector,
+  type DetectorOptions,
+  type KeywordStream,
+  type StreamScore,
+} from '../../train/kws.js';
+import { modelTask } from '../../train/task.js';
+import { checkExtension, checkWritable, parseNumber, si, table } from '../options.js';
+import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
+
+interface DetectorCli {
+  window?: string;
+  threshold?: string;
+  lockout?: string;
+  thx?: string;
+  thh?: string;
+  dense?: boolean;
+  json?: boolean;
+}
+
+async function modelOf(path: string | undefined): Promise<Model> {
+  const model = path ? await loadModel(path) : await loadBuiltinModel('keywords');
+  const task = modelTask(model);
+  check(task.corpus === 'kws', 'E_MISMATCH', () => `kws: expected a keyword classifier (trained on the kws corpus), found a model of ${task.corpus}`);
+  return model;
+}
+
+/** Detector settings: the options given, else the model's tuned ones, else the defaults. */
+function detectorOf(model: Model, o: DetectorCli): DetectorOptions {
+  const m = detectorOptionsOfModel(model);
+  return {
+    window: parseNumber('--window', o.window, { integer: true, min: 1, max: 10000 }) ?? m.window,
+    threshold: parseNumber('--threshold', o.threshold, { min: 1e-9, max: 1 }) ?? m.threshold,
+    lockout: parseNumber('--lockout', o.lockout, { integer: true, min: 0 }) ?? m.lockout,
+  };
+}
+
+function thresholdsOf(model: Model, o: DetectorCli): { thresholdX: number; thresholdH: number } {
+  return {
+    thresholdX: parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? '0', { min: 0 })!,
+    thresholdH: parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? '0', { min: 0 })!,
+  };
+}
+
+function addDetectorOptions(cmd: Command): Command {
+  return cmd
+    .option('--window <frames>', "posterior smoothing window, frames of 10 ms (default: the model's tuned one, else 30)")
+    .option('--threshold <p>', "smoothed posterior that triggers a detection (default: the model's tuned one, else 0.7)")
+    .option('--lockout <frames>', "frames after a detection with no other detection (default: the model's, else 100)")
+    .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
+    .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
+    .option('--json', 'print the result as JSON');
+}
+
+/** Raw log-mel frames of a .wav recording or a (T, 40) .npy feature file. */
+async function readStream(path: string, bands: number): Promise<{ features: Float32Array; frames: number }> {
+  checkExtension('--input', path, ['.wav', '.npy']);
+  if (path.toLowerCase().endsWith('.wav')) {
+    const audio = parseWav(await readFileBytes(path));
+    const f = new LogMel(audio.sampleRate).compute(audio.samples);
+    return { features: f.data, frames: f.frames };
+  }
+  const x = await readNpy(path);
+  check(x.shape.length === 2 && x.shape[1] === bands, 'E_SHAPE', () => `--input ${path}: expected raw log-mel features of shape (T, ${bands}), found (${x.shape.join(', ')})`);
+  return { features: x.data, frames: x.shape[0]! };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+const describe = (s: KeywordStream, what: string) => `${what}: ${s.utterances} utterances of ${s.voices} voices, ${((s.frames * 0.01) / 60).toFixed(1)} min`;
+
+export function register(program: Command): void {
+  const kws = program.command('kws').description('streaming keyword spotting: detect keywords in a recording, measure false alarms per hour and detection rate, tune the detector');
+
+  addDetectorOptions(
+    kws
+      .command('detect')
+      .description('stream a recording (.wav) or raw log-mel features (.npy, T x 40) through a keyword classifier; print each keyword and its time')
+      .argument('[model]', 'a keyword classifier trained by deltakit train --task keywords (default: the built-in one)')
+      .requiredOption('--input <file>', 'a .wav recording (16-bit PCM) or a .npy of raw log-mel features (deltakit data export)')
+      .option('--dense', 'run the dense network instead of the delta network'),
+  ).action(async (modelPath: string | undefined, o: DetectorCli & { input: string }) => {
+    const model = await modelOf(modelPath);
+    const task = modelTask(model);
+    const detector = detectorOf(model, o);
+    const thresholds = thresholdsOf(model, o);
+    const { features, frames } = await readStream(o.input, model.layers[0]!.inputSize);
+    const spotter = new KeywordSpotter(model, task, { ...(o.dense ? {} : { thresholds }), detector });
+    const hits = spotter.run(features);
+    const st = spotter.session.stats();
+    if (o.json) {
+      console.log(JSON.stringify({ input: o.input, frames, seconds: frames / 100, delta: !o.dense, ...(o.dense ? {} : thresholds), ...detector, opsSaving: st.ops > 0 ? st.denseOps / st.ops : 1, detections: hits.map((d) => ({ keyword: d.keyword, time: d.time, frame: d.frame, score: Number(d.score.toFixed(4)) })) }));
+      return;
+    }
+    console.log(`${o.input}: ${(frames / 100).toFixed(2)} s, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
+    for (const d of hits) console.log(`${d.time.toFixed(2)} s  ${d.keyword}  (${d.score.toFixed(3)})`);
+    console.log(`${hits.length} keyword${hits.length === 1 ? '' : 's'} detected; ${si(st.ops / Math.max(1, st.steps))} ops/frame, ${(st.ops > 0 ? st.denseOps / st.ops : 1).toFixed(2)}x fewer than dense`);
+  });
+
+  addCorpusOptions(
+    addDetectorOptions(
+      kws
+        .command('eval')
+        .description('detection rate on keyword streams and false alarms per hour on non-keyword streams of unseen voices, dense and delta')
+        .argument('[model]', 'a keyword classifier (default: the built-in one)')
+        .option('--split <split>', 'validation or test', 'test')
+        .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS)),
+    ),
+    '3,2,2',
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { split: string; backgroundRenditions: string }, cmd: Command) => {
+    check(o.split === 'validation' || o.split === 'test', 'E_OPTION', () => `--split: expected validation or test (voices never heard in training), found '${o.split}'`);
+    const split = o.split as 'validation' | 'test';
+    const model = await modelOf(modelPath);
+    const task = modelTask(model);
+    const detector = detectorOf(model, o);
+    const thresholds = thresholdsOf(model, o);
+    const co = corpusOptionsOfModel(model, o, cmd);
+    const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
+    const streams = keywordStreams(split, co, n);
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), split, 'kws eval');
+    const rows: string[][] = [];
+    const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 } };
+    for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
+      const kp = streamPosteriors(model, task, streams.keywords, th);
+      const bp = streamPosteriors(model, task, streams.background, th);
+      const k: StreamScore = scoreStream(task.classes, kp, streams.keywords, detector);
+      const b: StreamScore = scoreStream(task.classes, bp, streams.background, detector);
+      const saving = (kp.denseOps + bp.denseOps) / Math.max(1, kp.ops + bp.ops);
+      out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, opsSaving: saving };
+      rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), `${saving.toFixed(2)}x`]);
+    }
+    if (o.json) {
+      console.log(JSON.stringify(out));
+      return;
+    }
+    console.log(`${model.name} on the ${split} voices; window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
+    console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
+    console.log(describe(streams.background, 'non-keyword stream (unknown words, noise)'));
+    console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', 'ops saving'], rows));
+  });
+
+  addCorpusOptions(
+    kws
+      .command('tune')
+      .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget')
+      .argument('[model]', 'a keyword classifier (default: the built-in one)')
+      .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')})`)
+      .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')})`)
+      .option('--lockout <frames>', 'lockout after a detection, frames', '100')
+      .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
+      .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
+      .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
+      .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
+      .option('--dense', 'tune for the dense network instead of the delta network')
+      .option('--save <model.safetensors>', 'save the model with the chosen window, threshold and lockout in its metadata')
+      .option('-f, --force', 'overwrite --save if it exists')
+      .option('--json', 'print the sweep as JSON'),
+    '3,2,2',
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; lockout: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
+    const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
+      raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
+    const windows = list('--windows', o.windows, DEFAULT_WINDOWS, true, 1, 10000);
+    const ths = list('--thresholds', o.thresholds, DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+    const lockout = parseNumber('--lockout', o.lockout, { integer: true, min: 0 })!;
+    const budget = parseNumber('--max-false-alarms', o.maxFalseAlarms, { min: 0 })!;
+    const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
+    if (o.save) {
+      checkExtension('--save', o.save, ['.safetensors']);
+      checkWritable(o.save, o.force);
+    }
+    const model = await modelOf(modelPath);
+    const task = modelTask(model);
+    const thresholds = thresholdsOf(model, o);
+    const co = corpusOptionsOfModel(model, o, cmd);
+    const streams = keywordStreams('validation', co, n);
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), 'validation', 'kws tune');
+    const th = o.dense ? undefined : thresholds;
+    const kp = streamPosteriors(model, task, streams.keywords, th);
+    const bp = streamPosteriors(model, task, streams.background, th);
+    const { best, points, withinBudget } = tuneDetector(task.classes, streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, lockout, maxFalseAlarmsPerHour: budget });
+    if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
+    else {
+      console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
+      console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
+      console.log(describe(streams.background, 'non-keyword stream'));
+      console.log(table(['window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour'], points.map((p) => [String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2)])));
+      console.log(`chosen: window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+    }
+    if (o.save) {
+      model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout) };
+      await saveModel(model, o.save, { overwrite: o.force === true });
+      if (!o.json) console.log(`saved ${o.save}`);
+    }
+  });
+}
