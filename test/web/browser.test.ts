@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { availableBackends, createSession, initWasm, LogMel, Listener, loadModel, maxAbs, maxAbsDiff, parseWav, readNpy, resample, type Model } from '../../src/index.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
-import { BUILTIN_MODEL_FILE } from '../../src/train/builtin.js';
+import { BUILTIN_MODEL_FILE, builtinSpec } from '../../src/train/builtin.js';
+import { editDistance } from '../../src/train/ctc.js';
+import { DIGIT_WORDS } from '../../src/data/vocabulary.js';
 import { buildWeb, builtinModelFiles } from '../../web/build.js';
 import { builtinStream, DEFAULTS, modelThresholds, timeListening, timeSegmentSteps } from '../../web/run.js';
 
@@ -26,6 +28,8 @@ const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../golden/cases/gru_l1_h16_fc/', import.meta.url));
 /** What the synthesised recording says (espeak-ng, with pauses the isolated-digit model segments on). */
 const SPOKEN = ['three', 'five', 'eight', 'one'];
+/** A connected string for the CTC model. */
+const STRING = ['four', 'one', 'seven', 'nine'];
 
 /** What the page exposes after a run, with typed arrays turned into plain arrays for transport. */
 interface PageSession {
@@ -88,6 +92,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   let model: Model;
   /** The recording the fake microphone plays in a loop and the upload test sends (null without espeak-ng). */
   let wav: string | null = null;
+  /** A connected digit string (short pauses), for the CTC model when it is built in. */
+  let stringWav: string | null = null;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -100,6 +106,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
       wav = join(work, 'digits.wav');
       expect(spawnSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-g', '60', '-w', raw, SPOKEN.join(', ')]).status).toBe(0);
       expect(spawnSync('sox', [raw, wav, 'pad', '0.5', '1.0']).status).toBe(0);
+      stringWav = join(work, 'string.wav');
+      expect(spawnSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-g', '15', '-w', stringWav, STRING.join(' ')]).status).toBe(0);
     }
     ({ bytes: bundleBytes } = await buildWeb({ outdir: join(work, 'dist') }));
     server = await serve(join(work, 'dist'));
@@ -307,6 +315,28 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(l.usPerFrame).toBeGreaterThan(0);
     expect(l.usPerFrameWarm).toBeGreaterThan(0);
     expect(await page.textContent('#stream-info')).toMatch(/^digits\.wav: log-mel/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it.runIf(existsSync(builtinSpec('digit-strings').file))('with the connected-digit model selected: CTC words as they come, the same as in Node', async (ctx) => {
+    if (!stringWav) return ctx.skip();
+    await page.selectOption('#listen-model', 'digit-strings');
+    expect(await page.textContent('#listen-model-info')).toMatch(/ctc readout/);
+    await page.setInputFiles('#wav-file', stringWav);
+    await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
+    const l = await listenState();
+    const ctcModel = await loadModel(builtinSpec('digit-strings').file);
+    const audio = parseWav(readFileSync(stringWav));
+    const node = new Listener(ctcModel, audio.sampleRate, modelThresholds(ctcModel));
+    for (let i = 0; i < audio.samples.length; i += 1024) node.push(audio.samples.subarray(i, i + 1024));
+    node.flush();
+    expect(node.recognizer.mode).toBe('ctc');
+    expect(l.words.map((w) => w.word)).toEqual(node.recognizer.transcript());
+    // One segment for the whole string; the words came one by one inside it.
+    expect(l.segments).toBe(1);
+    expect(editDistance(STRING.map((w) => DIGIT_WORDS.indexOf(w)), node.recognizer.words.map((w) => w.label))).toBeLessThanOrEqual(1);
+    await page.selectOption('#listen-model', 'digits');
     expect(pageErrors).toEqual([]);
   });
 });
