@@ -275,7 +275,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(l.steps).toBeLessThan(l.frames);
     expect(l.ops).toBeGreaterThan(0);
     expect(l.ops * 3).toBeLessThan(l.denseOps);
-    expect(await page.textContent('#live-stats')).toMatch(/in speech: occupancy \d+\.\d %, \d+\.\d\dx fewer ops than dense; the network ran on \d+ of \d+ frames/);
+    expect(await page.textContent('#live-stats')).toMatch(/where it ran: occupancy \d+\.\d %, \d+\.\d\dx fewer ops than dense; the network ran on \d+ of \d+ frames/);
     // The recording becomes the stream of the comparison below.
     expect(await page.textContent('#stream-info')).toMatch(/^the microphone recording: log-mel, normalised with the model's feature statistics: shape \(\d+, 40\)/);
     expect(pageErrors).toEqual([]);
@@ -322,7 +322,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   it.runIf(existsSync(builtinSpec('digit-strings').file))('with the connected-digit model selected: CTC words as they come, the same as in Node', async (ctx) => {
     if (!stringWav) return ctx.skip();
     await page.selectOption('#listen-model', 'digit-strings');
-    expect(await page.textContent('#listen-model-info')).toMatch(/ctc readout/);
+    expect(await page.textContent('#listen-model-info')).toMatch(/CTC: each word as it is heard/);
     await page.setInputFiles('#wav-file', stringWav);
     await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
     expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
