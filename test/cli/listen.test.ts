@@ -42,6 +42,7 @@ describe.runIf(espeakAvailable())('deltakit listen', () => {
     expect(sd['transcript']).toBe('two nine four seven');
     expect(sn['transcript']).toBe('two nine four seven');
     expect(sn['network']).toBe('dense');
+    expect(sd['mode']).toBe('segments');
     expect(sn['steps']).toBe(sd['steps']);
     expect(sn['ops']).toBe(sn['denseOps']);
     expect(sd['denseOps']).toBe(sn['denseOps']);

@@ -103,6 +103,7 @@ export function register(program: Command): void {
       const summary = {
         model: model.name,
         readout: r.task.readout,
+        mode: r.mode,
         network: o.dense ? 'dense' : `delta (thx ${r.thresholdX}, thh ${r.thresholdH})`,
         path: r.session.paths[0],
         seconds: samples / audio.sampleRate,
