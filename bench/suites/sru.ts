@@ -18,16 +18,21 @@ import { wanderingStream } from './delta.js';
 
 const STEPS = [1, 4, 16, 32];
 
-/** Both weight layouts of one (rows, cols) row-major matrix in one kernels instance, and the X/Y blocks. */
+/**
+ * Both weight layouts of one (rows, cols) row-major matrix in one kernels instance, and the X/Y
+ * blocks, each on a 64-byte line as the executors place their weights; `release` frees them.
+ */
 function placeKernelOperands(k: WasmKernels, w: Float32Array, rows: number, cols: number, frames: Float32Array) {
-  const put = (a: Float32Array): number => { const p = k.alloc(a.length * 4); k.f32(p, a.length).set(a); return p; };
+  const held: number[] = [];
+  const put = (a: Float32Array): number => { const p = k.alloc(a.length * 4 + 48); held.push(p); const q = Math.ceil(p / 64) * 64; k.f32(q, a.length).set(a); return q; };
   const Tmax = STEPS[STEPS.length - 1]!;
   return {
     row: put(w),
     p8: put(packRows8F32(w, rows, cols)),
-    b: k.alloc(rows * 4),
+    b: put(new Float32Array(rows)),
     x: put(frames.subarray(0, Tmax * cols)),
-    y: k.alloc(Tmax * rows * 4),
+    y: put(new Float32Array(Tmax * rows)),
+    release: (): void => { for (const p of held) k.free(p); },
   };
 }
 
@@ -71,7 +76,7 @@ function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | Was
   const ops = placeKernelOperands(k, w, rows, cols, wanderingStream(3, STEPS[STEPS.length - 1]!, cols));
   const buf = Buffer.alloc(rows * cols * 4, 2); // written, so every page is real memory (not the shared zero page)
   const cr = 64, cT = 16;
-  const cw = k.alloc(cr * cols * 4), cb = k.alloc(cr * 4), cx = k.alloc(cT * cols * 4), cy = k.alloc(cT * cr * 4);
+  const cwRaw = k.alloc(cr * cols * 4 + 48), cw = Math.ceil(cwRaw / 64) * 64, cb = k.alloc(cr * 4), cx = k.alloc(cT * cols * 4), cy = k.alloc(cT * cr * 4);
   k.f32(cw, cr * cols).set(packRows8F32(new Float32Array(cr * cols).map((_, i) => ((i * 7919) % 1000) / 1e4 - 0.05), cr, cols));
   k.f32(cx, cT * cols).fill(0.5);
   const fns: Record<string, () => void> = {};
@@ -85,7 +90,8 @@ function measureLayer(ctx: BenchContext, name: string, ex: WasmSruExecutor | Was
   fns['incache'] = () => k.exports.matmat_f32_p8(cw, cb, cr, cols, cx, cT, cy);
   ctx.log(`${name}: ${Object.keys(fns).length} measurements, interleaved`);
   const us = interleavedCpuUs(fns, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
-  for (const p of [ops.row, ops.p8, ops.b, ops.x, ops.y, cw, cb, cx, cy]) k.free(p);
+  ops.release();
+  for (const p of [cwRaw, cb, cx, cy]) k.free(p);
   return {
     m: STEPS.map((T) => ({ T, us: us[`run${T}`]! / T, kernelUs: us[`kernel${T}`]! / T, prevUs: us[`prev${T}`]! / T })),
     floorUs: us['floor']!,
@@ -108,7 +114,8 @@ function limitNotes(r: LayerResult, macs: number, mb: number): string[] {
   const bound = base / computeUs;
   return [
     `Limits measured in this run: reading ${mb.toFixed(1)} MB takes ${fmtUs(r.floorUs)} us (${floorGBs.toFixed(1)} GB/s, native memchr over a buffer as large as the weights); the kernel's arithmetic with its weights in L2 runs ${r.inCacheGmacs.toFixed(1)} GMAC/s (4-lane SIMD, one FMA per 4 MACs), ${fmtUs(computeUs)} us for one step's MACs. A single step takes ${fmtUs(base)} us, ${(base / r.floorUs).toFixed(2)}x the read time; at T = 16 the kernel alone runs ${k16.toFixed(1)} GMAC/s, ${((k16 / r.inCacheGmacs) * 100).toFixed(0)} % of its in-cache rate. Reuse removes the weight traffic but not the arithmetic, so no T can make a step faster than ${fmtUs(computeUs)} us: at most ${fmtX(bound)} over the single step here. 9.3x would need ${((9.3 * macs) / base / 1e3).toFixed(1)} GMAC/s, ${fmtX((9.3 * macs) / base / 1e3 / r.inCacheGmacs)} the arithmetic rate this core reaches in 128-bit WebAssembly SIMD (the published 9.3x was on an ARM core whose arithmetic is fast relative to its DRAM bandwidth).`,
-    `T = 4: with the stream of a block and its arithmetic fully overlapped a step would take max(${fmtUs(r.floorUs / 4)}, ${fmtUs(computeUs)}) us = ${fmtUs(Math.max(r.floorUs / 4, computeUs))} us (${fmtX(base / Math.max(r.floorUs / 4, computeUs))}); not overlapped at all, ${fmtUs(r.floorUs / 4 + (3 * computeUs) / 4)} us (frame 0's sweep at the read rate, the three other frames at the arithmetic rate: ${fmtX(base / (r.floorUs / 4 + (3 * computeUs) / 4))}); measured ${fmtUs(t4.us)} us${t4.us > r.floorUs / 4 + (3 * computeUs) / 4 ? ', slower than with no overlap: the read of each 8-row block starts again after the arithmetic on the previous one, so the single step\'s steady stream is lost (inferred from this comparison; a T = 1 step streams at ' + (r.floorUs / base * 100).toFixed(0) + ' % of the read rate)' : ''}. WebAssembly has no prefetch instruction, so the next block's weights arrive during the arithmetic only as far as the hardware prefetcher runs ahead; interleaving the next block's frame-0 sweep with the current block's tiles in column chunks was slower (docs/performance.md).`,
+    `The kernel alone, on its own copy of the weights: ${fmtX(r.m[0]!.kernelUs / t4.kernelUs)} at T = 4, ${fmtX(r.m[0]!.kernelUs / t16.kernelUs)} at T = 16 over its T = 1 (the executor's T = 1 also copies the frame in and runs the recurrence; its single step took ${fmtUs(base)} us against the kernel's ${fmtUs(r.m[0]!.kernelUs)} us in this run).`,
+    `T = 4: with the stream of a block and its arithmetic fully overlapped a step would take max(${fmtUs(r.floorUs / 4)}, ${fmtUs(computeUs)}) us = ${fmtUs(Math.max(r.floorUs / 4, computeUs))} us (${fmtX(base / Math.max(r.floorUs / 4, computeUs))}); one after the other (frame 0's sweep at the single step's own rate, the three other frames at the arithmetic rate), ${fmtUs(base / 4 + (3 * computeUs) / 4)} us (${fmtX(1 / (0.25 + (0.75 * computeUs) / base))}); measured ${fmtUs(t4.us)} us, the kernel alone ${fmtUs(t4.kernelUs)} us: the two phases do not overlap. WebAssembly has no prefetch instruction, so the next block's weights arrive during the arithmetic only as far as the hardware prefetcher runs ahead; emulating one with loads, interleaving the next block's sweep with the current block's tiles, and streaming 8 blocks before their arithmetic were all no faster (docs/performance.md).`,
   ];
 }
 
@@ -146,7 +153,8 @@ export const sruSuite: BenchSuite = {
         relaxed: () => kk.relaxed.exports.matmat_f32_p8(ops.relaxed.p8, ops.relaxed.b, rows, cols, ops.relaxed.x, 16, ops.relaxed.y),
         simd: () => kk.simd.exports.matmat_f32_p8(ops.simd.p8, ops.simd.b, rows, cols, ops.simd.x, 16, ops.simd.y),
       }, ctx.quick ? 3 : 11, ctx.quick ? 20 : 100, ctx.log);
-      for (const b of ['relaxed', 'simd'] as const) for (const p of Object.values(ops[b])) kk[b].free(p);
+      ops.relaxed.release();
+      ops.simd.release();
       notes.push(`Relaxed SIMD against SIMD128, the kernel alone at T = 16: ${fmtUs(us['relaxed']! / 16)} against ${fmtUs(us['simd']! / 16)} us per step (${fmtX(us['simd']! / us['relaxed']!)}).`);
     }
 

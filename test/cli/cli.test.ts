@@ -44,6 +44,22 @@ describe('deltakit CLI', () => {
     expect(r0.err).toMatch(/delta/);
   });
 
+  it('run --backend wasm: SRU and QRNN layers (odd sizes) run in blocks through the multi-step kernel and equal the reference', async () => {
+    const sru = randomModel(12, 7, [{ kind: 'sru', hiddenSize: 13 }, { kind: 'qrnn', hiddenSize: 11, window: 2 }, { kind: 'linear', outputSize: 3 }]);
+    const mPath = join(dir, 'sru.safetensors');
+    writeFileSync(mPath, encodeModel(sru));
+    const xs = smoothStream(4, 45, 7, 0.3);
+    const xsPath = join(dir, 'x-sru.npy');
+    writeFileSync(xsPath, encodeNpy(xs, [45, 7]));
+    const yPath = join(dir, 'y-sru.npy');
+    const r = await cli('run', mPath, '-i', xsPath, '-o', yPath, '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/dense \(wasm-(relaxed|simd)\)/);
+    const y = parseNpy(readFileSync(yPath));
+    expect(y.shape).toEqual([45, 3]);
+    expect(maxAbsDiff(y.data, runModelRef(sru, xs).outputs)).toBeLessThan(2e-5);
+  });
+
   it('run: refuses to overwrite, rejects bad options and shapes with one coded line', async () => {
     const yPath = join(dir, 'keep.npy');
     writeFileSync(yPath, 'precious');

@@ -1,6 +1,7 @@
 /**
  * `deltakit export c` from the CLI and exportC from the API: files, summary, refusals.
- * (The generated code itself is compiled and run in c-build.test.ts.)
+ * (The generated code itself is compiled and run in c-build.test.ts; the docs' worked example is
+ * built and run here, so its commands, main.c and printed line stay true.)
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,5 +77,37 @@ describe('deltakit export c', () => {
     expect(Object.keys(exp.files).sort()).toEqual(['m_2_layer_kws.c', 'm_2_layer_kws.h']);
     expectCode(() => exportC(m, { name: 'bad-name' }), 'E_OPTION', /C identifier/);
     expectCode(() => exportC(m, { board: 'arduino' as never }), 'E_OPTION', /board/);
+  });
+});
+
+describe('docs/c-export.md worked example', () => {
+  it("builds the doc's main.c against the exported built-in model and prints the line the doc shows", async (ctx) => {
+    const { needTool } = await import('../helpers/c-toolchain.js');
+    if (!needTool('gcc')) return ctx.skip();
+    const { spawnSync } = await import('node:child_process');
+    const { loadModel } = await import('../../src/model/io.js');
+    const { readHeldout } = await import('../../src/data/heldout.js');
+    const { normalizeFeatures } = await import('../../src/data/dataset.js');
+    const { modelTask } = await import('../../src/train/task.js');
+    const doc = readFileSync('docs/c-export.md', 'utf8');
+    // The export command, main.c and the expected output, all as the doc writes them.
+    const cmd = /deltakit (export c models\/digits-deltagru\.safetensors --out digits --name digits \\\n\s+[^\n]+)/.exec(doc)![1]!.replace(/\\\n\s+/, '').split(/\s+/);
+    const mainC = /```c\n(\/\* main\.c[\s\S]*?)```/.exec(doc)![1]!;
+    const shown = /&& \.\/digits\n# ([^\n]+)/.exec(doc)![1]!;
+    const work = join(dir, 'worked');
+    const r = await cli(...cmd.map((a, i) => (cmd[i - 1] === '--out' ? join(work, a) : a)));
+    expect(r.code, r.err).toBe(0);
+    const model = await loadModel(DIGITS);
+    const utt = readHeldout('models/digits-heldout').utterances[3]!;
+    expect(utt.text).toBe('three');
+    writeFileSync(join(work, 'digits', 'features.f32'), normalizeFeatures(utt.features, modelTask(model).stats));
+    writeFileSync(join(work, 'digits', 'main.c'), mainC);
+    const cc = spawnSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-pedantic', 'digits.c', 'main.c', '-o', 'digits'], { cwd: join(work, 'digits'), encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const run = spawnSync('./digits', [], { cwd: join(work, 'digits'), encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(shown);
+    // The doc's thresholds are the model's tuned ones.
+    expect(cmd.join(' ')).toContain(`--thx ${model.meta['thresholdX']} --thh ${model.meta['thresholdH']}`);
   });
 });

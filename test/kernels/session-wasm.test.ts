@@ -59,11 +59,12 @@ describe.each(BUILDS_HERE)('%s executors against the float64 references', (build
   // (3 gates x 13 units = 39 rows, 4 x 11 with the SRU projection), 8 columns (7 and 5 inputs, the
   // QRNN window's 2 x 8), 2 frames (T = 1, 3, 4, 17): the runSteps blocks against the cells'
   // float64 references, one block per runSteps call, state carried across calls.
-  it('SRU (with and without projection) and QRNN runSteps on odd sizes and block lengths', () => {
+  it('SRU (with and without projection) and QRNN (windows 2 and 1) runSteps on odd sizes and block lengths', () => {
     const model = randomModel(8, 7, [
       { kind: 'sru', hiddenSize: 13 },
       { kind: 'sru', hiddenSize: 13 },
       { kind: 'qrnn', hiddenSize: 11, window: 2 },
+      { kind: 'qrnn', hiddenSize: 9, window: 1 },
       { kind: 'sru', hiddenSize: 5 },
     ]);
     const cfg = { delta: false, thresholdX: 0, thresholdH: 0, biasConvention: 'cudnn' as const };

@@ -202,7 +202,7 @@ abstract class WasmMultiStep<L extends SruLayer | QrnnLayer> extends WasmDense<L
       for (let i = 0; i < gates * hp; i++) full.set(rm.subarray(i * ip * colBlocks, (i + 1) * ip * colBlocks), i * cols);
       const b = new Float32Array(rows);
       b.set(bias);
-      return { pW: r.f32(packRows8F32(full, rows, cols)), pB: r.f32(b), ...extra(r) };
+      return { pW: r.f32Line(packRows8F32(full, rows, cols)), pB: r.f32(b), ...extra(r) };
     });
     this.pW = this.consts['pW']!;
     this.pB = this.consts['pB']!;
