@@ -8,9 +8,18 @@
  * The rule, per frame t (counted from 0 since the last reset):
  *
  *   p_t = softmax(y_t)                                   the session's outputs as posteriors
- *   s_t[k] = (p_t[k] + ... + p_{t-w+1}[k]) / w           frames before the stream count as 0
+ *   s_t[k] = (p_t[k] + ... + p_{t-w+1}[k]) / w           smoothing 'mean'; frames before the stream count as 0
+ *   s_t = softmax((log p_t + ... + log p_{t-w+1}) / w)   smoothing 'geometric' (= softmax of the mean logits)
  *   k* = argmax over keyword classes of s_t[k]           (not `_unknown_`, `_silence_`)
  *   detect k* at t  when  s_t[k*] >= threshold  and no detection in frames t-lockout .. t-1
+ *
+ * The geometric mean is the streaming form of the mean readout the classifiers are trained with
+ * (the average of an utterance's logits): log p_t = y_t - logsumexp(y_t), and the per-frame
+ * constant cancels in the softmax.
+ *
+ * This file holds the detector and the spotter, free of Node built-ins (the browser playground and
+ * the streaming recogniser use them); kws.ts adds the streams, their scoring and the tuning, and
+ * re-exports everything here.
  */
 import { check } from '../core/errors.js';
 import type { FeatureStats } from '../data/dataset.js';
@@ -23,9 +32,14 @@ import type { ModelTask } from './model-task.js';
 /** Seconds per feature frame (10 ms hop). */
 export const FRAME_SECONDS = 0.01;
 
+export type Smoothing = 'mean' | 'geometric';
+export const SMOOTHINGS: readonly Smoothing[] = ['mean', 'geometric'];
+
 export interface DetectorOptions {
   /** Frames of the moving average over the posteriors (>= 1). */
   window: number;
+  /** 'mean': arithmetic mean of the posteriors; 'geometric': normalised geometric mean (default 'mean'). */
+  smoothing?: Smoothing;
   /** Smoothed posterior a keyword must reach, in (0, 1]. */
   threshold: number;
   /** Frames after a detection in which no other detection is made (>= 0). */
@@ -33,7 +47,7 @@ export interface DetectorOptions {
 }
 
 /** What the detector uses when neither the caller nor the model's metadata says otherwise. */
-export const DEFAULT_DETECTOR: DetectorOptions = { window: 30, threshold: 0.7, lockout: 100 };
+export const DEFAULT_DETECTOR: DetectorOptions = { window: 30, threshold: 0.7, lockout: 100, smoothing: 'mean' };
 
 export interface Detection {
   /** Class index of the keyword. */
@@ -56,6 +70,7 @@ export function checkDetectorOptions(o: DetectorOptions): DetectorOptions {
   check(Number.isInteger(o.window) && o.window >= 1 && o.window <= 10000, 'E_OPTION', () => `keyword detector: window must be an integer number of frames in 1..10000, found ${o.window}`);
   check(Number.isFinite(o.threshold) && o.threshold > 0 && o.threshold <= 1, 'E_OPTION', () => `keyword detector: threshold must be a posterior in (0, 1], found ${o.threshold}`);
   check(Number.isInteger(o.lockout) && o.lockout >= 0, 'E_OPTION', () => `keyword detector: lockout must be an integer number of frames >= 0, found ${o.lockout}`);
+  check(o.smoothing === undefined || SMOOTHINGS.includes(o.smoothing), 'E_OPTION', () => `keyword detector: smoothing must be one of ${SMOOTHINGS.join(', ')}, found ${JSON.stringify(o.smoothing)}`);
   return o;
 }
 
@@ -96,6 +111,8 @@ export class KeywordDetector {
   private readonly C: number;
   private readonly ring: Float64Array;
   private readonly sums: Float64Array;
+  private readonly geometric: boolean;
+  private readonly score: Float64Array;
   private t = 0;
   private last = -Infinity;
 
@@ -106,6 +123,8 @@ export class KeywordDetector {
     this.C = classes.length;
     this.ring = new Float64Array(this.options.window * this.C);
     this.sums = new Float64Array(this.C);
+    this.geometric = this.options.smoothing === 'geometric';
+    this.score = new Float64Array(this.C);
   }
 
   /** Frames pushed since the last reset. */
@@ -123,7 +142,14 @@ export class KeywordDetector {
 
   /** The smoothed posterior of class k at the last pushed frame. */
   smoothed(k: number): number {
-    return this.sums[k]! / this.options.window;
+    return this.geometric ? this.normalisedGeometric()[k]! : this.sums[k]! / this.options.window;
+  }
+
+  /** softmax of the mean log posteriors over the window (into `score`). */
+  private normalisedGeometric(): Float64Array {
+    const w = this.options.window;
+    for (let k = 0; k < this.C; k++) this.score[k] = this.sums[k]! / w;
+    return softmaxInto(this.score, 0, this.C, this.score);
   }
 
   /**
@@ -135,7 +161,8 @@ export class KeywordDetector {
     const w = this.options.window;
     const slot = (this.t % w) * C;
     for (let k = 0; k < C; k++) {
-      const v = p[offset + k]!;
+      // Geometric: log posteriors, floored so that a posterior of exactly 0 stays finite.
+      const v = this.geometric ? Math.log(Math.max(p[offset + k]!, 1e-30)) : p[offset + k]!;
       this.sums[k] = this.sums[k]! + v - this.ring[slot + k]!;
       this.ring[slot + k] = v;
     }
@@ -149,7 +176,8 @@ export class KeywordDetector {
     if (t - this.last <= this.options.lockout) return null;
     let best = this.keywords[0]!;
     for (const k of this.keywords) if (this.sums[k]! > this.sums[best]!) best = k;
-    const score = this.sums[best]! / w;
+    // softmax is monotone: the best keyword is the same on the sums; only its score needs it.
+    const score = this.geometric ? this.normalisedGeometric()[best]! : this.sums[best]! / w;
     if (score < this.options.threshold) return null;
     this.last = t;
     return { index: best, keyword: this.classes[best]!, frame: t, time: Number((t * FRAME_SECONDS).toFixed(2)), score };
@@ -288,12 +316,13 @@ export class KeywordSpotter {
 
 /**
  * The detector settings stored in a model's metadata (`kwsWindow`, `kwsThreshold`, `kwsLockout`,
- * written by `deltakit kws tune --save`), else the defaults.
+ * `kwsSmoothing`, written by `deltakit kws tune --save`), else the defaults.
  *
  * @example const o = detectorOptionsOfModel(model);
  */
 export function detectorOptionsOfModel(model: Model): DetectorOptions {
   const m = model.meta ?? {};
   const num = (key: string, d: number) => (m[key] !== undefined ? Number(m[key]) : d);
-  return checkDetectorOptions({ window: num('kwsWindow', DEFAULT_DETECTOR.window), threshold: num('kwsThreshold', DEFAULT_DETECTOR.threshold), lockout: num('kwsLockout', DEFAULT_DETECTOR.lockout) });
+  const smoothing = (m['kwsSmoothing'] ?? 'mean') as Smoothing;
+  return checkDetectorOptions({ window: num('kwsWindow', DEFAULT_DETECTOR.window), threshold: num('kwsThreshold', DEFAULT_DETECTOR.threshold), lockout: num('kwsLockout', DEFAULT_DETECTOR.lockout), smoothing });
 }

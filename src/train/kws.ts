@@ -8,9 +8,14 @@
  * The rule, per frame t (counted from 0 since the last reset):
  *
  *   p_t = softmax(y_t)                                   the session's outputs as posteriors
- *   s_t[k] = (p_t[k] + ... + p_{t-w+1}[k]) / w           frames before the stream count as 0
+ *   s_t[k] = (p_t[k] + ... + p_{t-w+1}[k]) / w           smoothing 'mean'; frames before the stream count as 0
+ *   s_t = softmax((log p_t + ... + log p_{t-w+1}) / w)   smoothing 'geometric' (= softmax of the mean logits)
  *   k* = argmax over keyword classes of s_t[k]           (not `_unknown_`, `_silence_`)
  *   detect k* at t  when  s_t[k*] >= threshold  and no detection in frames t-lockout .. t-1
+ *
+ * The geometric mean is the streaming form of the mean readout the classifiers are trained with
+ * (the average of an utterance's logits): log p_t = y_t - logsumexp(y_t), and the per-frame
+ * constant cancels in the softmax.
  */
 import { check } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -20,7 +25,7 @@ import { STREAM_PAUSE_RELEASE, type PauseRelease } from '../data/frontend.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
 import type { ModelTask } from './task.js';
-import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, softmaxInto, type Detection, type DetectorOptions } from './kws-spotter.js';
+import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, SMOOTHINGS, softmaxInto, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
 
 // The detector and the spotter live in kws-spotter.ts (free of Node built-ins, for browsers and
 // the streaming recogniser); this module adds the streams, their scoring and the tuning.
@@ -170,7 +175,7 @@ export const DEFAULT_WINDOWS = [10, 20, 30, 50, 75, 100];
 export const DEFAULT_DETECTOR_THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
 
 /**
- * Sweep window and threshold (lockout fixed) on posteriors of a keyword stream and a background
+ * Sweep smoothing, window and threshold (lockout fixed) on posteriors of a keyword stream and a background
  * stream, and choose the point with the highest detection rate whose false alarms per hour on the
  * background stream are at most `maxFalseAlarmsPerHour` (ties: fewer false alarms, then the
  * smaller window); when no point meets the budget, the one with the fewest background false
@@ -184,18 +189,21 @@ export function tuneDetector(
   keywordPost: StreamPosteriors,
   background: KeywordStream,
   backgroundPost: StreamPosteriors,
-  o: { windows?: number[]; thresholds?: number[]; lockout?: number; maxFalseAlarmsPerHour?: number } = {},
+  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number } = {},
 ): { best: DetectorPoint; points: DetectorPoint[]; withinBudget: boolean } {
   const windows = o.windows ?? DEFAULT_WINDOWS;
   const thresholds = o.thresholds ?? DEFAULT_DETECTOR_THRESHOLDS;
   const lockout = o.lockout ?? DEFAULT_DETECTOR.lockout;
   const budget = o.maxFalseAlarmsPerHour ?? 1;
-  check(windows.length > 0 && thresholds.length > 0, 'E_OPTION', () => `detector tuning: expected at least one window and one threshold, found ${windows.length} and ${thresholds.length}`);
+  check(windows.length > 0 && thresholds.length > 0 && (o.smoothings ?? SMOOTHINGS).length > 0, 'E_OPTION', () => `detector tuning: expected at least one window, threshold and smoothing, found ${windows.length}, ${thresholds.length} and ${(o.smoothings ?? SMOOTHINGS).length}`);
+  const smoothings = o.smoothings ?? SMOOTHINGS;
   const points: DetectorPoint[] = [];
-  for (const window of windows) {
-    for (const threshold of thresholds) {
-      const d: DetectorOptions = checkDetectorOptions({ window, threshold, lockout });
-      points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d) });
+  for (const smoothing of smoothings) {
+    for (const window of windows) {
+      for (const threshold of thresholds) {
+        const d: DetectorOptions = checkDetectorOptions({ window, threshold, lockout, smoothing });
+        points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d) });
+      }
     }
   }
   const within = points.filter((p) => p.background.falseAlarmsPerHour <= budget);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { encodeNpy } from '../../src/core/npy.js';
-import { espeakAvailable } from '../../src/data/espeak.js';
+import { espeakAvailable, speak } from '../../src/data/espeak.js';
+import { Rng } from '../../src/core/rng.js';
 import { festivalAvailable } from '../../src/data/festival.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
@@ -52,8 +53,8 @@ describe('deltakit kws detect', () => {
     for (let i = 1; i < r.detections.length; i++) expect(r.detections[i]!.frame).toBeGreaterThan(r.detections[i - 1]!.frame);
     // The text form prints one line per detection.
     out = [];
-    expect(await main(['kws', 'detect', '--input', file, '--dense'])).toBe(0);
-    expect(out.join('\n')).toMatch(/dense, window \d+ frames/);
+    expect(await main(['kws', 'detect', '--input', file, '--dense', '--window', '30', '--smoothing', 'mean'])).toBe(0);
+    expect(out.join('\n')).toMatch(/dense, mean smoothing over 30 frames/);
     expect(out.join('\n')).toMatch(/^\d+\.\d\d s {2}[a-z]+ {2}\(0\.\d+\)$/m);
   });
 
@@ -73,8 +74,68 @@ describe('deltakit kws detect', () => {
     expect(await main(['kws', 'detect', '--input', file, '--threshold', '1.5'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --threshold: expected at most 1/);
     err = [];
+    expect(await main(['kws', 'detect', '--input', file, '--smoothing', 'median'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --smoothing: expected one of mean, geometric, found 'median'/);
+    err = [];
     expect(await main(['kws', 'detect', builtinSpec('digits').file, '--input', file])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword classifier .* found a model of digits/);
+  });
+});
+
+/** 16-bit PCM mono WAV bytes. */
+function wav(samples: Float32Array, rate: number): Uint8Array {
+  const b = new Uint8Array(44 + 2 * samples.length);
+  const v = new DataView(b.buffer);
+  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
+  tag(0, 'RIFF');
+  v.setUint32(4, 36 + 2 * samples.length, true);
+  tag(8, 'WAVE');
+  tag(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 1, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, 2 * rate, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  tag(36, 'data');
+  v.setUint32(40, 2 * samples.length, true);
+  samples.forEach((x, i) => v.setInt16(44 + 2 * i, Math.max(-32768, Math.min(32767, Math.round(x * 32767))), true));
+  return b;
+}
+
+describe.skipIf(!espeakAvailable())('deltakit kws detect on a recording', () => {
+  it('hears three keywords spoken one after another in a .wav, in order', async () => {
+    // stop, yes, left by espeak-ng's default en-us voice, with half a second of faint noise around each.
+    const rng = new Rng(4);
+    const words = ['stop', 'yes', 'left'].map((w) => speak(w, { accent: 'en-us', variant: '', speed: 160, pitch: 50, amplitude: 100, wordGap: 0 }));
+    const rate = words[0]!.sampleRate;
+    const gap = Math.round(0.5 * rate);
+    const total = gap + words.reduce((a, w) => a + w.samples.length + gap, 0);
+    const x = new Float32Array(total);
+    for (let i = 0; i < total; i++) x[i] = rng.uniform(-0.002, 0.002);
+    let at = gap;
+    const spans: [number, number][] = [];
+    for (const w of words) {
+      for (let i = 0; i < w.samples.length; i++) x[at + i] = x[at + i]! + w.samples[i]!;
+      spans.push([at / rate, (at + w.samples.length + gap) / rate]);
+      at += w.samples.length + gap;
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'dk-kws-')), 'three.wav');
+    writeFileSync(file, wav(x, rate));
+    expect(await main(['kws', 'detect', '--input', file, '--window', '30', '--threshold', '0.9', '--json'])).toBe(0);
+    const r = JSON.parse(out.join('\n')) as { detections: { keyword: string; time: number }[]; seconds: number };
+    expect(r.seconds).toBeCloseTo(total / rate, 1);
+    // Every detection lies in one word's span (the word and the pause after it), in time order;
+    // at least two of the three words are heard as said (this voice and level are not the corpus').
+    const said = ['stop', 'yes', 'left'];
+    const heard = new Set<number>();
+    for (const d of r.detections) {
+      const j = spans.findIndex(([a, b]) => d.time >= a && d.time < b);
+      expect(j).toBeGreaterThanOrEqual(0);
+      if (d.keyword === said[j]) heard.add(j);
+    }
+    expect(heard.size).toBeGreaterThanOrEqual(2);
   });
 });
 
@@ -83,14 +144,15 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
     const small = ['--max-voices', '1', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--background-renditions', '1'];
     const saved = join(dir, 'tuned.safetensors');
-    expect(await main(['kws', 'tune', ...small, '--windows', '10,40', '--thresholds', '0.6,0.95', '--save', saved, '--json'])).toBe(0);
+    expect(await main(['kws', 'tune', ...small, '--windows', '10,40', '--thresholds', '0.6,0.95', '--smoothings', 'mean,geometric', '--save', saved, '--json'])).toBe(0);
     const t = JSON.parse(out.join('\n')) as { best: { window: number; threshold: number; lockout: number }; points: unknown[] };
-    expect(t.points).toHaveLength(4);
+    expect(t.points).toHaveLength(8);
     expect([10, 40]).toContain(t.best.window);
     const m = await loadModel(saved);
     expect(Number(m.meta['kwsWindow'])).toBe(t.best.window);
     expect(Number(m.meta['kwsThreshold'])).toBe(t.best.threshold);
     expect(Number(m.meta['kwsLockout'])).toBe(100);
+    expect(m.meta['kwsSmoothing']).toBe((t.best as { smoothing?: string }).smoothing);
     out = [];
     expect(await main(['kws', 'eval', saved, ...small, '--json'])).toBe(0);
     const e = JSON.parse(out.join('\n')) as { window: number; backgroundStream: { hours: number }; dense: { falseAlarmsPerHour: number; detectionRate: number }; delta: { opsSaving: number; keywords: number } };

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { readHeldout } from '../../src/data/heldout.js';
 import { synthesiserOf } from '../../src/data/corpus.js';
 import { builtinHeldout, builtinSpec, loadBuiltinModel } from '../../src/train/builtin.js';
-import { concatStream, detectorOptionsOfModel, KeywordSpotter, scoreDetections } from '../../src/train/kws.js';
+import { concatStream, detectorOptionsOfModel, KeywordDetector, KeywordSpotter, scoreDetections, streamPosteriors } from '../../src/train/kws.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 
-/** Floors on the committed held-out keyword set (312 utterances; docs/kws.md has the measured values). */
-const MIN_DENSE = 0.88;
+/** Floors on the committed held-out keyword set (312 utterances; measured 97.1 % dense, 96.5 % delta, 7.8x; docs/kws.md). */
+const MIN_DENSE = 0.94;
 const MIN_OPS_SAVING = 5;
 
 describe('the committed built-in keyword model', () => {
@@ -48,9 +48,26 @@ describe('the committed built-in keyword model', () => {
     const hits = spotter.run(stream.features);
     const s = scoreDetections(hits, stream.events, stream.frames, 30);
     expect(s.keywords).toBe(260);
-    expect(s.detectionRate).toBeGreaterThanOrEqual(0.5);
+    // Measured 75.4 % (196 of 260) at this setting.
+    expect(s.detectionRate).toBeGreaterThanOrEqual(0.65);
     const st = spotter.session.stats();
     expect(st.denseOps / st.ops).toBeGreaterThanOrEqual(MIN_OPS_SAVING);
+  });
+
+  it('the frame-by-frame spotter and the whole-stream posteriors give the same detections', async () => {
+    const model = await loadBuiltinModel('keywords');
+    const task = modelTask(model);
+    const held = readHeldout(builtinSpec('keywords').heldoutBase);
+    const stream = concatStream({ ...held, utterances: held.utterances.slice(0, 60) }, 2);
+    const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
+    for (const smoothing of ['mean', 'geometric'] as const) {
+      const detector = { window: 40, threshold: 0.8, lockout: 100, smoothing };
+      const streamed = new KeywordSpotter(model, task, { thresholds, detector }).run(stream.features);
+      const post = streamPosteriors(model, task, stream, thresholds);
+      const whole = new KeywordDetector(task.classes, detector).detectAll(post.posteriors);
+      expect(streamed.length).toBeGreaterThan(5);
+      expect(streamed.map((d) => [d.keyword, d.frame])).toEqual(whole.map((d) => [d.keyword, d.frame]));
+    }
   });
 
   it('ships held-out voices that the training split never used', async () => {

@@ -3,6 +3,7 @@ import { DeltakitError } from '../../src/core/errors.js';
 import { normalizeFeatures, type Dataset } from '../../src/data/dataset.js';
 import { levelNormalize, STREAM_PAUSE_RELEASE } from '../../src/data/frontend.js';
 import { Rng } from '../../src/core/rng.js';
+import { BACKGROUND_SILENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
 import {
   concatStream,
   KeywordDetector,
@@ -127,8 +128,36 @@ describe('KeywordDetector', () => {
     expect(d.smoothed(1)).toBeCloseTo(s / w, 10);
   });
 
+  it('geometric smoothing is the softmax of the mean logits over the window', () => {
+    const rng = new Rng(5);
+    const T = 200;
+    const w = 12;
+    const logits = new Float64Array(T * C);
+    for (let i = 0; i < logits.length; i++) logits[i] = rng.uniform(-4, 4);
+    const post = new Float64Array(T * C);
+    for (let t = 0; t < T; t++) post.set(softmaxInto(logits, t * C, C, new Float64Array(C)), t * C);
+    const d = new KeywordDetector(CLASSES, { window: w, threshold: 1, lockout: 0, smoothing: 'geometric' });
+    const m = new Float64Array(C);
+    for (let t = 0; t < T; t++) {
+      d.push(post, t * C);
+      if (t < w - 1) continue;
+      m.fill(0);
+      for (let j = t - w + 1; j <= t; j++) for (let k = 0; k < C; k++) m[k] += logits[j * C + k]! / w;
+      const want = softmaxInto(m, 0, C, new Float64Array(C));
+      for (let k = 0; k < C; k++) expect(d.smoothed(k)).toBeCloseTo(want[k]!, 9);
+    }
+    // A keyword whose posterior is 0.9 on every frame of the window scores 0.9 either way.
+    const p = stream(40, [[0, 10, 40, 0.9]]);
+    for (const smoothing of ['mean', 'geometric'] as const) {
+      const hit = new KeywordDetector(CLASSES, { window: 10, threshold: 0.85, lockout: 100, smoothing }).detectAll(p)[0]!;
+      expect(hit.keyword).toBe('yes');
+      if (smoothing === 'mean') expect(hit.frame).toBe(19);
+      expect(hit.frame).toBeLessThanOrEqual(19);
+    }
+  });
+
   it('refuses bad options with a coded error naming what it expected', () => {
-    for (const o of [{ window: 0 }, { window: 2.5 }, { threshold: 0 }, { threshold: 1.5 }, { lockout: -1 }]) {
+    for (const o of [{ window: 0 }, { window: 2.5 }, { threshold: 0 }, { threshold: 1.5 }, { lockout: -1 }, { smoothing: 'median' as 'mean' }]) {
       let err: unknown;
       try {
         new KeywordDetector(CLASSES, o);
@@ -185,7 +214,7 @@ describe('streams and tuning', () => {
     const bg: KeywordStream = { features: new Float32Array(0), frames: 360000, bands: 40, events: [], utterances: 1, voices: 1, voiceNames: ['b'] };
     const post = (p: Float32Array): StreamPosteriors => ({ posteriors: p, frames: p.length / C, ops: 1, denseOps: 1 });
     const bgp = stream(360000, [[1, 1000, 1010, 0.9]]);
-    const { best, points, withinBudget } = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(bgp), { windows: [5, 20], thresholds: [0.5, 0.7], lockout: 100, maxFalseAlarmsPerHour: 0 });
+    const { best, points, withinBudget } = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(bgp), { windows: [5, 20], thresholds: [0.5, 0.7], smoothings: ['mean'], lockout: 100, maxFalseAlarmsPerHour: 0 });
     expect(points).toHaveLength(4);
     // Window 5 passes the spike at either threshold; window 20 averages it to 0.45: no false alarm,
     // and 'yes' (0.8 over 40 frames) is detected at 0.7 as at 0.5.
@@ -235,5 +264,22 @@ describe('StreamingNormalizer and softmax', () => {
     const p = softmaxInto([1000, 1001, 999], 0, 3, new Float64Array(3));
     expect(p[0]! + p[1]! + p[2]!).toBeCloseTo(1, 12);
     expect(p[1]).toBeGreaterThan(p[0]!);
+  });
+});
+
+describe('the kws background material', () => {
+  const voices = Array.from({ length: 40 }, (_, i) => `v${i}`);
+  it('holds every unknown word and the noise clips per voice and rendition, no keyword, on the split voices only', () => {
+    const plain = planCorpus('kws', 'test', { testVoices: 3, validationVoices: 2, renditions: { test: 2 } }, voices);
+    const bg = planCorpus('kws', 'test', { testVoices: 3, validationVoices: 2, background: true, renditions: { test: 2 } }, voices);
+    expect(bg).toHaveLength(3 * 2 * (KWS_UNKNOWN_WORDS.length + BACKGROUND_SILENCES));
+    expect(bg.every((p) => p.label === 10 || p.label === 11)).toBe(true);
+    expect(bg.filter((p) => p.label === 11).every((p) => p.text === '')).toBe(true);
+    expect(new Set(bg.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_UNKNOWN_WORDS));
+    // The same voices as the split, and utterances of their own (no id shared with the keyword corpus).
+    expect(new Set(bg.map((p) => p.voice))).toEqual(new Set(plain.map((p) => p.voice)));
+    const ids = new Set(plain.map((p) => p.id));
+    expect(bg.some((p) => ids.has(p.id))).toBe(false);
+    expect(() => planCorpus('digits', 'test', { background: true }, voices)).toThrow(/background material exists only for the kws corpus, found digits/);
   });
 });

@@ -89,7 +89,7 @@ export function register(program: Command): void {
         const hits = spotter.run(stream.features);
         const said = stream.events.map((e) => `${task.classes[e.label]}@${(e.start / 100).toFixed(2)}s`).join(' ');
         console.log(`  stream of ${part.utterances.length} utterances (${(stream.frames / 100).toFixed(1)} s), keywords said: ${said}`);
-        console.log(`  detected (window ${det.window}, threshold ${det.threshold}, lockout ${det.lockout}): ${hits.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
+        console.log(`  detected (${det.smoothing} smoothing, window ${det.window}, threshold ${det.threshold}, lockout ${det.lockout}): ${hits.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
       }
       const against = ctc ? `word error rate ${(100 * (delta.wer! - dense.wer!)).toFixed(1)} points against dense` : `accuracy ${(100 * (delta.accuracy - dense.accuracy)).toFixed(1)} points against dense`;
       console.log(`ops: ${delta.opsSaving.toFixed(2)}x fewer than dense (inputs fired ${pct(delta.occupancyX)}, hidden states ${pct(delta.occupancyH)}); ${against}`);

@@ -22,6 +22,8 @@ import {
   KeywordSpotter,
   keywordStreams,
   scoreStream,
+  SMOOTHINGS,
+  type Smoothing,
   streamPosteriors,
   tuneDetector,
   type DetectorOptions,
@@ -29,11 +31,12 @@ import {
   type StreamScore,
 } from '../../train/kws.js';
 import { modelTask } from '../../train/task.js';
-import { checkExtension, checkWritable, parseNumber, si, table } from '../options.js';
+import { checkExtension, checkWritable, parseChoice, parseNumber, si, table } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
 interface DetectorCli {
   window?: string;
+  smoothing?: string;
   threshold?: string;
   lockout?: string;
   thx?: string;
@@ -56,6 +59,7 @@ function detectorOf(model: Model, o: DetectorCli): DetectorOptions {
     window: parseNumber('--window', o.window, { integer: true, min: 1, max: 10000 }) ?? m.window,
     threshold: parseNumber('--threshold', o.threshold, { min: 1e-9, max: 1 }) ?? m.threshold,
     lockout: parseNumber('--lockout', o.lockout, { integer: true, min: 0 }) ?? m.lockout,
+    smoothing: parseChoice('--smoothing', o.smoothing, SMOOTHINGS) ?? m.smoothing ?? 'mean',
   };
 }
 
@@ -69,6 +73,7 @@ function thresholdsOf(model: Model, o: DetectorCli): { thresholdX: number; thres
 function addDetectorOptions(cmd: Command): Command {
   return cmd
     .option('--window <frames>', "posterior smoothing window, frames of 10 ms (default: the model's tuned one, else 30)")
+    .option('--smoothing <kind>', `${SMOOTHINGS.join(' or ')} of the posteriors over the window (default: the model's tuned one, else mean)`)
     .option('--threshold <p>', "smoothed posterior that triggers a detection (default: the model's tuned one, else 0.7)")
     .option('--lockout <frames>', "frames after a detection with no other detection (default: the model's, else 100)")
     .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
@@ -115,7 +120,7 @@ export function register(program: Command): void {
       console.log(JSON.stringify({ input: o.input, frames, seconds: frames / 100, delta: !o.dense, ...(o.dense ? {} : thresholds), ...detector, opsSaving: st.ops > 0 ? st.denseOps / st.ops : 1, detections: hits.map((d) => ({ keyword: d.keyword, time: d.time, frame: d.frame, score: Number(d.score.toFixed(4)) })) }));
       return;
     }
-    console.log(`${o.input}: ${(frames / 100).toFixed(2)} s, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
+    console.log(`${o.input}: ${(frames / 100).toFixed(2)} s, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, ${detector.smoothing} smoothing over ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
     for (const d of hits) console.log(`${d.time.toFixed(2)} s  ${d.keyword}  (${d.score.toFixed(3)})`);
     console.log(`${hits.length} keyword${hits.length === 1 ? '' : 's'} detected; ${si(st.ops / Math.max(1, st.steps))} ops/frame, ${(st.ops > 0 ? st.denseOps / st.ops : 1).toFixed(2)}x fewer than dense`);
   });
@@ -156,7 +161,7 @@ export function register(program: Command): void {
       console.log(JSON.stringify(out));
       return;
     }
-    console.log(`${model.name} on the ${split} voices; window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
+    console.log(`${model.name} on the ${split} voices; ${detector.smoothing} smoothing, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
     console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
     console.log(describe(streams.background, 'non-keyword stream (unknown words, noise)'));
     console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', 'ops saving'], rows));
@@ -169,6 +174,7 @@ export function register(program: Command): void {
       .argument('[model]', 'a keyword classifier (default: the built-in one)')
       .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')})`)
       .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')})`)
+      .option('--smoothings <list>', `smoothings to try (default ${SMOOTHINGS.join(',')})`)
       .option('--lockout <frames>', 'lockout after a detection, frames', '100')
       .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
       .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
@@ -179,11 +185,12 @@ export function register(program: Command): void {
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; lockout: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
     const windows = list('--windows', o.windows, DEFAULT_WINDOWS, true, 1, 10000);
     const ths = list('--thresholds', o.thresholds, DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+    const smoothings = (o.smoothings ?? SMOOTHINGS.join(',')).split(',').map((v) => parseChoice('--smoothings', v.trim(), SMOOTHINGS)! as Smoothing);
     const lockout = parseNumber('--lockout', o.lockout, { integer: true, min: 0 })!;
     const budget = parseNumber('--max-false-alarms', o.maxFalseAlarms, { min: 0 })!;
     const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
@@ -200,17 +207,17 @@ export function register(program: Command): void {
     const th = o.dense ? undefined : thresholds;
     const kp = streamPosteriors(model, task, streams.keywords, th);
     const bp = streamPosteriors(model, task, streams.background, th);
-    const { best, points, withinBudget } = tuneDetector(task.classes, streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, lockout, maxFalseAlarmsPerHour: budget });
+    const { best, points, withinBudget } = tuneDetector(task.classes, streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget });
     if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
     else {
       console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
       console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
       console.log(describe(streams.background, 'non-keyword stream'));
-      console.log(table(['window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour'], points.map((p) => [String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2)])));
-      console.log(`chosen: window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour'], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2)])));
+      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
     }
     if (o.save) {
-      model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout) };
+      model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };
       await saveModel(model, o.save, { overwrite: o.force === true });
       if (!o.json) console.log(`saved ${o.save}`);
     }
