@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressModel, decodeCompressedModel, decompressModel, encodeCompressedModel } from '../src/compress/codebook/model.js';
 import { encodeNpy, parseNpy } from '../src/core/npy.js';
+import { parseWav, WavStream } from '../src/data/wav.js';
 import { decodeModelFile, encodeModel } from '../src/model/io.js';
 import { randomModel, smoothStream } from '../src/model/random.js';
 import { encodeSafetensors } from '../src/model/safetensors.js';
@@ -74,6 +75,29 @@ function pytorchStateDict(): Uint8Array {
   return encodeSafetensors(t);
 }
 
+/** A small 16-bit PCM WAV (frames of `channels` samples; `dataSize` as a pipe writes it, when given). */
+function wavSeed(channels: number, rate: number, frames: number, dataSize?: number): Uint8Array {
+  const n = frames * channels;
+  const b = new Uint8Array(44 + 2 * n);
+  const v = new DataView(b.buffer);
+  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
+  tag(0, 'RIFF');
+  v.setUint32(4, b.length - 8, true);
+  tag(8, 'WAVE');
+  tag(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, channels, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, 2 * channels * rate, true);
+  v.setUint16(32, 2 * channels, true);
+  v.setUint16(34, 16, true);
+  tag(36, 'data');
+  v.setUint32(40, dataSize ?? 2 * n, true);
+  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(3000 * Math.sin(i)), true);
+  return b;
+}
+
 function edgeDrnnTexts(): string {
   const model = randomModel(5, 8, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'gru', hiddenSize: 16 }]);
   const { program } = buildEdgeDrnnProgram(model, { thresholdX: 0.0625, thresholdH: 0.0625 });
@@ -95,6 +119,16 @@ export const FUZZ_FORMATS: FuzzFormat[] = [
     loader: 'decodeModelFile (ONNX import with constant folding)',
     seeds: () => ['gru_l1_h8', 'gru_l2_h12_fc_gemm', 'gru_l2_h14_fc_nofold', 'lstm_l1_h12_op11_nofold'].map((c) => ({ bytes: new Uint8Array(readFileSync(join(GOLDEN, c, 'model.onnx'))), text: null })),
     decode: (b) => decodeModelFile(b),
+  },
+  {
+    name: 'wav',
+    loader: 'parseWav, and WavStream fed 61-byte pieces',
+    seeds: () => [wavSeed(1, 16000, 12), wavSeed(2, 22050, 9, 0x7fffffff), wavSeed(1, 8000, 0, 0)].map((bytes) => ({ bytes, text: null })),
+    decode: (b) => {
+      parseWav(b);
+      const w = new WavStream();
+      for (let i = 0; i < b.length; i += 61) w.push(b.subarray(i, i + 61));
+    },
   },
   {
     name: 'npy',

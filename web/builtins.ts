@@ -18,7 +18,7 @@ declare const __DELTAKIT_BUILTINS__: BuiltinModelFile[] | undefined;
 export const TASK_LABELS: Record<BuiltinTask, string> = {
   digits: 'isolated digits (one word per voiced segment)',
   'digit-strings': 'connected digit strings (CTC, words as they come)',
-  keywords: 'keywords (yes/no/up/down/…, one per segment)',
+  keywords: 'keywords (yes/no/up/down/…, the keyword spotter on every frame)',
 };
 
 /** The embedded built-in model files, in task order (digits first). */

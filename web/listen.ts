@@ -7,6 +7,7 @@
  * `window.deltakitPlayground.listen` holds the current or last session's words and counters;
  * `document.body.dataset.listen` is idle | starting | listening | done | error.
  */
+import { detectorOptionsOfModel } from '../src/train/kws-spotter.js';
 import { isDeltakitError, Listener, modelTask, parseWav, type Model, type RecognizedWord, type RecognizerFrame } from '../src/index.js';
 import { builtinFiles, decodeBuiltin, TASK_LABELS, type BuiltinModelFile } from './builtins.js';
 import { modelThresholds, timeListening, timeSegmentSteps } from './run.js';
@@ -113,7 +114,10 @@ export class ListenPanel {
     this.model = decodeBuiltin(f);
     const t = modelTask(this.model);
     const th = modelThresholds(this.model);
-    $('listen-model-info').textContent = `${this.model.name}: ${t.classes.filter((c) => !/^_.*_$/.test(c)).join(' ')}; ${t.readout} readout; delta network thX ${th.thresholdX}, thH ${th.thresholdH}`;
+    const kws = t.classes.some((c) => /^_.*_$/.test(c));
+    const d = detectorOptionsOfModel(this.model);
+    const how = t.readout === 'ctc' ? 'CTC: each word as it is heard' : kws ? `keyword spotter on every frame (${d.smoothing} smoothing over ${d.window} frames, threshold ${d.threshold}, lockout ${d.lockout} frames)` : `${t.readout} readout: one word per voiced segment`;
+    $('listen-model-info').textContent = `${this.model.name}: ${t.classes.filter((c) => !/^_.*_$/.test(c)).join(' ')}; ${how}; delta network thX ${th.thresholdX}, thH ${th.thresholdH}`;
   }
 
   private setListen(s: 'idle' | 'starting' | 'listening' | 'done' | 'error'): void {
@@ -195,7 +199,7 @@ export class ListenPanel {
     const last = this.pending[this.pending.length - 1];
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
     const now = last && last.active ? `this frame: occupancy ${pct(last.occupancy)}, ${(last.denseOps / Math.max(1, last.ops)).toFixed(1)}x fewer ops` : 'this frame: no speech, the network is idle';
-    $('live-stats').textContent = `${(T.frames / 100).toFixed(2)} s heard, ${T.segments} segment${T.segments === 1 ? '' : 's'}; ${now}; in speech: occupancy ${T.possible ? pct(T.fired / T.possible) : '–'}, ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer ops than dense; the network ran on ${T.steps} of ${T.frames} frames; ${s.usPerFrame.toFixed(1)} µs per 10 ms frame in this page (resample, log-mel, segment, network)`;
+    $('live-stats').textContent = `${(T.frames / 100).toFixed(2)} s heard, ${T.segments} segment${T.segments === 1 ? '' : 's'}; ${now}; where it ran: occupancy ${T.possible ? pct(T.fired / T.possible) : '–'}, ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer ops than dense; the network ran on ${T.steps} of ${T.frames} frames; ${s.usPerFrame.toFixed(1)} µs per 10 ms frame in this page (resample, log-mel, segment, network)`;
   }
 
   /** Scroll the spectrogram by the pending frames and draw them: bands, fired columns, strip. */

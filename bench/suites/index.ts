@@ -11,5 +11,6 @@ import { simSuite } from './sim.js';
 import { trainSuite } from './train.js';
 import { mcuSuite } from './mcu.js';
 import { kernelsSuite } from './kernels.js';
+import { listenSuite } from './listen.js';
 
-export const SUITES: BenchSuite[] = [gruStepSuite, kernelsSuite, deltaSuite, sruSuite, simSuite, trainSuite, mcuSuite];
+export const SUITES: BenchSuite[] = [gruStepSuite, kernelsSuite, deltaSuite, sruSuite, simSuite, trainSuite, mcuSuite, listenSuite];

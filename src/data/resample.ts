@@ -21,6 +21,9 @@ const KAISER_BETA = 8.6;
 /** Highest sample rate accepted (the table has to/gcd phases). */
 export const MAX_SAMPLE_RATE = 384_000;
 
+/** Phase tables by conversion (`from>to`), shared by every Resampler of that conversion: a page or a CLI that starts a new stream does not rebuild them. */
+const TAP_CACHE = new Map<string, Array<Float64Array | undefined>>();
+
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
@@ -77,7 +80,10 @@ export class Resampler {
     this.cutoff = 0.5 * ROLLOFF * Math.min(1, to / from);
     this.reach = Math.ceil(ZEROS / (2 * this.cutoff));
     this.identity = from === to;
-    this.taps = new Array<Float64Array | undefined>(this.up);
+    const key = `${from}>${to}`;
+    let taps = TAP_CACHE.get(key);
+    if (!taps) TAP_CACHE.set(key, (taps = new Array<Float64Array | undefined>(this.up)));
+    this.taps = taps;
   }
 
   /** Start a new stream. */

@@ -14,14 +14,26 @@ export interface Audio {
   sampleRate: number;
 }
 
+/** Where a WAV file's samples are: the format and the data chunk's offset and declared size. */
+export interface WavHeader {
+  sampleRate: number;
+  channels: number;
+  /** Byte offset of the first sample. */
+  dataOffset: number;
+  /** Size the data chunk declares (may be 0x7fffffff or 0 when written to a pipe). */
+  dataSize: number;
+}
+
 /**
- * Parse a 16-bit PCM WAV file (mono, or the first channel of a multi-channel file).
+ * The header of a 16-bit PCM WAV file, or null when `bytes` ends before the data chunk starts
+ * (a stream: read more). Throws E_FORMAT / E_UNSUPPORTED on anything else.
  *
- * @example const audio = parseWav(readFileSync('seven.wav')); // { samples, sampleRate: 22050 }
+ * @example parseWavHeader(bytes) // { sampleRate: 22050, channels: 1, dataOffset: 44, dataSize: 262144 }
  */
-export function parseWav(bytes: Uint8Array): Audio {
+export function parseWavHeader(bytes: Uint8Array, complete = true): WavHeader | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (o: number) => String.fromCharCode(bytes[o]!, bytes[o + 1]!, bytes[o + 2]!, bytes[o + 3]!);
+  if (!complete && bytes.length < 12) return null;
   check(bytes.length >= 12 && tag(0) === 'RIFF' && tag(8) === 'WAVE', 'E_FORMAT', () => `wav: expected a RIFF/WAVE header, found ${bytes.length < 12 ? `${bytes.length} bytes` : JSON.stringify(tag(0) + tag(8))}`);
   let off = 12;
   let sampleRate = 0;
@@ -32,6 +44,7 @@ export function parseWav(bytes: Uint8Array): Audio {
     const size = view.getUint32(off + 4, true);
     const body = off + 8;
     if (id === 'fmt ') {
+      if (!complete && body + 16 > bytes.length) return null;
       check(body + 16 <= bytes.length, 'E_FORMAT', () => 'wav: truncated fmt chunk');
       const format = view.getUint16(body, true);
       channels = view.getUint16(body + 2, true);
@@ -41,14 +54,88 @@ export function parseWav(bytes: Uint8Array): Audio {
       check(channels >= 1 && sampleRate > 0, 'E_FORMAT', () => `wav: expected channels >= 1 and a positive sample rate, found ${channels} and ${sampleRate}`);
     } else if (id === 'data') {
       check(channels > 0, 'E_FORMAT', () => 'wav: data chunk before fmt chunk');
-      const end = size <= bytes.length - body ? body + size : bytes.length;
-      const frameBytes = 2 * channels;
-      const n = Math.floor((end - body) / frameBytes);
-      const samples = new Float32Array(n);
-      for (let i = 0; i < n; i++) samples[i] = view.getInt16(body + i * frameBytes, true) / 32768;
-      return { samples, sampleRate };
+      return { sampleRate, channels, dataOffset: body, dataSize: size };
     }
     off = body + size + (size & 1);
   }
+  if (!complete) return null;
   throw new DeltakitError('E_FORMAT', 'wav: no data chunk found');
+}
+
+/**
+ * Parse a 16-bit PCM WAV file (mono, or the first channel of a multi-channel file).
+ *
+ * @example const audio = parseWav(readFileSync('seven.wav')); // { samples, sampleRate: 22050 }
+ */
+export function parseWav(bytes: Uint8Array): Audio {
+  const { sampleRate, channels, dataOffset: body, dataSize: size } = parseWavHeader(bytes)!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = size <= bytes.length - body ? body + size : bytes.length;
+  const frameBytes = 2 * channels;
+  const n = Math.floor((end - body) / frameBytes);
+  const samples = new Float32Array(n);
+  for (let i = 0; i < n; i++) samples[i] = view.getInt16(body + i * frameBytes, true) / 32768;
+  return { samples, sampleRate };
+}
+
+/**
+ * A 16-bit PCM WAV file read as it arrives (a pipe from a recorder, a network stream): push its
+ * bytes in pieces of any size and get the first channel's samples as soon as they are complete.
+ * The samples are parseWav's, in order.
+ *
+ * @example
+ * const w = new WavStream();
+ * process.stdin.on('data', (b) => { const x = w.push(b); if (x.length) listener ??= new Listener(model, w.sampleRate); ... });
+ */
+export class WavStream {
+  private header: WavHeader | null = null;
+  private head = new Uint8Array(0);
+  /** Bytes of the data chunk still expected (Infinity when its size is not trustworthy). */
+  private left = Infinity;
+  private carry = new Uint8Array(0);
+
+  /** The format, once the header has arrived (else null). */
+  get format(): WavHeader | null {
+    return this.header;
+  }
+  get sampleRate(): number {
+    return this.header?.sampleRate ?? 0;
+  }
+
+  push(bytes: Uint8Array): Float32Array {
+    let data: Uint8Array;
+    if (!this.header) {
+      const all = new Uint8Array(this.head.length + bytes.length);
+      all.set(this.head);
+      all.set(bytes, this.head.length);
+      const h = parseWavHeader(all, false);
+      if (!h) {
+        check(all.length <= 1 << 20, 'E_FORMAT', () => `wav stream: expected a data chunk within the first MB, found none in ${all.length} bytes`);
+        this.head = all;
+        return new Float32Array(0);
+      }
+      this.header = h;
+      this.head = new Uint8Array(0);
+      // A pipe's writer cannot seek back to fill in sizes: 0 and 0x7fffffff+ mean "to the end".
+      this.left = h.dataSize > 0 && h.dataSize < 0x7fffffff ? h.dataSize : Infinity;
+      data = all.subarray(Math.min(h.dataOffset, all.length));
+    } else {
+      data = bytes;
+    }
+    if (data.length > this.left) data = data.subarray(0, this.left);
+    this.left -= data.length;
+    if (this.carry.length) {
+      const joined = new Uint8Array(this.carry.length + data.length);
+      joined.set(this.carry);
+      joined.set(data, this.carry.length);
+      data = joined;
+    }
+    const frameBytes = 2 * this.header.channels;
+    const n = Math.floor(data.length / frameBytes);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = view.getInt16(i * frameBytes, true) / 32768;
+    this.carry = data.slice(n * frameBytes);
+    return out;
+  }
 }

@@ -7,23 +7,26 @@
  * in training and as `deltakit run --segments` does: frames wait in a short ring buffer until a
  * segment starts, are replayed into the network then, and go straight through while it lasts.
  *
- * - A classifier (readout `mean` or `last`: the isolated digits, the keywords) gives one word per
+ * - A classifier of words only (readout `mean` or `last`: the isolated digits) gives one word per
  *   segment, when the segment ends: the argmax of the mean (or last) output, with its softmax
- *   probability. Classes named `_like_this_` (`_unknown_`, `_silence_`) are recognised but are not
- *   words of the transcript.
+ *   probability.
  * - A CTC model (readout `ctc`: connected digit strings) emits each word on the frame where greedy
  *   decoding first finds it, while the segment is still going.
+ * - A keyword classifier (classes besides the words, named `_like_this_`: `_unknown_`,
+ *   `_silence_`) runs on every frame, as it was tuned: the KeywordSpotter of deltakit/train
+ *   (smoothed posteriors, the threshold and lockout stored in the model by `deltakit kws tune`,
+ *   the level front end's pause release), whose false alarms per hour were measured that way.
+ *   The segments are still found (for display) but do not gate the network.
  *
- * Between segments the network does not run (no operations): the delta network's savings inside
- * speech come on top of that.
+ * For the first two, the network does not run between segments (no operations): the delta
+ * network's savings inside speech come on top of that.
  */
 import { check } from '../core/errors.js';
-import { LevelNormalizer } from '../data/frontend.js';
-import type { FeatureStats } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { Backend, StepTrace } from '../runtime/types.js';
 import { CtcGreedyDecoder } from '../train/ctc.js';
+import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer } from '../train/kws-spotter.js';
 import { modelTask, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
 
@@ -108,8 +111,10 @@ export class StreamingRecognizer {
   readonly bands: number;
   readonly thresholdX: number | null;
   readonly thresholdH: number | null;
-  private readonly level: LevelNormalizer | null;
-  private readonly stats: FeatureStats;
+  /** How words come out: per segment (a classifier of words), CTC, or the keyword spotter on every frame. */
+  readonly mode: 'segments' | 'ctc' | 'keywords';
+  private readonly norm: StreamingNormalizer;
+  private readonly spotter: KeywordSpotter | null;
   private readonly minSpeechFrames: number;
   /** Raw frames waiting for a segment: ring of `ringSize` frames. */
   private readonly ring: Float32Array;
@@ -143,19 +148,18 @@ export class StreamingRecognizer {
     };
     this.thresholdX = o.dense ? null : num(o.thresholdX, 'thresholdX');
     this.thresholdH = o.dense ? null : num(o.thresholdH, 'thresholdH');
-    this.session = createSession(model, {
-      ...(this.thresholdX !== null ? { thresholdX: this.thresholdX, thresholdH: this.thresholdH! } : {}),
-      ...(o.backend ? { backend: o.backend } : {}),
-      ...(o.firedColumns ? { onTrace: (s: StepTrace) => (this.lastTrace = s) } : {}),
-    });
     const isCtc = this.task.readout === 'ctc';
+    this.mode = isCtc ? 'ctc' : keywordClasses(this.task.classes).length < this.task.classes.length ? 'keywords' : 'segments';
+    const thresholds = this.thresholdX !== null ? { thresholdX: this.thresholdX, thresholdH: this.thresholdH! } : null;
+    const extra = { ...(o.backend ? { backend: o.backend } : {}), ...(o.firedColumns ? { onTrace: (s: StepTrace) => (this.lastTrace = s) } : {}) };
+    this.spotter = this.mode === 'keywords' ? new KeywordSpotter(model, this.task, { ...(thresholds ? { thresholds } : {}), detector: detectorOptionsOfModel(model), session: extra }) : null;
+    this.session = this.spotter ? this.spotter.session : createSession(model, { ...(thresholds ?? {}), ...extra });
     const K = this.session.outputSize;
     check(K === this.task.classes.length + (isCtc ? 1 : 0), 'E_FORMAT', () => `recognizer: model ${model.name} has ${K} outputs, its ${this.task.classes.length} classes need ${this.task.classes.length + (isCtc ? 1 : 0)}${isCtc ? ' (with the CTC blank)' : ''}`);
     this.segmenter = new EnergySegmenter({ ...(isCtc ? { hangover: 40 } : {}), ...o.segmenter });
     this.minSpeechFrames = o.minSpeechFrames ?? 8;
     check(Number.isInteger(this.minSpeechFrames) && this.minSpeechFrames >= 0, 'E_OPTION', () => `recognizer: minSpeechFrames must be an integer >= 0, found ${this.minSpeechFrames}`);
-    this.stats = this.task.stats;
-    this.level = this.stats.frontEnd === 'level' ? new LevelNormalizer(I) : null;
+    this.norm = new StreamingNormalizer(this.task.stats);
     const so = this.segmenter.options;
     this.ringSize = so.preRoll + so.minSpeech + 1;
     this.ring = new Float32Array(this.ringSize * I);
@@ -179,7 +183,8 @@ export class StreamingRecognizer {
   reset(): void {
     this.segmenter.reset();
     this.session.reset();
-    this.level?.reset();
+    this.norm.reset();
+    this.spotter?.reset();
     this.ctc?.reset();
     this.t = 0;
     this.segStart = -1;
@@ -200,11 +205,20 @@ export class StreamingRecognizer {
     const words: RecognizedWord[] = [];
     let steps = 0;
     this.lastTrace = null;
-    if (ev?.kind === 'start') {
+    if (this.spotter) {
+      // Keywords: every frame through the spotter, as it was tuned; segments only for display.
+      const d = this.spotter.push(frame);
+      steps = 1;
+      if (d) words.push(this.word(d.index, d.score, Math.max(0, t - this.spotter.detector.options.window + 1), t + 1, t));
+      if (ev?.kind === 'end') {
+        this.segments.push({ start: ev.start, end: ev.end, speechFrames: ev.speechFrames });
+        this.totals.segments++;
+      }
+    } else if (ev?.kind === 'start') {
       // A new segment: fresh network and front end, then the buffered frames from its start.
       this.session.reset();
       this.prevStats = { ops: 0, denseOps: 0, fired: 0, possible: 0 };
-      this.level?.reset();
+      this.norm.reset();
       this.ctc?.reset();
       this.sum.fill(0);
       this.segFrames = 0;
@@ -217,7 +231,7 @@ export class StreamingRecognizer {
       this.stepFrame(t, words);
       steps++;
     }
-    if (ev?.kind === 'end') {
+    if (ev?.kind === 'end' && !this.spotter) {
       this.finishSegment(ev, t, words);
     }
     const used = this.usage(steps);
@@ -239,7 +253,10 @@ export class StreamingRecognizer {
   flush(): RecognizedWord[] {
     const ev = this.segmenter.flush();
     const words: RecognizedWord[] = [];
-    if (ev) this.finishSegment(ev, this.t - 1, words);
+    if (ev && this.spotter) {
+      this.segments.push({ start: ev.start, end: ev.end, speechFrames: ev.speechFrames });
+      this.totals.segments++;
+    } else if (ev) this.finishSegment(ev, this.t - 1, words);
     return words;
   }
 
@@ -249,10 +266,7 @@ export class StreamingRecognizer {
     const x = this.x;
     const src = this.ring.subarray((u % this.ringSize) * I, (u % this.ringSize + 1) * I);
     // The front end of normalizeFeatures(), one frame at a time: level tracker, then (x - mean) / std.
-    if (this.level) this.level.frame(src, x);
-    else x.set(src);
-    const { mean, std } = this.stats;
-    for (let b = 0; b < I; b++) x[b] = (x[b]! - mean[b]!) / std[b]!;
+    this.norm.frame(src, x);
     this.session.stepInto(x, this.y);
     const y = this.y;
     this.segFrames++;

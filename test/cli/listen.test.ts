@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { espeakAvailable } from '../../src/data/espeak.js';
+import { ROOT } from '../docs/blocks.js';
 import { cli } from '../helpers/cli.js';
 
 const CI = process.env['CI'] === 'true';
@@ -41,6 +42,7 @@ describe.runIf(espeakAvailable())('deltakit listen', () => {
     expect(sd['transcript']).toBe('two nine four seven');
     expect(sn['transcript']).toBe('two nine four seven');
     expect(sn['network']).toBe('dense');
+    expect(sd['mode']).toBe('segments');
     expect(sn['steps']).toBe(sd['steps']);
     expect(sn['ops']).toBe(sn['denseOps']);
     expect(sd['denseOps']).toBe(sn['denseOps']);
@@ -50,6 +52,18 @@ describe.runIf(espeakAvailable())('deltakit listen', () => {
       expect(w['start'] as number).toBeLessThan(w['end'] as number);
       expect(w['confidence'] as number).toBeGreaterThan(0.3);
     }
+  });
+
+  it("'-' reads the WAV from standard input as it arrives (a recorder's pipe, sizes unknown)", () => {
+    // espeak-ng writing to a pipe cannot fill in the sizes (0x7fffffff), as arecord or sox would not.
+    const speech = spawnSync('espeak-ng', ['-v', 'en-us', '-s', '160', '-g', '60', '--stdout', 'one, six, zero']);
+    expect(speech.status).toBe(0);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'listen', '-', '--quiet'], { cwd: ROOT, input: speech.stdout, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['one', 'six', 'zero']);
+    const empty = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'listen', '-'], { cwd: ROOT, input: readFileSync(wav).subarray(0, 20), encoding: 'utf8', timeout: 60_000 });
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/E_FORMAT: standard input: expected a 16-bit PCM \.wav stream, found no data chunk before the end/);
   });
 
   it('bad input: coded errors naming what was expected', async () => {

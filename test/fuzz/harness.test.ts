@@ -12,7 +12,7 @@ const FORMATS = FUZZ_FORMATS.filter((f) => !f.hidden).map((f) => f.name);
 
 describe('fuzz harness', () => {
   it('covers every file format deltakit reads', () => {
-    expect(FORMATS).toEqual(expect.arrayContaining(['safetensors', 'onnx', 'npy', 'dkcb', 'checkpoint', 'edgedrnn', 'keras', 'tfjs', 'trace']));
+    expect(FORMATS).toEqual(expect.arrayContaining(['safetensors', 'onnx', 'npy', 'dkcb', 'checkpoint', 'edgedrnn', 'keras', 'tfjs', 'trace', 'wav']));
   });
 
   it('catches an uncoded error, a hang and an unbounded allocation, and recovers after each', async () => {

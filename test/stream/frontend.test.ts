@@ -8,6 +8,7 @@ import { Rng } from '../../src/core/rng.js';
 import { LogMel, StreamingLogMel } from '../../src/data/mel.js';
 import { Resampler, resample } from '../../src/data/resample.js';
 import { DeltakitError } from '../../src/core/errors.js';
+import { parseWav, WavStream } from '../../src/data/wav.js';
 
 /** A speech-like test signal: a few tones with a moving envelope plus a little noise. */
 function signal(n: number, rate: number, seed = 1): Float32Array {
@@ -123,5 +124,74 @@ describe('StreamingLogMel', () => {
     const frames = chunks(x, 7, 128).flatMap((c) => s.push(r.push(c)));
     frames.push(...s.push(r.flush()));
     expect(concat(frames)).toEqual(offline.data);
+  });
+});
+
+/** A 16-bit PCM WAV with an extra chunk before the data (as some recorders write), stereo or mono. */
+function wavBytes(samples: Float32Array, rate: number, channels: number, dataSize?: number): Uint8Array {
+  const n = samples.length;
+  const list = new TextEncoder().encode('LISTtest');
+  const b = new Uint8Array(12 + 24 + 8 + 4 + 8 + 2 * channels * n);
+  const v = new DataView(b.buffer);
+  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
+  tag(0, 'RIFF');
+  v.setUint32(4, b.length - 8, true);
+  tag(8, 'WAVE');
+  tag(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, channels, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, rate * 2 * channels, true);
+  v.setUint16(32, 2 * channels, true);
+  v.setUint16(34, 16, true);
+  b.set(list.subarray(0, 4), 36);
+  v.setUint32(40, 4, true);
+  b.set(list.subarray(4, 8), 44);
+  tag(48, 'data');
+  v.setUint32(52, dataSize ?? 2 * channels * n, true);
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) v.setInt16(56 + 2 * (i * channels + c), Math.round(samples[i]! * 32767) * (c ? -1 : 1), true);
+  return b;
+}
+
+describe('WavStream', () => {
+  it('gives parseWav\'s samples from bytes in pieces of any size (header split anywhere), mono and stereo, sized or piped', () => {
+    const x = signal(3001, 16000, 8);
+    for (const [channels, size] of [
+      [1, undefined],
+      [2, undefined],
+      [1, 0x7fffffff],
+    ] as const) {
+      const bytes = wavBytes(x, 16000, channels, size);
+      const whole = parseWav(bytes);
+      for (const [seed, max] of [
+        [1, 1],
+        [2, 7],
+        [3, 900],
+      ] as const) {
+        const w = new WavStream();
+        const rng = new Rng(seed);
+        const parts: Float32Array[] = [];
+        for (let i = 0; i < bytes.length; ) {
+          const n = 1 + rng.int(max);
+          parts.push(w.push(bytes.subarray(i, i + n)));
+          i += n;
+        }
+        expect(w.sampleRate).toBe(16000);
+        expect(concat(parts)).toEqual(whole.samples);
+      }
+    }
+  });
+
+  it('stops at the declared data size and refuses what is not a WAV stream', () => {
+    const x = signal(100, 8000, 9);
+    const bytes = wavBytes(x, 8000, 1);
+    const trailing = new Uint8Array(bytes.length + 6);
+    trailing.set(bytes);
+    expect(new WavStream().push(trailing)).toEqual(parseWav(bytes).samples);
+    expect(() => new WavStream().push(new TextEncoder().encode('this is not a wav file'))).toThrow(/wav: expected a RIFF\/WAVE header/);
+    const w = new WavStream();
+    expect(w.push(bytes.subarray(0, 30)).length).toBe(0);
+    expect(w.format).toBeNull();
   });
 });

@@ -24,6 +24,8 @@ import { Listener } from '../../src/stream/listener.js';
 import { StreamingRecognizer } from '../../src/stream/recognizer.js';
 import { BUILTIN_MODEL_FILE } from '../../src/train/builtin.js';
 import { ctcGreedy } from '../../src/train/ctc.js';
+import { KeywordSpotter } from '../../src/train/kws-spotter.js';
+import { modelTask } from '../../src/train/model-task.js';
 import { initWasm } from '../../src/kernels/wasm/loader.js';
 import { DeltakitError } from '../../src/core/errors.js';
 
@@ -98,6 +100,29 @@ describe('EnergySegmenter', () => {
     expect(s.flush()).toEqual({ kind: 'end', start: 172, end: 207, speechFrames: 25 });
   });
 
+  it('finds speech under coloured noise that dominates the total energy, whatever the gain', () => {
+    // Brown-like noise: 30 dB more in the 4 lowest bands; "speech" adds 20 dB to bands 10-29
+    // only, which moves the total energy by under 1 dB.
+    const rng = new Rng(3);
+    const T = 200;
+    const x = new Float32Array(T * 40);
+    for (let t = 0; t < T; t++) {
+      const speech = t >= 80 && t < 130;
+      for (let b = 0; b < 40; b++) x[t * 40 + b] = -18 + (b < 4 ? 6.9 : 0) + (speech && b >= 10 && b < 30 ? 4.6 : 0) + 0.3 * rng.normal();
+    }
+    const lse = (t: number) => {
+      let m = 0;
+      for (let b = 0; b < 40; b++) m += Math.exp(x[t * 40 + b]!);
+      return Math.log(m);
+    };
+    expect(lse(100) - lse(50)).toBeLessThan(0.3); // natural-log units: about 1 dB
+    const segs = segmentByEnergy(x, 40);
+    expect(segs.map((s) => [s.start, s.end])).toEqual([[80 - 15, 130 + 20]]);
+    // A gain adds the same constant to every log-mel value: the same segments.
+    const louder = x.map((v) => v + 2 * Math.log(10));
+    expect(segmentByEnergy(louder, 40)).toEqual(segs);
+  });
+
   it('cuts a segment at maxFrames and refuses bad options with coded errors', () => {
     const x = frames([
       [20, -20],
@@ -135,9 +160,10 @@ describe('StreamingRecognizer on models of each readout', () => {
   ]);
 
   it('mean readout: one word per segment, the argmax of the mean output of the offline run; ops only inside segments', () => {
-    const classes = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_', '_silence_'];
-    const model = withTask(base, 'mean', classes, 'kws');
+    const classes = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'oh', 'ten'];
+    const model = withTask(base, 'mean', classes);
     const r = new StreamingRecognizer(model);
+    expect(r.mode).toBe('segments');
     const frs = Array.from({ length: T }, (_, t) => r.push(x.subarray(t * 40, (t + 1) * 40)));
     r.flush();
     const ref = offline(model, x, { thresholdX: 0.2, thresholdH: 0.1 });
@@ -148,7 +174,7 @@ describe('StreamingRecognizer on models of each readout', () => {
       for (let t = 0; t < s.T; t++) for (let k = 0; k < 12; k++) mean[k]! += s.y[t * 12 + k]! / s.T;
       const best = mean.indexOf(Math.max(...mean));
       expect(r.words[i]!.label).toBe(best);
-      expect(r.words[i]!.isWord).toBe(!classes[best]!.startsWith('_'));
+      expect(r.words[i]!.isWord).toBe(true);
       expect(r.words[i]!.at).toBe(Math.min(s.end, T) - 1);
     });
     expect(r.transcript()).toEqual(r.words.filter((w) => !w.word.startsWith('_')).map((w) => w.word));
@@ -160,6 +186,26 @@ describe('StreamingRecognizer on models of each readout', () => {
     const active = frs.filter((f) => f.active);
     expect(active.every((f) => f.ops > 0 && f.ops <= f.denseOps && f.occupancy >= 0 && f.occupancy <= 1)).toBe(true);
     expect(r.totals.ops).toBeLessThan(r.totals.denseOps);
+  });
+
+  it('keyword classifier: the KeywordSpotter on every frame, with the detector settings stored in the model', () => {
+    const classes = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_', '_silence_'];
+    const model = withTask(base, 'mean', classes, 'kws');
+    model.meta!['kwsWindow'] = '5';
+    model.meta!['kwsThreshold'] = '0.1';
+    model.meta!['kwsLockout'] = '20';
+    const r = new StreamingRecognizer(model);
+    expect(r.mode).toBe('keywords');
+    const frs = Array.from({ length: T }, (_, t) => r.push(x.subarray(t * 40, (t + 1) * 40)));
+    r.flush();
+    const spot = new KeywordSpotter(model, modelTask(model), { thresholds: { thresholdX: 0.2, thresholdH: 0.1 }, detector: { window: 5, threshold: 0.1, lockout: 20 } });
+    const expected = spot.run(x);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(r.words.map((w) => [w.label, w.at])).toEqual(expected.map((d) => [d.index, d.frame]));
+    expect(r.words.every((w) => w.isWord)).toBe(true);
+    // It runs on every frame; the segments are still found.
+    expect(frs.every((f) => f.steps === 1 && f.active)).toBe(true);
+    expect(r.segments.length).toBe(3);
   });
 
   it('last readout: the last frame of the segment decides', () => {

@@ -17,8 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { availableBackends, createSession, initWasm, LogMel, Listener, loadModel, maxAbs, maxAbsDiff, parseWav, readNpy, resample, type Model } from '../../src/index.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
-import { BUILTIN_MODEL_FILE } from '../../src/train/builtin.js';
-import { buildWeb } from '../../web/build.js';
+import { BUILTIN_MODEL_FILE, builtinSpec } from '../../src/train/builtin.js';
+import { editDistance } from '../../src/train/ctc.js';
+import { DIGIT_WORDS } from '../../src/data/vocabulary.js';
+import { buildWeb, builtinModelFiles } from '../../web/build.js';
 import { builtinStream, DEFAULTS, modelThresholds, timeListening, timeSegmentSteps } from '../../web/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +28,8 @@ const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../golden/cases/gru_l1_h16_fc/', import.meta.url));
 /** What the synthesised recording says (espeak-ng, with pauses the isolated-digit model segments on). */
 const SPOKEN = ['three', 'five', 'eight', 'one'];
+/** A connected string for the CTC model. */
+const STRING = ['four', 'one', 'seven', 'nine'];
 
 /** What the page exposes after a run, with typed arrays turned into plain arrays for transport. */
 interface PageSession {
@@ -88,6 +92,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   let model: Model;
   /** The recording the fake microphone plays in a loop and the upload test sends (null without espeak-ng). */
   let wav: string | null = null;
+  /** A connected digit string (short pauses), for the CTC model when it is built in. */
+  let stringWav: string | null = null;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -100,6 +106,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
       wav = join(work, 'digits.wav');
       expect(spawnSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-g', '60', '-w', raw, SPOKEN.join(', ')]).status).toBe(0);
       expect(spawnSync('sox', [raw, wav, 'pad', '0.5', '1.0']).status).toBe(0);
+      stringWav = join(work, 'string.wav');
+      expect(spawnSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-g', '15', '-w', stringWav, STRING.join(' ')]).status).toBe(0);
     }
     ({ bytes: bundleBytes } = await buildWeb({ outdir: join(work, 'dist') }));
     server = await serve(join(work, 'dist'));
@@ -245,6 +253,10 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
 
   it('listens to the (fake) microphone through an AudioWorklet and writes the spoken digits as they come', async (ctx) => {
     if (!wav) return ctx.skip();
+    // The selector lists the built-in models whose files exist (digits at least), in task order.
+    const options = await page.$$eval('#listen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(builtinModelFiles().map((f) => f.task));
+    expect(options[0]).toBe('digits');
     await page.selectOption('#listen-model', 'digits');
     await page.click('#mic-start');
     await page.waitForSelector('body[data-listen=listening]', { timeout: 10_000 });
@@ -263,7 +275,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(l.steps).toBeLessThan(l.frames);
     expect(l.ops).toBeGreaterThan(0);
     expect(l.ops * 3).toBeLessThan(l.denseOps);
-    expect(await page.textContent('#live-stats')).toMatch(/in speech: occupancy \d+\.\d %, \d+\.\d\dx fewer ops than dense; the network ran on \d+ of \d+ frames/);
+    expect(await page.textContent('#live-stats')).toMatch(/where it ran: occupancy \d+\.\d %, \d+\.\d\dx fewer ops than dense; the network ran on \d+ of \d+ frames/);
     // The recording becomes the stream of the comparison below.
     expect(await page.textContent('#stream-info')).toMatch(/^the microphone recording: log-mel, normalised with the model's feature statistics: shape \(\d+, 40\)/);
     expect(pageErrors).toEqual([]);
@@ -289,10 +301,11 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(l.words.map((w) => [w.word, w.start, w.end])).toEqual(node.recognizer.words.filter((w) => w.isWord).map((w) => [w.word, w.start, w.end]));
     expect(l.frames).toBe(node.recognizer.frames);
     expect(l.steps).toBe(node.recognizer.totals.steps);
-    // The page's features are the offline front end's (resample the whole file, LogMel.compute).
+    // The page's features are the offline front end's (resample the whole file, LogMel.compute),
+    // bit for bit: the same float operations, and V8's own Math functions in both engines.
     const offline = new LogMel(16000).compute(resample(audio.samples, audio.sampleRate, 16000));
     expect(features.length).toBe(offline.data.length);
-    expect(maxAbsDiff(Float32Array.from(features), offline.data)).toBeLessThanOrEqual(1e-4);
+    expect(Float32Array.from(features)).toEqual(offline.data);
     const nodeUsPerStep = timeSegmentSteps(model, node.recognizer.segments, offline.data);
     const nodeWarm = timeListening(model, audio.samples, audio.sampleRate, 1024).best;
     // Reported, never asserted: the page against Node on the same recording.
@@ -303,6 +316,28 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(l.usPerFrame).toBeGreaterThan(0);
     expect(l.usPerFrameWarm).toBeGreaterThan(0);
     expect(await page.textContent('#stream-info')).toMatch(/^digits\.wav: log-mel/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it.runIf(existsSync(builtinSpec('digit-strings').file))('with the connected-digit model selected: CTC words as they come, the same as in Node', async (ctx) => {
+    if (!stringWav) return ctx.skip();
+    await page.selectOption('#listen-model', 'digit-strings');
+    expect(await page.textContent('#listen-model-info')).toMatch(/CTC: each word as it is heard/);
+    await page.setInputFiles('#wav-file', stringWav);
+    await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
+    const l = await listenState();
+    const ctcModel = await loadModel(builtinSpec('digit-strings').file);
+    const audio = parseWav(readFileSync(stringWav));
+    const node = new Listener(ctcModel, audio.sampleRate, modelThresholds(ctcModel));
+    for (let i = 0; i < audio.samples.length; i += 1024) node.push(audio.samples.subarray(i, i + 1024));
+    node.flush();
+    expect(node.recognizer.mode).toBe('ctc');
+    expect(l.words.map((w) => w.word)).toEqual(node.recognizer.transcript());
+    // One segment for the whole string; the words came one by one inside it.
+    expect(l.segments).toBe(1);
+    expect(editDistance(STRING.map((w) => DIGIT_WORDS.indexOf(w)), node.recognizer.words.map((w) => w.label))).toBeLessThanOrEqual(1);
+    await page.selectOption('#listen-model', 'digits');
     expect(pageErrors).toEqual([]);
   });
 });

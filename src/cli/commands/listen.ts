@@ -1,12 +1,14 @@
 /**
  * `deltakit listen FILE.wav`: stream a recording through a built-in (or given) speech model, as a
- * microphone would feed it, and print each word when it is recognised. The audio goes through the
+ * microphone would feed it, and print each word when it is recognised. `deltakit listen -` reads
+ * the WAV from standard input as it arrives (a recorder's pipe: `arecord -f S16_LE -r 16000 -t wav |
+ * deltakit listen -`), so the words print while the speaker talks. The audio goes through the
  * same streaming pieces the browser playground uses (resampler to 16 kHz, streaming log-mel,
  * voice-activity segmentation, the delta network), in chunks of `--chunk` samples.
  */
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
-import { parseWav } from '../../data/wav.js';
+import { parseWav, WavStream, type Audio } from '../../data/wav.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { readFileBytes } from '../../model/io.js';
 import type { Backend } from '../../runtime/types.js';
@@ -31,7 +33,7 @@ export function register(program: Command): void {
   program
     .command('listen')
     .description('stream a .wav recording through a speech model (default: the built-in isolated digits) and print words as they are recognised')
-    .argument('<file.wav>', '16-bit PCM .wav, any sample rate (resampled to 16 kHz)')
+    .argument('<file.wav>', "16-bit PCM .wav, any sample rate (resampled to 16 kHz); '-' reads it from standard input as it arrives")
     .option('--task <task>', `built-in model: ${BUILTIN_TASKS.join(', ')}`, 'digits')
     .option('--model <file>', 'a model trained by deltakit train instead of the built-in one')
     .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
@@ -48,36 +50,63 @@ export function register(program: Command): void {
       const chunk = parseNumber('--chunk', o.chunk, { integer: true, min: 1, max: 1 << 20 })!;
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       check(!(o.dense && (thresholdX !== undefined || thresholdH !== undefined)), 'E_OPTION', () => '--dense: expected no --thx/--thh with it (the dense network has no thresholds), found both');
-      const audio = parseWav(await readFileBytes(file));
-      check(audio.samples.length > 0, 'E_VALUE', () => `${file}: expected audio samples, found an empty data chunk`);
       const model = o.model ? await loadModelOrCompressed(o.model) : await loadBuiltinModel(task);
-      const listener = new Listener(model, audio.sampleRate, {
+      const options = {
         ...(o.dense ? { dense: true } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
         ...(thresholdH !== undefined ? { thresholdH } : {}),
         ...(backend ? { backend } : {}),
-      });
-      const r = listener.recognizer;
+      };
       const sec = (frames: number) => (frames / 100).toFixed(2);
       const print = (w: RecognizedWord) => {
         if (o.json) console.log(JSON.stringify({ word: w.word, isWord: w.isWord, start: w.start / 100, end: w.end / 100, at: w.at / 100, confidence: Number(w.confidence.toFixed(4)) }));
         else if (w.isWord) console.log(o.quiet ? w.word : `${sec(w.start)}-${sec(w.end)} s  ${w.word}  (p ${w.confidence.toFixed(2)}, recognised at ${sec(w.at + 1)} s)`);
       };
-      // Wall time of the whole chain (resampling, log-mel, segmentation, network), per 10 ms frame.
+      let listener: Listener | null = null;
+      let samples = 0;
+      let ms = 0;
+      const feed = (x: Float32Array, rate: number) => {
+        listener ??= new Listener(model, rate, options);
+        samples += x.length;
+        // Wall time of the whole chain (resampling, log-mel, segmentation, network), per 10 ms frame.
+        const t0 = performance.now();
+        const words: RecognizedWord[] = [];
+        for (let i = 0; i < x.length; i += chunk) for (const f of listener.push(x.subarray(i, i + chunk))) words.push(...f.words);
+        ms += performance.now() - t0;
+        words.forEach(print);
+      };
+      let audio: Pick<Audio, 'sampleRate'>;
+      if (file === '-') {
+        const w = new WavStream();
+        for await (const piece of process.stdin) {
+          const x = w.push(piece as Uint8Array);
+          if (x.length) feed(x, w.sampleRate);
+        }
+        check(w.format !== null, 'E_FORMAT', () => 'standard input: expected a 16-bit PCM .wav stream, found no data chunk before the end');
+        audio = { sampleRate: w.sampleRate };
+      } else {
+        const a = parseWav(await readFileBytes(file));
+        check(a.samples.length > 0, 'E_VALUE', () => `${file}: expected audio samples, found an empty data chunk`);
+        feed(a.samples, a.sampleRate);
+        audio = a;
+      }
+      check(listener !== null, 'E_VALUE', () => `${file === '-' ? 'standard input' : file}: expected audio samples, found none`);
+      const l: Listener = listener;
+      const r = l.recognizer;
       const t0 = performance.now();
-      for (let i = 0; i < audio.samples.length; i += chunk) for (const f of listener.push(audio.samples.subarray(i, i + chunk))) f.words.forEach(print);
-      const end = listener.flush();
+      const end = l.flush();
       for (const f of end.frames) f.words.forEach(print);
       end.words.forEach(print);
-      const ms = performance.now() - t0;
+      ms += performance.now() - t0;
       const T = r.totals;
       const words = r.transcript();
       const summary = {
         model: model.name,
         readout: r.task.readout,
+        mode: r.mode,
         network: o.dense ? 'dense' : `delta (thx ${r.thresholdX}, thh ${r.thresholdH})`,
         path: r.session.paths[0],
-        seconds: audio.samples.length / audio.sampleRate,
+        seconds: samples / audio.sampleRate,
         sampleRate: audio.sampleRate,
         frames: T.frames,
         segments: T.segments,
