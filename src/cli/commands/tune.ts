@@ -13,7 +13,7 @@ import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
 import { conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
 import type { Augmentation } from '../../data/augment.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkWritable, parseChoice, parseNumber, table, untilInterrupted } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, parseCondition, type CorpusCliOptions } from './data.js';
 import type { CorpusOptions } from '../../data/corpus.js';
 import type { Model } from '../../model/types.js';
@@ -103,15 +103,7 @@ export function register(program: Command): void {
       return;
     }
     const stateFile = `${o.table}.json`;
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
-    let r;
-    try {
-      r = await tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile, resume: o.resume, signal: controller.signal });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile, resume: o.resume, signal }));
     const ctc = task.readout === 'ctc';
     const enc = (text: string) => new TextEncoder().encode(text);
     await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
@@ -169,15 +161,7 @@ async function tuneAcross(
   const sets = conditions.map((c) => ({ label: c.label, ds: datasetOf(split, c.condition) }));
   checkUnheardVoices(model, sets[0]!.ds.utterances, split, 'tune');
   const stateFile = `${o.table}.json`;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  let r;
-  try {
-    r = await tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal: controller.signal });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const r = await untilInterrupted((signal) => tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal }));
   const enc = (text: string) => new TextEncoder().encode(text);
   const names = conditions.map((c) => c.label).join(', ');
   await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: at most ${g.maxAccuracyDrop} points below dense under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
