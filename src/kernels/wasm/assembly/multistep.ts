@@ -8,6 +8,7 @@
 // from memory once per call instead of once per step.
 
 import { madd } from './fma';
+import { hadd4, sweep8 } from './packed';
 
 // @ts-ignore: decorator
 @inline
@@ -114,47 +115,6 @@ function addTo(p: usize, v: f32): void {
 // cols <= MS_KC; wider matrices are cut into column chunks of MS_KC, the partial sums added to Y.
 const MS_KC: usize = 8192;
 
-// @ts-ignore: decorator
-@inline
-function hadd4m(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
-  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
-}
-
-// One frame through an 8-row block: yo[0..8) = W_block x + add[0..8). gb: bytes of x (a column
-// chunk; the block's column group g starts 128 g bytes from base).
-// @ts-ignore: decorator
-@inline
-function sweep8(base: usize, gb: usize, xt: usize, yo: usize, add: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  // Column groups two at a time (cols % 8 == 0, chunks too).
-  for (let o: usize = 0; o < gb; o += 32) {
-    const p = base + (o << 3);
-    let xv = v128.load(xt + o);
-    a0 = madd(v128.load(p), xv, a0);
-    a1 = madd(v128.load(p, 16), xv, a1);
-    a2 = madd(v128.load(p, 32), xv, a2);
-    a3 = madd(v128.load(p, 48), xv, a3);
-    a4 = madd(v128.load(p, 64), xv, a4);
-    a5 = madd(v128.load(p, 80), xv, a5);
-    a6 = madd(v128.load(p, 96), xv, a6);
-    a7 = madd(v128.load(p, 112), xv, a7);
-    xv = v128.load(xt + o, 16);
-    a0 = madd(v128.load(p, 128), xv, a0);
-    a1 = madd(v128.load(p, 144), xv, a1);
-    a2 = madd(v128.load(p, 160), xv, a2);
-    a3 = madd(v128.load(p, 176), xv, a3);
-    a4 = madd(v128.load(p, 192), xv, a4);
-    a5 = madd(v128.load(p, 208), xv, a5);
-    a6 = madd(v128.load(p, 224), xv, a6);
-    a7 = madd(v128.load(p, 240), xv, a7);
-  }
-  v128.store(yo, f32x4.add(hadd4m(a0, a1, a2, a3), v128.load(add)));
-  v128.store(yo, f32x4.add(hadd4m(a4, a5, a6, a7), v128.load(add, 16)), 16);
-}
-
 // Two frames through 4 rows of an 8-row block (base points at row 0 or row 4 of the block):
 // y0[0..4) = W x0 + add0, y1[0..4) = W x1 + add1.
 // @ts-ignore: decorator
@@ -174,8 +134,8 @@ function tile4x2(base: usize, gb: usize, x0: usize, x1: usize, y0: usize, y1: us
     c2 = madd(v128.load(x1 + o), w2, c2);
     c3 = madd(v128.load(x1 + o), w3, c3);
   }
-  v128.store(y0, f32x4.add(hadd4m(a0, a1, a2, a3), v128.load(add0)));
-  v128.store(y1, f32x4.add(hadd4m(c0, c1, c2, c3), v128.load(add1)));
+  v128.store(y0, f32x4.add(hadd4(a0, a1, a2, a3), v128.load(add0)));
+  v128.store(y1, f32x4.add(hadd4(c0, c1, c2, c3), v128.load(add1)));
 }
 
 export function matmat_f32_p8(wp: usize, b: usize, rows: i32, cols: i32, x: usize, steps: i32, y: usize): void {

@@ -20,11 +20,44 @@ import { madd } from './fma';
 
 // @ts-ignore: decorator
 @inline
-function hadd4(a: v128, b: v128, c: v128, d: v128): v128 {
+export function hadd4(a: v128, b: v128, c: v128, d: v128): v128 {
   // Horizontal sums of four vectors into one: lane i = sum of the lanes of the i-th argument.
   const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
   const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+}
+
+// One frame through an 8-row block: yo[0..8) = W_block x + add[0..8). gb: bytes of x (a column
+// chunk; the block's column group g starts 128 g bytes from base).
+// @ts-ignore: decorator
+@inline
+export function sweep8(base: usize, gb: usize, xt: usize, yo: usize, add: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  // Column groups two at a time (cols % 8 == 0, chunks too).
+  for (let o: usize = 0; o < gb; o += 32) {
+    const p = base + (o << 3);
+    let xv = v128.load(xt + o);
+    a0 = madd(v128.load(p), xv, a0);
+    a1 = madd(v128.load(p, 16), xv, a1);
+    a2 = madd(v128.load(p, 32), xv, a2);
+    a3 = madd(v128.load(p, 48), xv, a3);
+    a4 = madd(v128.load(p, 64), xv, a4);
+    a5 = madd(v128.load(p, 80), xv, a5);
+    a6 = madd(v128.load(p, 96), xv, a6);
+    a7 = madd(v128.load(p, 112), xv, a7);
+    xv = v128.load(xt + o, 16);
+    a0 = madd(v128.load(p, 128), xv, a0);
+    a1 = madd(v128.load(p, 144), xv, a1);
+    a2 = madd(v128.load(p, 160), xv, a2);
+    a3 = madd(v128.load(p, 176), xv, a3);
+    a4 = madd(v128.load(p, 192), xv, a4);
+    a5 = madd(v128.load(p, 208), xv, a5);
+    a6 = madd(v128.load(p, 224), xv, a6);
+    a7 = madd(v128.load(p, 240), xv, a7);
+  }
+  v128.store(yo, f32x4.add(hadd4(a0, a1, a2, a3), v128.load(add)));
+  v128.store(yo, f32x4.add(hadd4(a4, a5, a6, a7), v128.load(add, 16)), 16);
 }
 
 // @ts-ignore: decorator
@@ -42,33 +75,8 @@ export function matvec_f32_p8(wp: usize, b: usize, rows: i32, cols: i32, x: usiz
   if (ASC_FEATURE_SIMD) {
     for (let r = 0; r < rows; r += 8) {
       const base = wp + (<usize>(r >> 3)) * blockBytes;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
       // Two column groups per iteration: 16 multiply-adds per loop-control overhead.
-      for (let o: usize = 0; o < xBytes; o += 32) {
-        const p = base + (o << 3);
-        let xv = v128.load(x + o);
-        a0 = madd(v128.load(p), xv, a0);
-        a1 = madd(v128.load(p, 16), xv, a1);
-        a2 = madd(v128.load(p, 32), xv, a2);
-        a3 = madd(v128.load(p, 48), xv, a3);
-        a4 = madd(v128.load(p, 64), xv, a4);
-        a5 = madd(v128.load(p, 80), xv, a5);
-        a6 = madd(v128.load(p, 96), xv, a6);
-        a7 = madd(v128.load(p, 112), xv, a7);
-        xv = v128.load(x + o, 16);
-        a0 = madd(v128.load(p, 128), xv, a0);
-        a1 = madd(v128.load(p, 144), xv, a1);
-        a2 = madd(v128.load(p, 160), xv, a2);
-        a3 = madd(v128.load(p, 176), xv, a3);
-        a4 = madd(v128.load(p, 192), xv, a4);
-        a5 = madd(v128.load(p, 208), xv, a5);
-        a6 = madd(v128.load(p, 224), xv, a6);
-        a7 = madd(v128.load(p, 240), xv, a7);
-      }
-      const ro = (<usize>r) << 2;
-      v128.store(y + ro, f32x4.add(hadd4(a0, a1, a2, a3), v128.load(b + ro)));
-      v128.store(y + ro, f32x4.add(hadd4(a4, a5, a6, a7), v128.load(b + ro, 16)), 16);
+      sweep8(base, xBytes, x, y + ((<usize>r) << 2), b + ((<usize>r) << 2));
     }
   } else {
     for (let r = 0; r < rows; r += 8) {
