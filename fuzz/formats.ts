@@ -22,6 +22,7 @@ import { importTfjsLayers } from '../src/model/import/tfjs.js';
 import { createSession } from '../src/runtime/session.js';
 import { readTrace, traceLayers, TraceWriter } from '../src/sim/trace/format.js';
 import { concat, type TextRegion } from './mutate.js';
+import { wavFile } from '../test/helpers/wav.js';
 
 export interface FuzzSeed {
   bytes: Uint8Array;
@@ -77,25 +78,8 @@ function pytorchStateDict(): Uint8Array {
 
 /** A small 16-bit PCM WAV (frames of `channels` samples; `dataSize` as a pipe writes it, when given). */
 function wavSeed(channels: number, rate: number, frames: number, dataSize?: number): Uint8Array {
-  const n = frames * channels;
-  const b = new Uint8Array(44 + 2 * n);
-  const v = new DataView(b.buffer);
-  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, b.length - 8, true);
-  tag(8, 'WAVE');
-  tag(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, channels, true);
-  v.setUint32(24, rate, true);
-  v.setUint32(28, 2 * channels * rate, true);
-  v.setUint16(32, 2 * channels, true);
-  v.setUint16(34, 16, true);
-  tag(36, 'data');
-  v.setUint32(40, dataSize ?? 2 * n, true);
-  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(3000 * Math.sin(i)), true);
-  return b;
+  const codes = Int16Array.from({ length: frames * channels }, (_, i) => Math.round(3000 * Math.sin(i)));
+  return wavFile(codes, rate, { channels, ...(dataSize !== undefined ? { dataSize } : {}) });
 }
 
 function edgeDrnnTexts(): string {

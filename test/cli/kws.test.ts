@@ -11,6 +11,7 @@ import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
 import { builtinSpec } from '../../src/train/builtin.js';
 import { concatStream } from '../../src/train/kws.js';
+import { int16Codes, wavFile } from '../helpers/wav.js';
 
 let out: string[] = [];
 let err: string[] = [];
@@ -84,24 +85,7 @@ describe('deltakit kws detect', () => {
 
 /** 16-bit PCM mono WAV bytes. */
 function wav(samples: Float32Array, rate: number): Uint8Array {
-  const b = new Uint8Array(44 + 2 * samples.length);
-  const v = new DataView(b.buffer);
-  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, 36 + 2 * samples.length, true);
-  tag(8, 'WAVE');
-  tag(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, rate, true);
-  v.setUint32(28, 2 * rate, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  tag(36, 'data');
-  v.setUint32(40, 2 * samples.length, true);
-  samples.forEach((x, i) => v.setInt16(44 + 2 * i, Math.max(-32768, Math.min(32767, Math.round(x * 32767))), true));
-  return b;
+  return wavFile(int16Codes(samples), rate);
 }
 
 describe.skipIf(!espeakAvailable())('deltakit kws detect on a recording', () => {

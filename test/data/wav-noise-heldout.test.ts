@@ -9,24 +9,11 @@ import { encodeNpyHalf, floatToHalf, readHeldout, writeHeldout } from '../../src
 import { makeNoise, mixAtSnr, rms } from '../../src/data/noise.js';
 import { parseWav } from '../../src/data/wav.js';
 import type { Dataset } from '../../src/data/dataset.js';
+import { wavFile } from '../helpers/wav.js';
 
 function wav(samples: number[], sr: number, dataSize?: number): Uint8Array {
-  const b = new Uint8Array(44 + 2 * samples.length);
-  const dv = new DataView(b.buffer);
-  b.set(new TextEncoder().encode('RIFF'), 0);
-  dv.setUint32(4, 0x7fffffff, true);
-  b.set(new TextEncoder().encode('WAVEfmt '), 8);
-  dv.setUint32(16, 16, true);
-  dv.setUint16(20, 1, true);
-  dv.setUint16(22, 1, true);
-  dv.setUint32(24, sr, true);
-  dv.setUint32(28, 2 * sr, true);
-  dv.setUint16(32, 2, true);
-  dv.setUint16(34, 16, true);
-  b.set(new TextEncoder().encode('data'), 36);
-  dv.setUint32(40, dataSize ?? 0x7fffffff, true);
-  samples.forEach((s, i) => dv.setInt16(44 + 2 * i, s, true));
-  return b;
+  // Sizes as a recorder writing to a pipe leaves them (unknown: 0x7fffffff) unless given.
+  return wavFile(samples, sr, { riffSize: 0x7fffffff, dataSize: dataSize ?? 0x7fffffff });
 }
 
 describe('wav', () => {

@@ -9,6 +9,7 @@ import { LogMel, StreamingLogMel } from '../../src/data/mel.js';
 import { Resampler, resample } from '../../src/data/resample.js';
 import { DeltakitError } from '../../src/core/errors.js';
 import { parseWav, WavStream } from '../../src/data/wav.js';
+import { wavFile } from '../helpers/wav.js';
 
 /** A speech-like test signal: a few tones with a moving envelope plus a little noise. */
 function signal(n: number, rate: number, seed = 1): Float32Array {
@@ -129,29 +130,10 @@ describe('StreamingLogMel', () => {
 
 /** A 16-bit PCM WAV with an extra chunk before the data (as some recorders write), stereo or mono. */
 function wavBytes(samples: Float32Array, rate: number, channels: number, dataSize?: number): Uint8Array {
-  const n = samples.length;
-  const list = new TextEncoder().encode('LISTtest');
-  const b = new Uint8Array(12 + 24 + 8 + 4 + 8 + 2 * channels * n);
-  const v = new DataView(b.buffer);
-  const tag = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
-  tag(0, 'RIFF');
-  v.setUint32(4, b.length - 8, true);
-  tag(8, 'WAVE');
-  tag(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, channels, true);
-  v.setUint32(24, rate, true);
-  v.setUint32(28, rate * 2 * channels, true);
-  v.setUint16(32, 2 * channels, true);
-  v.setUint16(34, 16, true);
-  b.set(list.subarray(0, 4), 36);
-  v.setUint32(40, 4, true);
-  b.set(list.subarray(4, 8), 44);
-  tag(48, 'data');
-  v.setUint32(52, dataSize ?? 2 * channels * n, true);
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) v.setInt16(56 + 2 * (i * channels + c), Math.round(samples[i]! * 32767) * (c ? -1 : 1), true);
-  return b;
+  // Channel c of frame i: the sample, negated on the second channel.
+  const codes = Int16Array.from({ length: samples.length * channels }, (_, k) => Math.round(samples[Math.floor(k / channels)]! * 32767) * (k % channels ? -1 : 1));
+  const extraChunk = { id: 'LIST', body: new TextEncoder().encode('test') };
+  return wavFile(codes, rate, { channels, extraChunk, ...(dataSize !== undefined ? { dataSize } : {}) });
 }
 
 describe('WavStream', () => {
