@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { encodeNpy } from '../../src/core/npy.js';
 import { espeakAvailable, speak } from '../../src/data/espeak.js';
@@ -12,19 +12,9 @@ import { loadModel } from '../../src/model/io.js';
 import { builtinSpec } from '../../src/train/builtin.js';
 import { concatStream } from '../../src/train/kws.js';
 import { int16Codes, wavFile } from '../helpers/wav.js';
+import { captureOutput } from '../helpers/cli.js';
 
-let out: string[] = [];
-let err: string[] = [];
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const { out, err } = captureOutput();
 
 /** The first `n` committed held-out utterances of the built-in keyword model, end to end. */
 function heldoutStream(n: number) {
@@ -53,7 +43,7 @@ describe('deltakit kws detect', () => {
     expect(hits / s.events.length).toBeGreaterThanOrEqual(0.4);
     for (let i = 1; i < r.detections.length; i++) expect(r.detections[i]!.frame).toBeGreaterThan(r.detections[i - 1]!.frame);
     // The text form prints one line per detection.
-    out = [];
+    out.length = 0;
     expect(await main(['kws', 'detect', '--input', file, '--dense', '--window', '30', '--smoothing', 'mean'])).toBe(0);
     expect(out.join('\n')).toMatch(/dense, mean smoothing over 30 frames/);
     expect(out.join('\n')).toMatch(/^\d+\.\d\d s {2}[a-z]+ {2}\(0\.\d+\)$/m);
@@ -62,22 +52,22 @@ describe('deltakit kws detect', () => {
   it('refuses bad options and inputs with one coded error', async () => {
     expect(await main(['kws', 'detect', '--input', 'x.txt'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --input: expected a path ending in \.wav or \.npy/);
-    err = [];
+    err.length = 0;
     const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
     const file = join(dir, 'x.npy');
     writeFileSync(file, encodeNpy(new Float32Array(30), [10, 3]));
     expect(await main(['kws', 'detect', '--input', file])).toBe(1);
     expect(err.join('')).toMatch(/E_SHAPE: --input .*expected raw log-mel features of shape \(T, 40\), found \(10, 3\)/);
-    err = [];
+    err.length = 0;
     expect(await main(['kws', 'detect', '--input', file, '--window', '0'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --window: expected at least 1, found 0/);
-    err = [];
+    err.length = 0;
     expect(await main(['kws', 'detect', '--input', file, '--threshold', '1.5'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --threshold: expected at most 1/);
-    err = [];
+    err.length = 0;
     expect(await main(['kws', 'detect', '--input', file, '--smoothing', 'median'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --smoothing: expected one of mean, geometric, found 'median'/);
-    err = [];
+    err.length = 0;
     expect(await main(['kws', 'detect', builtinSpec('digits').file, '--input', file])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword classifier .* found a model of digits/);
   });
@@ -137,7 +127,7 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     expect(Number(m.meta['kwsThreshold'])).toBe(t.best.threshold);
     expect(Number(m.meta['kwsLockout'])).toBe(100);
     expect(m.meta['kwsSmoothing']).toBe((t.best as { smoothing?: string }).smoothing);
-    out = [];
+    out.length = 0;
     expect(await main(['kws', 'eval', saved, ...small, '--json'])).toBe(0);
     const e = JSON.parse(out.join('\n')) as { window: number; backgroundStream: { hours: number }; dense: { falseAlarmsPerHour: number; detectionRate: number }; delta: { opsSaving: number; keywords: number } };
     // The detector settings come from the model's metadata.

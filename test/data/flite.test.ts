@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
 import { planCorpus, synthesiserOf } from '../../src/data/corpus.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
 import { FLITE_VOICES, fliteAvailable, fliteSpeak, fliteVoiceOf, fliteVoices } from '../../src/data/flite.js';
@@ -59,23 +59,12 @@ describe('flite voices in the corpora', () => {
 });
 
 describe('deltakit eval --flite', () => {
-  let out: string[] = [];
-  beforeEach(() => {
-    out = [];
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
-
   it('reports the built-in model on flite voices as a synthesiser of its own', async (ctx) => {
     if (!needs('espeak-ng', espeakAvailable()) || !needs('flite', fliteAvailable()) || !needs('sox', soxAvailable())) return ctx.skip();
     const cache = mkdtempSync(join(tmpdir(), 'dk-flite-'));
-    const code = await main(['eval', BUILTIN_MODEL_FILE, '--split', 'test', '--flite', '--max-voices', '2', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--cache-dir', cache]);
-    expect(code).toBe(0);
-    const text = out.join('\n');
+    const r = await cli('eval', BUILTIN_MODEL_FILE, '--split', 'test', '--flite', '--max-voices', '2', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--cache-dir', cache);
+    expect(r.code, r.err).toBe(0);
+    const text = r.out;
     const dense = new RegExp(`flite\\s+22 / 2\\s+dense\\s+([\\d.]+)`).exec(text);
     expect(dense, text).not.toBeNull();
     // A model that learned digits recognises most of them from a synthesiser it never heard.

@@ -1,34 +1,24 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
 import { loadModel, saveModel } from '../../src/model/io.js';
 import { planCorpus } from '../../src/data/corpus.js';
 import { modelTask } from '../../src/train/task.js';
+import { captureOutput } from '../helpers/cli.js';
 
-let out: string[] = [];
-let err: string[] = [];
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const { out, err } = captureOutput();
 
 describe('deltakit train / tune / data: option errors', () => {
   it('reject bad options with one coded error line', async () => {
     expect(await main(['train', '--data', 'timit', '-o', '/tmp/x.safetensors'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --data: expected one of digits, kws/);
-    err = [];
+    err.length = 0;
     expect(await main(['tune', '/nonexistent.safetensors', '--max-accuracy-drop', '-1'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION/);
-    err = [];
+    err.length = 0;
     expect(await main(['data', 'build', 'digits', '--renditions', '1,2'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --renditions/);
   });
@@ -51,7 +41,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(await main(['data', 'export', 'digits', '--split', 'test', '-o', exp, ...corpus])).toBe(0);
     const meta = JSON.parse(readFileSync(join(exp, 'utterances.json'), 'utf8')) as { features: string; utterances: unknown[] };
     expect(meta.features).toMatch(/raw log-mel.*not normalised/);
-    err = [];
+    err.length = 0;
     expect(await main(['run', modelPath, '-i', join(exp, 'features.npy'), '-o', join(exp, 'y.npy'), '--segments', join(exp, 'utterances.json')])).toBe(0);
     expect(err.join('')).toMatch(/normalised with the model's feature statistics/);
     expect(err.join('')).toMatch(/accuracy [\d.]+ % on \d+ labelled utterances/);
@@ -77,13 +67,13 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(existsSync(`${table}.json`)).toBe(false); // the resume state is removed on success
     expect(out.join('\n')).toMatch(/chosen: thresholdX 0\.5, thresholdH 0\.2/);
     // Across conditions: one sweep per condition, the choice within budget under both.
-    out = [];
+    out.length = 0;
     expect(await main(['tune', modelPath, '--conditions', 'clean;gain=-20', '--max-accuracy-drop', '100', '--grid-x', '0,0.5', '--grid-h', '0.2', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(0);
     expect(readFileSync(table, 'utf8')).toMatch(/under clean, gain=-20/);
     expect(readFileSync(table, 'utf8')).toMatch(/\| 0\.5 \| 0\.2 \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| \*\*yes\*\* \|/);
     expect(out.join('\n')).toMatch(/gain=-20\s+delta thx 0\.5 thh 0\.2/);
     expect(existsSync(`${table}.0.json`) || existsSync(`${table}.1.json`)).toBe(false);
-    err = [];
+    err.length = 0;
     expect(await main(['tune', modelPath, '--conditions', 'clean', '--condition', 'telephone', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: tune: expected --condition or --conditions, found both/);
     expect(await main(['tune', modelPath, '--data', 'kws', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
@@ -92,7 +82,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     const leaky = join(dir, 'leaky.safetensors');
     const validationVoice = planCorpus('digits', 'validation', { maxVoices: 1 })[0]!.voice;
     await saveModel({ ...model, meta: { ...model.meta, trainVoices: JSON.stringify([validationVoice]) } }, leaky);
-    err = [];
+    err.length = 0;
     expect(await main(['tune', leaky, '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH: tune: the validation split holds voices the model was trained on/);
   });
