@@ -3,16 +3,21 @@
  * (The generated code itself is compiled and run in c-build.test.ts; the docs' worked example is
  * built and run here, so its commands, main.c and printed line stay true.)
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { encodeNpy } from '../../src/core/npy.js';
-import { saveModel } from '../../src/model/io.js';
+import { loadModel, saveModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { exportC } from '../../src/model/export/c/export.js';
 import { expectCode } from '../helpers/errors.js';
+import { needTool } from '../helpers/c-toolchain.js';
+import { readHeldout } from '../../src/data/heldout.js';
+import { normalizeFeatures } from '../../src/data/dataset.js';
+import { modelTask } from '../../src/train/task.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltakit-export-c-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,13 +87,7 @@ describe('deltakit export c', () => {
 
 describe('docs/c-export.md worked example', () => {
   it("builds the doc's main.c against the exported built-in model and prints the line the doc shows", async (ctx) => {
-    const { needTool } = await import('../helpers/c-toolchain.js');
     if (!needTool('gcc')) return ctx.skip();
-    const { spawnSync } = await import('node:child_process');
-    const { loadModel } = await import('../../src/model/io.js');
-    const { readHeldout } = await import('../../src/data/heldout.js');
-    const { normalizeFeatures } = await import('../../src/data/dataset.js');
-    const { modelTask } = await import('../../src/train/task.js');
     const doc = readFileSync('docs/c-export.md', 'utf8');
     // The export command, main.c and the expected output, all as the doc writes them.
     const cmd = /deltakit (export c models\/digits-deltagru\.safetensors --out digits --name digits \\\n\s+[^\n]+)/.exec(doc)![1]!.replace(/\\\n\s+/, '').split(/\s+/);
