@@ -8,7 +8,8 @@
  * - **vocal-tract length and pitch**: SoX `pitch` (resampling plus time-scale modification)
  *   moves the formants and F0 together by a number of cents at constant duration, what
  *   vocal-tract-length perturbation approximates;
- * - **gain** is applied in TypeScript (a float signal has no clipping; log-mel shifts by 2 ln g).
+ * - **gain** is applied in TypeScript (a float signal has no clipping; log-mel shifts by 2 ln g);
+ * - **VTLP** (`warp`) is no SoX effect: the log-mel filterbank itself is warped (mel.ts, vtlpWarp).
  *
  * Audio is piped through SoX as raw 32-bit float, so nothing is clipped or quantised on the way.
  */
@@ -28,6 +29,11 @@ export interface Augmentation {
   channel: 'wide' | 'telephone';
   /** Level change in dB applied to speech and noise together (0 = none). */
   gainDb: number;
+  /**
+   * Vocal-tract-length perturbation: the warp factor of the log-mel filterbank (mel.ts,
+   * vtlpWarp; absent or 1 = none). Applied when the features are computed, without SoX.
+   */
+  warp?: number;
 }
 
 export const NO_AUGMENTATION: Augmentation = { pitchCents: 0, reverb: 0, channel: 'wide', gainDb: 0 };
@@ -67,7 +73,7 @@ export function soxEffects(audio: Audio, effects: string[], outRate = audio.samp
 
 /** True when an augmentation changes nothing. */
 export function isNeutral(a: Augmentation): boolean {
-  return a.pitchCents === 0 && a.reverb === 0 && a.channel === 'wide' && a.gainDb === 0;
+  return a.pitchCents === 0 && a.reverb === 0 && a.channel === 'wide' && a.gainDb === 0 && (a.warp ?? 1) === 1;
 }
 
 /**

@@ -65,6 +65,13 @@ export interface CorpusOptions {
   flite?: boolean;
   /** Augment the training split (gain +-20 dB, telephone channel, reverb, formant/pitch shift; augment.ts). Default false. */
   augment?: boolean;
+  /**
+   * Vocal-tract-length perturbation of the training split: every training utterance's log-mel
+   * filterbank is warped by a factor alpha drawn log-uniformly in [lo, hi] (e.g. [0.8, 1.25];
+   * mel.ts, vtlpWarp), from a stream of its own, so the other augmentation draws stay as they were.
+   * Independent of `augment`. Default: none.
+   */
+  vtlp?: [number, number];
   /** One fixed augmentation for every utterance of the split (an evaluation condition, e.g. { gainDb: -20 }). */
   condition?: Partial<Augmentation>;
   /**
@@ -161,6 +168,10 @@ function resolve(name: CorpusName, o: CorpusOptions) {
   const festivalRenditions: Record<Split, number> = { ...renditions, ...o.festivalRenditions };
   for (const [k, v] of Object.entries(festivalRenditions)) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `corpus: festivalRenditions.${k} must be an integer in 0..100, found ${v}`);
   check(!o.background || name === 'kws', 'E_OPTION', () => `corpus: background material exists only for the kws corpus, found ${name}`);
+  if (o.vtlp !== undefined) {
+    const [lo, hi] = o.vtlp;
+    check(o.vtlp.length === 2 && Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2, 'E_OPTION', () => `corpus: vtlp must be a range [lo, hi] with 0.5 <= lo <= hi <= 2, found ${JSON.stringify(o.vtlp)}`);
+  }
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
   return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
@@ -186,14 +197,23 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
   // Training-split augmentation, drawn from its own stream so the base rendering stays the same.
   const augmentation = (id: string): Augmentation | undefined => {
     if (condition) return isNeutral(condition) ? undefined : condition;
-    if (!o.augment || split !== 'train') return undefined;
-    const rng = new Rng(hash32(`augment:${id}`));
-    const a: Augmentation = {
-      gainDb: Number(rng.uniform(-20, 20).toFixed(2)),
-      channel: rng.uniform(0, 1) < 0.25 ? 'telephone' : 'wide',
-      reverb: rng.uniform(0, 1) < 0.3 ? Math.round(rng.uniform(10, 70)) : 0,
-      pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(-300, 300)) : 0,
-    };
+    if ((!o.augment && !o.vtlp) || split !== 'train') return undefined;
+    let a: Augmentation = { ...NO_AUGMENTATION };
+    if (o.augment) {
+      const rng = new Rng(hash32(`augment:${id}`));
+      a = {
+        gainDb: Number(rng.uniform(-20, 20).toFixed(2)),
+        channel: rng.uniform(0, 1) < 0.25 ? 'telephone' : 'wide',
+        reverb: rng.uniform(0, 1) < 0.3 ? Math.round(rng.uniform(10, 70)) : 0,
+        pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(-300, 300)) : 0,
+      };
+    }
+    if (o.vtlp) {
+      // Log-uniform, so alpha and 1 / alpha are equally likely when the range is symmetric (0.8..1.25).
+      const rng = new Rng(hash32(`vtlp:${id}`));
+      const warp = Number(Math.exp(rng.uniform(Math.log(o.vtlp[0]), Math.log(o.vtlp[1]))).toFixed(4));
+      if (warp !== 1) a.warp = warp;
+    }
     return isNeutral(a) ? undefined : a;
   };
   const classes = corpusClasses(name);
@@ -293,7 +313,7 @@ export function synthesiserOf(voice: string): 'espeak-ng' | 'festival' | 'flite'
   return /^ked-f0-\d+$/.test(voice) ? 'festival' : 'espeak-ng';
 }
 
-const extractors = new Map<number, LogMel>();
+const extractors = new Map<string, LogMel>();
 
 /**
  * Synthesise, mix and featurise one planned utterance (no cache).
@@ -324,10 +344,12 @@ export function renderUtterance(p: UtterancePlan, synthesised?: Audio): Float32A
     const g = 10 ** (p.augment.gainDb / 20);
     if (g !== 1) for (let i = 0; i < x.length; i++) x[i] = x[i]! * g;
   }
-  let mel = extractors.get(sr);
+  // A VTLP warp is a filterbank of its own (planning one costs well under a millisecond); unwarped ones are kept.
+  const warp = p.augment?.warp ?? 1;
+  let mel = warp === 1 ? extractors.get(String(sr)) : undefined;
   if (!mel) {
-    mel = new LogMel(sr);
-    extractors.set(sr, mel);
+    mel = new LogMel(sr, { warp });
+    if (warp === 1) extractors.set(String(sr), mel);
   }
   return mel.compute(x).data;
 }

@@ -25,6 +25,39 @@ export interface MelOptions {
   fMax?: number;
   /** Pre-emphasis coefficient. Default 0.97; 0 disables. */
   preEmphasis?: number;
+  /**
+   * Vocal-tract-length perturbation: the filterbank's warp factor alpha (`vtlpWarp`). The
+   * energy at frequency f is counted where a filter expects frequency `vtlpWarp(f, alpha, fMax)`:
+   * alpha > 1 moves the spectrum up (a shorter vocal tract), alpha < 1 down. Default 1: the
+   * filterbank as it is, bit for bit. Range 0.5..2.
+   */
+  warp?: number;
+}
+
+/** Where the piecewise-linear VTLP warp bends, as a fraction of the filterbank's top edge (4800 Hz of 8 kHz). */
+export const VTLP_BOUNDARY = 0.6;
+
+/**
+ * The piecewise-linear frequency warp of vocal-tract-length perturbation (Jaitly and Hinton,
+ * 2013): f -> alpha f up to the boundary `VTLP_BOUNDARY * fMax * min(alpha, 1) / alpha`, then a
+ * straight line to (fMax, fMax), so the filterbank's band 0..fMax maps onto itself; above fMax
+ * the identity. alpha = 1 returns f unchanged.
+ *
+ * @example vtlpWarp(1000, 1.2, 8000) // 1200
+ */
+export function vtlpWarp(f: number, alpha: number, fMax: number): number {
+  if (alpha === 1 || f >= fMax) return f;
+  const knee = (VTLP_BOUNDARY * fMax * Math.min(alpha, 1)) / alpha;
+  if (f <= knee) return alpha * f;
+  return alpha * knee + ((fMax - alpha * knee) * (f - knee)) / (fMax - knee);
+}
+
+/** The inverse of vtlpWarp (the warp is increasing and piecewise linear). */
+function vtlpUnwarp(g: number, alpha: number, fMax: number): number {
+  if (alpha === 1 || g >= fMax) return g;
+  const knee = (VTLP_BOUNDARY * fMax * Math.min(alpha, 1)) / alpha;
+  if (g <= alpha * knee) return g / alpha;
+  return knee + ((g - alpha * knee) * (fMax - knee)) / (fMax - alpha * knee);
 }
 
 /** Features of one utterance: `frames` rows of `bands` values, row-major. */
@@ -50,6 +83,8 @@ export class LogMel {
   readonly windowLength: number;
   readonly hopSeconds: number;
   readonly fftSize: number;
+  /** The VTLP warp factor of the filterbank (1: none). */
+  readonly warp: number;
   private readonly fft: FFT;
   private readonly win: Float64Array;
   private readonly preEmphasis: number;
@@ -69,6 +104,9 @@ export class LogMel {
     const fMin = o.fMin ?? 20;
     const fMax = Math.min(o.fMax ?? 8000, sampleRate / 2);
     this.preEmphasis = o.preEmphasis ?? 0.97;
+    const alpha = o.warp ?? 1;
+    check(Number.isFinite(alpha) && alpha >= 0.5 && alpha <= 2, 'E_OPTION', () => `mel: warp (VTLP alpha) must be in 0.5..2, found ${alpha}`);
+    this.warp = alpha;
     check(Number.isInteger(this.bands) && this.bands > 0 && this.bands <= 256, 'E_OPTION', () => `mel: bands must be an integer in 1..256, found ${this.bands}`);
     check(sampleRate > 0 && Number.isFinite(sampleRate), 'E_OPTION', () => `mel: sample rate must be positive, found ${sampleRate}`);
     check(window > 0 && this.hopSeconds > 0, 'E_OPTION', () => `mel: window and hop must be positive, found ${window} and ${this.hopSeconds}`);
@@ -88,13 +126,16 @@ export class LogMel {
     for (let b = 0; b < this.bands + 2; b++) edges.push(melToHz(mLo + ((mHi - mLo) * b) / (this.bands + 1)));
     const binHz = sampleRate / n;
     this.filters = [];
+    // With a VTLP warp, bin k's energy is weighed where its warped frequency falls (alpha = 1: no warp).
+    const warped = (f: number) => (alpha === 1 ? f : vtlpWarp(f, alpha, fMax));
+    const unwarped = (g: number) => (alpha === 1 ? g : vtlpUnwarp(g, alpha, fMax));
     for (let b = 0; b < this.bands; b++) {
       const [lo, mid, hi] = [edges[b]!, edges[b + 1]!, edges[b + 2]!];
-      const start = Math.max(0, Math.ceil(lo / binHz));
-      const stop = Math.min(n / 2, Math.floor(hi / binHz));
+      const start = Math.max(0, Math.ceil(unwarped(lo) / binHz));
+      const stop = Math.min(n / 2, Math.floor(unwarped(hi) / binHz));
       const w: number[] = [];
       for (let k = start; k <= stop; k++) {
-        const f = k * binHz;
+        const f = warped(k * binHz);
         w.push(f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid));
       }
       this.filters.push({ start, weights: Float64Array.from(w, (v) => Math.max(0, v)) });

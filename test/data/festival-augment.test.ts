@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DeltakitError } from '../../src/core/errors.js';
 import { applyChannel, NO_AUGMENTATION, soxAvailable } from '../../src/data/augment.js';
-import { buildCorpus, planCorpus } from '../../src/data/corpus.js';
+import { parseCondition, parseCorpusOptions } from '../../src/cli/commands/data.js';
+import { buildCorpus, planCorpus, renderUtterance } from '../../src/data/corpus.js';
 import { featureStats, normalizeFeatures, statsFromJson, statsToJson } from '../../src/data/dataset.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
 import { festivalAvailable, festivalSpeak, festivalVoices } from '../../src/data/festival.js';
@@ -102,6 +103,55 @@ describe('corpus plans with Festival voices and augmentation', () => {
     expect(train.map(({ augment: _a, ...p }) => p)).toEqual(plain);
     const cond = planCorpus('digits', 'test', { ...o, condition: { gainDb: -20, channel: 'telephone' } }, VOICES);
     expect(cond.every((p) => p.augment?.gainDb === -20 && p.augment.channel === 'telephone')).toBe(true);
+  });
+
+  it('draws a VTLP warp per training utterance, log-uniform in the range, beside the other augmentation', () => {
+    const o = { seed: 1, validationVoices: 4, testVoices: 6, augment: true };
+    const train = planCorpus('digits', 'train', { ...o, vtlp: [0.8, 1.25] }, VOICES);
+    const warps = train.map((p) => p.augment?.warp ?? 1);
+    expect(Math.min(...warps)).toBeGreaterThanOrEqual(0.8);
+    expect(Math.max(...warps)).toBeLessThanOrEqual(1.25);
+    expect(Math.min(...warps)).toBeLessThan(0.82);
+    expect(Math.max(...warps)).toBeGreaterThan(1.22);
+    // Log-uniform over a symmetric range: about as many below 1 as above.
+    const below = warps.filter((w) => w < 1).length / warps.length;
+    expect(below).toBeGreaterThan(0.4);
+    expect(below).toBeLessThan(0.6);
+    // The other draws are those of --augment alone; held-out splits are not warped.
+    const plain = planCorpus('digits', 'train', o, VOICES);
+    expect(train.map((p) => ({ ...p, augment: p.augment && { ...p.augment, warp: undefined } }))).toEqual(plain.map((p) => ({ ...p, augment: p.augment && { ...p.augment, warp: undefined } })));
+    expect(planCorpus('digits', 'validation', { ...o, vtlp: [0.8, 1.25] }, VOICES).every((p) => p.augment === undefined)).toBe(true);
+    // Without --augment: only the warp.
+    const only = planCorpus('digits', 'train', { seed: 1, validationVoices: 4, testVoices: 6, vtlp: [0.9, 0.9] }, VOICES);
+    expect(only.every((p) => p.augment?.warp === 0.9 && p.augment.gainDb === 0 && p.augment.channel === 'wide')).toBe(true);
+    expect(() => planCorpus('digits', 'train', { vtlp: [1.2, 0.9] }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => planCorpus('digits', 'train', { vtlp: [0.3, 1] }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    // A fixed warp as an evaluation condition, and the CLI's spelling of both.
+    expect(planCorpus('digits', 'test', { ...o, condition: { warp: 1.2 } }, VOICES).every((p) => p.augment?.warp === 1.2)).toBe(true);
+    expect(parseCondition('vtlp=1.2,telephone')).toEqual({ warp: 1.2, channel: 'telephone' });
+    expect(() => parseCondition('vtlp=3')).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(parseCorpusOptions({ vtlp: '0.8,1.25' }).vtlp).toEqual([0.8, 1.25]);
+    for (const bad of ['0.8', '1.25,0.8', '0.8,x', '0.2,1']) expect(() => parseCorpusOptions({ vtlp: bad })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+  });
+
+  it('renders a warped utterance through the warped filterbank (no sox)', () => {
+    const p = planCorpus('digits', 'train', { seed: 1, validationVoices: 4, testVoices: 6 }, VOICES)[0]!;
+    const sr = 16000;
+    const tone = new Float32Array(sr / 2);
+    for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin(2 * Math.PI * 1000 * (i / sr));
+    const loudest = (f: Float32Array) => {
+      const frames = f.length / 40;
+      const sum = new Float64Array(40);
+      for (let t = 0; t < frames; t++) for (let b = 0; b < 40; b++) sum[b] += f[t * 40 + b]!;
+      return sum.indexOf(Math.max(...sum));
+    };
+    const plain = renderUtterance(p, { samples: tone, sampleRate: sr });
+    expect(renderUtterance({ ...p, augment: { ...NO_AUGMENTATION, warp: 1 } }, { samples: tone, sampleRate: sr })).toEqual(plain);
+    const up = renderUtterance({ ...p, augment: { ...NO_AUGMENTATION, warp: 1.25 } }, { samples: tone, sampleRate: sr });
+    const down = renderUtterance({ ...p, augment: { ...NO_AUGMENTATION, warp: 0.8 } }, { samples: tone, sampleRate: sr });
+    expect(up.length).toBe(plain.length);
+    expect(loudest(up)).toBeGreaterThanOrEqual(loudest(plain) + 2);
+    expect(loudest(down)).toBeLessThanOrEqual(loudest(plain) - 2);
   });
 });
 

@@ -33,13 +33,14 @@ export interface CorpusCliOptions {
   festivalOnly?: boolean;
   festivalRenditions?: string;
   augment?: boolean;
+  vtlp?: string;
   condition?: string;
   flite?: boolean;
 }
 
 /**
  * Parse an evaluation condition: comma-separated `gain=<dB>`, `telephone`, `reverb=<%>`,
- * `pitch=<cents>` (e.g. `gain=-20,telephone`).
+ * `pitch=<cents>`, `vtlp=<alpha>` (e.g. `gain=-20,telephone`).
  *
  * @example parseCondition('gain=-20,telephone') // { gainDb: -20, channel: 'telephone' }
  */
@@ -52,7 +53,8 @@ export function parseCondition(spec: string): Partial<Augmentation> {
     else if (k === 'gain' && v !== undefined) out.gainDb = parseNumber('--condition gain', v, { min: -60, max: 60 })!;
     else if (k === 'reverb' && v !== undefined) out.reverb = parseNumber('--condition reverb', v, { min: 0, max: 100 })!;
     else if (k === 'pitch' && v !== undefined) out.pitchCents = parseNumber('--condition pitch', v, { min: -1200, max: 1200 })!;
-    else fail('E_OPTION', `--condition: expected comma-separated gain=<dB>, telephone, wide, reverb=<%>, pitch=<cents>, found '${part}'`);
+    else if (k === 'vtlp' && v !== undefined) out.warp = parseNumber('--condition vtlp', v, { min: 0.5, max: 2 })!;
+    else fail('E_OPTION', `--condition: expected comma-separated gain=<dB>, telephone, wide, reverb=<%>, pitch=<cents>, vtlp=<alpha>, found '${part}'`);
   }
   return out;
 }
@@ -120,7 +122,8 @@ export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
     .option('--festival-renditions <train,validation,test>', 'renditions per Festival variant and split (default: --renditions)')
     .option('--flite', "add flite's voices (kal16, kal at 8 kHz, awb, rms, slt) to the test split only: a synthesiser never used in training or tuning (apt-get install flite)")
     .option('--augment', 'augment the training split: gain +-20 dB, 8 kHz telephone channel, reverb, formant/pitch shift (needs sox)')
-    .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or reverb=40,pitch=200 (needs sox)');
+    .option('--vtlp <lo,hi>', 'vocal-tract-length perturbation of the training split: warp every utterance\'s mel filterbank by a factor drawn log-uniformly in lo..hi (e.g. 0.8,1.25; no sox needed)')
+    .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or reverb=40,pitch=200 (needs sox) or vtlp=1.2');
 }
 
 export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
@@ -137,6 +140,13 @@ export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
   if (o.festivalRenditions !== undefined) out.festivalRenditions = parseTriple('--festival-renditions', o.festivalRenditions);
   if (o.augment) out.augment = true;
   if (o.flite) out.flite = true;
+  if (o.vtlp !== undefined) {
+    const parts = o.vtlp.split(',');
+    check(parts.length === 2, 'E_OPTION', () => `--vtlp: expected two comma-separated warp factors lo,hi (e.g. 0.8,1.25), found '${o.vtlp}'`);
+    const [lo, hi] = parts.map((p) => parseNumber('--vtlp', p, { min: 0.5, max: 2 })!) as [number, number];
+    check(lo <= hi, 'E_OPTION', () => `--vtlp: expected lo <= hi, found ${lo} and ${hi}`);
+    out.vtlp = [lo, hi];
+  }
   if (o.condition !== undefined) out.condition = parseCondition(o.condition);
   if (o.connected !== undefined) out.connectedPerVoice = parseNumber('--connected', o.connected, { integer: true, min: 0, max: 100 })!;
   return out;
