@@ -3,7 +3,8 @@
  * clean, full-band, dry output of a synthesiser:
  *
  * - **telephone**: the signal goes through an 8 kHz channel (band-pass 300-3400 Hz, resampled to
- *   8 kHz and back), so every band above 4 kHz is empty;
+ *   8 kHz and back), so every band above 4 kHz is empty; **narrowband** resamples to 8 kHz and back
+ *   without the band-pass (an 8 kHz voice at 16 kHz);
  * - **reverb**: SoX's Freeverb-style `reverb` (reverberance %, the room scale follows it);
  * - **vocal-tract length and pitch**: SoX `pitch` (resampling plus time-scale modification)
  *   moves the formants and F0 together by a number of cents at constant duration, what
@@ -25,8 +26,12 @@ export interface Augmentation {
   pitchCents: number;
   /** Reverberance in percent (0 = dry). */
   reverb: number;
-  /** `wide`: as synthesised; `telephone`: an 8 kHz band-limited channel. */
-  channel: 'wide' | 'telephone';
+  /**
+   * `wide`: as synthesised; `telephone`: an 8 kHz band-limited channel (300-3400 Hz);
+   * `narrowband`: resampled to 8 kHz and back without the band-pass (everything below 4 kHz kept,
+   * nothing above: what an 8 kHz recording or voice looks like at 16 kHz).
+   */
+  channel: 'wide' | 'telephone' | 'narrowband';
   /** Level change in dB applied to speech and noise together (0 = none). */
   gainDb: number;
   /**
@@ -88,6 +93,7 @@ export function augmentationEffects(a: Augmentation, sampleRate: number): string
   // Reverberance, HF damping 50 %, room scale growing with the reverberance; wet and dry mixed.
   if (a.reverb > 0) fx.push('reverb', a.reverb.toFixed(0), '50', Math.min(100, 20 + a.reverb).toFixed(0));
   if (a.channel === 'telephone') fx.push('sinc', '300-3400', 'rate', '8000', 'rate', String(sampleRate));
+  if (a.channel === 'narrowband') fx.push('rate', '8000', 'rate', String(sampleRate));
   return fx;
 }
 

@@ -175,6 +175,25 @@ describe.runIf(needs('sox', soxAvailable()))('sox augmentation', () => {
     expect(applyChannel({ samples: x, sampleRate: sr }, NO_AUGMENTATION).samples).toBe(x);
   });
 
+  it('a narrowband channel empties the bands above 4 kHz but, unlike the telephone channel, keeps those below 300 Hz', () => {
+    const sr = 16000;
+    const x = makeNoise('white', sr, 5).map((v) => 0.1 * v);
+    const band = (f: ReturnType<typeof logMel>, b: number) => {
+      let s = 0;
+      for (let i = 10; i < 60; i++) s += f.data[i * 40 + b]!;
+      return s / 50;
+    };
+    const wide = logMel({ samples: x, sampleRate: sr });
+    const nb = logMel(applyChannel({ samples: x, sampleRate: sr }, { ...NO_AUGMENTATION, channel: 'narrowband' }));
+    const tel = logMel(applyChannel({ samples: x, sampleRate: sr }, { ...NO_AUGMENTATION, channel: 'telephone' }));
+    expect(band(wide, 39) - band(nb, 39)).toBeGreaterThan(9.2);
+    expect(Math.abs(band(wide, 20) - band(nb, 20))).toBeLessThan(1);
+    // Band 2 is centred near 150 Hz: kept by the narrowband channel, at least 10 dB down through the telephone one.
+    expect(Math.abs(band(wide, 2) - band(nb, 2))).toBeLessThan(1);
+    expect(band(wide, 2) - band(tel, 2)).toBeGreaterThan(2.3);
+    expect(parseCondition('narrowband,gain=-6')).toEqual({ channel: 'narrowband', gainDb: -6 });
+  });
+
   it('reports a missing sox with a coded error', async () => {
     vi.resetModules();
     process.env['DELTAKIT_SOX'] = '/nonexistent/sox';

@@ -50,11 +50,12 @@ export function parseCondition(spec: string): Partial<Augmentation> {
     const [k, v] = part.split('=');
     if (k === 'telephone' && v === undefined) out.channel = 'telephone';
     else if (k === 'wide' && v === undefined) out.channel = 'wide';
+    else if (k === 'narrowband' && v === undefined) out.channel = 'narrowband';
     else if (k === 'gain' && v !== undefined) out.gainDb = parseNumber('--condition gain', v, { min: -60, max: 60 })!;
     else if (k === 'reverb' && v !== undefined) out.reverb = parseNumber('--condition reverb', v, { min: 0, max: 100 })!;
     else if (k === 'pitch' && v !== undefined) out.pitchCents = parseNumber('--condition pitch', v, { min: -1200, max: 1200 })!;
     else if (k === 'vtlp' && v !== undefined) out.warp = parseNumber('--condition vtlp', v, { min: 0.5, max: 2 })!;
-    else fail('E_OPTION', `--condition: expected comma-separated gain=<dB>, telephone, wide, reverb=<%>, pitch=<cents>, vtlp=<alpha>, found '${part}'`);
+    else fail('E_OPTION', `--condition: expected comma-separated gain=<dB>, telephone, narrowband, wide, reverb=<%>, pitch=<cents>, vtlp=<alpha>, found '${part}'`);
   }
   return out;
 }
@@ -123,7 +124,7 @@ export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
     .option('--flite', "add flite's voices (kal16, kal at 8 kHz, awb, rms, slt) to the test split only: a synthesiser never used in training or tuning (apt-get install flite)")
     .option('--augment', 'augment the training split: gain +-20 dB, 8 kHz telephone channel, reverb, formant/pitch shift (needs sox)')
     .option('--vtlp <lo,hi>', 'vocal-tract-length perturbation of the training split: warp every utterance\'s mel filterbank by a factor drawn log-uniformly in lo..hi (e.g. 0.8,1.25; no sox needed)')
-    .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or reverb=40,pitch=200 (needs sox) or vtlp=1.2');
+    .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or narrowband or reverb=40,pitch=200 (needs sox) or vtlp=1.2');
 }
 
 export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
