@@ -86,4 +86,26 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(await main(['tune', leaky, '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_MISMATCH: tune: the validation split holds voices the model was trained on/);
   });
+
+  it('trains with --vtlp: the training features are warped, the held-out ones are not, the range is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-vtlp-'));
+    const corpus = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')];
+    const exportOf = async (split: string, extra: string[]) => {
+      const o = join(dir, `${split}${extra.join('')}`);
+      expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
+      return readFileSync(join(o, 'features.npy'));
+    };
+    const plain = await exportOf('train', []);
+    const warped = await exportOf('train', ['--vtlp', '1.2,1.2']);
+    expect(warped.length).toBe(plain.length);
+    expect(warped.equals(plain)).toBe(false);
+    expect((await exportOf('test', ['--vtlp', '1.2,1.2'])).equals(await exportOf('test', []))).toBe(true);
+    const modelPath = join(dir, 'v.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--vtlp', '0.8,1.25', ...corpus])).toBe(0);
+    const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { vtlp?: number[] };
+    expect(meta.vtlp).toEqual([0.8, 1.25]);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'w.safetensors'), '--vtlp', '1.25,0.8', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --vtlp: expected lo <= hi, found 1.25 and 0.8/);
+  });
 });
