@@ -7,11 +7,11 @@
  *
  * Tolerances: the dense steps and the int8 delta steps run the same kernels in the same order,
  * so they must agree bit for bit (int8 with re-synchronisation disabled: the one-call path
- * re-synchronises after the gate pass, the separate calls before it). The float32 delta step sums
- * the fired columns in a different order (all products of a 32-row tile first, then one addition
- * to the memory, where delta_f32 adds every four columns): float32 rounding of the same sums,
- * which the gates pass on with slope at most 1, so both stay within 2e-5 of each other and of the
- * float64 reference over the stream (the session tests' bound).
+ * re-synchronises after the gate pass, the separate calls before it). The float32 delta step pads
+ * its fired lists to fours with zero deltas, so the last (up to three) columns are added to the
+ * memory in one pass where the separate delta_f32 call adds them one at a time: float32 rounding
+ * of the same sums, which the gates pass on with slope at most 1, so both stay within 2e-5 of each
+ * other and of the float64 reference over the stream (the session tests' bound).
  */
 import { describe, expect, it } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';

@@ -9,7 +9,7 @@
 // (the differential tests in test/kernels/fused-step.test.ts fail on any mismatch).
 //
 // Reference: the same kernels called one by one (the executors' stepCalls), and through them
-// the float64 cell definitions; the only new arithmetic is delta_cols below.
+// the float64 cell definitions; the only difference is pad4 below (float32 delta layers).
 
 import { madd } from './fma';
 import { delta_f32 } from './delta_f32';
@@ -151,56 +151,21 @@ function allFinite(x: usize, n: i32): bool {
   return s == 0;
 }
 
-// Fired float32 columns into a memory, rows [0, rows): acc[r] += sum over k < n of
-// W[r, idx[k]] * vals[k], W column-major (column j at w + j ld floats), rows % 4 == 0.
-//
-// Row tiles of 32 rows (8 vectors) held in registers across all fired columns, then added to the
-// memory once: the memory is read and written once per step (delta_f32 does so once per four
-// columns), and it is rounded once per step at its own magnitude, the products summed first at
-// theirs (delta_f32 rounds once per four columns: the drift test bounds both).
-function delta_cols(w: usize, ld: i32, rows: i32, idx: usize, vals: usize, n: i32, acc: usize): void {
-  if (n <= 0) return;
-  if (!ASC_FEATURE_SIMD) {
-    delta_f32(w, ld, 0, rows, idx, vals, n, acc);
-    return;
+// The fired list padded to a multiple of four entries with zero deltas (of the first fired
+// column): delta_f32 then adds every column in passes of four, with one rounding at the memory's
+// magnitude per pass, instead of one pass (load, add, store of the memory) per leftover column.
+// A zero delta adds +0 or -0 to the pass's sum of products: the same value, bit for bit, as the
+// pass over the real columns alone. The scratch lists have room (their length is a multiple of 16
+// at least the layer's size).
+function pad4(idx: usize, vals: usize, n: i32): i32 {
+  if (n == 0) return 0;
+  const first = load<i32>(idx);
+  let m = n;
+  for (; (m & 3) != 0; m++) {
+    store<i32>(idx + ((<usize>m) << 2), first);
+    store<f32>(vals + ((<usize>m) << 2), 0);
   }
-  const colBytes = (<usize>ld) << 2;
-  const end = (<usize>rows) << 2;
-  let o: usize = 0;
-  for (; o + 128 <= end; o += 128) {
-    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
-    let t4 = f32x4.splat(0), t5 = f32x4.splat(0), t6 = f32x4.splat(0), t7 = f32x4.splat(0);
-    for (let k = 0; k < n; k++) {
-      const ko = (<usize>k) << 2;
-      const p = w + <usize>load<i32>(idx + ko) * colBytes + o;
-      const c = v128.load32_splat(vals + ko);
-      t0 = madd(v128.load(p), c, t0);
-      t1 = madd(v128.load(p, 16), c, t1);
-      t2 = madd(v128.load(p, 32), c, t2);
-      t3 = madd(v128.load(p, 48), c, t3);
-      t4 = madd(v128.load(p, 64), c, t4);
-      t5 = madd(v128.load(p, 80), c, t5);
-      t6 = madd(v128.load(p, 96), c, t6);
-      t7 = madd(v128.load(p, 112), c, t7);
-    }
-    const a = acc + o;
-    v128.store(a, f32x4.add(v128.load(a), t0));
-    v128.store(a, f32x4.add(v128.load(a, 16), t1), 16);
-    v128.store(a, f32x4.add(v128.load(a, 32), t2), 32);
-    v128.store(a, f32x4.add(v128.load(a, 48), t3), 48);
-    v128.store(a, f32x4.add(v128.load(a, 64), t4), 64);
-    v128.store(a, f32x4.add(v128.load(a, 80), t5), 80);
-    v128.store(a, f32x4.add(v128.load(a, 96), t6), 96);
-    v128.store(a, f32x4.add(v128.load(a, 112), t7), 112);
-  }
-  for (; o < end; o += 16) {
-    let t = f32x4.splat(0);
-    for (let k = 0; k < n; k++) {
-      const ko = (<usize>k) << 2;
-      t = madd(v128.load(w + <usize>load<i32>(idx + ko) * colBytes + o), v128.load32_splat(vals + ko), t);
-    }
-    v128.store(acc + o, f32x4.add(v128.load(acc + o), t));
-  }
+  return m;
 }
 
 // Recurrent delta step (GRU reset-after, or LSTM).
@@ -218,8 +183,9 @@ function deltaStep(d: usize): void {
     delta_i8(dp(d, D_WIH), ld, 0, ld, dp(d, D_SIH), dp(d, D_IDXX), dp(d, D_VALSX), nx, gi, tmp, dp(d, D_ERRX));
     delta_i8(dp(d, D_WHH), ld, 0, ld, dp(d, D_SHH), dp(d, D_IDXH), dp(d, D_VALSH), nh, gh, tmp, dp(d, D_ERRH));
   } else {
-    delta_cols(dp(d, D_WIH), ld, ld, dp(d, D_IDXX), dp(d, D_VALSX), nx, gi);
-    delta_cols(dp(d, D_WHH), ld, ld, dp(d, D_IDXH), dp(d, D_VALSH), nh, gh);
+    const idxX = dp(d, D_IDXX), valsX = dp(d, D_VALSX), idxH = dp(d, D_IDXH), valsH = dp(d, D_VALSH);
+    delta_f32(dp(d, D_WIH), ld, 0, ld, idxX, valsX, pad4(idxX, valsX, nx), gi);
+    delta_f32(dp(d, D_WHH), ld, 0, ld, idxH, valsH, pad4(idxH, valsH, nh), gh);
   }
   const keep = dp(d, D_KEEP);
   const lstm = dw(d, D_CELL) == 1;
