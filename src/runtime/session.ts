@@ -217,7 +217,10 @@ class StreamingSession implements Session {
         this.firedH[k]! += ex.lastFiredH;
       }
       this.steps++;
-      out.set(this.chainOut[exs.length - 1]!, outOffset);
+      // A loop, not TypedArray.set: for the few outputs of a readout the builtin's call costs
+      // more than the copy (11 floats: 29 against 12 ns, Node 24).
+      const y = this.chainOut[exs.length - 1]!;
+      for (let o = 0; o < y.length; o++) out[outOffset + o] = y[o]!;
       return;
     }
     if (this.chain && !this.traceOn && !this.onTrace) {
