@@ -28,7 +28,7 @@ import { BUILTIN_MODEL_FILE, builtinHeldout, loadBuiltinModel } from '../../src/
 import { modelTask } from '../../src/train/task.js';
 import { concatFeatures } from '../../src/data/dataset.js';
 import type { BenchContext, BenchSection, BenchSuite } from '../types.js';
-import { fmtUs, fmtX, timeInterleaved, timingPlan, type TimingPlan } from '../lib/timing.js';
+import { fmtUs, fmtX, median, medianRatio, pairedPlan, timeInterleaved, timeRounds, timingPlan, type TimingPlan } from '../lib/timing.js';
 
 /** A session stepper over pre-sliced frames, without allocation (stepInto). */
 export function frameStepper(s: Session, frames: Float32Array, I: number): (i: number) => void {
@@ -179,13 +179,14 @@ async function builtinSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
   for (const weights of ['f32', 'int8'] as const) {
     const dense = createSession(model, { weights });
     const delta = createSession(model, { ...th, weights });
-    const t = await timeInterleaved([
+    const r = await timeRounds([
       { name: 'dense', step: frameStepper(dense, x, I) },
       { name: 'delta', step: frameStepper(delta, x, I) },
     ], plan);
     const st = delta.stats();
-    const wall = t.get('dense')! / t.get('delta')!;
-    rows.push([weights, fmtUs(t.get('dense')!), fmtUs(t.get('delta')!), `${(100 * st.occupancy).toFixed(1)} %`, fmtX(st.opsSaving), fmtX(wall), `${(wall / st.opsSaving).toFixed(2)}`]);
+    // Ratio per repetition (the pair ran back to back), then the median.
+    const wall = medianRatio(r, 'dense', 'delta');
+    rows.push([weights, fmtUs(median(r.get('dense')!)), fmtUs(median(r.get('delta')!)), `${(100 * st.occupancy).toFixed(1)} %`, fmtX(st.opsSaving), fmtX(wall), `${(wall / st.opsSaving).toFixed(2)}`]);
     if (weights === 'f32') notes.push(`Target: wall-clock speedup at least 0.7x the ops reduction: ${wall >= 0.7 * st.opsSaving ? 'met' : `MISSED: ${fmtX(wall)} against ${fmtX(0.7 * st.opsSaving)} wanted (${((1 - wall / (0.7 * st.opsSaving)) * 100).toFixed(0)} % short)`}.`);
   }
   return {
@@ -194,7 +195,7 @@ async function builtinSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
     columns: ['weights', 'dense us/step', 'delta us/step', 'occupancy', 'ops reduction', 'wall speedup', 'wall / ops'],
     rows,
     notes: [
-      `${frames} frames of real speech features (committed held-out copy), thresholds thx ${th.thresholdX}, thh ${th.thresholdH} (the model's tuned pair); Session.stepInto per frame, dense and delta round-robin.`,
+      `${frames} frames of real speech features (committed held-out copy), thresholds thx ${th.thresholdX}, thh ${th.thresholdH} (the model's tuned pair); Session.stepInto per frame, dense and delta round-robin in ${plan.reps} short repetitions; wall speedup: the median of the repetitions' ratios.`,
       ...notes,
     ],
   };
@@ -248,14 +249,12 @@ async function profileSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
   };
   const g = gru as GruLayer;
   const pWih = colMajor(g.weightIh, I), pWhh = colMajor(g.weightHh, H);
-  // Each list padded to a multiple of 4 with zero deltas, as the one-call step does (pad4).
   const pack = (lists: number[][]): { ptr: number; at: number[] } => {
     const at: number[] = [];
     const flat: number[] = [];
     for (const l of lists) {
       at.push(flat.length);
       flat.push(...l);
-      for (let m = l.length; m % 4 !== 0; m++) flat.push(l[0]!);
     }
     const ptr = k.alloc(Math.max(flat.length, 1) * 4);
     k.i32(ptr, flat.length).set(flat);
@@ -274,24 +273,27 @@ async function profileSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
   const nex = (dense as unknown as { executors: LayerExecutor[] }).executors;
   const in0 = k.f32(dex[0]!.wasmIo!.input, I);
   const din0 = k.f32(nex[0]!.wasmIo!.input, I);
-  const t = await timeInterleaved([
+  const rounds = await timeRounds([
     { name: 'session', step: (i) => void delta.stepInto(views[i % frames]!, out) },
     { name: 'gru', step: (i) => { in0.set(views[i % frames]!); dex[0]!.stepFused!(0, 0, 1); } },
     { name: 'cols', step: (i) => {
       const j = i % S;
-      k.exports.delta_f32(pWih, ld, 0, ld, px.ptr + px.at[j]! * 4, pVals, Math.ceil(idxX[j]!.length / 4) * 4, pAcc);
-      k.exports.delta_f32(pWhh, ld, 0, ld, ph.ptr + ph.at[j]! * 4, pVals, Math.ceil(idxH[j]!.length / 4) * 4, pAcc + ld * 4);
+      k.exports.delta_f32(pWih, ld, 0, ld, px.ptr + px.at[j]! * 4, pVals, idxX[j]!.length, pAcc);
+      k.exports.delta_f32(pWhh, ld, 0, ld, ph.ptr + ph.at[j]! * 4, pVals, idxH[j]!.length, pAcc + ld * 4);
     } },
     { name: 'gates', step: (i) => { const m = pMem + (i % mem.length) * 2 * ld * 4; k.exports.gru_gates_keep(m, m + ld * 4, pH, hp, pKeep); } },
     { name: 'readout', step: () => void dex[1]!.stepFused!(dex[0]!.wasmIo!.output, H, 0) },
     { name: 'dense session', step: (i) => void dense.stepInto(views[i % frames]!, out) },
     { name: 'dense gru', step: (i) => { din0.set(views[i % frames]!); nex[0]!.stepFused!(0, 0, 1); } },
   ], plan);
-  const v = (n: string) => t.get(n)!;
+  const v = (n: string) => median(rounds.get(n)!);
+  // Differences per repetition, then the median.
+  const diff = (f: (r: number) => number) => median(rounds.get('session')!.map((_, r) => f(r)));
+  const at = (n: string, r: number) => rounds.get(n)![r]!;
   const session = v('session');
   const gates = v('gates') * (active / S);
-  const rest = v('gru') - v('cols') - gates;
-  const glue = session - v('gru') - v('readout');
+  const rest = diff((r) => at('gru', r) - at('cols', r) - at('gates', r) * (active / S));
+  const glue = diff((r) => at('session', r) - at('gru', r) - at('readout', r));
   const share = (u: number) => `${((100 * u) / session).toFixed(0)} %`;
   const st = delta.stats();
   const denseStep = v('dense session');
@@ -302,7 +304,7 @@ async function profileSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
     rows: [
       ['delta session step (Session.stepInto)', fmtUs(session), '100 %'],
       ['GRU layer_step alone (frame copy + one call)', fmtUs(v('gru')), share(v('gru'))],
-      [`- fired columns (delta_f32 x 2 on the stream's fired lists padded to fours: ${(idxX.reduce((a, l) => a + l.length, 0) / S).toFixed(1)} x + ${(idxH.reduce((a, l) => a + l.length, 0) / S).toFixed(1)} h columns of ${ld} rows)`, fmtUs(v('cols')), share(v('cols'))],
+      [`- fired columns (delta_f32 x 2 on the stream's fired lists: ${(idxX.reduce((a, l) => a + l.length, 0) / S).toFixed(1)} x + ${(idxH.reduce((a, l) => a + l.length, 0) / S).toFixed(1)} h columns of ${ld} rows)`, fmtUs(v('cols')), share(v('cols'))],
       [`- gate pass (gru_gates_keep, ${H} units; runs on the ${((100 * active) / S).toFixed(1)} % of steps where something fired)`, fmtUs(gates), share(gates)],
       ['- the rest: encoders of x and h, kept-activation logic, frame copy, call (by difference)', fmtUs(rest), share(rest)],
       [`linear readout layer_step (${H} -> ${model.layers[1]!.kind === 'linear' ? model.layers[1]!.outputSize : 0}, input copied from h, 8-row packed)`, fmtUs(v('readout')), share(v('readout'))],
@@ -311,7 +313,7 @@ async function profileSection(ctx: BenchContext, plan: TimingPlan): Promise<Benc
       ['dense GRU layer_step alone (two 8-row packed mat-vecs + gate pass)', fmtUs(v('dense gru')), ''],
     ],
     notes: [
-      `${frames} held-out frames; occupancy ${(100 * st.occupancy).toFixed(1)} %, ${fmtX(st.opsSaving)} fewer ops than dense; wall speedup in this run ${fmtX(denseStep / session)} (${(denseStep / session / st.opsSaving).toFixed(2)} of the ops reduction).`,
+      `${frames} held-out frames; occupancy ${(100 * st.occupancy).toFixed(1)} %, ${fmtX(st.opsSaving)} fewer ops than dense; wall speedup in this run ${fmtX(medianRatio(rounds, 'dense session', 'session'))} (${(medianRatio(rounds, 'dense session', 'session') / st.opsSaving).toFixed(2)} of the ops reduction; medians of ${plan.reps} short round-robin repetitions, differences and ratios per repetition).`,
       `The gate pass and the readout are the same work in the dense step and are not counted as saved ops; fired columns, gate pass and readout alone take ${fmtUs(floor)} us, so even with no other cost the wall speedup here would be ${fmtX(denseStep / floor)} (${(denseStep / floor / st.opsSaving).toFixed(2)} of the ops reduction).`,
       'Pieces timed alone run in a warm cache on replayed inputs (the same fired lists, gate inputs of 64 recorded steps), so the differences are estimates; the session and layer_step rows are the real stream.',
     ],
@@ -338,16 +340,17 @@ async function overheadSection(ctx: BenchContext, plan: TimingPlan): Promise<Ben
       const cfg = (l: Model['layers'][number]) => ({ delta: delta && l.kind !== 'linear', thresholdX: opts.thresholdX ?? 0, thresholdH: opts.thresholdH ?? 0, biasConvention: 'cudnn' as const });
       const exs = net.model.layers.map((l) => f(l, cfg(l)));
       const exsCalls = net.model.layers.map((l) => f(l, cfg(l)));
-      const t = await timeInterleaved([
+      const t = await timeRounds([
         { name: 'session', step: frameStepper(s, frames, I) },
         { name: 'bare', step: bareChain(exs, frames, I) },
         { name: 'calls', step: bareChain(exsCalls, frames, I, true) },
       ], plan);
-      const a = t.get('session')!;
-      const b = t.get('bare')!;
-      const c = t.get('calls')!;
+      const a = median(t.get('session')!);
+      const b = median(t.get('bare')!);
+      const c = median(t.get('calls')!);
+      const over = median(t.get('session')!.map((v, r) => v - t.get('bare')![r]!));
       const mode = !delta ? 'dense' : opts.thresholdX! > 1e6 ? 'delta, nothing fires' : `delta (occupancy ${(100 * s.stats().occupancy).toFixed(1)} %)`;
-      rows.push([net.name, `${mode}, ${opts.weights ?? 'f32'}`, fmtUs(a), fmtUs(b), fmtUs(a - b), fmtUs(c), fmtX(c / b)]);
+      rows.push([net.name, `${mode}, ${opts.weights ?? 'f32'}`, fmtUs(a), fmtUs(b), fmtUs(over), fmtUs(c), fmtX(medianRatio(t, 'calls', 'bare'))]);
     }
   }
   return {
@@ -355,7 +358,7 @@ async function overheadSection(ctx: BenchContext, plan: TimingPlan): Promise<Ben
     columns: ['network', 'mode', 'session step', 'kernels only (bare chain)', 'overhead', 'separate kernel calls (bare chain)', 'one call per layer vs separate calls'],
     rows,
     notes: [
-      'Kernels only: the frame copied into the first layer\'s input, each layer\'s kernel calls (stepWasm: one layer_step call per layer), the layer outputs copied in wasm memory, the last output copied out: what any caller must do. The session adds the frame check, statistics and dispatch. Negative overheads are measurement noise (the three are interleaved repetition by repetition).',
+      'Kernels only: the frame copied into the first layer\'s input, each layer\'s kernel calls (stepWasm: one layer_step call per layer), the layer outputs copied in wasm memory, the last output copied out: what any caller must do. The session adds the frame check, statistics and dispatch. The three are interleaved in short repetitions; overhead and the last column are medians of the repetitions\' differences and ratios (negative overheads are measurement noise).',
       'Separate kernel calls: the same chain with each layer stepping through its kernels one call at a time (encoders, delta columns, gates; or the mat-vecs and gates): the path sessions took before the one-call layer step, and its reference in the tests.',
       '"Nothing fires" measures the fixed work of a delta step (encoders, state update from the kept gate activations, re-synchronisation bands); target at most 5 us on the EdgeDRNN network.',
     ],
@@ -411,11 +414,12 @@ export const kernelsSuite: BenchSuite = {
     ctx.log('kernels: relaxed against SIMD128');
     const out: BenchSection[] = [await buildsSection(plan)];
     ctx.log('kernels: built-in model dense against delta');
-    const b = await builtinSection(ctx, plan);
+    const paired = pairedPlan(ctx);
+    const b = await builtinSection(ctx, paired);
     if (b) out.push(b);
-    out.push(await overheadSection(ctx, plan));
+    out.push(await overheadSection(ctx, paired));
     ctx.log('kernels: where a step goes');
-    const w = await profileSection(ctx, plan);
+    const w = await profileSection(ctx, paired);
     if (w) out.push(w);
     out.push(accuracySection(ctx));
     return out;

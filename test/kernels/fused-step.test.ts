@@ -5,13 +5,12 @@
  * steps where nothing fires (kept activations) and re-synchronisation bands. The kernels' own
  * counter proves which path ran.
  *
- * Tolerances: the dense steps and the int8 delta steps run the same kernels in the same order,
- * so they must agree bit for bit (int8 with re-synchronisation disabled: the one-call path
- * re-synchronises after the gate pass, the separate calls before it). The float32 delta step pads
- * its fired lists to fours with zero deltas, so the last (up to three) columns are added to the
- * memory in one pass where the separate delta_f32 call adds them one at a time: float32 rounding
- * of the same sums, which the gates pass on with slope at most 1, so both stay within 2e-5 of each
- * other and of the float64 reference over the stream (the session tests' bound).
+ * Tolerances: the one call runs the same kernels in the same order, so dense steps and delta
+ * steps agree bit for bit when re-synchronisation is off (resyncPeriod 0); with it on, the
+ * one-call path re-synchronises its band after the gate pass, the separate calls before it, so
+ * the next steps differ by float32 rounding of the same sums, which the gates pass on with slope
+ * at most 1: within 2e-5 of each other and of the float64 reference over the stream (the session
+ * tests' bound).
  */
 import { describe, expect, it } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';
@@ -73,7 +72,8 @@ describe.each(BUILDS_HERE)('%s: layer_step equals the separate kernel calls', (b
           const delta = mode === 'delta';
           const th = { thresholdX: 0.05, thresholdH: 0.3 };
           const cfg = (l: Model['layers'][number]) => ({ delta: delta && l.kind !== 'linear', ...(delta ? th : { thresholdX: 0, thresholdH: 0 }), biasConvention: 'cudnn' as const });
-          // int8 delta bit for bit needs the same re-synchronisation order: none (see the header).
+          // Bit for bit needs the same re-synchronisation order: none (see the header); float32
+          // delta layers run with it, as sessions do.
           const exact = mode === 'dense' || weights === 'int8';
           const factory = createWasmExecutorFactory({ build, weights, ...(exact ? { resyncPeriod: 0 } : { resyncPeriod: 64 }) });
           const fusedExs = model.layers.map((l) => factory(l, cfg(l)));

@@ -9,9 +9,8 @@
 // (the differential tests in test/kernels/fused-step.test.ts fail on any mismatch).
 //
 // Reference: the same kernels called one by one (the executors' stepCalls), and through them
-// the float64 cell definitions; the only difference is pad4 below (float32 delta layers).
+// the float64 cell definitions: the one call runs the same kernels in the same order.
 
-import { madd } from './fma';
 import { delta_f32 } from './delta_f32';
 import { delta_i8 } from './delta_i8';
 import { delta_encode } from './encode';
@@ -151,23 +150,6 @@ function allFinite(x: usize, n: i32): bool {
   return s == 0;
 }
 
-// The fired list padded to a multiple of four entries with zero deltas (of the first fired
-// column): delta_f32 then adds every column in passes of four, with one rounding at the memory's
-// magnitude per pass, instead of one pass (load, add, store of the memory) per leftover column.
-// A zero delta adds +0 or -0 to the pass's sum of products: the same value, bit for bit, as the
-// pass over the real columns alone. The scratch lists have room (their length is a multiple of 16
-// at least the layer's size).
-function pad4(idx: usize, vals: usize, n: i32): i32 {
-  if (n == 0) return 0;
-  const first = load<i32>(idx);
-  let m = n;
-  for (; (m & 3) != 0; m++) {
-    store<i32>(idx + ((<usize>m) << 2), first);
-    store<f32>(vals + ((<usize>m) << 2), 0);
-  }
-  return m;
-}
-
 // Recurrent delta step (GRU reset-after, or LSTM).
 function deltaStep(d: usize): void {
   const ctl = dp(d, D_CTL);
@@ -183,9 +165,8 @@ function deltaStep(d: usize): void {
     delta_i8(dp(d, D_WIH), ld, 0, ld, dp(d, D_SIH), dp(d, D_IDXX), dp(d, D_VALSX), nx, gi, tmp, dp(d, D_ERRX));
     delta_i8(dp(d, D_WHH), ld, 0, ld, dp(d, D_SHH), dp(d, D_IDXH), dp(d, D_VALSH), nh, gh, tmp, dp(d, D_ERRH));
   } else {
-    const idxX = dp(d, D_IDXX), valsX = dp(d, D_VALSX), idxH = dp(d, D_IDXH), valsH = dp(d, D_VALSH);
-    delta_f32(dp(d, D_WIH), ld, 0, ld, idxX, valsX, pad4(idxX, valsX, nx), gi);
-    delta_f32(dp(d, D_WHH), ld, 0, ld, idxH, valsH, pad4(idxH, valsH, nh), gh);
+    delta_f32(dp(d, D_WIH), ld, 0, ld, dp(d, D_IDXX), dp(d, D_VALSX), nx, gi);
+    delta_f32(dp(d, D_WHH), ld, 0, ld, dp(d, D_IDXH), dp(d, D_VALSH), nh, gh);
   }
   const keep = dp(d, D_KEEP);
   const lstm = dw(d, D_CELL) == 1;
