@@ -83,11 +83,34 @@ export interface Contender {
 }
 
 /**
+ * Plan for ratios of fast steps on a shared machine: many short repetitions, so that each
+ * repetition's contenders run within a few tens of ms of each other (load that comes and goes
+ * over seconds then hits a pair alike), and ratios are taken repetition by repetition
+ * (medianRatio) before the median.
+ */
+export function pairedPlan(ctx: BenchContext): TimingPlan {
+  return ctx.quick ? { warmup: 5, reps: 5, repMs: 10 } : { warmup: 200, reps: 41, repMs: 25 };
+}
+
+/** Median over repetitions of a[r] / b[r] (per-repetition times from timeRounds). */
+export function medianRatio(rounds: Map<string, number[]>, a: string, b: string): number {
+  const x = rounds.get(a)!;
+  const y = rounds.get(b)!;
+  return median(x.map((v, r) => v / y[r]!));
+}
+
+/**
  * Median microseconds per step of several implementations measured round-robin: repetition r
  * of every contender runs before repetition r + 1 of any, so a change in machine load hits all
  * of them alike and the ratios between them stay meaningful on a shared machine.
  */
 export async function timeInterleaved(contenders: Contender[], plan: TimingPlan): Promise<Map<string, number>> {
+  const rounds = await timeRounds(contenders, plan);
+  return new Map([...rounds].map(([name, v]) => [name, median(v)]));
+}
+
+/** As timeInterleaved, but every repetition's microseconds per step of each contender. */
+export async function timeRounds(contenders: Contender[], plan: TimingPlan): Promise<Map<string, number[]>> {
   const counters = contenders.map(() => 0);
   const run = async (c: number, n: number): Promise<number> => {
     const f = contenders[c]!.step;
@@ -115,5 +138,5 @@ export async function timeInterleaved(contenders: Contender[], plan: TimingPlan)
   for (let r = 0; r < plan.reps; r++) {
     for (let c = 0; c < contenders.length; c++) per[c]!.push(((await run(c, calls[c]!)) * 1000) / calls[c]!);
   }
-  return new Map(contenders.map((c, k) => [c.name, median(per[k]!)]));
+  return new Map(contenders.map((c, k) => [c.name, per[k]!]));
 }

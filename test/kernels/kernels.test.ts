@@ -198,6 +198,21 @@ describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
     for (let r = 0; r < rows; r++) expect(Math.abs(y[r]! - ref.y[r]!)).toBeLessThan(1e-6 * (Math.abs(ref.acc[r]! * scale[r]! * s) + Math.abs(b[r]!) + 1));
   });
 
+  it('tanh and sigmoid within 3e-7 of float64 over [-12, 12] (rational tanh on the SIMD builds)', () => {
+    // tanh through activate(kind 2); sigmoid through gru_gates: with gi = gh = 0 except the z
+    // block and h = 1, n = tanh(0) = 0 and h' = z = sigmoid(gi_z).
+    const n = 4096;
+    const xs = Float32Array.from({ length: n }, (_, i) => -12 + (24 * i) / (n - 1));
+    const py = put(xs);
+    k.exports.activate(py, n, 2);
+    expect(maxDiff(k.f32(py, n), Array.from(xs, (x) => Math.tanh(x)))).toBeLessThan(3e-7);
+    const gi = new Float32Array(3 * n);
+    gi.set(xs, n);
+    const pgi = put(gi), pgh = put(new Float32Array(3 * n)), ph = put(new Float32Array(n).fill(1));
+    k.exports.gru_gates(pgi, pgh, ph, n);
+    expect(maxDiff(k.f32(ph, n), Array.from(xs, (x) => 1 / (1 + Math.exp(-x))))).toBeLessThan(3e-7);
+  });
+
   it('gru_gates and lstm_gates', () => {
     const rng = new Rng(3);
     const H = 13, hp = 16;

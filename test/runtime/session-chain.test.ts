@@ -13,13 +13,16 @@ afterEach(() => vi.restoreAllMocks());
 
 const recipe = [{ kind: 'gru', hiddenSize: 24 }, { kind: 'lstm', hiddenSize: 13 }, { kind: 'linear', outputSize: 5 }] as const;
 
-it.each([{}, { thresholdX: 0.05, thresholdH: 0.05 }, { weights: 'int8' as const }, { weights: 'int8' as const, thresholdX: 0.05, thresholdH: 0.05 }])('chained steps (%o) run stepWasm only and equal the per-executor path bit for bit', (opts) => {
+it.each([{}, { thresholdX: 0.05, thresholdH: 0.05 }, { weights: 'int8' as const }, { weights: 'int8' as const, thresholdX: 0.05, thresholdH: 0.05 }])('chained steps (%o) run one kernel call per layer and equal the per-executor path bit for bit', (opts) => {
   const model = randomModel(3, 7, [...recipe]);
   const frames = smoothStream(2, 50, 7, 0.3);
   const { chained, traced, y, yt, chainedCalls, tracedCalls } = chainedAgainstTraced(model, opts, frames, 50);
   expect(chainedCalls.step).toBe(0);
   expect(chainedCalls.linearStep).toBe(0);
-  expect(chainedCalls.stepWasm).toBe(100);
+  // Two recurrent layers and a linear one, 50 steps: one layer_step each, no separate kernels.
+  expect(chainedCalls.stepFused).toBe(100);
+  expect(chainedCalls.stepCalls).toBe(0);
+  expect(chainedCalls.layerSteps).toBe(150);
   // A traced session steps executor by executor (float64 between layers).
   expect(tracedCalls.step).toBeGreaterThan(0);
   expect(Array.from(y)).toEqual(Array.from(yt));

@@ -63,6 +63,10 @@ export interface KernelExports {
   activate(y: number, n: number, kind: number): void;
   matmat_f32(w: number, b: number, rows: number, cols: number, x: number, steps: number, y: number): void;
   matmat_f32_p8(wp: number, b: number, rows: number, cols: number, x: number, steps: number, y: number): void;
+  /** One whole layer step from its descriptor (src/runtime/backends/wasm/step-desc.ts); -1 when checked input is not finite. */
+  layer_step(desc: number, src: number, n: number, check: number): number;
+  /** Calls of layer_step so far (tests prove the one-call path ran). */
+  layer_steps(): number;
 }
 
 const PAGE = 65536;

@@ -56,6 +56,14 @@ export interface LayerExecutor {
   readonly wasmIo?: { readonly kernels: WasmKernels; readonly input: number; readonly output: number };
   /** One step reading the input already at `wasmIo.input`, leaving the output at `wasmIo.output`. */
   stepWasm?(): void;
+  /** Whether the executor steps with one kernel call per step (stepFused). */
+  readonly fused?: boolean;
+  /**
+   * One step as one kernel call (wasm layer_step): from the input at `wasmIo.input`, or first
+   * copying `n` floats there from `src` (another executor's output, src != 0); check != 0
+   * refuses a non-finite input before any state changes (returns -1). Returns 0 after a step.
+   */
+  stepFused?(src: number, n: number, check: number): number;
   /** Optional: the executor will not run again (wasm executors give back their state slot). */
   dispose?(): void;
 }

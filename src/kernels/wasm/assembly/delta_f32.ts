@@ -35,7 +35,32 @@ export function delta_f32(w: usize, ld: i32, r0: i32, r1: i32, idx: usize, vals:
         v128.store(acc + o, a);
       }
     }
-    for (; k < n; k++) {
+    // The last 1-3 columns in one pass (one load, add and store of the memory per vector, one
+    // rounding at its magnitude, as the passes of four), not one pass per column.
+    const left = n - k;
+    if (left == 3) {
+      const ko = (<usize>k) << 2;
+      const p0 = w + <usize>load<i32>(idx + ko) * colBytes;
+      const p1 = w + <usize>load<i32>(idx + ko, 4) * colBytes;
+      const p2 = w + <usize>load<i32>(idx + ko, 8) * colBytes;
+      const c0 = f32x4.splat(load<f32>(vals + ko));
+      const c1 = f32x4.splat(load<f32>(vals + ko, 4));
+      const c2 = f32x4.splat(load<f32>(vals + ko, 8));
+      for (let o = o0; o < o1; o += 16) {
+        const t = madd(v128.load(p2 + o), c2, madd(v128.load(p1 + o), c1, f32x4.mul(v128.load(p0 + o), c0)));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), t));
+      }
+    } else if (left == 2) {
+      const ko = (<usize>k) << 2;
+      const p0 = w + <usize>load<i32>(idx + ko) * colBytes;
+      const p1 = w + <usize>load<i32>(idx + ko, 4) * colBytes;
+      const c0 = f32x4.splat(load<f32>(vals + ko));
+      const c1 = f32x4.splat(load<f32>(vals + ko, 4));
+      for (let o = o0; o < o1; o += 16) {
+        const t = madd(v128.load(p1 + o), c1, f32x4.mul(v128.load(p0 + o), c0));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), t));
+      }
+    } else if (left == 1) {
       const ko = (<usize>k) << 2;
       const p = w + <usize>load<i32>(idx + ko) * colBytes;
       const c = f32x4.splat(load<f32>(vals + ko));

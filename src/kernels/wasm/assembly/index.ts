@@ -14,6 +14,7 @@ export { delta_encode } from './encode';
 export { gru_gates, lstm_gates, sru_steps, qrnn_steps, activate, gru_gates_keep, gru_blend, lstm_gates_keep, lstm_blend } from './gates';
 export { matmat_f32, matmat_f32_p8 } from './multistep';
 export { matvec_f32_p8, matvec_i8_p8, quantize_codes } from './packed';
+export { layer_step, layer_steps } from './step';
 
 export function heap_base(): usize {
   return __heap_base;

@@ -17,6 +17,7 @@ import { check } from '../../../core/errors.js';
 import type { LayerExecutor } from '../types.js';
 import { Layout, Regions, StateSlot, padBlocks, padRows, roundUp, stateSlot, type SlotUser } from './memory.js';
 import { denseLayout, type WasmExecutorOptions } from './recurrent.js';
+import { CTL_BYTES, DESC_BYTES, OP_LINEAR, stepKind, writeCtl, writeDesc } from './step-desc.js';
 
 /** Largest block `runSteps` processes in one pass (longer inputs are split). */
 export const MAX_BLOCK_STEPS = 32;
@@ -120,15 +121,20 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     this.pS = c['pS']!;
     this.pRs = c['pRs']!;
     this.pB = c['pB']!;
-    // No state: the slot holds scratch only.
+    // No state but the control block (this executor's activation bits, saved and restored with
+    // the slot's owner); then scratch and the one-call step's descriptor.
     const L = new Layout();
+    const oCtl = L.add(CTL_BYTES);
+    const stateBytes = L.bytes;
     const oX = L.add(cols * 4);
     const oXq = L.add(cols * 2);
     const oY = L.add(rows * 4);
     const codes = int8 && p8;
     const oHi = codes ? L.add(cols) : 0;
     const oLo = codes ? L.add(cols) : 0;
-    this.slot = stateSlot(k, layer, `${int8 ? 'int8' : 'f32'}/${this.layout}`, L, 0).slot;
+    const oDesc = L.add(DESC_BYTES);
+    const { slot, fresh } = stateSlot(k, layer, `${int8 ? 'int8' : 'f32'}/${this.layout}`, L, stateBytes);
+    this.slot = slot;
     this.pX = this.slot.ptr + oX;
     this.pXq = this.slot.ptr + oXq;
     this.pY = this.slot.ptr + oY;
@@ -139,20 +145,28 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
     this.qmax = codes ? Math.min(CODE_QMAX[this.planes], int16QMax(cols)) : int16QMax(cols);
     this.wasmIo = { kernels: k, input: this.pX, output: this.pY };
     this.act = layer.activation === 'relu' ? 1 : layer.activation === 'tanh' ? 2 : 0;
-  }
-  reset(): void {}
-  step(x: Float64Array): Float64Array {
+    this.desc = this.slot.ptr + oDesc;
+    if (fresh) {
+      writeDesc(k, this.desc, {
+        OP: OP_LINEAR, CELL: this.act, KIND: stepKind(opts.weights, this.layout), I: cols, H: rows,
+        X: this.pX, H_: this.pY, WIH: this.pW, SIH: this.pS, RSIH: this.pRs, BI: this.pB,
+        XQ: codes ? this.pHi : this.pXq, XLO: this.pLo, CTL: this.slot.ptr + oCtl,
+      });
+    }
+    // A new user of the slot initialises its state right after its first acquire.
     this.slot.acquire(this);
-    const k = this.k;
-    const l = this.layer;
-    k.f32(this.pX, l.inputSize).set(x);
-    this.stepWasm();
-    const y = k.f32(this.pY, l.outputSize);
-    for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
-    return this.out;
+    writeCtl(k, this.slot.ptr + oCtl, { planes: this.planes, qmaxX: this.qmax });
   }
-  /** One step on the input at pX; the output is left at pY. Kernel calls only. */
-  stepWasm(): void {
+  /** Descriptor of the one-call step (layer_step). */
+  private readonly desc: number;
+  readonly fused = true;
+  /** One step as one kernel call (see WasmRecurrentExecutor.stepFused). */
+  stepFused(src: number, n: number, check: number): number {
+    this.slot.acquire(this);
+    return this.k.exports.layer_step(this.desc, src, n || this.layer.inputSize, check);
+  }
+  /** The reference of stepFused: the same kernels, one call each. */
+  stepCalls(): void {
     this.slot.acquire(this);
     const e = this.k.exports;
     const p8 = this.layout === 'p8';
@@ -168,6 +182,21 @@ export class WasmLinearExecutor extends WasmDense<LinearLayer> {
       e.matvec_f32(this.pW, this.pB, this.rows, this.cols, this.pX, this.pY);
     }
     e.activate(this.pY, this.rows, this.act);
+  }
+  reset(): void {}
+  step(x: Float64Array): Float64Array {
+    this.slot.acquire(this);
+    const k = this.k;
+    const l = this.layer;
+    k.f32(this.pX, l.inputSize).set(x);
+    this.stepWasm();
+    const y = k.f32(this.pY, l.outputSize);
+    for (let i = 0; i < l.outputSize; i++) this.out[i] = y[i]!;
+    return this.out;
+  }
+  /** One step on the input at pX; the output is left at pY. One kernel call. */
+  stepWasm(): void {
+    this.stepFused(0, 0, 0);
   }
 }
 

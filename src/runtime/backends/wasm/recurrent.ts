@@ -41,6 +41,7 @@ import { CODE_QMAX, packRows8F32, packRows8I8, rowSums } from '../../../kernels/
 import type { ExecutorConfig, LayerExecutor } from '../types.js';
 import { Layout, Regions, StateSlot, type SlotUser, padBlocks, padRows, roundUp, stateSlot } from './memory.js';
 import type { WasmThreadPool } from './threads.js';
+import { CTL, CTL_BYTES, DESC_BYTES, OP_DELTA, OP_DENSE, stepKind, writeCtl, writeDesc } from './step-desc.js';
 
 export type WeightFormat = 'f32' | 'int8';
 
@@ -236,7 +237,11 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
   private stepsSinceSync = 0;
   /** Delta: the gate values of the last full gate pass (GRU z, n; LSTM f, i g, o), and whether they match the memories. */
   private readonly pKeep: number;
-  private keepValid = false;
+  /** Control block (step-desc.ts CTL): in the saved state, so every executor of a shared slot keeps its own. */
+  private readonly pCtl: number;
+  /** Descriptor of the one-call step (layer_step), 0 where the layer steps through separate kernel calls. */
+  private readonly desc: number;
+  private vCtl!: Int32Array;
   private gen = -1;
   private vX!: Float32Array;
   private vH!: Float32Array;
@@ -279,7 +284,9 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const L = new Layout();
     const xLen = roundUp(Math.max(I, p.ip), 16);
     const hLen = roundUp(Math.max(H, p.hc, p.hp), 16);
-    // State (copied when another session of this layer steps).
+    // State (copied when another session of this layer steps); the control block first (this
+    // executor's thresholds and activation bits, the kept activations' validity, fired counts).
+    const oCtl = L.add(CTL_BYTES);
     const oH = L.add(hLen * 4);
     const oHPrev = L.add(hLen * 4);
     const oC = L.add(hLen * 4);
@@ -322,6 +329,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     const oAll = L.add(Math.max(xLen, hLen) * 4);
     const oBi = L.add(p.ld * 4);
     const oBh = L.add(p.ld * 4);
+    const oDesc = L.add(DESC_BYTES);
     const key = `${config.delta ? 'delta' : 'dense'}/${opts.weights}/${config.biasConvention}/${this.pool ? '2t' : '1t'}`;
     const { slot, fresh } = stateSlot(k, layer, key, L, stateBytes);
     this.slot = slot;
@@ -339,6 +347,21 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     this.codeQmaxH = Math.min(CODE_QMAX[this.planes], int16QMax(p.hc));
     this.qmaxX = int16QMax(p.ip);
     this.qmaxH = int16QMax(p.hc);
+    this.pCtl = b + oCtl;
+    // The one-call step (layer_step) covers every layer but the reset-before GRU (q = r * h is
+    // computed between its kernels) and the 2-thread mode (the pool splits the mat-vecs).
+    this.desc = p.before || this.pool ? 0 : b + oDesc;
+    if (fresh && this.desc) {
+      writeDesc(k, this.desc, {
+        OP: config.delta ? OP_DELTA : OP_DENSE, CELL: layer.kind === 'lstm' ? 1 : 0, KIND: stepKind(opts.weights, p.layout),
+        I, H, HP: p.hp, LD: p.ld, IP: p.ip, HC: p.hc,
+        X: this.pX, XPREV: this.pXPrev, H_: this.pH, HPREV: this.pHPrev, C: this.pC, GI: this.pGi, GH: this.pGh,
+        WIH: p.wIh, WHH: p.wHh, SIH: p.sIh, SHH: p.sHh, BI: this.pBi, BH: this.pBh, RSIH: p.rsIh, RSHH: p.rsHh,
+        IDXX: this.pIdxX, VALSX: this.pValsX, IDXH: this.pIdxH, VALSH: this.pValsH, KEEP: this.pKeep, TMP: this.pTmp,
+        ERRX: this.pErrX, ERRH: this.pErrH, XQ: codes ? this.pXhi : this.pXq, HQ: codes ? this.pHhi : this.pHq, XLO: this.pXlo, HLO: this.pHlo,
+        CTL: this.pCtl,
+      });
+    }
     if (fresh) {
       k.i32(this.pAll, Math.max(xLen, hLen)).set(Int32Array.from({ length: Math.max(xLen, hLen) }, (_, i) => i));
       // Initial memories / biases (dense mode uses the PyTorch placement).
@@ -370,6 +393,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     this.vH = k.f32(this.pH, p.H);
     this.vIdxX = k.i32(this.pIdxX, p.I);
     this.vIdxH = k.i32(this.pIdxH, p.H);
+    this.vCtl = k.i32(this.pCtl, CTL_BYTES / 4);
     this.gen = k.generation;
   }
 
@@ -410,7 +434,11 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
     k.f32(this.pGh, p.ld).set(k.f32(this.pBh, p.ld));
     this.syncRow = 0;
     this.stepsSinceSync = 0;
-    this.keepValid = false;
+    const codes = !this.delta && p.layout === 'p8' && this.weights === 'int8';
+    writeCtl(k, this.pCtl, {
+      thx: this.thx, thh: this.thh, planes: this.planes,
+      qmaxX: codes ? this.codeQmaxX : this.qmaxX, qmaxH: codes ? this.codeQmaxH : this.qmaxH,
+    });
   }
 
   step(x: Float64Array): Float64Array {
@@ -429,7 +457,48 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
 
   /** One step on the input at pX (float32 in wasm memory); h is left at pH. Kernel calls only. */
   stepWasm(): void {
+    if (this.desc) this.stepFused(0, 0, 0);
+    else this.stepCalls();
+  }
+
+  /** Whether this executor steps with one kernel call (layer_step); else stepCalls. */
+  get fused(): boolean {
+    return this.desc !== 0;
+  }
+
+  /**
+   * One step as one kernel call (layer_step): from the input at pX, or first copying `n` floats
+   * from `src` there (src != 0); check != 0 refuses a non-finite input before any state
+   * changes and returns -1. Returns 0 after a step. Only where `fused`.
+   */
+  stepFused(src: number, n: number, check: number): number {
     this.slot.acquire(this);
+    if (this.k.exports.layer_step(this.desc, src, n || this.plan.I, check) < 0) return -1;
+    if (!this.delta) {
+      this.lastFiredX = this.plan.I;
+      this.lastFiredH = this.plan.H;
+      return 0;
+    }
+    if (this.gen !== this.k.generation) this.views();
+    const ctl = this.vCtl;
+    this.lastFiredX = ctl[CTL.NX]!;
+    this.lastFiredH = ctl[CTL.NH]!;
+    // Re-synchronisation after the step, as in stepCalls; the next step then runs the full gate pass.
+    if (++this.stepsSinceSync >= this.syncEvery) {
+      this.resyncBand();
+      ctl[CTL.KEEP_VALID] = 0;
+    }
+    return 0;
+  }
+
+  /**
+   * One step through the separate kernels (encoders, delta or dense mat-vecs, gates), each one
+   * call: the reference of the one-call step (tests compare them), and the path of the
+   * reset-before GRU and the 2-thread mode.
+   */
+  stepCalls(): void {
+    this.slot.acquire(this);
+    this.views();
     const p = this.plan;
     const e = this.k.exports;
     const int8 = this.weights === 'int8';
@@ -505,7 +574,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
       }
       // Nothing fired and no re-synchronisation: the memories, hence the gate activations, are
       // those of the last step; only the state update runs (the same arithmetic, bit for bit).
-      if (!changed && this.keepValid) {
+      if (!changed && this.vCtl[CTL.KEEP_VALID] !== 0) {
         if (this.layer.kind === 'gru') e.gru_blend(this.pKeep, this.pH, p.hp);
         else e.lstm_blend(this.pKeep, this.pC, this.pH, p.hp);
       } else {
@@ -515,7 +584,7 @@ export class WasmRecurrentExecutor implements LayerExecutor, SlotUser {
         }
         else if (this.layer.kind === 'gru') e.gru_gates_keep(this.pGi, this.pGh, this.pH, p.hp, this.pKeep);
         else e.lstm_gates_keep(this.pGi, this.pGh, this.pC, this.pH, p.hp, this.pKeep);
-        this.keepValid = true;
+        this.vCtl[CTL.KEEP_VALID] = 1;
       }
       return;
     }
