@@ -4,7 +4,8 @@
  *
  * - **telephone**: the signal goes through an 8 kHz channel (band-pass 300-3400 Hz, resampled to
  *   8 kHz and back), so every band above 4 kHz is empty; **narrowband** resamples to 8 kHz and back
- *   without the band-pass (an 8 kHz voice at 16 kHz);
+ *   without the band-pass (an 8 kHz voice at 16 kHz; drawn in training with the corpus option
+ *   `narrowband`, corpus.ts);
  * - **reverb**: SoX's Freeverb-style `reverb` (reverberance %, the room scale follows it);
  * - **vocal-tract length and pitch**: SoX `pitch` (resampling plus time-scale modification)
  *   moves the formants and F0 together by a number of cents at constant duration, what

@@ -72,6 +72,15 @@ export interface CorpusOptions {
    * Independent of `augment`. Default: none.
    */
   vtlp?: [number, number];
+  /**
+   * The fraction of training utterances (0..0.75) sent through the narrowband channel (resampled to
+   * 8 kHz and back without a band-pass; augment.ts), what an 8 kHz voice looks like at 16 kHz. With
+   * `augment`, carved out of the channel draw that already picks telephone for a quarter of the
+   * utterances (its uniform in [0.25, 0.25 + fraction) becomes narrowband), so every other draw and
+   * every utterance that stays wide or telephone keep their parameters and cache keys; without
+   * `augment`, drawn from a stream of its own. Default 0.
+   */
+  narrowband?: number;
   /** One fixed augmentation for every utterance of the split (an evaluation condition, e.g. { gainDb: -20 }). */
   condition?: Partial<Augmentation>;
   /**
@@ -172,6 +181,7 @@ function resolve(name: CorpusName, o: CorpusOptions) {
     const [lo, hi] = o.vtlp;
     check(o.vtlp.length === 2 && Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2, 'E_OPTION', () => `corpus: vtlp must be a range [lo, hi] with 0.5 <= lo <= hi <= 2, found ${JSON.stringify(o.vtlp)}`);
   }
+  if (o.narrowband !== undefined) check(Number.isFinite(o.narrowband) && o.narrowband >= 0 && o.narrowband <= 0.75, 'E_OPTION', () => `corpus: narrowband must be a fraction in 0..0.75, found ${o.narrowband}`);
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
   return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
@@ -197,16 +207,22 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
   // Training-split augmentation, drawn from its own stream so the base rendering stays the same.
   const augmentation = (id: string): Augmentation | undefined => {
     if (condition) return isNeutral(condition) ? undefined : condition;
-    if ((!o.augment && !o.vtlp) || split !== 'train') return undefined;
+    const narrowband = o.narrowband ?? 0;
+    if ((!o.augment && !o.vtlp && narrowband === 0) || split !== 'train') return undefined;
     let a: Augmentation = { ...NO_AUGMENTATION };
     if (o.augment) {
       const rng = new Rng(hash32(`augment:${id}`));
+      const gainDb = Number(rng.uniform(-20, 20).toFixed(2));
+      // One uniform picks the channel: [0, 0.25) telephone, then `narrowband` of it narrowband.
+      const u = rng.uniform(0, 1);
       a = {
-        gainDb: Number(rng.uniform(-20, 20).toFixed(2)),
-        channel: rng.uniform(0, 1) < 0.25 ? 'telephone' : 'wide',
+        gainDb,
+        channel: u < 0.25 ? 'telephone' : u < 0.25 + narrowband ? 'narrowband' : 'wide',
         reverb: rng.uniform(0, 1) < 0.3 ? Math.round(rng.uniform(10, 70)) : 0,
         pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(-300, 300)) : 0,
       };
+    } else if (narrowband > 0 && new Rng(hash32(`narrowband:${id}`)).uniform(0, 1) < narrowband) {
+      a.channel = 'narrowband';
     }
     if (o.vtlp) {
       // Log-uniform, so alpha and 1 / alpha are equally likely when the range is symmetric (0.8..1.25).

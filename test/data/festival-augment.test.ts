@@ -134,6 +134,39 @@ describe('corpus plans with Festival voices and augmentation', () => {
     for (const bad of ['0.8', '1.25,0.8', '0.8,x', '0.2,1']) expect(() => parseCorpusOptions({ vtlp: bad })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
   });
 
+  it('carves a narrowband share out of the wide-band channel draw, leaving every other draw as it was', () => {
+    const o = { seed: 1, validationVoices: 4, testVoices: 6, augment: true, vtlp: [0.8, 1.25] as [number, number] };
+    const before = planCorpus('digits', 'train', o, VOICES);
+    const after = planCorpus('digits', 'train', { ...o, narrowband: 0.25 }, VOICES);
+    expect(after.length).toBe(before.length);
+    const share = (ps: typeof after, c: string) => ps.filter((p) => p.augment?.channel === c).length / ps.length;
+    expect(share(after, 'narrowband')).toBeGreaterThan(0.15);
+    expect(share(after, 'narrowband')).toBeLessThan(0.35);
+    // Telephone utterances stay telephone; narrowband ones were wide; nothing else moves (cache keys of the rest unchanged).
+    expect(share(after, 'telephone')).toBe(share(before, 'telephone'));
+    let moved = 0;
+    after.forEach((p, i) => {
+      const b = before[i]!;
+      if (p.augment?.channel === 'narrowband') {
+        moved++;
+        expect(b.augment?.channel).toBe('wide');
+        expect({ ...p, augment: { ...p.augment, channel: 'wide' } }).toEqual(b);
+      } else expect(p).toEqual(b);
+    });
+    expect(moved).toBeGreaterThan(0);
+    // Held-out splits are not touched; without --augment the share comes from a stream of its own.
+    expect(planCorpus('digits', 'validation', { ...o, narrowband: 0.25 }, VOICES)).toEqual(planCorpus('digits', 'validation', o, VOICES));
+    const only = planCorpus('digits', 'train', { seed: 1, validationVoices: 4, testVoices: 6, narrowband: 0.5 }, VOICES);
+    const nb = only.filter((p) => p.augment !== undefined);
+    expect(nb.every((p) => p.augment!.channel === 'narrowband' && p.augment!.gainDb === 0 && p.augment!.warp === undefined)).toBe(true);
+    expect(nb.length / only.length).toBeGreaterThan(0.4);
+    expect(nb.length / only.length).toBeLessThan(0.6);
+    expect(planCorpus('digits', 'train', { ...o, narrowband: 0 }, VOICES)).toEqual(before);
+    for (const bad of [-0.1, 0.8, Number.NaN]) expect(() => planCorpus('digits', 'train', { ...o, narrowband: bad }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(parseCorpusOptions({ narrowband: '0.25' }).narrowband).toBe(0.25);
+    for (const bad of ['x', '0.9', '-1']) expect(() => parseCorpusOptions({ narrowband: bad })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+  });
+
   it('renders a warped utterance through the warped filterbank (no sox)', () => {
     const p = planCorpus('digits', 'train', { seed: 1, validationVoices: 4, testVoices: 6 }, VOICES)[0]!;
     const sr = 16000;
@@ -192,6 +225,23 @@ describe.runIf(needs('sox', soxAvailable()))('sox augmentation', () => {
     expect(Math.abs(band(wide, 2) - band(nb, 2))).toBeLessThan(1);
     expect(band(wide, 2) - band(tel, 2)).toBeGreaterThan(2.3);
     expect(parseCondition('narrowband,gain=-6')).toEqual({ channel: 'narrowband', gainDb: -6 });
+  });
+
+  it('renders a training utterance drawn narrowband through the 8 kHz channel', () => {
+    const o = { seed: 1, validationVoices: 4, testVoices: 6, augment: true, narrowband: 0.25 };
+    const p = planCorpus('digits', 'train', o, VOICES).find((q) => q.augment?.channel === 'narrowband')!;
+    const sr = 16000;
+    const audio = { samples: makeNoise('white', sr, 7).map((v) => 0.1 * v), sampleRate: sr };
+    const band = (f: Float32Array, b: number) => {
+      let s = 0;
+      for (let i = 10; i < 60; i++) s += f[i * 40 + b]!;
+      return s / 50;
+    };
+    const nb = renderUtterance(p, audio);
+    const wide = renderUtterance({ ...p, augment: { ...p.augment!, channel: 'wide' } }, audio);
+    // Band 39 (~7.6 kHz) at least 30 dB (ln 10^3 = 6.9) down, a mid band kept.
+    expect(band(wide, 39) - band(nb, 39)).toBeGreaterThan(6.9);
+    expect(Math.abs(band(wide, 20) - band(nb, 20))).toBeLessThan(1);
   });
 
   it('reports a missing sox with a coded error', async () => {

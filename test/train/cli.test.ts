@@ -108,4 +108,27 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(await main(['train', '--data', 'digits', '-o', join(dir, 'w.safetensors'), '--vtlp', '1.25,0.8', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --vtlp: expected lo <= hi, found 1.25 and 0.8/);
   });
+
+  it('trains with --narrowband: a share of the training features goes through the 8 kHz channel, the held-out ones do not, the share is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-nb-'));
+    const corpus = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')];
+    const exportOf = async (split: string, extra: string[]) => {
+      const o = join(dir, `${split}${extra.join('')}`);
+      expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
+      return readFileSync(join(o, 'features.npy'));
+    };
+    const plain = await exportOf('train', []);
+    const nb = await exportOf('train', ['--narrowband', '0.75']);
+    expect(nb.length).toBe(plain.length);
+    expect(nb.equals(plain)).toBe(false);
+    expect((await exportOf('test', ['--narrowband', '0.75'])).equals(await exportOf('test', []))).toBe(true);
+    const modelPath = join(dir, 'n.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--augment', '--narrowband', '0.25', ...corpus])).toBe(0);
+    const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { narrowband?: number; augment?: boolean };
+    expect(meta.narrowband).toBe(0.25);
+    expect(meta.augment).toBe(true);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'x.safetensors'), '--narrowband', '0.9', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --narrowband/);
+  });
 });
