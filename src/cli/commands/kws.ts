@@ -15,11 +15,16 @@ import { loadModel, readFileBytes, saveModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { loadBuiltinModel } from '../../train/builtin.js';
 import {
+  CTC_DETECTOR_THRESHOLDS,
+  CTC_LOCKOUT,
+  CTC_WINDOWS,
+  DEFAULT_DETECTOR,
   DEFAULT_BACKGROUND_RENDITIONS,
   DEFAULT_DETECTOR_THRESHOLDS,
   DEFAULT_WINDOWS,
   detectorOptionsOfModel,
   KeywordSpotter,
+  outputClasses,
   keywordStreams,
   scoreStream,
   SMOOTHINGS,
@@ -151,8 +156,8 @@ export function register(program: Command): void {
     for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
       const kp = streamPosteriors(model, task, streams.keywords, th);
       const bp = streamPosteriors(model, task, streams.background, th);
-      const k: StreamScore = scoreStream(task.classes, kp, streams.keywords, detector);
-      const b: StreamScore = scoreStream(task.classes, bp, streams.background, detector);
+      const k: StreamScore = scoreStream(outputClasses(task), kp, streams.keywords, detector);
+      const b: StreamScore = scoreStream(outputClasses(task), bp, streams.background, detector);
       const saving = (kp.denseOps + bp.denseOps) / Math.max(1, kp.ops + bp.ops);
       out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, opsSaving: saving };
       rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), `${saving.toFixed(2)}x`]);
@@ -172,10 +177,10 @@ export function register(program: Command): void {
       .command('tune')
       .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget')
       .argument('[model]', 'a keyword classifier (default: the built-in one)')
-      .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')})`)
-      .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')})`)
+      .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')}; a keyword-stream CTC model ${CTC_WINDOWS.join(',')})`)
+      .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')}; a CTC model ${CTC_DETECTOR_THRESHOLDS.join(',')})`)
       .option('--smoothings <list>', `smoothings to try (default ${SMOOTHINGS.join(',')})`)
-      .option('--lockout <frames>', 'lockout after a detection, frames', '100')
+      .option('--lockout <frames>', 'lockout after a detection, frames (default 100; a keyword-stream CTC model 30)')
       .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
       .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
@@ -185,13 +190,12 @@ export function register(program: Command): void {
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
-    const windows = list('--windows', o.windows, DEFAULT_WINDOWS, true, 1, 10000);
-    const ths = list('--thresholds', o.thresholds, DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+
     const smoothings = (o.smoothings ?? SMOOTHINGS.join(',')).split(',').map((v) => parseChoice('--smoothings', v.trim(), SMOOTHINGS)! as Smoothing);
-    const lockout = parseNumber('--lockout', o.lockout, { integer: true, min: 0 })!;
+
     const budget = parseNumber('--max-false-alarms', o.maxFalseAlarms, { min: 0 })!;
     const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
     if (o.save) {
@@ -200,6 +204,10 @@ export function register(program: Command): void {
     }
     const model = await modelOf(modelPath);
     const task = modelTask(model);
+    const ctc = task.readout === 'ctc';
+    const windows = list('--windows', o.windows, ctc ? CTC_WINDOWS : DEFAULT_WINDOWS, true, 1, 10000);
+    const ths = list('--thresholds', o.thresholds, ctc ? CTC_DETECTOR_THRESHOLDS : DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+    const lockout = parseNumber('--lockout', o.lockout ?? String(ctc ? CTC_LOCKOUT : DEFAULT_DETECTOR.lockout), { integer: true, min: 0 })!;
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
     const streams = keywordStreams('validation', co, n);
@@ -207,7 +215,7 @@ export function register(program: Command): void {
     const th = o.dense ? undefined : thresholds;
     const kp = streamPosteriors(model, task, streams.keywords, th);
     const bp = streamPosteriors(model, task, streams.background, th);
-    const { best, points, withinBudget } = tuneDetector(task.classes, streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget });
+    const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget });
     if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
     else {
       console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
