@@ -14,6 +14,43 @@ export const KWS_KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', '
 export const KWS_UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'zero', 'learn', 'follow', 'forward', 'backward', 'visual'];
 
 /**
+ * Sentences without any keyword (nor a homophone of one: know, write, too), for the natural
+ * non-keyword stream: what a keyword spotter hears most of the day, read speech around it.
+ */
+export const KWS_SENTENCES = [
+  'the weather was warm and the sky was clear for most of the week',
+  'she bought bread and cheese and a bottle of milk at the market',
+  'please send me the report before the meeting starts tomorrow',
+  'the children were playing in the garden after school',
+  'we had dinner with our friends at a small restaurant by the river',
+  'the train to the city leaves every half hour from platform three',
+  'he has been working in the same office for almost ten years',
+  'the museum is closed for repairs until the end of the month',
+  'my sister plays the piano better than anyone in the family',
+  'they painted the kitchen a pale shade of green last summer',
+  'the library has thousands of books about history and science',
+  'could you tell me where the nearest pharmacy is',
+  'a cold wind was blowing across the fields all afternoon',
+  'the new bridge will be finished by the middle of next year',
+  'our neighbour has a large black cat that sleeps in the sun',
+  'i think the coffee in this place tastes better than at home',
+  'the students are preparing for their final exams in the spring',
+  'it was raining heavily when we arrived at the station',
+  'the doctor said that she should rest for a few days',
+  'there is a beautiful old church in the centre of the village',
+  'the phone rang three times before anybody answered it',
+  'we watched a film about a family that lived by the sea',
+  'the company hired twelve new engineers this year',
+  'her favourite colour is blue and she wears it every day',
+  'the cake was delicious and everybody asked for the recipe',
+  'the airport was crowded with people waiting for their flights',
+  'he read the newspaper while drinking a cup of tea',
+  'the farmer grows wheat and potatoes and apples in his fields',
+  'this street becomes very quiet late in the evening',
+  'the teacher explained the lesson with many examples',
+];
+
+/**
  * Class names of a corpus, in label order.
  *
  * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']

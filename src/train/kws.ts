@@ -318,3 +318,17 @@ export function keywordTrainingStreams(ds: Dataset, o: TrainingStreamOptions = {
 export function normalizeStreams(ds: Dataset, stats: FeatureStats, pauseRelease: PauseRelease = STREAM_PAUSE_RELEASE): Dataset {
   return { ...ds, utterances: ds.utterances.map((u) => ({ ...u, features: normalizeFeatures(u.features, stats, pauseRelease) })) };
 }
+
+/**
+ * The natural non-keyword stream of one split's voices: read sentences without any keyword and
+ * noise clips (`sentences: true`), `renditions` per voice, in a seeded order. Every detection in
+ * it is a false alarm.
+ *
+ * @example const s = sentenceStream('test', { festival: true }, 2);
+ */
+export function sentenceStream(split: Split, co: CorpusOptions = {}, renditions = 1): KeywordStream {
+  check(Number.isInteger(renditions) && renditions >= 1 && renditions <= 100, 'E_OPTION', () => `sentence stream: renditions must be an integer in 1..100, found ${renditions}`);
+  const per = { [split]: renditions } as Partial<Record<Split, number>>;
+  return concatStream(buildCorpus('kws', split, { ...co, background: false, sentences: true, renditions: per, festivalRenditions: per }), 3);
+}
+

@@ -27,6 +27,7 @@ import {
   outputClasses,
   keywordStreams,
   scoreStream,
+  sentenceStream,
   SMOOTHINGS,
   type Smoothing,
   streamPosteriors,
@@ -137,10 +138,11 @@ export function register(program: Command): void {
         .description('detection rate on keyword streams and false alarms per hour on non-keyword streams of unseen voices, dense and delta')
         .argument('[model]', 'a keyword classifier (default: the built-in one)')
         .option('--split <split>', 'validation or test', 'test')
-        .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS)),
+        .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS))
+        .option('--sentences <n>', 'also count false alarms on a natural non-keyword stream: n renditions per voice of read sentences without any keyword and noise clips (0: none)', '0'),
     ),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { split: string; backgroundRenditions: string }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { split: string; backgroundRenditions: string; sentences: string }, cmd: Command) => {
     check(o.split === 'validation' || o.split === 'test', 'E_OPTION', () => `--split: expected validation or test (voices never heard in training), found '${o.split}'`);
     const split = o.split as 'validation' | 'test';
     const model = await modelOf(modelPath);
@@ -149,18 +151,22 @@ export function register(program: Command): void {
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
     const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
+    const ns = parseNumber('--sentences', o.sentences, { integer: true, min: 0, max: 100 })!;
     const streams = keywordStreams(split, co, n);
-    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), split, 'kws eval');
+    const sentences = ns > 0 ? sentenceStream(split, co, ns) : null;
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames, ...(sentences?.voiceNames ?? [])].map((voice) => ({ voice })), split, 'kws eval');
     const rows: string[][] = [];
-    const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 } };
+    const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 }, ...(sentences ? { sentenceStream: { frames: sentences.frames, hours: sentences.frames / 360000 } } : {}) };
     for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
       const kp = streamPosteriors(model, task, streams.keywords, th);
       const bp = streamPosteriors(model, task, streams.background, th);
       const k: StreamScore = scoreStream(outputClasses(task), kp, streams.keywords, detector);
       const b: StreamScore = scoreStream(outputClasses(task), bp, streams.background, detector);
-      const saving = (kp.denseOps + bp.denseOps) / Math.max(1, kp.ops + bp.ops);
-      out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, opsSaving: saving };
-      rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), `${saving.toFixed(2)}x`]);
+      const sp = sentences ? streamPosteriors(model, task, sentences, th) : null;
+      const ss: StreamScore | null = sp ? scoreStream(outputClasses(task), sp, sentences!, detector) : null;
+      const saving = (kp.denseOps + bp.denseOps + (sp?.denseOps ?? 0)) / Math.max(1, kp.ops + bp.ops + (sp?.ops ?? 0));
+      out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, ...(ss ? { sentenceFalseAlarms: ss.falseAlarms, sentenceFalseAlarmsPerHour: ss.falseAlarmsPerHour } : {}), opsSaving: saving };
+      rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), ...(ss ? [`${ss.falseAlarms} in ${(ss.hours * 60).toFixed(1)} min`, ss.falseAlarmsPerHour.toFixed(2)] : []), `${saving.toFixed(2)}x`]);
     }
     if (o.json) {
       console.log(JSON.stringify(out));
@@ -169,7 +175,8 @@ export function register(program: Command): void {
     console.log(`${model.name} on the ${split} voices; ${detector.smoothing} smoothing, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
     console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
     console.log(describe(streams.background, 'non-keyword stream (unknown words, noise)'));
-    console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', 'ops saving'], rows));
+    if (sentences) console.log(describe(sentences, 'sentence stream (read sentences without keywords, noise)'));
+    console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', ...(sentences ? ['false alarms, sentence stream', 'per hour'] : []), 'ops saving'], rows));
   });
 
   addCorpusOptions(
