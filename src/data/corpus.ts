@@ -26,13 +26,13 @@ import { FLITE_VOICES, fliteAvailable, fliteSpeak, fliteVersion, fliteVoiceOf, f
 import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
-import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
+import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
 /** Noise-only clips per voice and rendition in the kws background material (`background: true`). */
 export const BACKGROUND_SILENCES = 5;
 /** Connected strings per voice and rendition in the `digit-strings` corpus. */
 export const STRINGS_PER_RENDITION = 5;
-export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
+export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
 export interface CorpusOptions {
   /** Seed of the voice split and every rendering parameter. Default 1. */
@@ -75,7 +75,7 @@ export interface CorpusOptions {
   background?: boolean;
   /**
    * kws corpus only: no keywords. Per voice and rendition, every sentence of KWS_SENTENCES (read
-   * speech without any keyword, label `_unknown_`) and BACKGROUND_SILENCES noise clips: the
+   * speech without any keyword, label `_unknown_`; the train split reads KWS_TRAIN_SENTENCES) and BACKGROUND_SILENCES noise clips: the
    * material of a natural non-keyword stream. Default false.
    */
   sentences?: boolean;
@@ -270,7 +270,8 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
           plans.push(withFlite(finish(p, fest), isFlite));
         }
       } else if (o.sentences) {
-        KWS_SENTENCES.forEach((text, j) => add(text, 10, [10], `_sentence_${j}#${k}`));
+        // Training voices read other sentences than the ones a model is measured on.
+        (split === 'train' ? KWS_TRAIN_SENTENCES : KWS_SENTENCES).forEach((text, j) => add(text, 10, [10], `_sentence_${j}#${k}`));
         for (let j = 0; j < BACKGROUND_SILENCES; j++) add('', 11, [], `_sentence_silence_#${k}.${j}`);
       } else if (o.background) {
         KWS_UNKNOWN_WORDS.forEach((u) => add(u, 10, [10], `_background_${u}#${k}`));

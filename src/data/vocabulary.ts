@@ -51,6 +51,53 @@ export const KWS_SENTENCES = [
 ];
 
 /**
+ * Other sentences of the same kind, for the training split only (`sentences: true` on train): a
+ * model that learns from them is measured on KWS_SENTENCES, which it never heard.
+ */
+export const KWS_TRAIN_SENTENCES = [
+  'the old man walked slowly along the beach every morning',
+  'my brother works as a nurse in the hospital near the park',
+  'we planted tomatoes and beans in the garden this spring',
+  'the concert was cancelled because the singer was ill',
+  'she likes to read mystery novels before she falls asleep',
+  'the bakery sells fresh bread and sweet cakes every day',
+  'a small boat was sailing across the calm blue lake',
+  'the hotel has a pool and a restaurant with a view of the hills',
+  'he forgot his umbrella and came home wet through',
+  'the price of petrol has risen again this month',
+  'our teacher gave us a lot of homework for the weekend',
+  'the dog barked at the postman when he came to the door',
+  'the flowers in the vase need fresh water',
+  'they moved to a bigger house with a garden for the children',
+  'the film was longer than we expected but very funny',
+  'my grandmother makes the best soup in the world',
+  'the market square was full of people and music',
+  'please remember to bring your passport and your tickets',
+  'the river flooded the fields after three days of rain',
+  'he is learning to play the guitar with a friend',
+  'the shop at the corner closes at eight in the evening',
+  'we spent the holiday visiting castles and small villages',
+  'the baby was sleeping quietly in her cot',
+  'the engineers tested the new machine for several weeks',
+  'a strong smell of coffee came from the kitchen',
+  'the bus was late and we missed the first lesson',
+  'her father built the wooden table himself',
+  'the mountains were covered with snow in the winter',
+  'the manager thanked the team for their hard work',
+  'i would like a glass of water and a sandwich please',
+  'the birds were singing in the trees at dawn',
+  'the city council will discuss the plan next week',
+  'she wrote a long letter to her friend in canada',
+  'the garden behind the school is full of roses',
+  'we waited for the rain to pass before we walked home',
+  'the museum guide told us about the ancient kings',
+  'his car needs new tyres before the long journey',
+  'the students listened carefully to the lecture',
+  'there was a long queue in front of the cinema',
+  'the cook added salt and pepper to the sauce',
+];
+
+/**
  * Class names of a corpus, in label order.
  *
  * @example corpusClasses('kws') // ['yes', ..., 'go', '_unknown_', '_silence_']

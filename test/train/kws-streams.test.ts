@@ -136,6 +136,8 @@ describe('keyword training streams', () => {
     expect(r.err).toMatch(/E_OPTION.*keyword streams are trained with --readout ctc|trained with --readout ctc.*found keyword streams/);
     r = await cli('train', '--task', 'keywords', '--stream-background', '2', '-o', '/tmp/never.safetensors');
     expect(r.err).toMatch(/--stream-background: only for --task keyword-streams, found --task keywords/);
+    r = await cli('train', '--task', 'digits', '--stream-sentences', '1', '-o', '/tmp/never.safetensors');
+    expect(r.err).toMatch(/--stream-sentences: only for --task keyword-streams, found --task digits/);
     r = await cli('train', '--task', 'keyword-streams', '--unknown', 'drop', '-o', '/tmp/never.safetensors');
     expect(r.err).toMatch(/--unknown.*label.*blank.*drop/);
     r = await cli('train', '--task', 'keyword-streams', '--stream-clips', '5,2', '-o', '/tmp/never.safetensors');

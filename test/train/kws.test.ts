@@ -3,7 +3,7 @@ import { DeltakitError } from '../../src/core/errors.js';
 import { normalizeFeatures, type Dataset } from '../../src/data/dataset.js';
 import { levelNormalize, STREAM_PAUSE_RELEASE } from '../../src/data/frontend.js';
 import { Rng } from '../../src/core/rng.js';
-import { BACKGROUND_SILENCES, KWS_KEYWORDS, KWS_SENTENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
+import { BACKGROUND_SILENCES, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
 import {
   concatStream,
   KeywordDetector,
@@ -288,8 +288,14 @@ describe('the kws background material', () => {
     expect(st).toHaveLength(2 * 2 * (KWS_SENTENCES.length + BACKGROUND_SILENCES));
     expect(new Set(st.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_SENTENCES));
     const banned = new Set([...KWS_KEYWORDS, 'know', 'write', 'going', 'gone', 'upon']);
-    for (const t of KWS_SENTENCES) for (const w of t.split(' ')) expect(banned.has(w), `${w} in "${t}"`).toBe(false);
-    expect(KWS_SENTENCES.every((t) => /^[a-z ]+$/.test(t))).toBe(true);
+    for (const t of [...KWS_SENTENCES, ...KWS_TRAIN_SENTENCES]) {
+      for (const w of t.split(' ')) expect(banned.has(w), `${w} in "${t}"`).toBe(false);
+      expect(t).toMatch(/^[a-z ]+$/);
+    }
+    // The training voices read other sentences than the ones a model is measured on.
+    const train = planCorpus('kws', 'train', { testVoices: 3, validationVoices: 2, sentences: true, renditions: { train: 1 } }, voices);
+    expect(new Set(train.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_TRAIN_SENTENCES));
+    expect(KWS_TRAIN_SENTENCES.some((t) => KWS_SENTENCES.includes(t))).toBe(false);
     expect(() => planCorpus('kws', 'test', { sentences: true, background: true }, voices)).toThrow(/expected one of background and sentences, found both/);
     expect(() => planCorpus('digits', 'test', { sentences: true }, voices)).toThrow(/sentence material exists only for the kws corpus, found digits/);
   });

@@ -49,6 +49,7 @@ interface TrainOpts extends CorpusCliOptions {
   streamClips: string;
   unknown: string;
   streamBackground: string;
+  streamSentences: string;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -86,6 +87,7 @@ export function register(program: Command): void {
       .option('--resume', 'continue from the checkpoint')
       .option('--stream-clips <min,max>', 'keyword-streams: clips concatenated per training stream, drawn in [min, max]', '4,8')
       .option('--stream-background <n>', 'keyword-streams: also put n renditions per training voice of the non-keyword material (every unknown word, noise clips) into the streams', '0')
+      .option('--stream-sentences <n>', 'keyword-streams: also put n renditions per training voice of read sentences without any keyword (KWS_TRAIN_SENTENCES) and noise clips into the streams', '0')
       .option('--unknown <label|blank>', 'keyword-streams: an unknown word is the _unknown_ label (label) or nothing to emit (blank)', 'label')
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
@@ -103,6 +105,8 @@ export function register(program: Command): void {
     check(clipRange.length === 2 && clipRange[0]! <= clipRange[1]!, 'E_OPTION', () => `--stream-clips: expected min,max with min <= max, found '${o.streamClips}'`);
     const unknown = parseChoice('--unknown', o.unknown, UNKNOWN_TARGETS)!;
     const streamBackground = parseNumber('--stream-background', o.streamBackground, { integer: true, min: 0, max: 100 })!;
+    const streamSentences = parseNumber('--stream-sentences', o.streamSentences, { integer: true, min: 0, max: 100 })!;
+    check(streamSentences === 0 || streams, 'E_OPTION', () => `--stream-sentences: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     check(streamBackground === 0 || streams, 'E_OPTION', () => `--stream-background: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     checkExtension('--out', o.out, ['.safetensors']);
     // Checked on --resume too: the model is saved only at the end, never replaced without --force.
@@ -148,12 +152,16 @@ export function register(program: Command): void {
       const per = { train: streamBackground };
       rawTrain.utterances.push(...buildCorpus(corpus, 'train', { ...co, background: true, renditions: per, festivalRenditions: per }).utterances);
     }
+    if (streamSentences > 0) {
+      const per = { train: streamSentences };
+      rawTrain.utterances.push(...buildCorpus(corpus, 'train', { ...co, sentences: true, renditions: per, festivalRenditions: per }).utterances);
+    }
     // A model trained on from --init keeps the feature normalisation its layers learnt with.
     const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
     const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
     // Keyword streams: the clips concatenated (a new shuffle per split), each stream normalised as
     // one continuous stream, as the spotter sees it; the test report classifies isolated clips.
-    const so = { clips: clipRange as [number, number], unknown, ...(streamBackground > 0 ? { background: streamBackground } : {}) };
+    const so = { clips: clipRange as [number, number], unknown, ...(streamBackground > 0 ? { background: streamBackground } : {}), ...(streamSentences > 0 ? { sentences: streamSentences } : {}) };
     const train = streams ? normalizeStreams(keywordTrainingStreams(rawTrain, { ...so, seed: config.seed }), stats) : normalizeDataset(rawTrain, stats);
     const rawValidation = buildCorpus(corpus, 'validation', co);
     const validation = streams ? normalizeStreams(keywordTrainingStreams(rawValidation, { ...so, seed: 2 }), stats) : normalizeDataset(rawValidation, stats);
