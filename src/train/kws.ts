@@ -169,6 +169,13 @@ export interface DetectorPoint extends DetectorOptions {
   keywordStream: StreamScore;
   /** On the non-keyword (background) streams. */
   background: StreamScore;
+  /** On the natural non-keyword (sentence) stream, when one was given. */
+  sentences?: StreamScore;
+}
+
+/** The false alarms per hour a point is budgeted on: the worse of its non-keyword streams. */
+export function pointFalseAlarmsPerHour(p: DetectorPoint): number {
+  return Math.max(p.background.falseAlarmsPerHour, p.sentences?.falseAlarmsPerHour ?? 0);
 }
 
 export const DEFAULT_WINDOWS = [10, 20, 30, 50, 75, 100];
@@ -185,10 +192,10 @@ export const CTC_DETECTOR_THRESHOLDS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.9
 
 /**
  * Sweep smoothing, window and threshold (lockout fixed) on posteriors of a keyword stream and a background
- * stream, and choose the point with the highest detection rate whose false alarms per hour on the
- * background stream are at most `maxFalseAlarmsPerHour` (ties: fewer false alarms, then the
- * smaller window); when no point meets the budget, the one with the fewest background false
- * alarms (then the highest detection rate).
+ * stream (and, when given, a sentence stream), and choose the point with the highest detection
+ * rate whose false alarms per hour are at most `maxFalseAlarmsPerHour` on every non-keyword
+ * stream (ties: fewer false alarms per hour, then the smaller window); when no point meets the
+ * budget, the one with the fewest false alarms per hour (then the highest detection rate).
  *
  * @example const { best, points } = tuneDetector(classes, kw, kwPost, bg, bgPost, { lockout: 100, maxFalseAlarmsPerHour: 1 });
  */
@@ -198,7 +205,7 @@ export function tuneDetector(
   keywordPost: StreamPosteriors,
   background: KeywordStream,
   backgroundPost: StreamPosteriors,
-  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number } = {},
+  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number; sentences?: { stream: KeywordStream; posteriors: StreamPosteriors } } = {},
 ): { best: DetectorPoint; points: DetectorPoint[]; withinBudget: boolean } {
   const windows = o.windows ?? DEFAULT_WINDOWS;
   const thresholds = o.thresholds ?? DEFAULT_DETECTOR_THRESHOLDS;
@@ -211,11 +218,12 @@ export function tuneDetector(
     for (const window of windows) {
       for (const threshold of thresholds) {
         const d: DetectorOptions = checkDetectorOptions({ window, threshold, lockout, smoothing });
-        points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d) });
+        const st = o.sentences ? { sentences: scoreStream(classes, o.sentences.posteriors, o.sentences.stream, d) } : {};
+        points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d), ...st });
       }
     }
   }
-  const within = points.filter((p) => p.background.falseAlarmsPerHour <= budget);
+  const within = points.filter((p) => pointFalseAlarmsPerHour(p) <= budget);
   const pick = (list: DetectorPoint[], key: (p: DetectorPoint) => number[]): DetectorPoint =>
     list.reduce((a, b) => {
       const ka = key(a), kb = key(b);
@@ -223,8 +231,8 @@ export function tuneDetector(
       return a;
     });
   const best = within.length
-    ? pick(within, (p) => [p.keywordStream.detectionRate, -p.background.falseAlarms, -p.window])
-    : pick(points, (p) => [-p.background.falseAlarms, p.keywordStream.detectionRate, -p.window]);
+    ? pick(within, (p) => [p.keywordStream.detectionRate, -pointFalseAlarmsPerHour(p), -p.window])
+    : pick(points, (p) => [-pointFalseAlarmsPerHour(p), p.keywordStream.detectionRate, -p.window]);
   return { best, points, withinBudget: within.length > 0 };
 }
 

@@ -12,6 +12,7 @@ import {
   softmaxInto,
   StreamingNormalizer,
   tuneDetector,
+  pointFalseAlarmsPerHour,
   type KeywordStream,
   type StreamPosteriors,
 } from '../../src/train/kws.js';
@@ -223,6 +224,22 @@ describe('streams and tuning', () => {
     expect(best.keywordStream.detected).toBe(1);
     expect(best.background.falseAlarms).toBe(0);
     expect(points.find((p) => p.window === 5 && p.threshold === 0.7)!.background.falseAlarms).toBe(1);
+  });
+
+  it('tuneDetector with a sentence stream holds the budget on every non-keyword stream', () => {
+    const kw: KeywordStream = { features: new Float32Array(0), frames: 200, bands: 40, events: [{ label: 0, start: 50, end: 90 }], utterances: 3, voices: 1, voiceNames: ['a'] };
+    const bg: KeywordStream = { features: new Float32Array(0), frames: 36000, bands: 40, events: [], utterances: 1, voices: 1, voiceNames: ['b'] };
+    const post = (p: Float32Array): StreamPosteriors => ({ posteriors: p, frames: p.length / C, ops: 1, denseOps: 1 });
+    // The background is clean; the sentence stream has a 30-frame 'no' at 0.6 (0.6 x 30 / 20 > 0.5 but < 0.7 over 20 frames).
+    const sentences = { stream: { ...bg, voiceNames: ['c'] }, posteriors: post(stream(36000, [[1, 500, 530, 0.6]])) };
+    const o = { windows: [20], thresholds: [0.5, 0.7], smoothings: ['mean' as const], lockout: 100, maxFalseAlarmsPerHour: 0 };
+    const alone = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(stream(36000, [])), o);
+    expect(alone.best.threshold).toBe(0.5);
+    const both = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(stream(36000, [])), { ...o, sentences });
+    expect(both.best.threshold).toBe(0.7);
+    expect(both.withinBudget).toBe(true);
+    expect(both.points.find((p) => p.threshold === 0.5)!.sentences!.falseAlarmsPerHour).toBeCloseTo(10, 6);
+    expect(pointFalseAlarmsPerHour(both.points.find((p) => p.threshold === 0.5)!)).toBeCloseTo(10, 6);
   });
 });
 

@@ -33,6 +33,7 @@ import {
   streamPosteriors,
   tuneDetector,
   type DetectorOptions,
+  type DetectorPoint,
   type KeywordStream,
   type StreamScore,
 } from '../../train/kws.js';
@@ -190,6 +191,7 @@ export function register(program: Command): void {
       .option('--lockout <frames>', 'lockout after a detection, frames (default 100; a keyword-stream CTC model 30)')
       .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
       .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
+      .option('--sentences <n>', 'also hold the budget on a natural non-keyword stream: n renditions per validation voice of read sentences without any keyword (0: none)', '0')
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
       .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
       .option('--dense', 'tune for the dense network instead of the delta network')
@@ -197,7 +199,7 @@ export function register(program: Command): void {
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
 
@@ -217,19 +219,24 @@ export function register(program: Command): void {
     const lockout = parseNumber('--lockout', o.lockout ?? String(ctc ? CTC_LOCKOUT : DEFAULT_DETECTOR.lockout), { integer: true, min: 0 })!;
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
+    const ns = parseNumber('--sentences', o.sentences, { integer: true, min: 0, max: 100 })!;
     const streams = keywordStreams('validation', co, n);
-    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), 'validation', 'kws tune');
+    const sentences = ns > 0 ? sentenceStream('validation', co, ns) : null;
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames, ...(sentences?.voiceNames ?? [])].map((voice) => ({ voice })), 'validation', 'kws tune');
     const th = o.dense ? undefined : thresholds;
     const kp = streamPosteriors(model, task, streams.keywords, th);
     const bp = streamPosteriors(model, task, streams.background, th);
-    const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget });
+    const sp = sentences ? { stream: sentences, posteriors: streamPosteriors(model, task, sentences, th) } : undefined;
+    const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
     if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
     else {
       console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
       console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
       console.log(describe(streams.background, 'non-keyword stream'));
-      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour'], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2)])));
-      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+      if (sentences) console.log(describe(sentences, 'sentence stream'));
+      const sent = (p: DetectorPoint) => (p.sentences ? [String(p.sentences.falseAlarms), p.sentences.falseAlarmsPerHour.toFixed(2)] : []);
+      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour', ...(sentences ? ['false alarms (sentences)', 'per hour'] : [])], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2), ...sent(p)])));
+      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${best.sentences ? ` (${best.sentences.falseAlarmsPerHour.toFixed(2)} on the sentence stream)` : ''}${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
     }
     if (o.save) {
       model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };
