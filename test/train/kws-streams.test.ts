@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { espeakAvailable } from '../../src/data/espeak.js';
+import { loadModel } from '../../src/model/io.js';
 import { Rng } from '../../src/core/rng.js';
 import type { Dataset, FeatureStats, Utterance } from '../../src/data/dataset.js';
 import { normalizeFeatures } from '../../src/data/dataset.js';
@@ -17,7 +22,7 @@ import {
 } from '../../src/train/kws.js';
 import { wordLabelFilter } from '../../src/train/ctc.js';
 import type { ModelTask } from '../../src/train/model-task.js';
-import { evaluateWithSession } from '../../src/train/task.js';
+import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier } from '../../src/train/trainer.js';
 
 const CLASSES = ['yes', 'no', '_unknown_', '_silence_'];
@@ -144,3 +149,35 @@ describe('keyword training streams', () => {
     expect(r.err).toMatch(/--stream-clips: expected min,max with min <= max, found '5,2'/);
   });
 });
+
+describe.skipIf(!espeakAvailable())('deltakit train --task keyword-streams on the synthesised corpus', () => {
+  it('trains from streams of kws clips, unknown words, noise and sentences; eval scores the clips', async () => {
+    const { cli } = await import('../helpers/cli.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-streams-'));
+    const out = join(dir, 'streams.safetensors');
+    const small = ['--max-voices', '1', '--renditions', '1,1,1'];
+    const r = await cli('train', '--task', 'keyword-streams', ...small, '--hidden', '8', '--epochs', '1', '--delta-epochs', '1', '--backend', 'wasm', '--stream-clips', '2,4', '--stream-background', '1', '--stream-sentences', '1', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/clips decoded right %/);
+    const m = await loadModel(out);
+    expect(m.name).toBe('kws-streams-deltagru-1x8');
+    const task = modelTask(m);
+    expect(task.readout).toBe('ctc');
+    expect(task.stats.frontEnd).toBeUndefined();
+    const head = m.layers[m.layers.length - 1]!;
+    expect(head.kind === 'linear' && head.outputSize).toBe(13);
+    expect(JSON.parse(m.meta['kwsTrainingStreams']!)).toEqual({ clips: [2, 4], unknown: 'blank', background: 1, sentences: 1 });
+    // The training voices are the clips' own (one espeak-ng voice here), not the streams' joined names.
+    expect(JSON.parse(m.meta['trainVoices']!)).toHaveLength(1);
+    // Trained on 1 (keywords) + 1 (unknown words) + 1 (sentences) renditions of one voice: the streams held them all.
+    const history = JSON.parse(m.meta['trainHistory']!) as unknown[];
+    expect(history).toHaveLength(2);
+    const e = await cli('eval', out, '--split', 'test', ...small, '--json');
+    expect(e.code, e.err).toBe(0);
+    const j = JSON.parse(e.out) as { results: { utterances: number; denseAccuracy: number; denseWer: number }[] };
+    // 12 clips of one test voice, silence included (right when nothing is decoded).
+    expect(j.results[0]!.utterances).toBe(12);
+    expect(j.results[0]!.denseAccuracy).toBeGreaterThanOrEqual(0);
+  });
+});
+

@@ -88,7 +88,7 @@ export function register(program: Command): void {
       .option('--stream-clips <min,max>', 'keyword-streams: clips concatenated per training stream, drawn in [min, max]', '4,8')
       .option('--stream-background <n>', 'keyword-streams: also put n renditions per training voice of the non-keyword material (every unknown word, noise clips) into the streams', '0')
       .option('--stream-sentences <n>', 'keyword-streams: also put n renditions per training voice of read sentences without any keyword (KWS_TRAIN_SENTENCES) and noise clips into the streams', '0')
-      .option('--unknown <label|blank>', 'keyword-streams: an unknown word is the _unknown_ label (label) or nothing to emit (blank)', 'label')
+      .option('--unknown <label|blank>', 'keyword-streams: an unknown word is nothing to emit (blank, measured better on the validation streams) or the _unknown_ label (label)', 'blank')
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts) => {
@@ -195,7 +195,8 @@ export function register(program: Command): void {
       featureStats: statsToJson(stats),
       features: `40 log-mel bands, 25 ms window, 10 ms hop, ${stats.frontEnd === 'level' ? 'level-normalised (streaming peak tracker, frontEnd level), then ' : ''}normalised per band with featureStats (x - mean) / std`,
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
-      trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
+      // The voices of the clips (a keyword stream joins several: its voice is theirs joined by +).
+      trainVoices: JSON.stringify([...new Set(rawTrain.utterances.map((u) => u.voice))].sort()),
       ...(streams ? { kwsTrainingStreams: JSON.stringify(so) } : {}),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
     };
