@@ -16,6 +16,11 @@
  * The geometric mean is the streaming form of the mean readout the classifiers are trained with
  * (the average of an utterance's logits): log p_t = y_t - logsumexp(y_t), and the per-frame
  * constant cancels in the softmax.
+ *
+ * A keyword-stream model (readout ctc, trained by `keywordTrainingStreams` on clips concatenated
+ * into streams) is spotted the same way: its outputs are the classes and the CTC blank
+ * (`outputClasses`), a keyword's posterior a spike where it is emitted (short windows, lockout
+ * CTC_LOCKOUT).
  */
 import { check } from '../core/errors.js';
 import { Rng } from '../core/rng.js';

@@ -69,7 +69,7 @@ describe('deltakit kws detect', () => {
     expect(err.join('')).toMatch(/E_OPTION: --smoothing: expected one of mean, geometric, found 'median'/);
     err.length = 0;
     expect(await main(['kws', 'detect', builtinSpec('digits').file, '--input', file])).toBe(1);
-    expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword classifier .* found a model of digits/);
+    expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword model .* found a model of digits/);
   });
 });
 

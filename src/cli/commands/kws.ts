@@ -1,5 +1,5 @@
 /**
- * `deltakit kws detect|eval|tune`: streaming keyword spotting with a keyword classifier (by
+ * `deltakit kws detect|eval|tune`: streaming keyword spotting with a keyword model, a classifier or a keyword-stream CTC model (by
  * default the built-in one). `detect` streams a recording (.wav) or raw log-mel features (.npy)
  * and prints each keyword with its time; `eval` measures the detection rate on streams of
  * keywords among other words and silence and the false alarms per hour on long streams without
@@ -55,7 +55,7 @@ interface DetectorCli {
 async function modelOf(path: string | undefined): Promise<Model> {
   const model = path ? await loadModel(path) : await loadBuiltinModel('keywords');
   const task = modelTask(model);
-  check(task.corpus === 'kws', 'E_MISMATCH', () => `kws: expected a keyword classifier (trained on the kws corpus), found a model of ${task.corpus}`);
+  check(task.corpus === 'kws', 'E_MISMATCH', () => `kws: expected a keyword model (trained on the kws corpus), found a model of ${task.corpus}`);
   return model;
 }
 
@@ -110,8 +110,8 @@ export function register(program: Command): void {
   addDetectorOptions(
     kws
       .command('detect')
-      .description('stream a recording (.wav) or raw log-mel features (.npy, T x 40) through a keyword classifier; print each keyword and its time')
-      .argument('[model]', 'a keyword classifier trained by deltakit train --task keywords (default: the built-in one)')
+      .description('stream a recording (.wav) or raw log-mel features (.npy, T x 40) through a keyword model; print each keyword and its time')
+      .argument('[model]', 'a keyword model trained by deltakit train --task keywords or keyword-streams (default: the built-in one)')
       .requiredOption('--input <file>', 'a .wav recording (16-bit PCM) or a .npy of raw log-mel features (deltakit data export)')
       .option('--dense', 'run the dense network instead of the delta network'),
   ).action(async (modelPath: string | undefined, o: DetectorCli & { input: string }) => {
@@ -137,7 +137,7 @@ export function register(program: Command): void {
       kws
         .command('eval')
         .description('detection rate on keyword streams and false alarms per hour on non-keyword streams of unseen voices, dense and delta')
-        .argument('[model]', 'a keyword classifier (default: the built-in one)')
+        .argument('[model]', 'a keyword model, classifier or keyword-stream (default: the built-in one)')
         .option('--split <split>', 'validation or test', 'test')
         .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS))
         .option('--sentences <n>', 'also count false alarms on a natural non-keyword stream: n renditions per voice of read sentences without any keyword and noise clips (0: none)', '0'),
@@ -184,7 +184,7 @@ export function register(program: Command): void {
     kws
       .command('tune')
       .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget')
-      .argument('[model]', 'a keyword classifier (default: the built-in one)')
+      .argument('[model]', 'a keyword model, classifier or keyword-stream (default: the built-in one)')
       .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')}; a keyword-stream CTC model ${CTC_WINDOWS.join(',')})`)
       .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')}; a CTC model ${CTC_DETECTOR_THRESHOLDS.join(',')})`)
       .option('--smoothings <list>', `smoothings to try (default ${SMOOTHINGS.join(',')})`)
