@@ -116,7 +116,7 @@ export class ListenPanel {
     const th = modelThresholds(this.model);
     const kws = t.classes.some((c) => /^_.*_$/.test(c));
     const d = detectorOptionsOfModel(this.model);
-    const how = t.readout === 'ctc' ? 'CTC: each word as it is heard' : kws ? `keyword spotter on every frame (${d.smoothing} smoothing over ${d.window} frames, threshold ${d.threshold}, lockout ${d.lockout} frames)` : `${t.readout} readout: one word per voiced segment`;
+    const how = kws ? `keyword spotter on every frame (${d.smoothing} smoothing over ${d.window} frames, threshold ${d.threshold}, lockout ${d.lockout} frames)` : t.readout === 'ctc' ? 'CTC: each word as it is heard' : `${t.readout} readout: one word per voiced segment`;
     $('listen-model-info').textContent = `${this.model.name}: ${t.classes.filter((c) => !/^_.*_$/.test(c)).join(' ')}; ${how}; delta network thX ${th.thresholdX}, thH ${th.thresholdH}`;
   }
 

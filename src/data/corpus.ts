@@ -26,13 +26,13 @@ import { FLITE_VOICES, fliteAvailable, fliteSpeak, fliteVersion, fliteVoiceOf, f
 import type { Audio } from './wav.js';
 import { LogMel } from './mel.js';
 import { makeNoise, mixAtSnr, NOISE_KINDS } from './noise.js';
-import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
+import { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
 /** Noise-only clips per voice and rendition in the kws background material (`background: true`). */
 export const BACKGROUND_SILENCES = 5;
 /** Connected strings per voice and rendition in the `digit-strings` corpus. */
 export const STRINGS_PER_RENDITION = 5;
-export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
+export { CORPUS_NAMES, corpusClasses, DIGIT_WORDS, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, type CorpusName } from './vocabulary.js';
 
 export interface CorpusOptions {
   /** Seed of the voice split and every rendering parameter. Default 1. */
@@ -89,6 +89,12 @@ export interface CorpusOptions {
    * which a keyword detector's false alarms are counted. Default false.
    */
   background?: boolean;
+  /**
+   * kws corpus only: no keywords. Per voice and rendition, every sentence of KWS_SENTENCES (read
+   * speech without any keyword, label `_unknown_`; the train split reads KWS_TRAIN_SENTENCES) and BACKGROUND_SILENCES noise clips: the
+   * material of a natural non-keyword stream. Default false.
+   */
+  sentences?: boolean;
   /** Cache directory. Default `$DELTAKIT_CACHE` or `~/.cache/deltakit`. */
   cacheDir?: string;
   /** Show a progress bar (default: when stderr is a terminal). */
@@ -182,6 +188,8 @@ function resolve(name: CorpusName, o: CorpusOptions) {
     check(o.vtlp.length === 2 && Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2, 'E_OPTION', () => `corpus: vtlp must be a range [lo, hi] with 0.5 <= lo <= hi <= 2, found ${JSON.stringify(o.vtlp)}`);
   }
   if (o.narrowband !== undefined) check(Number.isFinite(o.narrowband) && o.narrowband >= 0 && o.narrowband <= 0.75, 'E_OPTION', () => `corpus: narrowband must be a fraction in 0..0.75, found ${o.narrowband}`);
+  check(!o.sentences || name === 'kws', 'E_OPTION', () => `corpus: the sentence material exists only for the kws corpus, found ${name}`);
+  check(!(o.sentences && o.background), 'E_OPTION', () => 'corpus: expected one of background and sentences, found both');
   check(!o.noEspeak || o.festival, 'E_OPTION', () => 'corpus: leaving out the espeak-ng voices needs the Festival voices (festival: true), found no voices at all');
   return { seed, snr, renditions, festivalRenditions, connected, validation: o.validationVoices ?? 10, test: o.testVoices ?? 20, festivalValidation: o.festivalValidationVoices ?? 3, festivalTest: o.festivalTestVoices ?? 3 };
 }
@@ -297,6 +305,10 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
           p.wordGap = rng.int(26);
           plans.push(withFlite(finish(p, fest), isFlite));
         }
+      } else if (o.sentences) {
+        // Training voices read other sentences than the ones a model is measured on.
+        (split === 'train' ? KWS_TRAIN_SENTENCES : KWS_SENTENCES).forEach((text, j) => add(text, 10, [10], `_sentence_${j}#${k}`));
+        for (let j = 0; j < BACKGROUND_SILENCES; j++) add('', 11, [], `_sentence_silence_#${k}.${j}`);
       } else if (o.background) {
         KWS_UNKNOWN_WORDS.forEach((u) => add(u, 10, [10], `_background_${u}#${k}`));
         for (let j = 0; j < BACKGROUND_SILENCES; j++) add('', 11, [], `_background_silence_#${k}.${j}`);

@@ -149,14 +149,15 @@ export class StreamingRecognizer {
     this.thresholdX = o.dense ? null : num(o.thresholdX, 'thresholdX');
     this.thresholdH = o.dense ? null : num(o.thresholdH, 'thresholdH');
     const isCtc = this.task.readout === 'ctc';
-    this.mode = isCtc ? 'ctc' : keywordClasses(this.task.classes).length < this.task.classes.length ? 'keywords' : 'segments';
+    // Classes besides the words (`_unknown_`, ...): a keyword spotter, a classifier or a keyword-stream CTC model.
+    this.mode = keywordClasses(this.task.classes).length < this.task.classes.length ? 'keywords' : isCtc ? 'ctc' : 'segments';
     const thresholds = this.thresholdX !== null ? { thresholdX: this.thresholdX, thresholdH: this.thresholdH! } : null;
     const extra = { ...(o.backend ? { backend: o.backend } : {}), ...(o.firedColumns ? { onTrace: (s: StepTrace) => (this.lastTrace = s) } : {}) };
     this.spotter = this.mode === 'keywords' ? new KeywordSpotter(model, this.task, { ...(thresholds ? { thresholds } : {}), detector: detectorOptionsOfModel(model), session: extra }) : null;
     this.session = this.spotter ? this.spotter.session : createSession(model, { ...(thresholds ?? {}), ...extra });
     const K = this.session.outputSize;
     check(K === this.task.classes.length + (isCtc ? 1 : 0), 'E_FORMAT', () => `recognizer: model ${model.name} has ${K} outputs, its ${this.task.classes.length} classes need ${this.task.classes.length + (isCtc ? 1 : 0)}${isCtc ? ' (with the CTC blank)' : ''}`);
-    this.segmenter = new EnergySegmenter({ ...(isCtc ? { hangover: 40 } : {}), ...o.segmenter });
+    this.segmenter = new EnergySegmenter({ ...(this.mode === 'ctc' ? { hangover: 40 } : {}), ...o.segmenter });
     this.minSpeechFrames = o.minSpeechFrames ?? 8;
     check(Number.isInteger(this.minSpeechFrames) && this.minSpeechFrames >= 0, 'E_OPTION', () => `recognizer: minSpeechFrames must be an integer >= 0, found ${this.minSpeechFrames}`);
     this.norm = new StreamingNormalizer(this.task.stats);
@@ -166,7 +167,7 @@ export class StreamingRecognizer {
     this.x = new Float32Array(I);
     this.y = new Float32Array(K);
     this.sum = new Float64Array(K);
-    this.ctc = isCtc ? new CtcGreedyDecoder(K) : null;
+    this.ctc = this.mode === 'ctc' ? new CtcGreedyDecoder(K) : null;
   }
 
   /** Frames pushed so far. */

@@ -204,3 +204,17 @@ export function editDistance(ref: readonly number[], hyp: readonly number[]): nu
   }
   return prev[hyp.length]!;
 }
+
+/**
+ * The labels a CTC transcript is scored on: the word classes only. A class named `_like_this_`
+ * (`_unknown_`, `_silence_` of the keyword corpus) is no word: left out of reference and
+ * hypothesis alike, so a keyword-stream model is right on an unknown word or a silence clip when it
+ * decodes no keyword there (whether it was trained to say `_unknown_` or nothing). Returns the
+ * labels themselves when every class is a word (digit strings).
+ *
+ * @example const keep = wordLabelFilter(['yes', '_unknown_']); keep([0, 1, 0]) // [0, 0]
+ */
+export function wordLabelFilter(classes: readonly string[]): (labels: readonly number[]) => readonly number[] {
+  const nonWords = new Set(classes.flatMap((c, k) => (/^_.*_$/.test(c) ? [k] : [])));
+  return nonWords.size === 0 ? (labels) => labels : (labels) => labels.filter((l) => !nonWords.has(l));
+}

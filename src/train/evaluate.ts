@@ -4,7 +4,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
-import { ctcGreedy, editDistance } from './ctc.js';
+import { ctcGreedy, editDistance, wordLabelFilter } from './ctc.js';
 import { forwardSequence, tapeLoss, trainableParts, type DeltaThresholds, type Readout } from './net.js';
 
 export interface EvalResult {
@@ -43,14 +43,18 @@ export function evaluateModel(model: Model, ds: Dataset, o: { readout: Readout; 
   let errors = 0;
   let words = 0;
   const ctc = o.readout === 'ctc';
+  // Non-word classes (`_unknown_`, `_silence_`) are left out of CTC scoring.
+  const scored = wordLabelFilter(ds.classes);
   for (const u of ds.utterances) {
-    if (ctc ? u.words.length === 0 : u.label < 0) continue;
+    // CTC: every sequence, one with no words too (right when nothing is emitted, e.g. a silence clip).
+    if (!ctc && u.label < 0) continue;
     const tape = forwardSequence(model, u.features, u.frames, o);
     if (ctc) {
-      const hyp = ctcGreedy(tape.frameLogits!, u.frames, O);
-      const e = editDistance(u.words, hyp);
+      const ref = scored(u.words);
+      const hyp = scored(ctcGreedy(tape.frameLogits!, u.frames, O));
+      const e = editDistance(ref, hyp);
       errors += e;
-      words += u.words.length;
+      words += ref.length;
       if (e === 0) correct++;
       const l = tapeLoss(tape, u.words) - tape.penalty;
       loss += Number.isFinite(l) ? l : 0;

@@ -74,7 +74,20 @@ export function checkDetectorOptions(o: DetectorOptions): DetectorOptions {
   return o;
 }
 
-/** Keyword classes: every class whose name does not start with '_' (`_unknown_`, `_silence_`). */
+/** The name the detector gives a CTC model's blank output (its last; never a keyword). */
+export const CTC_BLANK = '_blank_';
+
+/**
+ * The names of a model's outputs, as the detector sees them: the task's classes, and for a CTC
+ * model (a keyword-stream model) the blank after them.
+ *
+ * @example outputClasses(modelTask(model)) // [..., '_unknown_', '_silence_', '_blank_']
+ */
+export function outputClasses(task: Pick<ModelTask, 'classes' | 'readout'>): string[] {
+  return task.readout === 'ctc' ? [...task.classes, CTC_BLANK] : [...task.classes];
+}
+
+/** Keyword classes: every class whose name does not start with '_' (`_unknown_`, `_silence_`, `_blank_`). */
 export function keywordClasses(classes: readonly string[]): number[] {
   return classes.flatMap((c, k) => (c.startsWith('_') ? [] : [k]));
 }
@@ -266,10 +279,10 @@ export class KeywordSpotter {
   private readonly p: Float64Array;
 
   constructor(readonly model: Model, readonly task: ModelTask, o: SpotterOptions = {}) {
-    check(task.readout !== 'ctc', 'E_UNSUPPORTED', () => `keyword spotter: expected a classifier (readout mean or last), found readout ${task.readout}`);
     this.session = createSession(model, { ...o.session, ...(o.thresholds ? { ...o.thresholds } : {}) });
-    check(this.session.outputSize === task.classes.length, 'E_SHAPE', () => `keyword spotter: the model has ${this.session.outputSize} outputs, its classes are ${task.classes.length}`);
-    this.detector = new KeywordDetector(task.classes, o.detector);
+    const outputs = outputClasses(task);
+    check(this.session.outputSize === outputs.length, 'E_SHAPE', () => `keyword spotter: the model has ${this.session.outputSize} outputs, its classes${task.readout === 'ctc' ? ' and the CTC blank' : ''} are ${outputs.length}`);
+    this.detector = new KeywordDetector(outputs, o.detector);
     const pause = o.pauseRelease === undefined ? STREAM_PAUSE_RELEASE : o.pauseRelease;
     this.norm = new StreamingNormalizer(task.stats, pause ?? undefined);
     this.x = new Float32Array(this.session.inputSize);

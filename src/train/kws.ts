@@ -16,16 +16,21 @@
  * The geometric mean is the streaming form of the mean readout the classifiers are trained with
  * (the average of an utterance's logits): log p_t = y_t - logsumexp(y_t), and the per-frame
  * constant cancels in the softmax.
+ *
+ * A keyword-stream model (readout ctc, trained by `keywordTrainingStreams` on clips concatenated
+ * into streams) is spotted the same way: its outputs are the classes and the CTC blank
+ * (`outputClasses`), a keyword's posterior a spike where it is emitted (short windows, lockout
+ * CTC_LOCKOUT).
  */
 import { check } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { buildCorpus, type CorpusOptions } from '../data/corpus.js';
-import { normalizeFeatures, type Dataset, type Split, type Utterance } from '../data/dataset.js';
+import { normalizeFeatures, type Dataset, type FeatureStats, type Split, type Utterance } from '../data/dataset.js';
 import { STREAM_PAUSE_RELEASE, type PauseRelease } from '../data/frontend.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
 import type { ModelTask } from './task.js';
-import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, SMOOTHINGS, softmaxInto, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
+import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
 
 // The detector and the spotter live in kws-spotter.ts (free of Node built-ins, for browsers and
 // the streaming recogniser); this module adds the streams, their scoring and the tuning.
@@ -97,7 +102,7 @@ export interface StreamPosteriors {
 export function streamPosteriors(model: Model, task: ModelTask, stream: KeywordStream, thresholds?: { thresholdX: number; thresholdH: number }, pauseRelease: PauseRelease | null = STREAM_PAUSE_RELEASE): StreamPosteriors {
   const s = createSession(model, thresholds ? { ...thresholds } : {});
   const C = s.outputSize;
-  check(C === task.classes.length, 'E_SHAPE', () => `keyword streams: the model has ${C} outputs, its classes are ${task.classes.length}`);
+  check(C === outputClasses(task).length, 'E_SHAPE', () => `keyword streams: the model has ${C} outputs, its classes${task.readout === 'ctc' ? ' and the CTC blank' : ''} are ${outputClasses(task).length}`);
   const x = normalizeFeatures(stream.features, task.stats, pauseRelease ?? undefined);
   const posteriors = new Float32Array(stream.frames * C);
   const y = new Float32Array(C);
@@ -169,17 +174,33 @@ export interface DetectorPoint extends DetectorOptions {
   keywordStream: StreamScore;
   /** On the non-keyword (background) streams. */
   background: StreamScore;
+  /** On the natural non-keyword (sentence) stream, when one was given. */
+  sentences?: StreamScore;
+}
+
+/** The false alarms per hour a point is budgeted on: the worse of its non-keyword streams. */
+export function pointFalseAlarmsPerHour(p: DetectorPoint): number {
+  return Math.max(p.background.falseAlarmsPerHour, p.sentences?.falseAlarmsPerHour ?? 0);
 }
 
 export const DEFAULT_WINDOWS = [10, 20, 30, 50, 75, 100];
 export const DEFAULT_DETECTOR_THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
+/** A keyword-stream (CTC) model's posteriors are spikes a few frames wide: short windows, thresholds up to near 1. */
+export const CTC_WINDOWS = [1, 2, 3, 5, 8];
+/**
+ * Lockout for a CTC model: one spike per spoken keyword, so the lockout only has to bridge a few
+ * frames; a second keyword 0.3-1 s after the first (the clips of the keyword stream) must not be
+ * locked out, as it is with 100 frames.
+ */
+export const CTC_LOCKOUT = 30;
+export const CTC_DETECTOR_THRESHOLDS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998];
 
 /**
  * Sweep smoothing, window and threshold (lockout fixed) on posteriors of a keyword stream and a background
- * stream, and choose the point with the highest detection rate whose false alarms per hour on the
- * background stream are at most `maxFalseAlarmsPerHour` (ties: fewer false alarms, then the
- * smaller window); when no point meets the budget, the one with the fewest background false
- * alarms (then the highest detection rate).
+ * stream (and, when given, a sentence stream), and choose the point with the highest detection
+ * rate whose false alarms per hour are at most `maxFalseAlarmsPerHour` on every non-keyword
+ * stream (ties: fewer false alarms per hour, then the smaller window); when no point meets the
+ * budget, the one with the fewest false alarms per hour (then the highest detection rate).
  *
  * @example const { best, points } = tuneDetector(classes, kw, kwPost, bg, bgPost, { lockout: 100, maxFalseAlarmsPerHour: 1 });
  */
@@ -189,7 +210,7 @@ export function tuneDetector(
   keywordPost: StreamPosteriors,
   background: KeywordStream,
   backgroundPost: StreamPosteriors,
-  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number } = {},
+  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number; sentences?: { stream: KeywordStream; posteriors: StreamPosteriors } } = {},
 ): { best: DetectorPoint; points: DetectorPoint[]; withinBudget: boolean } {
   const windows = o.windows ?? DEFAULT_WINDOWS;
   const thresholds = o.thresholds ?? DEFAULT_DETECTOR_THRESHOLDS;
@@ -202,11 +223,12 @@ export function tuneDetector(
     for (const window of windows) {
       for (const threshold of thresholds) {
         const d: DetectorOptions = checkDetectorOptions({ window, threshold, lockout, smoothing });
-        points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d) });
+        const st = o.sentences ? { sentences: scoreStream(classes, o.sentences.posteriors, o.sentences.stream, d) } : {};
+        points.push({ ...d, keywordStream: scoreStream(classes, keywordPost, keywordStream, d), background: scoreStream(classes, backgroundPost, background, d), ...st });
       }
     }
   }
-  const within = points.filter((p) => p.background.falseAlarmsPerHour <= budget);
+  const within = points.filter((p) => pointFalseAlarmsPerHour(p) <= budget);
   const pick = (list: DetectorPoint[], key: (p: DetectorPoint) => number[]): DetectorPoint =>
     list.reduce((a, b) => {
       const ka = key(a), kb = key(b);
@@ -214,8 +236,8 @@ export function tuneDetector(
       return a;
     });
   const best = within.length
-    ? pick(within, (p) => [p.keywordStream.detectionRate, -p.background.falseAlarms, -p.window])
-    : pick(points, (p) => [-p.background.falseAlarms, p.keywordStream.detectionRate, -p.window]);
+    ? pick(within, (p) => [p.keywordStream.detectionRate, -pointFalseAlarmsPerHour(p), -p.window])
+    : pick(points, (p) => [-pointFalseAlarmsPerHour(p), p.keywordStream.detectionRate, -p.window]);
   return { best, points, withinBudget: within.length > 0 };
 }
 
@@ -238,3 +260,88 @@ export function keywordStreams(split: Split, co: CorpusOptions = {}, backgroundR
   const background = concatStream(buildCorpus('kws', split, { ...co, background: true, renditions: per, festivalRenditions: per }), 2);
   return { keywords, background };
 }
+
+/** What the `_unknown_` words of a keyword training stream are trained towards. */
+export type UnknownTarget = 'label' | 'blank';
+export const UNKNOWN_TARGETS: readonly UnknownTarget[] = ['label', 'blank'];
+
+export interface TrainingStreamOptions {
+  /** Clips per stream, drawn uniformly in [min, max]. Default [4, 8]. */
+  clips?: [number, number];
+  /** `blank`: an unknown word is nothing to emit (default; it detected more keywords at few false alarms on the validation streams); `label`: it is the `_unknown_` label. */
+  unknown?: UnknownTarget;
+  /** Seed of the shuffle and the stream lengths. Default 1. */
+  seed?: number;
+}
+
+/**
+ * Connected-keyword sequences for CTC training: the clips of a kws dataset (raw features:
+ * keywords, unknown words, noise clips, each with its own pauses and background noise) shuffled
+ * and concatenated, several to a sequence, so the network runs from whatever state the previous
+ * words left and learns to emit each keyword where it is said and nothing elsewhere. The label
+ * sequence of a stream is its keywords in order (and `_unknown_` for an unknown word when
+ * `unknown` is `label`); silence clips add no label. Every clip is used once.
+ *
+ * Features stay raw: the caller normalises each stream as one stream (`normalizeStreams`), as
+ * the spotter does.
+ *
+ * @example const train = keywordTrainingStreams(buildCorpus('kws', 'train'), { clips: [4, 8] });
+ */
+export function keywordTrainingStreams(ds: Dataset, o: TrainingStreamOptions = {}): Dataset {
+  const [lo, hi] = o.clips ?? [4, 8];
+  check(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi && hi <= 1000, 'E_OPTION', () => `keyword training streams: clips per stream must be integers 1 <= min <= max <= 1000, found ${lo}, ${hi}`);
+  const unknown = o.unknown ?? 'blank';
+  check(UNKNOWN_TARGETS.includes(unknown), 'E_OPTION', () => `keyword training streams: unknown must be one of ${UNKNOWN_TARGETS.join(', ')}, found ${JSON.stringify(unknown)}`);
+  const keywords = new Set(keywordClasses(ds.classes));
+  const unknownIndex = ds.classes.indexOf('_unknown_');
+  check(keywords.size > 0 && unknownIndex >= 0, 'E_VALUE', () => `keyword training streams: expected keyword classes and _unknown_, found ${JSON.stringify(ds.classes)}`);
+  const clips = ds.utterances.filter((u) => u.label >= 0);
+  const rng = new Rng(o.seed ?? 1);
+  for (let i = clips.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [clips[i], clips[j]] = [clips[j]!, clips[i]!];
+  }
+  const utterances: Utterance[] = [];
+  for (let i = 0, s = 0; i < clips.length; s++) {
+    const n = lo + rng.int(hi - lo + 1);
+    const part = clips.slice(i, i + n);
+    i += n;
+    const frames = part.reduce((a, u) => a + u.frames, 0);
+    const features = new Float32Array(frames * ds.bands);
+    const words: number[] = [];
+    let t = 0;
+    for (const u of part) {
+      features.set(u.features, t * ds.bands);
+      t += u.frames;
+      if (keywords.has(u.label)) words.push(u.label);
+      else if (u.label === unknownIndex && unknown === 'label') words.push(unknownIndex);
+    }
+    const voices = [...new Set(part.map((u) => u.voice))];
+    utterances.push({ id: `${ds.corpus}/${ds.split}/stream${s}`, voice: voices.join('+'), text: part.map((u) => u.text || '_').join(' '), label: -1, words, frames, features });
+  }
+  return { ...ds, utterances };
+}
+
+/**
+ * Normalise every utterance of a dataset as one continuous stream: the model's level front end
+ * with the pause release the spotter streams with, then the per-band statistics.
+ *
+ * @example const train = normalizeStreams(keywordTrainingStreams(raw), stats);
+ */
+export function normalizeStreams(ds: Dataset, stats: FeatureStats, pauseRelease: PauseRelease = STREAM_PAUSE_RELEASE): Dataset {
+  return { ...ds, utterances: ds.utterances.map((u) => ({ ...u, features: normalizeFeatures(u.features, stats, pauseRelease) })) };
+}
+
+/**
+ * The natural non-keyword stream of one split's voices: read sentences without any keyword and
+ * noise clips (`sentences: true`), `renditions` per voice, in a seeded order. Every detection in
+ * it is a false alarm.
+ *
+ * @example const s = sentenceStream('test', { festival: true }, 2);
+ */
+export function sentenceStream(split: Split, co: CorpusOptions = {}, renditions = 1): KeywordStream {
+  check(Number.isInteger(renditions) && renditions >= 1 && renditions <= 100, 'E_OPTION', () => `sentence stream: renditions must be an integer in 1..100, found ${renditions}`);
+  const per = { [split]: renditions } as Partial<Record<Split, number>>;
+  return concatStream(buildCorpus('kws', split, { ...co, background: false, sentences: true, renditions: per, festivalRenditions: per }), 3);
+}
+

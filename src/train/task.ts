@@ -9,7 +9,7 @@ import type { ModelTask } from './model-task.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
 import type { SessionStats } from '../runtime/types.js';
-import { ctcGreedy, editDistance } from './ctc.js';
+import { ctcGreedy, editDistance, wordLabelFilter } from './ctc.js';
 import type { Readout } from './net.js';
 
 export { modelTask, type ModelTask } from './model-task.js';
@@ -53,20 +53,24 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
   let fx = 0, px = 0, fh = 0, ph = 0;
   let ms = 0;
   const ctc = readout === 'ctc';
+  // Non-word classes (`_unknown_`, `_silence_`) are left out of CTC scoring.
+  const scored = wordLabelFilter(ds.classes);
   let errors = 0;
   let words = 0;
   for (const u of ds.utterances) {
-    if (ctc ? u.words.length === 0 : u.label < 0) continue;
+    // CTC: every sequence, one with no words too (right when nothing is emitted, e.g. a silence clip).
+    if (!ctc && u.label < 0) continue;
     s.reset();
     const t0 = performance.now();
     const y = s.run(u.features);
     ms += performance.now() - t0;
     if (ctc) {
       // Streaming greedy decoding of the session's per-frame outputs (blank = last output).
-      const hyp = ctcGreedy(y, u.frames, O);
-      const e = editDistance(u.words, hyp);
+      const ref = scored(u.words);
+      const hyp = scored(ctcGreedy(y, u.frames, O));
+      const e = editDistance(ref, hyp);
       errors += e;
-      words += u.words.length;
+      words += ref.length;
       if (e === 0) correct++;
     } else {
       const score = new Float64Array(O);

@@ -24,7 +24,7 @@ import { initModel } from './init.js';
 import { backwardSequence, forwardSequence, tapeLoss, zeroGrads, type DeltaThresholds, type Readout } from './net.js';
 import { progressBar } from './progress.js';
 import { sequenceGradWasm } from './fast.js';
-import { ctcGreedy } from './ctc.js';
+import { ctcGreedy, wordLabelFilter } from './ctc.js';
 
 export interface CbtdSchedule {
   /** Fraction of each sub-column targeted. */
@@ -236,8 +236,9 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
  */
 export async function trainClassifier(train: Dataset, validation: Dataset, config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
   checkConfig(config);
-  // Classifiers learn from isolated utterances (label >= 0); CTC from anything with words.
-  const items = config.readout === 'ctc' ? train.utterances.filter((u) => u.words.length > 0) : train.utterances.filter((u) => u.label >= 0);
+  // Classifiers learn from isolated utterances (label >= 0); CTC from every sequence (one with no
+  // words, e.g. a keyword stream of noise and unknown words, teaches it to emit nothing).
+  const items = config.readout === 'ctc' ? train.utterances : train.utterances.filter((u) => u.label >= 0);
   check(items.length > 0, 'E_VALUE', () => `train: the training set ${train.corpus}/${train.split} has no labelled utterances`);
   let model: Model;
   let best: Model | null = null;
@@ -286,6 +287,7 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     adam.v.forEach((a, k) => (tensors[`adam.v.${k}`] = a));
     writeCheckpoint(o.checkpoint, { state: { config, epoch: ep, batch, adamStep: adam.step, history, bestAcc, model: m.spec, best: b ? b.spec : null }, tensors });
   };
+  const wordsOf = wordLabelFilter(train.classes);
   const total = config.denseEpochs + config.deltaEpochs;
   const batches = Math.ceil(items.length / config.batchSize);
   const bar = progressBar('train', total * batches, o.progress);
@@ -342,8 +344,9 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
           // An utterance too short for its CTC labels has no alignment: no loss, no gradient.
           if (Number.isFinite(loss)) lossSum += loss;
           if (frameLogits) {
-            const hyp = ctcGreedy(frameLogits, u.frames, frameLogits.length / u.frames);
-            if (hyp.length === u.words.length && hyp.every((d, i) => d === u.words[i])) correct++;
+            const hyp = wordsOf(ctcGreedy(frameLogits, u.frames, frameLogits.length / u.frames));
+            const ref = wordsOf(u.words);
+            if (hyp.length === ref.length && hyp.every((d, i) => d === ref[i])) correct++;
           } else {
             let arg = 0;
             for (let c = 1; c < probs.length; c++) if (probs[c]! > probs[arg]!) arg = c;

@@ -9,8 +9,8 @@ import { Rng } from '../../src/core/rng.js';
 import { festivalAvailable } from '../../src/data/festival.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
-import { builtinSpec } from '../../src/train/builtin.js';
-import { concatStream } from '../../src/train/kws.js';
+import { builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
+import { concatStream, CTC_DETECTOR_THRESHOLDS, CTC_WINDOWS } from '../../src/train/kws.js';
 import { int16Codes, wavFile } from '../helpers/wav.js';
 import { captureOutput } from '../helpers/cli.js';
 
@@ -69,7 +69,7 @@ describe('deltakit kws detect', () => {
     expect(err.join('')).toMatch(/E_OPTION: --smoothing: expected one of mean, geometric, found 'median'/);
     err.length = 0;
     expect(await main(['kws', 'detect', builtinSpec('digits').file, '--input', file])).toBe(1);
-    expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword classifier .* found a model of digits/);
+    expect(err.join('')).toMatch(/E_MISMATCH: kws: expected a keyword model .* found a model of digits/);
   });
 });
 
@@ -140,4 +140,32 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     expect(await main(['kws', 'tune', ...small, '--save', saved])).toBe(1);
     expect(err.join('')).toMatch(/E_EXISTS/);
   });
+
+  it('tunes and measures the keyword-stream (CTC) model: short windows, lockout 30, the read-sentence stream budgeted and counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
+    const model = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+    const small = ['--max-voices', '1', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--background-renditions', '1', '--sentences', '1'];
+    const saved = join(dir, 'tuned.safetensors');
+    out.length = 0;
+    expect(await main(['kws', 'tune', model, ...small, '--save', saved, '--json'])).toBe(0);
+    const t = JSON.parse(out.join('\n')) as { best: { window: number; lockout: number; sentences: { hours: number } }; points: { sentences?: unknown }[] };
+    // The CTC defaults: 5 windows x 10 thresholds x 2 smoothings, every point scored on the sentences too.
+    expect(t.points).toHaveLength(CTC_WINDOWS.length * CTC_DETECTOR_THRESHOLDS.length * 2);
+    expect(t.points.every((p) => p.sentences !== undefined)).toBe(true);
+    expect(t.best.lockout).toBe(30);
+    expect(CTC_WINDOWS).toContain(t.best.window);
+    expect(t.best.sentences.hours).toBeGreaterThan(0.01);
+    out.length = 0;
+    expect(await main(['kws', 'eval', saved, ...small, '--json'])).toBe(0);
+    const e = JSON.parse(out.join('\n')) as { lockout: number; sentenceStream: { hours: number }; delta: { sentenceFalseAlarmsPerHour: number; opsSaving: number; keywords: number } };
+    expect(e.lockout).toBe(30);
+    expect(e.sentenceStream.hours).toBeGreaterThan(0.01);
+    expect(e.delta.sentenceFalseAlarmsPerHour).toBeGreaterThanOrEqual(0);
+    expect(e.delta.keywords).toBe(20);
+    expect(e.delta.opsSaving).toBeGreaterThan(4);
+    out.length = 0;
+    expect(await main(['kws', 'eval', saved, ...small.slice(0, -2), '--sentences', '-1'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --sentences: expected at least 0, found -1/);
+  });
 });
+

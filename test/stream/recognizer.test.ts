@@ -208,6 +208,21 @@ describe('StreamingRecognizer on models of each readout', () => {
     expect(r.segments.length).toBe(3);
   });
 
+  it('keyword-stream CTC model: the KeywordSpotter on every frame (its outputs the classes and the blank), not the CTC transcript', () => {
+    // 11 classes + the blank = the 12 outputs of the test network.
+    const classes = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_'];
+    const model = withTask(base, 'ctc', classes, 'kws');
+    Object.assign(model.meta!, { kwsWindow: '1', kwsThreshold: '0.1', kwsLockout: '20' });
+    const r = new StreamingRecognizer(model);
+    expect(r.mode).toBe('keywords');
+    for (let t = 0; t < T; t++) r.push(x.subarray(t * 40, (t + 1) * 40));
+    r.flush();
+    const expected = new KeywordSpotter(model, modelTask(model), { thresholds: { thresholdX: 0.2, thresholdH: 0.1 }, detector: { window: 1, threshold: 0.1, lockout: 20 } }).run(x);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(r.words.map((w) => [w.label, w.at])).toEqual(expected.map((d) => [d.index, d.frame]));
+    expect(r.words.every((w) => w.label < 10 && w.isWord)).toBe(true);
+  });
+
   it('last readout: the last frame of the segment decides', () => {
     const model = withTask(base, 'last', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
     // A non-standard class list for the digits corpus is fine: the metadata names the classes.

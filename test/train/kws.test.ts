@@ -3,7 +3,7 @@ import { DeltakitError } from '../../src/core/errors.js';
 import { normalizeFeatures, type Dataset } from '../../src/data/dataset.js';
 import { levelNormalize, STREAM_PAUSE_RELEASE } from '../../src/data/frontend.js';
 import { Rng } from '../../src/core/rng.js';
-import { BACKGROUND_SILENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
+import { BACKGROUND_SILENCES, KWS_KEYWORDS, KWS_SENTENCES, KWS_TRAIN_SENTENCES, KWS_UNKNOWN_WORDS, planCorpus } from '../../src/data/corpus.js';
 import {
   concatStream,
   KeywordDetector,
@@ -12,6 +12,7 @@ import {
   softmaxInto,
   StreamingNormalizer,
   tuneDetector,
+  pointFalseAlarmsPerHour,
   type KeywordStream,
   type StreamPosteriors,
 } from '../../src/train/kws.js';
@@ -224,6 +225,22 @@ describe('streams and tuning', () => {
     expect(best.background.falseAlarms).toBe(0);
     expect(points.find((p) => p.window === 5 && p.threshold === 0.7)!.background.falseAlarms).toBe(1);
   });
+
+  it('tuneDetector with a sentence stream holds the budget on every non-keyword stream', () => {
+    const kw: KeywordStream = { features: new Float32Array(0), frames: 200, bands: 40, events: [{ label: 0, start: 50, end: 90 }], utterances: 3, voices: 1, voiceNames: ['a'] };
+    const bg: KeywordStream = { features: new Float32Array(0), frames: 36000, bands: 40, events: [], utterances: 1, voices: 1, voiceNames: ['b'] };
+    const post = (p: Float32Array): StreamPosteriors => ({ posteriors: p, frames: p.length / C, ops: 1, denseOps: 1 });
+    // The background is clean; the sentence stream has a 30-frame 'no' at 0.6 (0.6 x 30 / 20 > 0.5 but < 0.7 over 20 frames).
+    const sentences = { stream: { ...bg, voiceNames: ['c'] }, posteriors: post(stream(36000, [[1, 500, 530, 0.6]])) };
+    const o = { windows: [20], thresholds: [0.5, 0.7], smoothings: ['mean' as const], lockout: 100, maxFalseAlarmsPerHour: 0 };
+    const alone = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(stream(36000, [])), o);
+    expect(alone.best.threshold).toBe(0.5);
+    const both = tuneDetector(CLASSES, kw, post(stream(200, [[0, 50, 90, 0.8]])), bg, post(stream(36000, [])), { ...o, sentences });
+    expect(both.best.threshold).toBe(0.7);
+    expect(both.withinBudget).toBe(true);
+    expect(both.points.find((p) => p.threshold === 0.5)!.sentences!.falseAlarmsPerHour).toBeCloseTo(10, 6);
+    expect(pointFalseAlarmsPerHour(both.points.find((p) => p.threshold === 0.5)!)).toBeCloseTo(10, 6);
+  });
 });
 
 describe('StreamingNormalizer and softmax', () => {
@@ -282,4 +299,22 @@ describe('the kws background material', () => {
     expect(bg.some((p) => ids.has(p.id))).toBe(false);
     expect(() => planCorpus('digits', 'test', { background: true }, voices)).toThrow(/background material exists only for the kws corpus, found digits/);
   });
+
+  it('the sentence material: every sentence and the noise clips per voice and rendition, no keyword said in any', () => {
+    const st = planCorpus('kws', 'validation', { testVoices: 3, validationVoices: 2, sentences: true, renditions: { validation: 2 } }, voices);
+    expect(st).toHaveLength(2 * 2 * (KWS_SENTENCES.length + BACKGROUND_SILENCES));
+    expect(new Set(st.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_SENTENCES));
+    const banned = new Set([...KWS_KEYWORDS, 'know', 'write', 'going', 'gone', 'upon']);
+    for (const t of [...KWS_SENTENCES, ...KWS_TRAIN_SENTENCES]) {
+      for (const w of t.split(' ')) expect(banned.has(w), `${w} in "${t}"`).toBe(false);
+      expect(t).toMatch(/^[a-z ]+$/);
+    }
+    // The training voices read other sentences than the ones a model is measured on.
+    const train = planCorpus('kws', 'train', { testVoices: 3, validationVoices: 2, sentences: true, renditions: { train: 1 } }, voices);
+    expect(new Set(train.filter((p) => p.label === 10).map((p) => p.text))).toEqual(new Set(KWS_TRAIN_SENTENCES));
+    expect(KWS_TRAIN_SENTENCES.some((t) => KWS_SENTENCES.includes(t))).toBe(false);
+    expect(() => planCorpus('kws', 'test', { sentences: true, background: true }, voices)).toThrow(/expected one of background and sentences, found both/);
+    expect(() => planCorpus('digits', 'test', { sentences: true }, voices)).toThrow(/sentence material exists only for the kws corpus, found digits/);
+  });
 });
+

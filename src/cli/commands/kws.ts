@@ -1,5 +1,5 @@
 /**
- * `deltakit kws detect|eval|tune`: streaming keyword spotting with a keyword classifier (by
+ * `deltakit kws detect|eval|tune`: streaming keyword spotting with a keyword model, a classifier or a keyword-stream CTC model (by
  * default the built-in one). `detect` streams a recording (.wav) or raw log-mel features (.npy)
  * and prints each keyword with its time; `eval` measures the detection rate on streams of
  * keywords among other words and silence and the false alarms per hour on long streams without
@@ -15,18 +15,25 @@ import { loadModel, readFileBytes, saveModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { loadBuiltinModel } from '../../train/builtin.js';
 import {
+  CTC_DETECTOR_THRESHOLDS,
+  CTC_LOCKOUT,
+  CTC_WINDOWS,
+  DEFAULT_DETECTOR,
   DEFAULT_BACKGROUND_RENDITIONS,
   DEFAULT_DETECTOR_THRESHOLDS,
   DEFAULT_WINDOWS,
   detectorOptionsOfModel,
   KeywordSpotter,
+  outputClasses,
   keywordStreams,
   scoreStream,
+  sentenceStream,
   SMOOTHINGS,
   type Smoothing,
   streamPosteriors,
   tuneDetector,
   type DetectorOptions,
+  type DetectorPoint,
   type KeywordStream,
   type StreamScore,
 } from '../../train/kws.js';
@@ -48,7 +55,7 @@ interface DetectorCli {
 async function modelOf(path: string | undefined): Promise<Model> {
   const model = path ? await loadModel(path) : await loadBuiltinModel('keywords');
   const task = modelTask(model);
-  check(task.corpus === 'kws', 'E_MISMATCH', () => `kws: expected a keyword classifier (trained on the kws corpus), found a model of ${task.corpus}`);
+  check(task.corpus === 'kws', 'E_MISMATCH', () => `kws: expected a keyword model (trained on the kws corpus), found a model of ${task.corpus}`);
   return model;
 }
 
@@ -103,8 +110,8 @@ export function register(program: Command): void {
   addDetectorOptions(
     kws
       .command('detect')
-      .description('stream a recording (.wav) or raw log-mel features (.npy, T x 40) through a keyword classifier; print each keyword and its time')
-      .argument('[model]', 'a keyword classifier trained by deltakit train --task keywords (default: the built-in one)')
+      .description('stream a recording (.wav) or raw log-mel features (.npy, T x 40) through a keyword model; print each keyword and its time')
+      .argument('[model]', 'a keyword model trained by deltakit train --task keywords or keyword-streams (default: the built-in one)')
       .requiredOption('--input <file>', 'a .wav recording (16-bit PCM) or a .npy of raw log-mel features (deltakit data export)')
       .option('--dense', 'run the dense network instead of the delta network'),
   ).action(async (modelPath: string | undefined, o: DetectorCli & { input: string }) => {
@@ -130,12 +137,13 @@ export function register(program: Command): void {
       kws
         .command('eval')
         .description('detection rate on keyword streams and false alarms per hour on non-keyword streams of unseen voices, dense and delta')
-        .argument('[model]', 'a keyword classifier (default: the built-in one)')
+        .argument('[model]', 'a keyword model, classifier or keyword-stream (default: the built-in one)')
         .option('--split <split>', 'validation or test', 'test')
-        .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS)),
+        .option('--background-renditions <n>', `renditions of every unknown word and noise clip per voice in the non-keyword stream (${DEFAULT_BACKGROUND_RENDITIONS}: about an hour on the test voices)`, String(DEFAULT_BACKGROUND_RENDITIONS))
+        .option('--sentences <n>', 'also count false alarms on a natural non-keyword stream: n renditions per voice of read sentences without any keyword and noise clips (0: none)', '0'),
     ),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { split: string; backgroundRenditions: string }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { split: string; backgroundRenditions: string; sentences: string }, cmd: Command) => {
     check(o.split === 'validation' || o.split === 'test', 'E_OPTION', () => `--split: expected validation or test (voices never heard in training), found '${o.split}'`);
     const split = o.split as 'validation' | 'test';
     const model = await modelOf(modelPath);
@@ -144,18 +152,22 @@ export function register(program: Command): void {
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
     const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
+    const ns = parseNumber('--sentences', o.sentences, { integer: true, min: 0, max: 100 })!;
     const streams = keywordStreams(split, co, n);
-    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), split, 'kws eval');
+    const sentences = ns > 0 ? sentenceStream(split, co, ns) : null;
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames, ...(sentences?.voiceNames ?? [])].map((voice) => ({ voice })), split, 'kws eval');
     const rows: string[][] = [];
-    const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 } };
+    const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 }, ...(sentences ? { sentenceStream: { frames: sentences.frames, hours: sentences.frames / 360000 } } : {}) };
     for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
       const kp = streamPosteriors(model, task, streams.keywords, th);
       const bp = streamPosteriors(model, task, streams.background, th);
-      const k: StreamScore = scoreStream(task.classes, kp, streams.keywords, detector);
-      const b: StreamScore = scoreStream(task.classes, bp, streams.background, detector);
-      const saving = (kp.denseOps + bp.denseOps) / Math.max(1, kp.ops + bp.ops);
-      out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, opsSaving: saving };
-      rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), `${saving.toFixed(2)}x`]);
+      const k: StreamScore = scoreStream(outputClasses(task), kp, streams.keywords, detector);
+      const b: StreamScore = scoreStream(outputClasses(task), bp, streams.background, detector);
+      const sp = sentences ? streamPosteriors(model, task, sentences, th) : null;
+      const ss: StreamScore | null = sp ? scoreStream(outputClasses(task), sp, sentences!, detector) : null;
+      const saving = (kp.denseOps + bp.denseOps + (sp?.denseOps ?? 0)) / Math.max(1, kp.ops + bp.ops + (sp?.ops ?? 0));
+      out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, ...(ss ? { sentenceFalseAlarms: ss.falseAlarms, sentenceFalseAlarmsPerHour: ss.falseAlarmsPerHour } : {}), opsSaving: saving };
+      rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), ...(ss ? [`${ss.falseAlarms} in ${(ss.hours * 60).toFixed(1)} min`, ss.falseAlarmsPerHour.toFixed(2)] : []), `${saving.toFixed(2)}x`]);
     }
     if (o.json) {
       console.log(JSON.stringify(out));
@@ -164,20 +176,22 @@ export function register(program: Command): void {
     console.log(`${model.name} on the ${split} voices; ${detector.smoothing} smoothing, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
     console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
     console.log(describe(streams.background, 'non-keyword stream (unknown words, noise)'));
-    console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', 'ops saving'], rows));
+    if (sentences) console.log(describe(sentences, 'sentence stream (read sentences without keywords, noise)'));
+    console.log(table(['network', 'keywords detected', 'false alarms in keyword stream', 'false alarms, non-keyword stream', 'per hour', ...(sentences ? ['false alarms, sentence stream', 'per hour'] : []), 'ops saving'], rows));
   });
 
   addCorpusOptions(
     kws
       .command('tune')
       .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget')
-      .argument('[model]', 'a keyword classifier (default: the built-in one)')
-      .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')})`)
-      .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')})`)
+      .argument('[model]', 'a keyword model, classifier or keyword-stream (default: the built-in one)')
+      .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')}; a keyword-stream CTC model ${CTC_WINDOWS.join(',')})`)
+      .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')}; a CTC model ${CTC_DETECTOR_THRESHOLDS.join(',')})`)
       .option('--smoothings <list>', `smoothings to try (default ${SMOOTHINGS.join(',')})`)
-      .option('--lockout <frames>', 'lockout after a detection, frames', '100')
+      .option('--lockout <frames>', 'lockout after a detection, frames (default 100; a keyword-stream CTC model 30)')
       .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
       .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
+      .option('--sentences <n>', 'also hold the budget on a natural non-keyword stream: n renditions per validation voice of read sentences without any keyword (0: none)', '0')
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
       .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
       .option('--dense', 'tune for the dense network instead of the delta network')
@@ -185,13 +199,12 @@ export function register(program: Command): void {
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout: string; maxFalseAlarms: string; backgroundRenditions: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
-    const windows = list('--windows', o.windows, DEFAULT_WINDOWS, true, 1, 10000);
-    const ths = list('--thresholds', o.thresholds, DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+
     const smoothings = (o.smoothings ?? SMOOTHINGS.join(',')).split(',').map((v) => parseChoice('--smoothings', v.trim(), SMOOTHINGS)! as Smoothing);
-    const lockout = parseNumber('--lockout', o.lockout, { integer: true, min: 0 })!;
+
     const budget = parseNumber('--max-false-alarms', o.maxFalseAlarms, { min: 0 })!;
     const n = parseNumber('--background-renditions', o.backgroundRenditions, { integer: true, min: 1, max: 100 })!;
     if (o.save) {
@@ -200,21 +213,30 @@ export function register(program: Command): void {
     }
     const model = await modelOf(modelPath);
     const task = modelTask(model);
+    const ctc = task.readout === 'ctc';
+    const windows = list('--windows', o.windows, ctc ? CTC_WINDOWS : DEFAULT_WINDOWS, true, 1, 10000);
+    const ths = list('--thresholds', o.thresholds, ctc ? CTC_DETECTOR_THRESHOLDS : DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
+    const lockout = parseNumber('--lockout', o.lockout ?? String(ctc ? CTC_LOCKOUT : DEFAULT_DETECTOR.lockout), { integer: true, min: 0 })!;
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
+    const ns = parseNumber('--sentences', o.sentences, { integer: true, min: 0, max: 100 })!;
     const streams = keywordStreams('validation', co, n);
-    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames].map((voice) => ({ voice })), 'validation', 'kws tune');
+    const sentences = ns > 0 ? sentenceStream('validation', co, ns) : null;
+    checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames, ...(sentences?.voiceNames ?? [])].map((voice) => ({ voice })), 'validation', 'kws tune');
     const th = o.dense ? undefined : thresholds;
     const kp = streamPosteriors(model, task, streams.keywords, th);
     const bp = streamPosteriors(model, task, streams.background, th);
-    const { best, points, withinBudget } = tuneDetector(task.classes, streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget });
+    const sp = sentences ? { stream: sentences, posteriors: streamPosteriors(model, task, sentences, th) } : undefined;
+    const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
     if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
     else {
       console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
       console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
       console.log(describe(streams.background, 'non-keyword stream'));
-      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour'], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2)])));
-      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+      if (sentences) console.log(describe(sentences, 'sentence stream'));
+      const sent = (p: DetectorPoint) => (p.sentences ? [String(p.sentences.falseAlarms), p.sentences.falseAlarmsPerHour.toFixed(2)] : []);
+      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour', ...(sentences ? ['false alarms (sentences)', 'per hour'] : [])], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2), ...sent(p)])));
+      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${best.sentences ? ` (${best.sentences.falseAlarmsPerHour.toFixed(2)} on the sentence stream)` : ''}${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
     }
     if (o.save) {
       model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };

@@ -12,6 +12,7 @@ import { FRONT_ENDS } from '../../data/frontend.js';
 import { featureStats, normalizeDataset, statsFromJson, statsToJson } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
+import { keywordTrainingStreams, normalizeStreams, UNKNOWN_TARGETS } from '../../train/kws.js';
 import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
@@ -45,6 +46,10 @@ interface TrainOpts extends CorpusCliOptions {
   resume?: boolean;
   init?: string;
   frontEnd: string;
+  streamClips: string;
+  unknown: string;
+  streamBackground: string;
+  streamSentences: string;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -55,7 +60,7 @@ export function register(program: Command): void {
       .command('train')
       .description('train a (delta) GRU/LSTM classifier on a corpus synthesised on this machine')
       .option('--data <corpus>', `corpus: ${CORPUS_NAMES.join(', ')}`)
-      .option('--task <task>', 'digits (isolated, corpus digits), digit-strings (connected digits with CTC, corpus digit-strings, readout ctc) or keywords (corpus kws)')
+      .option('--task <task>', 'digits (isolated, corpus digits), digit-strings (connected digits with CTC, corpus digit-strings, readout ctc), keywords (isolated clips, corpus kws) or keyword-streams (the kws clips concatenated into streams, CTC, readout ctc)')
       .requiredOption('-o, --out <model.safetensors>', 'where to save the trained model')
       .option('-f, --force', 'overwrite --out if it exists')
       .option('--cell <cell>', 'gru or lstm', d.cell)
@@ -80,16 +85,29 @@ export function register(program: Command): void {
       .option('--spec-augment <f,F,t,T>', 'mask f bands of up to F mel bands and t spans of up to T frames per training utterance (e.g. 1,8,1,10)')
       .option('--checkpoint <file>', 'checkpoint after every epoch and on Ctrl-C (default: <out>.ckpt)')
       .option('--resume', 'continue from the checkpoint')
+      .option('--stream-clips <min,max>', 'keyword-streams: clips concatenated per training stream, drawn in [min, max]', '4,8')
+      .option('--stream-background <n>', 'keyword-streams: also put n renditions per training voice of the non-keyword material (every unknown word, noise clips) into the streams', '0')
+      .option('--stream-sentences <n>', 'keyword-streams: also put n renditions per training voice of read sentences without any keyword (KWS_TRAIN_SENTENCES) and noise clips into the streams', '0')
+      .option('--unknown <label|blank>', 'keyword-streams: an unknown word is nothing to emit (blank, measured better on the validation streams) or the _unknown_ label (label)', 'blank')
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts) => {
-    const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords'] as const);
+    const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords', 'keyword-streams'] as const);
     check(o.data !== undefined || task !== undefined, 'E_OPTION', () => `train: expected --data <corpus> or --task <task>, found neither`);
-    const fromTask: CorpusName | undefined = task === 'keywords' ? 'kws' : task;
+    const fromTask: CorpusName | undefined = task === 'keywords' || task === 'keyword-streams' ? 'kws' : task;
     const corpus = (o.data !== undefined ? parseChoice('--data', o.data, CORPUS_NAMES)! : fromTask!) as CorpusName;
     check(fromTask === undefined || fromTask === corpus, 'E_OPTION', () => `train: --task ${task} uses corpus ${fromTask}, found --data ${corpus}`);
-    const readoutRaw = o.readout ?? (corpus === 'digit-strings' ? 'ctc' : d.readout);
-    check((corpus === 'digit-strings') === (readoutRaw === 'ctc'), 'E_OPTION', () => `train: connected digit strings are trained with --readout ctc and only they are; found corpus ${corpus} with readout ${readoutRaw}`);
+    const streams = task === 'keyword-streams';
+    const sequences = corpus === 'digit-strings' || streams;
+    const readoutRaw = o.readout ?? (sequences ? 'ctc' : d.readout);
+    check(sequences === (readoutRaw === 'ctc'), 'E_OPTION', () => `train: connected digit strings and keyword streams are trained with --readout ctc and only they are; found ${streams ? 'keyword streams' : `corpus ${corpus}`} with readout ${readoutRaw}`);
+    const clipRange = o.streamClips.split(',').map((v) => parseNumber('--stream-clips', v.trim(), { integer: true, min: 1, max: 1000 })!);
+    check(clipRange.length === 2 && clipRange[0]! <= clipRange[1]!, 'E_OPTION', () => `--stream-clips: expected min,max with min <= max, found '${o.streamClips}'`);
+    const unknown = parseChoice('--unknown', o.unknown, UNKNOWN_TARGETS)!;
+    const streamBackground = parseNumber('--stream-background', o.streamBackground, { integer: true, min: 0, max: 100 })!;
+    const streamSentences = parseNumber('--stream-sentences', o.streamSentences, { integer: true, min: 0, max: 100 })!;
+    check(streamSentences === 0 || streams, 'E_OPTION', () => `--stream-sentences: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
+    check(streamBackground === 0 || streams, 'E_OPTION', () => `--stream-background: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     checkExtension('--out', o.out, ['.safetensors']);
     // Checked on --resume too: the model is saved only at the end, never replaced without --force.
     checkWritable(o.out, o.force);
@@ -130,11 +148,23 @@ export function register(program: Command): void {
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const rawTrain = buildCorpus(corpus, 'train', co);
+    if (streamBackground > 0) {
+      const per = { train: streamBackground };
+      rawTrain.utterances.push(...buildCorpus(corpus, 'train', { ...co, background: true, renditions: per, festivalRenditions: per }).utterances);
+    }
+    if (streamSentences > 0) {
+      const per = { train: streamSentences };
+      rawTrain.utterances.push(...buildCorpus(corpus, 'train', { ...co, sentences: true, renditions: per, festivalRenditions: per }).utterances);
+    }
     // A model trained on from --init keeps the feature normalisation its layers learnt with.
     const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
     const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
-    const train = normalizeDataset(rawTrain, stats);
-    const validation = normalizeDataset(buildCorpus(corpus, 'validation', co), stats);
+    // Keyword streams: the clips concatenated (a new shuffle per split), each stream normalised as
+    // one continuous stream, as the spotter sees it; the test report classifies isolated clips.
+    const so = { clips: clipRange as [number, number], unknown, ...(streamBackground > 0 ? { background: streamBackground } : {}), ...(streamSentences > 0 ? { sentences: streamSentences } : {}) };
+    const train = streams ? normalizeStreams(keywordTrainingStreams(rawTrain, { ...so, seed: config.seed }), stats) : normalizeDataset(rawTrain, stats);
+    const rawValidation = buildCorpus(corpus, 'validation', co);
+    const validation = streams ? normalizeStreams(keywordTrainingStreams(rawValidation, { ...so, seed: 2 }), stats) : normalizeDataset(rawValidation, stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
     const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
@@ -155,7 +185,9 @@ export function register(program: Command): void {
       process.off('SIGINT', onSigint);
     }
     const model = result.model;
-    model.name = `${corpus}-${config.deltaEpochs > 0 ? 'delta' : ''}${config.cell}-${config.layers}x${config.hiddenSize}`;
+    // Named after what was trained (an --init model's own size, not the --hidden default).
+    const rec = model.layers.filter((l) => l.kind !== 'linear');
+    model.name = `${corpus}-${streams ? 'streams-' : ''}${config.deltaEpochs > 0 ? 'delta' : ''}${rec[0]!.kind}-${rec.length}x${rec[0]!.kind === 'gru' || rec[0]!.kind === 'lstm' ? rec[0]!.hiddenSize : config.hiddenSize}`;
     model.meta = {
       ...model.meta,
       corpus,
@@ -163,7 +195,9 @@ export function register(program: Command): void {
       featureStats: statsToJson(stats),
       features: `40 log-mel bands, 25 ms window, 10 ms hop, ${stats.frontEnd === 'level' ? 'level-normalised (streaming peak tracker, frontEnd level), then ' : ''}normalised per band with featureStats (x - mean) / std`,
       corpusOptions: JSON.stringify({ ...co, cacheDir: undefined }),
-      trainVoices: JSON.stringify([...new Set(train.utterances.map((u) => u.voice))].sort()),
+      // The voices of the clips (a keyword stream joins several: its voice is theirs joined by +).
+      trainVoices: JSON.stringify([...new Set(rawTrain.utterances.map((u) => u.voice))].sort()),
+      ...(streams ? { kwsTrainingStreams: JSON.stringify(so) } : {}),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
     };
     const rows: string[][] = [];
@@ -181,7 +215,7 @@ export function register(program: Command): void {
     // The run is complete: its checkpoint has served (a --checkpoint the user named is kept).
     if (o.checkpoint === undefined) rmSync(checkpoint, { force: true });
     console.log(`test set (${test.utterances.length} utterances of ${new Set(test.utterances.map((u) => u.voice)).size} voices never heard in training):`);
-    console.log(table(['network', ctc ? 'string accuracy %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'], rows));
+    console.log(table(['network', ctc ? (streams ? 'clips decoded right %' : 'string accuracy %') : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'], rows));
     console.log(`training throughput ${result.framesPerSecond.toFixed(0)} frames/s; saved ${o.out}`);
   });
 }
