@@ -88,13 +88,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 
   it('trains with --vtlp: the training features are warped, the held-out ones are not, the range is recorded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dk-vtlp-'));
-    const corpus = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')];
-    const exportOf = async (split: string, extra: string[]) => {
-      const o = join(dir, `${split}${extra.join('')}`);
-      expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
-      return readFileSync(join(o, 'features.npy'));
-    };
+    const { dir, corpus, exportOf } = tinyCorpus('dk-vtlp-');
     const plain = await exportOf('train', []);
     const warped = await exportOf('train', ['--vtlp', '1.2,1.2']);
     expect(warped.length).toBe(plain.length);
@@ -110,13 +104,7 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 
   it('trains with --narrowband: a share of the training features goes through the 8 kHz channel, the held-out ones do not, the share is recorded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dk-nb-'));
-    const corpus = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')];
-    const exportOf = async (split: string, extra: string[]) => {
-      const o = join(dir, `${split}${extra.join('')}`);
-      expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
-      return readFileSync(join(o, 'features.npy'));
-    };
+    const { dir, corpus, exportOf } = tinyCorpus('dk-nb-');
     const plain = await exportOf('train', []);
     const nb = await exportOf('train', ['--narrowband', '0.75']);
     expect(nb.length).toBe(plain.length);
@@ -132,3 +120,15 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     expect(err.join('')).toMatch(/E_OPTION: --narrowband/);
   });
 });
+
+/** A one-voice digits corpus in a fresh directory, and `data export` of one split's features. */
+function tinyCorpus(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const corpus = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')];
+  const exportOf = async (split: string, extra: string[]) => {
+    const o = join(dir, `${split}${extra.join('')}`);
+    expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
+    return readFileSync(join(o, 'features.npy'));
+  };
+  return { dir, corpus, exportOf };
+}
