@@ -33,7 +33,7 @@ const K: usize = memory.data<f32>([
 
 // @ts-ignore: decorator
 @inline
-export function k(off: usize): v128 {
+function k(off: usize): v128 {
   return v128.load(K + off);
 }
 

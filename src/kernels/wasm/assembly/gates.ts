@@ -4,7 +4,7 @@
 
 import { madd } from './fma';
 
-import { vsigmoid, vtanh, ssigmoid, stanh, k } from './activations';
+import { vsigmoid, vtanh, ssigmoid, stanh } from './activations';
 
 // GRU: gi = W_ih x + b_ih (or the delta memories of the input part), gh = W_hh h + b_hh;
 // r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
@@ -20,100 +20,27 @@ function gruGates(gi: usize, gh: usize, h: usize, hp: i32, keep: usize, KEEP: bo
   const blk = (<usize>hp) << 2;
   if (ASC_FEATURE_SIMD) {
     let o: usize = 0;
-    // Two vectors of units per iteration, their rational tanh chains written side by side: the
-    // chain of one gate is 11 dependent multiply-adds and a division, so a loop of one vector
-    // per iteration is bound by latency, not throughput (Node 24, alone, load ~3 on 2 cores:
-    // 768 units 2.52 -> 2.13 us, 64 units 213 -> 180 ns). Each element's arithmetic is the same
-    // as the one-vector tail's, so both give the same bits.
-    const hh = k(208);
+    // Two vectors of units per iteration: each gate's rational tanh is a chain of 11 dependent
+    // multiply-adds and a division, and one vector per iteration left the core waiting on it
+    // (Node 24, alone: 768 units 2.52 -> 2.20 us, 64 units 213 -> 184 ns; the chains written out
+    // side by side by hand were 3 % faster, not worth a second copy of the tanh). Each element's
+    // arithmetic is the tail's, so both give the same bits.
     for (; o + 32 <= blk; o += 32) {
-      let ra = f32x4.mul(f32x4.add(v128.load(gi + o), v128.load(gh + o)), hh);
-      let rb = f32x4.mul(f32x4.add(v128.load(gi + o + 16), v128.load(gh + o + 16)), hh);
-      let za = f32x4.mul(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)), hh);
-      let zb = f32x4.mul(f32x4.add(v128.load(gi + blk + o + 16), v128.load(gh + blk + o + 16)), hh);
-      ra = f32x4.pmin(f32x4.pmax(ra, k(0)), k(16));
-      rb = f32x4.pmin(f32x4.pmax(rb, k(0)), k(16));
-      za = f32x4.pmin(f32x4.pmax(za, k(0)), k(16));
-      zb = f32x4.pmin(f32x4.pmax(zb, k(0)), k(16));
-      const ra2 = f32x4.mul(ra, ra);
-      const rb2 = f32x4.mul(rb, rb);
-      const za2 = f32x4.mul(za, za);
-      const zb2 = f32x4.mul(zb, zb);
-      let rap = madd(ra2, k(32), k(48));
-      let rbp = madd(rb2, k(32), k(48));
-      let zap = madd(za2, k(32), k(48));
-      let zbp = madd(zb2, k(32), k(48));
-      let raq = madd(ra2, k(144), k(160));
-      let rbq = madd(rb2, k(144), k(160));
-      let zaq = madd(za2, k(144), k(160));
-      let zbq = madd(zb2, k(144), k(160));
-      rap = madd(ra2, rap, k(64));
-      rbp = madd(rb2, rbp, k(64));
-      zap = madd(za2, zap, k(64));
-      zbp = madd(zb2, zbp, k(64));
-      raq = madd(ra2, raq, k(176));
-      rbq = madd(rb2, rbq, k(176));
-      zaq = madd(za2, zaq, k(176));
-      zbq = madd(zb2, zbq, k(176));
-      rap = madd(ra2, rap, k(80));
-      rbp = madd(rb2, rbp, k(80));
-      zap = madd(za2, zap, k(80));
-      zbp = madd(zb2, zbp, k(80));
-      raq = madd(ra2, raq, k(192));
-      rbq = madd(rb2, rbq, k(192));
-      zaq = madd(za2, zaq, k(192));
-      zbq = madd(zb2, zbq, k(192));
-      rap = madd(ra2, rap, k(96));
-      rbp = madd(rb2, rbp, k(96));
-      zap = madd(za2, zap, k(96));
-      zbp = madd(zb2, zbp, k(96));
-      rap = madd(ra2, rap, k(112));
-      rbp = madd(rb2, rbp, k(112));
-      zap = madd(za2, zap, k(112));
-      zbp = madd(zb2, zbp, k(112));
-      rap = madd(ra2, rap, k(128));
-      rbp = madd(rb2, rbp, k(128));
-      zap = madd(za2, zap, k(128));
-      zbp = madd(zb2, zbp, k(128));
-      const tra = f32x4.div(f32x4.mul(ra, rap), raq);
-      const trb = f32x4.div(f32x4.mul(rb, rbp), rbq);
-      const tza = f32x4.div(f32x4.mul(za, zap), zaq);
-      const tzb = f32x4.div(f32x4.mul(zb, zbp), zbq);
-      const r0 = madd(hh, tra, hh), r1 = madd(hh, trb, hh), z0 = madd(hh, tza, hh), z1 = madd(hh, tzb, hh);
-      let na = madd(r0, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o));
-      let nb = madd(r1, v128.load(gh + 2 * blk + o + 16), v128.load(gi + 2 * blk + o + 16));
-      na = f32x4.pmin(f32x4.pmax(na, k(0)), k(16));
-      nb = f32x4.pmin(f32x4.pmax(nb, k(0)), k(16));
-      const na2 = f32x4.mul(na, na);
-      const nb2 = f32x4.mul(nb, nb);
-      let nap = madd(na2, k(32), k(48));
-      let nbp = madd(nb2, k(32), k(48));
-      let naq = madd(na2, k(144), k(160));
-      let nbq = madd(nb2, k(144), k(160));
-      nap = madd(na2, nap, k(64));
-      nbp = madd(nb2, nbp, k(64));
-      naq = madd(na2, naq, k(176));
-      nbq = madd(nb2, nbq, k(176));
-      nap = madd(na2, nap, k(80));
-      nbp = madd(nb2, nbp, k(80));
-      naq = madd(na2, naq, k(192));
-      nbq = madd(nb2, nbq, k(192));
-      nap = madd(na2, nap, k(96));
-      nbp = madd(nb2, nbp, k(96));
-      nap = madd(na2, nap, k(112));
-      nbp = madd(nb2, nbp, k(112));
-      nap = madd(na2, nap, k(128));
-      nbp = madd(nb2, nbp, k(128));
-      const n0 = f32x4.div(f32x4.mul(na, nap), naq);
-      const n1 = f32x4.div(f32x4.mul(nb, nbp), nbq);
+      const o2 = o + 16;
+      const r0 = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
+      const r1 = vsigmoid(f32x4.add(v128.load(gi + o2), v128.load(gh + o2)));
+      const z0 = vsigmoid(f32x4.add(v128.load(gi + blk + o), v128.load(gh + blk + o)));
+      const z1 = vsigmoid(f32x4.add(v128.load(gi + blk + o2), v128.load(gh + blk + o2)));
+      const n0 = vtanh(madd(r0, v128.load(gh + 2 * blk + o), v128.load(gi + 2 * blk + o)));
+      const n1 = vtanh(madd(r1, v128.load(gh + 2 * blk + o2), v128.load(gi + 2 * blk + o2)));
       if (KEEP) {
         v128.store(keep + o, z0);
-        v128.store(keep + o + 16, z1);
+        v128.store(keep + o2, z1);
         v128.store(keep + blk + o, n0);
-        v128.store(keep + blk + o + 16, n1);
+        v128.store(keep + blk + o2, n1);
       }
       v128.store(h + o, madd(z0, f32x4.sub(v128.load(h + o), n0), n0));
-      v128.store(h + o + 16, madd(z1, f32x4.sub(v128.load(h + o + 16), n1), n1));
+      v128.store(h + o2, madd(z1, f32x4.sub(v128.load(h + o2), n1), n1));
     }
     for (; o < blk; o += 16) {
       const r = vsigmoid(f32x4.add(v128.load(gi + o), v128.load(gh + o)));
