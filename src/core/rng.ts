@@ -24,6 +24,19 @@ export class Rng {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /**
+   * Shuffle `a` in place (Fisher-Yates from the end, one int draw per position) and return it.
+   * Corpus splits, training order and keyword streams depend on this exact draw sequence.
+   *
+   * @example new Rng(1).shuffle([1, 2, 3, 4]);
+   */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  }
   normal(): number {
     if (this.spare !== null) {
       const v = this.spare;

@@ -162,10 +162,7 @@ export function splitVoices(voices: string[], seed: number, validation: number, 
   check(validation + test < voices.length, 'E_OPTION', () => `voice split: ${validation} validation + ${test} test voices leave none for training out of ${voices.length}`);
   const order = [...voices].sort();
   const rng = new Rng(hash32(`split:${seed}`));
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  rng.shuffle(order);
   return { test: order.slice(0, test), validation: order.slice(test, test + validation), train: order.slice(test + validation) };
 }
 

@@ -66,10 +66,7 @@ export function concatStream(ds: Dataset, seed = 1): KeywordStream {
   const keywords = new Set(keywordClasses(ds.classes));
   const order: Utterance[] = [...ds.utterances];
   const rng = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  rng.shuffle(order);
   const frames = order.reduce((a, u) => a + u.frames, 0);
   const features = new Float32Array(frames * ds.bands);
   const events: StreamEvent[] = [];
@@ -297,10 +294,7 @@ export function keywordTrainingStreams(ds: Dataset, o: TrainingStreamOptions = {
   check(keywords.size > 0 && unknownIndex >= 0, 'E_VALUE', () => `keyword training streams: expected keyword classes and _unknown_, found ${JSON.stringify(ds.classes)}`);
   const clips = ds.utterances.filter((u) => u.label >= 0);
   const rng = new Rng(o.seed ?? 1);
-  for (let i = clips.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [clips[i], clips[j]] = [clips[j]!, clips[i]!];
-  }
+  rng.shuffle(clips);
   const utterances: Utterance[] = [];
   for (let i = 0, s = 0; i < clips.length; s++) {
     const n = lo + rng.int(hi - lo + 1);

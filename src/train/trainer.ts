@@ -308,10 +308,7 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
       }
       const order = items.map((_, i) => i);
       const rng = new Rng(config.seed * 7919 + epoch);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      rng.shuffle(order);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
