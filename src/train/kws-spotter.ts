@@ -339,3 +339,73 @@ export function detectorOptionsOfModel(model: Model): DetectorOptions {
   const smoothing = (m['kwsSmoothing'] ?? 'mean') as Smoothing;
   return checkDetectorOptions({ window: num('kwsWindow', DEFAULT_DETECTOR.window), threshold: num('kwsThreshold', DEFAULT_DETECTOR.threshold), lockout: num('kwsLockout', DEFAULT_DETECTOR.lockout), smoothing });
 }
+
+/**
+ * How a keyword-stream (CTC) model names the keyword of one segmented clip:
+ *
+ * - `greedy`: greedy CTC decoding of the clip; the keywords emitted (a clip is right when they
+ *   are exactly the one said, none in an unknown word or silence);
+ * - `peak`: the keyword whose posterior peaks highest over the clip's frames, when that peak
+ *   reaches the clip threshold, else none. On a clip known to hold at most one word this asks
+ *   only which keyword, if any, the model leaned to most; greedy decoding also asks that the
+ *   keyword beat the blank on some frame, and the stream-trained model leaves weak keywords
+ *   (whispered, robotic voices) under the blank.
+ */
+export type ClipRule = 'greedy' | 'peak';
+export const CLIP_RULES: readonly ClipRule[] = ['greedy', 'peak'];
+
+export interface ClipRuleOptions {
+  rule: ClipRule;
+  /** `peak`: the posterior the highest keyword peak must reach, in (0, 1]. */
+  threshold?: number;
+}
+
+/** The clip rule when neither the caller nor the model's metadata names one. */
+export const DEFAULT_CLIP_RULE: ClipRuleOptions = { rule: 'greedy' };
+
+/**
+ * Check clip-rule options (E_OPTION naming the expected values and what was found).
+ *
+ * @example checkClipRule({ rule: 'peak', threshold: 0.1 });
+ */
+export function checkClipRule(o: ClipRuleOptions): ClipRuleOptions {
+  check(CLIP_RULES.includes(o.rule), 'E_OPTION', () => `clip rule: expected one of ${CLIP_RULES.join(', ')}, found ${JSON.stringify(o.rule)}`);
+  if (o.rule === 'peak') check(typeof o.threshold === 'number' && Number.isFinite(o.threshold) && o.threshold > 0 && o.threshold <= 1, 'E_OPTION', () => `clip rule peak: threshold must be a posterior in (0, 1], found ${o.threshold}`);
+  return o;
+}
+
+/**
+ * The keyword a CTC keyword model gives one clip by the `peak` rule: over the clip's per-frame
+ * outputs (frames x outputs, logits or posteriors; softmax taken per frame), the keyword class
+ * (`classes`: the output names, blank included) whose posterior peaks highest, when that peak is
+ * at least `threshold`; else -1 (no keyword).
+ *
+ * @example const k = peakKeyword(y, frames, outputClasses(task), 0.1);
+ */
+export function peakKeyword(outputs: ArrayLike<number>, frames: number, classes: readonly string[], threshold: number): { index: number; peak: number } {
+  const C = classes.length;
+  check(outputs.length === frames * C, 'E_SHAPE', () => `clip rule peak: expected ${frames} x ${C} outputs, found ${outputs.length} values`);
+  const keywords = keywordClasses(classes);
+  check(keywords.length > 0, 'E_OPTION', () => `clip rule peak: expected at least one keyword class (a name not starting with '_'), found ${JSON.stringify(classes)}`);
+  const p = new Float64Array(C);
+  let index = -1;
+  let peak = 0;
+  for (let t = 0; t < frames; t++) {
+    softmaxInto(outputs, t * C, C, p);
+    for (const k of keywords) if (p[k]! > peak) [peak, index] = [p[k]!, k];
+  }
+  return peak >= threshold ? { index, peak } : { index: -1, peak };
+}
+
+/**
+ * The clip rule stored in a model's metadata (`kwsClipRule`, `kwsClipThreshold`, written by
+ * `deltakit kws tune --clip-thresholds ... --save`), else greedy decoding.
+ *
+ * @example const rule = clipRuleOfModel(model); // { rule: 'peak', threshold: 0.1 }
+ */
+export function clipRuleOfModel(model: Model): ClipRuleOptions {
+  const m = model.meta ?? {};
+  if (m['kwsClipRule'] === undefined) return DEFAULT_CLIP_RULE;
+  const rule = m['kwsClipRule'] as ClipRule;
+  return checkClipRule(rule === 'peak' ? { rule, threshold: Number(m['kwsClipThreshold']) } : { rule });
+}

@@ -29,8 +29,8 @@ import { normalizeFeatures, type Dataset, type FeatureStats, type Split, type Ut
 import { STREAM_PAUSE_RELEASE, type PauseRelease } from '../data/frontend.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
-import type { ModelTask } from './task.js';
-import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
+import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, type ClipRuleOptions, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
+import { evaluateWithSession, type ModelTask } from './task.js';
 
 // The detector and the spotter live in kws-spotter.ts (free of Node built-ins, for browsers and
 // the streaming recogniser); this module adds the streams, their scoring and the tuning.
@@ -339,3 +339,32 @@ export function sentenceStream(split: Split, co: CorpusOptions = {}, renditions 
   return concatStream(buildCorpus('kws', split, { ...co, background: false, sentences: true, renditions: per, festivalRenditions: per }), 3);
 }
 
+
+/** Clip thresholds of the peak rule that `kws tune` tries on a keyword-stream (CTC) model by default. */
+export const CLIP_THRESHOLDS = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9];
+
+export interface ClipRulePoint extends ClipRuleOptions {
+  /** Clips decided right (the keyword said; none in an unknown word or a silence clip). */
+  accuracy: number;
+  clips: number;
+}
+
+/**
+ * Choose a keyword-stream (CTC) model's clip rule on isolated clips (normalised, e.g.
+ * `taskDataset(task, 'validation')`): greedy decoding and the peak rule at every threshold of
+ * `thresholds`, each scored through a session (dense, or delta with `delta`); the most clips
+ * right wins (ties: greedy, then the higher threshold).
+ *
+ * @example const { best } = tuneClipRule(model, taskDataset(task, 'validation', co), [0.05, 0.1, 0.3], th);
+ */
+export function tuneClipRule(model: Model, clips: Dataset, thresholds: readonly number[], delta?: { thresholdX: number; thresholdH: number }): { best: ClipRulePoint; points: ClipRulePoint[] } {
+  check(thresholds.length > 0, 'E_OPTION', () => `clip rule tuning: expected at least one clip threshold, found none`);
+  const rules: ClipRuleOptions[] = [{ rule: 'greedy' }, ...[...thresholds].sort((a, b) => b - a).map((threshold) => ({ rule: 'peak' as const, threshold }))];
+  const points = rules.map((r) => {
+    const e = evaluateWithSession(model, clips, 'ctc', delta, { clipRule: r });
+    return { ...r, accuracy: e.accuracy, clips: e.utterances };
+  });
+  // Strictly better only: greedy first, then the peak rule from the highest threshold down.
+  const best = points.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  return { best, points };
+}

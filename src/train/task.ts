@@ -10,6 +10,8 @@ import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
 import type { SessionStats } from '../runtime/types.js';
 import { ctcGreedy, editDistance, wordLabelFilter } from './ctc.js';
+import { checkClipRule, clipRuleOfModel, CTC_BLANK, peakKeyword, type ClipRuleOptions } from './kws-spotter.js';
+import { check } from '../core/errors.js';
 import type { Readout } from './net.js';
 
 export { modelTask, type ModelTask } from './model-task.js';
@@ -38,15 +40,29 @@ export interface SessionEval {
   usPerFrame: number;
   /** CTC models: word error rate of streaming greedy decoding; `accuracy` is then string accuracy. */
   wer?: number;
+  /** CTC models: the clip rule the clips were decided with. */
+  clipRule?: ClipRuleOptions;
+}
+
+export interface SessionEvalOptions {
+  /**
+   * A keyword-stream (CTC) model: how a clip's keyword is decided (`greedy` decoding, or the
+   * `peak` rule with its threshold). Default: the rule stored in the model
+   * (`clipRuleOfModel`), else greedy.
+   */
+  clipRule?: ClipRuleOptions;
 }
 
 /**
  * Classify every isolated utterance with a streaming session (reset between utterances): the
- * readout averages (or takes the last of) the session's per-frame outputs.
+ * readout averages (or takes the last of) the session's per-frame outputs; a CTC model decodes
+ * each utterance greedily, or (a keyword-stream model with the `peak` clip rule) names the
+ * keyword whose posterior peaks highest over the clip when it reaches the clip threshold.
  *
  * @example const r = evaluateWithSession(model, test, 'mean', { thresholdX: 0.5, thresholdH: 0.2 });
+ * @example const k = evaluateWithSession(kwsStreams, clips, 'ctc', undefined, { clipRule: { rule: 'peak', threshold: 0.1 } });
  */
-export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout, thresholds?: { thresholdX: number; thresholdH: number }): SessionEval {
+export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout, thresholds?: { thresholdX: number; thresholdH: number }, o: SessionEvalOptions = {}): SessionEval {
   const s = createSession(model, thresholds ? { ...thresholds } : {});
   const O = s.outputSize;
   let correct = 0, n = 0, steps = 0, denseOps = 0, ops = 0;
@@ -55,6 +71,12 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
   const ctc = readout === 'ctc';
   // Non-word classes (`_unknown_`, `_silence_`) are left out of CTC scoring.
   const scored = wordLabelFilter(ds.classes);
+  const clipRule = ctc ? checkClipRule(o.clipRule ?? clipRuleOfModel(model)) : undefined;
+  const peak = clipRule?.rule === 'peak';
+  // The peak rule names one keyword of a clip: only for a keyword model (non-word classes such as
+  // _unknown_ and _silence_ mark its clips that hold no keyword).
+  if (peak) check(ds.classes.some((c) => /^_.*_$/.test(c)), 'E_OPTION', () => `clip rule peak: expected a keyword-stream model (classes with _unknown_ / _silence_), found classes ${JSON.stringify(ds.classes)}`);
+  const outputNames = [...ds.classes, CTC_BLANK];
   let errors = 0;
   let words = 0;
   for (const u of ds.utterances) {
@@ -67,7 +89,11 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
     if (ctc) {
       // Streaming greedy decoding of the session's per-frame outputs (blank = last output).
       const ref = scored(u.words);
-      const hyp = scored(ctcGreedy(y, u.frames, O));
+      let hyp: readonly number[];
+      if (peak) {
+        const k = peakKeyword(y, u.frames, outputNames, clipRule!.threshold!).index;
+        hyp = k >= 0 ? [k] : [];
+      } else hyp = scored(ctcGreedy(y, u.frames, O));
       const e = editDistance(ref, hyp);
       errors += e;
       words += ref.length;
@@ -104,6 +130,6 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
     occupancyH: ph ? fh / ph : 1,
     opsSaving: ops ? denseOps / ops : 1,
     usPerFrame: steps ? (1000 * ms) / steps : 0,
-    ...(ctc ? { wer: words ? errors / words : 0 } : {}),
+    ...(ctc ? { wer: words ? errors / words : 0, clipRule: clipRule! } : {}),
   };
 }

@@ -10,7 +10,7 @@ import { festivalAvailable } from '../../src/data/festival.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
 import { builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
-import { concatStream, CTC_DETECTOR_THRESHOLDS, CTC_WINDOWS } from '../../src/train/kws.js';
+import { CLIP_THRESHOLDS, concatStream, CTC_DETECTOR_THRESHOLDS, CTC_WINDOWS } from '../../src/train/kws.js';
 import { int16Codes, wavFile } from '../helpers/wav.js';
 import { captureOutput } from '../helpers/cli.js';
 
@@ -148,13 +148,42 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     const saved = join(dir, 'tuned.safetensors');
     out.length = 0;
     expect(await main(['kws', 'tune', model, ...small, '--save', saved, '--json'])).toBe(0);
-    const t = JSON.parse(out.join('\n')) as { best: { window: number; lockout: number; sentences: { hours: number } }; points: { sentences?: unknown }[] };
+    const t = JSON.parse(out.join('\n')) as { best: { window: number; lockout: number; sentences: { hours: number } }; points: { sentences?: unknown }[]; clipRule: { rule: string; threshold?: number; accuracy: number; clips: number }; clipRules: { rule: string; threshold?: number; accuracy: number }[] };
     // The CTC defaults: 5 windows x 10 thresholds x 2 smoothings, every point scored on the sentences too.
     expect(t.points).toHaveLength(CTC_WINDOWS.length * CTC_DETECTOR_THRESHOLDS.length * 2);
     expect(t.points.every((p) => p.sentences !== undefined)).toBe(true);
     expect(t.best.lockout).toBe(30);
     expect(CTC_WINDOWS).toContain(t.best.window);
     expect(t.best.sentences.hours).toBeGreaterThan(0.01);
+    // The clip rule, chosen on the isolated validation clips: greedy and the peak rule at every default threshold.
+    expect(t.clipRules.map((p) => p.threshold ?? p.rule)).toEqual(['greedy', ...[...CLIP_THRESHOLDS].sort((a, b) => b - a)]);
+    expect(t.clipRule.accuracy).toBe(Math.max(...t.clipRules.map((p) => p.accuracy)));
+    const tuned = await loadModel(saved);
+    expect(tuned.meta['kwsClipRule']).toBe(t.clipRule.rule);
+    expect(tuned.meta['kwsClipThreshold']).toBe(t.clipRule.rule === 'peak' ? String(t.clipRule.threshold) : undefined);
+    // deltakit eval decides the clips with the stored rule, or the one given.
+    const clipsSmall = ['--split', 'validation', '--max-voices', '1', '--renditions', '1,1,1', '--festival-renditions', '1,1,1', '--json'];
+    out.length = 0;
+    expect(await main(['eval', saved, ...clipsSmall])).toBe(0);
+    const ev = JSON.parse(out.join('\n')) as { clipRule: { rule: string; threshold?: number }; results: { utterances: number; deltaAccuracy: number }[] };
+    expect(ev.clipRule).toEqual(t.clipRule.rule === 'peak' ? { rule: 'peak', threshold: t.clipRule.threshold } : { rule: 'greedy' });
+    const right = ev.results.reduce((a, r) => a + r.deltaAccuracy * r.utterances, 0) / ev.results.reduce((a, r) => a + r.utterances, 0);
+    expect(right).toBeCloseTo(t.clipRule.accuracy, 10);
+    out.length = 0;
+    expect(await main(['eval', saved, ...clipsSmall, '--clip-rule', 'greedy'])).toBe(0);
+    expect((JSON.parse(out.join('\n')) as { clipRule: unknown }).clipRule).toEqual({ rule: 'greedy' });
+    out.length = 0;
+    expect(await main(['eval', saved, ...clipsSmall, '--clip-threshold', '0.25'])).toBe(0);
+    expect((JSON.parse(out.join('\n')) as { clipRule: unknown }).clipRule).toEqual({ rule: 'peak', threshold: 0.25 });
+    err.length = 0;
+    expect(await main(['eval', saved, ...clipsSmall, '--clip-rule', 'greedy', '--clip-threshold', '0.25'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: eval: --clip-threshold belongs to the peak rule, found --clip-rule greedy/);
+    expect(await main(['eval', model, ...clipsSmall, '--clip-rule', 'peak'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: eval: --clip-rule peak needs --clip-threshold <p>/);
+    expect(await main(['eval', builtinSpec('keywords').file, ...clipsSmall, '--clip-rule', 'peak'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: eval: --clip-rule and --clip-threshold are for a keyword-stream \(CTC\) model, found a classifier/);
+    expect(await main(['kws', 'tune', '--clip-thresholds', '0.1', ...small])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: kws tune: --clip-thresholds is for a keyword-stream \(CTC\) model, found a classifier/);
     out.length = 0;
     expect(await main(['kws', 'eval', saved, ...small, '--json'])).toBe(0);
     const e = JSON.parse(out.join('\n')) as { lockout: number; sentenceStream: { hours: number }; delta: { sentenceFalseAlarmsPerHour: number; opsSaving: number; keywords: number } };

@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel } from '../../model/io.js';
+import type { Model } from '../../model/types.js';
+import { checkClipRule, CLIP_RULES, clipRuleOfModel, type ClipRuleOptions } from '../../train/kws-spotter.js';
 import { evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
 import { synthesiserOf } from '../../data/corpus.js';
@@ -17,7 +19,29 @@ interface EvalOpts extends CorpusCliOptions {
   split: string;
   thx?: string;
   thh?: string;
+  clipRule?: string;
+  clipThreshold?: string;
   json?: boolean;
+}
+
+/**
+ * The clip rule of a CTC model's evaluation: --clip-rule / --clip-threshold, else the model's
+ * stored rule, else greedy; undefined for a classifier (E_OPTION when either option is given).
+ */
+function clipRuleOf(model: Model, readout: string, o: EvalOpts): ClipRuleOptions | undefined {
+  if (readout !== 'ctc') {
+    check(o.clipRule === undefined && o.clipThreshold === undefined, 'E_OPTION', () => `eval: --clip-rule and --clip-threshold are for a keyword-stream (CTC) model, found a classifier (readout ${readout})`);
+    return undefined;
+  }
+  const stored = clipRuleOfModel(model);
+  const rule = parseChoice('--clip-rule', o.clipRule, CLIP_RULES) ?? (o.clipThreshold !== undefined ? 'peak' : stored.rule);
+  if (rule === 'greedy') {
+    check(o.clipThreshold === undefined, 'E_OPTION', () => `eval: --clip-threshold belongs to the peak rule, found --clip-rule greedy`);
+    return { rule };
+  }
+  const threshold = parseNumber('--clip-threshold', o.clipThreshold, { min: 1e-9, max: 1 }) ?? stored.threshold;
+  check(threshold !== undefined, 'E_OPTION', () => `eval: --clip-rule peak needs --clip-threshold <p> (the model stores no clip threshold), found none`);
+  return checkClipRule({ rule, threshold });
 }
 
 export function register(program: Command): void {
@@ -29,6 +53,8 @@ export function register(program: Command): void {
       .option('--split <split>', 'train, validation or test', 'test')
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one, else its training one)")
       .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one, else its training one)")
+      .option('--clip-rule <rule>', `a keyword-stream (CTC) model: how a clip's keyword is decided, ${CLIP_RULES.join(' or ')} (default: the model's tuned rule, else greedy)`)
+      .option('--clip-threshold <p>', "the peak rule's posterior threshold, in (0, 1]; implies --clip-rule peak (default: the model's tuned one)")
       .option('--json', 'print the numbers as JSON'),
     '3,2,2',
   ).action(async (modelPath: string, o: EvalOpts, cmd: Command) => {
@@ -44,6 +70,7 @@ export function register(program: Command): void {
     }
     const thresholdX = parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? String(cfg['thresholdX'] ?? 0), { min: 0 })!;
     const thresholdH = parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? String(cfg['thresholdH'] ?? 0), { min: 0 })!;
+    const clipRule = clipRuleOf(model, task.readout, o);
     const ds = taskDataset(task, split, co);
     check(ds.utterances.length > 0, 'E_VALUE', () => `eval: the ${split} split with these options holds no utterances`);
     if (split !== 'train') checkUnheardVoices(model, ds.utterances, split, 'eval');
@@ -56,8 +83,8 @@ export function register(program: Command): void {
     }
     const results = [...groups.entries()].map(([synth, utterances]) => {
       const part = { ...ds, utterances };
-      const dense = evaluateWithSession(model, part, task.readout);
-      const delta = evaluateWithSession(model, part, task.readout, { thresholdX, thresholdH });
+      const dense = evaluateWithSession(model, part, task.readout, undefined, clipRule ? { clipRule } : {});
+      const delta = evaluateWithSession(model, part, task.readout, { thresholdX, thresholdH }, clipRule ? { clipRule } : {});
       return { synthesiser: synth, utterances: dense.utterances, voices: new Set(utterances.map((u) => u.voice)).size, dense, delta };
     });
     const ctc = task.readout === 'ctc';
@@ -68,13 +95,15 @@ export function register(program: Command): void {
           condition: co.condition ?? {},
           thresholdX,
           thresholdH,
+          ...(clipRule ? { clipRule } : {}),
           results: results.map((r) => ({ synthesiser: r.synthesiser, utterances: r.utterances, voices: r.voices, denseAccuracy: r.dense.accuracy, deltaAccuracy: r.delta.accuracy, ...(ctc ? { denseWer: r.dense.wer, deltaWer: r.delta.wer } : {}), occupancy: r.delta.occupancy, opsSaving: r.delta.opsSaving })),
         }),
       );
       return;
     }
     const pct = (v: number) => (100 * v).toFixed(2);
-    console.log(`${split} split${o.condition ? `, condition ${o.condition}` : ''}, delta thresholds thx ${thresholdX} thh ${thresholdH}:`);
+    const rule = clipRule ? `, clip rule ${clipRule.rule}${clipRule.rule === 'peak' ? ` (threshold ${clipRule.threshold})` : ''}` : '';
+    console.log(`${split} split${o.condition ? `, condition ${o.condition}` : ''}, delta thresholds thx ${thresholdX} thh ${thresholdH}${rule}:`);
     const rows: string[][] = [];
     for (const r of results) {
       const wer = (e: { wer?: number }) => (ctc ? [pct(e.wer!)] : []);

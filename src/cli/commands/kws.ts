@@ -15,6 +15,7 @@ import { loadModel, readFileBytes, saveModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { loadBuiltinModel } from '../../train/builtin.js';
 import {
+  CLIP_THRESHOLDS,
   CTC_DETECTOR_THRESHOLDS,
   CTC_LOCKOUT,
   CTC_WINDOWS,
@@ -31,13 +32,15 @@ import {
   SMOOTHINGS,
   type Smoothing,
   streamPosteriors,
+  tuneClipRule,
   tuneDetector,
+  type ClipRulePoint,
   type DetectorOptions,
   type DetectorPoint,
   type KeywordStream,
   type StreamScore,
 } from '../../train/kws.js';
-import { modelTask } from '../../train/task.js';
+import { modelTask, taskDataset } from '../../train/task.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, si, table } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
@@ -189,6 +192,7 @@ export function register(program: Command): void {
       .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')}; a CTC model ${CTC_DETECTOR_THRESHOLDS.join(',')})`)
       .option('--smoothings <list>', `smoothings to try (default ${SMOOTHINGS.join(',')})`)
       .option('--lockout <frames>', 'lockout after a detection, frames (default 100; a keyword-stream CTC model 30)')
+      .option('--clip-thresholds <list>', `a keyword-stream (CTC) model: also choose how an isolated clip is decided, greedy CTC decoding or the peak rule at one of these thresholds, by the most validation clips right (default ${CLIP_THRESHOLDS.join(',')})`)
       .option('--max-false-alarms <per-hour>', 'false alarms per hour allowed on the non-keyword stream', '1')
       .option('--background-renditions <n>', 'renditions of every unknown word and noise clip per validation voice', String(DEFAULT_BACKGROUND_RENDITIONS))
       .option('--sentences <n>', 'also hold the budget on a natural non-keyword stream: n renditions per validation voice of read sentences without any keyword (0: none)', '0')
@@ -199,7 +203,7 @@ export function register(program: Command): void {
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; clipThresholds?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
 
@@ -217,6 +221,8 @@ export function register(program: Command): void {
     const windows = list('--windows', o.windows, ctc ? CTC_WINDOWS : DEFAULT_WINDOWS, true, 1, 10000);
     const ths = list('--thresholds', o.thresholds, ctc ? CTC_DETECTOR_THRESHOLDS : DEFAULT_DETECTOR_THRESHOLDS, false, 1e-9, 1);
     const lockout = parseNumber('--lockout', o.lockout ?? String(ctc ? CTC_LOCKOUT : DEFAULT_DETECTOR.lockout), { integer: true, min: 0 })!;
+    check(ctc || o.clipThresholds === undefined, 'E_OPTION', () => `kws tune: --clip-thresholds is for a keyword-stream (CTC) model, found a classifier (readout ${task.readout})`);
+    const clipThresholds = ctc ? list('--clip-thresholds', o.clipThresholds, CLIP_THRESHOLDS, false, 1e-9, 1) : [];
     const thresholds = thresholdsOf(model, o);
     const co = corpusOptionsOfModel(model, o, cmd);
     const ns = parseNumber('--sentences', o.sentences, { integer: true, min: 0, max: 100 })!;
@@ -228,7 +234,10 @@ export function register(program: Command): void {
     const bp = streamPosteriors(model, task, streams.background, th);
     const sp = sentences ? { stream: sentences, posteriors: streamPosteriors(model, task, sentences, th) } : undefined;
     const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
-    if (o.json) console.log(JSON.stringify({ best, withinBudget, points }));
+    // A CTC model's clip rule, on the isolated validation clips (the same voices).
+    const clips = ctc ? tuneClipRule(model, taskDataset(task, 'validation', co), clipThresholds, th) : null;
+    const ruleName = (p: ClipRulePoint) => (p.rule === 'peak' ? `peak >= ${p.threshold}` : 'greedy');
+    if (o.json) console.log(JSON.stringify({ best, withinBudget, points, ...(clips ? { clipRule: clips.best, clipRules: clips.points } : {}) }));
     else {
       console.log(`${model.name}, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, on the validation voices`);
       console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
@@ -237,9 +246,19 @@ export function register(program: Command): void {
       const sent = (p: DetectorPoint) => (p.sentences ? [String(p.sentences.falseAlarms), p.sentences.falseAlarmsPerHour.toFixed(2)] : []);
       console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour', ...(sentences ? ['false alarms (sentences)', 'per hour'] : [])], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2), ...sent(p)])));
       console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${best.sentences ? ` (${best.sentences.falseAlarmsPerHour.toFixed(2)} on the sentence stream)` : ''}${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+      if (clips) {
+        console.log(`isolated validation clips (${clips.best.clips}), ${o.dense ? 'dense' : 'delta'}:`);
+        console.log(table(['clip rule', 'clips right'], clips.points.map((p) => [ruleName(p), `${(100 * p.accuracy).toFixed(2)} %`])));
+        console.log(`chosen clip rule: ${ruleName(clips.best)} (${(100 * clips.best.accuracy).toFixed(2)} % of the clips right)`);
+      }
     }
     if (o.save) {
       model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };
+      if (clips) {
+        model.meta['kwsClipRule'] = clips.best.rule;
+        if (clips.best.rule === 'peak') model.meta['kwsClipThreshold'] = String(clips.best.threshold);
+        else delete model.meta['kwsClipThreshold'];
+      }
       await saveModel(model, o.save, { overwrite: o.force === true });
       if (!o.json) console.log(`saved ${o.save}`);
     }
