@@ -8,7 +8,7 @@ import { espeakAvailable, speak } from '../../src/data/espeak.js';
 import { Rng } from '../../src/core/rng.js';
 import { festivalAvailable } from '../../src/data/festival.js';
 import { readHeldout } from '../../src/data/heldout.js';
-import { loadModel } from '../../src/model/io.js';
+import { loadModel, saveModel } from '../../src/model/io.js';
 import { builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
 import { CLIP_THRESHOLDS, concatStream, CTC_DETECTOR_THRESHOLDS, CTC_WINDOWS } from '../../src/train/kws.js';
 import { int16Codes, wavFile } from '../helpers/wav.js';
@@ -178,7 +178,13 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     err.length = 0;
     expect(await main(['eval', saved, ...clipsSmall, '--clip-rule', 'greedy', '--clip-threshold', '0.25'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: eval: --clip-threshold belongs to the peak rule, found --clip-rule greedy/);
-    expect(await main(['eval', model, ...clipsSmall, '--clip-rule', 'peak'])).toBe(1);
+    // A model that stores no clip rule: the peak rule needs a threshold.
+    const bare = await loadModel(model);
+    delete bare.meta['kwsClipRule'];
+    delete bare.meta['kwsClipThreshold'];
+    const bareFile = join(dir, 'bare.safetensors');
+    await saveModel(bare, bareFile);
+    expect(await main(['eval', bareFile, ...clipsSmall, '--clip-rule', 'peak'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: eval: --clip-rule peak needs --clip-threshold <p>/);
     expect(await main(['eval', builtinSpec('keywords').file, ...clipsSmall, '--clip-rule', 'peak'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: eval: --clip-rule and --clip-threshold are for a keyword-stream \(CTC\) model, found a classifier/);
