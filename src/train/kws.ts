@@ -339,7 +339,6 @@ export function sentenceStream(split: Split, co: CorpusOptions = {}, renditions 
   return concatStream(buildCorpus('kws', split, { ...co, background: false, sentences: true, renditions: per, festivalRenditions: per }), 3);
 }
 
-
 /** Clip thresholds of the peak rule that `kws tune` tries on a keyword-stream (CTC) model by default. */
 export const CLIP_THRESHOLDS = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9];
 

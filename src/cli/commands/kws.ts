@@ -186,7 +186,7 @@ export function register(program: Command): void {
   addCorpusOptions(
     kws
       .command('tune')
-      .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget')
+      .description('choose the smoothing window and threshold on the validation streams: most keywords detected within a false-alarm budget (a keyword-stream model: also its clip rule, on the validation clips)')
       .argument('[model]', 'a keyword model, classifier or keyword-stream (default: the built-in one)')
       .option('--windows <list>', `smoothing windows to try, frames (default ${DEFAULT_WINDOWS.join(',')}; a keyword-stream CTC model ${CTC_WINDOWS.join(',')})`)
       .option('--thresholds <list>', `posterior thresholds to try (default ${DEFAULT_DETECTOR_THRESHOLDS.join(',')}; a CTC model ${CTC_DETECTOR_THRESHOLDS.join(',')})`)
