@@ -159,6 +159,31 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 });
 
+describe.skipIf(!espeakAvailable())('deltakit train --distill', () => {
+  it('trains towards a teacher with the same feature statistics, records it, and refuses others', async () => {
+    const { dir, corpus } = tinyCorpus('dk-distill-');
+    const teacherPath = join(dir, 't.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', teacherPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', ...corpus])).toBe(0);
+    const studentPath = join(dir, 's.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', studentPath, '--init', teacherPath, '--distill', teacherPath, '--distill-weight', '0.7', '--epochs', '0', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
+    const student = await loadModel(studentPath);
+    const teacher = await loadModel(teacherPath);
+    expect(student.meta['distilledFrom']).toBe(teacher.name);
+    expect(JSON.parse(student.meta['trainConfig']!).distill).toBe(0.7);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'x.safetensors'), '--distill-weight', '0.7', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --distill-weight: only with --distill/);
+    // A teacher that normalises its features otherwise would be fed features it never learnt from.
+    const skewed = join(dir, 'skewed.safetensors');
+    const stats = JSON.parse(teacher.meta['featureStats']!) as { mean: number[] };
+    stats.mean[0] = stats.mean[0]! + 1;
+    await saveModel({ ...teacher, meta: { ...teacher.meta, featureStats: JSON.stringify(stats) } }, skewed);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'y.safetensors'), '--init', teacherPath, '--distill', skewed, '--epochs', '0', '--delta-epochs', '1', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_MISMATCH: --distill: the teacher .* must normalise features with the statistics trained with here/);
+  });
+});
+
 /** A one-voice digits corpus in a fresh directory, and `data export` of one split's features. */
 function tinyCorpus(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
