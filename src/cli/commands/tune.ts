@@ -83,7 +83,7 @@ export function register(program: Command): void {
     const maxAccuracyDrop = parseNumber('--max-accuracy-drop', o.maxAccuracyDrop, { min: 0, max: 100 })!;
     const maxDisagreement = o.maxDisagreement === undefined ? undefined : parseNumber('--max-disagreement', o.maxDisagreement, { min: 0, max: 100 })!;
     const budget = { maxAccuracyDrop, ...(maxDisagreement !== undefined ? { maxDisagreement } : {}) };
-    const budgetText = `at most ${maxAccuracyDrop} points below dense${maxDisagreement !== undefined ? ` and at most ${maxDisagreement} % of the decisions changed` : ''}`;
+    const budgetText = `at most ${points(maxAccuracyDrop)} below dense${maxDisagreement !== undefined ? ` and at most ${maxDisagreement} % of the decisions changed` : ''}`;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
     const gridH = parseGrid('--grid-h', o.gridH, DEFAULT_GRID_H);
@@ -139,7 +139,7 @@ export function register(program: Command): void {
     }
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
-      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${maxAccuracyDrop} points${maxDisagreement !== undefined ? `, max ${maxDisagreement} % of decisions changed` : ''}` };
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${points(maxAccuracyDrop)}${maxDisagreement !== undefined ? `, max ${maxDisagreement} % of decisions changed` : ''}` };
       await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
@@ -147,6 +147,9 @@ export function register(program: Command): void {
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
+
+/** A number of percentage points in words (`1 point`, `0.5 points`). */
+const points = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
 
 /** `tune --conditions`: one sweep per condition, the point chosen within budget under all of them. */
 async function tuneAcross(
@@ -205,7 +208,7 @@ async function tuneAcross(
   }
   console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
   if (o.save) {
-    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${g.maxAccuracyDrop} points${g.maxDisagreement !== undefined ? ` and ${g.maxDisagreement} % of decisions changed` : ''} under each` };
+    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${points(g.maxAccuracyDrop)}${g.maxDisagreement !== undefined ? ` and ${g.maxDisagreement} % of decisions changed` : ''} under each` };
     await saveModel(model, o.save, { overwrite: o.force === true });
     console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
   }
