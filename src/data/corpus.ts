@@ -73,6 +73,14 @@ export interface CorpusOptions {
    */
   vtlp?: [number, number];
   /**
+   * With `augment`: the range of the formant/pitch shift (SoX `pitch`, cents) drawn uniformly for
+   * the half of the training utterances that get one (e.g. [-300, 700] to reach higher, shorter
+   * vocal tracts than the synthesisers' own). Only the value of that draw changes, so every other
+   * draw, and every utterance without a shift, keep their parameters and cache keys. Default
+   * [-300, 300].
+   */
+  pitchShift?: [number, number];
+  /**
    * The fraction of training utterances (0..0.75) sent through the narrowband channel (resampled to
    * 8 kHz and back without a band-pass; augment.ts), what an 8 kHz voice looks like at 16 kHz. With
    * `augment`, carved out of the channel draw that already picks telephone for a quarter of the
@@ -184,6 +192,11 @@ function resolve(name: CorpusName, o: CorpusOptions) {
     const [lo, hi] = o.vtlp;
     check(o.vtlp.length === 2 && Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2, 'E_OPTION', () => `corpus: vtlp must be a range [lo, hi] with 0.5 <= lo <= hi <= 2, found ${JSON.stringify(o.vtlp)}`);
   }
+  if (o.pitchShift !== undefined) {
+    const [lo, hi] = o.pitchShift;
+    check(o.pitchShift.length === 2 && Number.isFinite(lo) && Number.isFinite(hi) && lo >= -1200 && lo <= hi && hi <= 1200, 'E_OPTION', () => `corpus: pitchShift must be a range [lo, hi] of cents with -1200 <= lo <= hi <= 1200, found ${JSON.stringify(o.pitchShift)}`);
+    check(o.augment === true, 'E_OPTION', () => `corpus: pitchShift sets the range of the augmentation's formant/pitch shift, so it needs augment: true, found augment ${String(o.augment ?? false)}`);
+  }
   if (o.narrowband !== undefined) check(Number.isFinite(o.narrowband) && o.narrowband >= 0 && o.narrowband <= 0.75, 'E_OPTION', () => `corpus: narrowband must be a fraction in 0..0.75, found ${o.narrowband}`);
   check(!o.sentences || name === 'kws', 'E_OPTION', () => `corpus: the sentence material exists only for the kws corpus, found ${name}`);
   check(!(o.sentences && o.background), 'E_OPTION', () => 'corpus: expected one of background and sentences, found both');
@@ -216,6 +229,7 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
     if ((!o.augment && !o.vtlp && narrowband === 0) || split !== 'train') return undefined;
     let a: Augmentation = { ...NO_AUGMENTATION };
     if (o.augment) {
+      const [pitchLo, pitchHi] = o.pitchShift ?? [-300, 300];
       const rng = new Rng(hash32(`augment:${id}`));
       const gainDb = Number(rng.uniform(-20, 20).toFixed(2));
       // One uniform picks the channel: [0, 0.25) telephone, then `narrowband` of it narrowband.
@@ -224,7 +238,7 @@ export function planCorpus(name: CorpusName, split: Split, o: CorpusOptions = {}
         gainDb,
         channel: u < 0.25 ? 'telephone' : u < 0.25 + narrowband ? 'narrowband' : 'wide',
         reverb: rng.uniform(0, 1) < 0.3 ? Math.round(rng.uniform(10, 70)) : 0,
-        pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(-300, 300)) : 0,
+        pitchCents: rng.uniform(0, 1) < 0.5 ? Math.round(rng.uniform(pitchLo, pitchHi)) : 0,
       };
     } else if (narrowband > 0 && new Rng(hash32(`narrowband:${id}`)).uniform(0, 1) < narrowband) {
       a.channel = 'narrowband';

@@ -17,7 +17,7 @@ import { check } from '../core/errors.js';
 import { requireResetAfter } from '../cells/gru/definition.js';
 import { loadKernels, type KernelPath, type WasmKernels } from '../kernels/wasm/loader.js';
 import type { Model } from '../model/types.js';
-import { checkTarget, ctcHeadBackward, headFrames, recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds, type Target } from './net.js';
+import { checkSoftTarget, checkTarget, ctcHeadBackward, softCrossEntropy, headFrames, recordGateStep, trainableParts, type ForwardOptions, type Grads, type Readout, type DeltaThresholds, type Target } from './net.js';
 
 const ceil4 = (n: number) => (n + 3) & ~3;
 
@@ -50,11 +50,12 @@ export function trainKernels(): WasmKernels {
  *
  * @example const r = sequenceGradWasm(model, frames, T, label, { readout: 'mean' }, grads, 1 / 16);
  */
-export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: Target, o: { readout: Readout; delta?: DeltaThresholds; l1?: number }, grads: Grads, scale = 1): FastStep {
+export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label: Target, o: { readout: Readout; delta?: DeltaThresholds; l1?: number; soft?: Float64Array }, grads: Grads, scale = 1): FastStep {
   const { rec, head } = trainableParts(model);
   rec.forEach((l, k) => l.kind === 'gru' && requireResetAfter(l, `train backend wasm (layer ${k}); use backend js`));
   check(T > 0 && x.length === T * rec[0]!.inputSize, 'E_SHAPE', () => `train: expected ${T} frames of ${rec[0]!.inputSize} values (${T * rec[0]!.inputSize}), found ${x.length}`);
   checkTarget(o.readout, label, head.outputSize);
+  if (o.soft) checkSoftTarget(o.readout, o.soft, head.outputSize);
   const k = trainKernels();
   const ex = k.exports;
   const isDelta = o.delta !== undefined;
@@ -179,10 +180,10 @@ export function sequenceGradWasm(model: Model, x: Float32Array, T: number, label
       dOut = r.dOut;
     } else {
       const lab = label as number;
-      loss = -Math.log(Math.max(probs[lab]!, 1e-300)) + penalty;
+      loss = (o.soft ? softCrossEntropy(probs, o.soft) : -Math.log(Math.max(probs[lab]!, 1e-300))) + penalty;
       const dfeat = new Float64Array(Hl);
       for (let c = 0; c < O; c++) {
-        const d = scale * (probs[c]! - (c === lab ? 1 : 0));
+        const d = scale * (probs[c]! - (o.soft ? o.soft[c]! : c === lab ? 1 : 0));
         gh['bias']![c] += d;
         for (let j = 0; j < Hl; j++) {
           gh['weight']![c * Hl + j] += d * feat[j]!;

@@ -417,9 +417,33 @@ export function checkTarget(readout: Readout, target: Target, O: number): void {
  *
  * @example const loss = tapeLoss(forwardSequence(model, x, T, { readout: 'mean' }), label);
  */
-export function tapeLoss(tape: Tape, label: Target): number {
+export function tapeLoss(tape: Tape, label: Target, soft?: Float64Array): number {
   if (tape.frameLogits) return ctcLoss(tape.frameLogits, tape.T, tape.frameLogits.length / tape.T, label as readonly number[]).loss + tape.penalty;
+  if (soft) return softCrossEntropy(tape.probs, soft) + tape.penalty;
   return -Math.log(Math.max(tape.probs[label as number]!, 1e-300)) + tape.penalty;
+}
+
+/**
+ * Cross-entropy -sum_c q_c log p_c of a prediction against a target distribution (distillation:
+ * a one-hot label mixed with a teacher's posteriors). Its gradient with respect to the logits is
+ * p - q, as for a one-hot label.
+ *
+ * @example softCrossEntropy(probs, Float64Array.from([0.1, 0.9]))
+ */
+export function softCrossEntropy(probs: ArrayLike<number>, soft: ArrayLike<number>): number {
+  let loss = 0;
+  for (let c = 0; c < soft.length; c++) if (soft[c]! > 0) loss -= soft[c]! * Math.log(Math.max(probs[c]!, 1e-300));
+  return loss;
+}
+
+/**
+ * E_VALUE unless `soft` is a distribution over the O classes (only for one-label readouts).
+ */
+export function checkSoftTarget(readout: Readout, soft: ArrayLike<number>, O: number): void {
+  check(readout !== 'ctc', 'E_OPTION', () => 'train: a soft (distilled) target needs one label per utterance (readout mean or last), found readout ctc');
+  let sum = 0;
+  for (let c = 0; c < soft.length; c++) sum += soft[c]!;
+  check(soft.length === O && Array.from(soft).every((v) => Number.isFinite(v) && v >= 0) && Math.abs(sum - 1) < 1e-6, 'E_VALUE', () => `train: a soft target must be ${O} probabilities summing to 1, found ${soft.length} values summing to ${sum}`);
 }
 
 /**
@@ -442,11 +466,12 @@ export function freezeTape(tape: Tape): Frozen {
 }
 
 /**
- * Backward pass: add the gradient of `scale * (CE(label) + penalty)` to `grads`.
+ * Backward pass: add the gradient of `scale * (CE(label) + penalty)` to `grads` (with `o.soft`,
+ * the cross-entropy against that distribution instead of the one-hot label).
  *
  * @example const g = zeroGrads(model); backwardSequence(model, tape, label, { readout: 'mean', l1: 1e-3 }, g, 1 / batch);
  */
-export function backwardSequence(model: Model, tape: Tape, target: Target, o: { readout: Readout; l1?: number; delta?: DeltaThresholds }, grads: Grads, scale = 1): void {
+export function backwardSequence(model: Model, tape: Tape, target: Target, o: { readout: Readout; l1?: number; delta?: DeltaThresholds; soft?: Float64Array }, grads: Grads, scale = 1): void {
   const { head } = trainableParts(model);
   const T = tape.T;
   const O = head.outputSize;
@@ -460,8 +485,9 @@ export function backwardSequence(model: Model, tape: Tape, target: Target, o: { 
     return;
   }
   const label = target as number;
+  if (o.soft) checkSoftTarget(o.readout, o.soft, O);
   const dlog = new Float64Array(O);
-  for (let k = 0; k < O; k++) dlog[k] = scale * (tape.probs[k]! - (k === label ? 1 : 0));
+  for (let k = 0; k < O; k++) dlog[k] = scale * (tape.probs[k]! - (o.soft ? o.soft[k]! : k === label ? 1 : 0));
   const gh = grads[grads.length - 1]!;
   const feat = new Float64Array(Hl);
   if (o.readout === 'mean') {

@@ -79,6 +79,13 @@ export interface TrainConfig {
    * products on the runtime's SIMD kernels in float32 (fast.ts), several times faster.
    */
   backend?: 'js' | 'wasm';
+  /**
+   * Distillation (with TrainOptions.teacher): every utterance is trained towards
+   * `(1 - distill) * its one-hot label + distill * the teacher's posteriors` (the teacher run
+   * dense on the unmasked features, once), in both phases. A delta network so trained from a
+   * dense teacher learns to decide as the teacher does, not only to be right as often. Absent: labels only.
+   */
+  distill?: number;
 }
 
 /** The default recipe (the built-in model adds --hidden 128, SpecAugment and 5 renditions: docs/training.md). */
@@ -122,6 +129,8 @@ export interface TrainOptions {
   onEpoch?: (r: EpochRecord) => void;
   /** Start phase 1 from these weights instead of a fresh initialisation (same architecture). */
   init?: Model;
+  /** The teacher of TrainConfig.distill: a classifier with the training set's classes and inputs. */
+  teacher?: Model;
 }
 
 export interface TrainResult {
@@ -149,9 +158,33 @@ function checkConfig(c: TrainConfig): void {
     const a = c.specAugment;
     check([a.freqMasks, a.freqWidth, a.timeMasks, a.timeWidth].every((v) => Number.isInteger(v) && v >= 0), 'E_OPTION', () => `train: specAugment counts and widths must be integers >= 0, found ${JSON.stringify(a)}`);
   }
+  if (c.distill !== undefined) {
+    check(Number.isFinite(c.distill) && c.distill >= 0 && c.distill <= 1, 'E_OPTION', () => `train: distill must be a weight in 0..1, found ${c.distill}`);
+    check(c.readout !== 'ctc', 'E_OPTION', () => 'train: distillation needs one label per utterance (readout mean or last), found readout ctc');
+  }
   if (c.cbtd) {
     check(c.cbtd.gamma >= 0 && c.cbtd.gamma < 1 && posInt(c.cbtd.pes) && posInt(c.cbtd.rampEpochs), 'E_OPTION', () => `train: CBTD needs 0 <= gamma < 1, pes >= 1 and rampEpochs >= 1, found ${JSON.stringify(c.cbtd)}`);
   }
+}
+
+/**
+ * The distillation target of every training item: `(1 - w)` its one-hot label plus `w` the
+ * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features.
+ */
+function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | undefined): Float64Array[] {
+  check(teacher !== undefined, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
+  const t = teacher!;
+  const rec = t.layers.filter((l) => l.kind !== 'linear');
+  const head = t.layers[t.layers.length - 1]!;
+  const outputs = head.kind === 'linear' ? head.outputSize : undefined;
+  check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the teacher must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
+  const w = config.distill!;
+  return items.map((u) => {
+    const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
+    const q = new Float64Array(classes);
+    for (let c = 0; c < classes; c++) q[c] = w * probs[c]! + (c === u.label ? 1 - w : 0);
+    return q;
+  });
 }
 
 /** Apply CBTD in place to every weight matrix (biases untouched). */
@@ -287,6 +320,7 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     adam.v.forEach((a, k) => (tensors[`adam.v.${k}`] = a));
     writeCheckpoint(o.checkpoint, { state: { config, epoch: ep, batch, adamStep: adam.step, history, bestAcc, model: m.spec, best: b ? b.spec : null }, tensors });
   };
+  const softs = config.distill !== undefined ? distillTargets(items, train.bands, train.classes.length, config, o.teacher) : undefined;
   const wordsOf = wordLabelFilter(train.classes);
   const total = config.denseEpochs + config.deltaEpochs;
   const batches = Math.ceil(items.length / config.batchSize);
@@ -326,17 +360,18 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
           let frameLogits: Float64Array | undefined;
           const target = config.readout === 'ctc' ? u.words : u.label;
           let loss: number;
+          const fu: typeof fo & { soft?: Float64Array } = softs ? { ...fo, soft: softs[k]! } : fo;
           if (config.backend === 'wasm') {
-            const r = sequenceGradWasm(model, x, u.frames, target, fo, grads, 1 / idx.length);
+            const r = sequenceGradWasm(model, x, u.frames, target, fu, grads, 1 / idx.length);
             loss = r.loss;
             probs = r.probs;
             frameLogits = r.frameLogits;
           } else {
-            const tape = forwardSequence(model, x, u.frames, fo);
-            loss = tapeLoss(tape, target);
+            const tape = forwardSequence(model, x, u.frames, fu);
+            loss = tapeLoss(tape, target, fu.soft);
             probs = tape.probs;
             frameLogits = tape.frameLogits;
-            backwardSequence(model, tape, target, fo, grads, 1 / idx.length);
+            backwardSequence(model, tape, target, fu, grads, 1 / idx.length);
           }
           // An utterance too short for its CTC labels has no alignment: no loss, no gradient.
           if (Number.isFinite(loss)) lossSum += loss;

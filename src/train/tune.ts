@@ -16,12 +16,14 @@ import type { Model } from '../model/types.js';
 import type { Readout } from './net.js';
 import { scatterSvg } from './plot.js';
 import { progressBar } from './progress.js';
-import { evaluateWithSession, type SessionEval } from './task.js';
+import { agreementOf, evaluateWithSession, type SessionEval } from './task.js';
 
 export interface TunePoint {
   thresholdX: number;
   thresholdH: number;
   result: SessionEval;
+  /** The fraction of utterances on which the delta network decides what the dense one decides. */
+  agreement?: number;
 }
 
 export interface TuneResult {
@@ -31,6 +33,8 @@ export interface TuneResult {
   maxAccuracyDrop: number;
   /** The model's readout: `ctc` budgets word accuracy and the table adds the word error rate. */
   readout?: Readout;
+  /** Decisions the delta network may change against dense, in percent of the utterances (absent: no limit). */
+  maxDisagreement?: number;
   /** The lowest-occupancy point within the budget (null when none is). */
   chosen: TunePoint | null;
 }
@@ -40,6 +44,12 @@ export interface TuneOptions {
   gridH: number[];
   /** Accuracy drop allowed against dense, in percentage points (0.5 = half a point). */
   maxAccuracyDrop: number;
+  /**
+   * A second budget: at most this percentage of the utterances may be decided differently by the
+   * delta network than by the dense one (its errors and its mended errors both count, where the
+   * accuracy budget lets them cancel). Absent: none.
+   */
+  maxDisagreement?: number;
   readout: Readout;
   /** JSON file keeping finished points; with `resume`, they are not recomputed. */
   stateFile?: string;
@@ -65,19 +75,33 @@ export function tuneScore(e: Pick<SessionEval, 'accuracy' | 'wer'>, readout: Rea
 
 /**
  * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher score).
- * The score is accuracy, or with `readout` ctc word accuracy (1 - WER).
+ * The score is accuracy, or with `readout` ctc word accuracy (1 - WER). With `maxDisagreement`,
+ * a point must also change at most that percentage of dense's decisions.
  *
  * @example chooseThresholds(points, dense.accuracy, 0.5)
  */
-export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean'): TunePoint | null {
+export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean', maxDisagreement?: number): TunePoint | null {
   const floor = denseScore - maxAccuracyDrop / 100 - 1e-12;
   let best: TunePoint | null = null;
   const score = (p: TunePoint) => tuneScore(p.result, readout);
   for (const p of points) {
-    if (score(p) < floor) continue;
+    if (score(p) < floor || !agreesEnough(p, maxDisagreement)) continue;
     if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && score(p) > score(best))) best = p;
   }
   return best;
+}
+
+/**
+ * True when a point keeps the disagreement budget (always, without one). A point whose agreement
+ * was never measured cannot show that it keeps a budget.
+ */
+function agreesEnough(p: TunePoint, maxDisagreement: number | undefined): boolean {
+  if (maxDisagreement === undefined) return true;
+  return p.agreement !== undefined && 100 * (1 - p.agreement) <= maxDisagreement + 1e-9;
+}
+
+function checkDisagreement(maxDisagreement: number | undefined): void {
+  if (maxDisagreement !== undefined) check(Number.isFinite(maxDisagreement) && maxDisagreement >= 0 && maxDisagreement <= 100, 'E_OPTION', () => `tune: max disagreement must be in 0..100 percent of the utterances, found ${maxDisagreement}`);
 }
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -91,14 +115,18 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
   for (const v of [...o.gridX, ...o.gridH]) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `tune: thresholds must be finite numbers >= 0, found ${v}`);
   check(o.gridX.length > 0 && o.gridH.length > 0, 'E_OPTION', () => 'tune: expected at least one threshold per grid');
   check(Number.isFinite(o.maxAccuracyDrop) && o.maxAccuracyDrop >= 0 && o.maxAccuracyDrop <= 100, 'E_OPTION', () => `tune: max accuracy drop must be in 0..100 points, found ${o.maxAccuracyDrop}`);
+  checkDisagreement(o.maxDisagreement);
   const done = new Map<string, TunePoint>();
   const key = (x: number, h: number) => `${x}/${h}`;
   let dense: SessionEval | null = null;
   if (o.resume && o.stateFile && existsSync(o.stateFile)) {
     try {
       const st = JSON.parse(readFileSync(o.stateFile, 'utf8')) as { dense: SessionEval | null; points: TunePoint[] };
-      dense = st.dense;
-      for (const p of st.points) done.set(key(p.thresholdX, p.thresholdH), p);
+      // A state without the dense decisions (an older sweep) is started afresh: agreement needs them.
+      if (st.dense?.decisions) {
+        dense = st.dense;
+        for (const p of st.points) if (p.agreement !== undefined) done.set(key(p.thresholdX, p.thresholdH), p);
+      }
     } catch (e) {
       throw new DeltakitError('E_FORMAT', `tune: state file ${o.stateFile} is not valid JSON`, { cause: e });
     }
@@ -120,7 +148,9 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
     bar.update(1);
     for (const [i, [x, h]] of grid.entries()) {
       if (!done.has(key(x, h))) {
-        done.set(key(x, h), { thresholdX: x, thresholdH: h, result: evaluateWithSession(model, ds, o.readout, { thresholdX: x, thresholdH: h }) });
+        // Each point keeps its agreement with dense, not its decisions (the state file stays small).
+        const { decisions, ...result } = evaluateWithSession(model, ds, o.readout, { thresholdX: x, thresholdH: h });
+        done.set(key(x, h), { thresholdX: x, thresholdH: h, result, agreement: agreementOf(dense.decisions!, decisions!) });
         save();
       }
       bar.update(i + 2, `thx ${x} thh ${h}`);
@@ -131,7 +161,16 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
     bar.stop();
   }
   const points = grid.map(([x, h]) => done.get(key(x, h))!);
-  return { dense, points, maxAccuracyDrop: o.maxAccuracyDrop, readout: o.readout, chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout) };
+  const { decisions: _d, ...denseResult } = dense;
+  void _d;
+  return {
+    dense: denseResult,
+    points,
+    maxAccuracyDrop: o.maxAccuracyDrop,
+    ...(o.maxDisagreement !== undefined ? { maxDisagreement: o.maxDisagreement } : {}),
+    readout: o.readout,
+    chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout, o.maxDisagreement),
+  };
 }
 
 /** One condition's sweep in a sweep across conditions. */
@@ -144,6 +183,8 @@ export interface ConditionSweep {
 export interface TuneAcrossResult {
   sweeps: ConditionSweep[];
   maxAccuracyDrop: number;
+  /** Decisions the delta network may change against dense under each condition, in percent (absent: no limit). */
+  maxDisagreement?: number;
   /** The grid point within budget under every condition with the lowest mean occupancy (null when none is). */
   chosen: { thresholdX: number; thresholdH: number } | null;
 }
@@ -152,11 +193,13 @@ export interface TuneAcrossResult {
  * Pick the grid point that stays within `maxAccuracyDrop` points of dense under every condition,
  * with the lowest occupancy averaged over the conditions (ties: the larger worst-case margin).
  * The score is accuracy, or for CTC models word accuracy (1 - WER), as in chooseThresholds.
- * The sweeps must share one grid, in one order.
+ * The sweeps must share one grid, in one order. With `maxDisagreement`, a point must also change
+ * at most that percentage of dense's decisions under every condition.
  *
  * @example chooseThresholdsAcross([clean, telephone], 0.5)
  */
-export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: number): { thresholdX: number; thresholdH: number } | null {
+export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: number, maxDisagreement?: number): { thresholdX: number; thresholdH: number } | null {
+  checkDisagreement(maxDisagreement);
   check(sweeps.length > 0, 'E_OPTION', () => 'tune: expected at least one condition');
   const n = sweeps[0]!.points.length;
   for (const s of sweeps) {
@@ -170,13 +213,15 @@ export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: nu
   for (let i = 0; i < n; i++) {
     let occupancy = 0;
     let margin = Infinity;
+    let agrees = true;
     for (const s of sweeps) {
       const p = s.points[i]!;
+      agrees &&= agreesEnough(p, maxDisagreement);
       const readout = s.readout ?? 'mean';
       occupancy += p.result.occupancy / sweeps.length;
       margin = Math.min(margin, tuneScore(p.result, readout) - (tuneScore(s.dense, readout) - maxAccuracyDrop / 100));
     }
-    if (margin < -1e-12) continue;
+    if (margin < -1e-12 || !agrees) continue;
     if (!best || occupancy < best.occupancy - 1e-12 || (Math.abs(occupancy - best.occupancy) <= 1e-12 && margin > best.margin)) best = { i, occupancy, margin };
   }
   if (!best) return null;
@@ -198,7 +243,12 @@ export async function tuneThresholdsAcross(model: Model, conditions: Array<{ lab
     const result = await tuneThresholds(model, c.ds, { ...o, ...(stateFile ? { stateFile } : {}) });
     sweeps.push({ label: c.label, result });
   }
-  return { sweeps, maxAccuracyDrop: o.maxAccuracyDrop, chosen: chooseThresholdsAcross(sweeps.map((s) => s.result), o.maxAccuracyDrop) };
+  return {
+    sweeps,
+    maxAccuracyDrop: o.maxAccuracyDrop,
+    ...(o.maxDisagreement !== undefined ? { maxDisagreement: o.maxDisagreement } : {}),
+    chosen: chooseThresholdsAcross(sweeps.map((s) => s.result), o.maxAccuracyDrop, o.maxDisagreement),
+  };
 }
 
 /** The resume state of condition `i` of a sweep across conditions whose state file is `stateFile`. */
@@ -217,14 +267,17 @@ export function tuneTable(r: TuneResult): string {
   const readout = r.readout ?? 'mean';
   const ctc = readout === 'ctc';
   const wer = (e: SessionEval) => (ctc ? ` ${pct(e.wer ?? 1)} |` : '');
+  // Agreement with dense (the share of decisions the delta network keeps), when it was measured.
+  const agr = r.points.some((p) => p.agreement !== undefined);
+  const agrees = (p: TunePoint | null) => (agr ? ` ${p ? (p.agreement === undefined ? '' : pct(p.agreement)) : '100.00'} |` : '');
   const rows = [
-    `| thresholdX | thresholdH | ${ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} | occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
-    `|---:|---:|---:|---:|${ctc ? '---:|' : ''}---:|---:|---:|---:|:---:|`,
-    `| dense | dense | ${pct(r.dense.accuracy)} |${wer(r.dense)} 0.00 | 100.00 | 100.00 | 100.00 | 1.00x | |`,
+    `| thresholdX | thresholdH | ${ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} |${agr ? ' agrees with dense % |' : ''} occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
+    `|---:|---:|---:|---:|${ctc ? '---:|' : ''}${agr ? '---:|' : ''}---:|---:|---:|---:|:---:|`,
+    `| dense | dense | ${pct(r.dense.accuracy)} |${wer(r.dense)} 0.00 |${agrees(null)} 100.00 | 100.00 | 100.00 | 1.00x | |`,
   ];
   for (const p of r.points) {
     const e = p.result;
-    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
+    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout) - tuneScore(e, readout))).toFixed(2)} |${agrees(p)} ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
   }
   return rows.join('\n') + '\n';
 }
@@ -237,18 +290,22 @@ export function tuneTable(r: TuneResult): string {
  */
 export function tuneTableAcross(r: TuneAcrossResult): string {
   const labels = r.sweeps.map((s) => s.label);
+  // Agreement with dense per condition, when it was measured.
+  const agr = r.sweeps.some((s) => s.result.points.some((p) => p.agreement !== undefined));
   const rows = [
-    `| thresholdX | thresholdH | ${labels.map((l) => `${l}: accuracy % | ${l}: drop | ${l}: occupancy %`).join(' | ')} | mean occupancy % | chosen |`,
-    `|---:|---:|${labels.map(() => '---:|---:|---:|').join('')}---:|:---:|`,
-    `| dense | dense | ${r.sweeps.map((s) => `${pct(s.result.dense.accuracy)} | 0.00 | 100.00`).join(' | ')} | 100.00 | |`,
+    `| thresholdX | thresholdH | ${labels.map((l) => `${l}: accuracy % | ${l}: drop |${agr ? ` ${l}: agrees % |` : ''} ${l}: occupancy %`).join(' | ')} | mean occupancy % | chosen |`,
+    `|---:|---:|${labels.map(() => (agr ? '---:|---:|---:|---:|' : '---:|---:|---:|')).join('')}---:|:---:|`,
+    `| dense | dense | ${r.sweeps.map((s) => `${pct(s.result.dense.accuracy)} | 0.00 |${agr ? ' 100.00 |' : ''} 100.00`).join(' | ')} | 100.00 | |`,
   ];
   const n = r.sweeps[0]?.result.points.length ?? 0;
   for (let i = 0; i < n; i++) {
     const p0 = r.sweeps[0]!.result.points[i]!;
     const cells = r.sweeps.map((s) => {
-      const e = s.result.points[i]!.result;
+      const p = s.result.points[i]!;
+      const e = p.result;
       const readout = s.result.readout ?? 'mean';
-      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} | ${pct(e.occupancy)}`;
+      const agrees = agr ? ` ${p.agreement === undefined ? '' : pct(p.agreement)} |` : '';
+      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} |${agrees} ${pct(e.occupancy)}`;
     });
     const mean = r.sweeps.reduce((a, s) => a + s.result.points[i]!.result.occupancy, 0) / r.sweeps.length;
     const chosen = r.chosen && r.chosen.thresholdX === p0.thresholdX && r.chosen.thresholdH === p0.thresholdH;

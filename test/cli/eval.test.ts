@@ -17,7 +17,7 @@ describe.runIf(tools)('deltakit eval', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'dk-eval-'));
     const r = await cli('eval', BUILTIN_MODEL_FILE, '--split', 'test', '--max-voices', '1', '--renditions', '0,0,1', '--festival', '--festival-renditions', '0,0,1', '--condition', 'gain=-20,telephone', '--cache-dir', cacheDir, '--json');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { condition: Record<string, unknown>; results: Array<{ synthesiser: string; utterances: number; denseAccuracy: number; deltaAccuracy: number; opsSaving: number }> };
+    const j = JSON.parse(r.out) as { condition: Record<string, unknown>; results: Array<{ synthesiser: string; utterances: number; denseAccuracy: number; deltaAccuracy: number; agreement: number; opsSaving: number }> };
     expect(j.condition).toEqual({ gainDb: -20, channel: 'telephone' });
     expect(j.results.map((x) => x.synthesiser)).toEqual(['espeak-ng', 'festival']);
     for (const x of j.results) {
@@ -25,7 +25,16 @@ describe.runIf(tools)('deltakit eval', () => {
       expect(x.denseAccuracy).toBeGreaterThanOrEqual(0);
       expect(x.denseAccuracy).toBeLessThanOrEqual(1);
       expect(x.opsSaving).toBeGreaterThan(2);
+      // Dense and delta can differ in accuracy only on utterances they decide differently.
+      expect(x.agreement).toBeGreaterThan(0);
+      expect(x.agreement).toBeLessThanOrEqual(1);
+      expect(Math.abs(x.denseAccuracy - x.deltaAccuracy)).toBeLessThanOrEqual(1 - x.agreement + 1e-12);
+      expect(Math.round(x.agreement * x.utterances)).toBeCloseTo(x.agreement * x.utterances, 9);
     }
+    const text = await cli('eval', BUILTIN_MODEL_FILE, '--split', 'test', '--max-voices', '1', '--renditions', '0,0,1', '--festival', '--festival-renditions', '0,0,1', '--condition', 'gain=-20,telephone', '--cache-dir', cacheDir);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/agrees with dense %/);
+    expect(text.out).toContain(`${(100 * j.results[0]!.agreement).toFixed(2)}`);
     const bad = await cli('eval', BUILTIN_MODEL_FILE, '--condition', 'loud');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/E_OPTION: --condition: expected comma-separated gain=<dB>, telephone/);

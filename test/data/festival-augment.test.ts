@@ -134,6 +134,41 @@ describe('corpus plans with Festival voices and augmentation', () => {
     for (const bad of ['0.8', '1.25,0.8', '0.8,x', '0.2,1']) expect(() => parseCorpusOptions({ vtlp: bad })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
   });
 
+  it('widens the formant/pitch shift range with pitchShift, moving only the shift values', () => {
+    const o = { seed: 1, validationVoices: 4, testVoices: 6, augment: true, vtlp: [0.8, 1.25] as [number, number], narrowband: 0.25 };
+    const before = planCorpus('digits', 'train', o, VOICES);
+    // The default range spelled out is the default, draw for draw.
+    expect(planCorpus('digits', 'train', { ...o, pitchShift: [-300, 300] }, VOICES)).toEqual(before);
+    const after = planCorpus('digits', 'train', { ...o, pitchShift: [-300, 700] }, VOICES);
+    expect(after.length).toBe(before.length);
+    let shifted = 0;
+    let above = 0;
+    after.forEach((p, i) => {
+      const b = before[i]!;
+      const cents = p.augment?.pitchCents ?? 0;
+      // The same utterances get a shift (the coin is drawn as before), only its value moves.
+      expect(cents === 0).toBe((b.augment?.pitchCents ?? 0) === 0);
+      expect({ ...p, augment: p.augment && { ...p.augment, pitchCents: 0 } }).toEqual({ ...b, augment: b.augment && { ...b.augment, pitchCents: 0 } });
+      if (cents !== 0) {
+        shifted++;
+        expect(cents).toBeGreaterThanOrEqual(-300);
+        expect(cents).toBeLessThanOrEqual(700);
+        if (cents > 300) above++;
+      }
+    });
+    // Uniform over -300..700: about 40 % of the shifts lie above the default's +300.
+    expect(above / shifted).toBeGreaterThan(0.25);
+    expect(above / shifted).toBeLessThan(0.55);
+    // Held-out splits are not shifted; the range needs --augment and lo <= hi within an octave.
+    expect(planCorpus('digits', 'validation', { ...o, pitchShift: [-300, 700] }, VOICES)).toEqual(planCorpus('digits', 'validation', o, VOICES));
+    expect(() => planCorpus('digits', 'train', { seed: 1, pitchShift: [-300, 700] }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION', message: expect.stringMatching(/needs augment: true/) }));
+    expect(() => planCorpus('digits', 'train', { ...o, pitchShift: [700, -300] }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => planCorpus('digits', 'train', { ...o, pitchShift: [-300, 1500] }, VOICES)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(parseCorpusOptions({ augment: true, pitchShift: '-300,700' }).pitchShift).toEqual([-300, 700]);
+    for (const bad of ['700', '700,-300', '-300,x', '-300,1300']) expect(() => parseCorpusOptions({ augment: true, pitchShift: bad })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => parseCorpusOptions({ pitchShift: '-300,700' })).toThrow(expect.objectContaining({ code: 'E_OPTION', message: expect.stringMatching(/--pitch-shift: expected --augment/) }));
+  });
+
   it('carves a narrowband share out of the wide-band channel draw, leaving every other draw as it was', () => {
     const o = { seed: 1, validationVoices: 4, testVoices: 6, augment: true, vtlp: [0.8, 1.25] as [number, number] };
     const before = planCorpus('digits', 'train', o, VOICES);

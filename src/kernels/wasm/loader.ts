@@ -51,6 +51,8 @@ export interface KernelExports {
   quantize_i16(x: number, n: number, qmax: number, xq: number): number;
   delta_f32(w: number, ld: number, r0: number, r1: number, idx: number, vals: number, n: number, acc: number): void;
   delta_i8(w: number, ld: number, r0: number, r1: number, scale: number, idx: number, vals: number, n: number, acc: number, tmp: number, err: number): void;
+  /** 8-column passes of delta_i8 so far (SIMD builds; tests prove the wide path ran). */
+  delta_i8_wide_passes(): number;
   delta_encode(x: number, prev: number, n: number, th: number, idx: number, vals: number): number;
   gru_gates(gi: number, gh: number, h: number, hp: number): void;
   lstm_gates(gi: number, gh: number, c: number, h: number, hp: number): void;

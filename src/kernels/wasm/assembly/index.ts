@@ -9,7 +9,7 @@
 export { matvec_f32 } from './matvec_f32';
 export { matvec_i8, quantize_i16 } from './matvec_i8';
 export { delta_f32 } from './delta_f32';
-export { delta_i8 } from './delta_i8';
+export { delta_i8, delta_i8_wide_passes } from './delta_i8';
 export { delta_encode } from './encode';
 export { gru_gates, lstm_gates, sru_steps, qrnn_steps, activate, gru_gates_keep, gru_blend, lstm_gates_keep, lstm_blend } from './gates';
 export { matmat_f32, matmat_f32_p8 } from './multistep';
