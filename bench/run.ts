@@ -6,12 +6,14 @@
  *   --quick          short run (fewer repetitions), for smoke tests; BENCHMARKS.md is not written
  *                    unless --out is given
  *   --only a,b       run only the suites with these names
- *   --out <path>     where to write the report (default BENCHMARKS.md; with --quick, nothing)
+ *   --out <path>     where to write the report (default BENCHMARKS.md; with --quick, nothing);
+ *                    with --only and an existing file, only the sections of the suites run are
+ *                    replaced (the others are kept)
  *   --list           print the suite names and exit
  *
  * @example npm run bench -- --quick --only gru-step
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -93,6 +95,42 @@ export function markdownReport(sections: BenchSection[], opts: { quick: boolean;
   return [head.join('\n'), ...sections.map(markdownSection)].join('\n\n') + '\n';
 }
 
+/** The part of a section heading that names it: the text before its first parenthesis (sizes and
+ * thresholds inside the parentheses, or after them, may change from run to run). */
+function sectionKey(heading: string): string {
+  const i = heading.indexOf('(');
+  return (i < 0 ? heading : heading.slice(0, i)).trim();
+}
+
+/**
+ * A partial run (--only) merged into an existing report, so the sections of the suites that did
+ * not run are kept, not lost: each new section replaces the one with the same heading (or the
+ * only one with the same name before its first parenthesis), is marked with when and how it was
+ * re-measured, and a section not found is appended. The report's header (machine, date of the
+ * last full run) is kept.
+ */
+export function mergeReport(existing: string, sections: BenchSection[], opts: { date: Date; suites: string[]; failures: string[] }): string {
+  const parts = existing.split(/^(?=## )/m);
+  const stamp = `- Re-measured on ${opts.date.toISOString()} (\`npm run bench -- --only ${opts.suites.join(',')}\`, Node ${process.version}, ${kernelBuild()} build, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores); the other sections are from earlier runs.`;
+  for (const section of sections) {
+    const text = markdownSection(section) + '\n' + stamp + '\n\n';
+    const heading = `## ${section.title}`;
+    let at = parts.findIndex((p) => p.split('\n', 1)[0] === heading);
+    if (at < 0) {
+      const same = parts.map((p, i) => [p, i] as const).filter(([p]) => p.startsWith('## ') && sectionKey(p.split('\n', 1)[0]!) === sectionKey(heading));
+      if (same.length === 1) at = same[0]![1];
+    }
+    if (at >= 0) parts[at] = text;
+    else {
+      if (!parts[parts.length - 1]!.endsWith('\n\n')) parts[parts.length - 1] = parts[parts.length - 1]!.replace(/\n*$/, '\n\n');
+      parts.push(text);
+    }
+  }
+  let out = parts.join('').replace(/\n+$/, '\n');
+  for (const f of opts.failures) out += `\n- Suite failed in the run of ${opts.date.toISOString()}: ${f}\n`;
+  return out;
+}
+
 /** Run the selected suites; a failing suite is reported and does not stop the others. */
 export async function runSuites(suites: BenchSuite[], ctx: BenchContext): Promise<{ sections: BenchSection[]; failures: string[] }> {
   const sections: BenchSection[] = [];
@@ -130,8 +168,14 @@ async function main(): Promise<void> {
   console.log(`Machine: ${machineDescription()}\nKernel build: ${kernelBuild()}\n`);
   const { sections, failures } = await runSuites(selected, ctx);
   if (opts.out) {
-    writeFileSync(opts.out, markdownReport(sections, { quick: opts.quick, date: new Date(), failures }));
-    ctx.log(`bench: wrote ${opts.out}`);
+    // A partial run updates its own sections of an existing report instead of replacing the file.
+    if (opts.only && existsSync(opts.out)) {
+      writeFileSync(opts.out, mergeReport(readFileSync(opts.out, 'utf8'), sections, { date: new Date(), suites: selected.map((s) => s.name), failures }));
+      ctx.log(`bench: updated ${sections.length} section(s) of ${opts.out}, kept the others`);
+    } else {
+      writeFileSync(opts.out, markdownReport(sections, { quick: opts.quick, date: new Date(), failures }));
+      ctx.log(`bench: wrote ${opts.out}`);
+    }
   }
   if (failures.length) process.exitCode = 1;
 }

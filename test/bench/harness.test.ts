@@ -3,7 +3,7 @@
  * suite (SRU multi-step) in quick mode. No timing is asserted.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { markdownReport, parseArgs, runSuites, textTable } from '../../bench/run.js';
+import { markdownReport, mergeReport, parseArgs, runSuites, textTable } from '../../bench/run.js';
 import { SUITES } from '../../bench/suites/index.js';
 import { sruSuite } from '../../bench/suites/sru.js';
 import type { BenchSection } from '../../bench/types.js';
@@ -27,6 +27,30 @@ describe('bench harness', () => {
     expect(md).toContain('Suite failed: bad: boom');
     expect(md).toMatch(/Machine: .*logical cores/);
     expect(md).toMatch(/Kernel build that ran: (relaxed-simd|simd128|scalar)/);
+  });
+
+  it('a partial run replaces only its own sections of an existing report and keeps the others', () => {
+    const mk = (title: string, cell: string): BenchSection => ({ title, columns: ['k', 'v'], rows: [['r', cell]] });
+    const existing = markdownReport(
+      [mk('Alpha', '1'), mk('Step pieces (thx 0.35)', '2'), mk('Gamma (H = 8)', '3'), mk('Gamma (H = 9)', '4')],
+      { quick: false, date: new Date('2026-01-02T03:04:05Z'), failures: [] },
+    );
+    const merged = mergeReport(existing, [mk('Step pieces (thx 0.4)', '20'), mk('Gamma (H = 9)', '40'), mk('Delta', '5')], {
+      date: new Date('2026-02-03T04:05:06Z'), suites: ['x', 'y'], failures: ['y: boom'],
+    });
+    // The header (date of the full run) and the untouched sections stay as they were.
+    expect(merged.startsWith(existing.slice(0, existing.indexOf('## ')))).toBe(true);
+    expect(merged).toContain('## Alpha\n\n| k | v |\n| --- | ---: |\n| r | 1 |');
+    expect(merged).toContain('## Gamma (H = 8)\n\n| k | v |\n| --- | ---: |\n| r | 3 |');
+    // Replaced in place: the same heading, or the only one with the same name before its parenthesis.
+    expect(merged).not.toContain('thx 0.35');
+    expect(merged).not.toContain('| r | 2 |');
+    expect(merged).not.toContain('| r | 4 |');
+    const order = ['## Alpha', '## Step pieces (thx 0.4)', '## Gamma (H = 8)', '## Gamma (H = 9)', '## Delta'].map((h) => merged.indexOf(h));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(merged.match(/Re-measured on 2026-02-03T04:05:06.000Z \(`npm run bench -- --only x,y`/g)).toHaveLength(3);
+    expect(merged).toContain('Suite failed in the run of 2026-02-03T04:05:06.000Z: y: boom');
   });
 
   it('a failing suite is reported and the others still run', async () => {
