@@ -29,8 +29,9 @@ import { normalizeFeatures, type Dataset, type FeatureStats, type Split, type Ut
 import { STREAM_PAUSE_RELEASE, type PauseRelease } from '../data/frontend.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
-import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, type ClipRuleOptions, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
-import { evaluateWithSession, type ModelTask } from './task.js';
+import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, checkClipRule, type ClipRuleOptions, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
+import { checkClipRuleClasses, clipWords, type ModelTask } from './task.js';
+import { editDistance, wordLabelFilter } from './ctc.js';
 
 // The detector and the spotter live in kws-spotter.ts (free of Node built-ins, for browsers and
 // the streaming recogniser); this module adds the streams, their scoring and the tuning.
@@ -351,18 +352,30 @@ export interface ClipRulePoint extends ClipRuleOptions {
 /**
  * Choose a keyword-stream (CTC) model's clip rule on isolated clips (normalised, e.g.
  * `taskDataset(task, 'validation')`): greedy decoding and the peak rule at every threshold of
- * `thresholds`, each scored through a session (dense, or delta with `delta`); the most clips
- * right wins (ties: greedy, then the higher threshold).
+ * `thresholds`, all decided from one session pass per clip (dense, or delta with `delta`); the
+ * most clips right wins (ties: greedy, then the higher threshold).
  *
  * @example const { best } = tuneClipRule(model, taskDataset(task, 'validation', co), [0.05, 0.1, 0.3], th);
  */
 export function tuneClipRule(model: Model, clips: Dataset, thresholds: readonly number[], delta?: { thresholdX: number; thresholdH: number }): { best: ClipRulePoint; points: ClipRulePoint[] } {
   check(thresholds.length > 0, 'E_OPTION', () => `clip rule tuning: expected at least one clip threshold, found none`);
-  const rules: ClipRuleOptions[] = [{ rule: 'greedy' }, ...[...thresholds].sort((a, b) => b - a).map((threshold) => ({ rule: 'peak' as const, threshold }))];
-  const points = rules.map((r) => {
-    const e = evaluateWithSession(model, clips, 'ctc', delta, { clipRule: r });
-    return { ...r, accuracy: e.accuracy, clips: e.utterances };
-  });
+  const rules: ClipRuleOptions[] = [{ rule: 'greedy' }, ...[...thresholds].sort((a, b) => b - a).map((threshold) => checkClipRule({ rule: 'peak' as const, threshold }))];
+  checkClipRuleClasses(rules[rules.length - 1]!, clips.classes);
+  // One session pass per clip; every rule decides from the same outputs (as evaluateWithSession
+  // would with that rule, clip by clip from a reset session).
+  const s = createSession(model, delta ? { ...delta } : {});
+  const scored = wordLabelFilter(clips.classes);
+  const right = rules.map(() => 0);
+  for (const u of clips.utterances) {
+    s.reset();
+    const y = s.run(u.features);
+    const ref = scored(u.words);
+    rules.forEach((r, i) => {
+      if (editDistance(ref, clipWords(y, u.frames, clips.classes, r, scored)) === 0) right[i]!++;
+    });
+  }
+  const n = clips.utterances.length;
+  const points = rules.map((r, i) => ({ ...r, accuracy: n ? right[i]! / n : 0, clips: n }));
   // Strictly better only: greedy first, then the peak rule from the highest threshold down.
   const best = points.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
   return { best, points };

@@ -74,6 +74,27 @@ export function agreementOf(a: readonly string[], b: readonly string[]): number 
 }
 
 /**
+ * E_OPTION unless a clip rule fits these classes: the peak rule names one keyword of a clip, so
+ * it is for a keyword model (non-word classes such as _unknown_ and _silence_ mark its clips that
+ * hold no keyword).
+ */
+export function checkClipRuleClasses(rule: ClipRuleOptions, classes: readonly string[]): void {
+  if (rule.rule === 'peak') check(classes.some((c) => /^_.*_$/.test(c)), 'E_OPTION', () => `clip rule peak: expected a keyword-stream model (classes with _unknown_ / _silence_), found classes ${JSON.stringify(classes)}`);
+}
+
+/**
+ * The words a CTC model's outputs `y` (frames x (classes + blank)) give one clip under a clip
+ * rule: streaming greedy decoding (non-word classes left out by `scored`), or the peak rule's one
+ * keyword (none when its peak stays under the threshold).
+ */
+export function clipWords(y: ArrayLike<number>, frames: number, classes: readonly string[], rule: ClipRuleOptions, scored: (w: readonly number[]) => readonly number[]): readonly number[] {
+  check(y.length === frames * (classes.length + 1), 'E_SHAPE', () => `clip decision: expected ${frames} frames x ${classes.length + 1} outputs (the classes and the CTC blank), found ${y.length} values`);
+  if (rule.rule === 'greedy') return scored(ctcGreedy(y, frames, classes.length + 1));
+  const k = peakKeyword(y, frames, [...classes, CTC_BLANK], rule.threshold!).index;
+  return k >= 0 ? [k] : [];
+}
+
+/**
  * Classify every isolated utterance with a streaming session (reset between utterances): the
  * readout averages (or takes the last of) the session's per-frame outputs; a CTC model decodes
  * each utterance greedily, or (a keyword-stream model with the `peak` clip rule) names the
@@ -92,11 +113,7 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
   // Non-word classes (`_unknown_`, `_silence_`) are left out of CTC scoring.
   const scored = wordLabelFilter(ds.classes);
   const clipRule = ctc ? checkClipRule(o.clipRule ?? clipRuleOfModel(model)) : undefined;
-  const peak = clipRule?.rule === 'peak';
-  // The peak rule names one keyword of a clip: only for a keyword model (non-word classes such as
-  // _unknown_ and _silence_ mark its clips that hold no keyword).
-  if (peak) check(ds.classes.some((c) => /^_.*_$/.test(c)), 'E_OPTION', () => `clip rule peak: expected a keyword-stream model (classes with _unknown_ / _silence_), found classes ${JSON.stringify(ds.classes)}`);
-  const outputNames = [...ds.classes, CTC_BLANK];
+  if (clipRule) checkClipRuleClasses(clipRule, ds.classes);
   let errors = 0;
   let words = 0;
   const decisions: string[] = [];
@@ -110,11 +127,7 @@ export function evaluateWithSession(model: Model, ds: Dataset, readout: Readout,
     if (ctc) {
       // Streaming greedy decoding of the session's per-frame outputs (blank = last output).
       const ref = scored(u.words);
-      let hyp: readonly number[];
-      if (peak) {
-        const k = peakKeyword(y, u.frames, outputNames, clipRule!.threshold!).index;
-        hyp = k >= 0 ? [k] : [];
-      } else hyp = scored(ctcGreedy(y, u.frames, O));
+      const hyp = clipWords(y, u.frames, ds.classes, clipRule!, scored);
       decisions.push(hyp.join(','));
       const e = editDistance(ref, hyp);
       errors += e;
