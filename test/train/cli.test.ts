@@ -110,14 +110,10 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 
   it('trains with --vtlp: the training features are warped, the held-out ones are not, the range is recorded', async () => {
-    const { dir, corpus, exportOf } = tinyCorpus('dk-vtlp-');
-    const plain = await exportOf('train', []);
-    const warped = await exportOf('train', ['--vtlp', '1.2,1.2']);
-    expect(warped.length).toBe(plain.length);
-    expect(warped.equals(plain)).toBe(false);
-    expect((await exportOf('test', ['--vtlp', '1.2,1.2'])).equals(await exportOf('test', []))).toBe(true);
+    const { dir, corpus, expectTrainingOnly, trainTiny } = tinyCorpus('dk-vtlp-');
+    await expectTrainingOnly([], ['--vtlp', '1.2,1.2']);
     const modelPath = join(dir, 'v.safetensors');
-    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--vtlp', '0.8,1.25', ...corpus])).toBe(0);
+    expect(await trainTiny(modelPath, ['--vtlp', '0.8,1.25'])).toBe(0);
     const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { vtlp?: number[] };
     expect(meta.vtlp).toEqual([0.8, 1.25]);
     err.length = 0;
@@ -126,14 +122,10 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 
   it('trains with --narrowband: a share of the training features goes through the 8 kHz channel, the held-out ones do not, the share is recorded', async () => {
-    const { dir, corpus, exportOf } = tinyCorpus('dk-nb-');
-    const plain = await exportOf('train', []);
-    const nb = await exportOf('train', ['--narrowband', '0.75']);
-    expect(nb.length).toBe(plain.length);
-    expect(nb.equals(plain)).toBe(false);
-    expect((await exportOf('test', ['--narrowband', '0.75'])).equals(await exportOf('test', []))).toBe(true);
+    const { dir, corpus, expectTrainingOnly, trainTiny } = tinyCorpus('dk-nb-');
+    await expectTrainingOnly([], ['--narrowband', '0.75']);
     const modelPath = join(dir, 'n.safetensors');
-    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--augment', '--narrowband', '0.25', ...corpus])).toBe(0);
+    expect(await trainTiny(modelPath, ['--augment', '--narrowband', '0.25'])).toBe(0);
     const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { narrowband?: number; augment?: boolean };
     expect(meta.narrowband).toBe(0.25);
     expect(meta.augment).toBe(true);
@@ -143,14 +135,10 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
   });
 
   it('trains with --pitch-shift: the training features move with the wider shift range, the held-out ones do not, the range is recorded', async () => {
-    const { dir, corpus, exportOf } = tinyCorpus('dk-ps-');
-    const plain = await exportOf('train', ['--augment']);
-    const wide = await exportOf('train', ['--augment', '--pitch-shift', '600,700']);
-    expect(wide.length).toBe(plain.length);
-    expect(wide.equals(plain)).toBe(false);
-    expect((await exportOf('test', ['--augment', '--pitch-shift', '600,700'])).equals(await exportOf('test', ['--augment']))).toBe(true);
+    const { dir, corpus, expectTrainingOnly, trainTiny } = tinyCorpus('dk-ps-');
+    await expectTrainingOnly(['--augment'], ['--pitch-shift', '600,700']);
     const modelPath = join(dir, 'p.safetensors');
-    expect(await main(['train', '--data', 'digits', '-o', modelPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', '--augment', '--pitch-shift', '-300,700', ...corpus])).toBe(0);
+    expect(await trainTiny(modelPath, ['--augment', '--pitch-shift', '-300,700'])).toBe(0);
     const meta = JSON.parse((await loadModel(modelPath)).meta['corpusOptions']!) as { pitchShift?: number[] };
     expect(meta.pitchShift).toEqual([-300, 700]);
     err.length = 0;
@@ -161,9 +149,9 @@ describe.skipIf(!espeakAvailable())('deltakit train / tune / data on a handful o
 
 describe.skipIf(!espeakAvailable())('deltakit train --distill', () => {
   it('trains towards a teacher with the same feature statistics, records it, and refuses others', async () => {
-    const { dir, corpus } = tinyCorpus('dk-distill-');
+    const { dir, corpus, trainTiny } = tinyCorpus('dk-distill-');
     const teacherPath = join(dir, 't.safetensors');
-    expect(await main(['train', '--data', 'digits', '-o', teacherPath, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', ...corpus])).toBe(0);
+    expect(await trainTiny(teacherPath, [])).toBe(0);
     const studentPath = join(dir, 's.safetensors');
     expect(await main(['train', '--data', 'digits', '-o', studentPath, '--init', teacherPath, '--distill', teacherPath, '--distill-weight', '0.7', '--epochs', '0', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
     const student = await loadModel(studentPath);
@@ -193,5 +181,15 @@ function tinyCorpus(prefix: string) {
     expect(await main(['data', 'export', 'digits', '--split', split, '-o', o, ...corpus, ...extra])).toBe(0);
     return readFileSync(join(o, 'features.npy'));
   };
-  return { dir, corpus, exportOf };
+  /** The training split's features change with `option` (same size), the test split's do not. */
+  const expectTrainingOnly = async (base: string[], option: string[]) => {
+    const plain = await exportOf('train', base);
+    const changed = await exportOf('train', [...base, ...option]);
+    expect(changed.length).toBe(plain.length);
+    expect(changed.equals(plain)).toBe(false);
+    expect((await exportOf('test', [...base, ...option])).equals(await exportOf('test', base))).toBe(true);
+  };
+  /** One dense epoch of a GRU 8 on the tiny corpus. */
+  const trainTiny = (out: string, extra: string[]) => main(['train', '--data', 'digits', '-o', out, '--hidden', '8', '--epochs', '1', '--delta-epochs', '0', '--batch', '11', ...extra, ...corpus]);
+  return { dir, corpus, exportOf, expectTrainingOnly, trainTiny };
 }
