@@ -109,9 +109,9 @@ function sectionKey(heading: string): string {
  * re-measured, and a section not found is appended. The report's header (machine, date of the
  * last full run) is kept.
  */
-export function mergeReport(existing: string, sections: BenchSection[], opts: { date: Date; suites: string[]; failures: string[] }): string {
+export function mergeReport(existing: string, sections: BenchSection[], opts: { date: Date; suites: string[]; failures: string[]; quick?: boolean }): string {
   const parts = existing.split(/^(?=## )/m);
-  const stamp = `- Re-measured on ${opts.date.toISOString()} (\`npm run bench -- --only ${opts.suites.join(',')}\`, Node ${process.version}, ${kernelBuild()} build, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores); the other sections are from earlier runs.`;
+  const stamp = `- Re-measured on ${opts.date.toISOString()} (\`npm run bench -- ${opts.quick ? '--quick ' : ''}--only ${opts.suites.join(',')}\`${opts.quick ? ', quick: few repetitions, indicative only' : ''}, Node ${process.version}, ${kernelBuild()} build, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores); the other sections are from earlier runs.`;
   for (const section of sections) {
     const text = markdownSection(section) + '\n' + stamp + '\n\n';
     const heading = `## ${section.title}`;
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   if (opts.out) {
     // A partial run updates its own sections of an existing report instead of replacing the file.
     if (opts.only && existsSync(opts.out)) {
-      writeFileSync(opts.out, mergeReport(readFileSync(opts.out, 'utf8'), sections, { date: new Date(), suites: selected.map((s) => s.name), failures }));
+      writeFileSync(opts.out, mergeReport(readFileSync(opts.out, 'utf8'), sections, { date: new Date(), suites: selected.map((s) => s.name), failures, quick: opts.quick }));
       ctx.log(`bench: updated ${sections.length} section(s) of ${opts.out}, kept the others`);
     } else {
       writeFileSync(opts.out, markdownReport(sections, { quick: opts.quick, date: new Date(), failures }));

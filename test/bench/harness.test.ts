@@ -51,6 +51,9 @@ describe('bench harness', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(merged.match(/Re-measured on 2026-02-03T04:05:06.000Z \(`npm run bench -- --only x,y`/g)).toHaveLength(3);
     expect(merged).toContain('Suite failed in the run of 2026-02-03T04:05:06.000Z: y: boom');
+    // A quick run says so on the sections it replaced.
+    const quick = mergeReport(existing, [mk('Alpha', '9')], { date: new Date('2026-02-03T04:05:06Z'), suites: ['x'], failures: [], quick: true });
+    expect(quick).toContain('`npm run bench -- --quick --only x`, quick: few repetitions, indicative only');
   });
 
   it('a failing suite is reported and the others still run', async () => {
