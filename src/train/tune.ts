@@ -29,10 +29,12 @@ export interface TunePoint {
 export interface TuneResult {
   dense: SessionEval;
   points: TunePoint[];
-  /** Accuracy drop allowed, in percentage points (for CTC: of word accuracy, 1 - WER). */
+  /** Accuracy drop allowed, in percentage points (for CTC: of word accuracy, 1 - WER; with `clips`, of clips right). */
   maxAccuracyDrop: number;
   /** The model's readout: `ctc` budgets word accuracy and the table adds the word error rate. */
   readout?: Readout;
+  /** A keyword-stream (CTC) model on isolated clips: the budget is on clips right, not word accuracy. */
+  clips?: boolean;
   /** Decisions the delta network may change against dense, in percent of the utterances (absent: no limit). */
   maxDisagreement?: number;
   /** The lowest-occupancy point within the budget (null when none is). */
@@ -51,6 +53,12 @@ export interface TuneOptions {
    */
   maxDisagreement?: number;
   readout: Readout;
+  /**
+   * A keyword-stream (CTC) model on isolated clips (one word or none each): budget the clips
+   * decided right (`accuracy`, the measure `eval` reports), not 1 - keyword error rate, whose
+   * points are per keyword clip, not per clip.
+   */
+  clips?: boolean;
   /** JSON file keeping finished points; with `resume`, they are not recomputed. */
   stateFile?: string;
   resume?: boolean;
@@ -65,25 +73,29 @@ export const DEFAULT_GRID_H = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4];
 /**
  * What the budget is measured on: accuracy for classifiers; for CTC models word accuracy,
  * 1 - word error rate (string accuracy moves in steps of a whole string and ignores how many
- * digits a wrong string got right).
+ * digits a wrong string got right); for a keyword-stream model on isolated clips (`clips`), the
+ * clips decided right: each clip is one decision, and a keyword error rate counts its errors per
+ * keyword clip (an insertion in an unknown word or a silence clip too).
  *
  * @example tuneScore(result, 'ctc') // 1 - result.wer
+ * @example tuneScore(result, 'ctc', true) // result.accuracy: clips right
  */
-export function tuneScore(e: Pick<SessionEval, 'accuracy' | 'wer'>, readout: Readout): number {
-  return readout === 'ctc' ? 1 - (e.wer ?? 1) : e.accuracy;
+export function tuneScore(e: Pick<SessionEval, 'accuracy' | 'wer'>, readout: Readout, clips = false): number {
+  return readout === 'ctc' && !clips ? 1 - (e.wer ?? 1) : e.accuracy;
 }
 
 /**
  * Pick the lowest-occupancy point within `maxAccuracyDrop` points of dense (ties: higher score).
- * The score is accuracy, or with `readout` ctc word accuracy (1 - WER). With `maxDisagreement`,
- * a point must also change at most that percentage of dense's decisions.
+ * The score is accuracy, or with `readout` ctc word accuracy (1 - WER), or with `clips` too the
+ * clips right (tuneScore). With `maxDisagreement`, a point must also change at most that
+ * percentage of dense's decisions.
  *
  * @example chooseThresholds(points, dense.accuracy, 0.5)
  */
-export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean', maxDisagreement?: number): TunePoint | null {
+export function chooseThresholds(points: TunePoint[], denseScore: number, maxAccuracyDrop: number, readout: Readout = 'mean', maxDisagreement?: number, clips = false): TunePoint | null {
   const floor = denseScore - maxAccuracyDrop / 100 - 1e-12;
   let best: TunePoint | null = null;
-  const score = (p: TunePoint) => tuneScore(p.result, readout);
+  const score = (p: TunePoint) => tuneScore(p.result, readout, clips);
   for (const p of points) {
     if (score(p) < floor || !agreesEnough(p, maxDisagreement)) continue;
     if (!best || p.result.occupancy < best.result.occupancy || (p.result.occupancy === best.result.occupancy && score(p) > score(best))) best = p;
@@ -169,7 +181,8 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
     maxAccuracyDrop: o.maxAccuracyDrop,
     ...(o.maxDisagreement !== undefined ? { maxDisagreement: o.maxDisagreement } : {}),
     readout: o.readout,
-    chosen: chooseThresholds(points, tuneScore(dense, o.readout), o.maxAccuracyDrop, o.readout, o.maxDisagreement),
+    ...(o.clips ? { clips: true } : {}),
+    chosen: chooseThresholds(points, tuneScore(dense, o.readout, o.clips), o.maxAccuracyDrop, o.readout, o.maxDisagreement, o.clips),
   };
 }
 
@@ -219,7 +232,7 @@ export function chooseThresholdsAcross(sweeps: TuneResult[], maxAccuracyDrop: nu
       agrees &&= agreesEnough(p, maxDisagreement);
       const readout = s.readout ?? 'mean';
       occupancy += p.result.occupancy / sweeps.length;
-      margin = Math.min(margin, tuneScore(p.result, readout) - (tuneScore(s.dense, readout) - maxAccuracyDrop / 100));
+      margin = Math.min(margin, tuneScore(p.result, readout, s.clips) - (tuneScore(s.dense, readout, s.clips) - maxAccuracyDrop / 100));
     }
     if (margin < -1e-12 || !agrees) continue;
     if (!best || occupancy < best.occupancy - 1e-12 || (Math.abs(occupancy - best.occupancy) <= 1e-12 && margin > best.margin)) best = { i, occupancy, margin };
@@ -266,18 +279,19 @@ const pct = (v: number) => (100 * v).toFixed(2);
 export function tuneTable(r: TuneResult): string {
   const readout = r.readout ?? 'mean';
   const ctc = readout === 'ctc';
+  const clips = ctc && r.clips === true;
   const wer = (e: SessionEval) => (ctc ? ` ${pct(e.wer ?? 1)} |` : '');
   // Agreement with dense (the share of decisions the delta network keeps), when it was measured.
   const agr = r.points.some((p) => p.agreement !== undefined);
   const agrees = (p: TunePoint | null) => (agr ? ` ${p ? (p.agreement === undefined ? '' : pct(p.agreement)) : '100.00'} |` : '');
   const rows = [
-    `| thresholdX | thresholdH | ${ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} |${agr ? ' agrees with dense % |' : ''} occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
+    `| thresholdX | thresholdH | ${clips ? 'clips right % | keyword error rate % | drop (points)' : ctc ? 'strings right % | WER % | drop (WER points)' : 'accuracy % | drop (points)'} |${agr ? ' agrees with dense % |' : ''} occupancy % | occupancy x % | occupancy h % | ops saving | chosen |`,
     `|---:|---:|---:|---:|${ctc ? '---:|' : ''}${agr ? '---:|' : ''}---:|---:|---:|---:|:---:|`,
     `| dense | dense | ${pct(r.dense.accuracy)} |${wer(r.dense)} 0.00 |${agrees(null)} 100.00 | 100.00 | 100.00 | 1.00x | |`,
   ];
   for (const p of r.points) {
     const e = p.result;
-    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout) - tuneScore(e, readout))).toFixed(2)} |${agrees(p)} ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
+    rows.push(`| ${p.thresholdX} | ${p.thresholdH} | ${pct(e.accuracy)} |${wer(e)} ${(100 * (tuneScore(r.dense, readout, clips) - tuneScore(e, readout, clips))).toFixed(2)} |${agrees(p)} ${pct(e.occupancy)} | ${pct(e.occupancyX)} | ${pct(e.occupancyH)} | ${e.opsSaving.toFixed(2)}x | ${p === r.chosen ? '**yes**' : ''} |`);
   }
   return rows.join('\n') + '\n';
 }
@@ -305,7 +319,7 @@ export function tuneTableAcross(r: TuneAcrossResult): string {
       const e = p.result;
       const readout = s.result.readout ?? 'mean';
       const agrees = agr ? ` ${p.agreement === undefined ? '' : pct(p.agreement)} |` : '';
-      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout) - tuneScore(e, readout))).toFixed(2)} |${agrees} ${pct(e.occupancy)}`;
+      return `${pct(e.accuracy)} | ${(100 * (tuneScore(s.result.dense, readout, s.result.clips) - tuneScore(e, readout, s.result.clips))).toFixed(2)} |${agrees} ${pct(e.occupancy)}`;
     });
     const mean = r.sweeps.reduce((a, s) => a + s.result.points[i]!.result.occupancy, 0) / r.sweeps.length;
     const chosen = r.chosen && r.chosen.thresholdX === p0.thresholdX && r.chosen.thresholdH === p0.thresholdH;
@@ -321,14 +335,15 @@ export function tuneTableAcross(r: TuneAcrossResult): string {
  */
 export function tunePlot(r: TuneResult, title: string): string {
   const readout = r.readout ?? 'mean';
-  const score = (e: SessionEval) => tuneScore(e, readout);
-  const what = readout === 'ctc' ? 'word accuracy' : 'accuracy';
+  const clips = readout === 'ctc' && r.clips === true;
+  const score = (e: SessionEval) => tuneScore(e, readout, clips);
+  const what = clips ? 'clips right' : readout === 'ctc' ? 'word accuracy' : 'accuracy';
   return scatterSvg(
     r.points.map((p) => ({ x: 100 * p.result.occupancy, y: 100 * score(p.result), label: `thx ${p.thresholdX}, thh ${p.thresholdH}: ${what} ${pct(score(p.result))} % at ${pct(p.result.occupancy)} % occupancy`, highlight: p === r.chosen })),
     {
       title,
       xLabel: 'occupancy (% of weight columns read)',
-      yLabel: readout === 'ctc' ? 'word accuracy, 100 - WER (%)' : 'accuracy (%)',
+      yLabel: clips ? 'clips right (%)' : readout === 'ctc' ? 'word accuracy, 100 - WER (%)' : 'accuracy (%)',
       hLines: [
         { y: 100 * score(r.dense), label: `dense ${pct(score(r.dense))} %` },
         { y: 100 * score(r.dense) - r.maxAccuracyDrop, label: `budget -${r.maxAccuracyDrop} points`, dashed: true },

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -201,6 +201,38 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     out.length = 0;
     expect(await main(['kws', 'eval', saved, ...small.slice(0, -2), '--sentences', '-1'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --sentences: expected at least 0, found -1/);
+  });
+
+  it('tunes the keyword-stream model\'s delta thresholds on clips right by its clip rule, within a disagreement budget', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
+    const model = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+    const clips = ['--split', 'validation', '--max-voices', '1', '--renditions', '1,1,1', '--festival-renditions', '1,1,1'];
+    const table = join(dir, 'tune.md');
+    const saved = join(dir, 'tuned.safetensors');
+    const tune = ['tune', model, ...clips, '--grid-x', '0,0.3', '--grid-h', '0,0.3', '--max-accuracy-drop', '100', '--table', table, '--plot', join(dir, 'tune.svg'), '--force'];
+    expect(await main([...tune, '--max-disagreement', '0', '--save', saved])).toBe(0);
+    const sweep = readFileSync(table, 'utf8');
+    expect(sweep).toContain('| thresholdX | thresholdH | clips right % | keyword error rate % | drop (points) | agrees with dense % |');
+    const rows = sweep.split('\n').filter((l) => /^\| [\d.]+ \| [\d.]+ \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows).toHaveLength(4);
+    // Every point's clips right and agreement are eval's, which decides by the stored clip rule.
+    for (const c of rows) {
+      out.length = 0;
+      expect(await main(['eval', model, ...clips, '--thx', c[1]!, '--thh', c[2]!, '--json'])).toBe(0);
+      const ev = JSON.parse(out.join('\n')) as { clipRule: { rule: string }; results: { utterances: number; deltaAccuracy: number; agreement: number }[] };
+      expect(ev.clipRule.rule).toBe('peak');
+      const n = ev.results.reduce((a, r) => a + r.utterances, 0);
+      const mean = (f: (r: (typeof ev.results)[number]) => number) => ev.results.reduce((a, r) => a + f(r) * r.utterances, 0) / n;
+      expect(Number(c[3])).toBeCloseTo(100 * mean((r) => r.deltaAccuracy), 2);
+      expect(Number(c[6])).toBeCloseTo(100 * mean((r) => r.agreement), 2);
+    }
+    // No decision changed: the chosen point agrees with dense on every clip.
+    const chosen = rows.filter((c) => c[c.length - 2] === '**yes**');
+    expect(chosen).toHaveLength(1);
+    expect(chosen[0]![6]).toBe('100.00');
+    const tuned = await loadModel(saved);
+    expect(tuned.meta['tunedOn']).toBe('kws/validation, max clips right drop 100 points, max 0 % of decisions changed');
+    expect([tuned.meta['thresholdX'], tuned.meta['thresholdH']]).toEqual([chosen[0]![1], chosen[0]![2]]);
   });
 });
 

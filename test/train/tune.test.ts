@@ -41,6 +41,31 @@ describe('threshold choice', () => {
     expect(table).toMatch(/\| 0\.3 \| 0 \| 84\.00 \| 3\.80 \| 0\.80 \| 10\.00 \|.*\*\*yes\*\*/);
     expect(tunePlot({ dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', chosen: pts[2]! }, 's')).toContain('word accuracy');
   });
+
+  it('budgets clips right for a keyword-stream model on isolated clips, not 1 - keyword error rate', () => {
+    const kws = (x: number, accuracy: number, wer: number, occupancy: number, agreement?: number): TunePoint => {
+      const p = point(x, 0, accuracy, occupancy);
+      return { ...p, result: { ...p.result, wer }, ...(agreement !== undefined ? { agreement } : {}) };
+    };
+    // 100 clips, 80 with a keyword: dense gets 95 right (5 errors: 6.25 % keyword error rate). The
+    // 0.3 point errs on 1 more clip (94 % of the clips, 7.5 %: 1.25 points of keyword error rate).
+    const dense = kws(0, 0.95, 0.0625, 1).result;
+    const pts = [kws(0.1, 0.95, 0.0625, 0.5, 0.99), kws(0.3, 0.94, 0.075, 0.1, 0.97)];
+    expect(tuneScore(dense, 'ctc', true)).toBe(0.95);
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc', true), 1, 'ctc', undefined, true)?.thresholdX).toBe(0.3);
+    // Scored as word accuracy, the same clip would cost 1.25 points and break a 1-point budget.
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc'), 1, 'ctc')?.thresholdX).toBe(0.1);
+    // The disagreement budget holds for clip decisions as for any other.
+    expect(chooseThresholds(pts, tuneScore(dense, 'ctc', true), 1, 'ctc', 2, true)?.thresholdX).toBe(0.1);
+    const r: TuneResult = { dense, points: pts, maxAccuracyDrop: 1, readout: 'ctc', clips: true, chosen: pts[1]! };
+    const table = tuneTable(r);
+    expect(table).toContain('| clips right % | keyword error rate % | drop (points) |');
+    expect(table).toMatch(/\| 0\.3 \| 0 \| 94\.00 \| 7\.50 \| 1\.00 \| 97\.00 \| 10\.00 \|.*\*\*yes\*\*/);
+    expect(tunePlot(r, 's')).toContain('clips right (%)');
+    expect(chooseThresholdsAcross([r], 1)).toEqual({ thresholdX: 0.3, thresholdH: 0 });
+    expect(chooseThresholdsAcross([{ ...r, clips: false }], 1)).toEqual({ thresholdX: 0.1, thresholdH: 0 });
+    expect(tuneTableAcross({ sweeps: [{ label: 'clean', result: r }], maxAccuracyDrop: 1, chosen: { thresholdX: 0.3, thresholdH: 0 } })).toMatch(/\| 0\.3 \| 0 \| 94\.00 \| 1\.00 \| 97\.00 \| 10\.00 \| 10\.00 \| \*\*yes\*\* \|/);
+  });
 });
 
 describe('a disagreement budget', () => {

@@ -65,7 +65,7 @@ export function register(program: Command): void {
       .description('sweep delta thresholds; pick the lowest occupancy within an accuracy budget')
       .argument('<model>', 'a classifier trained by deltakit train (its metadata names corpus and feature statistics)')
       .option('--data <corpus>', `corpus to tune on (default: the model's own): ${CORPUS_NAMES.join(', ')}`)
-      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points (CTC models: word accuracy, i.e. a rise of the word error rate)', '0.5')
+      .option('--max-accuracy-drop <points>', 'accuracy drop allowed against dense, in percentage points (CTC models: word accuracy, i.e. a rise of the word error rate; a keyword-stream model: clips right, decided by its clip rule)', '0.5')
       .option('--max-disagreement <percent>', "also keep the delta network's decisions: at most this percentage of the utterances decided otherwise than by dense (errors made and errors mended both count; default: no limit)")
       .option('--split <split>', 'split to tune on (the chosen point is also reported on test)', 'validation')
       .option('--grid-x <list>', `input thresholds (default ${DEFAULT_GRID_X.join(',')})`)
@@ -108,16 +108,19 @@ export function register(program: Command): void {
       return;
     }
     const stateFile = `${o.table}.json`;
-    const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, ...budget, readout: task.readout, stateFile, resume: o.resume, signal }));
     const ctc = task.readout === 'ctc';
+    // A keyword-stream model decides isolated clips (one word or none each) by its clip rule: the
+    // budget is on clips right, as eval reports them.
+    const clips = ctc && task.corpus === 'kws';
+    const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, ...budget, readout: task.readout, ...(clips ? { clips } : {}), stateFile, resume: o.resume, signal }));
     const enc = (text: string) => new TextEncoder().encode(text);
     await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: ${budgetText}.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
-    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: ${ctc ? 'word accuracy' : 'accuracy'} vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
+    await writeFileSafely(o.plot, enc(tunePlot(r, `${model.name}: ${clips ? 'clips right' : ctc ? 'word accuracy' : 'accuracy'} vs occupancy (${task.corpus}/${split})`)), { overwrite: o.force === true });
     // The sweep is complete and its results are in the table: the resume state has served.
     rmSync(stateFile, { force: true });
     const pct = (v: number) => (100 * v).toFixed(2);
     // CTC models: string accuracy and word error rate; the budget applies to word accuracy.
-    const head = ['network', ctc ? 'strings right %' : 'accuracy %', ...(ctc ? ['WER %'] : []), 'occupancy %', 'ops saving'];
+    const head = ['network', clips ? 'clips right %' : ctc ? 'strings right %' : 'accuracy %', ...(ctc ? [clips ? 'keyword error rate %' : 'WER %'] : []), 'occupancy %', 'ops saving'];
     const wer = (e: { wer?: number }) => (ctc ? [pct(e.wer ?? 1)] : []);
     const rows = [['dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']];
     if (!r.chosen) {
@@ -139,7 +142,7 @@ export function register(program: Command): void {
     }
     console.log(`chosen: thresholdX ${c.thresholdX}, thresholdH ${c.thresholdH}; wrote ${o.table} and ${o.plot}`);
     if (o.save) {
-      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${ctc ? 'word accuracy' : 'accuracy'} drop ${points(maxAccuracyDrop)}${maxDisagreement !== undefined ? `, max ${maxDisagreement} % of decisions changed` : ''}` };
+      model.meta = { ...model.meta, thresholdX: String(c.thresholdX), thresholdH: String(c.thresholdH), tunedOn: `${task.corpus}/${split}, max ${clips ? 'clips right' : ctc ? 'word accuracy' : 'accuracy'} drop ${points(maxAccuracyDrop)}${maxDisagreement !== undefined ? `, max ${maxDisagreement} % of decisions changed` : ''}` };
       await saveModel(model, o.save, { overwrite: o.force === true });
       console.log(`saved ${o.save} with the chosen thresholds in its metadata`);
     }
@@ -170,7 +173,8 @@ async function tuneAcross(
   const sets = conditions.map((c) => ({ label: c.label, ds: datasetOf(split, c.condition) }));
   checkUnheardVoices(model, sets[0]!.ds.utterances, split, 'tune');
   const stateFile = `${o.table}.json`;
-  const r = await untilInterrupted((signal) => tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, stateFile, resume: o.resume, signal }));
+  const clips = task.readout === 'ctc' && task.corpus === 'kws';
+  const r = await untilInterrupted((signal) => tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, ...(clips ? { clips } : {}), stateFile, resume: o.resume, signal }));
   const enc = (text: string) => new TextEncoder().encode(text);
   const names = conditions.map((c) => c.label).join(', ');
   await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${sets[0]!.ds.utterances.length} utterances) under ${names}\n\nBudget: ${budgetText} under every condition; chosen: the lowest mean occupancy.\n\n${tuneTableAcross(r)}`), { overwrite: o.force === true });
