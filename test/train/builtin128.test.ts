@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadModel } from '../../src/model/io.js';
+import { readHeldout } from '../../src/data/heldout.js';
+import { BUILTIN_HELDOUT_BASE, MODELS_DIR, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
+import { evaluateWithSession, modelTask } from '../../src/train/task.js';
+import { synthesiserOf } from '../../src/data/corpus.js';
+
+/**
+ * models/digits-deltagru128.safetensors: the built-in's recipe with a GRU of 128 units, a candidate
+ * to replace the built-in (docs/training.md, "A larger built-in candidate: DeltaGRU 128").
+ */
+const FILE = join(MODELS_DIR, 'digits-deltagru128.safetensors');
+
+describe('the committed DeltaGRU 128 candidate', () => {
+  it('is the built-in recipe with 128 hidden units: same task, feature statistics and training voices, its own tuned thresholds', async () => {
+    const model = await loadModel(FILE);
+    const builtin = await loadBuiltinModel();
+    expect(model.layers.map((l) => l.kind)).toEqual(['gru', 'linear']);
+    expect(model.layers[0]!.inputSize).toBe(40);
+    expect(model.layers[0]!.kind === 'gru' && model.layers[0]!.hiddenSize).toBe(128);
+    const task = modelTask(model);
+    expect(task.corpus).toBe('digits');
+    expect(task.classes).toEqual(modelTask(builtin).classes);
+    expect(task.stats.frontEnd).toBe('level');
+    // Same corpus options and draws as the built-in: the same statistics and voices.
+    expect(model.meta['featureStats']).toBe(builtin.meta['featureStats']);
+    expect(model.meta['corpusOptions']).toBe(builtin.meta['corpusOptions']);
+    expect(model.meta['trainVoices']).toBe(builtin.meta['trainVoices']);
+    expect(Number(model.meta['thresholdX'])).toBeGreaterThan(0);
+    expect(Number(model.meta['thresholdH'])).toBeGreaterThan(0);
+    expect(model.meta['tunedOn']).toMatch(/clean, telephone, narrowband, pitch=400, vtlp=1\.2, max accuracy drop 1 point and 3\.5 % of decisions changed/);
+  });
+
+  it('meets the targets on the committed held-out voices of both synthesisers at its tuned thresholds', async () => {
+    const model = await loadModel(FILE);
+    const task = modelTask(model);
+    const { dataset } = builtinHeldout(task, 'committed');
+    const held = readHeldout(BUILTIN_HELDOUT_BASE);
+    const trainVoices = new Set<string>(JSON.parse(model.meta['trainVoices'] ?? '[]'));
+    for (const u of held.utterances) expect(trainVoices.has(u.voice)).toBe(false);
+    const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
+    for (const synth of ['espeak-ng', 'festival'] as const) {
+      const part = { ...dataset, utterances: dataset.utterances.filter((u) => synthesiserOf(u.voice) === synth) };
+      expect(part.utterances.length).toBeGreaterThanOrEqual(60);
+      const dense = evaluateWithSession(model, part, task.readout);
+      const delta = evaluateWithSession(model, part, task.readout, thresholds);
+      // Measured: espeak-ng 96.82 / 98.64 % at 7.72x, Festival 100 / 100 % at 7.39x (220 and 66 utterances).
+      expect(dense.accuracy).toBeGreaterThanOrEqual(0.95);
+      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);
+      expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
+    }
+  });
+});
