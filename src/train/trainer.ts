@@ -88,7 +88,7 @@ export interface TrainConfig {
   distill?: number;
 }
 
-/** The default recipe (the built-in model adds --hidden 128, SpecAugment and 5 renditions: docs/training.md). */
+/** The default recipe (the built-in digits model adds --hidden 128, the level front end, Festival voices, augmentation, SpecAugment, VTLP, narrowband and more epochs: docs/training.md). */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   cell: 'gru',
   hiddenSize: 64,

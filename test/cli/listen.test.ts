@@ -29,7 +29,7 @@ describe.runIf(espeakAvailable())('deltakit listen', () => {
     expect(r.err).toMatch(/^heard: two nine four seven$/m);
     expect(r.err).toMatch(/22050 Hz audio \(resampled to 16 kHz\): \d+ frames, 4 voiced segments/);
     // The built-in model's tuned thresholds, read from its metadata.
-    expect(r.err).toMatch(/digits-deltagru-1x64 delta \(thx [\d.]+, thh [\d.]+\)/);
+    expect(r.err).toMatch(/digits-deltagru-1x128 delta \(thx [\d.]+, thh [\d.]+\)/);
   });
 
   it('--json: one object per word and a summary; the delta network does fewer ops than --dense on the same frames', async () => {

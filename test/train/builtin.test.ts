@@ -7,16 +7,23 @@ import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { synthesiserOf } from '../../src/data/corpus.js';
 import { normalizeDataset } from '../../src/data/dataset.js';
 
-/** Dense accuracy floors on the committed held-out set, per synthesiser (docs/training.md has the measured values). */
-const MIN_ACCURACY = { 'espeak-ng': 0.9, festival: 0.9 } as const;
+/**
+ * Dense accuracy floors on the committed held-out set, per synthesiser. Measured on the built-in
+ * (DeltaGRU 128, thx 0.4 / thh 0.2): espeak-ng 96.82 % dense / 98.64 % delta at 7.72x fewer ops,
+ * Festival 100 / 100 % at 7.39x (220 and 66 utterances; docs/training.md).
+ */
+const MIN_ACCURACY = { 'espeak-ng': 0.95, festival: 0.95 } as const;
 
 describe('the committed built-in model', () => {
   it('is a DeltaGRU digit classifier with its task and tuned thresholds in the metadata', async () => {
     const model = await loadBuiltinModel();
     expect(model.layers.map((l) => l.kind)).toEqual(['gru', 'linear']);
+    expect(model.layers[0]!.inputSize).toBe(40);
+    expect(model.layers[0]!.kind === 'gru' && model.layers[0]!.hiddenSize).toBe(128);
     const task = modelTask(model);
     expect(task.corpus).toBe('digits');
     expect(task.classes).toHaveLength(11);
+    expect(model.meta['tunedOn']).toMatch(/clean, telephone, narrowband, pitch=400, vtlp=1\.2, max accuracy drop 1 point and 3\.5 % of decisions changed/);
     expect(Number(model.meta['thresholdX'])).toBeGreaterThan(0);
     expect(Number(model.meta['thresholdH'])).toBeGreaterThan(0);
   });
@@ -35,20 +42,17 @@ describe('the committed built-in model', () => {
       const delta = evaluateWithSession(model, part, task.readout, thresholds);
       expect(dense.accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY[synth]);
       // Per synthesiser the sets are small (66 and 220 utterances: 1.5 and 0.45 points each). At
-      // the thresholds tuned with a disagreement budget (thx 0.4, thh 0.2) the espeak-ng part loses
-      // 7 utterances (97.27 -> 94.09 %) where thx 0.35 / thh 0.3 lost 6, while deciding fewer of
-      // them differently from dense (3.18 against 3.64 %); on the 1760 utterances of the test split
-      // it loses 0.57 points against 1.08 (docs/training.md).
-      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.035);
+      // its tuned thresholds the delta network gains 4 espeak-ng utterances over dense and changes
+      // no Festival decision; the tuning budget was 1 point below dense on validation.
+      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);
       expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
     }
     const dense = evaluateWithSession(model, dataset, task.readout);
     const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
-    // On these 286 utterances the tuned delta network loses 2.45 points (7 utterances: 97.90 ->
-    // 95.45 %); on the full 572-utterance test split 0.9 (docs/training.md). The previous built-in
-    // lost 1.7 here from a lower dense accuracy, so the delta network must also stay at 95 % or more.
-    expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.025);
-    expect(delta.accuracy).toBeGreaterThanOrEqual(0.95);
+    // On these 286 utterances: 97.55 % dense, 98.95 % delta at 7.63x fewer ops. The previous
+    // built-in (GRU 64, models/digits-deltagru64.safetensors) had 97.90 / 95.45 % at 7.20x.
+    expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);
+    expect(delta.accuracy).toBeGreaterThanOrEqual(0.97);
   });
 
   it('is independent of the input level: +-20 dB changes no prediction (front end level)', async () => {

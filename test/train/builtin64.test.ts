@@ -7,18 +7,22 @@ import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { synthesiserOf } from '../../src/data/corpus.js';
 
 /**
- * models/digits-deltagru128.safetensors: the built-in's recipe with a GRU of 128 units, a candidate
- * to replace the built-in (docs/training.md, "A larger built-in candidate: DeltaGRU 128").
+ * models/digits-deltagru64.safetensors: the previous built-in, the built-in's recipe with a GRU of 64
+ * units (a third of the dense ops per frame), kept as the smaller model (docs/training.md, "The
+ * built-in model"). It shares the built-in's feature statistics and training voices, so the committed
+ * held-out set (models/digits-heldout) serves both.
  */
-const FILE = join(MODELS_DIR, 'digits-deltagru128.safetensors');
+const FILE = join(MODELS_DIR, 'digits-deltagru64.safetensors');
 
-describe('the committed DeltaGRU 128 candidate', () => {
-  it('is the built-in recipe with 128 hidden units: same task, feature statistics and training voices, its own tuned thresholds', async () => {
+describe('the committed DeltaGRU 64 (the previous built-in)', () => {
+  it('is the built-in recipe with 64 hidden units: same task, feature statistics and training voices, its own tuned thresholds', async () => {
     const model = await loadModel(FILE);
     const builtin = await loadBuiltinModel();
     expect(model.layers.map((l) => l.kind)).toEqual(['gru', 'linear']);
     expect(model.layers[0]!.inputSize).toBe(40);
-    expect(model.layers[0]!.kind === 'gru' && model.layers[0]!.hiddenSize).toBe(128);
+    expect(model.layers[0]!.kind === 'gru' && model.layers[0]!.hiddenSize).toBe(64);
+    const builtinGru = builtin.layers[0]!;
+    expect(builtinGru.kind === 'gru' && builtinGru.hiddenSize).toBe(128);
     const task = modelTask(model);
     expect(task.corpus).toBe('digits');
     expect(task.classes).toEqual(modelTask(builtin).classes);
@@ -32,7 +36,7 @@ describe('the committed DeltaGRU 128 candidate', () => {
     expect(model.meta['tunedOn']).toMatch(/clean, telephone, narrowband, pitch=400, vtlp=1\.2, max accuracy drop 1 point and 3\.5 % of decisions changed/);
   });
 
-  it('meets the targets on the committed held-out voices of both synthesisers at its tuned thresholds', async () => {
+  it('keeps its measured accuracy on the committed held-out voices of both synthesisers at its tuned thresholds', async () => {
     const model = await loadModel(FILE);
     const task = modelTask(model);
     const { dataset } = builtinHeldout(task, 'committed');
@@ -45,10 +49,17 @@ describe('the committed DeltaGRU 128 candidate', () => {
       expect(part.utterances.length).toBeGreaterThanOrEqual(60);
       const dense = evaluateWithSession(model, part, task.readout);
       const delta = evaluateWithSession(model, part, task.readout, thresholds);
-      // Measured: espeak-ng 96.82 / 98.64 % at 7.72x, Festival 100 / 100 % at 7.39x (220 and 66 utterances).
+      // Measured at thx 0.4 / thh 0.2: espeak-ng 97.27 / 94.09 % at 7.20x (the delta network loses 7
+      // of 220 utterances; on the 1760 espeak-ng utterances of the test split 0.57 points), Festival
+      // 100 / 100 % at 7.22x (66 utterances).
       expect(dense.accuracy).toBeGreaterThanOrEqual(0.95);
-      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);
+      expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.035);
       expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
     }
+    const dense = evaluateWithSession(model, dataset, task.readout);
+    const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
+    // All 286 utterances: 97.90 % dense, 95.45 % delta.
+    expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.025);
+    expect(delta.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 });
