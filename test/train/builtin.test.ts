@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readHeldout } from '../../src/data/heldout.js';
-import { BUILTIN_HELDOUT_BASE, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
+import { BUILTIN_HELDOUT_BASE, loadBuiltinModel } from '../../src/train/builtin.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
-import { synthesiserOf } from '../../src/data/corpus.js';
+import { evaluateHeldoutBySynthesiser } from '../helpers/heldout-eval.js';
 import { normalizeDataset } from '../../src/data/dataset.js';
 
 /**
@@ -30,16 +30,12 @@ describe('the committed built-in model', () => {
 
   it('meets its targets on the committed held-out voices of both synthesisers: accuracy, >= 5x fewer ops, delta close to dense', async () => {
     const model = await loadBuiltinModel();
-    const task = modelTask(model);
-    const { dataset, source } = builtinHeldout(task, 'committed');
+    const { bySynth, all, source } = evaluateHeldoutBySynthesiser(model);
     expect(source).toBe('committed');
-    expect(dataset.utterances.length).toBeGreaterThanOrEqual(200);
-    const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
+    expect(all.utterances).toBeGreaterThanOrEqual(200);
     for (const synth of ['espeak-ng', 'festival'] as const) {
-      const part = { ...dataset, utterances: dataset.utterances.filter((u) => synthesiserOf(u.voice) === synth) };
-      expect(part.utterances.length).toBeGreaterThanOrEqual(60);
-      const dense = evaluateWithSession(model, part, task.readout);
-      const delta = evaluateWithSession(model, part, task.readout, thresholds);
+      const { utterances, dense, delta } = bySynth[synth];
+      expect(utterances).toBeGreaterThanOrEqual(60);
       expect(dense.accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY[synth]);
       // Per synthesiser the sets are small (66 and 220 utterances: 1.5 and 0.45 points each). At
       // its tuned thresholds the delta network gains 4 espeak-ng utterances over dense and changes
@@ -47,8 +43,7 @@ describe('the committed built-in model', () => {
       expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);
       expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
     }
-    const dense = evaluateWithSession(model, dataset, task.readout);
-    const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
+    const { dense, delta } = all;
     // On these 286 utterances: 97.55 % dense, 98.95 % delta at 7.63x fewer ops. The previous
     // built-in (GRU 64, models/digits-deltagru64.safetensors) had 97.90 / 95.45 % at 7.20x.
     expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.01);

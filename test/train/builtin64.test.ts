@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/io.js';
 import { readHeldout } from '../../src/data/heldout.js';
-import { BUILTIN_HELDOUT_BASE, MODELS_DIR, builtinHeldout, loadBuiltinModel } from '../../src/train/builtin.js';
-import { evaluateWithSession, modelTask } from '../../src/train/task.js';
-import { synthesiserOf } from '../../src/data/corpus.js';
+import { BUILTIN_HELDOUT_BASE, MODELS_DIR, loadBuiltinModel } from '../../src/train/builtin.js';
+import { modelTask } from '../../src/train/task.js';
+import { evaluateHeldoutBySynthesiser } from '../helpers/heldout-eval.js';
 
 /**
  * models/digits-deltagru64.safetensors: the previous built-in, the built-in's recipe with a GRU of 64
@@ -38,17 +38,13 @@ describe('the committed DeltaGRU 64 (the previous built-in)', () => {
 
   it('keeps its measured accuracy on the committed held-out voices of both synthesisers at its tuned thresholds', async () => {
     const model = await loadModel(FILE);
-    const task = modelTask(model);
-    const { dataset } = builtinHeldout(task, 'committed');
     const held = readHeldout(BUILTIN_HELDOUT_BASE);
     const trainVoices = new Set<string>(JSON.parse(model.meta['trainVoices'] ?? '[]'));
     for (const u of held.utterances) expect(trainVoices.has(u.voice)).toBe(false);
-    const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
+    const { bySynth, all } = evaluateHeldoutBySynthesiser(model);
     for (const synth of ['espeak-ng', 'festival'] as const) {
-      const part = { ...dataset, utterances: dataset.utterances.filter((u) => synthesiserOf(u.voice) === synth) };
-      expect(part.utterances.length).toBeGreaterThanOrEqual(60);
-      const dense = evaluateWithSession(model, part, task.readout);
-      const delta = evaluateWithSession(model, part, task.readout, thresholds);
+      const { utterances, dense, delta } = bySynth[synth];
+      expect(utterances).toBeGreaterThanOrEqual(60);
       // Measured at thx 0.4 / thh 0.2: espeak-ng 97.27 / 94.09 % at 7.20x (the delta network loses 7
       // of 220 utterances; on the 1760 espeak-ng utterances of the test split 0.57 points), Festival
       // 100 / 100 % at 7.22x (66 utterances).
@@ -56,8 +52,7 @@ describe('the committed DeltaGRU 64 (the previous built-in)', () => {
       expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.035);
       expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
     }
-    const dense = evaluateWithSession(model, dataset, task.readout);
-    const delta = evaluateWithSession(model, dataset, task.readout, thresholds);
+    const { dense, delta } = all;
     // All 286 utterances: 97.90 % dense, 95.45 % delta.
     expect(delta.accuracy).toBeGreaterThanOrEqual(dense.accuracy - 0.025);
     expect(delta.accuracy).toBeGreaterThanOrEqual(0.95);
