@@ -213,6 +213,13 @@ function cloneModel(m: Model): Model {
   };
 }
 
+/** Cell, width and depth of a model's recurrent layers, as the trainer's options name them. */
+function architectureOf(m: Model): Pick<TrainConfig, 'cell' | 'hiddenSize' | 'layers'> {
+  const rec = m.layers.filter((l) => l.kind === 'gru' || l.kind === 'lstm');
+  const first = rec[0]!;
+  return { cell: first.kind as TrainConfig['cell'], hiddenSize: first.hiddenSize, layers: rec.length };
+}
+
 /**
  * A model to start training from `init`: its recurrent layers must fit the data's inputs, and its
  * head either has the `outputs` the task needs, or (a CTC task started from a classifier of the
@@ -432,7 +439,9 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     ...out.meta,
     readout: config.readout,
     trainedBy: 'deltakit train',
-    trainConfig: JSON.stringify(config),
+    // With --init the architecture is the init model's, not the --hidden / --layers / --cell
+    // options (whose defaults would otherwise be recorded): record what was trained.
+    trainConfig: JSON.stringify(o.init ? { ...config, ...architectureOf(out) } : config),
     ...(config.deltaEpochs > 0 ? { thresholdX: String(config.thresholdX), thresholdH: String(config.thresholdH) } : {}),
   };
   return { model: out, history, framesPerSecond: seconds > 0 ? frames / seconds : 0 };

@@ -128,7 +128,9 @@ describe('training', () => {
   it('starts from given weights with init (the delta phase alone retrains a dense model)', async () => {
     const dense = await trainClassifier(train, validation, { ...tiny, deltaEpochs: 0 }, { progress: false });
     const before = (dense.model.layers[0] as { weightHh: Float32Array }).weightHh.slice();
-    const retrained = await trainClassifier(train, validation, { ...tiny, denseEpochs: 0, deltaEpochs: 1, deltaLr: 1e-4 }, { progress: false, init: dense.model });
+    // The options name another width: with init the model's own architecture is trained and recorded.
+    const retrained = await trainClassifier(train, validation, { ...tiny, hiddenSize: tiny.hiddenSize + 5, layers: 2, denseEpochs: 0, deltaEpochs: 1, deltaLr: 1e-4 }, { progress: false, init: dense.model });
+    expect(JSON.parse(retrained.model.meta['trainConfig']!)).toMatchObject({ cell: 'gru', hiddenSize: tiny.hiddenSize, layers: 1 });
     const a = dense.model.layers[0]!;
     const b = retrained.model.layers[0]!;
     if (a.kind !== 'gru' || b.kind !== 'gru') throw new Error('expected GRU layers');
