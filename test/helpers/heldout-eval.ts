@@ -1,5 +1,5 @@
 import type { Model } from '../../src/model/types.js';
-import { builtinHeldout } from '../../src/train/builtin.js';
+import { builtinHeldout, builtinSpec, type BuiltinTask } from '../../src/train/builtin.js';
 import { evaluateWithSession, modelTask, type SessionEval } from '../../src/train/task.js';
 import { synthesiserOf } from '../../src/data/corpus.js';
 
@@ -11,14 +11,15 @@ export interface HeldoutPart {
 }
 
 /**
- * A digits classifier on the committed held-out set (models/digits-heldout), dense and as a delta
- * network at the thresholds in its metadata: per synthesiser and over all utterances. The built-in
- * and the GRU 64 kept next to it share feature statistics and voices, so one set serves both; each
- * test asserts its own model's bounds.
+ * A model on the committed held-out set of a built-in task (default: isolated digits,
+ * models/digits-heldout), dense and as a delta network at the thresholds in its metadata: per
+ * synthesiser and over all utterances. A built-in and the models kept or trained next to it share
+ * feature statistics and voices, so one set serves all of them; each test asserts its own model's
+ * bounds.
  */
-export function evaluateHeldoutBySynthesiser(model: Model): { bySynth: Record<'espeak-ng' | 'festival', HeldoutPart>; all: HeldoutPart; source: string } {
+export function evaluateHeldoutBySynthesiser(model: Model, which: BuiltinTask = 'digits'): { bySynth: Record<'espeak-ng' | 'festival', HeldoutPart>; all: HeldoutPart; source: string } {
   const task = modelTask(model);
-  const { dataset, source } = builtinHeldout(task, 'committed');
+  const { dataset, source } = builtinHeldout(task, 'committed', { spec: builtinSpec(which) });
   const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
   const run = (utterances: typeof dataset.utterances): HeldoutPart => {
     const part = { ...dataset, utterances };

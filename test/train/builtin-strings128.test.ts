@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/io.js';
 import { readHeldout } from '../../src/data/heldout.js';
-import { MODELS_DIR, builtinHeldout, builtinSpec, loadBuiltinModel } from '../../src/train/builtin.js';
-import { evaluateWithSession, modelTask } from '../../src/train/task.js';
+import { MODELS_DIR, builtinSpec, loadBuiltinModel } from '../../src/train/builtin.js';
+import { modelTask } from '../../src/train/task.js';
+import { evaluateHeldoutBySynthesiser } from '../helpers/heldout-eval.js';
 
 /**
  * models/digit-strings-deltagru128.safetensors: a connected-digit model with a GRU of 128 units,
@@ -47,13 +48,10 @@ describe('the committed connected-digit DeltaGRU 128', () => {
 
   it('keeps its measured word error rate on the committed held-out strings, dense and delta, and its ops saving', async () => {
     const model = await loadModel(FILE);
-    const task = modelTask(model);
-    const { dataset, source } = builtinHeldout(task, 'committed', { spec: builtinSpec('digit-strings') });
+    const { all, source } = evaluateHeldoutBySynthesiser(model, 'digit-strings');
     expect(source).toBe('committed');
-    expect(dataset.utterances.length).toBe(40);
-    const thresholds = { thresholdX: Number(model.meta['thresholdX']), thresholdH: Number(model.meta['thresholdH']) };
-    const dense = evaluateWithSession(model, dataset, 'ctc');
-    const delta = evaluateWithSession(model, dataset, 'ctc', thresholds);
+    expect(all.utterances).toBe(40);
+    const { dense, delta } = all;
     expect(dense.wer!).toBeLessThanOrEqual(MAX_DENSE_WER);
     expect(delta.wer!).toBeLessThanOrEqual(MAX_DELTA_WER);
     expect(delta.opsSaving).toBeGreaterThanOrEqual(MIN_OPS_SAVING);
