@@ -16,6 +16,17 @@ export interface ModelTask {
 }
 
 /**
+ * A keyword-stream model (CTC on the kws corpus): its isolated clips are scored as clips, each
+ * right when the keyword its clip rule decides is the one said (none in an unknown word or a
+ * silence clip), not as strings; eval's table and tune's budget both follow this.
+ *
+ * @example scoresClips(modelTask(await loadModel('models/kws-streams-deltagru.safetensors'))) // true
+ */
+export function scoresClips(task: Pick<ModelTask, 'corpus' | 'readout'>): boolean {
+  return task.readout === 'ctc' && task.corpus === 'kws';
+}
+
+/**
  * Read the task from a model trained by `deltakit train` (meta: corpus, classes, featureStats,
  * readout). Throws E_UNSUPPORTED for a model without it.
  *

@@ -14,7 +14,7 @@ import { ctcGreedy, editDistance, wordLabelFilter } from './ctc.js';
 import { checkClipRule, clipRuleOfModel, CTC_BLANK, peakKeyword, type ClipRuleOptions } from './kws-spotter.js';
 import type { Readout } from './net.js';
 
-export { modelTask, type ModelTask } from './model-task.js';
+export { modelTask, scoresClips, type ModelTask } from './model-task.js';
 
 /**
  * A corpus split, normalised with the model's feature statistics.

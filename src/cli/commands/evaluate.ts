@@ -10,7 +10,7 @@ import { SPLITS } from '../../data/dataset.js';
 import { loadModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { checkClipRule, CLIP_RULES, clipRuleOfModel, type ClipRuleOptions } from '../../train/kws-spotter.js';
-import { agreementOf, evaluateWithSession, modelTask, taskDataset } from '../../train/task.js';
+import { agreementOf, evaluateWithSession, modelTask, scoresClips, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
 import { synthesiserOf } from '../../data/corpus.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
@@ -115,7 +115,7 @@ export function register(program: Command): void {
     }
     // A keyword-stream (CTC) model on clips: right when the keyword decoded is the one said (none in
     // an unknown word or silence); its error rate counts keywords missed, wrong or inserted.
-    const kws = task.corpus === 'kws';
+    const kws = scoresClips(task);
     console.log(table(['synthesiser', 'utterances / voices', 'network', ctc ? (kws ? 'clips right %' : 'string accuracy %') : 'accuracy %', ...(ctc ? [kws ? 'keyword error rate %' : 'WER %'] : []), 'agrees with dense %', 'occupancy %', 'ops saving'], rows));
   });
 }

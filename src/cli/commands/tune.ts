@@ -10,7 +10,7 @@ import { check } from '../../core/errors.js';
 import { CORPUS_NAMES } from '../../data/corpus.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
-import { modelTask, taskDataset, evaluateWithSession } from '../../train/task.js';
+import { modelTask, scoresClips, taskDataset, evaluateWithSession } from '../../train/task.js';
 import { conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
 import type { Augmentation } from '../../data/augment.js';
 import { checkWritable, parseChoice, parseNumber, table, untilInterrupted } from '../options.js';
@@ -111,7 +111,7 @@ export function register(program: Command): void {
     const ctc = task.readout === 'ctc';
     // A keyword-stream model decides isolated clips (one word or none each) by its clip rule: the
     // budget is on clips right, as eval reports them.
-    const clips = ctc && task.corpus === 'kws';
+    const clips = scoresClips(task);
     const r = await untilInterrupted((signal) => tuneThresholds(model, ds, { gridX, gridH, ...budget, readout: task.readout, ...(clips ? { clips } : {}), stateFile, resume: o.resume, signal }));
     const enc = (text: string) => new TextEncoder().encode(text);
     await writeFileSafely(o.table, enc(`# Threshold sweep of ${model.name} on ${task.corpus}/${split} (${ds.utterances.length} utterances)\n\nBudget: ${budgetText}.\n\n${tuneTable(r)}`), { overwrite: o.force === true });
@@ -173,7 +173,7 @@ async function tuneAcross(
   const sets = conditions.map((c) => ({ label: c.label, ds: datasetOf(split, c.condition) }));
   checkUnheardVoices(model, sets[0]!.ds.utterances, split, 'tune');
   const stateFile = `${o.table}.json`;
-  const clips = task.readout === 'ctc' && task.corpus === 'kws';
+  const clips = scoresClips(task);
   const r = await untilInterrupted((signal) => tuneThresholdsAcross(model, sets, { ...g, readout: task.readout, ...(clips ? { clips } : {}), stateFile, resume: o.resume, signal }));
   const enc = (text: string) => new TextEncoder().encode(text);
   const names = conditions.map((c) => c.label).join(', ');
