@@ -7,6 +7,8 @@ import { espeakAvailable } from '../../src/data/espeak.js';
 import { festivalAvailable } from '../../src/data/festival.js';
 import { BUILTIN_MODEL_FILE } from '../../src/train/builtin.js';
 import { cli } from '../helpers/cli.js';
+import { checkUnheardVoices } from '../../src/cli/commands/data.js';
+import type { Model } from '../../src/model/types.js';
 
 const CI = process.env['CI'] === 'true';
 const tools = espeakAvailable() && festivalAvailable() && soxAvailable();
@@ -38,5 +40,18 @@ describe.runIf(tools)('deltakit eval', () => {
     const bad = await cli('eval', BUILTIN_MODEL_FILE, '--condition', 'loud');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/E_OPTION: --condition: expected comma-separated gain=<dB>, telephone/);
+  });
+});
+
+describe('checkUnheardVoices', () => {
+  const modelWith = (trainVoices: string) => ({ name: 'm', meta: { trainVoices } }) as unknown as Model;
+  it('refuses a split that holds a training voice', () => {
+    expect(() => checkUnheardVoices(modelWith('["en+f1","en+m3"]'), [{ voice: 'en+m3' }], 'test', 'eval')).toThrow(expect.objectContaining({ code: 'E_MISMATCH' }));
+    expect(() => checkUnheardVoices(modelWith('["en+f1"]'), [{ voice: 'en+m3' }], 'test', 'eval')).not.toThrow();
+  });
+  it('gives E_FORMAT, not a JSON syntax error, when the metadata is not a list of names', () => {
+    for (const bad of ['not json', '{"a":1}', '[1,2]']) {
+      expect(() => checkUnheardVoices(modelWith(bad), [{ voice: 'x' }], 'test', 'eval')).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/trainVoices must be a JSON list/) }));
+    }
   });
 });

@@ -99,7 +99,14 @@ export function corpusOptionsOfModel(model: Model, o: CorpusCliOptions, cmd: Com
  */
 export function checkUnheardVoices(model: Model, utterances: readonly { voice: string }[], split: string, command: string): void {
   if (!model.meta['trainVoices']) return;
-  const heard = new Set<string>(JSON.parse(model.meta['trainVoices']) as string[]);
+  let voices: unknown;
+  try {
+    voices = JSON.parse(model.meta['trainVoices']);
+  } catch {
+    voices = null;
+  }
+  check(Array.isArray(voices) && voices.every((v) => typeof v === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata trainVoices must be a JSON list of voice names, found ${JSON.stringify(model.meta['trainVoices']!.slice(0, 60))}`);
+  const heard = new Set<string>(voices as string[]);
   const overlap = [...new Set(utterances.map((u) => u.voice))].filter((v) => heard.has(v));
   check(overlap.length === 0, 'E_MISMATCH', () => `${command}: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
 }
