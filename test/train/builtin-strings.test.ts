@@ -9,30 +9,40 @@ import { ctcBeamSearch, ctcGreedy, editDistance } from '../../src/train/ctc.js';
 import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 
 /**
- * Floors on the committed held-out strings (40 strings, 154 digits; docs/training.md has the
- * measured values, on this set and on the full test split).
+ * Bounds on the committed held-out strings (40 strings, 154 digits; one digit is 0.65 points).
+ * Measured on the built-in (DeltaGRU 128, thx 0.3 / thh 0.25): 0.65 % WER and 97.5 % of the strings
+ * right, dense and delta (one digit, a Festival string), at 6.47x fewer ops; beam search (beam 8)
+ * makes the same one error. The bounds allow two more digits dense and one more string wrong
+ * (docs/training.md has the test-split values).
  */
-const MAX_DENSE_WER = 0.04;
-const MIN_DENSE_STRINGS = 0.9;
+const MAX_DENSE_WER = 0.02;
+const MAX_DELTA_WER = 0.026;
+const MIN_DENSE_STRINGS = 0.95;
+const MIN_OPS_SAVING = 6;
 
 describe('the committed connected-digit model', () => {
-  it('is a DeltaGRU with a CTC head (11 digits + blank), tuned thresholds and the trained voice split', async () => {
+  it('is a DeltaGRU 128 with a CTC head (11 digits + blank), the isolated built-in\'s statistics, tuned thresholds and the trained voice split', async () => {
     const model = await loadBuiltinModel('digit-strings');
     expect(model.layers.map((l) => l.kind)).toEqual(['gru', 'linear']);
+    expect(model.layers[0]!.inputSize).toBe(40);
+    expect(model.layers[0]!.kind === 'gru' && model.layers[0]!.hiddenSize).toBe(128);
     const task = modelTask(model);
     expect(task.corpus).toBe('digit-strings');
     expect(task.readout).toBe('ctc');
     expect(task.classes).toHaveLength(11);
     expect(model.layers[1]!.kind === 'linear' && model.layers[1]!.outputSize).toBe(12);
-    expect(Number(model.meta['thresholdX'])).toBeGreaterThan(0);
-    expect(Number(model.meta['thresholdH'])).toBeGreaterThan(0);
-    expect(model.meta['tunedOn']).toMatch(/digit-strings\/validation, max word accuracy drop/);
+    expect(task.stats.frontEnd).toBe('level');
+    // Started with --init from the isolated-digit built-in, whose feature statistics it keeps.
+    expect(model.meta['featureStats']).toBe((await loadBuiltinModel('digits')).meta['featureStats']);
+    expect(Number(model.meta['thresholdX'])).toBe(0.3);
+    expect(Number(model.meta['thresholdH'])).toBe(0.25);
+    expect(model.meta['tunedOn']).toMatch(/digit-strings\/validation, max word accuracy drop 1\.5/);
     const trainVoices = new Set<string>(JSON.parse(model.meta['trainVoices'] ?? '[]'));
     expect(trainVoices.size).toBeGreaterThan(50);
     for (const u of readHeldout(builtinSpec('digit-strings').heldoutBase).utterances) expect(trainVoices.has(u.voice)).toBe(false);
   });
 
-  it('reads held-out strings of both synthesisers: WER, delta within a point of dense, >= 5x fewer ops', async () => {
+  it('reads held-out strings of both synthesisers: WER, delta within two digits of dense, >= 6x fewer ops', async () => {
     const model = await loadBuiltinModel('digit-strings');
     const task = modelTask(model);
     const { dataset, source } = builtinHeldout(task, 'committed', { spec: builtinSpec('digit-strings') });
@@ -46,7 +56,8 @@ describe('the committed connected-digit model', () => {
     expect(dense.accuracy).toBeGreaterThanOrEqual(MIN_DENSE_STRINGS);
     // 154 digits: one digit is 0.65 points; the delta network may cost at most two.
     expect(delta.wer!).toBeLessThanOrEqual(dense.wer! + 0.0131);
-    expect(delta.opsSaving).toBeGreaterThanOrEqual(5);
+    expect(delta.wer!).toBeLessThanOrEqual(MAX_DELTA_WER);
+    expect(delta.opsSaving).toBeGreaterThanOrEqual(MIN_OPS_SAVING);
     // Beam search reads the same outputs at least as well as greedy decoding, string by string
     // on most strings (it maximises the labelling's probability, greedy the path's).
     const s = createSession(model, thresholds);
@@ -68,7 +79,7 @@ describe('deltakit demo --task digit-strings', () => {
   it('prints strings right and WER, dense against delta, and streams digits as they are recognised', async () => {
     const r = await cli('demo', '--task', 'digit-strings', '--data', 'committed');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/built-in model digit-strings-deltagru-1x64: 40 log-mel -> GRU 64 -> Linear 12/);
+    expect(r.out).toMatch(/built-in model digit-strings-deltagru-1x128: 40 log-mel -> GRU 128 -> Linear 12/);
     expect(r.out).toMatch(/held-out set: 40 utterances by 8 voices never heard in training \(espeak-ng 5, festival 3; committed features\)/);
     expect(r.out).toMatch(/network\s+strings right\s+WER\s+occupancy/);
     expect(r.out).toMatch(/dense GRU\s+\d+\.\d %\s+\d+\.\d %\s+100\.0 %/);
