@@ -27,6 +27,24 @@ export function scoresClips(task: Pick<ModelTask, 'corpus' | 'readout'>): boolea
 }
 
 /**
+ * A metadata entry that holds a JSON list of names (`classes`, `trainVoices`): the list, or
+ * E_FORMAT naming the entry and what it holds instead of a JSON syntax error.
+ *
+ * @example metadataNames(model, 'trainVoices') // ['en+f1', 'en+m3', ...]
+ */
+export function metadataNames(model: Model, key: string): string[] {
+  const raw = model.meta?.[key] ?? '';
+  let names: unknown;
+  try {
+    names = JSON.parse(raw);
+  } catch {
+    names = null;
+  }
+  check(Array.isArray(names) && names.every((n) => typeof n === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata ${key} must be a JSON list of names, found ${JSON.stringify(raw.slice(0, 60))}`);
+  return names as string[];
+}
+
+/**
  * Read the task from a model trained by `deltakit train` (meta: corpus, classes, featureStats,
  * readout). Throws E_UNSUPPORTED for a model without it.
  *
@@ -38,14 +56,8 @@ export function modelTask(model: Model): ModelTask {
   if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `model ${model.name}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);
   const corpus = m['corpus'] as CorpusName;
   check(CORPUS_NAMES.includes(corpus), 'E_FORMAT', () => `model ${model.name}: metadata corpus must be one of ${CORPUS_NAMES.join(', ')}, found ${corpus}`);
-  let classes: unknown;
-  try {
-    classes = JSON.parse(m['classes']!);
-  } catch {
-    classes = null;
-  }
-  check(Array.isArray(classes) && classes.every((c) => typeof c === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata classes must be a JSON list of names`);
+  const classes = metadataNames(model, 'classes');
   const readout = m['readout'] as Readout;
   check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean, last or ctc, found ${readout}`);
-  return { corpus, classes: classes as string[], stats: statsFromJson(m['featureStats']!), readout };
+  return { corpus, classes, stats: statsFromJson(m['featureStats']!), readout };
 }

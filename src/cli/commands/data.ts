@@ -16,6 +16,7 @@ import { festivalVoices } from '../../data/festival.js';
 import { writeHeldout } from '../../data/heldout.js';
 import type { Model } from '../../model/types.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
+import { metadataNames } from '../../train/model-task.js';
 import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
 
 /** What `data export` records about its features.npy. */
@@ -99,14 +100,7 @@ export function corpusOptionsOfModel(model: Model, o: CorpusCliOptions, cmd: Com
  */
 export function checkUnheardVoices(model: Model, utterances: readonly { voice: string }[], split: string, command: string): void {
   if (!model.meta['trainVoices']) return;
-  let voices: unknown;
-  try {
-    voices = JSON.parse(model.meta['trainVoices']);
-  } catch {
-    voices = null;
-  }
-  check(Array.isArray(voices) && voices.every((v) => typeof v === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata trainVoices must be a JSON list of voice names, found ${JSON.stringify(model.meta['trainVoices']!.slice(0, 60))}`);
-  const heard = new Set<string>(voices as string[]);
+  const heard = new Set(metadataNames(model, 'trainVoices'));
   const overlap = [...new Set(utterances.map((u) => u.voice))].filter((v) => heard.has(v));
   check(overlap.length === 0, 'E_MISMATCH', () => `${command}: the ${split} split holds voices the model was trained on (${overlap.join(', ')}); use the seed and voice counts it was trained with`);
 }
