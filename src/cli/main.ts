@@ -26,6 +26,15 @@ export function buildProgram(): Command {
 /** Commander exits that are not errors (help, version) or that already printed what they mean. */
 const COMMANDER_NON_ERRORS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
 
+/**
+ * A message as one printable line: messages may quote bytes of the user's file (a JSON parser's
+ * excerpt of a binary file, a malformed line of a text file), whose newlines, NULs and other
+ * control characters would otherwise break the one-line error or reach the terminal raw.
+ */
+export function printable(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 /** Run the CLI on argv (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -39,17 +48,17 @@ export async function main(argv: string[]): Promise<number> {
       const msg = e.message.replace(/^error:\s*/, '').split('\n')[0];
       const cmd = argv.find((a) => !a.startsWith('-'));
       const known = program.commands.some((c) => c.name() === cmd);
-      process.stderr.write(`deltakit: E_OPTION: ${msg} (see deltakit ${known ? `${cmd} ` : ''}--help)\n`);
+      process.stderr.write(`deltakit: E_OPTION: ${printable(msg)} (see deltakit ${known ? `${cmd} ` : ''}--help)\n`);
       return 1;
     }
     if (e instanceof DeltakitError) {
-      process.stderr.write(`deltakit: ${e.code}: ${e.message}\n`);
+      process.stderr.write(`deltakit: ${e.code}: ${printable(e.message)}\n`);
       return 1;
     }
     // A bug in deltakit, not in the input: one line, the stack only on request.
     const msg = e instanceof Error ? e.message : String(e);
     const stack = process.env['DELTAKIT_DEBUG'] && e instanceof Error ? `\n${e.stack}` : ' (set DELTAKIT_DEBUG=1 to see where)';
-    process.stderr.write(`deltakit: internal error: ${msg}${stack}\n`);
+    process.stderr.write(`deltakit: internal error: ${printable(msg)}${stack}\n`);
     return 2;
   }
 }

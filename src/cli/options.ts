@@ -2,7 +2,8 @@
  * Shared parsing of CLI option values: every bad value becomes one DeltakitError (E_OPTION)
  * naming the option, what was expected and what was found.
  */
-import { existsSync } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { check, fail } from '../core/errors.js';
 
 /** Parse a finite number option (`--thx 0.1`). */
@@ -23,9 +24,34 @@ export function parseChoice<T extends string>(name: string, raw: string | undefi
   return raw as T;
 }
 
-/** Refuse to overwrite a file the user already has, unless they said --force. */
+/**
+ * Refuse to overwrite a file the user already has, unless they said --force; and refuse, before
+ * any work, a path that cannot be written at all (a directory, or a folder that does not exist),
+ * which would otherwise fail only at the write, after a long run (E_IO).
+ */
 export function checkWritable(path: string, force: boolean | undefined): void {
-  check(force === true || !existsSync(path), 'E_EXISTS', () => `${path} exists: expected a new file (pass --force to overwrite)`);
+  const stat = (p: string): Stats | undefined => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // missing, or under a file (ENOTDIR): the folder check below names it
+    }
+  };
+  const kind = stat(path);
+  check(!kind?.isDirectory(), 'E_IO', () => `cannot write ${path}: expected a file path, found a directory`);
+  check(force === true || kind === undefined, 'E_EXISTS', () => `${path} exists: expected a new file (pass --force to overwrite)`);
+  const dir = dirname(path);
+  const parent = stat(dir);
+  check(parent?.isDirectory(), 'E_IO', () => `cannot write ${path}: expected an existing folder ${dir}, found ${parent ? 'a file' : 'none'}`);
+}
+
+/** Create an output folder (and its parents) if missing; a path that cannot be one is E_IO. */
+export function makeOutputDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    fail('E_IO', `cannot create ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (expected a folder path)`);
+  }
 }
 
 /**

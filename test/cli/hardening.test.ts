@@ -4,7 +4,7 @@
  * as models. Every failure is one coded line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -212,4 +212,51 @@ describe('Ctrl-C during run', () => {
     expect(code).toBe(1);
     expect(readdirSync(dir).sort()).toEqual(['m.safetensors', 'x.npy']);
   }, 120_000);
+});
+
+describe('inputs and outputs that are not files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deltakit-paths-'));
+  const model = randomModel(3, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: 4 }]);
+  const modelPath = join(dir, 'm.safetensors');
+  writeFileSync(modelPath, encodeModel(model));
+  const xPath = join(dir, 'x.npy');
+  writeFileSync(xPath, encodeNpy(smoothStream(5, 30, 6, 0.2), [30, 6]));
+  afterEach(() => vi.restoreAllMocks());
+  const oneCodedLine = (r: { code: number; err: string }, re: RegExp) => {
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(re);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  };
+
+  it('an output path that is a folder or lies in a missing folder is refused before any work, --force or not', async () => {
+    // train -o FOLDER -f used to synthesise the corpus and train, then fail at the write (EISDIR).
+    const out = join(dir, 'out.safetensors');
+    mkdirSync(out);
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    const train = await cli('train', '--task', 'digits', '-o', out, '-f', '--max-voices', '1', '--renditions', '1,1,1', '--epochs', '1', '--delta-epochs', '0', '--cache-dir', cache);
+    oneCodedLine(train, /^deltakit: E_IO: cannot write .*out\.safetensors: expected a file path, found a directory$/m);
+    expect(readdirSync(cache)).toEqual([]);
+    expect(existsSync(`${out}.ckpt`)).toBe(false);
+    const missing = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'no-such-folder', 'y.npy'));
+    oneCodedLine(missing, /^deltakit: E_IO: cannot write .*y\.npy: expected an existing folder .*no-such-folder, found none$/m);
+    const underFile = await cli('quantize', modelPath, '-o', join(dir, 'm.safetensors', 'q.safetensors'));
+    oneCodedLine(underFile, /^deltakit: E_IO: cannot write .*: expected an existing folder .*m\.safetensors, found a file$/m);
+  }, 60_000);
+
+  it('a folder given as a trace file, or a file as an output folder, is one coded line (was an internal error)', async () => {
+    // sim --trace FOLDER: "internal error: EISDIR: illegal operation on a directory", exit 2.
+    const sim = await cli('sim', '--arch', 'deltarnn', '--trace', dir);
+    oneCodedLine(sim, /^deltakit: E_IO: cannot read .*: EISDIR$/m);
+    // data export -o FILE: "internal error: EEXIST: file already exists, mkdir", exit 2.
+    const exp = await cli('data', 'export', 'digits', '--split', 'test', '-o', xPath, '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache2'));
+    oneCodedLine(exp, /^deltakit: E_IO: cannot create .*x\.npy: EEXIST \(expected a folder path\)$/m);
+  });
+
+  it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
+    // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
+    const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);
+    oneCodedLine(r, /^deltakit: E_FORMAT: --segments .* is not valid JSON \(.*NUMPY\\x01\\x00/m);
+    expect(r.err.trimEnd()).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
 });

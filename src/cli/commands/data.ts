@@ -2,7 +2,6 @@
  * `deltakit data build|voices|export`: synthesise the spoken-digit or keyword corpus on this
  * machine (espeak-ng), cache its log-mel features, show the voice split, export features.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { check, fail } from '../../core/errors.js';
@@ -17,7 +16,7 @@ import { writeHeldout } from '../../data/heldout.js';
 import type { Model } from '../../model/types.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
 import { metadataNames } from '../../train/model-task.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkWritable, makeOutputDir, parseChoice, parseNumber, table } from '../options.js';
 
 /** What `data export` records about its features.npy. */
 export const FEATURES_NOTE = 'raw log-mel (40 bands, 25 ms window, 10 ms hop), not normalised: a trained model stores its per-band statistics in meta.featureStats and deltakit run applies them';
@@ -244,7 +243,7 @@ export function register(program: Command): void {
     const name = parseChoice('corpus', corpus, CORPUS_NAMES)! as CorpusName;
     const split = parseChoice('--split', o.split, SPLITS)!;
     const co = parseCorpusOptions(o);
-    mkdirSync(o.out, { recursive: true });
+    makeOutputDir(o.out);
     const fPath = join(o.out, 'features.npy');
     const jPath = join(o.out, 'utterances.json');
     checkWritable(fPath, o.force);

@@ -133,7 +133,13 @@ function readExactly(fd: number, position: number, n: number, path: string): Uin
   const buf = new Uint8Array(n);
   let o = 0;
   while (o < n) {
-    const r = readSync(fd, buf, o, n - o, position + o);
+    let r: number;
+    try {
+      r = readSync(fd, buf, o, n - o, position + o);
+    } catch (e) {
+      // A directory opens but does not read (EISDIR); so do files on failing disks (EIO).
+      fail('E_IO', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     if (r === 0) fail('E_FORMAT', `${path}: cut short at byte ${position + o}`);
     o += r;
   }
