@@ -185,6 +185,15 @@ function fracFromRange(maxAbs: number, bits: number): number {
 }
 
 /**
+ * A delta threshold as a code of the activation format. No delta of two bits-wide codes reaches
+ * 2^bits, so any larger threshold (never fires) is that: the generated C compares with an int32,
+ * where a threshold of 2^21 at 11 fraction bits (2^32) would wrap to 0 and fire every delta.
+ */
+function thresholdCode(th: number, frac: number, bits: number): number {
+  return Math.min(roundHalfEven(th * 2 ** frac), 2 ** bits);
+}
+
+/**
  * Lower a model for the C export: formats, codes and layouts of every layer.
  *
  * @example const low = lowerModel(model, { precision: 'q15', thresholdX: 0.1, thresholdH: 0.1 });
@@ -337,8 +346,8 @@ export function lowerModel(model: Model, options: LoweringOptions = {}): Lowered
     return {
       kind: l.kind, inputSize: I, hiddenSize: H, delta, resetAfter, inputFrac: inFrac, hiddenFrac, wihFrac, whhFrac, accFrac,
       wih, whh, hhOffset, denseBias, deltaBias,
-      thresholdX: roundHalfEven(thx * 2 ** inFrac),
-      thresholdH: roundHalfEven(thh * 2 ** hiddenFrac),
+      thresholdX: thresholdCode(thx, inFrac, actBits),
+      thresholdH: thresholdCode(thh, hiddenFrac, actBits),
     };
   });
   return {

@@ -63,6 +63,9 @@ const FIXED_CASES: Case[] = [
 const EDGE_CASES: Case[] = [
   { label: 'GRU q15 delta, 1-LSB thresholds, jumping input, 7 inputs', recipe: GRU, opts: { precision: 'q15', thresholdX: 2 ** -11, thresholdH: 2 ** -14 }, stream: 'jumping', inputs: 7 },
   { label: 'GRU q15 delta, thresholds near full scale, jumping input', recipe: GRU, opts: { precision: 'q15', thresholdX: 15.5, thresholdH: 1.5 }, stream: 'jumping' },
+  // Beyond every delta: 2^21 at 11 fraction bits is 2^32, a threshold literal that wrapped to 0 in
+  // the int32 comparison (every input fired in C, none in the reference; -Werror refused it).
+  { label: 'GRU q15 delta, input threshold beyond any delta (2^21), jumping input', recipe: GRU, opts: { precision: 'q15', thresholdX: 2 ** 21, thresholdH: 0.03 }, stream: 'jumping' },
   { label: 'LSTM q15 delta, large weights, jumping input, 5 inputs', recipe: LSTM, opts: { precision: 'q15', thresholdX: 0.25, thresholdH: 0.05 }, stream: 'jumping', inputs: 5, scale: 12 },
   { label: 'reset-before GRU q15 int16 weights delta, large weights, jumping input', recipe: GRU_BEFORE, opts: { precision: 'q15', weightBits: 16, thresholdX: 2 ** -11, thresholdH: 0.1 }, stream: 'jumping', scale: 12 },
 ];
