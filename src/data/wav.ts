@@ -2,8 +2,9 @@
  * Minimal RIFF/WAVE reader for 16-bit PCM, the format espeak-ng writes with `--stdout`.
  *
  * espeak-ng streams to a pipe, so it cannot seek back to fill in the sizes: its RIFF and `data`
- * chunk sizes read 0x7fffffff. We therefore trust the data chunk size only when it fits inside the
- * buffer, and otherwise read to the end.
+ * chunk sizes read 0x7ffff000 (other writers leave 0x7fffffff, 0xffffffff or 0). Such a size is
+ * read as "to the end"; any other size is the recording's, and a file holding fewer bytes than
+ * it declares is refused as truncated (E_FORMAT).
  */
 import { check, DeltakitError } from '../core/errors.js';
 
@@ -62,6 +63,11 @@ export function parseWavHeader(bytes: Uint8Array, complete = true): WavHeader | 
   throw new DeltakitError('E_FORMAT', 'wav: no data chunk found');
 }
 
+/** Whether a data chunk size is the recording's (not a placeholder left by a writer to a pipe). */
+function sizeIsKnown(size: number): boolean {
+  return size > 0 && size < 0x7ffff000;
+}
+
 /**
  * Parse a 16-bit PCM WAV file (mono, or the first channel of a multi-channel file).
  *
@@ -70,7 +76,10 @@ export function parseWavHeader(bytes: Uint8Array, complete = true): WavHeader | 
 export function parseWav(bytes: Uint8Array): Audio {
   const { sampleRate, channels, dataOffset: body, dataSize: size } = parseWavHeader(bytes)!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = size <= bytes.length - body ? body + size : bytes.length;
+  // A size a writer to a pipe leaves (0, or 0x7ffff000 and up) says nothing; any other size is
+  // the recording's, and a file that holds less was cut short (a copy or a recorder that stopped).
+  check(!sizeIsKnown(size) || size <= bytes.length - body, 'E_FORMAT', () => `wav: expected the ${size} bytes of samples its data chunk declares, found ${bytes.length - body} (truncated file?)`);
+  const end = sizeIsKnown(size) ? body + size : bytes.length;
   const frameBytes = 2 * channels;
   const n = Math.floor((end - body) / frameBytes);
   const samples = new Float32Array(n);
@@ -116,8 +125,8 @@ export class WavStream {
       }
       this.header = h;
       this.head = new Uint8Array(0);
-      // A pipe's writer cannot seek back to fill in sizes: 0 and 0x7fffffff+ mean "to the end".
-      this.left = h.dataSize > 0 && h.dataSize < 0x7fffffff ? h.dataSize : Infinity;
+      // A pipe's writer cannot seek back to fill in sizes: 0 and 0x7ffff000+ mean "to the end".
+      this.left = sizeIsKnown(h.dataSize) ? h.dataSize : Infinity;
       data = all.subarray(Math.min(h.dataOffset, all.length));
     } else {
       data = bytes;

@@ -25,6 +25,14 @@ describe('wav', () => {
   it('honours a correct data size', () => {
     expect(parseWav(wav([1, 2, 3, 4], 16000, 4)).samples.length).toBe(2);
   });
+  it('refuses a file cut short of the data size it declares; placeholder sizes read to the end', () => {
+    // Was read silently as whatever samples remained (listen printed "heard: (nothing)").
+    const full = wavFile([1, 2, 3, 4, 5, 6], 16000);
+    expect(() => parseWav(full.subarray(0, full.length - 4))).toThrowError(/^wav: expected the 12 bytes of samples its data chunk declares, found 8 \(truncated file\?\)$/);
+    expect(parseWav(full).samples.length).toBe(6);
+    // What writers to a pipe leave: espeak-ng 0x7ffff000, others 0x7fffffff, 0xffffffff or 0.
+    for (const dataSize of [0, 0x7ffff000, 0x7fffffff, 0xffffffff]) expect(parseWav(wavFile([1, 2, 3], 16000, { dataSize })).samples.length, String(dataSize)).toBe(3);
+  });
   it('rejects non-wav and non-PCM16 input with coded errors', () => {
     expect(() => parseWav(new Uint8Array(8))).toThrowError(DeltakitError);
     const w = wav([1, 2], 16000);
