@@ -1,6 +1,7 @@
 /**
  * Feature files given to the CLI (`run --input`, `compress --input`, `prune --input`,
- * `quantize --frames`, `sim --input`, `edgedrnn export --stim`).
+ * `quantize --frames`, `sim --input`, `sweep --input`, `edgedrnn export --stim`, `export c
+ * --calibration`): every one is read by readFrames, so all refuse the same shapes alike.
  *
  * deltakit's feature files (`data export`, models/digits-heldout.npy) hold raw log-mel features;
  * a trained model records the per-band statistics it was trained with (meta.featureStats) and
@@ -8,7 +9,7 @@
  * give the model's real accuracy; forgetting them gave 20 % instead of 98 % without a word.
  */
 import { check } from '../core/errors.js';
-import { readNpy } from '../core/npy.js';
+import { readNpy, type NpyArray } from '../core/npy.js';
 import { normalizeFeatures, statsFromJson } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
 
@@ -21,6 +22,19 @@ export interface FeatureInput {
 }
 
 /**
+ * Read a (T, I) float32 .npy of at least one frame: E_SHAPE naming the option, the shape expected
+ * and the one found. An empty (0, I) file used to run through some commands to a report of NaN %
+ * (prune, compress) or an empty output (run), and was refused by others.
+ *
+ * @example const x = await readFrames('x.npy', 40, '--input'); // { data, shape: [T, 40] }
+ */
+export async function readFrames(path: string, inputSize: number, option: string): Promise<NpyArray> {
+  const x = await readNpy(path);
+  check(x.shape.length === 2 && x.shape[1] === inputSize && x.shape[0]! > 0, 'E_SHAPE', () => `${option} ${path}: expected shape (T, ${inputSize}) with T >= 1 for this model, found (${x.shape.join(', ')})`);
+  return x;
+}
+
+/**
  * Read a (T, I) float32 .npy for `model` and apply the model's stored feature statistics unless
  * `normalize` is false (per utterance when `streams` gives the frame counts). Writes one line to stderr when the model has statistics and they are not
  * applied (the outputs are then those of un-normalised input).
@@ -29,8 +43,7 @@ export interface FeatureInput {
  */
 export async function readFeatureInput(path: string, model: Model, option: string, normalize = true, streams?: (frames: number) => Promise<number[]>): Promise<FeatureInput> {
   const I = model.layers[0]!.inputSize;
-  const x = await readNpy(path);
-  check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${option} ${path}: expected shape (T, ${I}) for this model, found (${x.shape.join(', ')})`);
+  const x = await readFrames(path, I, option);
   const statsText = model.meta['featureStats'];
   if (statsText === undefined) return { data: x.data, frames: x.shape[0]!, normalized: false };
   const stats = statsFromJson(statsText);

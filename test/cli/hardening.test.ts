@@ -253,6 +253,27 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(exp, /^deltakit: E_IO: cannot create .*x\.npy: EEXIST \(expected a folder path\)$/m);
   });
 
+  it('an empty (0, I) frames file is refused alike by every command that reads frames', async () => {
+    // prune -i / compress -i printed "argmax agreement NaN %" and exited 0; run wrote a (0, 4) output.
+    const empty = join(dir, 'empty.npy');
+    writeFileSync(empty, encodeNpy(new Float32Array(0), [0, 6]));
+    for (const [argv, option] of [
+      [['prune', modelPath, '--gamma', '0.5', '-o', join(dir, 'p.safetensors'), '-i', empty], '--input'],
+      [['compress', modelPath, '-o', join(dir, 'c.dkcb'), '-i', empty], '--input'],
+      [['run', modelPath, '-o', join(dir, 'e.npy'), '-i', empty], '--input'],
+      [['quantize', modelPath, '--frames', empty], '--frames'],
+      [['sim', modelPath, '--arch', 'deltarnn', '-i', empty], '--input'],
+      [['export', 'c', modelPath, '-o', join(dir, 'c'), '--calibration', empty], '--calibration'],
+    ] as const) {
+      const r = await cli(...argv);
+      oneCodedLine(r, new RegExp(`^deltakit: E_SHAPE: ${option} .*empty\\.npy: expected shape \\(T, 6\\) with T >= 1 for this model, found \\(0, 6\\)$`, 'm'));
+    }
+    // prune also wrote its output before reading --input (or finding that --accuracy cannot run).
+    const acc = await cli('prune', modelPath, '--gamma', '0.5', '-o', join(dir, 'p.safetensors'), '--accuracy');
+    oneCodedLine(acc, /^deltakit: E_UNSUPPORTED: model .*: expected the metadata of a deltakit-trained classifier/m);
+    expect(readdirSync(dir).filter((f) => /^(p|c|e)\.|^c$/.test(f))).toEqual([]);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

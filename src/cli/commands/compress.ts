@@ -5,8 +5,7 @@
  * every deltakit command reads (and optionally the decoded model as .safetensors).
  */
 import type { Command } from 'commander';
-import { readNpy } from '../../core/npy.js';
-import { check } from '../../core/errors.js';
+import { readFrames } from '../input.js';
 import { compressModel, compressionReport, decompressModel, encodeCompressedModel } from '../../compress/codebook/model.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { saveModel, writeFileSafely } from '../../model/io.js';
@@ -105,8 +104,7 @@ export function register(program: Command): void {
       let frames: Float32Array;
       let inputName: string;
       if (o.input) {
-        const x = await readNpy(o.input);
-        check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${o.input}: expected shape (T, ${I}), found (${x.shape.join(', ')})`);
+        const x = await readFrames(o.input, I, '--input');
         frames = x.data;
         inputName = o.input;
       } else {

@@ -11,8 +11,8 @@
  *       write the machine's outputs in the expected-output format
  */
 import type { Command } from 'commander';
-import { check, fail } from '../../core/errors.js';
-import { readNpy } from '../../core/npy.js';
+import { fail } from '../../core/errors.js';
+import { readFrames } from '../input.js';
 import { loadModel, readFileBytes, writeFileSafely } from '../../model/io.js';
 import { exportEdgeDrnn, writeEdgeDrnnExport } from '../../model/export/edgedrnn/export.js';
 import { runTestbench, verifyTestbench } from '../../model/export/edgedrnn/testbench.js';
@@ -68,10 +68,7 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let stimulus: Float32Array | undefined;
       if (o.stim !== undefined) {
-        const x = await readNpy(o.stim);
-        const I = model.layers[0]!.inputSize;
-        check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${o.stim}: expected shape (T, ${I}) for this model, found (${x.shape.join(', ')})`);
-        check(x.shape[0]! > 0, 'E_SHAPE', () => `${o.stim}: the stimulus has no time step`);
+        const x = await readFrames(o.stim, model.layers[0]!.inputSize, '--stim');
         stimulus = x.data;
       }
       const exp = exportEdgeDrnn(model, { thresholdX, thresholdH, ...(stimulus ? { stimulus } : {}) });

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
-import { readNpy } from '../../core/npy.js';
+import { readFrames } from '../input.js';
 import { loadModel } from '../../model/io.js';
 import { exportC, writeCExport } from '../../model/export/c/export.js';
 import { BOARDS, type Board } from '../../model/export/c/boards.js';
@@ -63,9 +63,7 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let calibration: Float32Array | undefined;
       if (o.calibration !== undefined) {
-        const x = await readNpy(o.calibration);
-        const I = model.layers[0]!.inputSize;
-        check(x.shape.length === 2 && x.shape[1] === I && x.shape[0]! > 0, 'E_SHAPE', () => `${o.calibration}: expected shape (T, ${I}) with T > 0 for this model, found (${x.shape.join(', ')})`);
+        const x = await readFrames(o.calibration, model.layers[0]!.inputSize, '--calibration');
         calibration = Float32Array.from(x.data);
       }
       const exp = exportC(model, {

@@ -8,7 +8,7 @@ import { check } from '../../core/errors.js';
 import { cbtdPruneModel, checkModelBalance, type MatrixBalance } from '../../compress/cbtd/index.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { saveModel } from '../../model/io.js';
-import { readNpy } from '../../core/npy.js';
+import { readFrames } from '../input.js';
 import { modelInputSize } from '../../model/types.js';
 import { builtinHeldout } from '../../train/builtin.js';
 import { modelTask, taskDataset } from '../../train/task.js';
@@ -63,6 +63,11 @@ export function register(program: Command): void {
     .action(async (modelPath: string, o: PruneOptions) => {
       const pes = parseNumber('--pes', o.pes, { min: 1, integer: true })!;
       const model = await loadModelOrCompressed(modelPath);
+      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
+      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
+      // Read before the pruned model is written: a bad --input leaves no output behind.
+      const frames = o.input && !o.check ? (await readFrames(o.input, modelInputSize(model), '--input')).data : undefined;
+      const task = o.accuracy && !o.check ? modelTask(model) : undefined;
       let target = model;
       if (!o.check) {
         check(o.gamma !== undefined, 'E_OPTION', () => 'prune: expected --gamma (or --check to only check the balance)');
@@ -78,19 +83,10 @@ export function register(program: Command): void {
       }
       const report = checkModelBalance(target, pes);
       // Post-training pruning changes the function: say by how much, when asked.
-      const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
-      const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const th = { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) };
-      let effect: ReturnType<typeof outputEffect> | null = null;
-      if (o.input && !o.check) {
-        const x = await readNpy(o.input);
-        const I = modelInputSize(model);
-        check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${o.input}: expected shape (T, ${I}), found (${x.shape.join(', ')})`);
-        effect = outputEffect(model, target, x.data, th);
-      }
+      const effect = frames ? outputEffect(model, target, frames, th) : null;
       let accuracy: ReturnType<typeof accuracyEffect> | null = null;
-      if (o.accuracy && !o.check) {
-        const task = modelTask(model);
+      if (task) {
         const ds = task.corpus === 'digits' ? builtinHeldout(task, 'auto', { maxFrames: 20000 }).dataset : taskDataset(task, 'test');
         accuracy = accuracyEffect(model, target, ds, task.readout, thresholdX !== undefined || thresholdH !== undefined ? { thresholdX: thresholdX ?? 0, thresholdH: thresholdH ?? 0 } : undefined);
       }

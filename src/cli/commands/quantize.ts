@@ -4,8 +4,7 @@
  * ranges, fraction clipped, error against float, per layer); optionally save the quantised model.
  */
 import type { Command } from 'commander';
-import { check } from '../../core/errors.js';
-import { readNpy } from '../../core/npy.js';
+import { readFrames } from '../input.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { formatCalibrationReport, quantizeModel } from '../../quant/calibrate.js';
 import { parseQFormat } from '../../quant/format.js';
@@ -39,9 +38,7 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let frames: Float32Array | undefined;
       if (o.frames) {
-        const x = await readNpy(o.frames);
-        const I = model.layers[0]!.inputSize;
-        check(x.shape.length === 2 && x.shape[1] === I, 'E_SHAPE', () => `${o.frames}: expected shape (T, ${I}) for this model, found (${x.shape.join(', ')})`);
+        const x = await readFrames(o.frames, model.layers[0]!.inputSize, '--frames');
         frames = x.data;
       }
       const { model: q, report } = quantizeModel(model, { weightFormat, activationFormat, ...(frames ? { frames } : {}) });

@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { check, fail } from '../../core/errors.js';
-import { readNpy } from '../../core/npy.js';
+import { readFrames } from '../input.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import type { Model } from '../../model/types.js';
 import type { BiasConvention, StepTrace } from '../../runtime/types.js';
@@ -28,9 +28,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Load the model and the (T, I) input, checking they fit together. */
 export async function loadModelAndInput(modelPath: string, inputPath: string): Promise<{ model: Model; frames: Float32Array; steps: number }> {
   const model = await loadModelOrCompressed(modelPath);
-  const x = await readNpy(inputPath);
-  const I = model.layers[0]!.inputSize;
-  check(x.shape.length === 2 && x.shape[1] === I && x.shape[0]! > 0, 'E_SHAPE', () => `${inputPath}: expected shape (T, ${I}) with T >= 1 for this model, found (${x.shape.join(', ')})`);
+  const x = await readFrames(inputPath, model.layers[0]!.inputSize, '--input');
   return { model, frames: x.data, steps: x.shape[0]! };
 }
 
