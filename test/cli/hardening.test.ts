@@ -274,6 +274,15 @@ describe('inputs and outputs that are not files', () => {
     expect(readdirSync(dir).filter((f) => /^(p|c|e)\.|^c$/.test(f))).toEqual([]);
   });
 
+  it('listen: --task (a built-in model) with --model is refused, not ignored', async () => {
+    // listen rec.wav --task keywords --model digits.safetensors ran the digits model and printed digits.
+    const wav = join(dir, 'never-read.wav');
+    const both = await cli('listen', wav, '--task', 'keywords', '--model', BUILTIN);
+    oneCodedLine(both, /^deltakit: E_OPTION: --task: picks a built-in model, expected no --model with it, found --task keywords and --model .*digits-deltagru\.safetensors$/m);
+    // --model alone (the --task default is not the user's) goes on to read the recording.
+    oneCodedLine(await cli('listen', wav, '--model', BUILTIN), /^deltakit: E_IO: cannot read .*never-read\.wav: ENOENT$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

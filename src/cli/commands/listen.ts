@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .command('listen')
     .description('stream a .wav recording through a speech model (default: the built-in isolated digits) and print words as they are recognised')
     .argument('<file.wav>', "16-bit PCM .wav, any sample rate (resampled to 16 kHz); '-' reads it from standard input as it arrives")
-    .option('--task <task>', `built-in model: ${BUILTIN_TASKS.join(', ')}`, 'digits')
+    .option('--task <task>', `built-in model: ${BUILTIN_TASKS.join(', ')} (not with --model)`, 'digits')
     .option('--model <file>', 'a model trained by deltakit train instead of the built-in one')
     .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
     .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
@@ -43,8 +43,10 @@ export function register(program: Command): void {
     .option('--chunk <samples>', 'samples fed per call, as an audio callback would', '1024')
     .option('--json', 'print one JSON object per word, then a summary object')
     .option('-q, --quiet', 'print only the words')
-    .action(async (file: string, o: ListenOptions) => {
+    .action(async (file: string, o: ListenOptions, cmd: Command) => {
       const task = parseChoice('--task', o.task, BUILTIN_TASKS)! as BuiltinTask;
+      // --task picks a built-in model; with --model it would be ignored (a digits model run as "keywords").
+      check(o.model === undefined || cmd.getOptionValueSource('task') !== 'cli', 'E_OPTION', () => `--task: picks a built-in model, expected no --model with it, found --task ${o.task} and --model ${o.model}`);
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const chunk = parseNumber('--chunk', o.chunk, { integer: true, min: 1, max: 1 << 20 })!;
