@@ -21,6 +21,9 @@ export interface SweepAxis {
 
 export type SweepPoint = Record<string, number>;
 
+/** Most values of one axis, and most points of a whole sweep (the product of its axes). */
+export const MAX_SWEEP_POINTS = 10_000;
+
 /**
  * Parse `name=v1,v2,...` or `name=start:stop:step` into an axis.
  *
@@ -37,18 +40,24 @@ export function parseAxis(text: string): SweepAxis {
     const [a, b, s] = [Number(range[1]), Number(range[2]), Number(range[3])];
     check([a, b, s].every(Number.isFinite) && s > 0 && b >= a, 'E_OPTION', () => `--param ${name}: range start:stop:step needs finite numbers, step > 0, stop >= start; found '${m[2]}'`);
     const n = Math.floor((b - a) / s + 1e-9) + 1;
-    check(n <= 10_000, 'E_LIMIT', () => `--param ${name}: at most 10000 values, found ${n}`);
+    check(n <= MAX_SWEEP_POINTS, 'E_LIMIT', () => `--param ${name}: at most ${MAX_SWEEP_POINTS} values, found ${n}`);
     values = Array.from({ length: n }, (_, i) => Number((a + i * s).toPrecision(12)));
   } else {
     values = m[2]!.split(',').map((s) => Number(s));
     check(values.every((v) => Number.isFinite(v)), 'E_OPTION', () => `--param ${name}: expected comma-separated numbers, found '${m[2]}'`);
+    check(values.length <= MAX_SWEEP_POINTS, 'E_LIMIT', () => `--param ${name}: at most ${MAX_SWEEP_POINTS} values, found ${values.length}`);
   }
   check(values.every((v) => v >= 0), 'E_VALUE', () => `--param ${name}: values must be >= 0, found ${values.join(', ')}`);
   return { name, values };
 }
 
-/** The Cartesian product of the axes, first axis varying slowest. */
+/**
+ * The Cartesian product of the axes, first axis varying slowest. At most MAX_SWEEP_POINTS (E_LIMIT):
+ * two axes of 5,001 values each were 25 million points, several GB before the first simulation.
+ */
 export function sweepPoints(axes: SweepAxis[]): SweepPoint[] {
+  const n = axes.reduce((a, ax) => a * ax.values.length, 1);
+  check(n <= MAX_SWEEP_POINTS, 'E_LIMIT', () => `sweep: at most ${MAX_SWEEP_POINTS} points (the product of the --param axes), found ${axes.map((a) => `${a.name} ${a.values.length}`).join(' x ')} = ${n}`);
   let points: SweepPoint[] = [{}];
   for (const ax of axes) points = points.flatMap((p) => ax.values.map((v) => ({ ...p, [ax.name]: v })));
   return points;

@@ -283,6 +283,12 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli('listen', wav, '--model', BUILTIN), /^deltakit: E_IO: cannot read .*never-read\.wav: ENOENT$/m);
   });
 
+  it('sweep: a grid past 10,000 points is refused before any file is written', async () => {
+    const r = await cli('sweep', modelPath, '--arch', 'deltarnn', '-i', xPath, '--param', 'thx=0:1:0.0002', '--param', 'thh=0:1:0.0002', '-o', join(dir, 'big'));
+    oneCodedLine(r, /^deltakit: E_LIMIT: sweep: at most 10000 points \(the product of the --param axes\), found thx 5001 x thh 5001 = 25010001$/m);
+    expect(readdirSync(dir).filter((f) => f.startsWith('big'))).toEqual([]);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

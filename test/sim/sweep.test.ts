@@ -21,6 +21,14 @@ describe('sweep', () => {
     expect(pointKey(pts[5]!, ['a', 'b'])).toBe('a=2;b=5');
   });
 
+  it('bounds the grid: at most 10,000 points in all, and 10,000 values per axis given as a list', () => {
+    // Two ranges of 5,001 values each were 25 million points (GBs before the first simulation).
+    const axis = (name: string, n: number) => ({ name, values: Array.from({ length: n }, (_, i) => i) });
+    expect(sweepPoints([axis('pes', 100), axis('arrays', 100)])).toHaveLength(10_000);
+    expect(() => sweepPoints([axis('pes', 101), axis('arrays', 100)])).toThrow(/^sweep: at most 10000 points \(the product of the --param axes\), found pes 101 x arrays 100 = 10100$/);
+    expect(() => parseAxis(`pes=${Array.from({ length: 10_001 }, (_, i) => i).join(',')}`)).toThrow(/^--param pes: at most 10000 values, found 10001$/);
+  });
+
   it('runs every point once, skips done ones, and stops when asked', async () => {
     const model = randomModel(2, 8, [{ kind: 'gru', hiddenSize: 16 }]);
     const frames = smoothStream(1, 30, 8, 0.2);

@@ -82,7 +82,9 @@ export function register(program: Command): void {
       const names = axes.map((a) => a.name);
       const columns = sweepColumns(names);
       const done = new Set<string>();
-      // The model and input (or the trace) are read, and refused if bad, before any file is created.
+      // The grid is bounded (E_LIMIT), and the model and input (or the trace) are read, and
+      // refused if bad, before any file is created.
+      const total = sweepPoints(axes).length;
       let model;
       let frames;
       let trace;
@@ -107,7 +109,6 @@ export function register(program: Command): void {
         writeFileSync(csvPath, csvLine(columns) + '\n', { flag: o.force ? 'w' : 'wx' });
         created = true;
       }
-      const total = sweepPoints(axes).length;
       const bar = progress('sweep', total);
       let stop = false;
       const onSigint = () => {
