@@ -146,10 +146,20 @@ function cosineLr(base: number, epochInPhase: number, phaseEpochs: number, frac:
   return base * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
 }
 
-function checkConfig(c: TrainConfig): void {
+/** Most epochs (dense plus delta) of one training run: far past any recipe, short of "forever". */
+export const MAX_TRAIN_EPOCHS = 10_000;
+
+/**
+ * Check a training configuration (E_OPTION, E_LIMIT). trainClassifier does; the CLI does first,
+ * before it synthesises a corpus, so a bad configuration fails in a second, not after the corpus.
+ *
+ * @example checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, denseEpochs: 0, deltaEpochs: 0 }); // throws E_OPTION
+ */
+export function checkTrainConfig(c: TrainConfig): void {
   const posInt = (v: number) => Number.isInteger(v) && v > 0;
   check(posInt(c.hiddenSize) && posInt(c.layers) && posInt(c.batchSize), 'E_OPTION', () => `train: hiddenSize, layers and batchSize must be positive integers, found ${c.hiddenSize}, ${c.layers}, ${c.batchSize}`);
   check(Number.isInteger(c.denseEpochs) && c.denseEpochs >= 0 && Number.isInteger(c.deltaEpochs) && c.deltaEpochs >= 0 && c.denseEpochs + c.deltaEpochs > 0, 'E_OPTION', () => `train: epochs must be integers >= 0 with at least one epoch, found ${c.denseEpochs} dense and ${c.deltaEpochs} delta`);
+  check(c.denseEpochs + c.deltaEpochs <= MAX_TRAIN_EPOCHS, 'E_LIMIT', () => `train: at most ${MAX_TRAIN_EPOCHS} epochs in all, found ${c.denseEpochs} dense + ${c.deltaEpochs} delta`);
   for (const [k, v] of [['lr', c.lr], ['deltaLr', c.deltaLr]] as const) check(Number.isFinite(v) && v > 0, 'E_OPTION', () => `train: ${k} must be > 0, found ${v}`);
   for (const [k, v] of [['thresholdX', c.thresholdX], ['thresholdH', c.thresholdH], ['l1', c.l1], ['clipNorm', c.clipNorm]] as const) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `train: ${k} must be a finite number >= 0, found ${v}`);
   check(c.backend === undefined || c.backend === 'js' || c.backend === 'wasm', 'E_OPTION', () => `train: backend must be js or wasm, found ${String(c.backend)}`);
@@ -275,7 +285,7 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
  * const { model } = await trainClassifier(train, validation, { ...DEFAULT_TRAIN_CONFIG, hiddenSize: 64 }, { checkpoint: 'run.ckpt' });
  */
 export async function trainClassifier(train: Dataset, validation: Dataset, config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
-  checkConfig(config);
+  checkTrainConfig(config);
   // Classifiers learn from isolated utterances (label >= 0); CTC from every sequence (one with no
   // words, e.g. a keyword stream of noise and unknown words, teaches it to emit nothing).
   const items = config.readout === 'ctc' ? train.utterances : train.utterances.filter((u) => u.label >= 0);

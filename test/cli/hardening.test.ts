@@ -289,6 +289,18 @@ describe('inputs and outputs that are not files', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('big'))).toEqual([]);
   });
 
+  it('train: a configuration the trainer refuses (no epoch, 1e12 epochs) fails before the corpus is synthesised', async () => {
+    // --epochs 0 --delta-epochs 0 passed the option parser, synthesised the corpus, then failed in the
+    // trainer; --epochs 1e12 was accepted (unbounded work).
+    const cache = join(dir, 'cache-train');
+    mkdirSync(cache);
+    const base = ['train', '--task', 'digits', '-o', join(dir, 't.safetensors'), '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', cache];
+    oneCodedLine(await cli(...base, '--epochs', '0', '--delta-epochs', '0'), /^deltakit: E_OPTION: train: epochs must be integers >= 0 with at least one epoch, found 0 dense and 0 delta$/m);
+    oneCodedLine(await cli(...base, '--epochs', '1e12'), /^deltakit: E_LIMIT: train: at most 10000 epochs in all, found 1000000000000 dense \+ 8 delta$/m);
+    expect(readdirSync(cache)).toEqual([]);
+    expect(existsSync(join(dir, 't.safetensors'))).toBe(false);
+  }, 60_000);
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

@@ -13,7 +13,7 @@ import { featureStats, normalizeDataset, statsFromJson, statsToJson } from '../.
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { keywordTrainingStreams, normalizeStreams, UNKNOWN_TARGETS } from '../../train/kws.js';
-import { DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
+import { checkTrainConfig, DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
 
@@ -149,6 +149,8 @@ export function register(program: Command): void {
       const [freqMasks, freqWidth, timeMasks, timeWidth] = p.map((v) => parseNumber('--spec-augment', v, { integer: true, min: 0, max: 1000 })!);
       config.specAugment = { freqMasks: freqMasks!, freqWidth: freqWidth!, timeMasks: timeMasks!, timeWidth: timeWidth! };
     }
+    // The whole configuration (epochs, rates, CBTD) is checked before the corpus is built.
+    checkTrainConfig(config);
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
     const teacher = o.distill !== undefined ? await loadModel(o.distill) : undefined;
