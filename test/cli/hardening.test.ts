@@ -301,6 +301,11 @@ describe('inputs and outputs that are not files', () => {
     expect(existsSync(join(dir, 't.safetensors'))).toBe(false);
   }, 60_000);
 
+  it('sim --set of a size the engine allocates is refused with its bound (was an internal error)', async () => {
+    const r = await cli('sim', modelPath, '--arch', 'spartus', '-i', xPath, '--set', 'arrays=1e12');
+    oneCodedLine(r, /^deltakit: E_LIMIT: arrays: expected at most 65536, found 1000000000000$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

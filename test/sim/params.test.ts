@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cbtdPruneModel } from '../../src/compress/cbtd/index.js';
 import { randomModel } from '../../src/model/random.js';
-import { INFORMATIONAL_PARAMS, PRESETS, simulate, syntheticWorkload, type ArchName, type SimOutcome, type Workload } from '../../src/sim/index.js';
+import { INFORMATIONAL_PARAMS, PRESETS, resolveSpec, simulate, syntheticWorkload, type ArchName, type SimOutcome, type Workload } from '../../src/sim/index.js';
 
 const workloads: Record<ArchName, Workload> = {
   // Sparse enough that a shallow queue lets the MAC array idle while the encoder scans a gap.
@@ -40,4 +40,16 @@ describe('preset parameters', () => {
       }
     });
   }
+});
+
+describe('parameter bounds', () => {
+  it('sizes that allocate memory or exponents are bounded integers (E_LIMIT / E_VALUE), checked before any engine runs', () => {
+    // --set arrays=3e8 held 4.7 GB after 20 s; arrays=1e12 was "Invalid typed array length";
+    // codebookBits=1e12 gave a report of Infinity cycles and NaN energy.
+    expect(() => resolveSpec('spartus', { arrays: 3e8 })).toThrow(/^arrays: expected at most 65536, found 300000000$/);
+    expect(() => resolveSpec('spartus', { arrays: 1.5 })).toThrow(/^arrays: expected an integer, found 1.5$/);
+    expect(() => resolveSpec('edgedrnn', { encoderQueueDepth: 1e12 })).toThrow(/^encoderQueueDepth: expected at most 1048576, found 1000000000000$/);
+    expect(() => resolveSpec('rnnaccel', { codebookBits: 1e12 })).toThrow(/^codebookBits: expected at most 16, found 1000000000000$/);
+    expect(resolveSpec('spartus', { arrays: 16 }).params.arrays).toBe(16);
+  });
 });

@@ -38,6 +38,21 @@ export const PARAMS = {
 
 export type ParamName = keyof typeof PARAMS;
 
+/**
+ * Bounds of the parameters that size memory or exponents in the engines (checked by resolveSpec,
+ * E_LIMIT): Spartus allocates per array and EdgeDRNN per queue entry (--set arrays=3e8 held 4.7 GB
+ * after 20 s), and a codebook has 2^bits entries (codebookBits=1e12 gave an Infinity report).
+ * Counts are integers: the engines would round them silently.
+ */
+export const PARAM_BOUNDS: Partial<Record<ParamName, { max: number; integer: boolean }>> = {
+  arrays: { max: 65_536, integer: true },
+  encoderQueueDepth: { max: 1 << 20, integer: true },
+  codebookBits: { max: 16, integer: true },
+  weightBits: { max: 64, integer: true },
+  activationBits: { max: 64, integer: true },
+  accumulatorBits: { max: 128, integer: true },
+};
+
 /** Parameters that describe the design but enter no cycle model (every other one changes a result). */
 export const INFORMATIONAL_PARAMS: readonly ParamName[] = ['activationBits', 'accumulatorBits'];
 

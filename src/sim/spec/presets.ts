@@ -3,7 +3,7 @@
  * our own modelling choice where the published work leaves the value open.
  */
 import { check } from '../../core/errors.js';
-import { ARCH_NAMES, PARAMS, type ArchName, type ArchPreset, type ArchSpec, type ParamName, type ParamValue } from './params.js';
+import { ARCH_NAMES, PARAM_BOUNDS, PARAMS, type ArchName, type ArchPreset, type ArchSpec, type ParamName, type ParamValue } from './params.js';
 
 const v = (value: number, tag: ParamValue['tag'], source: string): ParamValue => ({ value, tag, source });
 
@@ -116,6 +116,11 @@ export function resolveSpec(arch: string, overrides: Partial<Record<string, numb
   for (const [k, value] of Object.entries(overrides)) {
     check(k in preset.params, 'E_OPTION', () => `--set ${k}: ${arch} has no parameter '${k}'; expected one of ${Object.keys(preset.params).join(', ')}`);
     check(typeof value === 'number' && Number.isFinite(value) && value >= 0, 'E_VALUE', () => `--set ${k}: expected a finite number >= 0, found ${String(value)}`);
+    const bound = PARAM_BOUNDS[k as ParamName];
+    if (bound) {
+      check(!bound.integer || Number.isInteger(value), 'E_VALUE', () => `${k}: expected an integer, found ${value}`);
+      check(value <= bound.max, 'E_LIMIT', () => `${k}: expected at most ${bound.max}, found ${value}`);
+    }
     params[k as ParamName] = value;
   }
   for (const k of ['clockMHz', 'pes', 'arrays'] as const) {
