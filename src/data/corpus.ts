@@ -418,7 +418,12 @@ export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptio
     tools['sox'] = 'sox';
   }
   const dir = join(o.cacheDir ?? defaultCacheDir(), 'utt');
-  mkdirSync(dir, { recursive: true });
+  const cacheFail = (what: string, e: unknown): never => fail('E_IO', `feature cache: cannot ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (expected a writable folder as --cache-dir or $DELTAKIT_CACHE)`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    cacheFail(`create ${dir}`, e);
+  }
   const bands = 40;
   const bar = progressBar(`${name}/${split}`, plans.length, o.progress);
   // Extra tools enter the key only for the utterances that use them (espeak-ng keys stay as they were).
@@ -449,8 +454,12 @@ export function* corpusUtterances(name: CorpusName, split: Split, o: CorpusOptio
         pending.delete(i);
         // Write then rename: an interrupted build never leaves a truncated cache entry.
         const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
-        renameSync(tmp, file);
+        try {
+          writeFileSync(tmp, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+          renameSync(tmp, file);
+        } catch (e) {
+          cacheFail(`write ${file}`, e);
+        }
       }
       bar.update(i + 1);
       yield { id: p.id, voice: p.voice, text: p.text, label: p.label, words: p.words, frames: features.length / bands, features };

@@ -251,6 +251,9 @@ describe('inputs and outputs that are not files', () => {
     // data export -o FILE: "internal error: EEXIST: file already exists, mkdir", exit 2.
     const exp = await cli('data', 'export', 'digits', '--split', 'test', '-o', xPath, '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache2'));
     oneCodedLine(exp, /^deltakit: E_IO: cannot create .*x\.npy: EEXIST \(expected a folder path\)$/m);
+    // --cache-dir FILE (data build, eval, demo, train...): "internal error: ENOTDIR ... mkdir", exit 2.
+    const cache = await cli('data', 'build', 'digits', '--split', 'test', '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', xPath);
+    oneCodedLine(cache, /^deltakit: E_IO: feature cache: cannot create .*x\.npy\/utt: ENOTDIR \(expected a writable folder as --cache-dir or \$DELTAKIT_CACHE\)$/m);
   });
 
   it('an empty (0, I) frames file is refused alike by every command that reads frames', async () => {
