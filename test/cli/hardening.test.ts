@@ -309,6 +309,17 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(r, /^deltakit: E_LIMIT: arrays: expected at most 65536, found 1000000000000$/m);
   });
 
+  it('run --segments: a label the model cannot output is refused, not scored as an error or dropped', async () => {
+    // label 99 of a 4-output model: "accuracy 0.00 % on 1 labelled utterances", exit 0; "x": no accuracy line.
+    for (const [label, found] of [[99, '99'], [1.5, '1.5'], ['x', '"x"']] as const) {
+      const seg = join(dir, 'seg.json');
+      writeFileSync(seg, JSON.stringify({ utterances: [{ frames: 10, label: 0 }, { frames: 20, label }] }));
+      const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'ys.npy'), '--segments', seg);
+      oneCodedLine(r, new RegExp(`^deltakit: E_FORMAT: --segments .*seg\\.json: utterance 1: expected a label -1 \\(none\\) or 0\\.\\.3 \\(this model's 4 outputs\\), found ${found.replace('.', '\\.')}$`, 'm'));
+      expect(existsSync(join(dir, 'ys.npy'))).toBe(false);
+    }
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

@@ -85,9 +85,9 @@ export function register(program: Command): void {
         ...(weights ? { weights } : {}),
         ...(bits ? { activationBits: bits === '7' ? (7 as const) : (14 as const) } : {}),
       });
-      const segmentFrames = o.segments ? async (T: number) => (await readSegments(o.segments!, T)).map((q) => q.frames) : undefined;
+      const segmentFrames = o.segments ? async (T: number) => (await readSegments(o.segments!, T, session.outputSize)).map((q) => q.frames) : undefined;
       const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false, segmentFrames);
-      const segments = o.segments ? await readSegments(o.segments, x.frames) : [{ frames: x.frames, label: -1 }];
+      const segments = o.segments ? await readSegments(o.segments, x.frames, session.outputSize) : [{ frames: x.frames, label: -1 }];
       if (o.traceOut !== undefined) {
         // Loaded only when asked for, so a plain run starts as fast as before.
         const { createTraceFileWriter } = await import('../../sim/trace/file.js');
@@ -190,15 +190,19 @@ function classify(y: Float32Array, t0: number, n: number, O: number, readout: 'm
  * Utterance boundaries from `data export`'s utterances.json (or any JSON {utterances: [{frames,
  * label?}]}, or a plain array of frame counts); they must cover the input exactly.
  */
-async function readSegments(path: string, T: number): Promise<Array<{ frames: number; label: number }>> {
+async function readSegments(path: string, T: number, outputs: number): Promise<Array<{ frames: number; label: number }>> {
   const text = new TextDecoder().decode(await readFileBytes(path));
   const v = parseJsonStrict(text, `--segments ${path}`) as { utterances?: unknown } | unknown[];
   const list = Array.isArray(v) ? v : (v as { utterances?: unknown })?.utterances;
   check(Array.isArray(list), 'E_FORMAT', () => `--segments ${path}: expected {utterances: [{frames, label?}, ...]} (data export's utterances.json) or an array of frame counts`);
   const segs = list.map((u, i) => {
     const frames = typeof u === 'number' ? u : (u as { frames?: unknown })?.frames;
-    const label = typeof u === 'object' && u !== null && typeof (u as { label?: unknown }).label === 'number' ? (u as { label: number }).label : -1;
+    const raw = typeof u === 'object' && u !== null ? (u as { label?: unknown }).label : undefined;
     check(Number.isSafeInteger(frames) && (frames as number) >= 0, 'E_FORMAT', () => `--segments ${path}: utterance ${i}: frames must be a non-negative integer, found ${JSON.stringify(frames)?.slice(0, 20)}`);
+    // A label scores the utterance: one outside the model's outputs would count it wrong (or, not a
+    // number, drop it) without a word. -1 marks an unlabelled utterance (data export's strings).
+    check(raw === undefined || (Number.isSafeInteger(raw) && (raw as number) >= -1 && (raw as number) < outputs), 'E_FORMAT', () => `--segments ${path}: utterance ${i}: expected a label -1 (none) or 0..${outputs - 1} (this model's ${outputs} outputs), found ${JSON.stringify(raw)?.slice(0, 20)}`);
+    const label = raw === undefined ? -1 : (raw as number);
     return { frames: frames as number, label };
   });
   const total = segs.reduce((a, s) => a + s.frames, 0);
