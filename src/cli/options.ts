@@ -25,6 +25,15 @@ export function parseChoice<T extends string>(name: string, raw: string | undefi
 }
 
 /**
+ * --dense runs the network without thresholds: --thx/--thh beside it would be ignored (listen,
+ * kws detect, kws tune), so they are refused (E_OPTION).
+ */
+export function checkDenseThresholds(dense: boolean | undefined, thx: string | undefined, thh: string | undefined): void {
+  const given = [thx !== undefined ? `--thx ${thx}` : '', thh !== undefined ? `--thh ${thh}` : ''].filter(Boolean);
+  check(!dense || given.length === 0, 'E_OPTION', () => `--dense: expected no --thx/--thh with it (the dense network has no thresholds), found ${given.join(' and ')}`);
+}
+
+/**
  * Refuse to overwrite a file the user already has, unless they said --force; and refuse, before
  * any work, a path that cannot be written at all (a directory, or a folder that does not exist),
  * which would otherwise fail only at the write, after a long run (E_IO).

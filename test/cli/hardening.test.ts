@@ -320,6 +320,14 @@ describe('inputs and outputs that are not files', () => {
     }
   });
 
+  it('kws detect/tune --dense with --thx/--thh is refused as listen refuses it (the thresholds were ignored)', async () => {
+    const kws = join(ROOT, 'models', 'kws-deltagru.safetensors');
+    const detect = await cli('kws', 'detect', kws, '--input', join(dir, 'never-read.wav'), '--dense', '--thx', '0.1');
+    oneCodedLine(detect, /^deltakit: E_OPTION: --dense: expected no --thx\/--thh with it \(the dense network has no thresholds\), found --thx 0\.1$/m);
+    const tune = await cli('kws', 'tune', kws, '--dense', '--thh', '0.2', '--max-voices', '1', '--cache-dir', join(dir, 'cache-kws'));
+    oneCodedLine(tune, /^deltakit: E_OPTION: --dense: expected no --thx\/--thh .*, found --thh 0\.2$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

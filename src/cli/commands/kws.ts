@@ -41,7 +41,7 @@ import {
   type StreamScore,
 } from '../../train/kws.js';
 import { modelTask, taskDataset } from '../../train/task.js';
-import { checkExtension, checkWritable, parseChoice, parseNumber, si, table } from '../options.js';
+import { checkDenseThresholds, checkExtension, checkWritable, parseChoice, parseNumber, si, table } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
 interface DetectorCli {
@@ -74,6 +74,7 @@ function detectorOf(model: Model, o: DetectorCli): DetectorOptions {
 }
 
 function thresholdsOf(model: Model, o: DetectorCli): { thresholdX: number; thresholdH: number } {
+  checkDenseThresholds(o.dense, o.thx, o.thh);
   return {
     thresholdX: parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? '0', { min: 0 })!,
     thresholdH: parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? '0', { min: 0 })!,

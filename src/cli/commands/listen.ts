@@ -15,7 +15,7 @@ import type { Backend } from '../../runtime/types.js';
 import { Listener, LISTEN_SAMPLE_RATE } from '../../stream/listener.js';
 import type { RecognizedWord } from '../../stream/recognizer.js';
 import { BUILTIN_TASKS, loadBuiltinModel, type BuiltinTask } from '../../train/builtin.js';
-import { parseChoice, parseNumber, si } from '../options.js';
+import { checkDenseThresholds, parseChoice, parseNumber, si } from '../options.js';
 
 interface ListenOptions {
   task: string;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const chunk = parseNumber('--chunk', o.chunk, { integer: true, min: 1, max: 1 << 20 })!;
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
-      check(!(o.dense && (thresholdX !== undefined || thresholdH !== undefined)), 'E_OPTION', () => '--dense: expected no --thx/--thh with it (the dense network has no thresholds), found both');
+      checkDenseThresholds(o.dense, o.thx, o.thh);
       const model = o.model ? await loadModelOrCompressed(o.model) : await loadBuiltinModel(task);
       const options = {
         ...(o.dense ? { dense: true } : {}),
