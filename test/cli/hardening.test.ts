@@ -304,6 +304,11 @@ describe('inputs and outputs that are not files', () => {
     expect(existsSync(join(dir, 't.safetensors'))).toBe(false);
   }, 60_000);
 
+  it('sim --fixed-point on a model EdgeDRNN cannot run: only the error, not first a line saying the machine is used', async () => {
+    const r = await cli('sim', modelPath, '--arch', 'edgedrnn', '-i', xPath, '--fixed-point');
+    oneCodedLine(r, /^deltakit: E_HW_LIMIT: EdgeDRNN hidden size: H must be a multiple of 8 \(the PE count\), found 10$/m);
+  });
+
   it('sim --set of a size the engine allocates is refused with its bound (was an internal error)', async () => {
     const r = await cli('sim', modelPath, '--arch', 'spartus', '-i', xPath, '--set', 'arrays=1e12');
     oneCodedLine(r, /^deltakit: E_LIMIT: arrays: expected at most 65536, found 1000000000000$/m);

@@ -14,7 +14,7 @@ import type { Model } from '../../model/types.js';
 import type { BiasConvention, StepTrace } from '../../runtime/types.js';
 import { ARCH_NAMES, PARAMS, PRESETS, parseOverrides, resolveSpec, type ArchName } from '../../sim/spec/index.js';
 import { formatComparison, formatReport, reportToJson } from '../../sim/report/format.js';
-import { thresholdCode } from '../../quant/edgedrnn/program.js';
+import { buildEdgeDrnnProgram, thresholdCode } from '../../quant/edgedrnn/program.js';
 import { edgedrnnFits, traceEdgeDrnnWorkload, traceWorkload } from '../../sim/run.js';
 import { simulate, simulateStream, type SimOutcome, type SimReport } from '../../sim/simulate.js';
 import { createTraceFileWriter, openTraceFile, traceFileWorkloads, traceModel } from '../../sim/trace/file.js';
@@ -84,6 +84,9 @@ interface SimOptions {
 export function chooseFixedPoint(model: Model, arch: string, requested: boolean | undefined, th: { thresholdX?: number; thresholdH?: number }): boolean {
   if (requested === true) {
     check(arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${arch}`);
+    // A model the machine cannot run fails here, with the machine's own coded error, before the
+    // line below says which trace is used (it used to print first, then the error).
+    buildEdgeDrnnProgram(model, { thresholdX: th.thresholdX ?? 0, thresholdH: th.thresholdH ?? 0 });
     process.stderr.write('trace: EdgeDRNN fixed-point machine (Q8.8, the hardware\'s own firing)\n');
     return true;
   }
