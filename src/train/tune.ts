@@ -9,6 +9,7 @@
  *
  * The sweep can be interrupted and resumed: finished points are kept in a JSON state file.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { check, DeltakitError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
@@ -64,6 +65,45 @@ export interface TuneOptions {
   resume?: boolean;
   signal?: AbortSignal;
   progress?: boolean;
+}
+
+/**
+ * A digest of what a sweep measures: the model's weights and structure, the utterances (ids,
+ * frame counts, labels, feature values) and how they are scored. Two sweeps resume each other only
+ * when it is the same.
+ */
+function tuneIdentity(model: Model, ds: Dataset, o: Pick<TuneOptions, 'readout' | 'clips'>): string {
+  const h = createHash('sha1');
+  h.update(JSON.stringify({ readout: o.readout, clips: o.clips === true, name: model.name, layers: model.layers.map((l) => ({ ...l, ...Object.fromEntries(Object.entries(l).filter(([, v]) => ArrayBuffer.isView(v)).map(([k]) => [k, null])) })) }));
+  for (const l of model.layers) for (const v of Object.values(l)) if (ArrayBuffer.isView(v)) h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  for (const u of ds.utterances) {
+    h.update(`${u.id}|${u.frames}|${u.label}|${u.words.join(',')}|`);
+    h.update(new Uint8Array(u.features.buffer, u.features.byteOffset, u.features.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** A parsed state file, its shape checked (E_FORMAT naming what is wrong), so a resumed sweep never reads a half-valid point. */
+function readTuneState(st: unknown, path: string, utterances: number): { sweep?: string; dense: SessionEval | null; points: TunePoint[] } {
+  const bad = (what: string): never => {
+    throw new DeltakitError('E_FORMAT', `tune: state file ${path}: expected ${what}`);
+  };
+  const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const isEval = (v: unknown) => typeof v === 'object' && v !== null && isNum((v as SessionEval).accuracy) && isNum((v as SessionEval).occupancy) && isNum((v as SessionEval).opsSaving);
+  if (typeof st !== 'object' || st === null) bad('an object {sweep, dense, points}');
+  const { sweep, dense, points } = st as { sweep?: unknown; dense?: unknown; points?: unknown };
+  if (sweep !== undefined && typeof sweep !== 'string') bad('sweep to be a string');
+  if (dense !== null && dense !== undefined) {
+    if (!isEval(dense)) bad('dense to be an evaluation (accuracy, occupancy, opsSaving)');
+    const d = (dense as SessionEval).decisions;
+    if (d !== undefined && (!Array.isArray(d) || d.length !== utterances)) bad(`dense.decisions to hold one decision per utterance (${utterances})`);
+  }
+  if (!Array.isArray(points)) bad('points to be a list');
+  (points as unknown[]).forEach((p, i) => {
+    const q = p as TunePoint;
+    if (typeof p !== 'object' || p === null || !isNum(q.thresholdX) || !isNum(q.thresholdH) || !isEval(q.result) || (q.agreement !== undefined && !isNum(q.agreement))) bad(`point ${i} to hold thresholdX, thresholdH, result (accuracy, occupancy, opsSaving) and agreement`);
+  });
+  return { ...(sweep !== undefined ? { sweep: sweep as string } : {}), dense: (dense ?? null) as SessionEval | null, points: points as TunePoint[] };
 }
 
 /** Default sweep grid: thresholds on normalised features and on hidden states in [-1, 1]. */
@@ -131,22 +171,31 @@ export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions):
   const done = new Map<string, TunePoint>();
   const key = (x: number, h: number) => `${x}/${h}`;
   let dense: SessionEval | null = null;
+  // What the finished points were measured on: resuming with another model, data set or readout
+  // would take its points as this sweep's (the state file is named after --table, not the model).
+  const sweepOf = tuneIdentity(model, ds, o);
   if (o.resume && o.stateFile && existsSync(o.stateFile)) {
+    let st: unknown;
     try {
-      const st = JSON.parse(readFileSync(o.stateFile, 'utf8')) as { dense: SessionEval | null; points: TunePoint[] };
-      // A state without the dense decisions (an older sweep) is started afresh: agreement needs them.
-      if (st.dense?.decisions) {
-        dense = st.dense;
-        for (const p of st.points) if (p.agreement !== undefined) done.set(key(p.thresholdX, p.thresholdH), p);
-      }
+      st = JSON.parse(readFileSync(o.stateFile, 'utf8'));
     } catch (e) {
       throw new DeltakitError('E_FORMAT', `tune: state file ${o.stateFile} is not valid JSON`, { cause: e });
+    }
+    const state = readTuneState(st, o.stateFile, ds.utterances.length);
+    // A state without the dense decisions or the sweep's identity (an older sweep) is started
+    // afresh: agreement needs the decisions, and its points cannot be told to be this sweep's.
+    if (state.sweep !== undefined) {
+      check(state.sweep === sweepOf, 'E_MISMATCH', () => `tune: state file ${o.stateFile} holds a sweep of another model, data set or readout; start without --resume, or give another --table`);
+      if (state.dense?.decisions) {
+        dense = state.dense;
+        for (const p of state.points) if (p.agreement !== undefined) done.set(key(p.thresholdX, p.thresholdH), p);
+      }
     }
   }
   const save = () => {
     if (!o.stateFile) return;
     const tmp = `${o.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ dense, points: [...done.values()] }, null, 1));
+    writeFileSync(tmp, JSON.stringify({ sweep: sweepOf, dense, points: [...done.values()] }, null, 1));
     renameSync(tmp, o.stateFile);
   };
   const grid: Array<[number, number]> = [];

@@ -168,6 +168,30 @@ describe('tuneThresholds through the runtime', () => {
     expect(again.points[0]!.result.accuracy).toBe(0.123);
   });
 
+  it('resumes only its own sweep: another model or data set, or a malformed state file, is refused', async () => {
+    // --resume took the finished points of whatever sweep had left the state file (it is named
+    // after --table, not the model), and a hand-edited point without a result crashed later.
+    const dir = mkdtempSync(join(tmpdir(), 'dk-tune-'));
+    const stateFile = join(dir, 'tune.json');
+    const o = { gridX: [0, 0.3], gridH: [0, 0.1], maxAccuracyDrop: 5, readout: 'mean' as const, stateFile, progress: false };
+    await tuneThresholds(model, ds, o);
+    const other = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 8, layers: 1, classes: 3, seed: 5 });
+    await expect(tuneThresholds(other, ds, { ...o, resume: true })).rejects.toThrow(/^tune: state file .*tune\.json holds a sweep of another model, data set or readout; start without --resume, or give another --table$/);
+    await expect(tuneThresholds(model, bumpDataset(24, 3, 4, 10), { ...o, resume: true })).rejects.toThrow(/holds a sweep of another model, data set or readout/);
+    const st = JSON.parse(readFileSync(stateFile, 'utf8'));
+    delete st.points[1].result;
+    writeFileSync(stateFile, JSON.stringify(st));
+    await expect(tuneThresholds(model, ds, { ...o, resume: true })).rejects.toThrow(/^tune: state file .*: expected point 1 to hold thresholdX, thresholdH, result \(accuracy, occupancy, opsSaving\) and agreement$/);
+    writeFileSync(stateFile, JSON.stringify({ ...st, points: 'x' }));
+    await expect(tuneThresholds(model, ds, { ...o, resume: true })).rejects.toMatchObject({ code: 'E_FORMAT' });
+    // The same sweep still resumes (the planted value survives), as above.
+    await tuneThresholds(model, ds, o);
+    const good = JSON.parse(readFileSync(stateFile, 'utf8'));
+    good.points[0].result.accuracy = 0.123;
+    writeFileSync(stateFile, JSON.stringify(good));
+    expect((await tuneThresholds(model, ds, { ...o, resume: true })).points[0]!.result.accuracy).toBe(0.123);
+  });
+
   it('sweeps across conditions: each condition is its own sweep, resumable from its own state file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dk-tune-'));
     const stateFile = join(dir, 'tune.json');
