@@ -103,6 +103,14 @@ export class WavStream {
   private left = Infinity;
   private carry = new Uint8Array(0);
 
+  /**
+   * Say the stream has ended: E_FORMAT when its header declared more sample bytes than arrived (a
+   * file cut short, as parseWav refuses it); nothing when the size was a pipe's placeholder.
+   */
+  end(): void {
+    check(this.header === null || this.left === Infinity || this.left === 0, 'E_FORMAT', () => `wav: expected the ${this.header!.dataSize} bytes of samples its data chunk declares, found ${this.header!.dataSize - this.left} (truncated stream?)`);
+  }
+
   /** The format, once the header has arrived (else null). */
   get format(): WavHeader | null {
     return this.header;

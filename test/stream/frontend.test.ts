@@ -165,6 +165,20 @@ describe('WavStream', () => {
     }
   });
 
+  it('end(): a stream cut short of its declared data size is refused, a piped one (unknown size) is not', () => {
+    // listen - < first-300-bytes.wav printed "heard: (nothing)" and exited 0.
+    const bytes = wavBytes(signal(100, 8000, 9), 8000, 1);
+    const cut = new WavStream();
+    cut.push(bytes.subarray(0, bytes.length - 10));
+    expect(() => cut.end()).toThrow(/^wav: expected the 200 bytes of samples its data chunk declares, found 190 \(truncated stream\?\)$/);
+    const whole = new WavStream();
+    whole.push(bytes);
+    whole.end();
+    const piped = new WavStream();
+    piped.push(wavBytes(signal(100, 8000, 9), 8000, 1, 0x7fffffff).subarray(0, 120));
+    piped.end();
+  });
+
   it('stops at the declared data size and refuses what is not a WAV stream', () => {
     const x = signal(100, 8000, 9);
     const bytes = wavBytes(x, 8000, 1);

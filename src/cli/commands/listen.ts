@@ -85,6 +85,7 @@ export function register(program: Command): void {
           if (x.length) feed(x, w.sampleRate);
         }
         check(w.format !== null, 'E_FORMAT', () => 'standard input: expected a 16-bit PCM .wav stream, found no data chunk before the end');
+        w.end();
         audio = { sampleRate: w.sampleRate };
       } else {
         const a = parseWav(await readFileBytes(file));
