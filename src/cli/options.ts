@@ -34,6 +34,14 @@ export function checkDenseThresholds(dense: boolean | undefined, thx: string | u
 }
 
 /**
+ * --bias-convention places the biases of the delta memories: a dense network (no --thx/--thh) has
+ * none, so the option would be ignored there (run, sim, sweep, export c): E_OPTION.
+ */
+export function checkBiasConventionNeedsDelta(biasConvention: string | undefined, delta: boolean): void {
+  check(biasConvention === undefined || delta, 'E_OPTION', () => `--bias-convention ${biasConvention}: places the delta network's memory biases, expected --thx or --thh with it, found neither (a dense run has none)`);
+}
+
+/**
  * Refuse to overwrite a file the user already has, unless they said --force; and refuse, before
  * any work, a path that cannot be written at all (a directory, or a folder that does not exist),
  * which would otherwise fail only at the write, after a long run (E_IO).

@@ -333,6 +333,18 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(tune, /^deltakit: E_OPTION: --dense: expected no --thx\/--thh .*, found --thh 0\.2$/m);
   });
 
+  it('--bias-convention on a dense run (no --thx/--thh) is refused: a dense network has no delta memories to place it in', async () => {
+    // run/sim/export c --bias-convention edgedrnn without thresholds ran dense, the option ignored (same bytes as cudnn).
+    const re = /^deltakit: E_OPTION: --bias-convention edgedrnn: places the delta network's memory biases, expected --thx or --thh with it, found neither \(a dense run has none\)$/m;
+    oneCodedLine(await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'bc.npy'), '--bias-convention', 'edgedrnn'), re);
+    oneCodedLine(await cli('sim', modelPath, '--arch', 'deltarnn', '-i', xPath, '--bias-convention', 'edgedrnn'), re);
+    oneCodedLine(await cli('export', 'c', modelPath, '-o', join(dir, 'bc'), '--bias-convention', 'edgedrnn'), re);
+    oneCodedLine(await cli('sweep', modelPath, '--arch', 'deltarnn', '-i', xPath, '--param', 'pes=8,16', '--bias-convention', 'edgedrnn', '-o', join(dir, 'bc')), re);
+    expect(readdirSync(dir).filter((f) => f.startsWith('bc'))).toEqual([]);
+    const delta = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'bc.npy'), '--bias-convention', 'edgedrnn', '--thh', '0.1', '-q');
+    expect(delta.code, delta.err).toBe(0);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

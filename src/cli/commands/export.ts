@@ -15,7 +15,7 @@ import { exportC, writeCExport } from '../../model/export/c/export.js';
 import { BOARDS, type Board } from '../../model/export/c/boards.js';
 import { C_PRECISIONS, type CPrecision } from '../../quant/lowering.js';
 import type { BiasConvention } from '../../runtime/types.js';
-import { parseChoice, parseNumber } from '../options.js';
+import { checkBiasConventionNeedsDelta, parseChoice, parseNumber } from '../options.js';
 
 interface ExportCOpts {
   out: string;
@@ -50,13 +50,14 @@ export function register(program: Command): void {
     .option('--board <board>', `also write startup code and a linker script: ${BOARDS.join(', ')}`)
     .option('-f, --force', 'replace existing files')
     .option('-q, --quiet', 'do not print the summary')
-    .action(async (modelPath: string, o: ExportCOpts) => {
+    .action(async (modelPath: string, o: ExportCOpts, cmd: Command) => {
       const precision = parseChoice('--precision', o.precision, C_PRECISIONS) as CPrecision;
       const weightBits = parseNumber('--weight-bits', o.weightBits, { integer: true });
       check(weightBits === undefined || weightBits === 8 || weightBits === 16, 'E_OPTION', () => `--weight-bits: expected 8 or 16, found ${weightBits}`);
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn'] as const) as BiasConvention;
+      checkBiasConventionNeedsDelta(cmd.getOptionValueSource('biasConvention') === 'cli' ? biasConvention : undefined, thresholdX !== undefined || thresholdH !== undefined);
       const actFrac = parseNumber('--act-frac', o.actFrac, { integer: true, min: 0 });
       const board = parseChoice('--board', o.board, BOARDS) as Board | undefined;
       check(!(o.actFrac !== undefined && o.calibration !== undefined), 'E_OPTION', () => '--act-frac and --calibration: expected one of them, found both');

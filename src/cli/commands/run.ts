@@ -15,7 +15,7 @@ import type { Activation } from '../../model/types.js';
 import { createSession } from '../../runtime/session.js';
 import type { Backend, BiasConvention, StepTrace } from '../../runtime/types.js';
 import type { TraceWriter } from '../../sim/trace/format.js';
-import { checkExtension, checkWritable, parseChoice, parseNumber, si } from '../options.js';
+import { checkBiasConventionNeedsDelta, checkExtension, checkWritable, parseChoice, parseNumber, si } from '../options.js';
 import { readFeatureInput } from '../input.js';
 import { progress } from '../progress.js';
 
@@ -59,6 +59,7 @@ export function register(program: Command): void {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+      checkBiasConventionNeedsDelta(biasConvention, thresholdX !== undefined || thresholdH !== undefined);
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       const weights = parseChoice<'f32' | 'int8'>('--weights', o.weights, ['f32', 'int8']);
       const bits = parseChoice<'7' | '14'>('--activation-bits', o.activationBits, ['7', '14']);

@@ -20,7 +20,7 @@ import { simulate, simulateStream, type SimOutcome, type SimReport } from '../..
 import { createTraceFileWriter, openTraceFile, traceFileWorkloads, traceModel } from '../../sim/trace/file.js';
 import { traceLayers } from '../../sim/trace/format.js';
 import type { Workload } from '../../sim/workload/workload.js';
-import { checkWritable, parseChoice, parseNumber, table } from '../options.js';
+import { checkBiasConventionNeedsDelta, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { progress } from '../progress.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -174,6 +174,7 @@ export function register(program: Command): void {
         const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
         const th = { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) };
         const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+        checkBiasConventionNeedsDelta(biasConvention, thresholdX !== undefined || thresholdH !== undefined);
         const { model, frames, steps } = await loadModelAndInput(modelPath, o.input);
         // EdgeDRNN gets the fixed-point machine's trace by default; the others the float session's.
         const fixed = chooseFixedPoint(model, all ? 'edgedrnn' : archs[0]!, o.fixedPoint, th);

@@ -11,7 +11,7 @@ import type { BiasConvention } from '../../runtime/types.js';
 import { csvLine, parseCsv } from '../../sim/report/csv.js';
 import { parseOverrides, resolveSpec } from '../../sim/spec/presets.js';
 import { parseAxis, pointKey, runSweep, sweepColumns, sweepPoints, SUMMARY_FIELDS } from '../../sim/sweep.js';
-import { checkWritable, parseChoice, parseNumber } from '../options.js';
+import { checkBiasConventionNeedsDelta, checkWritable, parseChoice, parseNumber } from '../options.js';
 import { progress } from '../progress.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { openTraceFile, traceModel } from '../../sim/trace/file.js';
@@ -69,6 +69,7 @@ export function register(program: Command): void {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       const biasConvention = parseChoice<BiasConvention>('--bias-convention', o.biasConvention, ['cudnn', 'edgedrnn']);
+      checkBiasConventionNeedsDelta(biasConvention, thresholdX !== undefined || thresholdH !== undefined || axes.some((a) => a.name === 'thx' || a.name === 'thh'));
       check(!o.fixedPoint || spec.arch === 'edgedrnn', 'E_OPTION', () => `--fixed-point: the bit-exact machine is EdgeDRNN's; found --arch ${spec.arch}`);
       if (o.trace !== undefined) {
         check(o.input === undefined, 'E_OPTION', () => 'sweep: give --input (run the model) or --trace (replay a recorded run), not both');
