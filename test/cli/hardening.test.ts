@@ -345,6 +345,16 @@ describe('inputs and outputs that are not files', () => {
     expect(delta.code, delta.err).toBe(0);
   });
 
+  it('--condition: a setting given twice, or name=value=more, is refused (the last one won, the rest was dropped)', async () => {
+    const { parseCondition } = await import('../../src/cli/commands/data.js');
+    expect(() => parseCondition('gain=3,gain=4')).toThrow(/^--condition: expected each setting once, found gain twice \('gain=3' and 'gain=4'\)$/);
+    expect(() => parseCondition('telephone,wide')).toThrow(/^--condition: expected each setting once, found the channel twice \('telephone' and 'wide'\)$/);
+    expect(() => parseCondition('gain=3=4')).toThrow(/^--condition: expected name=value, found 'gain=3=4'$/);
+    expect(parseCondition('telephone,gain=-20,reverb=40')).toEqual({ channel: 'telephone', gainDb: -20, reverb: 40 });
+    const r = await cli('eval', BUILTIN, '--condition', 'gain=3,gain=4', '--max-voices', '1', '--cache-dir', join(dir, 'cache-cond'));
+    oneCodedLine(r, /^deltakit: E_OPTION: --condition: expected each setting once, found gain twice/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

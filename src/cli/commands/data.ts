@@ -48,8 +48,13 @@ export interface CorpusCliOptions {
  */
 export function parseCondition(spec: string): Partial<Augmentation> {
   const out: Partial<Augmentation> = {};
+  const seen = new Map<string, string>();
   for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const [k, v] = part.split('=');
+    const [k, v, extra] = part.split('=');
+    // One value per setting: 'gain=3,gain=4' or 'telephone,wide' kept the last without a word.
+    const setting = k === 'telephone' || k === 'wide' || k === 'narrowband' ? 'channel' : k!;
+    check(!seen.has(setting) && extra === undefined, 'E_OPTION', () => (extra !== undefined ? `--condition: expected name=value, found '${part}'` : `--condition: expected each setting once, found ${setting === 'channel' ? 'the channel' : setting} twice ('${seen.get(setting)}' and '${part}')`));
+    seen.set(setting, part);
     if (k === 'telephone' && v === undefined) out.channel = 'telephone';
     else if (k === 'wide' && v === undefined) out.channel = 'wide';
     else if (k === 'narrowband' && v === undefined) out.channel = 'narrowband';
