@@ -355,6 +355,13 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(r, /^deltakit: E_OPTION: --condition: expected each setting once, found gain twice/m);
   });
 
+  it('convert --name: a name with a newline or of thousands of characters is refused (info printed it over several lines)', async () => {
+    const re = /^deltakit: E_OPTION: --name: expected a non-empty name of at most 256 characters without control characters, found /m;
+    oneCodedLine(await cli('convert', modelPath, join(dir, 'n.safetensors'), '--name', 'two\nlines'), re);
+    oneCodedLine(await cli('convert', modelPath, join(dir, 'n.safetensors'), '--name', 'a'.repeat(1000)), re);
+    expect(existsSync(join(dir, 'n.safetensors'))).toBe(false);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

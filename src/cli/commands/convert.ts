@@ -35,7 +35,8 @@ export function register(program: Command): void {
       const readoutActivation = parseChoice<Activation>('--readout-activation', o.readoutActivation, ['none', 'relu', 'tanh']);
       // The output's extension names the format written: deltakit safetensors or a streaming ONNX graph.
       checkExtension('OUT', outPath, ['.safetensors', '.onnx']);
-      check(o.name === undefined || o.name.length > 0, 'E_OPTION', () => '--name: expected a non-empty name');
+      // The name is printed on one line by info, run and listen, and kept in the file's header.
+      check(o.name === undefined || (o.name.length > 0 && o.name.length <= 256 && !/[\u0000-\u001f\u007f]/.test(o.name)), 'E_OPTION', () => `--name: expected a non-empty name of at most 256 characters without control characters, found ${JSON.stringify(o.name!.slice(0, 40))}${o.name!.length > 40 ? ` (${o.name!.length} characters)` : ''}`);
       const { model, kind } = await loadModelFile(inPath, {
         ...(readoutActivation ? { readoutActivation } : {}),
         ...(o.name !== undefined ? { name: o.name } : {}),
