@@ -362,6 +362,17 @@ describe('inputs and outputs that are not files', () => {
     expect(existsSync(join(dir, 'n.safetensors'))).toBe(false);
   });
 
+  it('export c --board: weights larger than the board flash are refused (the library could not link)', async () => {
+    // A GRU 512 at q15 (int8 weights, 853,504 bytes) for the micro:bit (256 kB): 'region FLASH overflowed by 616976 bytes' at link time.
+    const big = join(dir, 'big.safetensors');
+    writeFileSync(big, encodeModel(randomModel(3, 40, [{ kind: 'gru', hiddenSize: 512 }, { kind: 'linear', outputSize: 11 }])));
+    const r = await cli('export', 'c', big, '-o', join(dir, 'big-c'), '--board', 'microbit');
+    oneCodedLine(r, /^deltakit: E_HW_LIMIT: board microbit: the weights alone take 853504 bytes \(853504 x 1\), its flash holds 262144; expected a smaller model or weights, or another board$/m);
+    expect(existsSync(join(dir, 'big-c'))).toBe(false);
+    const ok = await cli('export', 'c', big, '-o', join(dir, 'big-c'), '--board', 'mps2-an386', '-q');
+    expect(ok.code, ok.err).toBe(0);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

@@ -6,7 +6,7 @@ import { check, fail } from '../../../core/errors.js';
 import { writeFileSet } from '../../../core/files.js';
 import type { Model } from '../../types.js';
 import { lowerModel, type LoweredModel, type LoweringOptions } from '../../../quant/lowering.js';
-import { boardFiles, BOARDS, type Board } from './boards.js';
+import { BOARD_INFO, boardFiles, BOARDS, type Board } from './boards.js';
 import { cIdentifier, generateC } from './generate.js';
 
 export interface CExportOptions extends LoweringOptions {
@@ -41,6 +41,15 @@ export function exportC(model: Model, options: CExportOptions = {}): CExport {
   const { name: _name, board, ...lowering } = options;
   void _name;
   const lowered = lowerModel(model, lowering);
+  if (board) {
+    // The weights are const data in the board's flash: a model whose weights alone exceed it
+    // exported a library that could not link (a GRU 512 for the micro:bit: 'region FLASH
+    // overflowed by 616976 bytes'). Biases, tables and code need room on top of this.
+    const bytesPerWeight = lowered.precision === 'f32' ? 4 : lowered.weightBits / 8;
+    const weights = lowered.layers.reduce((a, l) => a + (l.kind === 'linear' ? l.w.length : l.wih.length + l.whh.length), 0);
+    const flash = BOARD_INFO[board].flashKiB * 1024;
+    check(weights * bytesPerWeight <= flash, 'E_HW_LIMIT', () => `board ${board}: the weights alone take ${weights * bytesPerWeight} bytes (${weights} x ${bytesPerWeight}), its flash holds ${flash}; expected a smaller model or weights, or another board`);
+  }
   const src = generateC(lowered, options.name ?? cIdentifier(model.name));
   const files: Record<string, string> = { [`${src.name}.h`]: src.header, [`${src.name}.c`]: src.source };
   if (board) Object.assign(files, boardFiles(board));
