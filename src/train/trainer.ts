@@ -15,6 +15,7 @@
 import { check, DeltakitError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { cbtdPruneMatrix } from '../compress/cbtd/prune.js';
+import { MAX_PES } from '../compress/cbtd/balance.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
 import { adamState, adamStep, type AdamState } from './adam.js';
@@ -173,7 +174,7 @@ export function checkTrainConfig(c: TrainConfig): void {
     check(c.readout !== 'ctc', 'E_OPTION', () => 'train: distillation needs one label per utterance (readout mean or last), found readout ctc');
   }
   if (c.cbtd) {
-    check(c.cbtd.gamma >= 0 && c.cbtd.gamma < 1 && posInt(c.cbtd.pes) && posInt(c.cbtd.rampEpochs), 'E_OPTION', () => `train: CBTD needs 0 <= gamma < 1, pes >= 1 and rampEpochs >= 1, found ${JSON.stringify(c.cbtd)}`);
+    check(c.cbtd.gamma >= 0 && c.cbtd.gamma < 1 && posInt(c.cbtd.pes) && c.cbtd.pes <= MAX_PES && posInt(c.cbtd.rampEpochs), 'E_OPTION', () => `train: CBTD needs 0 <= gamma < 1, pes in 1..${MAX_PES} and rampEpochs >= 1, found ${JSON.stringify(c.cbtd)}`);
   }
 }
 

@@ -373,6 +373,16 @@ describe('inputs and outputs that are not files', () => {
     expect(ok.code, ok.err).toBe(0);
   });
 
+  it('a PE count past 4096 is refused alike by prune --check and train --cbtd-pes (a counter per PE was allocated)', async () => {
+    // prune --check --pes 1e12: "internal error: Invalid typed array length"; --pes 3e8: 2.4 GB and 12 s.
+    oneCodedLine(await cli('prune', modelPath, '--check', '--pes', '1e12'), /^deltakit: E_VALUE: pes: expected an integer in 1\.\.4096, found 1000000000000$/m);
+    const cache = join(dir, 'cache-pes');
+    mkdirSync(cache);
+    const train = await cli('train', '--task', 'digits', '-o', join(dir, 'tp.safetensors'), '--cbtd-gamma', '0.5', '--cbtd-pes', '1e12', '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', cache);
+    oneCodedLine(train, /^deltakit: E_OPTION: train: CBTD needs 0 <= gamma < 1, pes in 1\.\.4096 and rampEpochs >= 1, found /m);
+    expect(readdirSync(cache)).toEqual([]);
+  }, 60_000);
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

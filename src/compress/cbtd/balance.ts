@@ -3,6 +3,7 @@
  * column? That is what makes a fired column cost the same K cycles on every PE of an array
  *; an unbalanced matrix makes the busiest PE set the pace.
  */
+import { check } from '../../core/errors.js';
 import type { Model } from '../../model/types.js';
 
 /** Nonzero counts of one (rows, cols) matrix split over N PEs (sub-column p = rows p, p+N, ...). */
@@ -23,12 +24,24 @@ export interface MatrixBalance {
   sparsity: number;
 }
 
+/** Most PEs per array a CBTD balance, prune or storage takes (each PE gets a counter per column). */
+export const MAX_PES = 4096;
+
+/**
+ * Check a PE count (E_VALUE): prune, balance check, storage and CBTD training all take it, and a
+ * count of 3e8 allocated 2.4 GB of counters (prune --check --pes 3e8), 1e12 none at all.
+ */
+export function checkPes(pes: unknown): asserts pes is number {
+  check(Number.isInteger(pes) && (pes as number) >= 1 && (pes as number) <= MAX_PES, 'E_VALUE', () => `pes: expected an integer in 1..${MAX_PES}, found ${String(pes)}`);
+}
+
 /**
  * Count nonzeros per (column, PE) of a row-major matrix.
  *
  * @example const b = checkMatrixBalance('w', w, 192, 64, 16); if (!b.balanced) console.log(b.minPerPe, b.maxPerPe);
  */
 export function checkMatrixBalance(name: string, w: Float32Array, rows: number, cols: number, pes: number): MatrixBalance {
+  checkPes(pes);
   const counts = new Int32Array(pes);
   let min = Infinity;
   let max = 0;

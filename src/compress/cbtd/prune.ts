@@ -10,6 +10,7 @@
 import { check } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Layer, Model } from '../../model/types.js';
+import { checkPes } from './balance.js';
 
 export interface CbtdOptions {
   /** Fraction of each sub-column targeted for dropping (TIMIT setup: 0.94). */
@@ -28,7 +29,7 @@ function checkOptions(o: CbtdOptions): Required<Omit<CbtdOptions, 'gammaFc'>> & 
   const gammaOk = (g: unknown) => typeof g === 'number' && Number.isFinite(g) && g >= 0 && g < 1;
   check(gammaOk(o.gamma), 'E_VALUE', () => `gamma: expected a number in [0, 1), found ${String(o.gamma)}`);
   check(o.gammaFc === undefined || gammaOk(o.gammaFc), 'E_VALUE', () => `gammaFc: expected a number in [0, 1), found ${String(o.gammaFc)}`);
-  check(Number.isInteger(o.pes) && o.pes >= 1 && o.pes <= 4096, 'E_VALUE', () => `pes: expected an integer in 1..4096, found ${String(o.pes)}`);
+  checkPes(o.pes);
   const alpha = o.alpha ?? 1;
   check(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1, 'E_VALUE', () => `alpha: expected a number in [0, 1], found ${String(alpha)}`);
   return { gamma: o.gamma, pes: o.pes, alpha, seed: o.seed ?? 0, gammaFc: o.gammaFc };
