@@ -11,7 +11,8 @@ export function parseNumber(name: string, raw: string | undefined, opts: { min?:
   if (raw === undefined) return undefined;
   const v = Number(raw);
   check(raw.trim() !== '' && Number.isFinite(v), 'E_OPTION', () => `${name}: expected a number, found '${raw}'`);
-  if (opts.integer) check(Number.isInteger(v), 'E_OPTION', () => `${name}: expected an integer, found '${raw}'`);
+  // Safe integers only: past 2^53 neighbouring integers collapse (two different --seed values gave one split).
+  if (opts.integer) check(Number.isSafeInteger(v), 'E_OPTION', () => `${name}: expected an integer${Number.isInteger(v) ? ` of at most ${Number.MAX_SAFE_INTEGER}` : ''}, found '${raw}'`);
   if (opts.min !== undefined) check(v >= opts.min, 'E_OPTION', () => `${name}: expected at least ${opts.min}, found ${v}`);
   if (opts.max !== undefined) check(v <= opts.max, 'E_OPTION', () => `${name}: expected at most ${opts.max}, found ${v}`);
   return v;

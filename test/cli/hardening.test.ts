@@ -383,6 +383,13 @@ describe('inputs and outputs that are not files', () => {
     expect(readdirSync(cache)).toEqual([]);
   }, 60_000);
 
+  it('an integer option past 2^53 is refused: --seed 99999999999999999999 and 100000000000000000000 were one seed', async () => {
+    const { parseNumber } = await import('../../src/cli/options.js');
+    expect(() => parseNumber('--seed', '99999999999999999999', { integer: true })).toThrow(/^--seed: expected an integer of at most 9007199254740991, found '99999999999999999999'$/);
+    expect(parseNumber('--seed', '9007199254740991', { integer: true })).toBe(Number.MAX_SAFE_INTEGER);
+    oneCodedLine(await cli('data', 'voices', '--seed', '1e20'), /^deltakit: E_OPTION: --seed: expected an integer of at most 9007199254740991, found '1e20'$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

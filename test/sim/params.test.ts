@@ -51,5 +51,7 @@ describe('parameter bounds', () => {
     expect(() => resolveSpec('edgedrnn', { encoderQueueDepth: 1e12 })).toThrow(/^encoderQueueDepth: expected at most 1048576, found 1000000000000$/);
     expect(() => resolveSpec('rnnaccel', { codebookBits: 1e12 })).toThrow(/^codebookBits: expected at most 16, found 1000000000000$/);
     expect(resolveSpec('spartus', { arrays: 16 }).params.arrays).toBe(16);
+    // A PE count is a count: 1.5 PEs ran as a fractional divisor.
+    expect(() => resolveSpec('deltarnn', { pes: 1.5 })).toThrow(/^pes: expected an integer, found 1.5$/);
   });
 });

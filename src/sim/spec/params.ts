@@ -45,6 +45,7 @@ export type ParamName = keyof typeof PARAMS;
  * Counts are integers: the engines would round them silently.
  */
 export const PARAM_BOUNDS: Partial<Record<ParamName, { max: number; integer: boolean }>> = {
+  pes: { max: 1 << 20, integer: true },
   arrays: { max: 65_536, integer: true },
   encoderQueueDepth: { max: 1 << 20, integer: true },
   codebookBits: { max: 16, integer: true },
