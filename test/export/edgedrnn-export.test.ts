@@ -185,6 +185,8 @@ describe('deltakit edgedrnn CLI', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/matched 59\/60/);
     expect(r.out).toMatch(/first mismatch: step 7, word 0 \(line 15 of/);
+    // One coded line on stderr, as every failure (the exit code alone used to say it).
+    expect(r.err).toMatch(/^deltakit: E_MISMATCH: edgedrnn verify: 1 of 60 output words differ from .*bad_gold\.txt; the first at step 7, word 0 \(line 15 of .*\): expected [0-9A-F]{32}, computed [0-9A-F]{32}$/m);
 
     const runOut = join(dir, 'run_out.txt');
     r = await cli(['edgedrnn', 'run', ...files, '--out', runOut]);

@@ -6,7 +6,7 @@
  *       testbench formats, plus the C header for the ARM side
  *   verify --params P --stim S --creg C --gold G
  *       run the bit-exact machine and compare word for word: prints `matched N/M`, exits 0 only
- *       on a full match (else 1 and the first mismatching step and word)
+ *       on a full match (else E_MISMATCH naming the first mismatching step and word, exit 1)
  *   run --params P --stim S --creg C --out O [--force]
  *       write the machine's outputs in the expected-output format
  */
@@ -104,10 +104,10 @@ export function register(program: Command): void {
       process.stdout.write(`matched ${report.matched}/${report.total} output words (${report.steps} steps)\n`);
       const m = report.firstMismatch;
       if (m) {
-        process.stdout.write(
-          `first mismatch: step ${m.step}, word ${m.word}${m.line !== undefined ? ` (line ${m.line} of ${o.gold})` : ''}: expected ${m.expected}, computed ${m.actual}\n`,
-        );
-        process.exitCode = 1;
+        const where = `step ${m.step}, word ${m.word}${m.line !== undefined ? ` (line ${m.line} of ${o.gold})` : ''}`;
+        process.stdout.write(`first mismatch: ${where}: expected ${m.expected}, computed ${m.actual}\n`);
+        // A failed verification is an error like any other: one coded line (it used to exit 1 with none).
+        fail('E_MISMATCH', `edgedrnn verify: ${report.total - report.matched} of ${report.total} output words differ from ${o.gold}; the first at ${where}: expected ${m.expected}, computed ${m.actual}`);
       } else if (report.total === 0) {
         fail('E_FORMAT', `${o.gold}: no expected output word to compare`);
       }
