@@ -390,6 +390,20 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli('data', 'voices', '--seed', '1e20'), /^deltakit: E_OPTION: --seed: expected an integer of at most 9007199254740991, found '1e20'$/m);
   });
 
+  it("train keeps an earlier run's checkpoint: a new run without --resume is refused unless --force (it replaced it after one epoch)", async () => {
+    const cache = join(dir, 'cache-ckpt');
+    mkdirSync(cache);
+    const out = join(dir, 'ck.safetensors');
+    writeFileSync(`${out}.ckpt`, 'an interrupted run');
+    const base = ['train', '--task', 'digits', '-o', out, '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', cache];
+    oneCodedLine(await cli(...base), /^deltakit: E_EXISTS: .*ck\.safetensors\.ckpt exists \(the checkpoint of an earlier run\): expected --resume to continue it, or --force to start over and replace it$/m);
+    expect(readFileSync(`${out}.ckpt`, 'utf8')).toBe('an interrupted run');
+    // A checkpoint path that is a folder failed after the first epoch; --resume without one after the corpus.
+    oneCodedLine(await cli(...base, '--checkpoint', cache), /^deltakit: E_IO: cannot write .*cache-ckpt: expected a file path, found a directory$/m);
+    oneCodedLine(await cli(...base, '--resume', '--checkpoint', join(dir, 'none.ckpt')), /^deltakit: E_IO: --resume: expected the checkpoint .*none\.ckpt, found none$/m);
+    expect(readdirSync(cache)).toEqual([]);
+  }, 60_000);
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

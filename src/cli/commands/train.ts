@@ -4,7 +4,7 @@
  * thresholds in the forward pass and an L1 penalty on fired hidden deltas), optionally with CBTD.
  * Ctrl-C writes a checkpoint; `--resume` continues from it.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
 import { CORPUS_NAMES, buildCorpus, type CorpusName } from '../../data/corpus.js';
@@ -64,7 +64,7 @@ export function register(program: Command): void {
       .option('--data <corpus>', `corpus: ${CORPUS_NAMES.join(', ')}`)
       .option('--task <task>', 'digits (isolated, corpus digits), digit-strings (connected digits with CTC, corpus digit-strings, readout ctc), keywords (isolated clips, corpus kws) or keyword-streams (the kws clips concatenated into streams, CTC, readout ctc)')
       .requiredOption('-o, --out <model.safetensors>', 'where to save the trained model')
-      .option('-f, --force', 'overwrite --out if it exists')
+      .option('-f, --force', "overwrite --out if it exists, and start over from an earlier run's checkpoint instead of refusing it")
       .option('--cell <cell>', 'gru or lstm', d.cell)
       .option('--hidden <n>', 'hidden units per layer', String(d.hiddenSize))
       .option('--layers <n>', 'recurrent layers', String(d.layers))
@@ -115,6 +115,12 @@ export function register(program: Command): void {
     checkExtension('--out', o.out, ['.safetensors']);
     // Checked on --resume too: the model is saved only at the end, never replaced without --force.
     checkWritable(o.out, o.force);
+    // The checkpoint of an interrupted run is saved work: a new run (without --resume) would
+    // replace it after its first epoch. A folder or a missing folder fails now, not after an epoch.
+    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
+    checkWritable(checkpoint, true);
+    if (o.resume) check(existsSync(checkpoint), 'E_IO', () => `--resume: expected the checkpoint ${checkpoint}, found none`);
+    else check(o.force === true || !existsSync(checkpoint), 'E_EXISTS', () => `${checkpoint} exists (the checkpoint of an earlier run): expected --resume to continue it, or --force to start over and replace it`);
     const cbtdGamma = parseNumber('--cbtd-gamma', o.cbtdGamma, { min: 0, max: 0.999 });
     const config: TrainConfig = {
       cell: parseChoice('--cell', o.cell, ['gru', 'lstm'] as const)!,
@@ -179,7 +185,6 @@ export function register(program: Command): void {
     const rawValidation = buildCorpus(corpus, 'validation', co);
     const validation = streams ? normalizeStreams(keywordTrainingStreams(rawValidation, { ...so, seed: 2 }), stats) : normalizeDataset(rawValidation, stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
-    const checkpoint = o.checkpoint ?? `${o.out}.ckpt`;
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
