@@ -404,6 +404,17 @@ describe('inputs and outputs that are not files', () => {
     expect(readdirSync(cache)).toEqual([]);
   }, 60_000);
 
+  it("tune keeps an interrupted sweep's state: a new sweep without --resume is refused unless --force", async () => {
+    const table = join(dir, 'tn.md');
+    writeFileSync(`${table}.json`, '{"finished points": "of an interrupted sweep"}');
+    const cache = join(dir, 'cache-tune');
+    mkdirSync(cache);
+    const r = await cli('tune', BUILTIN, '--table', table, '--plot', join(dir, 'tn.svg'), '--max-voices', '1', '--renditions', '1,1,1', '--grid-x', '0', '--grid-h', '0', '--cache-dir', cache);
+    oneCodedLine(r, /^deltakit: E_EXISTS: .*tn\.md\.json exists \(the finished points of an interrupted sweep\): expected --resume to continue it, or --force to start over and replace it$/m);
+    expect(readFileSync(`${table}.json`, 'utf8')).toBe('{"finished points": "of an interrupted sweep"}');
+    expect(readdirSync(cache)).toEqual([]);
+  }, 60_000);
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

@@ -91,6 +91,13 @@ export function register(program: Command): void {
     checkWritable(o.table, o.force);
     checkWritable(o.plot, o.force);
     if (o.save) checkWritable(o.save, o.force);
+    // An interrupted sweep's finished points (<table>.json; <table>.0.json... under --conditions)
+    // are saved work, which a new sweep without --resume would replace at its first point.
+    if (!o.resume && o.force !== true) {
+      for (const state of [`${o.table}.json`, conditionStateFile(`${o.table}.json`, 0)]) {
+        check(!existsSync(state), 'E_EXISTS', () => `${state} exists (the finished points of an interrupted sweep): expected --resume to continue it, or --force to start over and replace it`);
+      }
+    }
     const model = await loadModel(modelPath);
     const task = modelTask(model);
     if (o.data !== undefined) {
