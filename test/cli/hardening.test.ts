@@ -415,6 +415,21 @@ describe('inputs and outputs that are not files', () => {
     expect(readdirSync(cache)).toEqual([]);
   }, 60_000);
 
+  it('sweep --resume: a damaged CSV row is refused (it was kept, with the new rows appended after it); a folder is E_IO', async () => {
+    const prefix = join(dir, 'sr');
+    const args = ['sweep', modelPath, '--arch', 'deltarnn', '-i', xPath, '--param', 'thx=0,0.1,0.2', '-o', prefix];
+    expect((await cli(...args)).code).toBe(0);
+    const lines = readFileSync(`${prefix}.csv`, 'utf8').split('\n');
+    writeFileSync(`${prefix}.csv`, [lines[0], lines[1], '0.2,"cut short'].join('\n'));
+    oneCodedLine(await cli(...args, '--resume'), /^deltakit: E_FORMAT: .*sr\.csv: row 3: expected 14 fields, numbers for thx and ok 0 or 1, found 2 fields starting /m);
+    expect(readFileSync(`${prefix}.csv`, 'utf8')).toBe([lines[0], lines[1], '0.2,"cut short'].join('\n'));
+    writeFileSync(`${prefix}.csv`, [lines[0], lines[1]].join('\n') + '\n');
+    const resumed = await cli(...args, '--resume');
+    expect(resumed.err).toMatch(/2 points simulated, 1 resumed/);
+    mkdirSync(join(dir, 'srd.csv'));
+    oneCodedLine(await cli(...args.slice(0, -1), join(dir, 'srd'), '--resume'), /^deltakit: E_IO: cannot write .*srd\.csv: expected a file path, found a directory$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

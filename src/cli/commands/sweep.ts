@@ -101,9 +101,19 @@ export function register(program: Command): void {
       }
       let created = false;
       if (o.resume && existsSync(csvPath)) {
-        const { header, rows } = parseCsv(readFileSync(csvPath, 'utf8'));
-        check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${header.join(', ')}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
-        for (const r of rows) done.add(pointKey(Object.fromEntries(names.map((n) => [n, Number(r[n])])), names));
+        // A folder named like the outputs is E_IO (it was an internal error), not read.
+        checkWritable(csvPath, true);
+        checkWritable(svgPath, true);
+        const { header, rows, fieldCounts } = parseCsv(readFileSync(csvPath, 'utf8'));
+        const found = header.join(', ');
+        check(header.join(',') === columns.join(','), 'E_MISMATCH', () => `${csvPath}: its columns (${found.length > 200 ? `${found.slice(0, 200)}...` : found}) are not those of this sweep (${columns.join(', ')}); resume the same sweep or start a new one`);
+        // A damaged row (cut short, or garbage) was skipped as "not done" and stayed in the CSV the
+        // sweep appends to: the file it leaves must hold this sweep's rows only.
+        rows.forEach((r, i) => {
+          const ok = fieldCounts[i] === columns.length && names.every((n) => r[n] !== '' && Number.isFinite(Number(r[n]))) && (r['ok'] === '0' || r['ok'] === '1');
+          check(ok, 'E_FORMAT', () => `${csvPath}: row ${i + 2}: expected ${columns.length} fields, numbers for ${names.join(', ')} and ok 0 or 1, found ${fieldCounts[i]} field${fieldCounts[i] === 1 ? '' : 's'} starting ${JSON.stringify(Object.values(r).slice(0, 3).join(',').slice(0, 40))}`);
+          done.add(pointKey(Object.fromEntries(names.map((n) => [n, Number(r[n])])), names));
+        });
       } else {
         checkWritable(csvPath, o.force);
         checkWritable(svgPath, o.force);

@@ -18,7 +18,7 @@ export function csvLine(values: unknown[]): string {
  *
  * @example parseCsv('a,b\n1,2\n') // { header: ['a','b'], rows: [{a:'1', b:'2'}] }
  */
-export function parseCsv(text: string): { header: string[]; rows: Array<Record<string, string>> } {
+export function parseCsv(text: string): { header: string[]; rows: Array<Record<string, string>>; fieldCounts: number[] } {
   const records: string[][] = [];
   let cur: string[] = [];
   let f = '';
@@ -62,5 +62,6 @@ export function parseCsv(text: string): { header: string[]; rows: Array<Record<s
   }
   const header = records[0] ?? [];
   const rows = records.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
-  return { header, rows };
+  // How many fields each row had (a short or long row is mapped onto the header all the same).
+  return { header, rows, fieldCounts: records.slice(1).map((r) => r.length) };
 }
