@@ -59,5 +59,10 @@ export function modelTask(model: Model): ModelTask {
   const classes = metadataNames(model, 'classes');
   const readout = m['readout'] as Readout;
   check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean, last or ctc, found ${readout}`);
-  return { corpus, classes, stats: statsFromJson(m['featureStats']!), readout };
+  const stats = statsFromJson(m['featureStats']!);
+  // Statistics of other bands than the model reads normalised only some of them (kws detect ran
+  // a 40-input model on 2-band statistics, exit 0); every command reading the task refuses it here.
+  const bands = model.layers[0]?.inputSize;
+  check(stats.mean.length === bands, 'E_FORMAT', () => `model ${model.name}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${bands}`);
+  return { corpus, classes, stats, readout };
 }

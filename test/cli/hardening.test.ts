@@ -430,6 +430,16 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli(...args.slice(0, -1), join(dir, 'srd'), '--resume'), /^deltakit: E_IO: cannot write .*srd\.csv: expected a file path, found a directory$/m);
   });
 
+  it('a trained model whose featureStats has other bands than its input is refused by kws detect too (it ran, exit 0)', async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const kws = await loadModel(join(ROOT, 'models', 'kws-deltagru.safetensors'));
+    const bad = join(dir, 'kws-2bands.safetensors');
+    writeFileSync(bad, encodeModel({ ...kws, meta: { ...kws.meta, featureStats: JSON.stringify({ mean: [1, 2], std: [1, 2] }) } }));
+    const x40 = join(dir, 'x40.npy');
+    writeFileSync(x40, encodeNpy(smoothStream(5, 50, 40, 0.2), [50, 40]));
+    oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128: metadata featureStats has 2 bands, the model's input has 40$/m);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);
