@@ -83,7 +83,8 @@ export interface TrainConfig {
    * Distillation (with TrainOptions.teacher): every utterance is trained towards
    * `(1 - distill) * its one-hot label + distill * the teacher's posteriors` (the teacher run
    * dense on the unmasked features, once), in both phases. A delta network so trained from a
-   * dense teacher learns to decide as the teacher does, not only to be right as often. Absent: labels only.
+   * dense teacher learns to decide as the teacher does, not only to be right as often. With
+   * several teachers (an ensemble) their posteriors are averaged. Absent: labels only.
    */
   distill?: number;
 }
@@ -129,8 +130,12 @@ export interface TrainOptions {
   onEpoch?: (r: EpochRecord) => void;
   /** Start phase 1 from these weights instead of a fresh initialisation (same architecture). */
   init?: Model;
-  /** The teacher of TrainConfig.distill: a classifier with the training set's classes and inputs. */
-  teacher?: Model;
+  /**
+   * The teacher of TrainConfig.distill: a classifier with the training set's classes and inputs,
+   * or an ensemble of such classifiers, whose posteriors are averaged (the mean of independently
+   * trained networks is a better and softer target than any one of them).
+   */
+  teacher?: Model | readonly Model[];
 }
 
 export interface TrainResult {
@@ -169,20 +174,27 @@ function checkConfig(c: TrainConfig): void {
 
 /**
  * The distillation target of every training item: `(1 - w)` its one-hot label plus `w` the
- * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features.
+ * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features. An
+ * ensemble's posteriors are the mean of its members' (each a distribution, so the mean is one).
  */
-function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | undefined): Float64Array[] {
-  check(teacher !== undefined, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
-  const t = teacher!;
-  const rec = t.layers.filter((l) => l.kind !== 'linear');
-  const head = t.layers[t.layers.length - 1]!;
-  const outputs = head.kind === 'linear' ? head.outputSize : undefined;
-  check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the teacher must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
+function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | readonly Model[] | undefined): Float64Array[] {
+  const teachers: readonly Model[] = teacher === undefined ? [] : Array.isArray(teacher) ? teacher : [teacher as Model];
+  check(teachers.length > 0, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
+  teachers.forEach((t, i) => {
+    const rec = t.layers.filter((l) => l.kind !== 'linear');
+    const head = t.layers[t.layers.length - 1]!;
+    const outputs = head.kind === 'linear' ? head.outputSize : undefined;
+    const which = teachers.length > 1 ? `teacher ${i + 1} of ${teachers.length} (${t.name})` : 'teacher';
+    check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the ${which} must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
+  });
   const w = config.distill!;
   return items.map((u) => {
-    const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
     const q = new Float64Array(classes);
-    for (let c = 0; c < classes; c++) q[c] = w * probs[c]! + (c === u.label ? 1 - w : 0);
+    for (const t of teachers) {
+      const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
+      for (let c = 0; c < classes; c++) q[c]! += (w * probs[c]!) / teachers.length;
+    }
+    q[u.label]! += 1 - w;
     return q;
   });
 }
