@@ -177,7 +177,7 @@ function checkConfig(c: TrainConfig): void {
  * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features. An
  * ensemble's posteriors are the mean of its members' (each a distribution, so the mean is one).
  */
-function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | readonly Model[] | undefined): Float64Array[] {
+function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | readonly Model[] | undefined, progress: boolean | undefined): Float64Array[] {
   const teachers: readonly Model[] = teacher === undefined ? [] : Array.isArray(teacher) ? teacher : [teacher as Model];
   check(teachers.length > 0, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
   teachers.forEach((t, i) => {
@@ -188,15 +188,22 @@ function distillTargets(items: Dataset['utterances'], bands: number, classes: nu
     check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the ${which} must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
   });
   const w = config.distill!;
-  return items.map((u) => {
-    const q = new Float64Array(classes);
-    for (const t of teachers) {
-      const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
-      for (let c = 0; c < classes; c++) q[c]! += (w * probs[c]!) / teachers.length;
-    }
-    q[u.label]! += 1 - w;
-    return q;
-  });
+  // Every teacher once over the whole training set, in float64: minutes for an ensemble.
+  const bar = progressBar('teacher', items.length, progress);
+  try {
+    return items.map((u, i) => {
+      const q = new Float64Array(classes);
+      for (const t of teachers) {
+        const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
+        for (let c = 0; c < classes; c++) q[c]! += (w * probs[c]!) / teachers.length;
+      }
+      q[u.label]! += 1 - w;
+      bar.update(i + 1, teachers.length > 1 ? `${teachers.length} teachers` : '');
+      return q;
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 /** Apply CBTD in place to every weight matrix (biases untouched). */
@@ -339,7 +346,7 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     adam.v.forEach((a, k) => (tensors[`adam.v.${k}`] = a));
     writeCheckpoint(o.checkpoint, { state: { config, epoch: ep, batch, adamStep: adam.step, history, bestAcc, model: m.spec, best: b ? b.spec : null }, tensors });
   };
-  const softs = config.distill !== undefined ? distillTargets(items, train.bands, train.classes.length, config, o.teacher) : undefined;
+  const softs = config.distill !== undefined ? distillTargets(items, train.bands, train.classes.length, config, o.teacher, o.progress) : undefined;
   const wordsOf = wordLabelFilter(train.classes);
   const total = config.denseEpochs + config.deltaEpochs;
   const batches = Math.ceil(items.length / config.batchSize);
