@@ -34,6 +34,7 @@ import {
   DEFAULT_VERIFY_THRESHOLDS,
   type StreamPosteriors,
   type VerifiedDetectorPoint,
+  type VerifierOptions,
   outputClasses,
   keywordStreams,
   scoreStream,
@@ -84,14 +85,23 @@ async function verifierOf(first: Model, o: DetectorCli): Promise<KeywordVerifier
     check(o.verifyWindow === undefined && o.verifyThreshold === undefined, 'E_OPTION', () => `--verify-window / --verify-threshold: only with --verify [model], found them alone`);
     return null;
   }
-  const model = await modelOf(typeof o.verify === 'string' ? o.verify : undefined);
+  const window = o.verifyWindow !== undefined ? parseVerifyWindow('--verify-window', o.verifyWindow) : undefined;
+  const threshold = parseNumber('--verify-threshold', o.verifyThreshold, { min: 0, max: 1 });
+  return keywordVerifierFor(first, typeof o.verify === 'string' ? o.verify : undefined, o.dense === true, { ...(window ? { before: window[0], after: window[1] } : {}), ...(threshold !== undefined ? { threshold } : {}) });
+}
+
+/**
+ * The second stage for first-stage model `first`: the keyword classifier at `path` (absent: the
+ * built-in one), its window and threshold from `given`, else `first`'s tuned two-stage settings,
+ * else the defaults; delta at the classifier's own tuned thresholds unless `dense`.
+ */
+export async function keywordVerifierFor(first: Model, path: string | undefined, dense: boolean, given: Partial<VerifierOptions> = {}): Promise<KeywordVerifier> {
+  const model = await modelOf(path);
   const task = modelTask(model);
   check(task.readout === 'mean', 'E_MISMATCH', () => `--verify: expected a keyword classifier (deltakit train --task keywords, mean readout), found a model with readout ${task.readout}`);
-  const m = verifiedDetectorOfModel(first)?.verifier ?? DEFAULT_VERIFIER;
-  const [before, after] = o.verifyWindow !== undefined ? parseVerifyWindow('--verify-window', o.verifyWindow) : [m.before, m.after];
-  const threshold = parseNumber('--verify-threshold', o.verifyThreshold, { min: 0, max: 1 }) ?? m.threshold;
+  const stored = verifiedDetectorOfModel(first)?.verifier ?? DEFAULT_VERIFIER;
   const thresholds = { thresholdX: Number(model.meta['thresholdX'] ?? 0), thresholdH: Number(model.meta['thresholdH'] ?? 0) };
-  return new KeywordVerifier(model, task, { verifier: { before, after, threshold }, ...(o.dense ? {} : { thresholds }) });
+  return new KeywordVerifier(model, task, { verifier: { ...stored, ...given }, ...(dense ? {} : { thresholds }) });
 }
 
 const verifierText = (v: KeywordVerifier) => `verified by ${v.model.name} over ${v.options.before} frames before and ${v.options.after} after${v.options.threshold > 0 ? ` at posterior >= ${v.options.threshold}` : ''}`;
