@@ -72,6 +72,20 @@ export function builtinModelFiles(): BuiltinModelFile[] {
     .map((spec) => ({ task: spec.task, file: basename(spec.file), base64: readFileSync(spec.file).toString('base64') }));
 }
 
+/**
+ * The keyword-stream model, when its file exists and holds tuned two-stage settings (kwsVerify):
+ * the playground's "keywords in two stages" runs it as the first stage and the built-in keyword
+ * classifier as the verifier.
+ */
+export function keywordStreamFile(): { file: string; base64: string } | null {
+  const file = resolve(dirname(builtinSpec('keywords').file), 'kws-streams-deltagru.safetensors');
+  if (!existsSync(builtinSpec('keywords').file) || !existsSync(file)) return null;
+  const bytes = readFileSync(file);
+  // The metadata is JSON near the start of a safetensors file: no decoding needed to find the key.
+  if (!bytes.subarray(0, Math.min(bytes.length, 1 << 20)).toString('latin1').includes('kwsVerify')) return null;
+  return { file: basename(file), base64: bytes.toString('base64') };
+}
+
 /** esbuild options shared by one-shot builds and watch mode. */
 function buildOptions(o: WebBuildOptions): esbuild.BuildOptions {
   return {
@@ -87,7 +101,7 @@ function buildOptions(o: WebBuildOptions): esbuild.BuildOptions {
     plugins: [nodeBuiltins],
     logLevel: 'silent',
     legalComments: 'none',
-    define: { __DELTAKIT_BUILTINS__: JSON.stringify(builtinModelFiles()) },
+    define: { __DELTAKIT_BUILTINS__: JSON.stringify(builtinModelFiles()), __DELTAKIT_KWS_STREAMS__: JSON.stringify(keywordStreamFile()) },
   };
 }
 

@@ -13,6 +13,16 @@ export interface BuiltinModelFile {
 }
 
 declare const __DELTAKIT_BUILTINS__: BuiltinModelFile[] | undefined;
+declare const __DELTAKIT_KWS_STREAMS__: { file: string; base64: string } | null | undefined;
+
+/** The selector's value for the keyword-stream model verified by the keyword classifier. */
+export const TWO_STAGE_KEYWORDS = 'keywords-two-stage';
+export const TWO_STAGE_LABEL = 'keywords in two stages (the keyword-stream model proposes, the keyword classifier verifies)';
+
+/** The embedded keyword-stream model (first stage of the two-stage keywords), or null. */
+export function keywordStreamFile(): { file: string; base64: string } | null {
+  return typeof __DELTAKIT_KWS_STREAMS__ === 'undefined' ? null : __DELTAKIT_KWS_STREAMS__;
+}
 
 /** What the selector shows for each task. */
 export const TASK_LABELS: Record<BuiltinTask, string> = {
@@ -34,6 +44,6 @@ function fromBase64(s: string): Uint8Array {
 }
 
 /** Decode an embedded built-in model. */
-export function decodeBuiltin(f: BuiltinModelFile): Model {
+export function decodeBuiltin(f: Pick<BuiltinModelFile, 'base64'>): Model {
   return decodeModelFile(fromBase64(f.base64)).model;
 }

@@ -8,8 +8,9 @@
  * `document.body.dataset.listen` is idle | starting | listening | done | error.
  */
 import { detectorOptionsOfModel } from '../src/train/kws-spotter.js';
+import { KeywordVerifier, verifiedDetectorOfModel } from '../src/train/kws-verifier.js';
 import { isDeltakitError, Listener, modelTask, parseWav, type Model, type RecognizedWord, type RecognizerFrame } from '../src/index.js';
-import { builtinFiles, decodeBuiltin, TASK_LABELS, type BuiltinModelFile } from './builtins.js';
+import { builtinFiles, decodeBuiltin, keywordStreamFile, TASK_LABELS, TWO_STAGE_KEYWORDS, TWO_STAGE_LABEL, type BuiltinModelFile } from './builtins.js';
 import { modelThresholds, timeListening, timeSegmentSteps } from './run.js';
 
 export interface ListenState {
@@ -73,6 +74,8 @@ const STRIP = 26;
 export class ListenPanel {
   private models: BuiltinModelFile[];
   private model: Model | null = null;
+  /** With two-stage keywords: the keyword classifier that verifies the first stage's detections. */
+  private verifierModel: Model | null = null;
   private listener: Listener | null = null;
   private audio: { ctx: AudioContext; stream: MediaStream } | null = null;
   private pending: Array<RecognizerFrame & { features: Float32Array }> = [];
@@ -87,6 +90,9 @@ export class ListenPanel {
     this.models = builtinFiles();
     const select = $<HTMLSelectElement>('listen-model');
     for (const f of this.models) select.append(new Option(`${f.file}: ${TASK_LABELS[f.task]}`, f.task));
+    const streams = keywordStreamFile();
+    const clf = this.models.find((m) => m.task === 'keywords');
+    if (streams && clf) select.append(new Option(`${streams.file} + ${clf.file}: ${TWO_STAGE_LABEL}`, TWO_STAGE_KEYWORDS));
     select.addEventListener('change', () => this.selectModel());
     $('mic-start').addEventListener('click', () => void this.startMic());
     $('mic-stop').addEventListener('click', () => void this.stop());
@@ -109,15 +115,27 @@ export class ListenPanel {
 
   private selectModel(): void {
     const task = $<HTMLSelectElement>('listen-model').value;
-    const f = this.models.find((m) => m.task === task) ?? this.models[0];
+    // Two stages: the keyword-stream model on every frame, the keyword classifier on its candidates.
+    const two = task === TWO_STAGE_KEYWORDS ? keywordStreamFile() : null;
+    const f = this.models.find((m) => m.task === (two ? 'keywords' : task)) ?? this.models[0];
     if (!f) throw new Error('playground: the bundle holds no built-in model (rebuild it with npm run build:web)');
-    this.model = decodeBuiltin(f);
+    this.verifierModel = two ? decodeBuiltin(f) : null;
+    this.model = two ? decodeBuiltin(two) : decodeBuiltin(f);
     const t = modelTask(this.model);
     const th = modelThresholds(this.model);
     const kws = t.classes.some((c) => /^_.*_$/.test(c));
-    const d = detectorOptionsOfModel(this.model);
-    const how = kws ? `keyword spotter on every frame (${d.smoothing} smoothing over ${d.window} frames, threshold ${d.threshold}, lockout ${d.lockout} frames)` : t.readout === 'ctc' ? 'CTC: each word as it is heard' : `${t.readout} readout: one word per voiced segment`;
+    const v = two ? verifiedDetectorOfModel(this.model) : null;
+    const d = v?.detector ?? detectorOptionsOfModel(this.model);
+    const how = kws ? `keyword spotter on every frame (${d.smoothing} smoothing over ${d.window} frames, threshold ${d.threshold}, lockout ${d.lockout} frames)${v ? `, each detection verified by ${this.verifierModel!.name} over ${v.verifier.before} + ${v.verifier.after} frames at posterior >= ${v.verifier.threshold} (reported ${v.verifier.after / 100} s later)` : ''}` : t.readout === 'ctc' ? 'CTC: each word as it is heard' : `${t.readout} readout: one word per voiced segment`;
     $('listen-model-info').textContent = `${this.model.name}: ${t.classes.filter((c) => !/^_.*_$/.test(c)).join(' ')}; ${how}; delta network thX ${th.thresholdX}, thH ${th.thresholdH}`;
+  }
+
+  /** The second stage for the current model (two-stage keywords), a fresh one per listening session. */
+  private verifier(): KeywordVerifier | null {
+    const vm = this.verifierModel;
+    if (!vm) return null;
+    const v = verifiedDetectorOfModel(this.current);
+    return new KeywordVerifier(vm, modelTask(vm), { ...(v ? { verifier: v.verifier } : {}), thresholds: modelThresholds(vm) });
   }
 
   private setListen(s: 'idle' | 'starting' | 'listening' | 'done' | 'error'): void {
@@ -137,7 +155,8 @@ export class ListenPanel {
   private begin(source: 'microphone' | 'file', name: string, sampleRate: number): Listener {
     const model = this.current;
     const th = modelThresholds(model);
-    const l = new Listener(model, sampleRate, { ...th, firedColumns: true });
+    const verifier = this.verifier();
+    const l = new Listener(model, sampleRate, { ...th, firedColumns: true, ...(verifier ? { verifier } : {}) });
     this.listener = l;
     this.chainMs = 0;
     this.feats = [];

@@ -27,6 +27,7 @@ import { createSession, type Session } from '../runtime/session.js';
 import type { Backend, StepTrace } from '../runtime/types.js';
 import { CtcGreedyDecoder } from '../train/ctc.js';
 import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer } from '../train/kws-spotter.js';
+import { verifiedDetectorOfModel, type KeywordVerifier } from '../train/kws-verifier.js';
 import { modelTask, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
 
@@ -43,6 +44,12 @@ export interface RecognizerOptions {
   segmenter?: SegmenterOptions;
   /** Segments with fewer speech frames give no word (clicks, breaths). Default 8 (80 ms). */
   minSpeechFrames?: number;
+  /**
+   * A keyword model only: a second stage that hears every detection again (KeywordVerifier);
+   * the spotter then runs at the model's two-stage settings (meta kwsVerify) when it has them,
+   * and a keyword is recognised when verified, `after` frames after it was detected.
+   */
+  verifier?: KeywordVerifier;
 }
 
 /** A recognised word; times in frames (10 ms). */
@@ -153,7 +160,9 @@ export class StreamingRecognizer {
     this.mode = keywordClasses(this.task.classes).length < this.task.classes.length ? 'keywords' : isCtc ? 'ctc' : 'segments';
     const thresholds = this.thresholdX !== null ? { thresholdX: this.thresholdX, thresholdH: this.thresholdH! } : null;
     const extra = { ...(o.backend ? { backend: o.backend } : {}), ...(o.firedColumns ? { onTrace: (s: StepTrace) => (this.lastTrace = s) } : {}) };
-    this.spotter = this.mode === 'keywords' ? new KeywordSpotter(model, this.task, { ...(thresholds ? { thresholds } : {}), detector: detectorOptionsOfModel(model), session: extra }) : null;
+    check(!o.verifier || this.mode === 'keywords', 'E_OPTION', () => `recognizer: a verifier is for a keyword model (classes _unknown_ / _silence_), found model ${model.name} recognised by ${this.mode}`);
+    const detector = (o.verifier ? verifiedDetectorOfModel(model)?.detector : undefined) ?? detectorOptionsOfModel(model);
+    this.spotter = this.mode === 'keywords' ? new KeywordSpotter(model, this.task, { ...(thresholds ? { thresholds } : {}), detector, session: extra, ...(o.verifier ? { verifier: o.verifier } : {}) }) : null;
     this.session = this.spotter ? this.spotter.session : createSession(model, { ...(thresholds ?? {}), ...extra });
     const K = this.session.outputSize;
     check(K === this.task.classes.length + (isCtc ? 1 : 0), 'E_FORMAT', () => `recognizer: model ${model.name} has ${K} outputs, its ${this.task.classes.length} classes need ${this.task.classes.length + (isCtc ? 1 : 0)}${isCtc ? ' (with the CTC blank)' : ''}`);
@@ -210,7 +219,8 @@ export class StreamingRecognizer {
       // Keywords: every frame through the spotter, as it was tuned; segments only for display.
       const d = this.spotter.push(frame);
       steps = 1;
-      if (d) words.push(this.word(d.index, d.score, Math.max(0, t - this.spotter.detector.options.window + 1), t + 1, t));
+      // With a verifier the detection was made `after` frames ago: its span is where it was heard.
+      if (d) words.push(this.word(d.index, d.verification ?? d.score, Math.max(0, d.frame - this.spotter.detector.options.window + 1), d.frame + 1, t));
       if (ev?.kind === 'end') {
         this.segments.push({ start: ev.start, end: ev.end, speechFrames: ev.speechFrames });
         this.totals.segments++;
@@ -254,6 +264,11 @@ export class StreamingRecognizer {
   flush(): RecognizedWord[] {
     const ev = this.segmenter.flush();
     const words: RecognizedWord[] = [];
+    if (this.spotter) {
+      // Candidates still waiting for their verifier window are decided on the frames there are.
+      for (const d of this.spotter.flush()) words.push(this.word(d.index, d.verification ?? d.score, Math.max(0, d.frame - this.spotter.detector.options.window + 1), d.frame + 1, this.t - 1));
+      this.countVerifier();
+    }
     if (ev && this.spotter) {
       this.segments.push({ start: ev.start, end: ev.end, speechFrames: ev.speechFrames });
       this.totals.segments++;
@@ -302,9 +317,24 @@ export class StreamingRecognizer {
     return w;
   }
 
-  /** Ops and occupancy of the last `steps` steps, from the session's counters. */
+  private prevVerifier = { ops: 0, denseOps: 0 };
+
+  /** The verifier's work since the last call, added to the totals: ops and dense ops. */
+  private countVerifier(): { ops: number; denseOps: number } {
+    const v = this.spotter?.verifier;
+    if (!v) return { ops: 0, denseOps: 0 };
+    const st = v.stats();
+    const d = { ops: st.ops - this.prevVerifier.ops, denseOps: st.denseOps - this.prevVerifier.denseOps };
+    this.prevVerifier = { ops: st.ops, denseOps: st.denseOps };
+    this.totals.ops += d.ops;
+    this.totals.denseOps += d.denseOps;
+    return d;
+  }
+
+  /** Ops and occupancy of the last `steps` steps, from the session's counters (a verifier's work included). */
   private usage(steps: number): { ops: number; denseOps: number; occupancy: number } {
-    if (steps === 0) return { ops: 0, denseOps: 0, occupancy: Number.NaN };
+    const v = this.countVerifier();
+    if (steps === 0) return { ops: v.ops, denseOps: v.denseOps, occupancy: Number.NaN };
     const st = this.session.stats();
     let fired = 0;
     let possible = 0;
@@ -321,7 +351,7 @@ export class StreamingRecognizer {
     this.totals.denseOps += d.denseOps;
     this.totals.fired += d.fired;
     this.totals.possible += d.possible;
-    return { ops: d.ops, denseOps: d.denseOps, occupancy: d.possible > 0 ? d.fired / d.possible : 1 };
+    return { ops: d.ops + v.ops, denseOps: d.denseOps + v.denseOps, occupancy: d.possible > 0 ? d.fired / d.possible : 1 };
   }
 }
 

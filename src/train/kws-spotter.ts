@@ -28,6 +28,7 @@ import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { SessionOptions } from '../runtime/types.js';
 import type { ModelTask } from './model-task.js';
+import type { KeywordVerifier } from './kws-verifier.js';
 
 /** Seconds per feature frame (10 ms hop). */
 export const FRAME_SECONDS = 0.01;
@@ -59,6 +60,8 @@ export interface Detection {
   time: number;
   /** The smoothed posterior at that frame. */
   score: number;
+  /** With a second stage (KeywordVerifier): its posterior for this keyword. */
+  verification?: number;
 }
 
 /**
@@ -259,6 +262,11 @@ export interface SpotterOptions {
   pauseRelease?: PauseRelease | null;
   /** Further session options (backend, onTrace). */
   session?: Pick<SessionOptions, 'backend' | 'onTrace'>;
+  /**
+   * A second stage (kws-verifier.ts): every detection is heard again by this keyword classifier
+   * over its window and reported only when it agrees, `after` frames later than the detection.
+   */
+  verifier?: KeywordVerifier;
 }
 
 /**
@@ -277,6 +285,12 @@ export class KeywordSpotter {
   private readonly x: Float32Array;
   private readonly y: Float32Array;
   private readonly p: Float64Array;
+  readonly verifier: KeywordVerifier | null;
+  /** With a verifier: the last before + after + 1 raw frames (a ring, by frame index) and the candidates waiting for their window. */
+  private readonly raw: Float32Array;
+  private readonly ringFrames: number;
+  private readonly window: Float32Array;
+  private pending: Detection[] = [];
 
   constructor(readonly model: Model, readonly task: ModelTask, o: SpotterOptions = {}) {
     this.session = createSession(model, { ...o.session, ...(o.thresholds ? { ...o.thresholds } : {}) });
@@ -288,13 +302,44 @@ export class KeywordSpotter {
     this.x = new Float32Array(this.session.inputSize);
     this.y = new Float32Array(this.session.outputSize);
     this.p = new Float64Array(this.session.outputSize);
+    this.verifier = o.verifier ?? null;
+    const I = this.session.inputSize;
+    if (this.verifier) check(this.verifier.bands === I, 'E_SHAPE', () => `keyword spotter: the verifier reads ${this.verifier!.bands} bands per frame, the model ${I}`);
+    if (this.verifier) for (const k of this.detector.keywords) this.verifier.classOf(outputs[k]!);
+    this.ringFrames = this.verifier ? this.verifier.options.before + this.verifier.options.after + 1 : 0;
+    this.raw = new Float32Array(this.ringFrames * I);
+    this.window = new Float32Array(this.ringFrames * I);
   }
 
-  /** A new stream: the session's state, the level tracker and the detector start afresh. */
+  /** A new stream: the session's state, the level tracker and the detector start afresh (candidates waiting for a verifier are dropped). */
   reset(): void {
     this.session.reset();
     this.norm.reset();
     this.detector.reset();
+    this.pending = [];
+  }
+
+  /** Ask the verifier about a candidate, its window the ring's frames from `frame - before` up to the last pushed frame. */
+  private verify(d: Detection): Detection | null {
+    const v = this.verifier!;
+    const I = this.session.inputSize;
+    const last = this.detector.frames - 1;
+    const from = Math.max(0, d.frame - v.options.before, last - this.ringFrames + 1);
+    const to = Math.min(last, d.frame + v.options.after);
+    for (let t = from; t <= to; t++) this.window.set(this.raw.subarray((t % this.ringFrames) * I, (t % this.ringFrames + 1) * I), (t - from) * I);
+    const r = v.decide(this.window.subarray(0, (to - from + 1) * I), d.keyword);
+    return r.accepted ? { ...d, verification: r.score } : null;
+  }
+
+  /**
+   * End of the stream: decide the candidates still waiting for frames after them (their windows end
+   * at the last frame). Returns the verified ones; nothing without a verifier.
+   */
+  flush(): Detection[] {
+    if (!this.verifier) return [];
+    const out = this.pending.flatMap((d) => this.verify(d) ?? []);
+    this.pending = [];
+    return out;
   }
 
   /** The posteriors of the last frame (a view, overwritten by the next push). */
@@ -302,20 +347,39 @@ export class KeywordSpotter {
     return this.p;
   }
 
-  /** One raw log-mel frame (`inputSize` values from `frame[offset..]`). */
+  /**
+   * One raw log-mel frame (`inputSize` values from `frame[offset..]`). Returns the detection made
+   * at this frame, or null; with a verifier, the verified detection whose window ended at this
+   * frame (made `after` frames earlier), or null.
+   */
   push(frame: ArrayLike<number>, offset = 0): Detection | null {
     this.norm.frame(frame, this.x, offset);
     this.session.stepInto(this.x, this.y);
     softmaxInto(this.y, 0, this.y.length, this.p);
-    return this.detector.push(this.p);
+    if (!this.verifier) return this.detector.push(this.p);
+    const I = this.session.inputSize;
+    const t = this.detector.frames;
+    const slot = (t % this.ringFrames) * I;
+    for (let b = 0; b < I; b++) this.raw[slot + b] = frame[offset + b]!;
+    const d = this.detector.push(this.p);
+    if (d) this.pending.push(d);
+    // Candidates are in frame order, one per frame at most: at most one window ends here.
+    const first = this.pending[0];
+    if (first && t - first.frame >= this.verifier.options.after) {
+      this.pending.shift();
+      return this.verify(first);
+    }
+    return null;
   }
 
   /**
    * Every detection in a stream of raw frames (frames x inputSize), continuing the current state.
+   * `end` (default true): the stream ends here, so candidates still waiting for a verifier are
+   * decided on the frames there are (flush); false for a chunk of a longer stream.
    *
    * @example const hits = spotter.run(features);
    */
-  run(raw: Float32Array): Detection[] {
+  run(raw: Float32Array, o: { end?: boolean } = {}): Detection[] {
     const I = this.session.inputSize;
     check(raw.length % I === 0, 'E_SHAPE', () => `keyword spotter: expected a multiple of ${I} values (frames x bands), found ${raw.length}`);
     const out: Detection[] = [];
@@ -323,6 +387,7 @@ export class KeywordSpotter {
       const d = this.push(raw, off);
       if (d) out.push(d);
     }
+    if (o.end !== false) out.push(...this.flush());
     return out;
   }
 }

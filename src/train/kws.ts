@@ -29,6 +29,7 @@ import { normalizeFeatures, type Dataset, type FeatureStats, type Split, type Ut
 import { STREAM_PAUSE_RELEASE, type PauseRelease } from '../data/frontend.js';
 import type { Model } from '../model/types.js';
 import { createSession } from '../runtime/session.js';
+import { checkVerifierOptions, verifyDetections, type KeywordVerifier, type Verdict, type VerifierOptions } from './kws-verifier.js';
 import { checkDetectorOptions, DEFAULT_DETECTOR, FRAME_SECONDS, KeywordDetector, keywordClasses, outputClasses, SMOOTHINGS, softmaxInto, checkClipRule, type ClipRuleOptions, type Detection, type DetectorOptions, type Smoothing } from './kws-spotter.js';
 import { checkClipRuleClasses, clipWords, type ModelTask } from './task.js';
 import { editDistance, wordLabelFilter } from './ctc.js';
@@ -36,6 +37,7 @@ import { editDistance, wordLabelFilter } from './ctc.js';
 // The detector and the spotter live in kws-spotter.ts (free of Node built-ins, for browsers and
 // the streaming recogniser); this module adds the streams, their scoring and the tuning.
 export * from './kws-spotter.js';
+export * from './kws-verifier.js';
 
 /** A keyword spoken in a stream, frames [start, end). */
 export interface StreamEvent {
@@ -167,6 +169,17 @@ export function scoreStream(classes: readonly string[], post: StreamPosteriors, 
   return scoreDetections(hits, stream.events, stream.frames, o.window);
 }
 
+/**
+ * scoreStream with a second stage: the detections the verifier accepts (its window clipped to
+ * the stream), scored by their first-stage frames.
+ *
+ * @example const s = scoreVerified(classes, post, stream, detector, verifier);
+ */
+export function scoreVerified(classes: readonly string[], post: StreamPosteriors, stream: KeywordStream, o: DetectorOptions, verifier: KeywordVerifier): StreamScore {
+  const hits = new KeywordDetector(classes, o).detectAll(post.posteriors);
+  return scoreDetections(verifyDetections(verifier, stream.features, stream.frames, hits), stream.events, stream.frames, o.window);
+}
+
 export interface DetectorPoint extends DetectorOptions {
   /** On the keyword streams. */
   keywordStream: StreamScore;
@@ -226,8 +239,17 @@ export function tuneDetector(
       }
     }
   }
+  return chooseDetectorPoint(points, budget);
+}
+
+/**
+ * The point with the highest detection rate whose false alarms per hour are within `budget` on
+ * every non-keyword stream (ties: fewer false alarms per hour, then the smaller window); when none
+ * is, the one with the fewest false alarms per hour (then the highest detection rate).
+ */
+function chooseDetectorPoint<P extends DetectorPoint>(points: P[], budget: number): { best: P; points: P[]; withinBudget: boolean } {
   const within = points.filter((p) => pointFalseAlarmsPerHour(p) <= budget);
-  const pick = (list: DetectorPoint[], key: (p: DetectorPoint) => number[]): DetectorPoint =>
+  const pick = (list: P[], key: (p: P) => number[]): P =>
     list.reduce((a, b) => {
       const ka = key(a), kb = key(b);
       for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return kb[i]! > ka[i]! ? b : a;
@@ -237,6 +259,68 @@ export function tuneDetector(
     ? pick(within, (p) => [p.keywordStream.detectionRate, -pointFalseAlarmsPerHour(p), -p.window])
     : pick(points, (p) => [-pointFalseAlarmsPerHour(p), p.keywordStream.detectionRate, -p.window]);
   return { best, points, withinBudget: within.length > 0 };
+}
+
+/** A detector point with a second stage: the verifier's window and threshold. */
+export interface VerifiedDetectorPoint extends DetectorPoint {
+  verifier: VerifierOptions;
+}
+
+/** Verifier windows (frames before, after the candidate) that `kws tune --verify` tries by default. */
+export const DEFAULT_VERIFY_WINDOWS: ReadonlyArray<readonly [number, number]> = [[40, 40], [50, 60], [60, 40], [60, 60]];
+/** Verifier thresholds that `kws tune --verify` tries by default (0: its top class is enough). */
+export const DEFAULT_VERIFY_THRESHOLDS = [0, 0.5, 0.8, 0.9, 0.95, 0.99];
+
+/**
+ * tuneDetector with a second stage: every first-stage setting (smoothing, window, threshold) times
+ * every verifier window and threshold, scored on the same streams, chosen by the same rule. The
+ * verifier runs once per distinct candidate and window (`verifierFor` gives one per window; its
+ * own threshold is ignored, the sweep applies each).
+ *
+ * @example const r = tuneVerifiedDetector(classes, streams, (w) => new KeywordVerifier(clf, task, { verifier: { ...w, threshold: 0 } }), { lockout: 30 });
+ */
+export function tuneVerifiedDetector(
+  classes: readonly string[],
+  streams: { keywords: KeywordStream; keywordPost: StreamPosteriors; background: KeywordStream; backgroundPost: StreamPosteriors; sentences?: { stream: KeywordStream; posteriors: StreamPosteriors } },
+  verifierFor: (w: { before: number; after: number }) => KeywordVerifier,
+  o: { windows?: number[]; thresholds?: number[]; smoothings?: Smoothing[]; lockout?: number; maxFalseAlarmsPerHour?: number; verifyWindows?: ReadonlyArray<readonly [number, number]>; verifyThresholds?: number[] } = {},
+): { best: VerifiedDetectorPoint; points: VerifiedDetectorPoint[]; withinBudget: boolean } {
+  const windows = o.windows ?? DEFAULT_WINDOWS;
+  const thresholds = o.thresholds ?? DEFAULT_DETECTOR_THRESHOLDS;
+  const smoothings = o.smoothings ?? SMOOTHINGS;
+  const lockout = o.lockout ?? DEFAULT_DETECTOR.lockout;
+  const verifyWindows = o.verifyWindows ?? DEFAULT_VERIFY_WINDOWS;
+  const verifyThresholds = o.verifyThresholds ?? DEFAULT_VERIFY_THRESHOLDS;
+  check(windows.length > 0 && thresholds.length > 0 && smoothings.length > 0 && verifyWindows.length > 0 && verifyThresholds.length > 0, 'E_OPTION', () => `detector tuning: expected at least one window, threshold, smoothing, verifier window and verifier threshold, found ${windows.length}, ${thresholds.length}, ${smoothings.length}, ${verifyWindows.length} and ${verifyThresholds.length}`);
+  for (const t of verifyThresholds) checkVerifierOptions({ before: 1, after: 0, threshold: t });
+  const named: Array<[string, KeywordStream, StreamPosteriors]> = [['keywords', streams.keywords, streams.keywordPost], ['background', streams.background, streams.backgroundPost]];
+  if (streams.sentences) named.push(['sentences', streams.sentences.stream, streams.sentences.posteriors]);
+  const points: VerifiedDetectorPoint[] = [];
+  for (const [before, after] of verifyWindows) {
+    const v = verifierFor({ before, after });
+    // One verdict per stream, candidate frame and keyword: the first-stage settings share most candidates.
+    const cache = named.map(() => new Map<string, Verdict>());
+    for (const smoothing of smoothings) {
+      for (const window of windows) {
+        for (const threshold of thresholds) {
+          const d: DetectorOptions = checkDetectorOptions({ window, threshold, lockout, smoothing });
+          const verdicts = named.map(([, stream, post], i) =>
+            new KeywordDetector(classes, d).detectAll(post.posteriors).map((hit) => {
+              const key = `${hit.frame}:${hit.index}`;
+              let r = cache[i]!.get(key);
+              if (!r) cache[i]!.set(key, (r = v.decideAt(stream.features, stream.frames, hit.frame, hit.keyword)));
+              return { hit, r };
+            }),
+          );
+          for (const vt of verifyThresholds) {
+            const scores = named.map(([, stream], i) => scoreDetections(verdicts[i]!.filter(({ r }) => r.top && r.score >= vt).map(({ hit }) => hit), stream.events, stream.frames, window));
+            points.push({ ...d, verifier: { before, after, threshold: vt }, keywordStream: scores[0]!, background: scores[1]!, ...(scores[2] ? { sentences: scores[2] } : {}) });
+          }
+        }
+      }
+    }
+  }
+  return chooseDetectorPoint(points, o.maxFalseAlarmsPerHour ?? 1);
 }
 
 /** Background renditions per voice when a caller does not say (about 29 s of audio per voice and rendition). */

@@ -84,7 +84,8 @@ export interface TrainConfig {
    * Distillation (with TrainOptions.teacher): every utterance is trained towards
    * `(1 - distill) * its one-hot label + distill * the teacher's posteriors` (the teacher run
    * dense on the unmasked features, once), in both phases. A delta network so trained from a
-   * dense teacher learns to decide as the teacher does, not only to be right as often. Absent: labels only.
+   * dense teacher learns to decide as the teacher does, not only to be right as often. With
+   * several teachers (an ensemble) their posteriors are averaged. Absent: labels only.
    */
   distill?: number;
 }
@@ -130,8 +131,12 @@ export interface TrainOptions {
   onEpoch?: (r: EpochRecord) => void;
   /** Start phase 1 from these weights instead of a fresh initialisation (same architecture). */
   init?: Model;
-  /** The teacher of TrainConfig.distill: a classifier with the training set's classes and inputs. */
-  teacher?: Model;
+  /**
+   * The teacher of TrainConfig.distill: a classifier with the training set's classes and inputs,
+   * or an ensemble of such classifiers, whose posteriors are averaged (the mean of independently
+   * trained networks is a better and softer target than any one of them).
+   */
+  teacher?: Model | readonly Model[];
 }
 
 export interface TrainResult {
@@ -180,22 +185,36 @@ export function checkTrainConfig(c: TrainConfig): void {
 
 /**
  * The distillation target of every training item: `(1 - w)` its one-hot label plus `w` the
- * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features.
+ * teacher's posteriors, the teacher run dense (float64, net.ts) on the unmasked features. An
+ * ensemble's posteriors are the mean of its members' (each a distribution, so the mean is one).
  */
-function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | undefined): Float64Array[] {
-  check(teacher !== undefined, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
-  const t = teacher!;
-  const rec = t.layers.filter((l) => l.kind !== 'linear');
-  const head = t.layers[t.layers.length - 1]!;
-  const outputs = head.kind === 'linear' ? head.outputSize : undefined;
-  check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the teacher must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
-  const w = config.distill!;
-  return items.map((u) => {
-    const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
-    const q = new Float64Array(classes);
-    for (let c = 0; c < classes; c++) q[c] = w * probs[c]! + (c === u.label ? 1 - w : 0);
-    return q;
+function distillTargets(items: Dataset['utterances'], bands: number, classes: number, config: TrainConfig, teacher: Model | readonly Model[] | undefined, progress: boolean | undefined): Float64Array[] {
+  const teachers: readonly Model[] = teacher === undefined ? [] : Array.isArray(teacher) ? teacher : [teacher as Model];
+  check(teachers.length > 0, 'E_OPTION', () => 'train: distill needs a teacher model, found none');
+  teachers.forEach((t, i) => {
+    const rec = t.layers.filter((l) => l.kind !== 'linear');
+    const head = t.layers[t.layers.length - 1]!;
+    const outputs = head.kind === 'linear' ? head.outputSize : undefined;
+    const which = teachers.length > 1 ? `teacher ${i + 1} of ${teachers.length} (${t.name})` : 'teacher';
+    check(rec.length > 0 && rec[0]!.inputSize === bands && outputs === classes, 'E_MISMATCH', () => `train: the ${which} must read ${bands} features and give ${classes} classes, found ${rec[0]?.inputSize ?? 'no recurrent layer'} inputs and ${outputs ?? 'no linear head'} outputs`);
   });
+  const w = config.distill!;
+  // Every teacher once over the whole training set, in float64: minutes for an ensemble.
+  const bar = progressBar('teacher', items.length, progress);
+  try {
+    return items.map((u, i) => {
+      const q = new Float64Array(classes);
+      for (const t of teachers) {
+        const probs = forwardSequence(t, u.features, u.frames, { readout: config.readout }).probs;
+        for (let c = 0; c < classes; c++) q[c]! += (w * probs[c]!) / teachers.length;
+      }
+      q[u.label]! += 1 - w;
+      bar.update(i + 1, teachers.length > 1 ? `${teachers.length} teachers` : '');
+      return q;
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 /** Apply CBTD in place to every weight matrix (biases untouched). */
@@ -338,7 +357,7 @@ export async function trainClassifier(train: Dataset, validation: Dataset, confi
     adam.v.forEach((a, k) => (tensors[`adam.v.${k}`] = a));
     writeCheckpoint(o.checkpoint, { state: { config, epoch: ep, batch, adamStep: adam.step, history, bestAcc, model: m.spec, best: b ? b.spec : null }, tensors });
   };
-  const softs = config.distill !== undefined ? distillTargets(items, train.bands, train.classes.length, config, o.teacher) : undefined;
+  const softs = config.distill !== undefined ? distillTargets(items, train.bands, train.classes.length, config, o.teacher, o.progress) : undefined;
   const wordsOf = wordLabelFilter(train.classes);
   const total = config.denseEpochs + config.deltaEpochs;
   const batches = Math.ceil(items.length / config.batchSize);

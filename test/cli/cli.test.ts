@@ -118,6 +118,10 @@ describe('deltakit CLI', () => {
     for (const name of ['digits-deltagru', 'digit-strings-deltagru', 'kws-deltagru']) expect(r.out).toContain(`built-in model ${name}`);
     expect(r.out.match(/fewer than dense/g)).toHaveLength(3);
     expect(r.out).toMatch(/strings right/); // the CTC model reports strings and WER
+    // Keywords: the classifier alone and two stages (the stream model verified by it) on one stream.
+    const alone = /detected \(.*\): (.*)$/m.exec(r.out)![1]!.split(' ').filter((w) => w.includes('@'));
+    const two = /two stages \(kws-streams-deltagru-1x128 proposes .*\): (.*)$/m.exec(r.out)![1]!.split(' ').filter((w) => w.includes('@'));
+    expect(two.length).toBeGreaterThan(alone.length);
     const refused = await cli('demo', '--task', 'all', '--thh', '0.1');
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/E_OPTION: demo --task all: .*expected no --thx\/--thh, found --thh 0\.1/);

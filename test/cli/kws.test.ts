@@ -73,6 +73,48 @@ describe('deltakit kws detect', () => {
   });
 });
 
+describe('deltakit kws detect --verify', () => {
+  it('runs the keyword-stream model with the built-in classifier as a second stage: fewer detections, each verified', async () => {
+    const s = heldoutStream(120);
+    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
+    const file = join(dir, 'stream.npy');
+    writeFileSync(file, encodeNpy(s.features, [s.frames, 40]));
+    const model = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+    const low = ['--window', '3', '--threshold', '0.3', '--lockout', '30', '--json'];
+    out.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, ...low])).toBe(0);
+    const alone = JSON.parse(out.join('\n')) as { detections: { frame: number; keyword: string }[] };
+    out.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, ...low, '--verify', '--verify-window', '50,60', '--verify-threshold', '0.8'])).toBe(0);
+    const two = JSON.parse(out.join('\n')) as { verifier: { model: string; before: number; after: number; threshold: number; candidates: number }; opsSaving: number; detections: { frame: number; keyword: string; verification: number }[] };
+    expect(two.verifier).toMatchObject({ model: 'kws-deltagru-1x128', before: 50, after: 60, threshold: 0.8, candidates: alone.detections.length });
+    expect(two.detections.length).toBeGreaterThan(0);
+    expect(two.detections.length).toBeLessThan(alone.detections.length);
+    for (const d of two.detections) {
+      expect(d.verification).toBeGreaterThanOrEqual(0.8);
+      expect(alone.detections.some((a) => a.frame === d.frame && a.keyword === d.keyword)).toBe(true);
+    }
+    // The verifier's work is counted: still several times fewer ops than dense.
+    expect(two.opsSaving).toBeGreaterThan(3);
+    // The model's stored two-stage settings are used with a bare --verify.
+    out.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify'])).toBe(0);
+    expect(out.join('\n')).toMatch(/mean smoothing over 3 frames, threshold 0\.3, lockout 30 frames; verified by kws-deltagru-1x128 over 50 frames before and 60 after at posterior >= 0\.8/);
+    err.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify-window', '50,60'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --verify-window \/ --verify-threshold: only with --verify \[model\], found them alone/);
+    err.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify', '--verify-window', '50'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --verify-window: expected two comma-separated frame counts before,after/);
+    err.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify', '--verify-threshold', '2'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: --verify-threshold: expected at most 1, found 2/);
+    err.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify', model])).toBe(1);
+    expect(err.join('')).toMatch(/E_MISMATCH: --verify: expected a keyword classifier .* found a model with readout ctc/);
+  });
+});
+
 /** 16-bit PCM mono WAV bytes. */
 function wav(samples: Float32Array, rate: number): Uint8Array {
   return wavFile(int16Codes(samples), rate);
@@ -198,6 +240,24 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     expect(e.delta.sentenceFalseAlarmsPerHour).toBeGreaterThanOrEqual(0);
     expect(e.delta.keywords).toBe(20);
     expect(e.delta.opsSaving).toBeGreaterThan(4);
+    // Two stages: the verifier's window and threshold swept with the first stage, stored apart.
+    const verified = join(dir, 'verified.safetensors');
+    out.length = 0;
+    expect(await main(['kws', 'tune', saved, ...small, '--verify', '--verify-windows', '50,60', '--verify-thresholds', '0,0.8', '--save', verified, '--json'])).toBe(0);
+    const tv = JSON.parse(out.join('\n')) as { best: { window: number; threshold: number; verifier: { before: number; after: number; threshold: number } }; points: unknown[] };
+    expect(tv.points).toHaveLength(CTC_WINDOWS.length * CTC_DETECTOR_THRESHOLDS.length * 2 * 2);
+    const vm = await loadModel(verified);
+    expect(JSON.parse(vm.meta['kwsVerify']!)).toEqual({ detector: { window: tv.best.window, threshold: tv.best.threshold, lockout: 30, smoothing: expect.any(String) }, verifier: tv.best.verifier });
+    expect(vm.meta['kwsThreshold']).toBe((await loadModel(saved)).meta['kwsThreshold']);
+    out.length = 0;
+    expect(await main(['kws', 'eval', verified, ...small, '--verify', '--json'])).toBe(0);
+    const ev2 = JSON.parse(out.join('\n')) as { threshold: number; verifier: { model: string; before: number }; delta: { keywords: number } };
+    expect(ev2.threshold).toBe(tv.best.threshold);
+    expect(ev2.verifier).toMatchObject({ model: 'kws-deltagru-1x128', before: 50 });
+    expect(ev2.delta.keywords).toBe(20);
+    err.length = 0;
+    expect(await main(['kws', 'tune', saved, ...small, '--verify-thresholds', '0.5'])).toBe(1);
+    expect(err.join('')).toMatch(/E_OPTION: kws tune: --verify-windows \/ --verify-thresholds only with --verify/);
     out.length = 0;
     expect(await main(['kws', 'eval', saved, ...small.slice(0, -2), '--sentences', '-1'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --sentences: expected at least 0, found -1/);

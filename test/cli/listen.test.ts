@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { espeakAvailable } from '../../src/data/espeak.js';
 import { ROOT } from '../docs/blocks.js';
 import { cli } from '../helpers/cli.js';
+import { MODELS_DIR } from '../../src/train/builtin.js';
 
 const CI = process.env['CI'] === 'true';
 if (!espeakAvailable() && CI) throw new Error('CI: espeak-ng must be installed for test/cli/listen.test.ts (see .ci/run)');
@@ -64,6 +65,28 @@ describe.runIf(espeakAvailable())('deltakit listen', () => {
     const empty = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'listen', '-'], { cwd: ROOT, input: readFileSync(wav).subarray(0, 20), encoding: 'utf8', timeout: 60_000 });
     expect(empty.status).toBe(1);
     expect(empty.stderr).toMatch(/E_FORMAT: standard input: expected a 16-bit PCM \.wav stream, found no data chunk before the end/);
+  });
+
+  it('--verify: the keyword-stream model with the classifier as a second stage hears keywords the stream model alone misses', async () => {
+    const kw = join(dir, 'keywords.wav');
+    expect(spawnSync('espeak-ng', ['-g', '40', '-w', kw, 'stop yes left']).status).toBe(0);
+    const streams = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+    const alone = await cli('listen', kw, '--model', streams, '--json');
+    expect(alone.code, alone.err).toBe(0);
+    const two = await cli('listen', kw, '--model', streams, '--verify', '--json');
+    expect(two.code, two.err).toBe(0);
+    const summary = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { transcript: string; verifier?: { model: string; before: number; after: number }; ops: number; denseOps: number };
+    const a = summary(alone.out);
+    const b = summary(two.out);
+    expect(b.transcript).toBe('stop yes left');
+    expect(a.transcript.split(' ').length).toBeLessThan(3);
+    expect(b.verifier).toMatchObject({ model: 'kws-deltagru-1x128', before: 50, after: 60 });
+    // The verifier's work is counted.
+    expect(b.ops).toBeGreaterThan(a.ops);
+    expect(b.denseOps / b.ops).toBeGreaterThan(5);
+    const refused = await cli('listen', wav, '--verify');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/E_OPTION: recognizer: a verifier is for a keyword model .* found model digits-deltagru-1x128 recognised by segments/);
   });
 
   it('bad input: coded errors naming what was expected', async () => {

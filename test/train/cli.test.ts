@@ -158,6 +158,10 @@ describe.skipIf(!espeakAvailable())('deltakit train --distill', () => {
     const teacher = await loadModel(teacherPath);
     expect(student.meta['distilledFrom']).toBe(teacher.name);
     expect(JSON.parse(student.meta['trainConfig']!).distill).toBe(0.7);
+    // Several files: an ensemble teacher, every member named in the metadata.
+    const pairPath = join(dir, 'pair.safetensors');
+    expect(await main(['train', '--data', 'digits', '-o', pairPath, '--init', teacherPath, '--distill', teacherPath, studentPath, '--epochs', '0', '--delta-epochs', '1', '--batch', '11', ...corpus])).toBe(0);
+    expect((await loadModel(pairPath)).meta['distilledFrom']).toBe(`${teacher.name} + ${student.name}`);
     err.length = 0;
     expect(await main(['train', '--data', 'digits', '-o', join(dir, 'x.safetensors'), '--distill-weight', '0.7', ...corpus])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --distill-weight: only with --distill/);

@@ -85,12 +85,41 @@ describe('trainClassifier with a teacher', () => {
     expect(JSON.parse(half.model.meta['trainConfig']!).distill).toBe(0.3);
   });
 
+  it('an ensemble teacher is the mean of its members\' posteriors', async () => {
+    const base = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 8, layers: 1, classes: 3, seed: 5 });
+    // Two stubborn teachers, one always class 0, the other always class 1: trained only towards
+    // their ensemble (weight 1), the student gives each about half and class 2 almost nothing.
+    const say = (c: number) => {
+      const t = structuredClone(base);
+      const head = t.layers[t.layers.length - 1]!;
+      if (head.kind !== 'linear') throw new Error('expected a linear head');
+      head.weight.fill(0);
+      head.bias.set([0, 1, 2].map((k) => (k === c ? 20 : 0)));
+      return t;
+    };
+    const student = (await trainClassifier(train, validation, { ...cfg, denseEpochs: 6, deltaEpochs: 0, distill: 1 }, { progress: false, teacher: [say(0), say(1)] })).model;
+    const mean = [0, 0, 0];
+    for (const u of validation.utterances) {
+      const p = forwardSequence(student, u.features, u.frames, { readout: 'mean' }).probs;
+      for (let c = 0; c < 3; c++) mean[c]! += p[c]! / validation.utterances.length;
+    }
+    expect(mean[0]).toBeGreaterThan(0.4);
+    expect(mean[1]).toBeGreaterThan(0.4);
+    expect(mean[2]).toBeLessThan(0.05);
+    // A one-member ensemble is that teacher, bit for bit.
+    const one = await trainClassifier(train, validation, { ...cfg, denseEpochs: 1, deltaEpochs: 0, distill: 0.5 }, { progress: false, teacher: [say(2)] });
+    const alone = await trainClassifier(train, validation, { ...cfg, denseEpochs: 1, deltaEpochs: 0, distill: 0.5 }, { progress: false, teacher: say(2) });
+    expect(one.model).toEqual(alone.model);
+  });
+
   it('refuses a weight outside 0..1, no teacher, a teacher of other classes, and CTC', async () => {
     const teacher = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 8, layers: 1, classes: 3, seed: 1 });
     await expect(trainClassifier(train, validation, { ...cfg, distill: 1.5 }, { progress: false, teacher })).rejects.toMatchObject({ code: 'E_OPTION' });
     await expect(trainClassifier(train, validation, { ...cfg, distill: 0.5 }, { progress: false })).rejects.toMatchObject({ code: 'E_OPTION', message: expect.stringMatching(/needs a teacher/) });
     const other = initModel({ cell: 'gru', inputSize: 4, hiddenSize: 8, layers: 1, classes: 5, seed: 1 });
     await expect(trainClassifier(train, validation, { ...cfg, distill: 0.5 }, { progress: false, teacher: other })).rejects.toMatchObject({ code: 'E_MISMATCH', message: expect.stringMatching(/give 3 classes, found 4 inputs and 5 outputs/) });
+    await expect(trainClassifier(train, validation, { ...cfg, distill: 0.5 }, { progress: false, teacher: [teacher, other] })).rejects.toMatchObject({ code: 'E_MISMATCH', message: expect.stringMatching(/teacher 2 of 2 .* give 3 classes, found 4 inputs and 5 outputs/) });
+    await expect(trainClassifier(train, validation, { ...cfg, distill: 0.5 }, { progress: false, teacher: [] })).rejects.toMatchObject({ code: 'E_OPTION', message: expect.stringMatching(/needs a teacher/) });
     await expect(trainClassifier(train, validation, { ...cfg, readout: 'ctc', distill: 0.5 }, { progress: false, teacher })).rejects.toMatchObject({ code: 'E_OPTION' });
   });
 });

@@ -17,10 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { availableBackends, createSession, initWasm, LogMel, Listener, loadModel, maxAbs, maxAbsDiff, parseWav, readNpy, resample, type Model } from '../../src/index.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
-import { BUILTIN_MODEL_FILE, builtinSpec } from '../../src/train/builtin.js';
+import { BUILTIN_MODEL_FILE, builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
 import { editDistance } from '../../src/train/ctc.js';
 import { DIGIT_WORDS } from '../../src/data/vocabulary.js';
-import { buildWeb, builtinModelFiles } from '../../web/build.js';
+import { buildWeb, builtinModelFiles, keywordStreamFile } from '../../web/build.js';
+import { KeywordVerifier, verifiedDetectorOfModel } from '../../src/train/kws-verifier.js';
+import { modelTask } from '../../src/train/model-task.js';
 import { builtinStream, DEFAULTS, modelThresholds, timeListening, timeSegmentSteps } from '../../web/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -94,6 +96,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   let wav: string | null = null;
   /** A connected digit string (short pauses), for the CTC model when it is built in. */
   let stringWav: string | null = null;
+  /** Three keywords with 400 ms between them, for the two-stage keywords. */
+  let keywordWav: string | null = null;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -108,6 +112,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
       expect(spawnSync('sox', [raw, wav, 'pad', '0.5', '1.0']).status).toBe(0);
       stringWav = join(work, 'string.wav');
       expect(spawnSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-g', '15', '-w', stringWav, STRING.join(' ')]).status).toBe(0);
+      keywordWav = join(work, 'keywords.wav');
+      expect(spawnSync('espeak-ng', ['-g', '40', '-w', keywordWav, 'stop yes left']).status).toBe(0);
     }
     ({ bytes: bundleBytes } = await buildWeb({ outdir: join(work, 'dist') }));
     server = await serve(join(work, 'dist'));
@@ -274,9 +280,10 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
 
   it('listens to the (fake) microphone through an AudioWorklet and writes the spoken digits as they come', async (ctx) => {
     if (!wav) return ctx.skip();
-    // The selector lists the built-in models whose files exist (digits at least), in task order.
+    // The selector lists the built-in models whose files exist (digits at least), in task order ...
     const options = await page.$$eval('#listen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(options).toEqual(builtinModelFiles().map((f) => f.task));
+    // ... then two-stage keywords when the keyword-stream model with its two-stage settings is there.
+    expect(options).toEqual([...builtinModelFiles().map((f) => f.task), ...(keywordStreamFile() ? ['keywords-two-stage'] : [])]);
     expect(options[0]).toBe('digits');
     await page.selectOption('#listen-model', 'digits');
     await page.click('#mic-start');
@@ -358,6 +365,28 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     // One segment for the whole string; the words came one by one inside it.
     expect(l.segments).toBe(1);
     expect(editDistance(STRING.map((w) => DIGIT_WORDS.indexOf(w)), node.recognizer.words.map((w) => w.label))).toBeLessThanOrEqual(1);
+    await page.selectOption('#listen-model', 'digits');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it.runIf(keywordStreamFile() !== null)('two-stage keywords: the keyword-stream model verified by the classifier, the same words as in Node', async (ctx) => {
+    if (!keywordWav) return ctx.skip();
+    await page.selectOption('#listen-model', 'keywords-two-stage');
+    expect(await page.textContent('#listen-model-info')).toMatch(/each detection verified by kws-deltagru-1x128 over 50 \+ 60 frames/);
+    await page.setInputFiles('#wav-file', keywordWav);
+    await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
+    const l = await listenState();
+    const first = await loadModel(join(MODELS_DIR, 'kws-streams-deltagru.safetensors'));
+    const clf = await loadModel(builtinSpec('keywords').file);
+    const two = verifiedDetectorOfModel(first)!;
+    const audio = parseWav(readFileSync(keywordWav));
+    const node = new Listener(first, audio.sampleRate, { ...modelThresholds(first), verifier: new KeywordVerifier(clf, modelTask(clf), { verifier: two.verifier, thresholds: modelThresholds(clf) }) });
+    for (let i = 0; i < audio.samples.length; i += 1024) node.push(audio.samples.subarray(i, i + 1024));
+    node.flush();
+    expect(node.recognizer.transcript()).toEqual(['stop', 'yes', 'left']);
+    expect(l.words.map((w) => [w.word, w.start, w.end])).toEqual(node.recognizer.words.filter((w) => w.isWord).map((w) => [w.word, w.start, w.end]));
+    expect(l.transcript).toBe('stop yes left');
     await page.selectOption('#listen-model', 'digits');
     expect(pageErrors).toEqual([]);
   });

@@ -12,7 +12,11 @@ import { check } from '../../core/errors.js';
 import { corpusUtterances, synthesiserOf } from '../../data/corpus.js';
 import { BUILTIN_TASKS, builtinHeldout, builtinSpec, loadBuiltinModel, type BuiltinTask, type HeldoutSource } from '../../train/builtin.js';
 import { CtcGreedyDecoder } from '../../train/ctc.js';
-import { concatStream, detectorOptionsOfModel, KeywordSpotter } from '../../train/kws.js';
+import { concatStream, detectorOptionsOfModel, KeywordSpotter, KeywordVerifier, verifiedDetectorOfModel } from '../../train/kws.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../../model/io.js';
+import { MODELS_DIR } from '../../train/builtin.js';
 import { readHeldout } from '../../data/heldout.js';
 import { createSession } from '../../runtime/session.js';
 import { evaluateWithSession, modelTask } from '../../train/task.js';
@@ -118,6 +122,18 @@ async function demoTask(which: BuiltinTask, o: DemoOptions): Promise<void> {
     const said = stream.events.map((e) => `${task.classes[e.label]}@${(e.start / 100).toFixed(2)}s`).join(' ');
     console.log(`  stream of ${part.utterances.length} utterances (${(stream.frames / 100).toFixed(1)} s), keywords said: ${said}`);
     console.log(`  detected (${det.smoothing} smoothing, window ${det.window}, threshold ${det.threshold}, lockout ${det.lockout}): ${hits.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
+    // Two stages on the same stream: the keyword-stream model proposes, this classifier verifies
+    // (docs/kws.md), at the stream model's tuned two-stage settings.
+    const streamFile = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+    const first = existsSync(streamFile) ? await loadModel(streamFile) : null;
+    const two = first ? verifiedDetectorOfModel(first) : null;
+    if (first && two) {
+      const th = { thresholdX: Number(first.meta['thresholdX'] ?? 0), thresholdH: Number(first.meta['thresholdH'] ?? 0) };
+      const verifier = new KeywordVerifier(model, task, { verifier: two.verifier, thresholds: { thresholdX, thresholdH } });
+      const cascade = new KeywordSpotter(first, modelTask(first), { thresholds: th, detector: two.detector, verifier });
+      const found = cascade.run(stream.features);
+      console.log(`  two stages (${first.name} proposes at threshold ${two.detector.threshold}, this model verifies over ${two.verifier.before} + ${two.verifier.after} frames at >= ${two.verifier.threshold}): ${found.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
+    }
   }
   const against = strings ? `word error rate ${(100 * (delta.wer! - dense.wer!)).toFixed(1)} points against dense` : `accuracy ${(100 * (delta.accuracy - dense.accuracy)).toFixed(1)} points against dense`;
   console.log(`ops: ${delta.opsSaving.toFixed(2)}x fewer than dense (inputs fired ${pct(delta.occupancyX)}, hidden states ${pct(delta.occupancyH)}); ${against}`);

@@ -25,6 +25,16 @@ import {
   DEFAULT_WINDOWS,
   detectorOptionsOfModel,
   KeywordSpotter,
+  KeywordVerifier,
+  verifiedDetectorOfModel,
+  DEFAULT_VERIFIER,
+  scoreVerified,
+  tuneVerifiedDetector,
+  DEFAULT_VERIFY_WINDOWS,
+  DEFAULT_VERIFY_THRESHOLDS,
+  type StreamPosteriors,
+  type VerifiedDetectorPoint,
+  type VerifierOptions,
   outputClasses,
   keywordStreams,
   scoreStream,
@@ -53,7 +63,48 @@ interface DetectorCli {
   thh?: string;
   dense?: boolean;
   json?: boolean;
+  verify?: string | boolean;
+  verifyWindow?: string;
+  verifyThreshold?: string;
 }
+
+/** `--verify-window before,after` (frames). */
+function parseVerifyWindow(name: string, raw: string): [number, number] {
+  const parts = raw.split(',');
+  check(parts.length === 2, 'E_OPTION', () => `${name}: expected two comma-separated frame counts before,after (e.g. 50,60), found '${raw}'`);
+  return parts.map((p) => parseNumber(name, p.trim(), { integer: true, min: 0, max: 1000 })!) as [number, number];
+}
+
+/**
+ * The second stage of --verify [model] (bare: the built-in keyword classifier), its window and
+ * threshold from the options, else from the first-stage model's tuned ones, else the defaults;
+ * delta at the verifier's own tuned thresholds unless --dense. Null without --verify.
+ */
+async function verifierOf(first: Model, o: DetectorCli): Promise<KeywordVerifier | null> {
+  if (o.verify === undefined || o.verify === false) {
+    check(o.verifyWindow === undefined && o.verifyThreshold === undefined, 'E_OPTION', () => `--verify-window / --verify-threshold: only with --verify [model], found them alone`);
+    return null;
+  }
+  const window = o.verifyWindow !== undefined ? parseVerifyWindow('--verify-window', o.verifyWindow) : undefined;
+  const threshold = parseNumber('--verify-threshold', o.verifyThreshold, { min: 0, max: 1 });
+  return keywordVerifierFor(first, typeof o.verify === 'string' ? o.verify : undefined, o.dense === true, { ...(window ? { before: window[0], after: window[1] } : {}), ...(threshold !== undefined ? { threshold } : {}) });
+}
+
+/**
+ * The second stage for first-stage model `first`: the keyword classifier at `path` (absent: the
+ * built-in one), its window and threshold from `given`, else `first`'s tuned two-stage settings,
+ * else the defaults; delta at the classifier's own tuned thresholds unless `dense`.
+ */
+export async function keywordVerifierFor(first: Model, path: string | undefined, dense: boolean, given: Partial<VerifierOptions> = {}): Promise<KeywordVerifier> {
+  const model = await modelOf(path);
+  const task = modelTask(model);
+  check(task.readout === 'mean', 'E_MISMATCH', () => `--verify: expected a keyword classifier (deltakit train --task keywords, mean readout), found a model with readout ${task.readout}`);
+  const stored = verifiedDetectorOfModel(first)?.verifier ?? DEFAULT_VERIFIER;
+  const thresholds = { thresholdX: Number(model.meta['thresholdX'] ?? 0), thresholdH: Number(model.meta['thresholdH'] ?? 0) };
+  return new KeywordVerifier(model, task, { verifier: { ...stored, ...given }, ...(dense ? {} : { thresholds }) });
+}
+
+const verifierText = (v: KeywordVerifier) => `verified by ${v.model.name} over ${v.options.before} frames before and ${v.options.after} after${v.options.threshold > 0 ? ` at posterior >= ${v.options.threshold}` : ''}`;
 
 async function modelOf(path: string | undefined): Promise<Model> {
   const model = path ? await loadModel(path) : await loadBuiltinModel('keywords');
@@ -62,9 +113,13 @@ async function modelOf(path: string | undefined): Promise<Model> {
   return model;
 }
 
-/** Detector settings: the options given, else the model's tuned ones, else the defaults. */
+/**
+ * Detector settings: the options given, else the model's tuned ones (with --verify its two-stage
+ * ones, when it has them), else the defaults.
+ */
 function detectorOf(model: Model, o: DetectorCli): DetectorOptions {
-  const m = detectorOptionsOfModel(model);
+  const verified = o.verify !== undefined && o.verify !== false ? verifiedDetectorOfModel(model) : null;
+  const m = verified?.detector ?? detectorOptionsOfModel(model);
   return {
     window: parseNumber('--window', o.window, { integer: true, min: 1, max: 10000 }) ?? m.window,
     threshold: parseNumber('--threshold', o.threshold, { min: 1e-9, max: 1 }) ?? m.threshold,
@@ -89,7 +144,10 @@ function addDetectorOptions(cmd: Command): Command {
     .option('--lockout <frames>', "frames after a detection with no other detection (default: the model's, else 100)")
     .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
     .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option('--verify [classifier]', 'a second stage: every detection is heard again by a keyword classifier (default: the built-in one) over a window around it and kept only when it names the same keyword; far fewer false alarms for a first stage run at a lower threshold')
+    .option('--verify-window <before,after>', "with --verify: frames the classifier hears before and after the detection (default: the model's tuned ones, else 50,60); a detection is reported `after` frames late")
+    .option('--verify-threshold <p>', "with --verify: the classifier's posterior for the keyword must reach this, 0..1 (default: the model's tuned one, else 0.9)");
 }
 
 /** Raw log-mel frames of a .wav recording or a (T, 40) .npy feature file. */
@@ -124,15 +182,19 @@ export function register(program: Command): void {
     const detector = detectorOf(model, o);
     const thresholds = thresholdsOf(model, o);
     const { features, frames } = await readStream(o.input, model.layers[0]!.inputSize);
-    const spotter = new KeywordSpotter(model, task, { ...(o.dense ? {} : { thresholds }), detector });
+    const verifier = await verifierOf(model, o);
+    const spotter = new KeywordSpotter(model, task, { ...(o.dense ? {} : { thresholds }), detector, ...(verifier ? { verifier } : {}) });
     const hits = spotter.run(features);
-    const st = spotter.session.stats();
+    // The verifier's work counts too (it runs on candidates only).
+    const s1 = spotter.session.stats();
+    const vs = verifier?.stats();
+    const st = { steps: s1.steps, ops: s1.ops + (vs?.ops ?? 0), denseOps: s1.denseOps + (vs?.denseOps ?? 0) };
     if (o.json) {
-      console.log(JSON.stringify({ input: o.input, frames, seconds: frames / 100, delta: !o.dense, ...(o.dense ? {} : thresholds), ...detector, opsSaving: st.ops > 0 ? st.denseOps / st.ops : 1, detections: hits.map((d) => ({ keyword: d.keyword, time: d.time, frame: d.frame, score: Number(d.score.toFixed(4)) })) }));
+      console.log(JSON.stringify({ input: o.input, frames, seconds: frames / 100, delta: !o.dense, ...(o.dense ? {} : thresholds), ...detector, opsSaving: st.ops > 0 ? st.denseOps / st.ops : 1, ...(verifier ? { verifier: { model: verifier.model.name, ...verifier.options, candidates: vs!.candidates } } : {}), detections: hits.map((d) => ({ keyword: d.keyword, time: d.time, frame: d.frame, score: Number(d.score.toFixed(4)), ...(d.verification !== undefined ? { verification: Number(d.verification.toFixed(4)) } : {}) })) }));
       return;
     }
-    console.log(`${o.input}: ${(frames / 100).toFixed(2)} s, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, ${detector.smoothing} smoothing over ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
-    for (const d of hits) console.log(`${d.time.toFixed(2)} s  ${d.keyword}  (${d.score.toFixed(3)})`);
+    console.log(`${o.input}: ${(frames / 100).toFixed(2)} s, ${o.dense ? 'dense' : `delta (thx ${thresholds.thresholdX}, thh ${thresholds.thresholdH})`}, ${detector.smoothing} smoothing over ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames${verifier ? `; ${verifierText(verifier)}` : ''}`);
+    for (const d of hits) console.log(`${d.time.toFixed(2)} s  ${d.keyword}  (${d.score.toFixed(3)}${d.verification !== undefined ? `, verified ${d.verification.toFixed(3)}` : ''})`);
     console.log(`${hits.length} keyword${hits.length === 1 ? '' : 's'} detected; ${si(st.ops / Math.max(1, st.steps))} ops/frame, ${(st.ops > 0 ? st.denseOps / st.ops : 1).toFixed(2)}x fewer than dense`);
   });
 
@@ -162,14 +224,20 @@ export function register(program: Command): void {
     checkUnheardVoices(model, [...streams.keywords.voiceNames, ...streams.background.voiceNames, ...(sentences?.voiceNames ?? [])].map((voice) => ({ voice })), split, 'kws eval');
     const rows: string[][] = [];
     const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 }, ...(sentences ? { sentenceStream: { frames: sentences.frames, hours: sentences.frames / 360000 } } : {}) };
+    // The second stage runs dense with the dense first stage and as a delta network with the delta one.
+    const verifiers = { dense: await verifierOf(model, { ...o, dense: true }), delta: await verifierOf(model, { ...o, dense: false }) };
+    if (verifiers.delta) out['verifier'] = { model: verifiers.delta.model.name, ...verifiers.delta.options };
     for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
+      const v = verifiers[name];
+      const score = (post: StreamPosteriors, stream: KeywordStream): StreamScore => (v ? scoreVerified(outputClasses(task), post, stream, detector, v) : scoreStream(outputClasses(task), post, stream, detector));
       const kp = streamPosteriors(model, task, streams.keywords, th);
       const bp = streamPosteriors(model, task, streams.background, th);
-      const k: StreamScore = scoreStream(outputClasses(task), kp, streams.keywords, detector);
-      const b: StreamScore = scoreStream(outputClasses(task), bp, streams.background, detector);
+      const k: StreamScore = score(kp, streams.keywords);
+      const b: StreamScore = score(bp, streams.background);
       const sp = sentences ? streamPosteriors(model, task, sentences, th) : null;
-      const ss: StreamScore | null = sp ? scoreStream(outputClasses(task), sp, sentences!, detector) : null;
-      const saving = (kp.denseOps + bp.denseOps + (sp?.denseOps ?? 0)) / Math.max(1, kp.ops + bp.ops + (sp?.ops ?? 0));
+      const ss: StreamScore | null = sp ? score(sp, sentences!) : null;
+      const vs = v?.stats();
+      const saving = (kp.denseOps + bp.denseOps + (sp?.denseOps ?? 0) + (vs?.denseOps ?? 0)) / Math.max(1, kp.ops + bp.ops + (sp?.ops ?? 0) + (vs?.ops ?? 0));
       out[name] = { detectionRate: k.detectionRate, detected: k.detected, keywords: k.keywords, keywordStreamFalseAlarms: k.falseAlarms, backgroundFalseAlarms: b.falseAlarms, falseAlarmsPerHour: b.falseAlarmsPerHour, ...(ss ? { sentenceFalseAlarms: ss.falseAlarms, sentenceFalseAlarmsPerHour: ss.falseAlarmsPerHour } : {}), opsSaving: saving };
       rows.push([name === 'dense' ? 'dense' : `delta (thx ${th!.thresholdX}, thh ${th!.thresholdH})`, `${pct(k.detectionRate)} (${k.detected}/${k.keywords})`, String(k.falseAlarms), `${b.falseAlarms} in ${(b.hours * 60).toFixed(1)} min`, b.falseAlarmsPerHour.toFixed(2), ...(ss ? [`${ss.falseAlarms} in ${(ss.hours * 60).toFixed(1)} min`, ss.falseAlarmsPerHour.toFixed(2)] : []), `${saving.toFixed(2)}x`]);
     }
@@ -177,7 +245,7 @@ export function register(program: Command): void {
       console.log(JSON.stringify(out));
       return;
     }
-    console.log(`${model.name} on the ${split} voices; ${detector.smoothing} smoothing, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames`);
+    console.log(`${model.name} on the ${split} voices; ${detector.smoothing} smoothing, window ${detector.window} frames, threshold ${detector.threshold}, lockout ${detector.lockout} frames${verifiers.delta ? `; ${verifierText(verifiers.delta)}` : ''}`);
     console.log(describe(streams.keywords, `keyword stream (${streams.keywords.events.length} keywords)`));
     console.log(describe(streams.background, 'non-keyword stream (unknown words, noise)'));
     if (sentences) console.log(describe(sentences, 'sentence stream (read sentences without keywords, noise)'));
@@ -200,11 +268,14 @@ export function register(program: Command): void {
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
       .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
       .option('--dense', 'tune for the dense network instead of the delta network')
-      .option('--save <model.safetensors>', 'save the model with the chosen window, threshold and lockout in its metadata')
+      .option('--verify [classifier]', 'tune with a second stage: a keyword classifier (default: the built-in one) hears every detection again; also sweeps its window and threshold')
+      .option('--verify-windows <list>', `with --verify: windows to try, before,after frames separated by ';' (default ${DEFAULT_VERIFY_WINDOWS.map((w) => w.join(',')).join(';')})`)
+      .option('--verify-thresholds <list>', `with --verify: verifier posteriors to try (default ${DEFAULT_VERIFY_THRESHOLDS.join(',')})`)
+      .option('--save <model.safetensors>', 'save the model with the chosen window, threshold and lockout (and verifier window and threshold) in its metadata')
       .option('-f, --force', 'overwrite --save if it exists')
       .option('--json', 'print the sweep as JSON'),
     '3,2,2',
-  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; clipThresholds?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (modelPath: string | undefined, o: DetectorCli & CorpusCliOptions & { windows?: string; thresholds?: string; smoothings?: string; lockout?: string; clipThresholds?: string; maxFalseAlarms: string; backgroundRenditions: string; sentences: string; save?: string; force?: boolean; verifyWindows?: string; verifyThresholds?: string }, cmd: Command) => {
     const list = (name: string, raw: string | undefined, dflt: number[], integer: boolean, min: number, max: number) =>
       raw === undefined ? dflt : raw.split(',').map((p) => parseNumber(name, p.trim(), { integer, min, max })!);
 
@@ -234,7 +305,16 @@ export function register(program: Command): void {
     const kp = streamPosteriors(model, task, streams.keywords, th);
     const bp = streamPosteriors(model, task, streams.background, th);
     const sp = sentences ? { stream: sentences, posteriors: streamPosteriors(model, task, sentences, th) } : undefined;
-    const { best, points, withinBudget } = tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
+    const verifying = o.verify !== undefined && o.verify !== false;
+    check(verifying || (o.verifyWindows === undefined && o.verifyThresholds === undefined), 'E_OPTION', () => `kws tune: --verify-windows / --verify-thresholds only with --verify [classifier], found them alone`);
+    const verifyWindows = o.verifyWindows === undefined ? DEFAULT_VERIFY_WINDOWS : o.verifyWindows.split(';').map((w) => parseVerifyWindow('--verify-windows', w.trim()));
+    const verifyThresholds = list('--verify-thresholds', o.verifyThresholds, DEFAULT_VERIFY_THRESHOLDS, false, 0, 1);
+    const verifierModel = verifying ? await modelOf(typeof o.verify === 'string' ? o.verify : undefined) : null;
+    const tuned: { best: DetectorPoint | VerifiedDetectorPoint; points: Array<DetectorPoint | VerifiedDetectorPoint>; withinBudget: boolean } = verifierModel
+      ? tuneVerifiedDetector(outputClasses(task), { keywords: streams.keywords, keywordPost: kp, background: streams.background, backgroundPost: bp, ...(sp ? { sentences: sp } : {}) }, (w) => new KeywordVerifier(verifierModel, modelTask(verifierModel), { verifier: { ...w, threshold: 0 }, ...(o.dense ? {} : { thresholds: { thresholdX: Number(verifierModel.meta['thresholdX'] ?? 0), thresholdH: Number(verifierModel.meta['thresholdH'] ?? 0) } }) }), { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, verifyWindows, verifyThresholds })
+      : tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
+    const { best, points, withinBudget } = tuned;
+    const vOf = (p: DetectorPoint | VerifiedDetectorPoint) => ('verifier' in p ? p.verifier : null);
     // A CTC model's clip rule, on the isolated validation clips (the same voices).
     const clips = ctc ? tuneClipRule(model, taskDataset(task, 'validation', co), clipThresholds, th) : null;
     const ruleName = (p: ClipRulePoint) => (p.rule === 'peak' ? `peak >= ${p.threshold}` : 'greedy');
@@ -245,8 +325,11 @@ export function register(program: Command): void {
       console.log(describe(streams.background, 'non-keyword stream'));
       if (sentences) console.log(describe(sentences, 'sentence stream'));
       const sent = (p: DetectorPoint) => (p.sentences ? [String(p.sentences.falseAlarms), p.sentences.falseAlarmsPerHour.toFixed(2)] : []);
-      console.log(table(['smoothing', 'window', 'threshold', 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour', ...(sentences ? ['false alarms (sentences)', 'per hour'] : [])], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2), ...sent(p)])));
-      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${best.sentences ? ` (${best.sentences.falseAlarmsPerHour.toFixed(2)} on the sentence stream)` : ''}${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
+      if (verifierModel) console.log(`second stage: ${verifierModel.name}, ${o.dense ? 'dense' : 'delta'}`);
+      const vcols = (p: DetectorPoint | VerifiedDetectorPoint) => (verifierModel ? [`${vOf(p)!.before},${vOf(p)!.after}`, String(vOf(p)!.threshold)] : []);
+      console.log(table(['smoothing', 'window', 'threshold', ...(verifierModel ? ['verify window', 'verify threshold'] : []), 'detected', 'false alarms (keyword stream)', 'false alarms (non-keyword)', 'per hour', ...(sentences ? ['false alarms (sentences)', 'per hour'] : [])], points.map((p) => [p.smoothing!, String(p.window), String(p.threshold), ...vcols(p), pct(p.keywordStream.detectionRate), String(p.keywordStream.falseAlarms), String(p.background.falseAlarms), p.background.falseAlarmsPerHour.toFixed(2), ...sent(p)])));
+      const bv = vOf(best);
+      console.log(`chosen: ${best.smoothing} smoothing, window ${best.window}, threshold ${best.threshold}, lockout ${best.lockout}${bv ? `, verifier window ${bv.before},${bv.after} and threshold ${bv.threshold}` : ''}: ${pct(best.keywordStream.detectionRate)} of keywords detected, ${best.background.falseAlarmsPerHour.toFixed(2)} false alarms per hour${best.sentences ? ` (${best.sentences.falseAlarmsPerHour.toFixed(2)} on the sentence stream)` : ''}${withinBudget ? '' : ` (no setting met the budget of ${budget} per hour: the fewest false alarms)`}`);
       if (clips) {
         console.log(`isolated validation clips (${clips.best.clips}), ${o.dense ? 'dense' : 'delta'}:`);
         console.log(table(['clip rule', 'clips right'], clips.points.map((p) => [ruleName(p), `${(100 * p.accuracy).toFixed(2)} %`])));
@@ -254,7 +337,12 @@ export function register(program: Command): void {
       }
     }
     if (o.save) {
-      model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };
+      // Alone and under a verifier the first stage wants different settings: --verify stores its
+      // own (kwsVerify) and leaves the single-stage ones as they were, and the other way round.
+      const bv = vOf(best);
+      const detector = { window: best.window, threshold: best.threshold, lockout: best.lockout, smoothing: best.smoothing! };
+      if (bv) model.meta = { ...model.meta, kwsVerify: JSON.stringify({ detector, verifier: bv }) };
+      else model.meta = { ...model.meta, kwsWindow: String(best.window), kwsThreshold: String(best.threshold), kwsLockout: String(best.lockout), kwsSmoothing: best.smoothing! };
       if (clips) {
         model.meta['kwsClipRule'] = clips.best.rule;
         if (clips.best.rule === 'peak') model.meta['kwsClipThreshold'] = String(clips.best.threshold);

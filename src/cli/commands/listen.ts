@@ -16,6 +16,7 @@ import { Listener, LISTEN_SAMPLE_RATE } from '../../stream/listener.js';
 import type { RecognizedWord } from '../../stream/recognizer.js';
 import { BUILTIN_TASKS, loadBuiltinModel, type BuiltinTask } from '../../train/builtin.js';
 import { checkDenseThresholds, parseChoice, parseNumber, si } from '../options.js';
+import { keywordVerifierFor } from './kws.js';
 
 interface ListenOptions {
   task: string;
@@ -27,6 +28,7 @@ interface ListenOptions {
   chunk: string;
   json?: boolean;
   quiet?: boolean;
+  verify?: string | boolean;
 }
 
 export function register(program: Command): void {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
     .option('--dense', 'run the dense network instead of the delta network')
     .option('--backend <name>', 'compute backend: wasm (default where available) or js')
     .option('--chunk <samples>', 'samples fed per call, as an audio callback would', '1024')
+    .option('--verify [classifier]', 'a keyword model: a second stage hears every detection again, a keyword classifier (default: the built-in one), at the model\'s two-stage settings (deltakit kws tune --verify); e.g. --model models/kws-streams-deltagru.safetensors --verify')
     .option('--json', 'print one JSON object per word, then a summary object')
     .option('-q, --quiet', 'print only the words')
     .action(async (file: string, o: ListenOptions, cmd: Command) => {
@@ -53,7 +56,9 @@ export function register(program: Command): void {
       const backend = parseChoice<Backend>('--backend', o.backend, ['js', 'wasm']);
       checkDenseThresholds(o.dense, o.thx, o.thh);
       const model = o.model ? await loadModelOrCompressed(o.model) : await loadBuiltinModel(task);
+      const verifier = o.verify !== undefined && o.verify !== false ? await keywordVerifierFor(model, typeof o.verify === 'string' ? o.verify : undefined, o.dense === true) : null;
       const options = {
+        ...(verifier ? { verifier } : {}),
         ...(o.dense ? { dense: true } : {}),
         ...(thresholdX !== undefined ? { thresholdX } : {}),
         ...(thresholdH !== undefined ? { thresholdH } : {}),
@@ -108,6 +113,7 @@ export function register(program: Command): void {
         readout: r.task.readout,
         mode: r.mode,
         network: o.dense ? 'dense' : `delta (thx ${r.thresholdX}, thh ${r.thresholdH})`,
+        ...(verifier ? { verifier: { model: verifier.model.name, ...verifier.options } } : {}),
         path: r.session.paths[0],
         seconds: samples / audio.sampleRate,
         sampleRate: audio.sampleRate,
@@ -127,7 +133,7 @@ export function register(program: Command): void {
       if (o.quiet) return;
       const lines = [
         `heard: ${words.length ? words.join(' ') : '(nothing)'}`,
-        `${summary.seconds.toFixed(2)} s of ${audio.sampleRate} Hz audio (resampled to ${LISTEN_SAMPLE_RATE / 1000} kHz): ${T.frames} frames, ${T.segments} voiced segment${T.segments === 1 ? '' : 's'}, the network ran on ${T.steps} frames; ${model.name} ${summary.network} on ${summary.path}`,
+        `${summary.seconds.toFixed(2)} s of ${audio.sampleRate} Hz audio (resampled to ${LISTEN_SAMPLE_RATE / 1000} kHz): ${T.frames} frames, ${T.segments} voiced segment${T.segments === 1 ? '' : 's'}, the network ran on ${T.steps} frames; ${model.name} ${summary.network} on ${summary.path}${verifier ? `, every keyword verified by ${verifier.model.name} (${verifier.options.before} + ${verifier.options.after} frames, posterior >= ${verifier.options.threshold})` : ''}`,
         `ops ${si(T.ops)}: ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer than the dense network on the same frames${o.dense ? '' : `, occupancy ${(100 * summary.occupancy).toFixed(1)} %`}; ${(T.denseOps * T.frames / Math.max(1, T.steps) / Math.max(1, T.ops)).toFixed(2)}x fewer than a dense network running on every frame`,
         `${summary.usPerFrame.toFixed(1)} us per 10 ms frame (resampling, log-mel, segmentation and network)`,
       ];

@@ -45,7 +45,7 @@ interface TrainOpts extends CorpusCliOptions {
   checkpoint?: string;
   resume?: boolean;
   init?: string;
-  distill?: string;
+  distill?: string[];
   distillWeight: string;
   frontEnd: string;
   streamClips: string;
@@ -92,7 +92,7 @@ export function register(program: Command): void {
       .option('--stream-sentences <n>', 'keyword-streams: also put n renditions per training voice of read sentences without any keyword (KWS_TRAIN_SENTENCES) and noise clips into the streams', '0')
       .option('--unknown <label|blank>', 'keyword-streams: an unknown word is nothing to emit (blank, measured better on the validation streams) or the _unknown_ label (label)', 'blank')
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
-      .option('--distill <teacher>', 'distillation: train towards a mix of the label and this classifier\'s posteriors (run dense on the same normalised features, so its feature statistics must be the ones trained with, e.g. the --init model), so a delta network learns to decide as the dense teacher does')
+      .option('--distill <teachers...>', 'distillation: train towards a mix of the label and this classifier\'s posteriors (run dense on the same normalised features, so its feature statistics must be the ones trained with, e.g. the --init model), so a delta network learns to decide as the dense teacher does; several files make an ensemble teacher, their posteriors averaged')
       .option('--distill-weight <w>', 'with --distill: the teacher\'s share of the target, 0..1', '0.5')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts, cmd: Command) => {
@@ -159,8 +159,8 @@ export function register(program: Command): void {
     checkTrainConfig(config);
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
-    const teacher = o.distill !== undefined ? await loadModel(o.distill) : undefined;
-    if (teacher) {
+    const teachers = o.distill !== undefined ? await Promise.all(o.distill.map((f) => loadModel(f))) : undefined;
+    if (teachers) {
       check(config.readout !== 'ctc', 'E_OPTION', () => `--distill: needs one label per utterance (an isolated-word task), found readout ctc`);
       config.distill = parseNumber('--distill-weight', o.distillWeight, { min: 0, max: 1 })!;
     } else check(cmd.getOptionValueSource('distillWeight') === 'default', 'E_OPTION', () => `--distill-weight: only with --distill <teacher>, found --distill-weight ${o.distillWeight} alone`);
@@ -177,7 +177,7 @@ export function register(program: Command): void {
     const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
     const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
     // The teacher hears the student's normalised features: it must have learnt with the same statistics.
-    if (teacher) check(teacher.meta['featureStats'] === statsToJson(stats), 'E_MISMATCH', () => `--distill: the teacher ${o.distill} must normalise features with the statistics trained with here (use the --init model, or a model trained with the same data), found ${teacher.meta['featureStats'] ? 'other statistics' : 'no featureStats in its metadata'}`);
+    teachers?.forEach((teacher, i) => check(teacher.meta['featureStats'] === statsToJson(stats), 'E_MISMATCH', () => `--distill: the teacher ${o.distill![i]} must normalise features with the statistics trained with here (use the --init model, or a model trained with the same data), found ${teacher.meta['featureStats'] ? 'other statistics' : 'no featureStats in its metadata'}`));
     // Keyword streams: the clips concatenated (a new shuffle per split), each stream normalised as
     // one continuous stream, as the spotter sees it; the test report classifies isolated clips.
     const so = { clips: clipRange as [number, number], unknown, ...(streamBackground > 0 ? { background: streamBackground } : {}), ...(streamSentences > 0 ? { sentences: streamSentences } : {}) };
@@ -196,7 +196,7 @@ export function register(program: Command): void {
         resume: o.resume,
         signal: controller.signal,
         ...(init ? { init } : {}),
-        ...(teacher ? { teacher } : {}),
+        ...(teachers ? { teacher: teachers.length === 1 ? teachers[0]! : teachers } : {}),
         onEpoch: (e) =>
           log(`epoch ${e.epoch} (${e.phase}): train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)} %, validation acc ${(100 * e.validation.accuracy).toFixed(2)} %, occupancy ${(100 * e.validation.occupancy).toFixed(1)} %, ${e.framesPerSecond.toFixed(0)} frames/s`),
       });
@@ -217,7 +217,8 @@ export function register(program: Command): void {
       // The voices of the clips (a keyword stream joins several: its voice is theirs joined by +).
       trainVoices: JSON.stringify([...new Set(rawTrain.utterances.map((u) => u.voice))].sort()),
       ...(streams ? { kwsTrainingStreams: JSON.stringify(so) } : {}),
-      ...(teacher ? { distilledFrom: teacher.name } : {}),
+      // One teacher: its name. An ensemble: its members' names joined by ' + ' (in --distill order).
+      ...(teachers ? { distilledFrom: teachers.map((t) => t.name).join(' + ') } : {}),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
     };
     const rows: string[][] = [];
