@@ -18,13 +18,19 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BUILTIN = join(ROOT, 'models', 'digits-deltagru.safetensors');
 const HELDOUT = join(ROOT, 'models', 'digits-heldout');
 
-describe('CLI hardening', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'deltakit-hard-'));
+/** A fresh folder with a random GRU 10 model (6 inputs, 4 outputs) and a (30, 6) input stream. */
+function fixtureDir(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const model = randomModel(3, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: 4 }]);
   const modelPath = join(dir, 'm.safetensors');
   writeFileSync(modelPath, encodeModel(model));
   const xPath = join(dir, 'x.npy');
   writeFileSync(xPath, encodeNpy(smoothStream(5, 30, 6, 0.2), [30, 6]));
+  return { dir, model, modelPath, xPath };
+}
+
+describe('CLI hardening', () => {
+  const { dir, model, modelPath, xPath } = fixtureDir('deltakit-hard-');
   afterEach(() => vi.restoreAllMocks());
 
   it('option-parser errors are one line `deltakit: E_OPTION: ...`, no usage block', async () => {
@@ -215,12 +221,7 @@ describe('Ctrl-C during run', () => {
 });
 
 describe('inputs and outputs that are not files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'deltakit-paths-'));
-  const model = randomModel(3, 6, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: 4 }]);
-  const modelPath = join(dir, 'm.safetensors');
-  writeFileSync(modelPath, encodeModel(model));
-  const xPath = join(dir, 'x.npy');
-  writeFileSync(xPath, encodeNpy(smoothStream(5, 30, 6, 0.2), [30, 6]));
+  const { dir, modelPath, xPath } = fixtureDir('deltakit-paths-');
   afterEach(() => vi.restoreAllMocks());
   const oneCodedLine = (r: { code: number; err: string }, re: RegExp) => {
     expect(r.code, r.err).toBe(1);

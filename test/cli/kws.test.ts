@@ -22,12 +22,17 @@ function heldoutStream(n: number) {
   return concatStream({ ...held, utterances: held.utterances.slice(0, n) }, 7);
 }
 
+/** heldoutStream(n) and its raw features written as a (T, 40) .npy in a fresh folder. */
+function heldoutStreamFile(n: number) {
+  const s = heldoutStream(n);
+  const file = join(mkdtempSync(join(tmpdir(), 'dk-kws-')), 'stream.npy');
+  writeFileSync(file, encodeNpy(s.features, [s.frames, 40]));
+  return { s, file };
+}
+
 describe('deltakit kws detect', () => {
   it('streams raw log-mel features through the built-in model and reports keywords with their times', async () => {
-    const s = heldoutStream(48);
-    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
-    const file = join(dir, 'stream.npy');
-    writeFileSync(file, encodeNpy(s.features, [s.frames, 40]));
+    const { s, file } = heldoutStreamFile(48);
     expect(await main(['kws', 'detect', '--input', file, '--window', '30', '--threshold', '0.7', '--json'])).toBe(0);
     const r = JSON.parse(out.join('\n')) as { detections: { keyword: string; time: number; frame: number }[]; delta: boolean; opsSaving: number; seconds: number };
     expect(r.delta).toBe(true);
@@ -75,10 +80,7 @@ describe('deltakit kws detect', () => {
 
 describe('deltakit kws detect --verify', () => {
   it('runs the keyword-stream model with the built-in classifier as a second stage: fewer detections, each verified', async () => {
-    const s = heldoutStream(120);
-    const dir = mkdtempSync(join(tmpdir(), 'dk-kws-'));
-    const file = join(dir, 'stream.npy');
-    writeFileSync(file, encodeNpy(s.features, [s.frames, 40]));
+    const { file } = heldoutStreamFile(120);
     const model = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
     const low = ['--window', '3', '--threshold', '0.3', '--lockout', '30', '--json'];
     out.length = 0;
