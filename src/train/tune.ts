@@ -163,9 +163,26 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
  *
  * @example const r = await tuneThresholds(model, validation, { gridX: [0, 0.5], gridH: [0, 0.2], maxAccuracyDrop: 0.5, readout: 'mean' });
  */
+/**
+ * Most threshold pairs one sweep may hold: every pair runs the delta network over the whole data
+ * set (the default grid is 6 x 6 = 36), so a larger grid is a typing slip, not a plan.
+ */
+export const MAX_TUNE_POINTS = 1000;
+
+/**
+ * Check a sweep's grids: at least one finite threshold >= 0 each, at most MAX_TUNE_POINTS pairs
+ * (E_LIMIT naming the product).
+ *
+ * @example checkTuneGrid([0.3, 0.4], [0.1, 0.2]);
+ */
+export function checkTuneGrid(gridX: readonly number[], gridH: readonly number[]): void {
+  for (const v of [...gridX, ...gridH]) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `tune: thresholds must be finite numbers >= 0, found ${v}`);
+  check(gridX.length > 0 && gridH.length > 0, 'E_OPTION', () => 'tune: expected at least one threshold per grid');
+  check(gridX.length * gridH.length <= MAX_TUNE_POINTS, 'E_LIMIT', () => `tune: expected at most ${MAX_TUNE_POINTS} threshold pairs (each runs the whole data set), found ${gridX.length} x ${gridH.length} = ${gridX.length * gridH.length}`);
+}
+
 export async function tuneThresholds(model: Model, ds: Dataset, o: TuneOptions): Promise<TuneResult> {
-  for (const v of [...o.gridX, ...o.gridH]) check(Number.isFinite(v) && v >= 0, 'E_OPTION', () => `tune: thresholds must be finite numbers >= 0, found ${v}`);
-  check(o.gridX.length > 0 && o.gridH.length > 0, 'E_OPTION', () => 'tune: expected at least one threshold per grid');
+  checkTuneGrid(o.gridX, o.gridH);
   check(Number.isFinite(o.maxAccuracyDrop) && o.maxAccuracyDrop >= 0 && o.maxAccuracyDrop <= 100, 'E_OPTION', () => `tune: max accuracy drop must be in 0..100 points, found ${o.maxAccuracyDrop}`);
   checkDisagreement(o.maxDisagreement);
   const done = new Map<string, TunePoint>();

@@ -441,6 +441,13 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128: metadata featureStats has 2 bands, the model's input has 40$/m);
   });
 
+  it('tune refuses a threshold grid too large to sweep before building any data set', async () => {
+    // 50 x 50 = 2500 pairs, each a pass over the whole validation set: hours, from a typing slip.
+    const grid = Array.from({ length: 50 }, (_, i) => (i / 100).toFixed(2)).join(',');
+    oneCodedLine(await cli('tune', join(ROOT, 'models', 'digits-deltagru.safetensors'), '--data', 'digits', '--grid-x', grid, '--grid-h', grid, '--table', join(dir, 't.md'), '--plot', join(dir, 't.svg')), /^deltakit: E_LIMIT: tune: expected at most 1000 threshold pairs \(each runs the whole data set\), found 50 x 50 = 2500$/m);
+    expect(existsSync(join(dir, 't.md'))).toBe(false);
+  });
+
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
     const r = await cli('run', modelPath, '-i', xPath, '-o', join(dir, 'y.npy'), '--segments', xPath);

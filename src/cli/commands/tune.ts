@@ -11,7 +11,7 @@ import { CORPUS_NAMES } from '../../data/corpus.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, scoresClips, taskDataset, evaluateWithSession } from '../../train/task.js';
-import { conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
+import { checkTuneGrid, conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
 import type { Augmentation } from '../../data/augment.js';
 import { checkWritable, parseChoice, parseNumber, table, untilInterrupted } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, parseCondition, type CorpusCliOptions } from './data.js';
@@ -87,6 +87,8 @@ export function register(program: Command): void {
     const split = parseChoice('--split', o.split, SPLITS)!;
     const gridX = parseGrid('--grid-x', o.gridX, DEFAULT_GRID_X);
     const gridH = parseGrid('--grid-h', o.gridH, DEFAULT_GRID_H);
+    // Before the data set is built: a grid too large to sweep is refused at once.
+    checkTuneGrid(gridX, gridH);
     // Checked on --resume too: table and plot are written only at the end.
     checkWritable(o.table, o.force);
     checkWritable(o.plot, o.force);
