@@ -26,6 +26,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { BUILTIN_TASKS, builtinSpec } from '../src/train/builtin.js';
+import { decodeModelFile } from '../src/model/io.js';
+import { verifiedDetectorOfModel } from '../src/train/kws-verifier.js';
 import type { BuiltinModelFile } from './builtins.js';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
@@ -81,8 +83,7 @@ export function keywordStreamFile(): { file: string; base64: string } | null {
   const file = resolve(dirname(builtinSpec('keywords').file), 'kws-streams-deltagru.safetensors');
   if (!existsSync(builtinSpec('keywords').file) || !existsSync(file)) return null;
   const bytes = readFileSync(file);
-  // The metadata is JSON near the start of a safetensors file: no decoding needed to find the key.
-  if (!bytes.subarray(0, Math.min(bytes.length, 1 << 20)).toString('latin1').includes('kwsVerify')) return null;
+  if (verifiedDetectorOfModel(decodeModelFile(bytes).model) === null) return null;
   return { file: basename(file), base64: bytes.toString('base64') };
 }
 

@@ -26,7 +26,7 @@ import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { Backend, StepTrace } from '../runtime/types.js';
 import { CtcGreedyDecoder } from '../train/ctc.js';
-import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer } from '../train/kws-spotter.js';
+import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer, type Detection } from '../train/kws-spotter.js';
 import { verifiedDetectorOfModel, type KeywordVerifier } from '../train/kws-verifier.js';
 import { modelTask, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
@@ -219,8 +219,7 @@ export class StreamingRecognizer {
       // Keywords: every frame through the spotter, as it was tuned; segments only for display.
       const d = this.spotter.push(frame);
       steps = 1;
-      // With a verifier the detection was made `after` frames ago: its span is where it was heard.
-      if (d) words.push(this.word(d.index, d.verification ?? d.score, Math.max(0, d.frame - this.spotter.detector.options.window + 1), d.frame + 1, t));
+      if (d) words.push(this.spotted(d, t));
       if (ev?.kind === 'end') {
         this.segments.push({ start: ev.start, end: ev.end, speechFrames: ev.speechFrames });
         this.totals.segments++;
@@ -266,7 +265,7 @@ export class StreamingRecognizer {
     const words: RecognizedWord[] = [];
     if (this.spotter) {
       // Candidates still waiting for their verifier window are decided on the frames there are.
-      for (const d of this.spotter.flush()) words.push(this.word(d.index, d.verification ?? d.score, Math.max(0, d.frame - this.spotter.detector.options.window + 1), d.frame + 1, this.t - 1));
+      for (const d of this.spotter.flush()) words.push(this.spotted(d, this.t - 1));
       this.countVerifier();
     }
     if (ev && this.spotter) {
@@ -317,12 +316,20 @@ export class StreamingRecognizer {
     return w;
   }
 
+  /**
+   * A keyword spotted at frame d.frame, recognised at frame `at`: with a verifier the detection was
+   * made `after` frames earlier, and its span is where it was heard, not where it was reported.
+   */
+  private spotted(d: Detection, at: number): RecognizedWord {
+    return this.word(d.index, d.verification ?? d.score, Math.max(0, d.frame - this.spotter!.detector.options.window + 1), d.frame + 1, at);
+  }
+
   private prevVerifier = { ops: 0, denseOps: 0 };
 
   /** The verifier's work since the last call, added to the totals: ops and dense ops. */
-  private countVerifier(): { ops: number; denseOps: number } {
+  private countVerifier(): { readonly ops: number; readonly denseOps: number } {
     const v = this.spotter?.verifier;
-    if (!v) return { ops: 0, denseOps: 0 };
+    if (!v) return NO_WORK;
     const st = v.stats();
     const d = { ops: st.ops - this.prevVerifier.ops, denseOps: st.denseOps - this.prevVerifier.denseOps };
     this.prevVerifier = { ops: st.ops, denseOps: st.denseOps };
@@ -354,6 +361,9 @@ export class StreamingRecognizer {
     return { ops: d.ops + v.ops, denseOps: d.denseOps + v.denseOps, occupancy: d.possible > 0 ? d.fired / d.possible : 1 };
   }
 }
+
+/** No verifier: no extra work (one shared object, no allocation per frame). */
+const NO_WORK = { ops: 0, denseOps: 0 } as const;
 
 /** Softmax probability of class k among `logits`. */
 function softmaxAt(logits: ArrayLike<number>, k: number): number {

@@ -66,3 +66,18 @@ export function modelTask(model: Model): ModelTask {
   check(stats.mean.length === bands, 'E_FORMAT', () => `model ${model.name}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${bands}`);
   return { corpus, classes, stats, readout };
 }
+
+/**
+ * The delta thresholds stored in a model's metadata (`thresholdX`, `thresholdH`, written by
+ * `deltakit tune --save`; 0 where absent).
+ *
+ * @example const th = storedThresholds(model); // { thresholdX: 0.3, thresholdH: 0.3 }
+ */
+export function storedThresholds(model: Model): { thresholdX: number; thresholdH: number } {
+  const num = (k: string) => {
+    const v = Number(model.meta?.[k] ?? 0);
+    check(Number.isFinite(v) && v >= 0, 'E_FORMAT', () => `model ${model.name}: metadata ${k} must be a threshold >= 0, found ${model.meta?.[k]}`);
+    return v;
+  };
+  return { thresholdX: num('thresholdX'), thresholdH: num('thresholdH') };
+}

@@ -20,6 +20,7 @@ import { MODELS_DIR } from '../../train/builtin.js';
 import { readHeldout } from '../../data/heldout.js';
 import { createSession } from '../../runtime/session.js';
 import { evaluateWithSession, modelTask } from '../../train/task.js';
+import { storedThresholds } from '../../train/model-task.js';
 import { parseChoice, parseNumber, si, table } from '../options.js';
 
 interface DemoOptions {
@@ -128,9 +129,8 @@ async function demoTask(which: BuiltinTask, o: DemoOptions): Promise<void> {
     const first = existsSync(streamFile) ? await loadModel(streamFile) : null;
     const two = first ? verifiedDetectorOfModel(first) : null;
     if (first && two) {
-      const th = { thresholdX: Number(first.meta['thresholdX'] ?? 0), thresholdH: Number(first.meta['thresholdH'] ?? 0) };
       const verifier = new KeywordVerifier(model, task, { verifier: two.verifier, thresholds: { thresholdX, thresholdH } });
-      const cascade = new KeywordSpotter(first, modelTask(first), { thresholds: th, detector: two.detector, verifier });
+      const cascade = new KeywordSpotter(first, modelTask(first), { thresholds: storedThresholds(first), detector: two.detector, verifier });
       const found = cascade.run(stream.features);
       console.log(`  two stages (${first.name} proposes at threshold ${two.detector.threshold}, this model verifies over ${two.verifier.before} + ${two.verifier.after} frames at >= ${two.verifier.threshold}): ${found.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
     }

@@ -51,6 +51,7 @@ import {
   type StreamScore,
 } from '../../train/kws.js';
 import { modelTask, taskDataset } from '../../train/task.js';
+import { storedThresholds } from '../../train/model-task.js';
 import { checkDenseThresholds, checkExtension, checkWritable, parseChoice, parseNumber, si, table } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, type CorpusCliOptions } from './data.js';
 
@@ -80,28 +81,38 @@ function parseVerifyWindow(name: string, raw: string): [number, number] {
  * threshold from the options, else from the first-stage model's tuned ones, else the defaults;
  * delta at the verifier's own tuned thresholds unless --dense. Null without --verify.
  */
-async function verifierOf(first: Model, o: DetectorCli): Promise<KeywordVerifier | null> {
+async function verifierOf(first: Model, o: DetectorCli): Promise<((dense: boolean) => KeywordVerifier) | null> {
   if (o.verify === undefined || o.verify === false) {
     check(o.verifyWindow === undefined && o.verifyThreshold === undefined, 'E_OPTION', () => `--verify-window / --verify-threshold: only with --verify [model], found them alone`);
     return null;
   }
   const window = o.verifyWindow !== undefined ? parseVerifyWindow('--verify-window', o.verifyWindow) : undefined;
   const threshold = parseNumber('--verify-threshold', o.verifyThreshold, { min: 0, max: 1 });
-  return keywordVerifierFor(first, typeof o.verify === 'string' ? o.verify : undefined, o.dense === true, { ...(window ? { before: window[0], after: window[1] } : {}), ...(threshold !== undefined ? { threshold } : {}) });
+  const clf = await verifierClassifierOf(typeof o.verify === 'string' ? o.verify : undefined);
+  return (dense) => verifierFor(first, clf, dense, { ...(window ? { before: window[0], after: window[1] } : {}), ...(threshold !== undefined ? { threshold } : {}) });
+}
+
+/** The keyword classifier of --verify at `path` (absent: the built-in one). */
+async function verifierClassifierOf(path: string | undefined): Promise<Model> {
+  const model = await modelOf(path);
+  const readout = modelTask(model).readout;
+  check(readout === 'mean', 'E_MISMATCH', () => `--verify: expected a keyword classifier (deltakit train --task keywords, mean readout), found a model with readout ${readout}`);
+  return model;
 }
 
 /**
- * The second stage for first-stage model `first`: the keyword classifier at `path` (absent: the
- * built-in one), its window and threshold from `given`, else `first`'s tuned two-stage settings,
- * else the defaults; delta at the classifier's own tuned thresholds unless `dense`.
+ * The second stage for first-stage model `first`: keyword classifier `clf`, its window and
+ * threshold from `given`, else `first`'s tuned two-stage settings, else the defaults; delta at
+ * the classifier's own stored thresholds unless `dense`.
  */
-export async function keywordVerifierFor(first: Model, path: string | undefined, dense: boolean, given: Partial<VerifierOptions> = {}): Promise<KeywordVerifier> {
-  const model = await modelOf(path);
-  const task = modelTask(model);
-  check(task.readout === 'mean', 'E_MISMATCH', () => `--verify: expected a keyword classifier (deltakit train --task keywords, mean readout), found a model with readout ${task.readout}`);
+function verifierFor(first: Model, clf: Model, dense: boolean, given: Partial<VerifierOptions> = {}): KeywordVerifier {
   const stored = verifiedDetectorOfModel(first)?.verifier ?? DEFAULT_VERIFIER;
-  const thresholds = { thresholdX: Number(model.meta['thresholdX'] ?? 0), thresholdH: Number(model.meta['thresholdH'] ?? 0) };
-  return new KeywordVerifier(model, task, { verifier: { ...stored, ...given }, ...(dense ? {} : { thresholds }) });
+  return new KeywordVerifier(clf, modelTask(clf), { verifier: { ...stored, ...given }, ...(dense ? {} : { thresholds: storedThresholds(clf) }) });
+}
+
+/** verifierFor with the classifier at `path` (absent: the built-in one), for listen --verify. */
+export async function keywordVerifierFor(first: Model, path: string | undefined, dense: boolean): Promise<KeywordVerifier> {
+  return verifierFor(first, await verifierClassifierOf(path), dense);
 }
 
 const verifierText = (v: KeywordVerifier) => `verified by ${v.model.name} over ${v.options.before} frames before and ${v.options.after} after${v.options.threshold > 0 ? ` at posterior >= ${v.options.threshold}` : ''}`;
@@ -182,7 +193,7 @@ export function register(program: Command): void {
     const detector = detectorOf(model, o);
     const thresholds = thresholdsOf(model, o);
     const { features, frames } = await readStream(o.input, model.layers[0]!.inputSize);
-    const verifier = await verifierOf(model, o);
+    const verifier = (await verifierOf(model, o))?.(o.dense === true) ?? null;
     const spotter = new KeywordSpotter(model, task, { ...(o.dense ? {} : { thresholds }), detector, ...(verifier ? { verifier } : {}) });
     const hits = spotter.run(features);
     // The verifier's work counts too (it runs on candidates only).
@@ -225,7 +236,8 @@ export function register(program: Command): void {
     const rows: string[][] = [];
     const out: Record<string, unknown> = { split, ...detector, keywordStream: { frames: streams.keywords.frames, keywords: streams.keywords.events.length }, backgroundStream: { frames: streams.background.frames, hours: streams.background.frames / 360000 }, ...(sentences ? { sentenceStream: { frames: sentences.frames, hours: sentences.frames / 360000 } } : {}) };
     // The second stage runs dense with the dense first stage and as a delta network with the delta one.
-    const verifiers = { dense: await verifierOf(model, { ...o, dense: true }), delta: await verifierOf(model, { ...o, dense: false }) };
+    const makeVerifier = await verifierOf(model, o);
+    const verifiers = { dense: makeVerifier?.(true) ?? null, delta: makeVerifier?.(false) ?? null };
     if (verifiers.delta) out['verifier'] = { model: verifiers.delta.model.name, ...verifiers.delta.options };
     for (const [name, th] of [['dense', undefined], ['delta', thresholds]] as const) {
       const v = verifiers[name];
@@ -309,9 +321,9 @@ export function register(program: Command): void {
     check(verifying || (o.verifyWindows === undefined && o.verifyThresholds === undefined), 'E_OPTION', () => `kws tune: --verify-windows / --verify-thresholds only with --verify [classifier], found them alone`);
     const verifyWindows = o.verifyWindows === undefined ? DEFAULT_VERIFY_WINDOWS : o.verifyWindows.split(';').map((w) => parseVerifyWindow('--verify-windows', w.trim()));
     const verifyThresholds = list('--verify-thresholds', o.verifyThresholds, DEFAULT_VERIFY_THRESHOLDS, false, 0, 1);
-    const verifierModel = verifying ? await modelOf(typeof o.verify === 'string' ? o.verify : undefined) : null;
+    const verifierModel = verifying ? await verifierClassifierOf(typeof o.verify === 'string' ? o.verify : undefined) : null;
     const tuned: { best: DetectorPoint | VerifiedDetectorPoint; points: Array<DetectorPoint | VerifiedDetectorPoint>; withinBudget: boolean } = verifierModel
-      ? tuneVerifiedDetector(outputClasses(task), { keywords: streams.keywords, keywordPost: kp, background: streams.background, backgroundPost: bp, ...(sp ? { sentences: sp } : {}) }, (w) => new KeywordVerifier(verifierModel, modelTask(verifierModel), { verifier: { ...w, threshold: 0 }, ...(o.dense ? {} : { thresholds: { thresholdX: Number(verifierModel.meta['thresholdX'] ?? 0), thresholdH: Number(verifierModel.meta['thresholdH'] ?? 0) } }) }), { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, verifyWindows, verifyThresholds })
+      ? tuneVerifiedDetector(outputClasses(task), { keywords: streams.keywords, keywordPost: kp, background: streams.background, backgroundPost: bp, ...(sp ? { sentences: sp } : {}) }, (w) => verifierFor(model, verifierModel, o.dense === true, { ...w, threshold: 0 }), { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, verifyWindows, verifyThresholds })
       : tuneDetector(outputClasses(task), streams.keywords, kp, streams.background, bp, { windows, thresholds: ths, smoothings, lockout, maxFalseAlarmsPerHour: budget, ...(sp ? { sentences: sp } : {}) });
     const { best, points, withinBudget } = tuned;
     const vOf = (p: DetectorPoint | VerifiedDetectorPoint) => ('verifier' in p ? p.verifier : null);
