@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compressModel, encodeCompressedModel } from '../../src/compress/codebook/model.js';
 import { encodeNpy, parseNpy } from '../../src/core/npy.js';
+import { espeakAvailable } from '../../src/data/espeak.js';
+import { festivalAvailable } from '../../src/data/festival.js';
 import { encodeModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { cli } from '../helpers/cli.js';
@@ -447,6 +449,15 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli('tune', join(ROOT, 'models', 'digits-deltagru.safetensors'), '--data', 'digits', '--grid-x', grid, '--grid-h', grid, '--table', join(dir, 't.md'), '--plot', join(dir, 't.svg')), /^deltakit: E_LIMIT: tune: expected at most 1000 threshold pairs \(each runs the whole data set\), found 50 x 50 = 2500$/m);
     expect(existsSync(join(dir, 't.md'))).toBe(false);
   });
+
+  it.skipIf(!espeakAvailable() || !festivalAvailable())('tune with no threshold pair within the budget ends with one E_NO_POINT line naming the closest pair (exit 1 without a code before)', async () => {
+    const table = join(dir, 'np.md');
+    const r = await cli('tune', BUILTIN, '--table', table, '--plot', join(dir, 'np.svg'), '--max-voices', '1', '--renditions', '1,1,1', '--grid-x', '3', '--grid-h', '3', '--max-accuracy-drop', '0');
+    oneCodedLine(r, /^deltakit: E_NO_POINT: tune: no threshold pair of the 1 x 1 grid stays within the budget \(at most 0 points below dense\); the closest, thx 3 thh 3, is \d+\.\d\d points below dense: try a larger --max-accuracy-drop or smaller thresholds \(the sweep is in .*np\.md and .*np\.svg\)$/m);
+    // The sweep is still written: it shows how far off the grid is.
+    expect(readFileSync(table, 'utf8')).toMatch(/^\| 3 \| 3 \| /m);
+    expect(r.out).toMatch(/^dense +\d+\.\d\d/m);
+  }, 60_000);
 
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).
