@@ -12,6 +12,8 @@ import { check } from '../core/errors.js';
 import { readNpy, type NpyArray } from '../core/npy.js';
 import { normalizeFeatures, statsFromJson } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
+import { modelLabel } from '../model/source.js';
+import { fromMetadata } from '../train/model-task.js';
 
 export interface FeatureInput {
   /** (T, I) row-major frames, normalised when `normalized`. */
@@ -46,8 +48,8 @@ export async function readFeatureInput(path: string, model: Model, option: strin
   const x = await readFrames(path, I, option);
   const statsText = model.meta['featureStats'];
   if (statsText === undefined) return { data: x.data, frames: x.shape[0]!, normalized: false };
-  const stats = statsFromJson(statsText);
-  check(stats.mean.length === I, 'E_FORMAT', () => `model meta.featureStats: ${stats.mean.length} bands, the model's input has ${I}`);
+  const stats = fromMetadata(model, 'featureStats', () => statsFromJson(statsText));
+  check(stats.mean.length === I, 'E_FORMAT', () => `${modelLabel(model)}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${I}`);
   if (!normalize) {
     process.stderr.write(`deltakit: warning: ${option} is used as given; the model was trained on features normalised with its stored statistics (meta.featureStats), which --no-normalize skips\n`);
     return { data: x.data, frames: x.shape[0]!, normalized: false };

@@ -22,6 +22,7 @@ import { importTfjsLayers, looksLikeTfjsJson } from './import/tfjs.js';
 import { importPytorchStateDict } from './import/pytorch.js';
 import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';
 import type { Activation, Model } from './types.js';
+import { setModelSource } from './source.js';
 
 /** What a model file turned out to be. */
 export type ModelFileKind = 'deltakit' | 'pytorch' | 'onnx' | 'keras' | 'keras-h5' | 'tfjs';
@@ -177,7 +178,11 @@ export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadMode
  */
 export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<DecodedModel> {
   const bytes = await readFileBytes(path);
-  if (opts.readFile) return decodeModelFile(bytes, opts);
+  if (opts.readFile) {
+    const decoded = decodeModelFile(bytes, opts);
+    setModelSource(decoded.model, path);
+    return decoded;
+  }
   const { readFileSync } = await import('node:fs');
   const { dirname, join, isAbsolute, normalize } = await import('node:path');
   const dir = dirname(path);
@@ -191,7 +196,9 @@ export async function loadModelFile(path: string, opts: LoadModelOptions = {}): 
       return fail('E_IO', `cannot read ${join(dir, n)} (named by ${path}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
-  return decodeModelFile(bytes, { ...opts, readFile });
+  const decoded = decodeModelFile(bytes, { ...opts, readFile });
+  setModelSource(decoded.model, path);
+  return decoded;
 }
 
 /** Encode a model as a deltakit .safetensors file (spec in the metadata). */

@@ -28,7 +28,7 @@ import type { Backend, StepTrace } from '../runtime/types.js';
 import { CtcGreedyDecoder } from '../train/ctc.js';
 import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer, type Detection } from '../train/kws-spotter.js';
 import { verifiedDetectorOfModel, type KeywordVerifier } from '../train/kws-verifier.js';
-import { modelTask, type ModelTask } from '../train/model-task.js';
+import { modelTask, storedThresholds, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
 
 export interface RecognizerOptions {
@@ -147,11 +147,13 @@ export class StreamingRecognizer {
     const I = model.layers[0]!.inputSize;
     this.bands = I;
     check(this.task.stats.mean.length === I, 'E_FORMAT', () => `recognizer: model meta.featureStats has ${this.task.stats.mean.length} bands, the model's input has ${I}`);
-    const meta = model.meta ?? {};
-    const num = (v: number | undefined, key: string): number => {
-      const x = v ?? (meta[key] !== undefined ? Number(meta[key]) : 0);
-      check(Number.isFinite(x) && x >= 0, 'E_OPTION', () => `recognizer: ${key} must be a number >= 0, found ${x}`);
-      return x;
+    // A threshold given as an option is the caller's (E_OPTION); a stored one the file's
+    // (storedThresholds: E_FORMAT naming the metadata key and the file).
+    const stored = o.dense || (o.thresholdX !== undefined && o.thresholdH !== undefined) ? null : storedThresholds(model);
+    const num = (v: number | undefined, key: 'thresholdX' | 'thresholdH'): number => {
+      if (v === undefined) return stored![key];
+      check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_OPTION', () => `recognizer: option ${key}: expected a number >= 0, found ${v}`);
+      return v;
     };
     this.thresholdX = o.dense ? null : num(o.thresholdX, 'thresholdX');
     this.thresholdH = o.dense ? null : num(o.thresholdH, 'thresholdH');

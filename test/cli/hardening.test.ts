@@ -15,6 +15,7 @@ import { festivalAvailable } from '../../src/data/festival.js';
 import { encodeModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { cli } from '../helpers/cli.js';
+import { wavFile } from '../helpers/wav.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILTIN = join(ROOT, 'models', 'digits-deltagru.safetensors');
@@ -440,7 +441,43 @@ describe('inputs and outputs that are not files', () => {
     writeFileSync(bad, encodeModel({ ...kws, meta: { ...kws.meta, featureStats: JSON.stringify({ mean: [1, 2], std: [1, 2] }) } }));
     const x40 = join(dir, 'x40.npy');
     writeFileSync(x40, encodeNpy(smoothStream(5, 50, 40, 0.2), [50, 40]));
-    oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128: metadata featureStats has 2 bands, the model's input has 40$/m);
+    oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*kws-2bands\.safetensors\): metadata featureStats has 2 bands, the model's input has 40$/m);
+  });
+
+  it("a model's stored settings out of range are named by metadata key and file, not as the option they stand in for (E_FORMAT)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const digits = await loadModel(BUILTIN);
+    const kws = await loadModel(join(ROOT, 'models', 'kws-deltagru.safetensors'));
+    const streams = await loadModel(join(ROOT, 'models', 'kws-streams-deltagru.safetensors'));
+    const withMeta = (m: typeof digits, name: string, patch: Record<string, string>) => {
+      const p = join(dir, `${name}.safetensors`);
+      writeFileSync(p, encodeModel({ ...m, meta: { ...m.meta, ...patch } }));
+      return p;
+    };
+    const small = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache-meta')];
+    // Stored thresholds: were "E_OPTION: --thx: expected at least 0, found -1" with no --thx given.
+    const neg = withMeta(digits, 'thx-neg', { thresholdX: '-1' });
+    oneCodedLine(await cli('eval', neg, ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*thx-neg\.safetensors\): metadata thresholdX: expected a delta threshold >= 0, found "-1"$/m);
+    const wav = join(dir, 'silence.wav');
+    writeFileSync(wav, wavFile(new Int16Array(1600), 16000));
+    oneCodedLine(await cli('listen', wav, '--model', neg), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*thx-neg\.safetensors\): metadata thresholdX: /m);
+    // The option given still wins, and a bad option is still the option's.
+    oneCodedLine(await cli('eval', neg, '--thx', '-2', ...small), /^deltakit: E_OPTION: --thx: expected at least 0, found -2$/m);
+    const nan = withMeta(kws, 'thh-nan', { thresholdH: 'NaN' });
+    const x40 = join(dir, 'x40-meta.npy');
+    writeFileSync(x40, encodeNpy(smoothStream(5, 50, 40, 0.2), [50, 40]));
+    oneCodedLine(await cli('kws', 'detect', nan, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*thh-nan\.safetensors\): metadata thresholdH: expected a delta threshold >= 0, found "NaN"$/m);
+    // Detector, clip rule and two-stage settings: were "E_OPTION: keyword detector: window must be ..." naming neither.
+    oneCodedLine(await cli('kws', 'detect', withMeta(kws, 'kws-window', { kwsWindow: '0' }), '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*kws-window\.safetensors\): metadata kwsWindow: expected an integer number of frames >= 1 and <= 10000, found "0"$/m);
+    oneCodedLine(await cli('eval', withMeta(streams, 'kst-clip', { kwsClipRule: 'peak', kwsClipThreshold: '7' }), ...small), /^deltakit: E_FORMAT: model kws-streams-deltagru-1x128 \(.*kst-clip\.safetensors\): metadata kwsClipThreshold: expected a posterior .* <= 1, found "7"$/m);
+    const verify = JSON.stringify({ detector: { window: 5, threshold: 2, lockout: 0 }, verifier: { before: 1, after: 1, threshold: 0.5 } });
+    oneCodedLine(await cli('kws', 'detect', withMeta(streams, 'kst-verify', { kwsVerify: verify }), '--verify', '--input', x40), /^deltakit: E_FORMAT: model kws-streams-deltagru-1x128 \(.*kst-verify\.safetensors\): metadata kwsVerify: keyword detector: threshold must be a posterior in \(0, 1\], found 2$/m);
+    // The training voice split: a corpusOptions that is not JSON was dropped without a word (the default split used).
+    oneCodedLine(await cli('eval', withMeta(digits, 'corpus-bad', { corpusOptions: '{not json' }), ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*corpus-bad\.safetensors\): metadata corpusOptions: expected a JSON object, found "\{not json"$/m);
+    oneCodedLine(await cli('eval', withMeta(digits, 'corpus-seed', { corpusOptions: '{"seed": -5}' }), ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*corpus-seed\.safetensors\): metadata corpusOptions\.seed: expected an integer >= 0, found -5$/m);
+    // Feature statistics that are not JSON: run named no model and no key.
+    oneCodedLine(await cli('run', withMeta(digits, 'stats-bad', { featureStats: '{' }), '-i', `${HELDOUT}.npy`, '-o', join(dir, 'stats-y.npy')), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*stats-bad\.safetensors\): metadata featureStats: feature stats: expected JSON/m);
+    expect(existsSync(join(dir, 'cache-meta'))).toBe(false);
   });
 
   it('tune refuses a threshold grid too large to sweep before building any data set', async () => {

@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { metadataNumber } from '../../train/model-task.js';
 import { check, fail } from '../../core/errors.js';
 import { readFrames } from '../input.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
@@ -152,8 +153,9 @@ export function register(program: Command): void {
       const runArch = (arch: ArchName, model: Model | undefined, sim: (set: Record<string, number>) => SimOutcome) => {
         // A .dkcb model carries its codec's index width: RNNAccel's decompressor then models that codec.
         const set: Record<string, number> = { ...setFor(arch) };
-        const coded = Number(model?.meta.codebookBits);
-        if (arch === 'rnnaccel' && set.codebookBits === undefined && Number.isInteger(coded) && coded > 0) set.codebookBits = coded;
+        // A stored width the engine cannot model is the file's (E_FORMAT naming the key and the file).
+        const coded = model ? metadataNumber(model, 'codebookBits', { integer: true, min: 0, max: 16, what: 'an index width in bits' }) : undefined;
+        if (arch === 'rnnaccel' && set.codebookBits === undefined && coded !== undefined && coded > 0) set.codebookBits = coded;
         return sim(set);
       };
       let results: SimOutcome[];

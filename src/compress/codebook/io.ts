@@ -2,6 +2,7 @@
  * Loading a model that may be codebook-compressed: .dkcb files are decoded to a plain Model
  * (the decoder the runtime uses); anything else goes to the model loader.
  */
+import { setModelSource } from '../../model/source.js';
 import { readFileBytes, decodeModel, loadModelFile, type LoadModelOptions } from '../../model/io.js';
 import { check } from '../../core/errors.js';
 import type { Model } from '../../model/types.js';
@@ -12,7 +13,11 @@ import { decodeCompressedModel, decompressModel, isCompressedModel } from './mod
  */
 export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
   const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : pathOrBytes;
-  if (isCompressedModel(bytes)) return decodeCompressed(bytes, opts);
+  if (isCompressedModel(bytes)) {
+    const model = decodeCompressed(bytes, opts);
+    if (typeof pathOrBytes === 'string') setModelSource(model, pathOrBytes);
+    return model;
+  }
   // By path, so a TensorFlow.js model.json finds its weight shards beside it.
   return typeof pathOrBytes === 'string' ? (await loadModelFile(pathOrBytes, opts)).model : decodeModel(bytes, opts);
 }
