@@ -15,6 +15,9 @@ import type { Model } from '../model/types.js';
 import { modelLabel } from '../model/source.js';
 import { fromMetadata } from '../train/model-task.js';
 
+/** How commands say that the model's stored statistics were applied to an input file. */
+export const NORMALIZED_NOTE = "normalised with the model's feature statistics, meta.featureStats; --no-normalize to skip";
+
 export interface FeatureInput {
   /** (T, I) row-major frames, normalised when `normalized`. */
   data: Float32Array;

@@ -480,6 +480,43 @@ describe('inputs and outputs that are not files', () => {
     expect(existsSync(join(dir, 'cache-meta'))).toBe(false);
   });
 
+  it("prune -i and compress -i measure the output effect on frames normalised with the model's statistics, as run reads --input (raw before)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+    const { outputEffect } = await import('../../src/cli/commands/compress.js');
+    const { cbtdPruneModel } = await import('../../src/compress/cbtd/prune.js');
+    const { decompressModel } = await import('../../src/compress/codebook/model.js');
+    const model = await loadModel(BUILTIN);
+    const all = parseNpy(readFileSync(`${HELDOUT}.npy`));
+    const raw = all.data.slice(0, 200 * 40);
+    const x = join(dir, 'h200.npy');
+    writeFileSync(x, encodeNpy(raw, [200, 40]));
+    const normalized = normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!));
+    const c = await cli('compress', BUILTIN, '--bits', '3', '-o', join(dir, 'h.dkcb'), '-i', x, '--json');
+    expect(c.code, c.err).toBe(0);
+    const ce = (JSON.parse(c.out) as { effect: { normalized: boolean; maxAbsDiff: number; argmaxAgreement: number } }).effect;
+    const decoded = decompressModel(compressModel(model, { bits: 3 }));
+    const want = outputEffect(model, decoded, normalized, {});
+    expect(ce.normalized).toBe(true);
+    expect(ce.maxAbsDiff).toBeCloseTo(want.maxAbsDiff, 5);
+    expect(ce.argmaxAgreement).toBe(want.argmaxAgreement);
+    // On raw log-mel the model saturates: another (wrong) effect; --no-normalize still gives it, with a warning.
+    const cr = await cli('compress', BUILTIN, '--bits', '3', '-o', join(dir, 'h.dkcb'), '-i', x, '--json', '--no-normalize', '--force');
+    const re = (JSON.parse(cr.out) as { effect: { normalized: boolean; maxAbsDiff: number } }).effect;
+    expect(re.normalized).toBe(false);
+    expect(re.maxAbsDiff).toBeCloseTo(outputEffect(model, decoded, raw, {}).maxAbsDiff, 5);
+    expect(re.maxAbsDiff).not.toBeCloseTo(want.maxAbsDiff, 2);
+    expect(cr.err).toMatch(/warning: --input is used as given/);
+    const p = await cli('prune', BUILTIN, '--gamma', '0.5', '--pes', '8', '-o', join(dir, 'hp.safetensors'), '-i', x, '--thx', '0.1', '--thh', '0.1', '--json');
+    expect(p.code, p.err).toBe(0);
+    const pe = (JSON.parse(p.out) as { effect: { normalized: boolean; maxAbsDiff: number } }).effect;
+    const th = { thresholdX: 0.1, thresholdH: 0.1 };
+    expect(pe.normalized).toBe(true);
+    expect(pe.maxAbsDiff).toBeCloseTo(outputEffect(model, cbtdPruneModel(model, { gamma: 0.5, pes: 8, alpha: 1, seed: 0 }), normalized, th).maxAbsDiff, 5);
+    const text = await cli('prune', BUILTIN, '--gamma', '0.5', '--pes', '8', '-o', join(dir, 'hp.safetensors'), '-i', x, '--force');
+    expect(text.out).toMatch(/^output change on .*h200\.npy \(normalised with the model's feature statistics, meta\.featureStats; --no-normalize to skip\): max /m);
+  });
+
   it('tune refuses a threshold grid too large to sweep before building any data set', async () => {
     // 50 x 50 = 2500 pairs, each a pass over the whole validation set: hours, from a typing slip.
     const grid = Array.from({ length: 50 }, (_, i) => (i / 100).toFixed(2)).join(',');
