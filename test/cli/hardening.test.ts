@@ -517,6 +517,21 @@ describe('inputs and outputs that are not files', () => {
     expect(text.out).toMatch(/^output change on .*h200\.npy \(normalised with the model's feature statistics, meta\.featureStats; --no-normalize to skip\): max /m);
   });
 
+  it('listen: a recording shorter than one 25 ms window is refused naming the minimum; silence says the network never ran (both printed "0.00x fewer")', async () => {
+    const oneMs = join(dir, '1ms.wav');
+    writeFileSync(oneMs, wavFile(new Int16Array(16), 16000));
+    oneCodedLine(await cli('listen', oneMs), /^deltakit: E_VALUE: .*1ms\.wav: expected at least 25 ms of audio \(one 25 ms log-mel window, 400 samples at 16 kHz\), found 1\.00 ms \(16 samples at 16000 Hz\)$/m);
+    const quiet = join(dir, 'quiet.wav');
+    writeFileSync(quiet, wavFile(new Int16Array(8000), 16000));
+    const r = await cli('listen', quiet);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^ops 0: no voiced segment, the network never ran \(no saving to measure\)$/m);
+    expect(r.err).not.toMatch(/0\.00x|NaN|Infinity/);
+    const j = await cli('listen', quiet, '--json');
+    const summary = JSON.parse(j.out.trim().split('\n').pop()!) as { frames: number; steps: number; occupancy: number | null };
+    expect(summary).toMatchObject({ frames: 48, steps: 0, occupancy: null });
+  });
+
   it('tune refuses a threshold grid too large to sweep before building any data set', async () => {
     // 50 x 50 = 2500 pairs, each a pass over the whole validation set: hours, from a typing slip.
     const grid = Array.from({ length: 50 }, (_, i) => (i / 100).toFixed(2)).join(',');
