@@ -11,6 +11,7 @@
  *   then the data region; offsets are relative to it; f32 data are little-endian and 4-aligned.
  * Every offset and count is checked against the bytes present before anything is allocated.
  */
+import { asBytes } from '../../core/bytes.js';
 import { check, fail } from '../../core/errors.js';
 import { parseJsonStrict } from '../../core/json.js';
 import { decodeDeltakit, DELTAKIT_METADATA_KEY, modelSpec, parseModelSpec } from '../../model/format.js';
@@ -230,6 +231,7 @@ export function encodeCompressedModel(cm: CompressedModel): Uint8Array {
  * @example const model = decompressModel(decodeCompressedModel(bytes));
  */
 export function decodeCompressedModel(bytes: Uint8Array): CompressedModel {
+  bytes = asBytes(bytes, '.dkcb');
   check(isCompressedModel(bytes), 'E_FORMAT', () => 'dkcb: expected the magic "DKCB" at the start of the file');
   check(bytes.length >= 8, 'E_FORMAT', () => `dkcb: file of ${bytes.length} bytes is shorter than its 8-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

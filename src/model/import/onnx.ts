@@ -26,6 +26,7 @@
  * direction reverse / bidirectional (they need the end of the sequence, which a stream never has),
  * computed initial states, input_forget 1.
  */
+import { asBytes } from '../../core/bytes.js';
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
 import { halfToFloat } from '../safetensors.js';
@@ -54,6 +55,7 @@ const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
 
 /** Decode ONNX bytes; malformed protobuf becomes E_FORMAT. */
 export function decodeOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+  bytes = asBytes(bytes, 'onnx');
   try {
     return onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -358,6 +360,7 @@ export interface OnnxImportOptions {
  * @example const model = importOnnx(new Uint8Array(await readFile('gru.onnx')));
  */
 export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Model {
+  bytes = asBytes(bytes, 'onnx');
   const proto = decodeOnnx(bytes);
   const g = proto.graph;
   check(g && (g.node?.length ?? 0) > 0, 'E_FORMAT', () => 'onnx: the model has no graph or its graph has no nodes');

@@ -1,0 +1,183 @@
+/**
+ * The API called as a TypeScript or JavaScript user calls it, wrongly: every misuse is one
+ * DeltakitError with a stable code and a message naming what was expected and what was found,
+ * never a TypeError or RangeError from inside, a hang, or a session left half-way.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runModelRef } from '../../src/cells/index.js';
+import { decodeCompressedModel } from '../../src/compress/codebook/model.js';
+import { parseNpy } from '../../src/core/npy.js';
+import { Rng } from '../../src/core/rng.js';
+import { parseWav } from '../../src/data/wav.js';
+import { importKeras3, importKerasH5 } from '../../src/model/import/keras/keras.js';
+import { importOnnx } from '../../src/model/import/onnx.js';
+import { importPytorchStateDict } from '../../src/model/import/pytorch.js';
+import { decodeModel, encodeModel, loadModel } from '../../src/model/io.js';
+import { randomModel, smoothStream } from '../../src/model/random.js';
+import { encodeSafetensors, parseSafetensors } from '../../src/model/safetensors.js';
+import { summarizeModel } from '../../src/model/summary.js';
+import type { Model } from '../../src/model/types.js';
+import { initWasm } from '../../src/kernels/wasm/loader.js';
+import { createSession, type SessionOptions } from '../../src/runtime/index.js';
+import { readTrace } from '../../src/sim/trace/format.js';
+import { decodeCheckpoint } from '../../src/train/checkpoint.js';
+import { expectCode } from '../helpers/errors.js';
+
+const I = 6;
+const O = 4;
+const model = () => randomModel(3, I, [{ kind: 'gru', hiddenSize: 10 }, { kind: 'linear', outputSize: O }]);
+const frame = new Float32Array(I).fill(0.1);
+
+describe('sessions', () => {
+  beforeAll(async () => {
+    await initWasm();
+  });
+
+  const variants: Array<[string, SessionOptions]> = [
+    ['js', { backend: 'js' }],
+    ['wasm', { backend: 'wasm' }],
+    ['wasm delta', { backend: 'wasm', thresholdX: 0.1, thresholdH: 0.1 }],
+    ['int8', { backend: 'wasm', weights: 'int8' }],
+    ['cbtd', { weightStorage: 'cbtd' }],
+  ];
+  for (const [name, opts] of variants) {
+    it(`${name}: run() with a bad frame at step 3 refuses the whole call and leaves the session where it was (it ran 3 steps first)`, () => {
+      const a = createSession(model(), opts);
+      const b = createSession(model(), opts);
+      a.step(frame);
+      b.step(frame);
+      const x = new Float32Array(4 * I).fill(0.2);
+      x[3 * I + 1] = Number.NaN;
+      expectCode(() => a.run(x), 'E_VALUE', /^frame: expected finite values, found NaN at index 1 \(step 4\)$/);
+      expectCode(() => a.run([frame, frame, frame, new Float32Array(I - 1)]), 'E_SHAPE', /^frame: expected 6 values, found 5$/);
+      expectCode(() => a.run([frame, frame, Float32Array.from(frame, (v, i) => (i === 2 ? Infinity : v))]), 'E_VALUE', /found Infinity at index 2 \(step 3\)/);
+      expect(a.stats().steps).toBe(1);
+      expect(Array.from(a.step(frame))).toEqual(Array.from(b.step(frame)));
+    });
+  }
+
+  it('run(null), options null, a non-boolean trace and a misplaced or absurd cbtdPes are coded (TypeError, or silently ignored)', () => {
+    const s = createSession(model());
+    expectCode(() => s.run(null as never), 'E_SHAPE', /^frames: expected a flat array of T x 6 numbers or a list of frames, found null$/);
+    expectCode(() => s.run(3 as never), 'E_SHAPE', /found number$/);
+    expectCode(() => createSession(model(), null as never), 'E_OPTION', /^session options: expected an object .*, found null$/);
+    expectCode(() => createSession(model(), { trace: 'yes' as never }), 'E_OPTION', /^trace: expected true or false, found string yes$/);
+    expectCode(() => createSession(model(), { cbtdPes: 16 }), 'E_OPTION', /^cbtdPes: the PE count of weightStorage 'cbtd', found it with weightStorage 'dense'/);
+    expectCode(() => createSession(model(), { weightStorage: 'cbtd', cbtdPes: 1e12 }), 'E_OPTION', /^cbtdPes: expected an integer in 1\.\.4096, found 1000000000000$/);
+  });
+
+  it('a model that is not a Model object is named (a TypeError from inside before)', async () => {
+    expectCode(() => createSession(null as never), 'E_SHAPE', /^model: expected a Model object .*, found null$/);
+    expectCode(() => createSession({} as never), 'E_SHAPE', /^model: expected layers to be an array of layers, found undefined$/);
+    expectCode(() => createSession('m.safetensors' as never), 'E_SHAPE', /found a string$/);
+    const pending = loadModel(encodeModel(model()));
+    expectCode(() => createSession(pending as never), 'E_SHAPE', /found a Promise \(await loadModel\(\.\.\.\) first\)$/);
+    await pending;
+    expectCode(() => createSession({ name: 'x', layers: [null], meta: {} } as never), 'E_SHAPE', /^layer 0: expected a layer object, found null$/);
+    expectCode(() => createSession({ name: 'x', layers: [{ ...model().layers[0], kind: 'rnn' }], meta: {} } as never), 'E_UNSUPPORTED', /^layer 0: kind must be one of gru, lstm, sru, qrnn, linear, found "rnn"$/);
+  });
+});
+
+describe('models built in memory', () => {
+  const withLayer0 = (patch: Record<string, unknown>): Model => {
+    const m = model();
+    Object.assign(m.layers[0]!, patch);
+    return m;
+  };
+
+  it('runModelRef checks the model, frames and thresholds as createSession does (hiddenSize 1e9 hung, -3 was a RangeError)', () => {
+    const t0 = performance.now();
+    expectCode(() => runModelRef(withLayer0({ hiddenSize: 1e9 }), frame), 'E_LIMIT', /hiddenSize at most 65536, found 1000000000/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expectCode(() => runModelRef(withLayer0({ hiddenSize: -3 }), frame), 'E_SHAPE', /hiddenSize must be a positive integer, found -3/);
+    expectCode(() => runModelRef(model(), Float32Array.from(frame, (v, i) => (i === 4 ? Number.NaN : v))), 'E_VALUE', /^frames: expected finite numbers, found NaN at index 4 \(step 0\)$/);
+    expectCode(() => runModelRef(model(), frame, { thresholdX: -1 }), 'E_VALUE', /^thresholdX: expected a finite number >= 0, found -1$/);
+    expectCode(() => runModelRef(model(), null as never), 'E_SHAPE', /found null/);
+    expect(runModelRef(model(), frame).outputs).toHaveLength(O);
+  });
+
+  it('summarizeModel refuses sizes the model cannot have (a hiddenSize of 0 or NaN was summarised)', () => {
+    expectCode(() => summarizeModel(withLayer0({ hiddenSize: 0 })), 'E_SHAPE', /hiddenSize must be a positive integer, found 0/);
+  });
+
+  it('encodeModel refuses what decodeModel would refuse: a saved file always loads back', () => {
+    expectCode(() => encodeModel({ ...model(), name: 42 as never }), 'E_VALUE', /^model: name must be a string, found number 42 \(the file would not load back\)$/);
+    expectCode(() => encodeModel({ ...model(), meta: { epochs: 12 as never } }), 'E_VALUE', /^model: meta must map names to strings, found epochs = number 12/);
+    expect(decodeModel(encodeModel({ ...model(), meta: { epochs: '12' } })).meta['epochs']).toBe('12');
+  });
+
+  it('randomModel and smoothStream check their sizes before allocating (RangeError, or an invalid model, before)', () => {
+    expectCode(() => randomModel(1, I, [{ kind: 'gru', hiddenSize: 0 }]), 'E_SHAPE', /^randomModel: layer 0 \(gru\) hiddenSize must be an integer in 1\.\.65536, found 0$/);
+    expectCode(() => randomModel(1, -1, [{ kind: 'gru', hiddenSize: 3 }]), 'E_SHAPE', /inputSize must be an integer in 1\.\.65536, found -1/);
+    expectCode(() => randomModel(1, I, [{ kind: 'gru', hiddenSize: 1e6 }]), 'E_LIMIT', /found 1000000$/);
+    expectCode(() => randomModel(1, 40000, [{ kind: 'lstm', hiddenSize: 40000 }]), 'E_LIMIT', /^randomModel: at most 268435456 weights \(1 GiB of float32\), found \d+$/);
+    expectCode(() => randomModel(1, I, [{ kind: 'rnn', hiddenSize: 3 } as never]), 'E_UNSUPPORTED', /kind must be gru, lstm, sru, qrnn or linear, found "rnn"/);
+    expectCode(() => randomModel(1, I, []), 'E_SHAPE', /expected a non-empty array of layer recipes, found none/);
+    expectCode(() => smoothStream(1, -1, I), 'E_SHAPE', /^smoothStream: T and I must be integers >= 0, found T -1, I 6$/);
+    expectCode(() => smoothStream(1, 1e12, I), 'E_LIMIT', /found 1000000000000 x 6/);
+  });
+});
+
+describe('decoders given something other than bytes', () => {
+  const bytes = encodeModel(model());
+  const decoders: Array<[string, (b: never) => unknown]> = [
+    ['decodeModel', (b) => decodeModel(b)],
+    ['parseSafetensors', (b) => parseSafetensors(b)],
+    ['parseNpy', (b) => parseNpy(b)],
+    ['parseWav', (b) => parseWav(b)],
+    ['importOnnx', (b) => importOnnx(b)],
+    ['importKeras3', (b) => importKeras3(b)],
+    ['importKerasH5', (b) => importKerasH5(b)],
+    ['decodeCompressedModel', (b) => decodeCompressedModel(b)],
+    ['readTrace', (b) => readTrace(b)],
+    ['decodeCheckpoint', (b) => decodeCheckpoint(b)],
+  ];
+  for (const [name, decode] of decoders) {
+    it(`${name}: null, a path string and a list of numbers are one E_OPTION (a TypeError before)`, () => {
+      expectCode(() => decode(null as never), 'E_OPTION', /: expected the file's bytes \(a Uint8Array or ArrayBuffer\), found null$/);
+      expectCode(() => decode('m.safetensors' as never), 'E_OPTION', /found a string \('m\.safetensors'; a path is read with/);
+      expectCode(() => decode([1, 2, 3] as never), 'E_OPTION', /found an array of 3 values/);
+    });
+  }
+
+  it('an ArrayBuffer (fetch().arrayBuffer()) is read as the bytes it holds (it was "found 0 bytes")', async () => {
+    const buffer = bytes.slice().buffer;
+    expect(decodeModel(buffer).layers).toHaveLength(2);
+    expect((await loadModel(buffer)).name).toBe('random-3');
+    expect(parseSafetensors(buffer as never).tensors.size).toBe(6);
+  });
+
+  it('load options: a misspelt or mistyped option is refused (it was ignored)', () => {
+    expectCode(() => decodeModel(bytes, { nmae: 'x' } as never), 'E_OPTION', /^load option: expected one of readoutActivation, name, readFile, found 'nmae'$/);
+    expectCode(() => decodeModel(bytes, { name: 42 } as never), 'E_OPTION', /^load option name: expected a string, found number$/);
+  });
+});
+
+describe('PyTorch state dicts', () => {
+  const H = 8;
+  const rng = new Rng(1);
+  const t = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() - 0.5) });
+  const dict = () =>
+    new Map([
+      ['gru.weight_ih_l0', t([3 * H, 5])],
+      ['gru.weight_hh_l0', t([3 * H, H])],
+      ['gru.bias_ih_l0', t([3 * H])],
+      ['gru.bias_hh_l0', t([3 * H])],
+    ]);
+
+  it("takes the file's bytes as well as the parsed file (TypeError 'file.tensors is not iterable' before)", () => {
+    const bytes = encodeSafetensors(dict(), {});
+    expect(importPytorchStateDict(bytes).layers[0]!.kind).toBe('gru');
+    expectCode(() => importPytorchStateDict(null as never), 'E_OPTION', /expected a safetensors file's bytes or parseSafetensors\(bytes\), found null/);
+  });
+
+  it('one bias without the other is a damaged state dict (read as zeros before); bias=False (neither) still loads', () => {
+    const one = dict();
+    one.delete('gru.bias_hh_l0');
+    expectCode(() => decodeModel(encodeSafetensors(one, {})), 'E_SHAPE', /^pytorch state_dict: layer 0 has gru\.bias_ih_l0 but not gru\.bias_hh_l0 \(a bias=False RNN has neither\)$/);
+    const none = dict();
+    none.delete('gru.bias_hh_l0');
+    none.delete('gru.bias_ih_l0');
+    expect(Array.from((decodeModel(encodeSafetensors(none, {})).layers[0] as { biasIh: Float32Array }).biasIh).every((v) => v === 0)).toBe(true);
+  });
+});
