@@ -5,7 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runModelRef } from '../../src/cells/index.js';
-import { decodeCompressedModel } from '../../src/compress/codebook/model.js';
+import { cbtdPruneModel, checkModelBalance, compressModel, decodeCompressedModel, trainCodebook } from '../../src/compress/index.js';
+import { exportC } from '../../src/model/export/c/index.js';
+import { exportOnnx } from '../../src/model/export/onnx/export.js';
+import { EdgeDrnnMachine, parseQFormat, quantizeModel } from '../../src/quant/index.js';
 import { parseNpy } from '../../src/core/npy.js';
 import { Rng } from '../../src/core/rng.js';
 import { parseWav } from '../../src/data/wav.js';
@@ -179,5 +182,37 @@ describe('PyTorch state dicts', () => {
     none.delete('gru.bias_hh_l0');
     none.delete('gru.bias_ih_l0');
     expect(Array.from((decodeModel(encodeSafetensors(none, {})).layers[0] as { biasIh: Float32Array }).biasIh).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('quantisation, compression and export helpers', () => {
+  const empty = { name: 'e', layers: [], meta: {} } as Model;
+
+  it('quantizeModel refuses a format it cannot use (the text Q1.7 gave all-NaN weights without a word) and a misspelt option', () => {
+    expectCode(() => quantizeModel(model(), { weightFormat: 'Q1.7' as never }), 'E_OPTION', /^fixed-point format: expected \{ intBits, fracBits, overflow \} \(parseQFormat\("Q1\.7"\) makes one\), found string "Q1\.7"$/);
+    expectCode(() => quantizeModel(model(), { weightFormat: { intBits: -1, fracBits: 99 } as never }), 'E_OPTION', /integer bits \(sign included\) must be >= 1, found -1/);
+    expectCode(() => quantizeModel(model(), { format: parseQFormat('Q1.7') } as never), 'E_OPTION', /^quantizeModel option: expected weightFormat, activationFormat or frames, found 'format'$/);
+    expectCode(() => parseQFormat(null as never), 'E_OPTION', /expected text such as "Q8\.8", found null/);
+    const q = quantizeModel(model(), { weightFormat: parseQFormat('Q1.7') }).model;
+    expect(Array.from((q.layers[0] as { weightIh: Float32Array }).weightIh).every(Number.isFinite)).toBe(true);
+  });
+
+  it('compression and pruning check the model and their options first (an empty model was compressed; no options was a TypeError)', () => {
+    expectCode(() => compressModel(empty, { bits: 4 }), 'E_SHAPE', /expected at least one layer, found none/);
+    expectCode(() => compressModel(model(), undefined as never), 'E_OPTION', /^compressModel: expected options \{ bits \}, found undefined$/);
+    expectCode(() => cbtdPruneModel(model(), undefined as never), 'E_OPTION', /^CBTD options: expected \{ gamma, pes/);
+    expectCode(() => cbtdPruneModel(empty, { gamma: 0.5, pes: 2 }), 'E_SHAPE', /expected at least one layer/);
+    expectCode(() => checkModelBalance(null as never, 4), 'E_SHAPE', /expected a Model object/);
+    expectCode(() => trainCodebook([Float32Array.of(1, Number.NaN, 2)], 2), 'E_VALUE', /^codebook: expected finite weights, found NaN at index 1$/);
+    expectCode(() => trainCodebook(Float32Array.of(1, 2) as never, 2), 'E_OPTION', /one typed array \(wrap it: \[w\]\)/);
+  });
+
+  it('exportC / exportOnnx / EdgeDrnnMachine refuse a misspelt option, a name no file system takes and a non-program', () => {
+    expectCode(() => exportC(model(), { thresholdx: 0.1 } as never), 'E_OPTION', /^exportC option: expected one of name, .*, found 'thresholdx'$/);
+    expectCode(() => exportC(model(), { name: 'a'.repeat(5000) }), 'E_OPTION', /of at most 63 characters, found 'a{40}' \(5000 characters\)$/);
+    expect(Object.keys(exportC({ ...model(), name: 'n'.repeat(300) }).files)).toEqual([`${'n'.repeat(63)}.h`, `${'n'.repeat(63)}.c`]);
+    expectCode(() => exportOnnx(model(), { name: 42 as never }), 'E_OPTION', /^exportOnnx option name: expected a string, found number$/);
+    expectCode(() => exportOnnx(model(), { wieghts: 'int8' } as never), 'E_OPTION', /found 'wieghts'$/);
+    expectCode(() => new EdgeDrnnMachine(null as never), 'E_OPTION', /^EdgeDRNN machine: expected a program \{ config, weights: Int8Array \}/);
   });
 });

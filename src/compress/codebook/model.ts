@@ -16,7 +16,7 @@ import { check, fail } from '../../core/errors.js';
 import { parseJsonStrict } from '../../core/json.js';
 import { decodeDeltakit, DELTAKIT_METADATA_KEY, modelSpec, parseModelSpec } from '../../model/format.js';
 import type { SafeTensor } from '../../model/safetensors.js';
-import { layerTensors, layerTensorShapes, type Model } from '../../model/types.js';
+import { layerTensors, layerTensorShapes, validateModel, type Model } from '../../model/types.js';
 import { decodeWithCodebook, encodeWithCodebook, trainCodebook, type CodedTensor } from './codec.js';
 
 export interface CompressedLayer {
@@ -42,6 +42,9 @@ const isBias = (name: string) => name.startsWith('bias');
  * @example const cm = compressModel(model, { bits: 4 }); const back = decompressModel(cm);
  */
 export function compressModel(model: Model, o: { bits: number }): CompressedModel {
+  // An empty model was "compressed" to a file that does not load; no options was a TypeError.
+  validateModel(model);
+  check(o !== null && typeof o === 'object', 'E_OPTION', () => `compressModel: expected options { bits }, found ${o === null ? 'null' : typeof o}`);
   const layers = model.layers.map((layer): CompressedLayer => {
     const tensors = layerTensors(layer);
     const weights = Object.entries(tensors).filter(([n]) => !isBias(n));
