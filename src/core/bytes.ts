@@ -28,3 +28,27 @@ export function asBytes(value: unknown, what: string): Uint8Array {
     : `a ${typeof value}`;
   return fail('E_OPTION', `${what}: expected the file's bytes (a Uint8Array or ArrayBuffer), found ${found}`);
 }
+
+/**
+ * Check that `samples` is an array of finite numbers (audio samples, feature frames): E_SHAPE
+ * for something that is not an array (null was a TypeError, a number read as no samples),
+ * E_VALUE naming the first NaN or infinity (a NaN sample made every later frame NaN, and the
+ * recogniser then heard nothing without a word).
+ *
+ * @example checkFiniteSamples(chunk, 'audio');
+ */
+export function checkFiniteSamples(samples: unknown, what: string): asserts samples is ArrayLike<number> {
+  if (samples === null || typeof samples !== 'object' || typeof (samples as ArrayLike<number>).length !== 'number') {
+    fail('E_SHAPE', `${what}: expected an array of numbers, found ${samples === null ? 'null' : typeof samples}`);
+  }
+  const x = samples as ArrayLike<number>;
+  let bad = 0;
+  if (ArrayBuffer.isView(x)) {
+    for (let i = 0; i < x.length; i++) bad += x[i]! - x[i]!;
+    if (bad === 0) return;
+  }
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('E_VALUE', `${what}: expected finite numbers, found ${String(v)} at index ${i}`);
+  }
+}

@@ -21,6 +21,7 @@
  * For the first two, the network does not run between segments (no operations): the delta
  * network's savings inside speech come on top of that.
  */
+import { checkFiniteSamples } from '../core/bytes.js';
 import { check } from '../core/errors.js';
 import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
@@ -30,6 +31,8 @@ import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormal
 import { verifiedDetectorOfModel, type KeywordVerifier } from '../train/kws-verifier.js';
 import { modelTask, storedThresholds, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
+
+const RECOGNIZER_OPTIONS = ['thresholdX', 'thresholdH', 'dense', 'backend', 'firedColumns', 'segmenter', 'minSpeechFrames', 'verifier'];
 
 export interface RecognizerOptions {
   /** Delta thresholds; default the model's tuned ones (meta thresholdX / thresholdH). */
@@ -143,6 +146,8 @@ export class StreamingRecognizer {
   readonly segments: Segment[] = [];
 
   constructor(readonly model: Model, o: RecognizerOptions = {}) {
+    check(o !== null && typeof o === 'object', 'E_OPTION', () => `recognizer: expected options { thresholdX, thresholdH, dense, backend, ... }, found ${o === null ? 'null' : typeof o}`);
+    for (const key of Object.keys(o)) check(RECOGNIZER_OPTIONS.includes(key), 'E_OPTION', () => `recognizer option: expected one of ${RECOGNIZER_OPTIONS.join(', ')}, found '${key}'`);
     this.task = modelTask(model);
     const I = model.layers[0]!.inputSize;
     this.bands = I;
@@ -210,6 +215,8 @@ export class StreamingRecognizer {
   /** One raw log-mel frame (`bands` values, as LogMel computes them, not normalised). */
   push(frame: ArrayLike<number>): RecognizerFrame {
     const I = this.bands;
+    // A NaN frame made the energy and the occupancy NaN and the segmenter deaf, without a word.
+    checkFiniteSamples(frame, 'recognizer: frame');
     check(frame.length === I, 'E_SHAPE', () => `recognizer: frame: expected ${I} log-mel values, found ${frame.length}`);
     const t = this.t++;
     this.ring.set(frame as ArrayLike<number>, (t % this.ringSize) * I);

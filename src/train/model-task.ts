@@ -52,6 +52,7 @@ export function metadataNames(model: Model, key: string): string[] {
  * @example const task = modelTask(await loadModel('models/digits-deltagru.safetensors'));
  */
 export function modelTask(model: Model): ModelTask {
+  check(model !== null && typeof model === 'object' && Array.isArray(model.layers), 'E_SHAPE', () => `model: expected a Model object ({ name, layers, meta }, e.g. from loadModel), found ${model === null ? 'null' : typeof model}`);
   const m = model.meta ?? {};
   const missing = ['corpus', 'classes', 'featureStats', 'readout'].filter((k) => typeof m[k] !== 'string');
   if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `${modelLabel(model)}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);

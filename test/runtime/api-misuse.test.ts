@@ -23,6 +23,16 @@ import type { Model } from '../../src/model/types.js';
 import { initWasm } from '../../src/kernels/wasm/loader.js';
 import { createSession, type SessionOptions } from '../../src/runtime/index.js';
 import { readTrace } from '../../src/sim/trace/format.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { syntheticWorkload } from '../../src/sim/workload/synthetic.js';
+import { normalizeFeatures, statsFromJson } from '../../src/data/dataset.js';
+import { StreamingLogMel } from '../../src/data/mel.js';
+import { EnergySegmenter } from '../../src/stream/segmenter.js';
+import { Listener } from '../../src/stream/listener.js';
+import { StreamingRecognizer } from '../../src/stream/recognizer.js';
+import { CtcGreedyDecoder } from '../../src/train/ctc.js';
+import { MODELS_DIR } from '../../src/train/builtin.js';
+import { join } from 'node:path';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import { expectCode } from '../helpers/errors.js';
 
@@ -214,5 +224,59 @@ describe('quantisation, compression and export helpers', () => {
     expectCode(() => exportOnnx(model(), { name: 42 as never }), 'E_OPTION', /^exportOnnx option name: expected a string, found number$/);
     expectCode(() => exportOnnx(model(), { wieghts: 'int8' } as never), 'E_OPTION', /found 'wieghts'$/);
     expectCode(() => new EdgeDrnnMachine(null as never), 'E_OPTION', /^EdgeDRNN machine: expected a program \{ config, weights: Int8Array \}/);
+  });
+});
+
+describe('streaming front end, recogniser and simulator', () => {
+  let digits: Model;
+  beforeAll(async () => {
+    await initWasm();
+    digits = await loadModel(join(MODELS_DIR, 'digits-deltagru.safetensors'));
+  });
+  const tone = (n: number) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+
+  it('the log-mel front end bounds what it allocates from (a 1e9 Hz rate took minutes) and refuses misspelt options', () => {
+    const t0 = performance.now();
+    expectCode(() => new StreamingLogMel(1e9), 'E_OPTION', /^mel: sample rate must be in \(0, 384000\] Hz, found 1000000000$/);
+    expectCode(() => new StreamingLogMel(16000, { window: 1e9 }), 'E_OPTION', /^mel: window must be in \(0, 1\] seconds, found 1000000000$/);
+    expectCode(() => new StreamingLogMel(16000, { bandz: 20 } as never), 'E_OPTION', /^mel option: expected one of bands, .*, found 'bandz'$/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('NaN audio or features are refused where they enter (the recogniser heard nothing, with NaN energy and occupancy)', () => {
+    const x = tone(3200);
+    x[100] = Number.NaN;
+    expectCode(() => new Listener(digits, 16000).push(x), 'E_VALUE', /^resampler: audio: expected finite numbers, found NaN at index 100$/);
+    expectCode(() => new Listener(digits, 16000).push(null as never), 'E_SHAPE', /^resampler: audio: expected an array of numbers, found null$/);
+    expectCode(() => new Listener(digits, 16000).push(5 as never), 'E_SHAPE', /found number$/);
+    expectCode(() => new StreamingRecognizer(digits).push(new Float32Array(40).fill(Number.NaN)), 'E_VALUE', /^recognizer: frame: expected finite numbers, found NaN at index 0$/);
+    expectCode(() => new EnergySegmenter().push(Float32Array.of(1, Number.POSITIVE_INFINITY)), 'E_VALUE', /found Infinity at index 1/);
+    expectCode(() => new EnergySegmenter().push(new Float32Array(40), 100, 40), 'E_SHAPE', /^segmenter: expected at least one band at offset 100 \(bands 40\) within a frame of 40 values$/);
+    expectCode(() => new CtcGreedyDecoder(3).push(new Float32Array(2)), 'E_SHAPE', /^ctc decoder: expected 3 outputs at offset 0, found 2 values$/);
+    expectCode(() => new CtcGreedyDecoder(3).push(Float32Array.of(Number.NaN, 0, 0)), 'E_VALUE', /found NaN at output 0/);
+    const stats = statsFromJson(digits.meta['featureStats']!);
+    expectCode(() => normalizeFeatures(new Float32Array(40).fill(Number.NaN), stats), 'E_VALUE', /^normalizeFeatures: features: expected finite numbers, found NaN at index 0$/);
+    expectCode(() => normalizeFeatures(new Float32Array(40), null as never), 'E_OPTION', /expected stats \{ mean, std \}/);
+    expectCode(() => statsFromJson(null as never), 'E_FORMAT', /expected JSON text \{mean, std\}/);
+    // Silence is finite (log-mel floor): still heard as silence.
+    expect(new Listener(digits, 16000).push(new Float32Array(3200)).length).toBeGreaterThan(0);
+  });
+
+  it('recogniser and segmenter options: a misspelt one is refused (it was ignored); a null model is named', () => {
+    expectCode(() => new Listener(digits, 16000, { treshold: 1 } as never), 'E_OPTION', /^recognizer option: expected one of thresholdX, .*, found 'treshold'$/);
+    expectCode(() => new EnergySegmenter({ hangovr: 3 } as never), 'E_OPTION', /^segmenter option: expected one of marginDb, .*, found 'hangovr'$/);
+    expectCode(() => new Listener(null as never, 16000), 'E_SHAPE', /^model: expected a Model object/);
+  });
+
+  it('a synthetic workload of 1e12 steps is refused before allocating (the process ran out of memory); NaN energy entries are refused', () => {
+    const m = randomModel(3, 8, [{ kind: 'gru', hiddenSize: 16 }, { kind: 'linear', outputSize: 4 }]);
+    expectCode(() => syntheticWorkload(m, { steps: 1e12, occupancyX: 0.5 }), 'E_LIMIT', /^steps: a synthetic trace is kept in memory, at most 100000 steps, found 1000000000000$/);
+    expectCode(() => syntheticWorkload(m, null as never), 'E_OPTION', /expected options \{ steps, occupancyX \}, found null/);
+    const w = syntheticWorkload(m, { steps: 10, occupancyX: 0.5 });
+    expectCode(() => simulate(w, 'edgedrnn', { energy: { staticMilliwatts: Number.NaN } }), 'E_VALUE', /^energy staticMilliwatts: expected a finite number >= 0, found NaN$/);
+    expectCode(() => simulate(w, 'edgedrnn', { energy: { dramBit: 1 } as never }), 'E_OPTION', /found 'dramBit'$/);
+    expectCode(() => simulate(null as never, 'edgedrnn'), 'E_OPTION', /expected a workload/);
+    const r = simulate(w, 'edgedrnn', { energy: { staticMilliwatts: 5 } }) as { ok: true; total: { energyUJ: number } };
+    expect(Number.isFinite(r.total.energyUJ)).toBe(true);
   });
 });
