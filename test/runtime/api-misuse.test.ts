@@ -280,3 +280,11 @@ describe('streaming front end, recogniser and simulator', () => {
     expect(Number.isFinite(r.total.energyUJ)).toBe(true);
   });
 });
+
+describe('ONNX', () => {
+  it("an int8 (QDQ) export read back is named as a quantised graph (it was 'MatMul must combine the signal with one constant')", () => {
+    const m = model();
+    expect(decodeModel(exportOnnx(m).bytes).layers).toHaveLength(2);
+    expectCode(() => decodeModel(exportOnnx(m, { weights: 'int8' }).bytes), 'E_UNSUPPORTED', /^onnx: operator DequantizeLinear .*: a quantised \(QDQ\) graph; deltakit imports float graphs/);
+  });
+});
