@@ -532,6 +532,32 @@ describe('inputs and outputs that are not files', () => {
     expect(summary).toMatchObject({ frames: 48, steps: 0, occupancy: null });
   });
 
+  it("sim -i and sweep -i run the model on frames normalised with its statistics, as run does (the simulated run was on raw features)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+    const model = await loadModel(BUILTIN);
+    const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, 200 * 40);
+    const x = join(dir, 's200.npy');
+    const xn = join(dir, 's200n.npy');
+    writeFileSync(x, encodeNpy(raw, [200, 40]));
+    writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [200, 40]));
+    const occupancy = async (...args: string[]) => {
+      const r = await cli('sim', BUILTIN, '--arch', 'deltarnn', '--thx', '0.4', '--thh', '0.2', '--json', ...args);
+      expect(r.code, r.err).toBe(0);
+      return { occupancy: (JSON.parse(r.out) as { total: { occupancy: number } }).total.occupancy, err: r.err };
+    };
+    const a = await occupancy('-i', x);
+    expect(a.err).toMatch(/^input normalised with the model's feature statistics, meta\.featureStats; --no-normalize to skip$/m);
+    // The same as the frames normalised beforehand and given as they are.
+    expect(a.occupancy).toBe((await occupancy('-i', xn, '--no-normalize')).occupancy);
+    const rawRun = await occupancy('-i', x, '--no-normalize');
+    expect(rawRun.err).toMatch(/warning: --input is used as given/);
+    expect(Math.abs(rawRun.occupancy - a.occupancy)).toBeGreaterThan(0.01);
+    const sw = await cli('sweep', BUILTIN, '--arch', 'deltarnn', '-i', x, '--param', 'thx=0.4', '--thh', '0.2', '-o', join(dir, 'sw-norm'));
+    expect(sw.code, sw.err).toBe(0);
+    expect(sw.err).toMatch(/^input normalised with the model's feature statistics/m);
+  });
+
   it('tune refuses a threshold grid too large to sweep before building any data set', async () => {
     // 50 x 50 = 2500 pairs, each a pass over the whole validation set: hours, from a typing slip.
     const grid = Array.from({ length: 50 }, (_, i) => (i / 100).toFixed(2)).join(',');
