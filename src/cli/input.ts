@@ -1,7 +1,9 @@
 /**
  * Feature files given to the CLI (`run --input`, `compress --input`, `prune --input`,
  * `quantize --frames`, `sim --input`, `sweep --input`, `edgedrnn export --stim`, `export c
- * --calibration`): every one is read by readFrames, so all refuse the same shapes alike.
+ * --calibration`): every one is read by readFrames, so all refuse the same shapes alike. Those
+ * that run the model to measure it (run, prune, compress, sim, sweep) read through
+ * readFeatureInput, which applies a trained model's stored statistics as below.
  *
  * deltakit's feature files (`data export`, models/digits-heldout.npy) hold raw log-mel features;
  * a trained model records the per-band statistics it was trained with (meta.featureStats) and
