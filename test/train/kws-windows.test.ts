@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalizeDataset } from '../../src/data/dataset.js';
+import { readHeldout } from '../../src/data/heldout.js';
+import { loadModel } from '../../src/model/io.js';
+import { createSession } from '../../src/runtime/session.js';
+import { builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
+import { concatStream, KeywordDetector, KeywordVerifier, outputClasses, scoreStream, softmaxInto, streamPosteriors, verifiedDetectorOfModel, verifierWindow, type Detection, type KeywordStream } from '../../src/train/kws.js';
+import { candidateWindows, mineVerifierWindows, miningSettings } from '../../src/train/kws-windows.js';
+import { storedThresholds } from '../../src/train/model-task.js';
+import { modelTask } from '../../src/train/task.js';
+import { expectCode } from '../helpers/errors.js';
+
+const CLASSES = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_', '_silence_'];
+const B = 40;
+
+/** 300 frames whose every value names its frame and band; "yes" at 50..90, "down" at 150..190. */
+function syntheticStream(): KeywordStream {
+  const frames = 300;
+  const features = new Float32Array(frames * B);
+  for (let t = 0; t < frames; t++) for (let b = 0; b < B; b++) features[t * B + b] = t + b / 100;
+  return {
+    features,
+    frames,
+    bands: B,
+    events: [
+      { label: 0, start: 50, end: 90 },
+      { label: 3, start: 150, end: 190 },
+    ],
+    utterances: 4,
+    voices: 2,
+    voiceNames: ['a', 'b'],
+    spans: [
+      { start: 0, voice: 'a' },
+      { start: 50, voice: 'a' },
+      { start: 150, voice: 'b' },
+      { start: 200, voice: 'b' },
+    ],
+  };
+}
+
+const det = (keyword: string, frame: number): Detection => ({ index: CLASSES.indexOf(keyword), keyword, frame, time: frame / 100, score: 0.5 });
+
+describe('verifier training windows: every first-stage candidate, labelled by the scoring rule', () => {
+  it('labels hits with their keyword and every other candidate _unknown_, and cuts the verifier window of raw frames', () => {
+    const s = syntheticStream();
+    const detections = [
+      det('stop', 5), // in the first (non-keyword) utterance, its window clipped at the stream's start
+      det('yes', 60), // hit on "yes"
+      det('yes', 70), // a second detection of the same word: false, on a keyword
+      det('down', 92), // wrong keyword within the smoothing window after "yes": false, on a keyword
+      det('left', 160), // wrong keyword on "down": false, on a keyword
+      det('down', 192), // hit on "down", 2 frames after it ended (detector window 3)
+      det('yes', 250), // in a non-keyword utterance: false, elsewhere
+      det('go', 295), // window clipped at the stream's end
+    ];
+    const w = candidateWindows('synthetic', s, detections, CLASSES, { window: { before: 20, after: 10 }, detectorWindow: 3 });
+    const unknown = CLASSES.indexOf('_unknown_');
+    expect(w.utterances.map((u) => u.label)).toEqual([unknown, 0, unknown, unknown, unknown, 3, unknown, unknown]);
+    expect(w.utterances.map((u) => u.words)).toEqual(w.utterances.map((u) => [u.label]));
+    expect(w.utterances.map((u) => u.voice)).toEqual(['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b']);
+    expect(w.candidates).toEqual(detections);
+    // Frames [f - 20, f + 10] clipped to [0, 300): the first frame of each window and its length.
+    expect(w.utterances.map((u) => [u.features[0], u.frames])).toEqual([
+      [0, 16],
+      [40, 31],
+      [50, 31],
+      [72, 31],
+      [140, 31],
+      [172, 31],
+      [230, 31],
+      [275, 25],
+    ]);
+    for (const [i, u] of w.utterances.entries()) {
+      const [from, to] = verifierWindow(s.frames, detections[i]!.frame, { before: 20, after: 10 });
+      expect(u.features).toEqual(s.features.slice(from * B, to * B));
+    }
+    expect(w.counts).toEqual([{ stream: 'synthetic', frames: 300, keywords: 2, hit: 2, candidates: 8, falseOnKeywords: 3, falseElsewhere: 3, perKeyword: { yes: 1, down: 1 } }]);
+    // With a smoothing window of 2, "down" at 192 is late for its word: a false candidate.
+    const late = candidateWindows('synthetic', s, detections, CLASSES, { window: { before: 20, after: 10 }, detectorWindow: 2 });
+    expect(late.utterances[5]!.label).toBe(unknown);
+    expect(late.counts[0]!.hit).toBe(1);
+  });
+
+  it('refuses a verifier without _unknown_, a keyword it does not know, a candidate outside the stream and a bad window (coded errors)', () => {
+    const s = syntheticStream();
+    const o = { window: { before: 20, after: 10 }, detectorWindow: 3 };
+    expectCode(() => candidateWindows('s', s, [det('yes', 60)], CLASSES.filter((c) => c !== '_unknown_'), o), 'E_MISMATCH', /_unknown_/);
+    expectCode(() => candidateWindows('s', s, [det('yes', 60)], ['no', '_unknown_'], o), 'E_MISMATCH', /'yes', which is not among the verifier's classes/);
+    expectCode(() => candidateWindows('s', s, [det('yes', 300)], CLASSES, o), 'E_VALUE', /frame 300, expected a frame in 0\.\.299/);
+    expectCode(() => candidateWindows('s', s, [], CLASSES, { ...o, window: { before: -1, after: 10 } }), 'E_OPTION', /before must be an integer/);
+  });
+
+  it('on a real stream: one window per first-stage candidate, positives = the hits scoreStream counts, and the trainer sees what the verifier hears', async () => {
+    const first = await loadModel(join(MODELS_DIR, 'kws-streams-deltagru.safetensors'));
+    const clf = await loadModel(builtinSpec('keywords').file);
+    const stream = concatStream(readHeldout(builtinSpec('keywords').heldoutBase), 3);
+    const { detector, window } = miningSettings(first);
+    expect(detector).toEqual(verifiedDetectorOfModel(first)!.detector);
+    expect(window).toEqual({ before: verifiedDetectorOfModel(first)!.verifier.before, after: verifiedDetectorOfModel(first)!.verifier.after });
+    const th = storedThresholds(first);
+    const clfTask = modelTask(clf);
+    const mined = mineVerifierWindows(first, [{ name: 'heldout', stream }], clfTask.classes, { detector, window, thresholds: th });
+    const post = streamPosteriors(first, modelTask(first), stream, th);
+    const hits = new KeywordDetector(outputClasses(modelTask(first)), detector).detectAll(post.posteriors);
+    expect(mined.candidates).toEqual(hits);
+    const c = mined.counts[0]!;
+    expect(c.candidates).toBe(hits.length);
+    expect(c.hit).toBe(scoreStream(outputClasses(modelTask(first)), post, stream, detector).detected);
+    expect(c.hit + c.falseOnKeywords + c.falseElsewhere).toBe(c.candidates);
+    expect(c.hit).toBeGreaterThan(100);
+    expect(c.candidates).toBeGreaterThan(c.hit);
+    // A lower mining threshold: every candidate of the stored one and more.
+    const lower = mineVerifierWindows(first, [{ name: 'heldout', stream }], clfTask.classes, { detector: { ...detector, threshold: 0.05 }, window, thresholds: th });
+    expect(lower.counts[0]!.candidates).toBeGreaterThan(c.candidates);
+    expect(lower.counts[0]!.hit).toBeGreaterThanOrEqual(c.hit);
+    // The trainer normalises a window as any utterance (normalizeDataset); the verifier, at run
+    // time, normalises the same frames itself: the same posteriors, dense and delta.
+    const ds = normalizeDataset({ corpus: 'kws', split: 'test', classes: clfTask.classes, bands: B, utterances: mined.utterances }, clfTask.stats);
+    for (const thresholds of [undefined, storedThresholds(clf)]) {
+      const v = new KeywordVerifier(clf, clfTask, { verifier: { ...window, threshold: 0 }, ...(thresholds ? { thresholds } : {}) });
+      const s = createSession(clf, thresholds ? { ...thresholds } : {});
+      const C = s.outputSize;
+      const p = new Float64Array(C);
+      mined.candidates.forEach((d, i) => {
+        const u = ds.utterances[i]!;
+        s.reset();
+        const y = s.run(u.features);
+        const mean = new Float64Array(C);
+        for (let t = 0; t < u.frames; t++) for (let k = 0; k < C; k++) mean[k] = mean[k]! + y[t * C + k]!;
+        for (let k = 0; k < C; k++) mean[k] = mean[k]! / u.frames;
+        softmaxInto(mean, 0, C, p);
+        expect(p[clfTask.classes.indexOf(d.keyword)]).toBe(v.decideAt(stream.features, stream.frames, d.frame, d.keyword).score);
+      });
+      s.dispose();
+      v.dispose();
+    }
+  });
+
+  it('needs a first stage with two-stage settings (coded error)', async () => {
+    const clf = await loadModel(builtinSpec('keywords').file);
+    expectCode(() => miningSettings(clf), 'E_MISMATCH', /no two-stage settings \(kwsVerify/);
+    const first = await loadModel(join(MODELS_DIR, 'kws-streams-deltagru.safetensors'));
+    expect(miningSettings(first, { threshold: 0.1, window: { before: 40, after: 40 } })).toEqual({ detector: { ...verifiedDetectorOfModel(first)!.detector, threshold: 0.1 }, window: { before: 40, after: 40 } });
+    expectCode(() => miningSettings(first, { threshold: 0 }), 'E_OPTION', /threshold/);
+  });
+});
