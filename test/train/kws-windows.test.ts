@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { espeakAvailable } from '../../src/data/espeak.js';
 import { normalizeDataset } from '../../src/data/dataset.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
@@ -9,7 +13,10 @@ import { concatStream, KeywordDetector, KeywordVerifier, outputClasses, scoreStr
 import { candidateWindows, mineVerifierWindows, miningSettings } from '../../src/train/kws-windows.js';
 import { storedThresholds } from '../../src/train/model-task.js';
 import { modelTask } from '../../src/train/task.js';
+import { captureOutput } from '../helpers/cli.js';
 import { expectCode } from '../helpers/errors.js';
+
+const { err } = captureOutput();
 
 const CLASSES = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', '_unknown_', '_silence_'];
 const B = 40;
@@ -144,4 +151,55 @@ describe('verifier training windows: every first-stage candidate, labelled by th
     expect(miningSettings(first, { threshold: 0.1, window: { before: 40, after: 40 } })).toEqual({ detector: { ...verifiedDetectorOfModel(first)!.detector, threshold: 0.1 }, window: { before: 40, after: 40 } });
     expectCode(() => miningSettings(first, { threshold: 0 }), 'E_OPTION', /threshold/);
   });
+});
+
+const FIRST = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
+
+describe('deltakit train --verifier-windows', () => {
+  it('refuses its options without it, with another task, a first stage without two-stage settings and a bad window (coded errors)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-vw-'));
+    const base = ['train', '-o', join(dir, 'v.safetensors'), '--max-voices', '1', '--cache-dir', join(dir, 'cache')];
+    const fails = async (argv: string[], re: RegExp) => {
+      err.length = 0;
+      expect(await main([...base, ...argv])).toBe(1);
+      expect(err.join('')).toMatch(re);
+    };
+    await fails(['--task', 'keywords', '--mining-threshold', '0.1'], /E_OPTION: --mining-threshold: only with --verifier-windows/);
+    await fails(['--task', 'keywords', '--mining-background', '3'], /E_OPTION: --mining-background: only with --verifier-windows/);
+    await fails(['--task', 'keyword-streams', '--verifier-windows', FIRST], /E_OPTION: --verifier-windows: trains a keyword verifier, so only with --task keywords, found --task keyword-streams/);
+    await fails(['--data', 'digits', '--verifier-windows', FIRST], /E_OPTION: --verifier-windows: .*found --task \(none\), --data digits/);
+    await fails(['--task', 'keywords', '--verifier-windows', FIRST, '--verifier-window', '50'], /E_OPTION: --verifier-window: expected two comma-separated frame counts/);
+    await fails(['--task', 'keywords', '--verifier-windows', FIRST, '--mining-threshold', '0'], /E_OPTION: --mining-threshold/);
+    await fails(['--task', 'keywords', '--verifier-windows', builtinSpec('keywords').file], /E_MISMATCH: verifier windows: the first-stage model .* has no two-stage settings/);
+  });
+
+  it.skipIf(!espeakAvailable())('fine-tunes the built-in classifier on its clips and the mined windows, keeping its feature statistics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-vw-'));
+    const out = join(dir, 'v.safetensors');
+    const init = builtinSpec('keywords').file;
+    err.length = 0;
+    const code = await main(['train', '--task', 'keywords', '-o', out, '--init', init, '--verifier-windows', FIRST, '--mining-threshold', '0.05', '--mining-background', '1', '--mining-sentences', '0', '--epochs', '0', '--delta-epochs', '1', '--batch', '16', '--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache')]);
+    expect(err.join('')).not.toMatch(/E_[A-Z]+/);
+    expect(code).toBe(0);
+    const log = err.join('');
+    // One voice per split, 12 clips each: the windows come on top of them.
+    const m = /training on (\d+) utterances \((\d+) of them verifier windows\), validating on (\d+) \((\d+) verifier windows\)/.exec(log);
+    expect(m).not.toBeNull();
+    const [trainN, trainW, valN, valW] = m!.slice(1).map(Number);
+    expect(trainN! - trainW!).toBe(12);
+    expect(valN! - valW!).toBe(12);
+    expect(trainW).toBeGreaterThan(0);
+    expect(log).toMatch(/verifier windows, train-keywords: \d+ candidates/);
+    expect(log).toMatch(/verifier windows, validation-background: \d+ candidates/);
+    const model = await loadModel(out);
+    const ref = await loadModel(init);
+    expect(model.meta['featureStats']).toBe(ref.meta['featureStats']);
+    const meta = JSON.parse(model.meta['verifierWindows']!) as { firstStage: string; detector: { threshold: number }; window: { before: number; after: number }; counts: Array<{ stream: string; candidates: number }> };
+    expect(meta.firstStage).toBe('kws-streams-deltagru-1x128');
+    expect(meta.detector.threshold).toBe(0.05);
+    expect(meta.window).toEqual({ before: 50, after: 60 });
+    expect(meta.counts.map((c) => c.stream)).toEqual(['train-keywords', 'train-background', 'validation-keywords', 'validation-background']);
+    expect(meta.counts[0]!.candidates + meta.counts[1]!.candidates).toBe(trainW);
+    expect(meta.counts[2]!.candidates + meta.counts[3]!.candidates).toBe(valW);
+  }, 300_000);
 });

@@ -193,6 +193,7 @@ export function register(program: Command): void {
       check(config.readout !== 'ctc', 'E_OPTION', () => `--distill: needs one label per utterance (an isolated-word task), found readout ctc`);
       config.distill = parseNumber('--distill-weight', o.distillWeight, { min: 0, max: 1 })!;
     } else check(cmd.getOptionValueSource('distillWeight') === 'default', 'E_OPTION', () => `--distill-weight: only with --distill <teacher>, found --distill-weight ${o.distillWeight} alone`);
+    const log = (s: string) => process.stderr.write(`${s}\n`);
     const rawTrain = buildCorpus(corpus, 'train', co);
     if (streamBackground > 0) {
       const per = { train: streamBackground };
@@ -208,7 +209,7 @@ export function register(program: Command): void {
       const target = split === 'train' ? rawTrain : rawValidation;
       const w = verifierTrainingWindows(first!, target.classes, split, co, { threshold: mined!.detector.threshold, window: mined!.window, backgroundRenditions: mined!.backgroundRenditions, sentences: mined!.sentences });
       target.utterances.push(...w.utterances);
-      for (const c of w.counts) process.stderr.write(`verifier windows, ${c.stream}: ${c.candidates} candidates in ${((c.frames * 0.01) / 60).toFixed(1)} min: ${c.hit} on keywords (of ${c.keywords}), ${c.falseOnKeywords + c.falseElsewhere} _unknown_ (${c.falseOnKeywords} on a keyword, ${c.falseElsewhere} elsewhere)\n`);
+      for (const c of w.counts) log(`verifier windows, ${c.stream}: ${c.candidates} candidates in ${((c.frames * 0.01) / 60).toFixed(1)} min: ${c.hit} on keywords (of ${c.keywords}), ${c.falseOnKeywords + c.falseElsewhere} _unknown_ (${c.falseOnKeywords} on a keyword, ${c.falseElsewhere} elsewhere)`);
       return w.counts;
     };
     const rawValidation = buildCorpus(corpus, 'validation', co);
@@ -224,10 +225,13 @@ export function register(program: Command): void {
     const train = streams ? normalizeStreams(keywordTrainingStreams(rawTrain, { ...so, seed: config.seed }), stats) : normalizeDataset(rawTrain, stats);
     const validation = streams ? normalizeStreams(keywordTrainingStreams(rawValidation, { ...so, seed: 2 }), stats) : normalizeDataset(rawValidation, stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    if (mined) {
+      const windowsIn = (ds: { utterances: { id: string }[] }) => ds.utterances.filter((u) => u.id.startsWith('verifier-window/')).length;
+      log(`training on ${train.utterances.length} utterances (${windowsIn(train)} of them verifier windows), validating on ${validation.utterances.length} (${windowsIn(validation)} verifier windows)`);
+    }
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
-    const log = (s: string) => process.stderr.write(`${s}\n`);
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
