@@ -166,6 +166,7 @@ describe('deltakit train --verifier-windows', () => {
     };
     await fails(['--task', 'keywords', '--mining-threshold', '0.1'], /E_OPTION: --mining-threshold: only with --verifier-windows/);
     await fails(['--task', 'keywords', '--mining-background', '3'], /E_OPTION: --mining-background: only with --verifier-windows/);
+    await fails(['--task', 'keywords', '--no-mining-validation'], /E_OPTION: --no-mining-validation: only with --verifier-windows/);
     await fails(['--task', 'keyword-streams', '--verifier-windows', FIRST], /E_OPTION: --verifier-windows: trains a keyword verifier, so only with --task keywords, found --task keyword-streams/);
     await fails(['--data', 'digits', '--verifier-windows', FIRST], /E_OPTION: --verifier-windows: .*found --task \(none\), --data digits/);
     await fails(['--task', 'keywords', '--verifier-windows', FIRST, '--verifier-window', '50'], /E_OPTION: --verifier-window: expected two comma-separated frame counts/);
@@ -197,7 +198,8 @@ describe('deltakit train --verifier-windows', () => {
     const meta = JSON.parse(model.meta['verifierWindows']!) as { firstStage: string; detector: { threshold: number }; window: { before: number; after: number }; counts: Array<{ stream: string; candidates: number }> };
     expect(meta.firstStage).toBe('kws-streams-deltagru-1x128');
     expect(meta.detector.threshold).toBe(0.05);
-    expect(meta.window).toEqual({ before: 50, after: 60 });
+    const stored = verifiedDetectorOfModel(await loadModel(FIRST))!.verifier;
+    expect(meta.window).toEqual({ before: stored.before, after: stored.after });
     expect(meta.counts.map((c) => c.stream)).toEqual(['train-keywords', 'train-background', 'validation-keywords', 'validation-background']);
     expect(meta.counts[0]!.candidates + meta.counts[1]!.candidates).toBe(trainW);
     expect(meta.counts[2]!.candidates + meta.counts[3]!.candidates).toBe(valW);

@@ -58,6 +58,7 @@ interface TrainOpts extends CorpusCliOptions {
   miningThreshold?: string;
   miningBackground: string;
   miningSentences: string;
+  miningValidation: boolean;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -105,6 +106,7 @@ export function register(program: Command): void {
       .option('--mining-threshold <p>', "with --verifier-windows: the first stage's candidate threshold (default: its stored two-stage one; lower: more hard negatives)")
       .option('--mining-background <n>', 'with --verifier-windows: renditions per voice of the confusable-word background stream mined (0: none)', '2')
       .option('--mining-sentences <n>', 'with --verifier-windows: renditions per voice of the sentence stream mined (0: none)', '2')
+      .option('--no-mining-validation', 'with --verifier-windows: validate on the isolated validation clips alone (the best epoch is chosen by them), leaving the validation streams to kws tune')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts, cmd: Command) => {
     const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords', 'keyword-streams'] as const);
@@ -124,7 +126,7 @@ export function register(program: Command): void {
     check(streamSentences === 0 || streams, 'E_OPTION', () => `--stream-sentences: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     check(streamBackground === 0 || streams, 'E_OPTION', () => `--stream-background: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     const mining = o.verifierWindows !== undefined;
-    for (const [flag, key] of [['--verifier-window', 'verifierWindow'], ['--mining-threshold', 'miningThreshold'], ['--mining-background', 'miningBackground'], ['--mining-sentences', 'miningSentences']] as const) {
+    for (const [flag, key] of [['--verifier-window', 'verifierWindow'], ['--mining-threshold', 'miningThreshold'], ['--mining-background', 'miningBackground'], ['--mining-sentences', 'miningSentences'], ['--no-mining-validation', 'miningValidation']] as const) {
       check(mining || cmd.getOptionValueSource(key) === undefined || cmd.getOptionValueSource(key) === 'default', 'E_OPTION', () => `${flag}: only with --verifier-windows <first-stage.safetensors>, found ${flag} ${o[key]} alone`);
     }
     check(!mining || task === 'keywords', 'E_OPTION', () => `--verifier-windows: trains a keyword verifier, so only with --task keywords, found --task ${task ?? `(none), --data ${corpus}`}`);
@@ -213,7 +215,7 @@ export function register(program: Command): void {
       return w.counts;
     };
     const rawValidation = buildCorpus(corpus, 'validation', co);
-    const minedCounts = mined ? [...mineSplit('train'), ...mineSplit('validation')] : [];
+    const minedCounts = mined ? [...mineSplit('train'), ...(o.miningValidation ? mineSplit('validation') : [])] : [];
     // A model trained on from --init keeps the feature normalisation its layers learnt with.
     const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
     const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
@@ -260,7 +262,7 @@ export function register(program: Command): void {
       // The voices of the clips (a keyword stream joins several: its voice is theirs joined by +).
       trainVoices: JSON.stringify([...new Set(rawTrain.utterances.map((u) => u.voice))].sort()),
       ...(streams ? { kwsTrainingStreams: JSON.stringify(so) } : {}),
-      ...(mined ? { verifierWindows: JSON.stringify({ firstStage: first!.name, detector: mined.detector, window: mined.window, backgroundRenditions: mined.backgroundRenditions, sentences: mined.sentences, counts: minedCounts.map(({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere }) => ({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere })) }) } : {}),
+      ...(mined ? { verifierWindows: JSON.stringify({ firstStage: first!.name, detector: mined.detector, window: mined.window, backgroundRenditions: mined.backgroundRenditions, sentences: mined.sentences, validation: o.miningValidation, counts: minedCounts.map(({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere }) => ({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere })) }) } : {}),
       // One teacher: its name. An ensemble: its members' names joined by ' + ' (in --distill order).
       ...(teachers ? { distilledFrom: teachers.map((t) => t.name).join(' + ') } : {}),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
