@@ -165,6 +165,8 @@ export interface SplitMiningOptions {
  * @example const { detector, window } = miningSettings(streamModel, { threshold: 0.1 });
  */
 export function miningSettings(first: Model, o: Pick<SplitMiningOptions, 'threshold' | 'window'> = {}): { detector: DetectorOptions; window: { before: number; after: number } } {
+  const corpus = modelTask(first).corpus;
+  check(corpus === 'kws', 'E_MISMATCH', () => `verifier windows: expected a first stage of the kws corpus, found a model of ${corpus}`);
   const stored = verifiedDetectorOfModel(first);
   check(stored !== null, 'E_MISMATCH', () => `verifier windows: the first-stage model ${first.name} has no two-stage settings (kwsVerify metadata, written by deltakit kws tune --verify --save); mine with a first stage tuned for a verifier`);
   const detector = checkDetectorOptions({ ...stored.detector, ...(o.threshold !== undefined ? { threshold: o.threshold } : {}) });
@@ -186,8 +188,6 @@ export function verifierTrainingWindows(first: Model, classes: readonly string[]
   const ns = o.sentences ?? 2;
   for (const [k, v] of [['background renditions', nb], ['sentence renditions', ns]] as const) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `verifier windows: ${k} must be an integer in 0..100, found ${v}`);
   const { detector, window } = miningSettings(first, o);
-  const task = modelTask(first);
-  check(task.corpus === 'kws', 'E_MISMATCH', () => `verifier windows: expected a first stage of the kws corpus, found a model of ${task.corpus}`);
   // The streams of keywordStreams (the same seeds), the background one only when asked for.
   const streams: Array<{ name: string; stream: KeywordStream }> = [{ name: `${split}-keywords`, stream: concatStream(buildCorpus('kws', split, co), 1) }];
   if (nb > 0) streams.push({ name: `${split}-background`, stream: keywordStreams(split, co, nb).background });

@@ -172,6 +172,7 @@ describe('deltakit train --verifier-windows', () => {
     await fails(['--task', 'keywords', '--verifier-windows', FIRST, '--verifier-window', '50'], /E_OPTION: --verifier-window: expected two comma-separated frame counts/);
     await fails(['--task', 'keywords', '--verifier-windows', FIRST, '--mining-threshold', '0'], /E_OPTION: --mining-threshold/);
     await fails(['--task', 'keywords', '--verifier-windows', builtinSpec('keywords').file], /E_MISMATCH: verifier windows: the first-stage model .* has no two-stage settings/);
+    await fails(['--task', 'keywords', '--verifier-windows', builtinSpec('digits').file], /E_MISMATCH: verifier windows: expected a first stage of the kws corpus, found a model of digits/);
   });
 
   it.skipIf(!espeakAvailable())('fine-tunes the built-in classifier on its clips and the mined windows, keeping its feature statistics', async () => {
