@@ -8,11 +8,11 @@ import { normalizeDataset } from '../../src/data/dataset.js';
 import { readHeldout } from '../../src/data/heldout.js';
 import { loadModel } from '../../src/model/io.js';
 import { createSession } from '../../src/runtime/session.js';
-import { builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
+import { builtinSpec, loadBuiltinVerifier, MODELS_DIR } from '../../src/train/builtin.js';
 import { concatStream, KeywordDetector, KeywordVerifier, outputClasses, scoreStream, softmaxInto, streamPosteriors, verifiedDetectorOfModel, verifierWindow, type Detection, type KeywordStream } from '../../src/train/kws.js';
 import { candidateWindows, mineVerifierWindows, miningSettings } from '../../src/train/kws-windows.js';
 import { storedThresholds } from '../../src/train/model-task.js';
-import { modelTask } from '../../src/train/task.js';
+import { evaluateWithSession, modelTask } from '../../src/train/task.js';
 import { captureOutput } from '../helpers/cli.js';
 import { expectCode } from '../helpers/errors.js';
 
@@ -205,4 +205,29 @@ describe('deltakit train --verifier-windows', () => {
     expect(meta.counts[0]!.candidates + meta.counts[1]!.candidates).toBe(trainW);
     expect(meta.counts[2]!.candidates + meta.counts[3]!.candidates).toBe(valW);
   }, 300_000);
+});
+
+describe('the built-in keyword verifier (models/kws-verifier-deltagru.safetensors)', () => {
+  it('was trained on windows mined by the stream model, still decides isolated clips as well as the classifier, and is the one the stored two-stage setting names', async () => {
+    const v = await loadBuiltinVerifier();
+    expect(v.name).toBe('kws-verifier-deltagru-1x128');
+    const clf = await loadModel(builtinSpec('keywords').file);
+    // The classifier's front end and statistics, its classes and readout.
+    expect(v.meta['featureStats']).toBe(clf.meta['featureStats']);
+    expect(modelTask(v).classes).toEqual(modelTask(clf).classes);
+    expect(modelTask(v).readout).toBe('mean');
+    const mined = JSON.parse(v.meta['verifierWindows']!) as { firstStage: string; detector: { threshold: number }; counts: Array<{ stream: string; candidates: number; hit: number }> };
+    expect(mined.firstStage).toBe('kws-streams-deltagru-1x128');
+    expect(mined.counts.map((c) => c.stream)).toEqual(['train-keywords', 'train-background', 'train-sentences']);
+    expect(mined.counts.reduce((a, c) => a + c.candidates - c.hit, 0)).toBeGreaterThan(1000);
+    // Isolated clips of unseen voices (the committed held-out copy), delta at its stored thresholds.
+    const ds = normalizeDataset(readHeldout(builtinSpec('keywords').heldoutBase), modelTask(v).stats);
+    const r = evaluateWithSession(v, ds, 'mean', storedThresholds(v));
+    const c = evaluateWithSession(clf, ds, 'mean', storedThresholds(clf));
+    expect(r.accuracy).toBeGreaterThanOrEqual(0.96);
+    expect(r.accuracy).toBeGreaterThanOrEqual(c.accuracy - 0.005);
+    expect(r.opsSaving).toBeGreaterThan(5);
+    // The stream model's stored two-stage setting: first stage at 0.3, this verifier over 40 + 40 frames at >= 0.9.
+    expect(verifiedDetectorOfModel(await loadModel(FIRST))).toEqual({ detector: { window: 3, threshold: 0.3, lockout: 30, smoothing: 'mean' }, verifier: { before: 40, after: 40, threshold: 0.9 } });
+  });
 });
