@@ -372,7 +372,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
   it.runIf(keywordStreamFile() !== null)('two-stage keywords: the keyword-stream model verified by the classifier, the same words as in Node', async (ctx) => {
     if (!keywordWav) return ctx.skip();
     await page.selectOption('#listen-model', 'keywords-two-stage');
-    expect(await page.textContent('#listen-model-info')).toMatch(/each detection verified by kws-deltagru-1x128 over 50 \+ 60 frames/);
+    expect(await page.textContent('#listen-model-info')).toMatch(/each detection verified by kws-deltagru-1x128 over 40 \+ 40 frames/);
     await page.setInputFiles('#wav-file', keywordWav);
     await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
     expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
