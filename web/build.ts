@@ -25,10 +25,10 @@ import { basename, resolve, dirname, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as esbuild from 'esbuild';
-import { BUILTIN_TASKS, builtinSpec } from '../src/train/builtin.js';
+import { BUILTIN_TASKS, builtinSpec, KWS_VERIFIER_FILE } from '../src/train/builtin.js';
 import { decodeModelFile } from '../src/model/io.js';
 import { verifiedDetectorOfModel } from '../src/train/kws-verifier.js';
-import type { BuiltinModelFile } from './builtins.js';
+import type { BuiltinModelFile, KeywordStreamFiles } from './builtins.js';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -75,16 +75,21 @@ export function builtinModelFiles(): BuiltinModelFile[] {
 }
 
 /**
- * The keyword-stream model, when its file exists and holds tuned two-stage settings (kwsVerify):
- * the playground's "keywords in two stages" runs it as the first stage and the built-in keyword
- * classifier as the verifier.
+ * The two-stage keywords, when the keyword-stream model's file holds tuned two-stage settings
+ * (kwsVerify) and the built-in verifier's file exists: the playground's "keywords in two stages"
+ * runs the stream model as the first stage and the verifier (the keyword classifier fine-tuned on
+ * the stream model's candidates, the one those settings were tuned for) as the second.
  */
-export function keywordStreamFile(): { file: string; base64: string } | null {
+export function keywordStreamFile(): KeywordStreamFiles | null {
   const file = resolve(dirname(builtinSpec('keywords').file), 'kws-streams-deltagru.safetensors');
-  if (!existsSync(builtinSpec('keywords').file) || !existsSync(file)) return null;
+  if (!existsSync(file) || !existsSync(KWS_VERIFIER_FILE)) return null;
   const bytes = readFileSync(file);
   if (verifiedDetectorOfModel(decodeModelFile(bytes).model) === null) return null;
-  return { file: basename(file), base64: bytes.toString('base64') };
+  return {
+    file: basename(file),
+    base64: bytes.toString('base64'),
+    verifier: { file: basename(KWS_VERIFIER_FILE), base64: readFileSync(KWS_VERIFIER_FILE).toString('base64') },
+  };
 }
 
 /** esbuild options shared by one-shot builds and watch mode. */

@@ -13,14 +13,21 @@ export interface BuiltinModelFile {
 }
 
 declare const __DELTAKIT_BUILTINS__: BuiltinModelFile[] | undefined;
-declare const __DELTAKIT_KWS_STREAMS__: { file: string; base64: string } | null | undefined;
+/** The two-stage keywords' models: the keyword-stream model (first stage) and its verifier. */
+export interface KeywordStreamFiles {
+  file: string;
+  base64: string;
+  verifier: { file: string; base64: string };
+}
 
-/** The selector's value for the keyword-stream model verified by the keyword classifier. */
+declare const __DELTAKIT_KWS_STREAMS__: KeywordStreamFiles | null | undefined;
+
+/** The selector's value for the keyword-stream model verified by the built-in verifier. */
 export const TWO_STAGE_KEYWORDS = 'keywords-two-stage';
-export const TWO_STAGE_LABEL = 'keywords in two stages (the keyword-stream model proposes, the keyword classifier verifies)';
+export const TWO_STAGE_LABEL = 'keywords in two stages (the keyword-stream model proposes, the keyword verifier confirms)';
 
-/** The embedded keyword-stream model (first stage of the two-stage keywords), or null. */
-export function keywordStreamFile(): { file: string; base64: string } | null {
+/** The embedded two-stage keyword models (stream model and verifier), or null. */
+export function keywordStreamFile(): KeywordStreamFiles | null {
   return typeof __DELTAKIT_KWS_STREAMS__ === 'undefined' ? null : __DELTAKIT_KWS_STREAMS__;
 }
 

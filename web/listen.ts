@@ -74,7 +74,7 @@ const STRIP = 26;
 export class ListenPanel {
   private models: BuiltinModelFile[];
   private model: Model | null = null;
-  /** With two-stage keywords: the keyword classifier that verifies the first stage's detections. */
+  /** With two-stage keywords: the built-in verifier, which hears the first stage's detections again. */
   private verifierModel: Model | null = null;
   private listener: Listener | null = null;
   private audio: { ctx: AudioContext; stream: MediaStream } | null = null;
@@ -91,8 +91,7 @@ export class ListenPanel {
     const select = $<HTMLSelectElement>('listen-model');
     for (const f of this.models) select.append(new Option(`${f.file}: ${TASK_LABELS[f.task]}`, f.task));
     const streams = keywordStreamFile();
-    const clf = this.models.find((m) => m.task === 'keywords');
-    if (streams && clf) select.append(new Option(`${streams.file} + ${clf.file}: ${TWO_STAGE_LABEL}`, TWO_STAGE_KEYWORDS));
+    if (streams) select.append(new Option(`${streams.file} + ${streams.verifier.file}: ${TWO_STAGE_LABEL}`, TWO_STAGE_KEYWORDS));
     select.addEventListener('change', () => this.selectModel());
     $('mic-start').addEventListener('click', () => void this.startMic());
     $('mic-stop').addEventListener('click', () => void this.stop());
@@ -115,11 +114,11 @@ export class ListenPanel {
 
   private selectModel(): void {
     const task = $<HTMLSelectElement>('listen-model').value;
-    // Two stages: the keyword-stream model on every frame, the keyword classifier on its candidates.
+    // Two stages: the keyword-stream model on every frame, the built-in verifier on its candidates.
     const two = task === TWO_STAGE_KEYWORDS ? keywordStreamFile() : null;
     const f = this.models.find((m) => m.task === (two ? 'keywords' : task)) ?? this.models[0];
     if (!f) throw new Error('playground: the bundle holds no built-in model (rebuild it with npm run build:web)');
-    this.verifierModel = two ? decodeBuiltin(f) : null;
+    this.verifierModel = two ? decodeBuiltin(two.verifier) : null;
     this.model = two ? decodeBuiltin(two) : decodeBuiltin(f);
     const t = modelTask(this.model);
     const th = modelThresholds(this.model);

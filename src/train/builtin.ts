@@ -30,6 +30,24 @@ export const BUILTIN_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { te
  * committed copy stays under 1 MB). */
 export const BUILTIN_STRINGS_HELDOUT_CORPUS: CorpusOptions = { seed: 1, renditions: { test: 1 }, festival: true, maxVoices: 5 };
 
+/**
+ * The built-in keyword verifier: the keyword classifier fine-tuned on what it hears as the second
+ * stage of the keyword-stream model (its isolated clips and the windows mined around that model's
+ * candidates, `deltakit train --task keywords --verifier-windows`; docs/kws.md). `--verify` with
+ * no classifier uses it; the stream model's stored two-stage settings are tuned for it.
+ */
+export const KWS_VERIFIER_FILE = `${MODELS_DIR}kws-verifier-deltagru.safetensors`;
+
+/**
+ * Load the built-in keyword verifier (E_IO when this release has none).
+ *
+ * @example const verifier = await loadBuiltinVerifier(); // kws-verifier-deltagru-1x128
+ */
+export async function loadBuiltinVerifier(): Promise<Model> {
+  check(existsSync(KWS_VERIFIER_FILE), 'E_IO', () => `built-in keyword verifier: expected ${KWS_VERIFIER_FILE}, found no such file (train one with deltakit train --task keywords --verifier-windows models/kws-streams-deltagru.safetensors)`);
+  return loadModel(KWS_VERIFIER_FILE);
+}
+
 /** The tasks `deltakit demo --task` knows. */
 export type BuiltinTask = 'digits' | 'digit-strings' | 'keywords';
 export const BUILTIN_TASKS: readonly BuiltinTask[] = ['digits', 'digit-strings', 'keywords'];

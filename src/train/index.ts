@@ -17,3 +17,4 @@ export * from './progress.js';
 export * from './builtin.js';
 export * from './ctc.js';
 export * from './kws.js';
+export * from './kws-windows.js';

@@ -82,6 +82,18 @@ export function verifiedDetectorOfModel(model: Model): { detector: DetectorOptio
   return fromMetadata(model, 'kwsVerify', () => ({ detector: checkDetectorOptions(j['detector'] as DetectorOptions), verifier: checkVerifierOptions(j['verifier'] as VerifierOptions) }));
 }
 
+/**
+ * The frames [from, to) a verifier hears for a candidate at `frame` of a stream of `frames`
+ * frames: `before` frames before it, the candidate's own frame and `after` frames after it,
+ * clipped to the stream (what `decideAt` hands to `decide`, and what the mined verifier training
+ * windows hold).
+ *
+ * @example verifierWindow(1000, 30, { before: 50, after: 60 }) // [0, 91]
+ */
+export function verifierWindow(frames: number, frame: number, o: { before: number; after: number }): [number, number] {
+  return [Math.max(0, frame - o.before), Math.min(frames, frame + o.after + 1)];
+}
+
 /** What the verifier said about one candidate. */
 export interface Verdict {
   accepted: boolean;
@@ -172,8 +184,7 @@ export class KeywordVerifier {
    */
   decideAt(features: Float32Array, frames: number, frame: number, keyword: string): Verdict {
     const B = this.bands;
-    const from = Math.max(0, frame - this.options.before);
-    const to = Math.min(frames, frame + this.options.after + 1);
+    const [from, to] = verifierWindow(frames, frame, this.options);
     return this.decide(features.subarray(from * B, to * B), keyword);
   }
 

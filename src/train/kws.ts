@@ -57,6 +57,8 @@ export interface KeywordStream {
   utterances: number;
   voices: number;
   voiceNames: string[];
+  /** Where each utterance starts (frame) and whose voice it is, in stream order (concatStream fills it). */
+  spans?: Array<{ start: number; voice: string }>;
 }
 
 /**
@@ -73,14 +75,16 @@ export function concatStream(ds: Dataset, seed = 1): KeywordStream {
   const frames = order.reduce((a, u) => a + u.frames, 0);
   const features = new Float32Array(frames * ds.bands);
   const events: StreamEvent[] = [];
+  const spans: Array<{ start: number; voice: string }> = [];
   let t = 0;
   for (const u of order) {
     features.set(u.features, t * ds.bands);
+    spans.push({ start: t, voice: u.voice });
     if (keywords.has(u.label)) events.push({ label: u.label, start: t, end: t + u.frames });
     t += u.frames;
   }
   const voiceNames = [...new Set(order.map((u) => u.voice))].sort();
-  return { features, frames, bands: ds.bands, events, utterances: order.length, voices: voiceNames.length, voiceNames };
+  return { features, frames, bands: ds.bands, events, utterances: order.length, voices: voiceNames.length, voiceNames, spans };
 }
 
 export interface StreamPosteriors {
@@ -131,15 +135,16 @@ export interface StreamScore {
 }
 
 /**
- * Score detections against a stream's keywords: a detection of keyword k at frame f is a hit when
- * a not yet detected utterance of k has start <= f < end + window (the smoothing delays the
- * decision by up to `window` frames); every other detection is a false alarm.
+ * Which keyword event each detection hits, by the scoring rule of scoreDetections: a detection of
+ * keyword k at frame f hits the first event of k not yet hit with start <= f < end + window (the
+ * smoothing delays the decision by up to `window` frames); -1 for a detection that hits none (a
+ * false alarm). Detections in time order.
  *
- * @example const s = scoreDetections(hits, stream.events, stream.frames, 30);
+ * @example const hit = matchDetections(hits, stream.events, 3); // [0, -1, 2, ...]
  */
-export function scoreDetections(detections: readonly Detection[], events: readonly StreamEvent[], frames: number, window: number): StreamScore {
+export function matchDetections(detections: readonly Detection[], events: readonly StreamEvent[], window: number): number[] {
   const found = new Uint8Array(events.length);
-  let falseAlarms = 0;
+  const out: number[] = [];
   let e = 0;
   for (const d of detections) {
     // Events are in time order; skip those whose window closed before this frame.
@@ -152,9 +157,22 @@ export function scoreDetections(detections: readonly Detection[], events: readon
       }
     }
     if (hit >= 0) found[hit] = 1;
-    else falseAlarms++;
+    out.push(hit);
   }
-  const detected = found.reduce((a, v) => a + v, 0);
+  return out;
+}
+
+/**
+ * Score detections against a stream's keywords: a detection of keyword k at frame f is a hit when
+ * a not yet detected utterance of k has start <= f < end + window (the smoothing delays the
+ * decision by up to `window` frames); every other detection is a false alarm (matchDetections).
+ *
+ * @example const s = scoreDetections(hits, stream.events, stream.frames, 30);
+ */
+export function scoreDetections(detections: readonly Detection[], events: readonly StreamEvent[], frames: number, window: number): StreamScore {
+  const hit = matchDetections(detections, events, window);
+  const detected = hit.filter((j) => j >= 0).length;
+  const falseAlarms = hit.length - detected;
   const hours = (frames * FRAME_SECONDS) / 3600;
   return { keywords: events.length, detected, detectionRate: events.length ? detected / events.length : 0, falseAlarms, hours, falseAlarmsPerHour: hours > 0 ? falseAlarms / hours : 0 };
 }

@@ -79,7 +79,7 @@ describe('deltakit kws detect', () => {
 });
 
 describe('deltakit kws detect --verify', () => {
-  it('runs the keyword-stream model with the built-in classifier as a second stage: fewer detections, each verified', async () => {
+  it('runs the keyword-stream model with the built-in verifier as a second stage: fewer detections, each verified', async () => {
     const { file } = heldoutStreamFile(120);
     const model = join(MODELS_DIR, 'kws-streams-deltagru.safetensors');
     const low = ['--window', '3', '--threshold', '0.3', '--lockout', '30', '--json'];
@@ -89,7 +89,7 @@ describe('deltakit kws detect --verify', () => {
     out.length = 0;
     expect(await main(['kws', 'detect', model, '--input', file, ...low, '--verify', '--verify-window', '50,60', '--verify-threshold', '0.8'])).toBe(0);
     const two = JSON.parse(out.join('\n')) as { verifier: { model: string; before: number; after: number; threshold: number; candidates: number }; opsSaving: number; detections: { frame: number; keyword: string; verification: number }[] };
-    expect(two.verifier).toMatchObject({ model: 'kws-deltagru-1x128', before: 50, after: 60, threshold: 0.8, candidates: alone.detections.length });
+    expect(two.verifier).toMatchObject({ model: 'kws-verifier-deltagru-1x128', before: 50, after: 60, threshold: 0.8, candidates: alone.detections.length });
     expect(two.detections.length).toBeGreaterThan(0);
     expect(two.detections.length).toBeLessThan(alone.detections.length);
     for (const d of two.detections) {
@@ -101,7 +101,11 @@ describe('deltakit kws detect --verify', () => {
     // The model's stored two-stage settings are used with a bare --verify.
     out.length = 0;
     expect(await main(['kws', 'detect', model, '--input', file, '--verify'])).toBe(0);
-    expect(out.join('\n')).toMatch(/mean smoothing over 3 frames, threshold 0\.3, lockout 30 frames; verified by kws-deltagru-1x128 over 50 frames before and 60 after at posterior >= 0\.8/);
+    expect(out.join('\n')).toMatch(/mean smoothing over 3 frames, threshold 0\.3, lockout 30 frames; verified by kws-verifier-deltagru-1x128 over 40 frames before and 40 after at posterior >= 0\.9/);
+    // The isolated classifier named explicitly: the second stage it was before the built-in verifier.
+    out.length = 0;
+    expect(await main(['kws', 'detect', model, '--input', file, '--verify', builtinSpec('keywords').file])).toBe(0);
+    expect(out.join('\n')).toMatch(/verified by kws-deltagru-1x128 over 40 frames before and 40 after at posterior >= 0\.9/);
     err.length = 0;
     expect(await main(['kws', 'detect', model, '--input', file, '--verify-window', '50,60'])).toBe(1);
     expect(err.join('')).toMatch(/E_OPTION: --verify-window \/ --verify-threshold: only with --verify \[model\], found them alone/);
@@ -255,7 +259,7 @@ describe.skipIf(!espeakAvailable() || !festivalAvailable())('deltakit kws tune /
     expect(await main(['kws', 'eval', verified, ...small, '--verify', '--json'])).toBe(0);
     const ev2 = JSON.parse(out.join('\n')) as { threshold: number; verifier: { model: string; before: number }; delta: { keywords: number } };
     expect(ev2.threshold).toBe(tv.best.threshold);
-    expect(ev2.verifier).toMatchObject({ model: 'kws-deltagru-1x128', before: 50 });
+    expect(ev2.verifier).toMatchObject({ model: 'kws-verifier-deltagru-1x128', before: 50 });
     expect(ev2.delta.keywords).toBe(20);
     err.length = 0;
     expect(await main(['kws', 'tune', saved, ...small, '--verify-thresholds', '0.5'])).toBe(1);

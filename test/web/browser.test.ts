@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { availableBackends, createSession, initWasm, LogMel, Listener, loadModel, maxAbs, maxAbsDiff, parseWav, readNpy, resample, type Model } from '../../src/index.js';
 import { espeakAvailable } from '../../src/data/espeak.js';
-import { BUILTIN_MODEL_FILE, builtinSpec, MODELS_DIR } from '../../src/train/builtin.js';
+import { BUILTIN_MODEL_FILE, builtinSpec, KWS_VERIFIER_FILE, MODELS_DIR } from '../../src/train/builtin.js';
 import { editDistance } from '../../src/train/ctc.js';
 import { DIGIT_WORDS } from '../../src/data/vocabulary.js';
 import { buildWeb, builtinModelFiles, keywordStreamFile } from '../../web/build.js';
@@ -369,16 +369,16 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(pageErrors).toEqual([]);
   });
 
-  it.runIf(keywordStreamFile() !== null)('two-stage keywords: the keyword-stream model verified by the classifier, the same words as in Node', async (ctx) => {
+  it.runIf(keywordStreamFile() !== null)('two-stage keywords: the keyword-stream model confirmed by the built-in verifier, the same words as in Node', async (ctx) => {
     if (!keywordWav) return ctx.skip();
     await page.selectOption('#listen-model', 'keywords-two-stage');
-    expect(await page.textContent('#listen-model-info')).toMatch(/each detection verified by kws-deltagru-1x128 over 50 \+ 60 frames/);
+    expect(await page.textContent('#listen-model-info')).toMatch(/each detection verified by kws-verifier-deltagru-1x128 over 40 \+ 40 frames/);
     await page.setInputFiles('#wav-file', keywordWav);
     await page.waitForSelector('body[data-listen=done], body[data-listen=error]', { timeout: 30_000 });
     expect(await page.getAttribute('body', 'data-listen'), (await page.textContent('#listen-status')) ?? '').toBe('done');
     const l = await listenState();
     const first = await loadModel(join(MODELS_DIR, 'kws-streams-deltagru.safetensors'));
-    const clf = await loadModel(builtinSpec('keywords').file);
+    const clf = await loadModel(KWS_VERIFIER_FILE);
     const two = verifiedDetectorOfModel(first)!;
     const audio = parseWav(readFileSync(keywordWav));
     const node = new Listener(first, audio.sampleRate, { ...modelThresholds(first), verifier: new KeywordVerifier(clf, modelTask(clf), { verifier: two.verifier, thresholds: modelThresholds(clf) }) });

@@ -16,7 +16,7 @@ import { concatStream, detectorOptionsOfModel, KeywordSpotter, KeywordVerifier, 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../model/io.js';
-import { MODELS_DIR } from '../../train/builtin.js';
+import { KWS_VERIFIER_FILE, MODELS_DIR } from '../../train/builtin.js';
 import { readHeldout } from '../../data/heldout.js';
 import { createSession } from '../../runtime/session.js';
 import { evaluateWithSession, modelTask } from '../../train/task.js';
@@ -129,10 +129,13 @@ async function demoTask(which: BuiltinTask, o: DemoOptions): Promise<void> {
     const first = existsSync(streamFile) ? await loadModel(streamFile) : null;
     const two = first ? verifiedDetectorOfModel(first) : null;
     if (first && two) {
-      const verifier = new KeywordVerifier(model, task, { verifier: two.verifier, thresholds: { thresholdX, thresholdH } });
+      // The second stage the stored settings were tuned for: the built-in verifier (this
+      // classifier fine-tuned on the windows it hears), else this classifier.
+      const clf = existsSync(KWS_VERIFIER_FILE) ? await loadModel(KWS_VERIFIER_FILE) : null;
+      const verifier = clf ? new KeywordVerifier(clf, modelTask(clf), { verifier: two.verifier, thresholds: storedThresholds(clf) }) : new KeywordVerifier(model, task, { verifier: two.verifier, thresholds: { thresholdX, thresholdH } });
       const cascade = new KeywordSpotter(first, modelTask(first), { thresholds: storedThresholds(first), detector: two.detector, verifier });
       const found = cascade.run(stream.features);
-      console.log(`  two stages (${first.name} proposes at threshold ${two.detector.threshold}, this model verifies over ${two.verifier.before} + ${two.verifier.after} frames at >= ${two.verifier.threshold}): ${found.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
+      console.log(`  two stages (${first.name} proposes at threshold ${two.detector.threshold}, ${verifier.model === model ? 'this model' : verifier.model.name} verifies over ${two.verifier.before} + ${two.verifier.after} frames at >= ${two.verifier.threshold}): ${found.map((d) => `${d.keyword}@${d.time.toFixed(2)}s`).join(' ') || '(nothing)'}`);
     }
   }
   const against = strings ? `word error rate ${(100 * (delta.wer! - dense.wer!)).toFixed(1)} points against dense` : `accuracy ${(100 * (delta.accuracy - dense.accuracy)).toFixed(1)} points against dense`;

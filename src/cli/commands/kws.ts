@@ -13,7 +13,7 @@ import { LogMel } from '../../data/mel.js';
 import { parseWav } from '../../data/wav.js';
 import { loadModel, readFileBytes, saveModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
-import { loadBuiltinModel } from '../../train/builtin.js';
+import { loadBuiltinModel, loadBuiltinVerifier } from '../../train/builtin.js';
 import {
   CLIP_THRESHOLDS,
   CTC_DETECTOR_THRESHOLDS,
@@ -77,7 +77,7 @@ function parseVerifyWindow(name: string, raw: string): [number, number] {
 }
 
 /**
- * The second stage of --verify [model] (bare: the built-in keyword classifier), its window and
+ * The second stage of --verify [model] (bare: the built-in keyword verifier), its window and
  * threshold from the options, else from the first-stage model's tuned ones, else the defaults;
  * delta at the verifier's own tuned thresholds unless --dense. Null without --verify.
  */
@@ -92,9 +92,9 @@ async function verifierOf(first: Model, o: DetectorCli): Promise<((dense: boolea
   return (dense) => verifierFor(first, clf, dense, { ...(window ? { before: window[0], after: window[1] } : {}), ...(threshold !== undefined ? { threshold } : {}) });
 }
 
-/** The keyword classifier of --verify at `path` (absent: the built-in one). */
+/** The keyword classifier of --verify at `path` (absent: the built-in verifier, models/kws-verifier-deltagru.safetensors). */
 async function verifierClassifierOf(path: string | undefined): Promise<Model> {
-  const model = await modelOf(path);
+  const model = path ? await modelOf(path) : await loadBuiltinVerifier();
   const readout = modelTask(model).readout;
   check(readout === 'mean', 'E_MISMATCH', () => `--verify: expected a keyword classifier (deltakit train --task keywords, mean readout), found a model with readout ${readout}`);
   return model;
@@ -110,7 +110,7 @@ function verifierFor(first: Model, clf: Model, dense: boolean, given: Partial<Ve
   return new KeywordVerifier(clf, modelTask(clf), { verifier: { ...stored, ...given }, ...(dense ? {} : { thresholds: storedThresholds(clf) }) });
 }
 
-/** verifierFor with the classifier at `path` (absent: the built-in one), for listen --verify. */
+/** verifierFor with the classifier at `path` (absent: the built-in verifier), for listen --verify. */
 export async function keywordVerifierFor(first: Model, path: string | undefined, dense: boolean): Promise<KeywordVerifier> {
   return verifierFor(first, await verifierClassifierOf(path), dense);
 }
@@ -157,7 +157,7 @@ function addDetectorOptions(cmd: Command): Command {
     .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
     .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
     .option('--json', 'print the result as JSON')
-    .option('--verify [classifier]', 'a second stage: every detection is heard again by a keyword classifier (default: the built-in one) over a window around it and kept only when it names the same keyword; far fewer false alarms for a first stage run at a lower threshold')
+    .option('--verify [classifier]', 'a second stage: every detection is heard again by a keyword classifier (default: the built-in verifier, models/kws-verifier-deltagru.safetensors) over a window around it and kept only when it names the same keyword; far fewer false alarms for a first stage run at a lower threshold')
     .option('--verify-window <before,after>', "with --verify: frames the classifier hears before and after the detection (default: the model's tuned ones, else 50,60); a detection is reported `after` frames late")
     .option('--verify-threshold <p>', "with --verify: the classifier's posterior for the keyword must reach this, 0..1 (default: the model's tuned one, else 0.9)");
 }
@@ -281,7 +281,7 @@ export function register(program: Command): void {
       .option('--thx <threshold>', "input delta threshold (default: the model's tuned one)")
       .option('--thh <threshold>', "hidden delta threshold (default: the model's tuned one)")
       .option('--dense', 'tune for the dense network instead of the delta network')
-      .option('--verify [classifier]', 'tune with a second stage: a keyword classifier (default: the built-in one) hears every detection again; also sweeps its window and threshold')
+      .option('--verify [classifier]', 'tune with a second stage: a keyword classifier (default: the built-in verifier, models/kws-verifier-deltagru.safetensors) hears every detection again; also sweeps its window and threshold')
       .option('--verify-windows <list>', `with --verify: windows to try, before,after frames separated by ';' (default ${DEFAULT_VERIFY_WINDOWS.map((w) => w.join(',')).join(';')})`)
       .option('--verify-thresholds <list>', `with --verify: verifier posteriors to try (default ${DEFAULT_VERIFY_THRESHOLDS.join(',')})`)
       .option('--save <model.safetensors>', 'save the model with the chosen window, threshold and lockout (and verifier window and threshold) in its metadata')

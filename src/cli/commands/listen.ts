@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--dense', 'run the dense network instead of the delta network')
     .option('--backend <name>', 'compute backend: wasm (default where available) or js')
     .option('--chunk <samples>', 'samples fed per call, as an audio callback would', '1024')
-    .option('--verify [classifier]', 'a keyword model: a second stage hears every detection again, a keyword classifier (default: the built-in one), at the model\'s two-stage settings (deltakit kws tune --verify); e.g. --model models/kws-streams-deltagru.safetensors --verify')
+    .option('--verify [classifier]', 'a keyword model: a second stage hears every detection again, a keyword classifier (default: the built-in verifier, models/kws-verifier-deltagru.safetensors), at the model\'s two-stage settings (deltakit kws tune --verify); e.g. --model models/kws-streams-deltagru.safetensors --verify')
     .option('--json', 'print one JSON object per word, then a summary object')
     .option('-q, --quiet', 'print only the words')
     .action(async (file: string, o: ListenOptions, cmd: Command) => {

@@ -13,6 +13,7 @@ import { featureStats, normalizeDataset, statsFromJson, statsToJson } from '../.
 import { loadModel, saveModel } from '../../model/io.js';
 import { evaluateModel } from '../../train/evaluate.js';
 import { keywordTrainingStreams, normalizeStreams, UNKNOWN_TARGETS } from '../../train/kws.js';
+import { miningSettings, verifierTrainingWindows, type MiningCounts } from '../../train/kws-windows.js';
 import { checkTrainConfig, DEFAULT_TRAIN_CONFIG, trainClassifier, type TrainConfig } from '../../train/trainer.js';
 import { checkExtension, checkWritable, parseChoice, parseNumber, table } from '../options.js';
 import { addCorpusOptions, parseCorpusOptions, type CorpusCliOptions } from './data.js';
@@ -52,6 +53,12 @@ interface TrainOpts extends CorpusCliOptions {
   unknown: string;
   streamBackground: string;
   streamSentences: string;
+  verifierWindows?: string;
+  verifierWindow?: string;
+  miningThreshold?: string;
+  miningBackground: string;
+  miningSentences: string;
+  miningValidation: boolean;
 }
 
 const d = DEFAULT_TRAIN_CONFIG;
@@ -94,6 +101,12 @@ export function register(program: Command): void {
       .option('--front-end <none|level>', 'level: streaming level normalisation before the per-band statistics (loudness-invariant features)', 'none')
       .option('--distill <teachers...>', 'distillation: train towards a mix of the label and this classifier\'s posteriors (run dense on the same normalised features, so its feature statistics must be the ones trained with, e.g. the --init model), so a delta network learns to decide as the dense teacher does; several files make an ensemble teacher, their posteriors averaged')
       .option('--distill-weight <w>', 'with --distill: the teacher\'s share of the target, 0..1', '0.5')
+      .option('--verifier-windows <first-stage.safetensors>', 'keywords: also train on what a verifier hears: this first stage (a keyword-stream model with two-stage settings, kws tune --verify --save) runs over the training (and validation) streams, and every candidate adds its verifier window of raw frames, labelled with its keyword when it hits a keyword of that keyword, else _unknown_; the isolated clips stay')
+      .option('--verifier-window <before,after>', "with --verifier-windows: frames before and after the candidate (default: the first stage's stored verifier window)")
+      .option('--mining-threshold <p>', "with --verifier-windows: the first stage's candidate threshold (default: its stored two-stage one; lower: more hard negatives)")
+      .option('--mining-background <n>', 'with --verifier-windows: renditions per voice of the confusable-word background stream mined (0: none)', '2')
+      .option('--mining-sentences <n>', 'with --verifier-windows: renditions per voice of the sentence stream mined (0: none)', '2')
+      .option('--no-mining-validation', 'with --verifier-windows: validate on the isolated validation clips alone (the best epoch is chosen by them), leaving the validation streams to kws tune')
       .option('--init <model>', "start from this model instead of a fresh initialisation (same architecture; for --task digit-strings also an isolated-digit classifier, whose head gains the CTC blank); its feature statistics and front end are kept"),
   ).action(async (o: TrainOpts, cmd: Command) => {
     const task = parseChoice('--task', o.task, ['digits', 'digit-strings', 'keywords', 'keyword-streams'] as const);
@@ -112,6 +125,21 @@ export function register(program: Command): void {
     const streamSentences = parseNumber('--stream-sentences', o.streamSentences, { integer: true, min: 0, max: 100 })!;
     check(streamSentences === 0 || streams, 'E_OPTION', () => `--stream-sentences: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
     check(streamBackground === 0 || streams, 'E_OPTION', () => `--stream-background: only for --task keyword-streams, found --task ${task ?? `(none), --data ${corpus}`}`);
+    const mining = o.verifierWindows !== undefined;
+    for (const [flag, key] of [['--verifier-window', 'verifierWindow'], ['--mining-threshold', 'miningThreshold'], ['--mining-background', 'miningBackground'], ['--mining-sentences', 'miningSentences'], ['--no-mining-validation', 'miningValidation']] as const) {
+      check(mining || cmd.getOptionValueSource(key) === undefined || cmd.getOptionValueSource(key) === 'default', 'E_OPTION', () => `${flag}: only with --verifier-windows <first-stage.safetensors>, found ${flag} ${o[key]} alone`);
+    }
+    check(!mining || task === 'keywords', 'E_OPTION', () => `--verifier-windows: trains a keyword verifier, so only with --task keywords, found --task ${task ?? `(none), --data ${corpus}`}`);
+    const miningThreshold = parseNumber('--mining-threshold', o.miningThreshold, { min: 1e-9, max: 1 });
+    const miningBackground = parseNumber('--mining-background', o.miningBackground, { integer: true, min: 0, max: 100 })!;
+    const miningSentences = parseNumber('--mining-sentences', o.miningSentences, { integer: true, min: 0, max: 100 })!;
+    let verifierWindow: { before: number; after: number } | undefined;
+    if (o.verifierWindow !== undefined) {
+      const p = o.verifierWindow.split(',');
+      check(p.length === 2, 'E_OPTION', () => `--verifier-window: expected two comma-separated frame counts before,after (e.g. 50,60), found '${o.verifierWindow}'`);
+      const [before, after] = p.map((v) => parseNumber('--verifier-window', v.trim(), { integer: true, min: 0, max: 1000 })!);
+      verifierWindow = { before: before!, after: after! };
+    }
     checkExtension('--out', o.out, ['.safetensors']);
     // Checked on --resume too: the model is saved only at the end, never replaced without --force.
     checkWritable(o.out, o.force);
@@ -159,11 +187,15 @@ export function register(program: Command): void {
     checkTrainConfig(config);
     const co = parseCorpusOptions(o);
     const init = o.init ? await loadModel(o.init) : undefined;
+    // The first stage and its settings are checked before any corpus is built.
+    const first = mining ? await loadModel(o.verifierWindows!) : undefined;
+    const mined = first ? { ...miningSettings(first, { ...(miningThreshold !== undefined ? { threshold: miningThreshold } : {}), ...(verifierWindow ? { window: verifierWindow } : {}) }), backgroundRenditions: miningBackground, sentences: miningSentences } : undefined;
     const teachers = o.distill !== undefined ? await Promise.all(o.distill.map((f) => loadModel(f))) : undefined;
     if (teachers) {
       check(config.readout !== 'ctc', 'E_OPTION', () => `--distill: needs one label per utterance (an isolated-word task), found readout ctc`);
       config.distill = parseNumber('--distill-weight', o.distillWeight, { min: 0, max: 1 })!;
     } else check(cmd.getOptionValueSource('distillWeight') === 'default', 'E_OPTION', () => `--distill-weight: only with --distill <teacher>, found --distill-weight ${o.distillWeight} alone`);
+    const log = (s: string) => process.stderr.write(`${s}\n`);
     const rawTrain = buildCorpus(corpus, 'train', co);
     if (streamBackground > 0) {
       const per = { train: streamBackground };
@@ -173,6 +205,17 @@ export function register(program: Command): void {
       const per = { train: streamSentences };
       rawTrain.utterances.push(...buildCorpus(corpus, 'train', { ...co, sentences: true, renditions: per, festivalRenditions: per }).utterances);
     }
+    // Verifier windows: raw frames like the clips, so they are normalised as every utterance is
+    // (normalizeDataset below), which is what the verifier does to a window at run time.
+    const mineSplit = (split: 'train' | 'validation'): MiningCounts[] => {
+      const target = split === 'train' ? rawTrain : rawValidation;
+      const w = verifierTrainingWindows(first!, target.classes, split, co, { threshold: mined!.detector.threshold, window: mined!.window, backgroundRenditions: mined!.backgroundRenditions, sentences: mined!.sentences });
+      target.utterances.push(...w.utterances);
+      for (const c of w.counts) log(`verifier windows, ${c.stream}: ${c.candidates} candidates in ${((c.frames * 0.01) / 60).toFixed(1)} min: ${c.hit} on keywords (of ${c.keywords}), ${c.falseOnKeywords + c.falseElsewhere} _unknown_ (${c.falseOnKeywords} on a keyword, ${c.falseElsewhere} elsewhere)`);
+      return w.counts;
+    };
+    const rawValidation = buildCorpus(corpus, 'validation', co);
+    const minedCounts = mined ? [...mineSplit('train'), ...(o.miningValidation ? mineSplit('validation') : [])] : [];
     // A model trained on from --init keeps the feature normalisation its layers learnt with.
     const frontEnd = parseChoice('--front-end', o.frontEnd, FRONT_ENDS)!;
     const stats = init?.meta['featureStats'] ? statsFromJson(init.meta['featureStats']) : featureStats(rawTrain, { frontEnd });
@@ -182,13 +225,15 @@ export function register(program: Command): void {
     // one continuous stream, as the spotter sees it; the test report classifies isolated clips.
     const so = { clips: clipRange as [number, number], unknown, ...(streamBackground > 0 ? { background: streamBackground } : {}), ...(streamSentences > 0 ? { sentences: streamSentences } : {}) };
     const train = streams ? normalizeStreams(keywordTrainingStreams(rawTrain, { ...so, seed: config.seed }), stats) : normalizeDataset(rawTrain, stats);
-    const rawValidation = buildCorpus(corpus, 'validation', co);
     const validation = streams ? normalizeStreams(keywordTrainingStreams(rawValidation, { ...so, seed: 2 }), stats) : normalizeDataset(rawValidation, stats);
     const test = normalizeDataset(buildCorpus(corpus, 'test', co), stats);
+    if (mined) {
+      const windowsIn = (ds: { utterances: { id: string }[] }) => ds.utterances.filter((u) => u.id.startsWith('verifier-window/')).length;
+      log(`training on ${train.utterances.length} utterances (${windowsIn(train)} of them verifier windows), validating on ${validation.utterances.length} (${windowsIn(validation)} verifier windows)`);
+    }
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
-    const log = (s: string) => process.stderr.write(`${s}\n`);
     let result;
     try {
       result = await trainClassifier(train, validation, config, {
@@ -217,6 +262,7 @@ export function register(program: Command): void {
       // The voices of the clips (a keyword stream joins several: its voice is theirs joined by +).
       trainVoices: JSON.stringify([...new Set(rawTrain.utterances.map((u) => u.voice))].sort()),
       ...(streams ? { kwsTrainingStreams: JSON.stringify(so) } : {}),
+      ...(mined ? { verifierWindows: JSON.stringify({ firstStage: first!.name, detector: mined.detector, window: mined.window, backgroundRenditions: mined.backgroundRenditions, sentences: mined.sentences, validation: o.miningValidation, counts: minedCounts.map(({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere }) => ({ stream, candidates, hit, keywords, falseOnKeywords, falseElsewhere })) }) } : {}),
       // One teacher: its name. An ensemble: its members' names joined by ' + ' (in --distill order).
       ...(teachers ? { distilledFrom: teachers.map((t) => t.name).join(' + ') } : {}),
       trainHistory: JSON.stringify(result.history.map((e) => ({ ...e, framesPerSecond: Math.round(e.framesPerSecond) }))),
