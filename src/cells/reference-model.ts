@@ -2,9 +2,9 @@
  * A whole model run by the float64 references, step by step: the definition a session
  * (any backend, any weight storage) is tested against.
  */
-import { check } from '../core/errors.js';
+import { check, fail } from '../core/errors.js';
 import type { Model } from '../model/types.js';
-import { modelInputSize, modelOutputSize } from '../model/types.js';
+import { modelInputSize, modelOutputSize, validateModel } from '../model/types.js';
 import type { BiasConvention } from '../runtime/types.js';
 import { createDeltaGruState, deltaGruStepRef, type DeltaGruState } from './gru/delta.js';
 import { gruStepRef } from './gru/reference.js';
@@ -35,9 +35,22 @@ export interface ReferenceRun {
  * @example const { outputs } = runModelRef(model, frames, { thresholdX: 0.1, thresholdH: 0.05 });
  */
 export function runModelRef(model: Model, frames: ArrayLike<number>, options: ReferenceRunOptions = {}): ReferenceRun {
+  // As createSession: a model built in memory is checked before its sizes are allocated (a
+  // hiddenSize of 1e9 hung here, -3 was a RangeError, NaN ran to NaN counts).
+  validateModel(model);
   const I = modelInputSize(model);
   const O = modelOutputSize(model);
+  check(frames !== null && typeof frames === 'object' && typeof frames.length === 'number', 'E_SHAPE', () => `frames: expected an array of T x ${I} numbers, found ${frames === null ? 'null' : typeof frames}`);
   check(frames.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of ${I} values, found ${frames.length}`);
+  for (let i = 0; i < frames.length; i++) {
+    const v = frames[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('E_VALUE', `frames: expected finite numbers, found ${String(v)} at index ${i % I} (step ${Math.floor(i / I)})`);
+  }
+  for (const key of ['thresholdX', 'thresholdH'] as const) {
+    const v = options[key];
+    check(v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0), 'E_VALUE', () => `${key}: expected a finite number >= 0, found ${String(v)}`);
+  }
+  check(options.biasConvention === undefined || options.biasConvention === 'cudnn' || options.biasConvention === 'edgedrnn', 'E_OPTION', () => `biasConvention: expected 'cudnn' or 'edgedrnn', found '${String(options.biasConvention)}'`);
   const T = frames.length / I;
   const delta = options.thresholdX !== undefined || options.thresholdH !== undefined;
   const thx = options.thresholdX ?? 0;

@@ -1,7 +1,9 @@
 /**
  * Feature files given to the CLI (`run --input`, `compress --input`, `prune --input`,
  * `quantize --frames`, `sim --input`, `sweep --input`, `edgedrnn export --stim`, `export c
- * --calibration`): every one is read by readFrames, so all refuse the same shapes alike.
+ * --calibration`): every one is read by readFrames, so all refuse the same shapes alike. Those
+ * that run the model to measure it (run, prune, compress, sim, sweep) read through
+ * readFeatureInput, which applies a trained model's stored statistics as below.
  *
  * deltakit's feature files (`data export`, models/digits-heldout.npy) hold raw log-mel features;
  * a trained model records the per-band statistics it was trained with (meta.featureStats) and
@@ -12,6 +14,11 @@ import { check } from '../core/errors.js';
 import { readNpy, type NpyArray } from '../core/npy.js';
 import { normalizeFeatures, statsFromJson } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
+import { modelLabel } from '../model/source.js';
+import { fromMetadata } from '../train/model-task.js';
+
+/** How commands say that the model's stored statistics were applied to an input file. */
+export const NORMALIZED_NOTE = "normalised with the model's feature statistics, meta.featureStats; --no-normalize to skip";
 
 export interface FeatureInput {
   /** (T, I) row-major frames, normalised when `normalized`. */
@@ -46,8 +53,8 @@ export async function readFeatureInput(path: string, model: Model, option: strin
   const x = await readFrames(path, I, option);
   const statsText = model.meta['featureStats'];
   if (statsText === undefined) return { data: x.data, frames: x.shape[0]!, normalized: false };
-  const stats = statsFromJson(statsText);
-  check(stats.mean.length === I, 'E_FORMAT', () => `model meta.featureStats: ${stats.mean.length} bands, the model's input has ${I}`);
+  const stats = fromMetadata(model, 'featureStats', () => statsFromJson(statsText));
+  check(stats.mean.length === I, 'E_FORMAT', () => `${modelLabel(model)}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${I}`);
   if (!normalize) {
     process.stderr.write(`deltakit: warning: ${option} is used as given; the model was trained on features normalised with its stored statistics (meta.featureStats), which --no-normalize skips\n`);
     return { data: x.data, frames: x.shape[0]!, normalized: false };

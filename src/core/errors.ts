@@ -29,6 +29,11 @@ export type ErrorCode =
   | 'E_EXISTS'
   /** A verification found a mismatch. */
   | 'E_MISMATCH'
+  /**
+   * A search ran to the end and found nothing that meets the user's budget (e.g. `tune`: no
+   * threshold pair within the accuracy budget). The input was fine; the result is "none".
+   */
+  | 'E_NO_POINT'
   /** Long work was interrupted by the user. */
   | 'E_INTERRUPTED';
 

@@ -8,6 +8,7 @@
  * library validates it with deltakit's error codes, so it is implemented here, checking every
  * header field against the bytes present before allocating.
  */
+import { asBytes } from './bytes.js';
 import { check, fail } from './errors.js';
 import { halfToFloat, writeFileSafely } from './files.js';
 
@@ -29,6 +30,7 @@ export const MAX_NPY_HEADER = 1 << 20;
  * @example const { data, shape } = parseNpy(bytes); // shape [T, I]
  */
 export function parseNpy(bytes: Uint8Array): NpyArray {
+  bytes = asBytes(bytes, 'npy');
   check(bytes.length >= 10 && MAGIC.every((m, i) => bytes[i] === m), 'E_FORMAT', () => 'npy: expected the magic string \\x93NUMPY at the start of the file');
   const major = bytes[6]!;
   check(major >= 1 && major <= 3, 'E_UNSUPPORTED', () => `npy: format version ${major}.${bytes[7]} is not supported (expected 1.0, 2.0 or 3.0)`);

@@ -1,6 +1,7 @@
 /**
  * A labelled set of feature sequences, as the trainer and the tuner consume it.
  */
+import { checkFiniteSamples } from '../core/bytes.js';
 import { check, DeltakitError } from '../core/errors.js';
 import { FRONT_ENDS, levelNormalize, type FrontEnd, type PauseRelease } from './frontend.js';
 
@@ -79,6 +80,9 @@ export function featureStats(ds: Dataset, o: { frontEnd?: FrontEnd } = {}): Feat
  * @example const x = normalizeFeatures(u.features, stats);
  */
 export function normalizeFeatures(features: Float32Array, stats: FeatureStats, pause?: PauseRelease): Float32Array {
+  check(stats !== null && typeof stats === 'object' && ArrayBuffer.isView(stats.mean) && ArrayBuffer.isView(stats.std) && stats.mean.length === stats.std.length && stats.mean.length > 0, 'E_OPTION', () => `normalizeFeatures: expected stats { mean, std } of equal non-zero length (statsFromJson(model.meta.featureStats)), found ${stats === null ? 'null' : typeof stats}`);
+  // NaN features gave NaN inputs to the network, whose outputs then were NaN without a word.
+  checkFiniteSamples(features, 'normalizeFeatures: features');
   const B = stats.mean.length;
   check(features.length % B === 0, 'E_SHAPE', () => `normalizeFeatures: expected a multiple of ${B} values, found ${features.length}`);
   if (stats.frontEnd === 'level') features = levelNormalize(features, B, pause);
@@ -115,6 +119,7 @@ export function statsToJson(stats: FeatureStats): string {
  * @example const stats = statsFromJson(model.meta.featureStats!);
  */
 export function statsFromJson(text: string): FeatureStats {
+  check(typeof text === 'string', 'E_FORMAT', () => `feature stats: expected JSON text {mean, std} (model.meta.featureStats), found ${text === null ? 'null' : typeof text}`);
   let v: unknown;
   try {
     v = JSON.parse(text);

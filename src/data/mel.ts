@@ -8,9 +8,13 @@
  * round(k * hop * sampleRate), which keeps the hop exact at sample rates where 10 ms is not a
  * whole number of samples (22050 Hz).
  */
+import { checkFiniteSamples } from '../core/bytes.js';
+import { MAX_SAMPLE_RATE } from './resample.js';
 import FFT from 'fft.js';
 import { check } from '../core/errors.js';
 import type { Audio } from './wav.js';
+
+const MEL_OPTIONS = ['bands', 'window', 'hop', 'fMin', 'fMax', 'preEmphasis', 'warp'];
 
 export interface MelOptions {
   /** Number of mel bands. Default 40. */
@@ -98,6 +102,15 @@ export class LogMel {
    * @example const mel = new LogMel(22050); const f = mel.compute(audio.samples); // f.frames x 40
    */
   constructor(sampleRate: number, o: MelOptions = {}) {
+    check(o !== null && typeof o === 'object', 'E_OPTION', () => `mel: expected options { bands, window, hop, ... }, found ${o === null ? 'null' : typeof o}`);
+    for (const key of Object.keys(o)) check(MEL_OPTIONS.includes(key), 'E_OPTION', () => `mel option: expected one of ${MEL_OPTIONS.join(', ')}, found '${key}'`);
+    // The window's samples and its FFT are allocated from these: a rate of 1e9 Hz took minutes
+    // building filters, a window of 1e9 s would not fit in memory.
+    check(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0 && sampleRate <= MAX_SAMPLE_RATE, 'E_OPTION', () => `mel: sample rate must be in (0, ${MAX_SAMPLE_RATE}] Hz, found ${String(sampleRate)}`);
+    for (const key of ['window', 'hop'] as const) {
+      const v = o[key];
+      check(v === undefined || (typeof v === 'number' && v > 0 && v <= 1), 'E_OPTION', () => `mel: ${key} must be in (0, 1] seconds, found ${String(v)}`);
+    }
     this.bands = o.bands ?? 40;
     const window = o.window ?? 0.025;
     this.hopSeconds = o.hop ?? 0.01;
@@ -154,6 +167,7 @@ export class LogMel {
 
   /** Log-mel features of a mono signal at this extractor's sample rate. */
   compute(samples: Float32Array): Features {
+    checkFiniteSamples(samples, 'log-mel: audio');
     const frames = this.frameCount(samples.length);
     const out = new Float32Array(frames * this.bands);
     for (let t = 0; t < frames; t++) {
@@ -249,6 +263,7 @@ export class StreamingLogMel {
    * values, in order; none while the next window is incomplete).
    */
   push(samples: ArrayLike<number>): Float32Array[] {
+    checkFiniteSamples(samples, 'log-mel: audio');
     const out: Float32Array[] = [];
     const L = this.mel.windowLength;
     let i = 0;

@@ -11,6 +11,7 @@
  * loses), with 16 zero crossings per side and a Kaiser window (beta 8.6, about 80 dB stop-band).
  * Samples before the start and after the end of the stream count as zeros.
  */
+import { checkFiniteSamples } from '../core/bytes.js';
 import { check } from '../core/errors.js';
 
 /** Zero crossings of the sinc on each side of the centre. */
@@ -170,6 +171,7 @@ export class Resampler {
 
   /** Append input samples; returns the output samples they complete. */
   push(samples: ArrayLike<number>): Float32Array {
+    checkFiniteSamples(samples, 'resampler: audio');
     if (this.identity) {
       this.n += samples.length;
       return Float32Array.from(samples);

@@ -6,6 +6,7 @@
  * read as "to the end"; any other size is the recording's, and a file holding fewer bytes than
  * it declares is refused as truncated (E_FORMAT).
  */
+import { asBytes } from '../core/bytes.js';
 import { check, DeltakitError } from '../core/errors.js';
 
 export interface Audio {
@@ -32,6 +33,7 @@ export interface WavHeader {
  * @example parseWavHeader(bytes) // { sampleRate: 22050, channels: 1, dataOffset: 44, dataSize: 262144 }
  */
 export function parseWavHeader(bytes: Uint8Array, complete = true): WavHeader | null {
+  bytes = asBytes(bytes, 'wav');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (o: number) => String.fromCharCode(bytes[o]!, bytes[o + 1]!, bytes[o + 2]!, bytes[o + 3]!);
   if (!complete && bytes.length < 12) return null;
@@ -74,6 +76,7 @@ function sizeIsKnown(size: number): boolean {
  * @example const audio = parseWav(readFileSync('seven.wav')); // { samples, sampleRate: 22050 }
  */
 export function parseWav(bytes: Uint8Array): Audio {
+  bytes = asBytes(bytes, 'wav');
   const { sampleRate, channels, dataOffset: body, dataSize: size } = parseWavHeader(bytes)!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // A size a writer to a pipe leaves (0, or 0x7ffff000 and up) says nothing; any other size is

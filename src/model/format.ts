@@ -103,6 +103,11 @@ export function isDeltakitFile(file: SafetensorsFile): boolean {
  */
 export function encodeDeltakit(model: Model): Uint8Array {
   validateModel(model);
+  // What parseModelSpec refuses is refused here, so a saved file always loads back (a numeric
+  // name or a number in meta was written, then the file was E_FORMAT on load).
+  check(model.name === undefined || typeof model.name === 'string', 'E_VALUE', () => `model: name must be a string, found ${typeof model.name} ${String(model.name).slice(0, 40)} (the file would not load back)`);
+  const badMeta = model.meta === undefined || model.meta === null ? undefined : typeof model.meta !== 'object' || Array.isArray(model.meta) ? ['(meta itself)', model.meta] : Object.entries(model.meta).find(([, v]) => typeof v !== 'string');
+  check(badMeta === undefined, 'E_VALUE', () => `model: meta must map names to strings, found ${badMeta![0]} = ${typeof badMeta![1]} ${String(JSON.stringify(badMeta![1])).slice(0, 40)} (the file would not load back; String() it)`);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   model.layers.forEach((layer, k) => {
     const shapes = layerTensorShapes(layer);

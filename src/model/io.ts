@@ -12,6 +12,7 @@
  *
  * Node's fs is imported lazily, only when a path is given, so bytes-in/bytes-out works in the browser.
  */
+import { asBytes } from '../core/bytes.js';
 import { check, DeltakitError, fail } from '../core/errors.js';
 import { writeFileSafely } from '../core/files.js';
 import { decodeDeltakit, encodeDeltakit, isDeltakitFile } from './format.js';
@@ -22,6 +23,7 @@ import { importTfjsLayers, looksLikeTfjsJson } from './import/tfjs.js';
 import { importPytorchStateDict } from './import/pytorch.js';
 import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';
 import type { Activation, Model } from './types.js';
+import { setModelSource } from './source.js';
 
 /** What a model file turned out to be. */
 export type ModelFileKind = 'deltakit' | 'pytorch' | 'onnx' | 'keras' | 'keras-h5' | 'tfjs';
@@ -48,6 +50,17 @@ export interface LoadModelOptions {
   readFile?: (relativePath: string) => Uint8Array;
 }
 
+const LOAD_OPTIONS = ['readoutActivation', 'name', 'readFile'];
+
+/** Load options checked like session options: a misspelt or mistyped one was ignored. */
+function checkLoadOptions(opts: LoadModelOptions): void {
+  check(opts !== null && typeof opts === 'object', 'E_OPTION', () => `load options: expected an object, found ${opts === null ? 'null' : typeof opts}`);
+  for (const key of Object.keys(opts)) check(LOAD_OPTIONS.includes(key), 'E_OPTION', () => `load option: expected one of ${LOAD_OPTIONS.join(', ')}, found '${key}'`);
+  check(opts.name === undefined || typeof opts.name === 'string', 'E_OPTION', () => `load option name: expected a string, found ${typeof opts.name}`);
+  check(opts.readoutActivation === undefined || ['none', 'relu', 'tanh'].includes(opts.readoutActivation), 'E_OPTION', () => `load option readoutActivation: expected none, relu or tanh, found ${JSON.stringify(opts.readoutActivation)}`);
+  check(opts.readFile === undefined || typeof opts.readFile === 'function', 'E_OPTION', () => `load option readFile: expected a function, found ${typeof opts.readFile}`);
+}
+
 /** A decoded model with the kind of file it came from. */
 export interface DecodedModel {
   model: Model;
@@ -60,7 +73,9 @@ export interface DecodedModel {
  *
  * @example const { model, kind } = decodeModelFile(bytes); // kind: 'deltakit' | 'pytorch' | 'onnx'
  */
-export function decodeModelFile(bytes: Uint8Array, opts: LoadModelOptions = {}): DecodedModel {
+export function decodeModelFile(input: Uint8Array | ArrayBuffer, opts: LoadModelOptions = {}): DecodedModel {
+  const bytes = asBytes(input, 'model file');
+  checkLoadOptions(opts);
   check(bytes.length > 0, 'E_FORMAT', () => 'model file: expected a safetensors, ONNX, Keras or TensorFlow.js file, found 0 bytes');
   // Other deltakit files are recognised by their magic and named, rather than failing later as
   // "not a valid ONNX protobuf".
@@ -141,7 +156,7 @@ function otherFileKind(bytes: Uint8Array): string | undefined {
  *
  * @example const model = decodeModel(new Uint8Array(await (await fetch('m.onnx')).arrayBuffer()));
  */
-export function decodeModel(bytes: Uint8Array, opts: LoadModelOptions = {}): Model {
+export function decodeModel(bytes: Uint8Array | ArrayBuffer, opts: LoadModelOptions = {}): Model {
   return decodeModelFile(bytes, opts).model;
 }
 
@@ -163,7 +178,7 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
  * const model = await loadModel('gru.onnx');
  * const same = await loadModel(await readFile('gru.safetensors'));
  */
-export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
+export async function loadModel(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadModelOptions = {}): Promise<Model> {
   if (typeof pathOrBytes !== 'string') return decodeModel(pathOrBytes, opts);
   return (await loadModelFile(pathOrBytes, opts)).model;
 }
@@ -177,7 +192,11 @@ export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadMode
  */
 export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<DecodedModel> {
   const bytes = await readFileBytes(path);
-  if (opts.readFile) return decodeModelFile(bytes, opts);
+  if (opts.readFile) {
+    const decoded = decodeModelFile(bytes, opts);
+    setModelSource(decoded.model, path);
+    return decoded;
+  }
   const { readFileSync } = await import('node:fs');
   const { dirname, join, isAbsolute, normalize } = await import('node:path');
   const dir = dirname(path);
@@ -191,7 +210,9 @@ export async function loadModelFile(path: string, opts: LoadModelOptions = {}): 
       return fail('E_IO', `cannot read ${join(dir, n)} (named by ${path}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
-  return decodeModelFile(bytes, { ...opts, readFile });
+  const decoded = decodeModelFile(bytes, { ...opts, readFile });
+  setModelSource(decoded.model, path);
+  return decoded;
 }
 
 /** Encode a model as a deltakit .safetensors file (spec in the metadata). */

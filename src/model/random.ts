@@ -2,8 +2,39 @@
  * Seeded random models of every layer kind: for tests, benchmarks and the demo. Weights are
  * uniform in +-scale/sqrt(fan-in), as PyTorch initialises its recurrent layers.
  */
+import { check } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { Activation, GruLayer, Layer, Model } from './types.js';
+import { MAX_LAYER_SIZE, validateModel, type Activation, type GruLayer, type Layer, type Model } from './types.js';
+
+/**
+ * Most float32 values randomModel and smoothStream allocate (1 GiB): beyond, a size typed one
+ * digit too long was a RangeError ("Invalid typed array length") or an out-of-memory crash.
+ */
+export const MAX_RANDOM_VALUES = 1 << 28;
+
+function checkSize(name: string, v: unknown): asserts v is number {
+  check(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_LAYER_SIZE, (Number.isInteger(v) && (v as number) > MAX_LAYER_SIZE ? 'E_LIMIT' : 'E_SHAPE'), () => `randomModel: ${name} must be an integer in 1..${MAX_LAYER_SIZE}, found ${String(v)}`);
+}
+
+/** The recipes checked before anything is allocated: known kinds, sizes, total weight count. */
+function checkRecipes(inputSize: number, recipes: LayerRecipe[], scale: number): void {
+  checkSize('inputSize', inputSize);
+  check(Array.isArray(recipes) && recipes.length > 0, 'E_SHAPE', () => `randomModel: expected a non-empty array of layer recipes, found ${Array.isArray(recipes) ? 'none' : recipes === null ? 'null' : typeof recipes}`);
+  check(Number.isFinite(scale) && scale > 0, 'E_VALUE', () => `randomModel: scale must be a finite number > 0, found ${String(scale)}`);
+  let I = inputSize;
+  let total = 0;
+  recipes.forEach((r, k) => {
+    check(r !== null && typeof r === 'object' && ['gru', 'lstm', 'sru', 'qrnn', 'linear'].includes(r.kind), 'E_UNSUPPORTED', () => `randomModel: layer ${k}: kind must be gru, lstm, sru, qrnn or linear, found ${r === null || typeof r !== 'object' ? String(r) : JSON.stringify(String(r.kind))}`);
+    const H = r.kind === 'linear' ? r.outputSize : r.hiddenSize;
+    checkSize(`layer ${k} (${r.kind}) ${r.kind === 'linear' ? 'outputSize' : 'hiddenSize'}`, H);
+    if (r.kind === 'qrnn') check(r.window === 1 || r.window === 2, 'E_UNSUPPORTED', () => `randomModel: layer ${k} (qrnn): window must be 1 or 2, found ${String(r.window)}`);
+    const rows = r.kind === 'gru' ? 3 * H : r.kind === 'lstm' ? 4 * H : r.kind === 'sru' ? (I === H ? 3 : 4) * H : r.kind === 'qrnn' ? 3 * H : H;
+    const cols = r.kind === 'qrnn' ? r.window * I : I;
+    total += rows * cols + (r.kind === 'gru' || r.kind === 'lstm' ? rows * H + 2 * rows : 3 * H);
+    I = H;
+  });
+  check(total <= MAX_RANDOM_VALUES, 'E_LIMIT', () => `randomModel: at most ${MAX_RANDOM_VALUES} weights (1 GiB of float32), found ${total}`);
+}
 
 export type LayerRecipe =
   | { kind: 'gru'; hiddenSize: number; resetAfter?: boolean }
@@ -15,6 +46,7 @@ export type LayerRecipe =
  * @example const m = randomModel(1, 40, [{ kind: 'gru', hiddenSize: 64 }, { kind: 'linear', outputSize: 11 }]);
  */
 export function randomModel(seed: number, inputSize: number, recipes: LayerRecipe[], scale = 1): Model {
+  checkRecipes(inputSize, recipes, scale);
   const rng = new Rng(seed);
   let I = inputSize;
   const u = (n: number, fanIn: number) => rng.uniformArray(n, -scale / Math.sqrt(fanIn), scale / Math.sqrt(fanIn));
@@ -49,7 +81,9 @@ export function randomModel(seed: number, inputSize: number, recipes: LayerRecip
     }
     return layer;
   });
-  return { name: `random-${seed}`, layers, meta: { generator: `randomModel(seed=${seed})` } };
+  const model: Model = { name: `random-${seed}`, layers, meta: { generator: `randomModel(seed=${seed})` } };
+  validateModel(model);
+  return model;
 }
 
 /**
@@ -59,6 +93,9 @@ export function randomModel(seed: number, inputSize: number, recipes: LayerRecip
  * @example const frames = smoothStream(1, 100, 40);
  */
 export function smoothStream(seed: number, T: number, I: number, stepSize = 0.1): Float32Array {
+  check(Number.isInteger(T) && T >= 0 && Number.isInteger(I) && I >= 0, 'E_SHAPE', () => `smoothStream: T and I must be integers >= 0, found T ${String(T)}, I ${String(I)}`);
+  check(T * I <= MAX_RANDOM_VALUES, 'E_LIMIT', () => `smoothStream: at most ${MAX_RANDOM_VALUES} values (1 GiB of float32), found ${T} x ${I} = ${T * I}`);
+  check(Number.isFinite(stepSize), 'E_VALUE', () => `smoothStream: stepSize must be finite, found ${String(stepSize)}`);
   const rng = new Rng(seed);
   const out = new Float32Array(T * I);
   const v = new Float64Array(I);

@@ -9,6 +9,7 @@
  * allocated, so a hostile header can neither make us read past the buffer nor allocate what the
  * file does not hold. All tensors come out as Float32Array (F64, F16 and BF16 are converted).
  */
+import { asBytes } from '../core/bytes.js';
 import { check, fail } from '../core/errors.js';
 import { halfToFloat } from '../core/files.js';
 import { parseJsonStrict } from '../core/json.js';
@@ -84,6 +85,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * f.tensors.get('rnn.weight_ih_l0')?.shape; // [3 * H, I]
  */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  bytes = asBytes(bytes, 'safetensors');
   check(bytes.length >= 8, 'E_FORMAT', () => `safetensors: expected at least 8 bytes (header length), found ${bytes.length}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true);

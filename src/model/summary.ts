@@ -4,7 +4,7 @@
  * arithmetic are not counted), the same convention as the session's `denseOps`.
  */
 import { gruVariant } from '../cells/gru/definition.js';
-import { layerOutputSize, layerTensors, type Layer, type Model } from './types.js';
+import { layerOutputSize, layerTensors, validateModel, type Layer, type Model } from './types.js';
 
 export interface LayerSummary {
   index: number;
@@ -51,6 +51,8 @@ export function layerDenseOps(layer: Layer): number {
  * @example const s = summarizeModel(model); console.log(s.parameters, s.denseOpsPerStep);
  */
 export function summarizeModel(model: Model): ModelSummary {
+  // Sizes of a model built in memory are checked first: a hiddenSize of 0, -3 or NaN was summarised.
+  validateModel(model);
   const layers = model.layers.map((l, index): LayerSummary => ({
     index,
     kind: l.kind,

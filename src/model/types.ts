@@ -187,11 +187,37 @@ export function layerTensors(layer: Layer): Record<string, Float32Array> {
 export const MAX_LAYER_SIZE = 1 << 16;
 export const MAX_LAYERS = 64;
 
+const LAYER_KINDS = ['gru', 'lstm', 'sru', 'qrnn', 'linear'];
+
+/** What a value is, in a message: `null`, `a Promise`, `a string`, `an array`... */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') return 'a Promise (await loadModel(...) first)';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`}`;
+}
+
+/**
+ * The shape of a Model object before its sizes are read: an object with a `layers` array of
+ * layer objects of known kinds (a Promise, a path string or a layer list passed for a model
+ * failed deep inside with a TypeError).
+ */
+function checkModelObject(model: Model): void {
+  check(model !== null && typeof model === 'object' && !Array.isArray(model) && typeof (model as { then?: unknown }).then !== 'function', 'E_SHAPE', () => `model: expected a Model object ({ name, layers, meta }, e.g. from loadModel), found ${describeValue(model)}`);
+  check(Array.isArray(model.layers), 'E_SHAPE', () => `model: expected layers to be an array of layers, found ${describeValue(model.layers)}`);
+  model.layers.forEach((layer, k) => {
+    check(layer !== null && typeof layer === 'object', 'E_SHAPE', () => `layer ${k}: expected a layer object, found ${describeValue(layer)}`);
+    check(LAYER_KINDS.includes(layer.kind), 'E_UNSUPPORTED', () => `layer ${k}: kind must be one of ${LAYER_KINDS.join(', ')}, found ${JSON.stringify(String(layer.kind)).slice(0, 40)}`);
+  });
+}
+
 /**
  * Check a model's structure: sizes are positive integers, consecutive layers connect,
  * every tensor has its shape, and every weight is finite. Throws E_SHAPE / E_VALUE / E_LIMIT.
  */
 export function validateModel(model: Model): void {
+  checkModelObject(model);
   check(model.layers.length > 0, 'E_SHAPE', () => 'model: expected at least one layer, found none');
   check(model.layers.length <= MAX_LAYERS, 'E_LIMIT', () => `model: expected at most ${MAX_LAYERS} layers, found ${model.layers.length}`);
   let prevOut = -1;

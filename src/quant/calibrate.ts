@@ -11,7 +11,7 @@ import { runModelRef } from '../cells/reference-model.js';
 import { check } from '../core/errors.js';
 import type { Layer, Model } from '../model/types.js';
 import { layerTensors, validateModel } from '../model/types.js';
-import { type QFormat, Q1_7, Q8_8, formatName, isOutOfRange, qTraits, quantizeValue } from './format.js';
+import { type QFormat, Q1_7, Q8_8, checkQFormat, formatName, isOutOfRange, quantizeValue } from './format.js';
 
 /** Statistics of one array against one format. */
 export interface RangeStats {
@@ -123,9 +123,12 @@ function prefixModel(model: Model, k: number): Model {
  */
 export function quantizeModel(model: Model, options: QuantizeOptions = {}): { model: Model; report: CalibrationReport } {
   validateModel(model);
+  check(options !== null && typeof options === 'object', 'E_OPTION', () => `quantizeModel options: expected an object, found ${options === null ? 'null' : typeof options}`);
+  for (const key of Object.keys(options)) check(['weightFormat', 'activationFormat', 'frames'].includes(key), 'E_OPTION', () => `quantizeModel option: expected weightFormat, activationFormat or frames, found '${key}'`);
   const wf = options.weightFormat ?? Q1_7;
   const af = options.activationFormat ?? Q8_8;
-  qTraits(wf);
+  checkQFormat(wf);
+  checkQFormat(af);
   const qModel: Model = {
     ...model,
     layers: model.layers.map((l) => quantizeLayer(l, wf)),

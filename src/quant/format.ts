@@ -45,6 +45,7 @@ export const Q1_7: QFormat = Object.freeze({ intBits: 1, fracBits: 7, overflow: 
  * @example parseQFormat('Q1.7') // { intBits: 1, fracBits: 7, overflow: 'saturate' }
  */
 export function parseQFormat(text: string): QFormat {
+  check(typeof text === 'string', 'E_OPTION', () => `fixed-point format: expected text such as "Q8.8", found ${text === null ? 'null' : typeof text}`);
   const m = /^[Qq](\d{1,2})\.(\d{1,2})(?::(wrap|saturate))?$/.exec(text.trim());
   if (!m) fail('E_OPTION', `fixed-point format: expected Qm.n (e.g. Q8.8, Q1.7[:wrap]), found "${text}"`);
   const f: QFormat = { intBits: Number(m[1]), fracBits: Number(m[2]), overflow: (m[3] as Overflow | undefined) ?? 'saturate' };
@@ -54,6 +55,8 @@ export function parseQFormat(text: string): QFormat {
 
 /** Check that a format is usable: 1 <= m, 0 <= n, m + n <= 32 (codes stay exact in JS numbers). */
 export function checkQFormat(f: QFormat): void {
+  // A format given as text ('Q1.7') made quantizeModel write all-NaN weights without a word.
+  check(f !== null && typeof f === 'object', 'E_OPTION', () => `fixed-point format: expected { intBits, fracBits, overflow } (parseQFormat(${typeof f === 'string' ? JSON.stringify(f) : "'Q1.7'"}) makes one), found ${f === null ? 'null' : `${typeof f} ${JSON.stringify(f)}`.slice(0, 60)}`);
   check(Number.isInteger(f.intBits) && f.intBits >= 1, 'E_OPTION', () => `fixed-point format: integer bits (sign included) must be >= 1, found ${f.intBits}`);
   check(Number.isInteger(f.fracBits) && f.fracBits >= 0, 'E_OPTION', () => `fixed-point format: fraction bits must be >= 0, found ${f.fracBits}`);
   check(f.intBits + f.fracBits <= 32, 'E_OPTION', () => `fixed-point format: at most 32 bits, found ${f.intBits + f.fracBits}`);
@@ -66,6 +69,7 @@ export function formatName(f: QFormat): string {
 
 /** @example qTraits(Q8_8).max // 127.99609375 */
 export function qTraits(f: QFormat): QTraits {
+  checkQFormat(f);
   const bits = f.intBits + f.fracBits;
   const step = 2 ** -f.fracBits;
   const minCode = -(2 ** (bits - 1));
@@ -161,6 +165,7 @@ export function isOutOfRange(x: number, f: QFormat): boolean {
  * @example quantizeArray(new Float32Array([0.5, -1]), Q1_7) // Int32Array [64, -128]
  */
 export function quantizeArray(x: ArrayLike<number>, f: QFormat): Int32Array {
+  checkQFormat(f);
   const out = new Int32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = quantizeCode(x[i]!, f);
   return out;
@@ -168,6 +173,7 @@ export function quantizeArray(x: ArrayLike<number>, f: QFormat): Int32Array {
 
 /** Codes back to reals, as Float32Array (exact for formats of up to 24 significant bits). */
 export function dequantizeArray(codes: ArrayLike<number>, f: QFormat): Float32Array {
+  checkQFormat(f);
   const out = new Float32Array(codes.length);
   const s = 2 ** -f.fracBits;
   for (let i = 0; i < codes.length; i++) out[i] = codes[i]! * s;

@@ -51,6 +51,9 @@ export interface Session {
   [Symbol.dispose](): void;
 }
 
+/** The most PEs weightStorage 'cbtd' is given (as prune and training take: compress/cbtd MAX_PES). */
+const MAX_CBTD_PES = 4096;
+
 const KNOWN_OPTIONS = new Set(['thresholdX', 'thresholdH', 'biasConvention', 'backend', 'trace', 'onTrace', 'weightStorage', 'cbtdPes', 'weights', 'activationBits']);
 const validated = new WeakSet<Model>();
 
@@ -107,6 +110,7 @@ class StreamingSession implements Session {
     readonly model: Model,
     options: SessionOptions,
   ) {
+    check(options !== null && typeof options === 'object' && !Array.isArray(options), 'E_OPTION', () => `session options: expected an object ({ thresholdX, thresholdH, backend, ... }), found ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
     for (const key of Object.keys(options)) {
       check(KNOWN_OPTIONS.has(key), 'E_OPTION', () => `session option: expected one of ${[...KNOWN_OPTIONS].join(', ')}, found '${key}'`);
     }
@@ -121,7 +125,11 @@ class StreamingSession implements Session {
     this.isDelta = thresholdX !== undefined || thresholdH !== undefined;
     const storage = options.weightStorage ?? 'dense';
     if (storage !== 'dense' && storage !== 'cbtd') fail('E_OPTION', `weightStorage: expected 'dense' or 'cbtd', found '${String(storage)}'`);
-    if (options.cbtdPes !== undefined) check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1, 'E_OPTION', () => `cbtdPes: expected a positive integer, found ${String(options.cbtdPes)}`);
+    if (options.cbtdPes !== undefined) {
+      check(storage === 'cbtd', 'E_OPTION', () => `cbtdPes: the PE count of weightStorage 'cbtd', found it with weightStorage '${storage}' (it would be ignored)`);
+      check(Number.isInteger(options.cbtdPes) && options.cbtdPes >= 1 && options.cbtdPes <= MAX_CBTD_PES, 'E_OPTION', () => `cbtdPes: expected an integer in 1..${MAX_CBTD_PES}, found ${String(options.cbtdPes)}`);
+    }
+    check(options.trace === undefined || typeof options.trace === 'boolean', 'E_OPTION', () => `trace: expected true or false, found ${typeof options.trace} ${String(options.trace).slice(0, 20)}`);
     // CBTD storage is a js executor over float32 values: refuse combinations it would silently ignore.
     if (storage === 'cbtd') check((options.backend ?? 'js') === 'js' && (options.weights ?? 'f32') === 'f32', 'E_UNSUPPORTED', () => `weightStorage 'cbtd' runs on backend 'js' with weights 'f32', found backend '${options.backend}', weights '${options.weights ?? 'f32'}'`);
     const factory = storage === 'cbtd' ? cbtdExecutorFactory(options.cbtdPes) : executorFactory(options.backend, options.weights, options.activationBits);
@@ -181,6 +189,26 @@ class StreamingSession implements Session {
       const v = frame[at + i]!;
       if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
       dst[i] = v;
+    }
+  }
+
+  /**
+   * The frame at frame[at .. at + inputSize) holds finite numbers (as loadFrame checks them), or
+   * E_VALUE naming the element and the step `t` of this call (run checks a whole call first).
+   */
+  private checkFinite(frame: ArrayLike<number>, at: number, t: number): void {
+    const I = this.inputSize;
+    if (ArrayBuffer.isView(frame)) {
+      let bad = 0;
+      for (let i = 0; i < I; i++) {
+        const v = frame[at + i]!;
+        bad += v - v;
+      }
+      if (bad === 0) return;
+    }
+    for (let i = 0; i < I; i++) {
+      const v = frame[at + i]!;
+      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps + t})`);
     }
   }
 
@@ -309,19 +337,22 @@ class StreamingSession implements Session {
     this.checkLive();
     const I = this.inputSize;
     const O = this.outputSize;
+    check(frames !== null && typeof frames === 'object' && typeof frames.length === 'number', 'E_SHAPE', () => `frames: expected a flat array of T x ${I} numbers or a list of frames, found ${frames === null ? 'null' : typeof frames}`);
     const list = Array.isArray(frames) && frames.length > 0 && typeof frames[0] === 'object';
+    // Every frame is checked (shape, then values) before any state changes: a bad frame at step
+    // t used to leave the session t steps further on, with no output returned for them.
     if (list) {
       const fs = frames as ArrayLike<number>[];
+      fs.forEach((f) => this.checkFrame(f));
+      fs.forEach((f, t) => this.checkFinite(f, 0, t));
       const out = new Float32Array(fs.length * O);
-      fs.forEach((f, t) => {
-        this.checkFrame(f);
-        this.stepAt(f, 0, out, t * O);
-      });
+      fs.forEach((f, t) => this.stepAt(f, 0, out, t * O));
       return out;
     }
     const flat = frames as ArrayLike<number>;
     check(flat.length % I === 0, 'E_SHAPE', () => `frames: expected a multiple of the input size ${I} values, found ${flat.length}`);
     const T = flat.length / I;
+    for (let t = 0; t < T; t++) this.checkFinite(flat, t * I, t);
     if (T > 1 && !this.traceOn && !this.onTrace && this.executors.some((e) => e.runSteps)) return this.runLayerMajor(flat, T);
     const out = new Float32Array(T * O);
     for (let t = 0; t < T; t++) this.stepAt(flat, t * I, out, t * O);
@@ -335,11 +366,7 @@ class StreamingSession implements Session {
    * once per step; the others step through their T inputs.
    */
   private runLayerMajor(flat: ArrayLike<number>, T: number): Float32Array {
-    // Every value is checked before any state changes, as step-by-step runs do.
-    for (let i = 0; i < flat.length; i++) {
-      const x = flat[i]!;
-      if (!Number.isFinite(x)) fail('E_VALUE', `frame: expected finite values, found ${x} at index ${i % this.inputSize} (step ${this.steps + Math.floor(i / this.inputSize)})`);
-    }
+    // Every value was checked by run() before any state changes.
     // Blocks of LAYER_MAJOR_BLOCK steps: memory beyond the output is a few blocks' worth, not a
     // few copies of the whole input (it was ~9x the input for 10^6 frames). Each layer's state
     // carries from one block to the next, so the values are those of one long block.

@@ -111,6 +111,7 @@ class Histogram {
  * if (r.ok) console.log(r.total.latencyUs, r.total.effectiveGops);
  */
 export function simulate(w: Workload, arch: string, options: SimulateOptions = {}): SimOutcome {
+  check(w !== null && typeof w === 'object' && Array.isArray(w.layers), 'E_OPTION', () => `simulate: expected a workload (syntheticWorkload, traceWorkload...), found ${w === null ? 'null' : typeof w}`);
   return simulateStream([w], arch, { ...options, keepPerStep: true });
 }
 
@@ -165,7 +166,10 @@ export function simulateStream(chunks: Iterable<Workload>, arch: string, options
   const clockMHz = spec.params.clockMHz!;
   const table = energyTable(spec.params.weightBits ?? 8);
   for (const [k, pj] of Object.entries(options.energy ?? {})) {
-    if (pj !== undefined && k in table) table[k as keyof EnergyTable] = { pj, source: 'user override' };
+    // An unknown entry was dropped and a NaN one made the energy of the report NaN (null in JSON).
+    check(k in table, 'E_OPTION', () => `energy: expected entries among ${Object.keys(table).join(', ')}, found '${k}'`);
+    check(pj === undefined || (typeof pj === 'number' && Number.isFinite(pj) && pj >= 0), 'E_VALUE', () => `energy ${k}: expected a finite number >= 0, found ${String(pj)}`);
+    if (pj !== undefined) table[k as keyof EnergyTable] = { pj, source: 'user override' };
   }
   const us = (cycles: number) => cycles / clockMHz;
   const layers: LayerReport[] = layerCounts.map((c, k) => {

@@ -21,6 +21,7 @@
  * For the first two, the network does not run between segments (no operations): the delta
  * network's savings inside speech come on top of that.
  */
+import { checkFiniteSamples } from '../core/bytes.js';
 import { check } from '../core/errors.js';
 import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
@@ -28,8 +29,10 @@ import type { Backend, StepTrace } from '../runtime/types.js';
 import { CtcGreedyDecoder } from '../train/ctc.js';
 import { detectorOptionsOfModel, keywordClasses, KeywordSpotter, StreamingNormalizer, type Detection } from '../train/kws-spotter.js';
 import { verifiedDetectorOfModel, type KeywordVerifier } from '../train/kws-verifier.js';
-import { modelTask, type ModelTask } from '../train/model-task.js';
+import { modelTask, storedThresholds, type ModelTask } from '../train/model-task.js';
 import { EnergySegmenter, type Segment, type SegmenterOptions } from './segmenter.js';
+
+const RECOGNIZER_OPTIONS = ['thresholdX', 'thresholdH', 'dense', 'backend', 'firedColumns', 'segmenter', 'minSpeechFrames', 'verifier'];
 
 export interface RecognizerOptions {
   /** Delta thresholds; default the model's tuned ones (meta thresholdX / thresholdH). */
@@ -143,15 +146,19 @@ export class StreamingRecognizer {
   readonly segments: Segment[] = [];
 
   constructor(readonly model: Model, o: RecognizerOptions = {}) {
+    check(o !== null && typeof o === 'object', 'E_OPTION', () => `recognizer: expected options { thresholdX, thresholdH, dense, backend, ... }, found ${o === null ? 'null' : typeof o}`);
+    for (const key of Object.keys(o)) check(RECOGNIZER_OPTIONS.includes(key), 'E_OPTION', () => `recognizer option: expected one of ${RECOGNIZER_OPTIONS.join(', ')}, found '${key}'`);
     this.task = modelTask(model);
     const I = model.layers[0]!.inputSize;
     this.bands = I;
     check(this.task.stats.mean.length === I, 'E_FORMAT', () => `recognizer: model meta.featureStats has ${this.task.stats.mean.length} bands, the model's input has ${I}`);
-    const meta = model.meta ?? {};
-    const num = (v: number | undefined, key: string): number => {
-      const x = v ?? (meta[key] !== undefined ? Number(meta[key]) : 0);
-      check(Number.isFinite(x) && x >= 0, 'E_OPTION', () => `recognizer: ${key} must be a number >= 0, found ${x}`);
-      return x;
+    // A threshold given as an option is the caller's (E_OPTION); a stored one the file's
+    // (storedThresholds: E_FORMAT naming the metadata key and the file).
+    const stored = o.dense || (o.thresholdX !== undefined && o.thresholdH !== undefined) ? null : storedThresholds(model);
+    const num = (v: number | undefined, key: 'thresholdX' | 'thresholdH'): number => {
+      if (v === undefined) return stored![key];
+      check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_OPTION', () => `recognizer: option ${key}: expected a number >= 0, found ${v}`);
+      return v;
     };
     this.thresholdX = o.dense ? null : num(o.thresholdX, 'thresholdX');
     this.thresholdH = o.dense ? null : num(o.thresholdH, 'thresholdH');
@@ -208,6 +215,8 @@ export class StreamingRecognizer {
   /** One raw log-mel frame (`bands` values, as LogMel computes them, not normalised). */
   push(frame: ArrayLike<number>): RecognizerFrame {
     const I = this.bands;
+    // A NaN frame made the energy and the occupancy NaN and the segmenter deaf, without a word.
+    checkFiniteSamples(frame, 'recognizer: frame');
     check(frame.length === I, 'E_SHAPE', () => `recognizer: frame: expected ${I} log-mel values, found ${frame.length}`);
     const t = this.t++;
     this.ring.set(frame as ArrayLike<number>, (t % this.ringSize) * I);

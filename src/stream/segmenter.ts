@@ -19,6 +19,7 @@
  * default hangover of 200 ms. The frame's total energy (log-sum-exp over the bands) and its
  * floor are kept for display.
  */
+import { checkFiniteSamples } from '../core/bytes.js';
 import { check } from '../core/errors.js';
 
 export interface SegmenterOptions {
@@ -50,7 +51,11 @@ export type SegmentEvent = { kind: 'start'; start: number } | ({ kind: 'end' } &
 const DB = Math.LN10 / 10; // natural-log power units per dB
 
 /** Resolved segmenter options (defaults filled in, checked). */
+const SEGMENTER_OPTIONS = ['marginDb', 'minSpeech', 'hangover', 'preRoll', 'maxFrames', 'floorRiseDb'];
+
 export function segmenterOptions(o: SegmenterOptions = {}): Required<SegmenterOptions> {
+  check(o !== null && typeof o === 'object', 'E_OPTION', () => `segmenter: expected options { marginDb, hangover, ... }, found ${o === null ? 'null' : typeof o}`);
+  for (const key of Object.keys(o)) check(SEGMENTER_OPTIONS.includes(key), 'E_OPTION', () => `segmenter option: expected one of ${SEGMENTER_OPTIONS.join(', ')}, found '${key}'`);
   const r = { marginDb: 8, minSpeech: 3, hangover: 20, preRoll: 15, maxFrames: 500, floorRiseDb: 0.02, ...o };
   check(Number.isFinite(r.marginDb) && r.marginDb > 0, 'E_OPTION', () => `segmenter: marginDb must be a positive number, found ${r.marginDb}`);
   check(Number.isFinite(r.floorRiseDb) && r.floorRiseDb >= 0, 'E_OPTION', () => `segmenter: floorRiseDb must be >= 0, found ${r.floorRiseDb}`);
@@ -129,7 +134,9 @@ export class EnergySegmenter {
   }
 
   /** One raw log-mel frame; returns the segment event it causes, if any. */
-  push(frame: ArrayLike<number>, offset = 0, bands = frame.length - offset): SegmentEvent | null {
+  push(frame: ArrayLike<number>, offset = 0, bands = frame?.length - offset): SegmentEvent | null {
+    checkFiniteSamples(frame, 'segmenter: frame');
+    check(Number.isInteger(offset) && offset >= 0 && Number.isInteger(bands) && bands >= 1 && offset + bands <= frame.length, 'E_SHAPE', () => `segmenter: expected at least one band at offset ${offset} (bands ${bands}) within a frame of ${frame.length} values`);
     const o = this.options;
     const t = this.t++;
     const e = frameEnergy(frame, offset, bands);

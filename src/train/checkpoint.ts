@@ -7,6 +7,7 @@
  * tensors back to back (float32 for weights, float64 for optimiser moments) at the offsets the
  * header lists.
  */
+import { asBytes } from '../core/bytes.js';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { check } from '../core/errors.js';
 import { parseJsonStrict } from '../core/json.js';
@@ -87,6 +88,7 @@ export function readCheckpoint(path: string): Checkpoint {
  * @example const { state, tensors } = decodeCheckpoint(bytes);
  */
 export function decodeCheckpoint(bytes: Uint8Array, where = 'checkpoint'): Checkpoint {
+  bytes = asBytes(bytes, where);
   check(bytes.length >= 12 && new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC, 'E_FORMAT', () => `${where}: expected the ${MAGIC} signature, found another file`);
   const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   check(12 + n <= bytes.length, 'E_FORMAT', () => `${where}: header of ${n} bytes exceeds the file (${bytes.length} bytes)`);

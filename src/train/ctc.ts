@@ -115,6 +115,8 @@ export class CtcGreedyDecoder {
   }
   /** One frame's outputs (logits or probabilities); returns the label emitted now, or null. */
   push(frame: ArrayLike<number>, offset = 0): number | null {
+    check(frame !== null && typeof frame === 'object' && Number.isInteger(offset) && offset >= 0 && offset + this.outputs <= frame.length, 'E_SHAPE', () => `ctc decoder: expected ${this.outputs} outputs at offset ${offset}, found ${frame === null || typeof frame !== 'object' ? String(frame) : `${frame.length} values`}`);
+    for (let k = 0; k < this.outputs; k++) check(Number.isFinite(frame[offset + k]), 'E_VALUE', () => `ctc decoder: expected finite outputs, found ${frame[offset + k]} at output ${k}`);
     let best = 0;
     for (let k = 1; k < this.outputs; k++) if (frame[offset + k]! > frame[offset + best]!) best = k;
     const blank = this.outputs - 1;

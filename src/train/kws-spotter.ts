@@ -27,7 +27,8 @@ import { LevelNormalizer, STREAM_PAUSE_RELEASE, type PauseRelease } from '../dat
 import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { SessionOptions } from '../runtime/types.js';
-import type { ModelTask } from './model-task.js';
+import { fromMetadata, metadataNumber, type ModelTask } from './model-task.js';
+import { modelLabel } from '../model/source.js';
 import type { KeywordVerifier } from './kws-verifier.js';
 
 /** Seconds per feature frame (10 ms hop). */
@@ -400,9 +401,13 @@ export class KeywordSpotter {
  */
 export function detectorOptionsOfModel(model: Model): DetectorOptions {
   const m = model.meta ?? {};
-  const num = (key: string, d: number) => (m[key] !== undefined ? Number(m[key]) : d);
+  // Each stored setting checked under its own key: a bad one is the file's (E_FORMAT naming the
+  // key and the file), not an option's.
+  const window = metadataNumber(model, 'kwsWindow', { integer: true, min: 1, max: 10000, what: 'an integer number of frames' }) ?? DEFAULT_DETECTOR.window;
+  const threshold = metadataNumber(model, 'kwsThreshold', { above: 0, max: 1, what: 'a posterior' }) ?? DEFAULT_DETECTOR.threshold;
+  const lockout = metadataNumber(model, 'kwsLockout', { integer: true, min: 0, what: 'an integer number of frames' }) ?? DEFAULT_DETECTOR.lockout;
   const smoothing = (m['kwsSmoothing'] ?? 'mean') as Smoothing;
-  return checkDetectorOptions({ window: num('kwsWindow', DEFAULT_DETECTOR.window), threshold: num('kwsThreshold', DEFAULT_DETECTOR.threshold), lockout: num('kwsLockout', DEFAULT_DETECTOR.lockout), smoothing });
+  return fromMetadata(model, 'kwsSmoothing', () => checkDetectorOptions({ window, threshold, lockout, smoothing }));
 }
 
 /**
@@ -472,5 +477,9 @@ export function clipRuleOfModel(model: Model): ClipRuleOptions {
   const m = model.meta ?? {};
   if (m['kwsClipRule'] === undefined) return DEFAULT_CLIP_RULE;
   const rule = m['kwsClipRule'] as ClipRule;
-  return checkClipRule(rule === 'peak' ? { rule, threshold: Number(m['kwsClipThreshold']) } : { rule });
+  check(CLIP_RULES.includes(rule), 'E_FORMAT', () => `${modelLabel(model)}: metadata kwsClipRule: expected one of ${CLIP_RULES.join(', ')}, found ${JSON.stringify(String(rule).slice(0, 60))}`);
+  if (rule !== 'peak') return { rule };
+  const threshold = metadataNumber(model, 'kwsClipThreshold', { above: 0, max: 1, what: 'a posterior (the peak rule\'s threshold)' });
+  check(threshold !== undefined, 'E_FORMAT', () => `${modelLabel(model)}: metadata kwsClipRule peak: expected kwsClipThreshold beside it, found none`);
+  return { rule, threshold };
 }

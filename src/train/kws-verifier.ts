@@ -30,7 +30,8 @@ import type { Model } from '../model/types.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { SessionOptions } from '../runtime/types.js';
 import { checkDetectorOptions, softmaxInto, type Detection, type DetectorOptions } from './kws-spotter.js';
-import type { ModelTask } from './model-task.js';
+import { fromMetadata, type ModelTask } from './model-task.js';
+import { modelLabel } from '../model/source.js';
 
 export interface VerifierOptions {
   /** Frames before the candidate's frame that the verifier hears (>= 0). */
@@ -75,10 +76,10 @@ export function verifiedDetectorOfModel(model: Model): { detector: DetectorOptio
   try {
     j = JSON.parse(raw) as Record<string, unknown>;
   } catch {
-    throw new DeltakitError('E_FORMAT', `model ${model.name}: metadata kwsVerify must be JSON of the tuned two-stage settings, found '${raw.slice(0, 80)}'`);
+    throw new DeltakitError('E_FORMAT', `${modelLabel(model)}: metadata kwsVerify must be JSON of the tuned two-stage settings, found '${raw.slice(0, 80)}'`);
   }
-  check(j !== null && typeof j === 'object' && typeof j['detector'] === 'object' && typeof j['verifier'] === 'object', 'E_FORMAT', () => `model ${model.name}: metadata kwsVerify must hold a detector and a verifier, found '${raw.slice(0, 80)}'`);
-  return { detector: checkDetectorOptions(j['detector'] as DetectorOptions), verifier: checkVerifierOptions(j['verifier'] as VerifierOptions) };
+  check(j !== null && typeof j === 'object' && typeof j['detector'] === 'object' && typeof j['verifier'] === 'object', 'E_FORMAT', () => `${modelLabel(model)}: metadata kwsVerify must hold a detector and a verifier, found '${raw.slice(0, 80)}'`);
+  return fromMetadata(model, 'kwsVerify', () => ({ detector: checkDetectorOptions(j['detector'] as DetectorOptions), verifier: checkVerifierOptions(j['verifier'] as VerifierOptions) }));
 }
 
 /**

@@ -6,6 +6,7 @@ import { check, DeltakitError } from '../core/errors.js';
 import { CORPUS_NAMES, type CorpusName } from '../data/vocabulary.js';
 import { statsFromJson, type FeatureStats } from '../data/dataset.js';
 import type { Model } from '../model/types.js';
+import { modelLabel } from '../model/source.js';
 import type { Readout } from './net.js';
 
 export interface ModelTask {
@@ -40,7 +41,7 @@ export function metadataNames(model: Model, key: string): string[] {
   } catch {
     names = null;
   }
-  check(Array.isArray(names) && names.every((n) => typeof n === 'string'), 'E_FORMAT', () => `model ${model.name}: metadata ${key} must be a JSON list of names, found ${JSON.stringify(raw.slice(0, 60))}`);
+  check(Array.isArray(names) && names.every((n) => typeof n === 'string'), 'E_FORMAT', () => `${modelLabel(model)}: metadata ${key} must be a JSON list of names, found ${JSON.stringify(raw.slice(0, 60))}`);
   return names as string[];
 }
 
@@ -51,33 +52,69 @@ export function metadataNames(model: Model, key: string): string[] {
  * @example const task = modelTask(await loadModel('models/digits-deltagru.safetensors'));
  */
 export function modelTask(model: Model): ModelTask {
+  check(model !== null && typeof model === 'object' && Array.isArray(model.layers), 'E_SHAPE', () => `model: expected a Model object ({ name, layers, meta }, e.g. from loadModel), found ${model === null ? 'null' : typeof model}`);
   const m = model.meta ?? {};
   const missing = ['corpus', 'classes', 'featureStats', 'readout'].filter((k) => typeof m[k] !== 'string');
-  if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `model ${model.name}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);
+  if (missing.length) throw new DeltakitError('E_UNSUPPORTED', `${modelLabel(model)}: expected the metadata of a deltakit-trained classifier (corpus, classes, featureStats, readout), found none for ${missing.join(', ')}`);
   const corpus = m['corpus'] as CorpusName;
-  check(CORPUS_NAMES.includes(corpus), 'E_FORMAT', () => `model ${model.name}: metadata corpus must be one of ${CORPUS_NAMES.join(', ')}, found ${corpus}`);
+  check(CORPUS_NAMES.includes(corpus), 'E_FORMAT', () => `${modelLabel(model)}: metadata corpus must be one of ${CORPUS_NAMES.join(', ')}, found ${corpus}`);
   const classes = metadataNames(model, 'classes');
   const readout = m['readout'] as Readout;
-  check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `model ${model.name}: metadata readout must be mean, last or ctc, found ${readout}`);
-  const stats = statsFromJson(m['featureStats']!);
+  check(readout === 'mean' || readout === 'last' || readout === 'ctc', 'E_FORMAT', () => `${modelLabel(model)}: metadata readout must be mean, last or ctc, found ${readout}`);
+  const stats = fromMetadata(model, 'featureStats', () => statsFromJson(m['featureStats']!));
   // Statistics of other bands than the model reads normalised only some of them (kws detect ran
   // a 40-input model on 2-band statistics, exit 0); every command reading the task refuses it here.
   const bands = model.layers[0]?.inputSize;
-  check(stats.mean.length === bands, 'E_FORMAT', () => `model ${model.name}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${bands}`);
+  check(stats.mean.length === bands, 'E_FORMAT', () => `${modelLabel(model)}: metadata featureStats has ${stats.mean.length} bands, the model's input has ${bands}`);
   return { corpus, classes, stats, readout };
 }
 
 /**
+ * A number stored in a model's metadata (a string, as safetensors metadata holds), or undefined
+ * when the key is absent. A value that is not a number or out of range is the file's fault:
+ * E_FORMAT naming the model, its file and the key (never the command-line option it stands in for).
+ *
+ * @example metadataNumber(model, 'kwsWindow', { integer: true, min: 1, max: 10000 }) // 40
+ */
+export function metadataNumber(model: Model, key: string, range: { min?: number; max?: number; integer?: boolean; above?: number; what?: string } = {}): number | undefined {
+  const raw = model.meta?.[key];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  const bounds = [
+    range.above !== undefined ? `> ${range.above}` : '',
+    range.min !== undefined ? `>= ${range.min}` : '',
+    range.max !== undefined ? `<= ${range.max}` : '',
+  ].filter(Boolean).join(' and ');
+  const ok = raw.trim() !== '' && Number.isFinite(v) && (!range.integer || Number.isSafeInteger(v)) && (range.min === undefined || v >= range.min) && (range.max === undefined || v <= range.max) && (range.above === undefined || v > range.above);
+  check(ok, 'E_FORMAT', () => `${modelLabel(model)}: metadata ${key}: expected ${range.what ?? (range.integer ? 'an integer' : 'a number')}${bounds ? ` ${bounds}` : ''}, found ${JSON.stringify(raw.slice(0, 60))}`);
+  return v;
+}
+
+/**
+ * Run `read` on a model's stored settings; a coded error it raises about them (a value out of
+ * range, as the API's own checks word it) becomes E_FORMAT naming the model, its file and the
+ * metadata key: the settings came from the file, not from an option.
+ *
+ * @example fromMetadata(model, 'kwsVerify', () => checkVerifierOptions(stored))
+ */
+export function fromMetadata<T>(model: Model, key: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    const label = modelLabel(model);
+    if (e instanceof DeltakitError && !e.message.startsWith(label)) throw new DeltakitError('E_FORMAT', `${label}: metadata ${key}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/**
  * The delta thresholds stored in a model's metadata (`thresholdX`, `thresholdH`, written by
- * `deltakit tune --save`; 0 where absent).
+ * `deltakit tune --save`; 0 where absent). A stored value that is not a threshold is E_FORMAT
+ * naming the key and the model's file.
  *
  * @example const th = storedThresholds(model); // { thresholdX: 0.3, thresholdH: 0.3 }
  */
 export function storedThresholds(model: Model): { thresholdX: number; thresholdH: number } {
-  const num = (k: string) => {
-    const v = Number(model.meta?.[k] ?? 0);
-    check(Number.isFinite(v) && v >= 0, 'E_FORMAT', () => `model ${model.name}: metadata ${k} must be a threshold >= 0, found ${model.meta?.[k]}`);
-    return v;
-  };
+  const num = (k: string) => metadataNumber(model, k, { min: 0, what: 'a delta threshold' }) ?? 0;
   return { thresholdX: num('thresholdX'), thresholdH: num('thresholdH') };
 }

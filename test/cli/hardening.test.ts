@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compressModel, encodeCompressedModel } from '../../src/compress/codebook/model.js';
 import { encodeNpy, parseNpy } from '../../src/core/npy.js';
+import { espeakAvailable } from '../../src/data/espeak.js';
+import { festivalAvailable } from '../../src/data/festival.js';
 import { encodeModel } from '../../src/model/io.js';
 import { randomModel, smoothStream } from '../../src/model/random.js';
 import { cli } from '../helpers/cli.js';
+import { wavFile } from '../helpers/wav.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILTIN = join(ROOT, 'models', 'digits-deltagru.safetensors');
@@ -438,7 +441,121 @@ describe('inputs and outputs that are not files', () => {
     writeFileSync(bad, encodeModel({ ...kws, meta: { ...kws.meta, featureStats: JSON.stringify({ mean: [1, 2], std: [1, 2] }) } }));
     const x40 = join(dir, 'x40.npy');
     writeFileSync(x40, encodeNpy(smoothStream(5, 50, 40, 0.2), [50, 40]));
-    oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128: metadata featureStats has 2 bands, the model's input has 40$/m);
+    oneCodedLine(await cli('kws', 'detect', bad, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*kws-2bands\.safetensors\): metadata featureStats has 2 bands, the model's input has 40$/m);
+  });
+
+  it("a model's stored settings out of range are named by metadata key and file, not as the option they stand in for (E_FORMAT)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const digits = await loadModel(BUILTIN);
+    const kws = await loadModel(join(ROOT, 'models', 'kws-deltagru.safetensors'));
+    const streams = await loadModel(join(ROOT, 'models', 'kws-streams-deltagru.safetensors'));
+    const withMeta = (m: typeof digits, name: string, patch: Record<string, string>) => {
+      const p = join(dir, `${name}.safetensors`);
+      writeFileSync(p, encodeModel({ ...m, meta: { ...m.meta, ...patch } }));
+      return p;
+    };
+    const small = ['--max-voices', '1', '--renditions', '1,1,1', '--cache-dir', join(dir, 'cache-meta')];
+    // Stored thresholds: were "E_OPTION: --thx: expected at least 0, found -1" with no --thx given.
+    const neg = withMeta(digits, 'thx-neg', { thresholdX: '-1' });
+    oneCodedLine(await cli('eval', neg, ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*thx-neg\.safetensors\): metadata thresholdX: expected a delta threshold >= 0, found "-1"$/m);
+    const wav = join(dir, 'silence.wav');
+    writeFileSync(wav, wavFile(new Int16Array(1600), 16000));
+    oneCodedLine(await cli('listen', wav, '--model', neg), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*thx-neg\.safetensors\): metadata thresholdX: /m);
+    // The option given still wins, and a bad option is still the option's.
+    oneCodedLine(await cli('eval', neg, '--thx', '-2', ...small), /^deltakit: E_OPTION: --thx: expected at least 0, found -2$/m);
+    const nan = withMeta(kws, 'thh-nan', { thresholdH: 'NaN' });
+    const x40 = join(dir, 'x40-meta.npy');
+    writeFileSync(x40, encodeNpy(smoothStream(5, 50, 40, 0.2), [50, 40]));
+    oneCodedLine(await cli('kws', 'detect', nan, '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*thh-nan\.safetensors\): metadata thresholdH: expected a delta threshold >= 0, found "NaN"$/m);
+    // Detector, clip rule and two-stage settings: were "E_OPTION: keyword detector: window must be ..." naming neither.
+    oneCodedLine(await cli('kws', 'detect', withMeta(kws, 'kws-window', { kwsWindow: '0' }), '--input', x40), /^deltakit: E_FORMAT: model kws-deltagru-1x128 \(.*kws-window\.safetensors\): metadata kwsWindow: expected an integer number of frames >= 1 and <= 10000, found "0"$/m);
+    oneCodedLine(await cli('eval', withMeta(streams, 'kst-clip', { kwsClipRule: 'peak', kwsClipThreshold: '7' }), ...small), /^deltakit: E_FORMAT: model kws-streams-deltagru-1x128 \(.*kst-clip\.safetensors\): metadata kwsClipThreshold: expected a posterior .* <= 1, found "7"$/m);
+    const verify = JSON.stringify({ detector: { window: 5, threshold: 2, lockout: 0 }, verifier: { before: 1, after: 1, threshold: 0.5 } });
+    oneCodedLine(await cli('kws', 'detect', withMeta(streams, 'kst-verify', { kwsVerify: verify }), '--verify', '--input', x40), /^deltakit: E_FORMAT: model kws-streams-deltagru-1x128 \(.*kst-verify\.safetensors\): metadata kwsVerify: keyword detector: threshold must be a posterior in \(0, 1\], found 2$/m);
+    // The training voice split: a corpusOptions that is not JSON was dropped without a word (the default split used).
+    oneCodedLine(await cli('eval', withMeta(digits, 'corpus-bad', { corpusOptions: '{not json' }), ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*corpus-bad\.safetensors\): metadata corpusOptions: expected a JSON object, found "\{not json"$/m);
+    oneCodedLine(await cli('eval', withMeta(digits, 'corpus-seed', { corpusOptions: '{"seed": -5}' }), ...small), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*corpus-seed\.safetensors\): metadata corpusOptions\.seed: expected an integer >= 0, found -5$/m);
+    // Feature statistics that are not JSON: run named no model and no key.
+    oneCodedLine(await cli('run', withMeta(digits, 'stats-bad', { featureStats: '{' }), '-i', `${HELDOUT}.npy`, '-o', join(dir, 'stats-y.npy')), /^deltakit: E_FORMAT: model digits-deltagru-1x128 \(.*stats-bad\.safetensors\): metadata featureStats: feature stats: expected JSON/m);
+    expect(existsSync(join(dir, 'cache-meta'))).toBe(false);
+  });
+
+  it("prune -i and compress -i measure the output effect on frames normalised with the model's statistics, as run reads --input (raw before)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+    const { outputEffect } = await import('../../src/cli/commands/compress.js');
+    const { cbtdPruneModel } = await import('../../src/compress/cbtd/prune.js');
+    const { decompressModel } = await import('../../src/compress/codebook/model.js');
+    const model = await loadModel(BUILTIN);
+    const all = parseNpy(readFileSync(`${HELDOUT}.npy`));
+    const raw = all.data.slice(0, 200 * 40);
+    const x = join(dir, 'h200.npy');
+    writeFileSync(x, encodeNpy(raw, [200, 40]));
+    const normalized = normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!));
+    const c = await cli('compress', BUILTIN, '--bits', '3', '-o', join(dir, 'h.dkcb'), '-i', x, '--json');
+    expect(c.code, c.err).toBe(0);
+    const ce = (JSON.parse(c.out) as { effect: { normalized: boolean; maxAbsDiff: number; argmaxAgreement: number } }).effect;
+    const decoded = decompressModel(compressModel(model, { bits: 3 }));
+    const want = outputEffect(model, decoded, normalized, {});
+    expect(ce.normalized).toBe(true);
+    expect(ce.maxAbsDiff).toBeCloseTo(want.maxAbsDiff, 5);
+    expect(ce.argmaxAgreement).toBe(want.argmaxAgreement);
+    // On raw log-mel the model saturates: another (wrong) effect; --no-normalize still gives it, with a warning.
+    const cr = await cli('compress', BUILTIN, '--bits', '3', '-o', join(dir, 'h.dkcb'), '-i', x, '--json', '--no-normalize', '--force');
+    const re = (JSON.parse(cr.out) as { effect: { normalized: boolean; maxAbsDiff: number } }).effect;
+    expect(re.normalized).toBe(false);
+    expect(re.maxAbsDiff).toBeCloseTo(outputEffect(model, decoded, raw, {}).maxAbsDiff, 5);
+    expect(re.maxAbsDiff).not.toBeCloseTo(want.maxAbsDiff, 2);
+    expect(cr.err).toMatch(/warning: --input is used as given/);
+    const p = await cli('prune', BUILTIN, '--gamma', '0.5', '--pes', '8', '-o', join(dir, 'hp.safetensors'), '-i', x, '--thx', '0.1', '--thh', '0.1', '--json');
+    expect(p.code, p.err).toBe(0);
+    const pe = (JSON.parse(p.out) as { effect: { normalized: boolean; maxAbsDiff: number } }).effect;
+    const th = { thresholdX: 0.1, thresholdH: 0.1 };
+    expect(pe.normalized).toBe(true);
+    expect(pe.maxAbsDiff).toBeCloseTo(outputEffect(model, cbtdPruneModel(model, { gamma: 0.5, pes: 8, alpha: 1, seed: 0 }), normalized, th).maxAbsDiff, 5);
+    const text = await cli('prune', BUILTIN, '--gamma', '0.5', '--pes', '8', '-o', join(dir, 'hp.safetensors'), '-i', x, '--force');
+    expect(text.out).toMatch(/^output change on .*h200\.npy \(normalised with the model's feature statistics, meta\.featureStats; --no-normalize to skip\): max /m);
+  });
+
+  it('listen: a recording shorter than one 25 ms window is refused naming the minimum; silence says the network never ran (both printed "0.00x fewer")', async () => {
+    const oneMs = join(dir, '1ms.wav');
+    writeFileSync(oneMs, wavFile(new Int16Array(16), 16000));
+    oneCodedLine(await cli('listen', oneMs), /^deltakit: E_VALUE: .*1ms\.wav: expected at least 25 ms of audio \(one 25 ms log-mel window, 400 samples at 16 kHz\), found 1\.00 ms \(16 samples at 16000 Hz\)$/m);
+    const quiet = join(dir, 'quiet.wav');
+    writeFileSync(quiet, wavFile(new Int16Array(8000), 16000));
+    const r = await cli('listen', quiet);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^ops 0: no voiced segment, the network never ran \(no saving to measure\)$/m);
+    expect(r.err).not.toMatch(/0\.00x|NaN|Infinity/);
+    const j = await cli('listen', quiet, '--json');
+    const summary = JSON.parse(j.out.trim().split('\n').pop()!) as { frames: number; steps: number; occupancy: number | null };
+    expect(summary).toMatchObject({ frames: 48, steps: 0, occupancy: null });
+  });
+
+  it("sim -i and sweep -i run the model on frames normalised with its statistics, as run does (the simulated run was on raw features)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+    const model = await loadModel(BUILTIN);
+    const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, 200 * 40);
+    const x = join(dir, 's200.npy');
+    const xn = join(dir, 's200n.npy');
+    writeFileSync(x, encodeNpy(raw, [200, 40]));
+    writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [200, 40]));
+    const occupancy = async (...args: string[]) => {
+      const r = await cli('sim', BUILTIN, '--arch', 'deltarnn', '--thx', '0.4', '--thh', '0.2', '--json', ...args);
+      expect(r.code, r.err).toBe(0);
+      return { occupancy: (JSON.parse(r.out) as { total: { occupancy: number } }).total.occupancy, err: r.err };
+    };
+    const a = await occupancy('-i', x);
+    expect(a.err).toMatch(/^input normalised with the model's feature statistics, meta\.featureStats; --no-normalize to skip$/m);
+    // The same as the frames normalised beforehand and given as they are.
+    expect(a.occupancy).toBe((await occupancy('-i', xn, '--no-normalize')).occupancy);
+    const rawRun = await occupancy('-i', x, '--no-normalize');
+    expect(rawRun.err).toMatch(/warning: --input is used as given/);
+    expect(Math.abs(rawRun.occupancy - a.occupancy)).toBeGreaterThan(0.01);
+    const sw = await cli('sweep', BUILTIN, '--arch', 'deltarnn', '-i', x, '--param', 'thx=0.4', '--thh', '0.2', '-o', join(dir, 'sw-norm'));
+    expect(sw.code, sw.err).toBe(0);
+    expect(sw.err).toMatch(/^input normalised with the model's feature statistics/m);
   });
 
   it('tune refuses a threshold grid too large to sweep before building any data set', async () => {
@@ -447,6 +564,15 @@ describe('inputs and outputs that are not files', () => {
     oneCodedLine(await cli('tune', join(ROOT, 'models', 'digits-deltagru.safetensors'), '--data', 'digits', '--grid-x', grid, '--grid-h', grid, '--table', join(dir, 't.md'), '--plot', join(dir, 't.svg')), /^deltakit: E_LIMIT: tune: expected at most 1000 threshold pairs \(each runs the whole data set\), found 50 x 50 = 2500$/m);
     expect(existsSync(join(dir, 't.md'))).toBe(false);
   });
+
+  it.skipIf(!espeakAvailable() || !festivalAvailable())('tune with no threshold pair within the budget ends with one E_NO_POINT line naming the closest pair (exit 1 without a code before)', async () => {
+    const table = join(dir, 'np.md');
+    const r = await cli('tune', BUILTIN, '--table', table, '--plot', join(dir, 'np.svg'), '--max-voices', '1', '--renditions', '1,1,1', '--grid-x', '3', '--grid-h', '3', '--max-accuracy-drop', '0');
+    oneCodedLine(r, /^deltakit: E_NO_POINT: tune: no threshold pair of the 1 x 1 grid stays within the budget \(at most 0 points below dense\); the closest, thx 3 thh 3, is \d+\.\d\d points below dense: try a larger --max-accuracy-drop or smaller thresholds \(the sweep is in .*np\.md and .*np\.svg\)$/m);
+    // The sweep is still written: it shows how far off the grid is.
+    expect(readFileSync(table, 'utf8')).toMatch(/^\| 3 \| 3 \| /m);
+    expect(r.out).toMatch(/^dense +\d+\.\d\d/m);
+  }, 60_000);
 
   it('an error quoting bytes of a binary file prints them escaped, on one line', async () => {
     // run --segments x.npy: the JSON parser's excerpt of the .npy header reached the terminal raw (NUL, 0x01).

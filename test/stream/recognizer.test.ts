@@ -259,6 +259,15 @@ describe('StreamingRecognizer on models of each readout', () => {
     const ok = new StreamingRecognizer(withTask(base, 'mean', Array.from({ length: 12 }, (_, i) => `w${i}`)));
     expect(() => ok.push(new Float32Array(39))).toThrow(/frame: expected 40 log-mel values, found 39/);
   });
+
+  it("a bad stored threshold is the model file's (E_FORMAT naming the key), a bad option the caller's (E_OPTION)", () => {
+    const task = withTask(base, 'mean', Array.from({ length: 12 }, (_, i) => `w${i}`));
+    const stored = { ...task, meta: { ...task.meta, thresholdX: '-0.5' } };
+    expect(() => new StreamingRecognizer(stored)).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/: metadata thresholdX: expected a delta threshold >= 0, found "-0\.5"$/) }));
+    // Both given: the stored value is not read at all.
+    expect(new StreamingRecognizer(stored, { thresholdX: 0.1, thresholdH: 0.1 }).thresholdX).toBe(0.1);
+    expect(() => new StreamingRecognizer(task, { thresholdH: Number.NaN })).toThrow(expect.objectContaining({ code: 'E_OPTION', message: 'recognizer: option thresholdH: expected a number >= 0, found NaN' }));
+  });
 });
 
 describe.runIf(espeakAvailable())('Listener with the built-in digits model on speech synthesised here', () => {

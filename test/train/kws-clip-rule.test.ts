@@ -60,7 +60,9 @@ describe('the clip rule of a keyword-stream model', () => {
     expect(clipRuleOfModel({ ...model, meta: rest })).toEqual(DEFAULT_CLIP_RULE);
     expect(clipRuleOfModel({ ...model, meta: { ...rest, kwsClipRule: 'peak', kwsClipThreshold: '0.1' } })).toEqual({ rule: 'peak', threshold: 0.1 });
     expect(clipRuleOfModel({ ...model, meta: { ...rest, kwsClipRule: 'greedy' } })).toEqual({ rule: 'greedy' });
-    expectCode(() => clipRuleOfModel({ ...model, meta: { ...rest, kwsClipRule: 'peak' } }), 'E_OPTION', /found NaN/);
+    // Stored settings are the file's: E_FORMAT naming the key (was E_OPTION, "found NaN").
+    expectCode(() => clipRuleOfModel({ ...model, meta: { ...rest, kwsClipRule: 'peak' } }), 'E_FORMAT', /: metadata kwsClipRule peak: expected kwsClipThreshold beside it, found none$/);
+    expectCode(() => clipRuleOfModel({ ...model, meta: { ...rest, kwsClipRule: 'best' } }), 'E_FORMAT', /: metadata kwsClipRule: expected one of greedy, peak, found "best"$/);
   });
 
   it('decides the committed held-out clips: each rule counted as a direct reimplementation counts it, and tuning picks the best', async () => {

@@ -135,7 +135,7 @@ describe('KeywordVerifier: a keyword classifier as the second stage of a stream 
     expect(() => new KeywordSpotter(first, other, { verifier: v })).toThrow(expect.objectContaining({ code: 'E_MISMATCH' }));
     expect(verifiedDetectorOfModel(clf)).toBeNull();
     expect(() => verifiedDetectorOfModel({ ...first, meta: { ...first.meta, kwsVerify: '{not json' } })).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/kwsVerify must be JSON/) }));
-    expect(() => verifiedDetectorOfModel({ ...first, meta: { ...first.meta, kwsVerify: '{"detector":{"window":0,"threshold":0.3,"lockout":30},"verifier":{"before":50,"after":60,"threshold":0.8}}' } })).toThrow(expect.objectContaining({ code: 'E_OPTION' }));
+    expect(() => verifiedDetectorOfModel({ ...first, meta: { ...first.meta, kwsVerify: '{"detector":{"window":0,"threshold":0.3,"lockout":30},"verifier":{"before":50,"after":60,"threshold":0.8}}' } })).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/: metadata kwsVerify: keyword detector: window must be an integer number of frames in 1\.\.10000, found 0$/) }));
     expect(() => verifiedDetectorOfModel({ ...first, meta: { ...first.meta, kwsVerify: '[]' } })).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/must hold a detector and a verifier/) }));
   });
 });

@@ -5,7 +5,7 @@
  * every deltakit command reads (and optionally the decoded model as .safetensors).
  */
 import type { Command } from 'commander';
-import { readFrames } from '../input.js';
+import { readFeatureInput, NORMALIZED_NOTE } from '../input.js';
 import { compressModel, compressionReport, decompressModel, encodeCompressedModel } from '../../compress/codebook/model.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { saveModel, writeFileSafely } from '../../model/io.js';
@@ -30,6 +30,7 @@ interface CompressOptions {
   json?: boolean;
   accuracy?: boolean;
   maxFrames?: string;
+  normalize?: boolean;
 }
 
 /**
@@ -82,7 +83,8 @@ export function register(program: Command): void {
     .option('--bits <n>', 'index bits per weight, 1..8 (codebook of 2^bits entries per layer)', '4')
     .requiredOption('-o, --out <path.dkcb>', 'where to write the compressed model')
     .option('--decoded <path>', 'also write the decoded model as .safetensors')
-    .option('-i, --input <x.npy>', 'input frames (T, I) to measure the output effect on (default: a built-in smooth random stream)')
+    .option('-i, --input <x.npy>', "input frames (T, I) to measure the output effect on, normalised with the model's feature statistics as run normalises --input (default: a built-in smooth random stream)")
+    .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('--thx <threshold>', 'delta threshold for the effect measurement')
     .option('--thh <threshold>', 'delta threshold for the effect measurement')
     .option('--weight-bits <n>', 'fixed-point width the hardware would store uncompressed (for the ratio)', '16')
@@ -103,10 +105,13 @@ export function register(program: Command): void {
       const I = modelInputSize(model);
       let frames: Float32Array;
       let inputName: string;
+      let normalized = false;
       if (o.input) {
-        const x = await readFrames(o.input, I, '--input');
+        // As run reads it: raw features (data export) get the model's stored statistics.
+        const x = await readFeatureInput(o.input, model, '--input', o.normalize !== false);
         frames = x.data;
-        inputName = o.input;
+        normalized = x.normalized;
+        inputName = normalized ? `${o.input} (${NORMALIZED_NOTE})` : o.input;
       } else {
         frames = smoothStream(1, 500, I);
         inputName = 'built-in smooth random stream (500 steps)';
@@ -128,7 +133,7 @@ export function register(program: Command): void {
       await writeFileSafely(o.out, encodeCompressedModel(cm), { overwrite: o.force === true });
       if (o.decoded) await saveModel(decoded, o.decoded, { overwrite: o.force === true });
       if (o.json) {
-        process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: inputName, ...effect }, accuracy }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ bits, ...rep, effect: { input: o.input ?? inputName, normalized, ...effect }, accuracy }, null, 2) + '\n');
         return;
       }
       const rows = [

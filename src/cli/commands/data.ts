@@ -14,6 +14,7 @@ import { listVariants } from '../../data/espeak.js';
 import { festivalVoices } from '../../data/festival.js';
 import { writeHeldout } from '../../data/heldout.js';
 import type { Model } from '../../model/types.js';
+import { modelLabel } from '../../model/source.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
 import { metadataNames } from '../../train/model-task.js';
 import { checkWritable, makeOutputDir, parseChoice, parseNumber, table } from '../options.js';
@@ -85,17 +86,35 @@ function carryFestivalSplit(co: CorpusOptions, trained: Record<string, unknown>)
  */
 export function corpusOptionsOfModel(model: Model, o: CorpusCliOptions, cmd: Command): CorpusOptions {
   const co = parseCorpusOptions(o);
-  let trained: Record<string, unknown> = {};
-  try {
-    trained = JSON.parse(model.meta['corpusOptions'] ?? '{}') as Record<string, unknown>;
-  } catch {
-    trained = {};
-  }
+  const trained = trainedCorpusOptions(model);
   for (const key of ['seed', 'validationVoices', 'testVoices'] as const) {
     if (typeof trained[key] === 'number' && cmd.getOptionValueSource(key) === 'default') co[key] = trained[key] as number;
   }
   carryFestivalSplit(co, trained);
   return co;
+}
+
+/**
+ * The corpus options a model was trained with (metadata corpusOptions; {} when absent). A value
+ * that is not JSON, or a voice split that is not a count, is E_FORMAT naming the key and the file:
+ * it was silently dropped, and the default split could hold the model's training voices.
+ */
+function trainedCorpusOptions(model: Model): Record<string, unknown> {
+  const raw = model.meta['corpusOptions'];
+  if (raw === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  check(v !== null && typeof v === 'object' && !Array.isArray(v), 'E_FORMAT', () => `${modelLabel(model)}: metadata corpusOptions: expected a JSON object, found ${JSON.stringify(raw.slice(0, 60))}`);
+  const trained = v as Record<string, unknown>;
+  for (const key of ['seed', 'validationVoices', 'testVoices', 'festivalValidationVoices', 'festivalTestVoices']) {
+    const x = trained[key];
+    check(x === undefined || (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0), 'E_FORMAT', () => `${modelLabel(model)}: metadata corpusOptions.${key}: expected an integer >= 0, found ${JSON.stringify(x)}`);
+  }
+  return trained;
 }
 
 /**

@@ -61,8 +61,8 @@ export function register(program: Command): void {
 async function demoTask(which: BuiltinTask, o: DemoOptions): Promise<void> {
   const model = await loadBuiltinModel(which);
   const task = modelTask(model);
-  const thresholdX = parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? '0', { min: 0 })!;
-  const thresholdH = parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? '0', { min: 0 })!;
+  const thresholdX = parseNumber('--thx', o.thx, { min: 0 }) ?? storedThresholds(model).thresholdX;
+  const thresholdH = parseNumber('--thh', o.thh, { min: 0 }) ?? storedThresholds(model).thresholdH;
   const source = parseChoice('--data', o.data, ['auto', 'synth', 'committed'] as const)! as HeldoutSource;
   const maxFrames = parseNumber('--steps', o.steps, { integer: true, min: 1 });
   const { dataset, source: used } = builtinHeldout(task, source, { spec: builtinSpec(which), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(maxFrames ? { maxFrames } : {}) });

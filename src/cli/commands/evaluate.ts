@@ -9,6 +9,8 @@ import { check } from '../../core/errors.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
+import { modelLabel } from '../../model/source.js';
+import { storedThresholds } from '../../train/model-task.js';
 import { checkClipRule, CLIP_RULES, clipRuleOfModel, type ClipRuleOptions } from '../../train/kws-spotter.js';
 import { agreementOf, evaluateWithSession, modelTask, scoresClips, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
@@ -28,6 +30,28 @@ interface EvalOpts extends CorpusCliOptions {
  * The clip rule of a CTC model's evaluation: --clip-rule / --clip-threshold, else the model's
  * stored rule, else greedy; undefined for a classifier (E_OPTION when either option is given).
  */
+/**
+ * A threshold eval runs at without --thx/--thh: the model's tuned one (metadata thresholdX /
+ * thresholdH), else the one it was trained with (trainConfig), else 0. A stored value that is
+ * not a threshold, or a trainConfig that is not JSON, is E_FORMAT naming the key and the file.
+ */
+function defaultThreshold(model: Model, key: 'thresholdX' | 'thresholdH'): number {
+  if (model.meta[key] !== undefined) return storedThresholds(model)[key];
+  const raw = model.meta['trainConfig'];
+  if (raw === undefined) return 0;
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(raw);
+  } catch {
+    cfg = undefined;
+  }
+  check(cfg !== null && typeof cfg === 'object' && !Array.isArray(cfg), 'E_FORMAT', () => `${modelLabel(model)}: metadata trainConfig: expected a JSON object, found ${JSON.stringify(raw.slice(0, 60))}`);
+  const v = (cfg as Record<string, unknown>)[key];
+  if (v === undefined) return 0;
+  check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_FORMAT', () => `${modelLabel(model)}: metadata trainConfig.${key}: expected a delta threshold >= 0, found ${JSON.stringify(v)}`);
+  return v;
+}
+
 function clipRuleOf(model: Model, readout: string, o: EvalOpts): ClipRuleOptions | undefined {
   if (readout !== 'ctc') {
     check(o.clipRule === undefined && o.clipThreshold === undefined, 'E_OPTION', () => `eval: --clip-rule and --clip-threshold are for a keyword-stream (CTC) model, found a classifier (readout ${readout})`);
@@ -62,14 +86,8 @@ export function register(program: Command): void {
     const model = await loadModel(modelPath);
     const task = modelTask(model);
     const co = corpusOptionsOfModel(model, o, cmd);
-    let cfg: Record<string, unknown> = {};
-    try {
-      cfg = JSON.parse(model.meta['trainConfig'] ?? '{}') as Record<string, unknown>;
-    } catch {
-      cfg = {};
-    }
-    const thresholdX = parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? String(cfg['thresholdX'] ?? 0), { min: 0 })!;
-    const thresholdH = parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? String(cfg['thresholdH'] ?? 0), { min: 0 })!;
+    const thresholdX = parseNumber('--thx', o.thx, { min: 0 }) ?? defaultThreshold(model, 'thresholdX');
+    const thresholdH = parseNumber('--thh', o.thh, { min: 0 }) ?? defaultThreshold(model, 'thresholdH');
     const clipRule = clipRuleOf(model, task.readout, o);
     const ds = taskDataset(task, split, co);
     check(ds.utterances.length > 0, 'E_VALUE', () => `eval: the ${split} split with these options holds no utterances`);

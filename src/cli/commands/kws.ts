@@ -142,8 +142,9 @@ function detectorOf(model: Model, o: DetectorCli): DetectorOptions {
 function thresholdsOf(model: Model, o: DetectorCli): { thresholdX: number; thresholdH: number } {
   checkDenseThresholds(o.dense, o.thx, o.thh);
   return {
-    thresholdX: parseNumber('--thx', o.thx ?? model.meta['thresholdX'] ?? '0', { min: 0 })!,
-    thresholdH: parseNumber('--thh', o.thh ?? model.meta['thresholdH'] ?? '0', { min: 0 })!,
+    // Given: the option's value; else the model's stored one (a bad one named as its metadata key).
+    thresholdX: parseNumber('--thx', o.thx, { min: 0 }) ?? storedThresholds(model).thresholdX,
+    thresholdH: parseNumber('--thh', o.thh, { min: 0 }) ?? storedThresholds(model).thresholdH,
   };
 }
 

@@ -31,6 +31,9 @@ interface ListenOptions {
   verify?: string | boolean;
 }
 
+/** The shortest recording listen can analyse: one log-mel window (25 ms). */
+const MIN_LISTEN_MS = 25;
+
 export function register(program: Command): void {
   program
     .command('listen')
@@ -107,7 +110,12 @@ export function register(program: Command): void {
       end.words.forEach(print);
       ms += performance.now() - t0;
       const T = r.totals;
+      // Shorter than one 25 ms analysis window: not one frame, nothing heard or measured (it
+      // printed "0.00x fewer" ops). A coded error naming the minimum, as for an empty file.
+      check(T.frames > 0, 'E_VALUE', () => `${file === '-' ? 'standard input' : file}: expected at least ${MIN_LISTEN_MS} ms of audio (one ${MIN_LISTEN_MS} ms log-mel window, ${(MIN_LISTEN_MS * LISTEN_SAMPLE_RATE) / 1000} samples at ${LISTEN_SAMPLE_RATE / 1000} kHz), found ${((1000 * samples) / audio.sampleRate).toFixed(2)} ms (${samples} samples at ${audio.sampleRate} Hz)`);
       const words = r.transcript();
+      // The network ran on no frame (no voiced segment): there are no ops to compare.
+      const ran = T.steps > 0;
       const summary = {
         model: model.name,
         readout: r.task.readout,
@@ -120,10 +128,11 @@ export function register(program: Command): void {
         frames: T.frames,
         segments: T.segments,
         steps: T.steps,
-        occupancy: T.possible > 0 ? T.fired / T.possible : 1,
+        // null when the network never ran (no voiced segment): nothing was measured.
+        occupancy: ran && T.possible > 0 ? T.fired / T.possible : null,
         ops: T.ops,
         denseOps: T.denseOps,
-        usPerFrame: (1000 * ms) / Math.max(1, T.frames),
+        usPerFrame: (1000 * ms) / T.frames,
         transcript: words.join(' '),
       };
       if (o.json) {
@@ -133,8 +142,10 @@ export function register(program: Command): void {
       if (o.quiet) return;
       const lines = [
         `heard: ${words.length ? words.join(' ') : '(nothing)'}`,
-        `${summary.seconds.toFixed(2)} s of ${audio.sampleRate} Hz audio (resampled to ${LISTEN_SAMPLE_RATE / 1000} kHz): ${T.frames} frames, ${T.segments} voiced segment${T.segments === 1 ? '' : 's'}, the network ran on ${T.steps} frames; ${model.name} ${summary.network} on ${summary.path}${verifier ? `, every keyword verified by ${verifier.model.name} (${verifier.options.before} + ${verifier.options.after} frames, posterior >= ${verifier.options.threshold})` : ''}`,
-        `ops ${si(T.ops)}: ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer than the dense network on the same frames${o.dense ? '' : `, occupancy ${(100 * summary.occupancy).toFixed(1)} %`}; ${(T.denseOps * T.frames / Math.max(1, T.steps) / Math.max(1, T.ops)).toFixed(2)}x fewer than a dense network running on every frame`,
+        `${summary.seconds.toFixed(2)} s of ${audio.sampleRate} Hz audio (resampled to ${LISTEN_SAMPLE_RATE / 1000} kHz): ${T.frames} frame${T.frames === 1 ? '' : 's'}, ${T.segments} voiced segment${T.segments === 1 ? '' : 's'}, the network ran on ${T.steps} frames; ${model.name} ${summary.network} on ${summary.path}${verifier ? `, every keyword verified by ${verifier.model.name} (${verifier.options.before} + ${verifier.options.after} frames, posterior >= ${verifier.options.threshold})` : ''}`,
+        ran
+          ? `ops ${si(T.ops)}: ${(T.denseOps / Math.max(1, T.ops)).toFixed(2)}x fewer than the dense network on the same frames${o.dense ? '' : `, occupancy ${(100 * summary.occupancy!).toFixed(1)} %`}; ${((T.denseOps * T.frames) / T.steps / Math.max(1, T.ops)).toFixed(2)}x fewer than a dense network running on every frame`
+          : 'ops 0: no voiced segment, the network never ran (no saving to measure)',
         `${summary.usPerFrame.toFixed(1)} us per 10 ms frame (resampling, log-mel, segmentation and network)`,
       ];
       process.stderr.write(lines.join('\n') + '\n');

@@ -8,8 +8,7 @@ import { check } from '../../core/errors.js';
 import { cbtdPruneModel, checkModelBalance, type MatrixBalance } from '../../compress/cbtd/index.js';
 import { loadModelOrCompressed } from '../../compress/codebook/io.js';
 import { saveModel } from '../../model/io.js';
-import { readFrames } from '../input.js';
-import { modelInputSize } from '../../model/types.js';
+import { readFeatureInput, NORMALIZED_NOTE } from '../input.js';
 import { builtinHeldout } from '../../train/builtin.js';
 import { modelTask, taskDataset } from '../../train/task.js';
 import { checkExtension, checkWritable, parseNumber, table } from '../options.js';
@@ -29,6 +28,7 @@ interface PruneOptions {
   thx?: string;
   thh?: string;
   accuracy?: boolean;
+  normalize?: boolean;
 }
 
 function balanceTable(report: MatrixBalance[]): string {
@@ -54,7 +54,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the drop draws when alpha < 1', '0')
     .option('-o, --out <path>', 'where to write the pruned model (.safetensors)')
     .option('--check', 'only check the balance of MODEL for --pes')
-    .option('-i, --input <x.npy>', 'report the output change of pruning on these frames (T, I)')
+    .option('-i, --input <x.npy>', "report the output change of pruning on these frames (T, I), normalised with the model's feature statistics as run normalises --input")
+    .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('--thx <threshold>', 'delta threshold for the effect measurement')
     .option('--thh <threshold>', 'delta threshold for the effect measurement')
     .option('--accuracy', 'classification accuracy before/after on held-out voices (models trained by deltakit train)')
@@ -66,7 +67,10 @@ export function register(program: Command): void {
       const thresholdX = parseNumber('--thx', o.thx, { min: 0 });
       const thresholdH = parseNumber('--thh', o.thh, { min: 0 });
       // Read before the pruned model is written: a bad --input leaves no output behind.
-      const frames = o.input && !o.check ? (await readFrames(o.input, modelInputSize(model), '--input')).data : undefined;
+      // As run reads it: raw features (data export) get the model's stored statistics, or the
+      // effect would be measured on inputs the model never sees.
+      const input = o.input && !o.check ? await readFeatureInput(o.input, model, '--input', o.normalize !== false) : undefined;
+      const frames = input?.data;
       const task = o.accuracy && !o.check ? modelTask(model) : undefined;
       let target = model;
       if (!o.check) {
@@ -93,11 +97,11 @@ export function register(program: Command): void {
       const pruned = report.filter((m) => m.sparsity > 0);
       const allBalanced = report.every((m) => m.balanced);
       if (o.json) {
-        process.stdout.write(JSON.stringify({ pes, balanced: allBalanced, matrices: report, effect, accuracy }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ pes, balanced: allBalanced, matrices: report, effect: effect ? { ...effect, normalized: input!.normalized } : null, accuracy }, null, 2) + '\n');
       } else {
         const lines = [balanceTable(report), ''];
         lines.push(allBalanced ? `balanced: every PE holds the same nonzero count in every column (N = ${pes})` : `NOT balanced for N = ${pes}: the busiest PE sets the pace of a fired column`);
-        if (effect) lines.push(`output change on ${o.input}: max ${effect.maxAbsDiff.toExponential(3)}, relative rms ${effect.relativeRms.toExponential(3)}` + (effect.argmaxAgreement !== null ? `, argmax agreement ${(100 * effect.argmaxAgreement).toFixed(2)} %` : ''));
+        if (effect) lines.push(`output change on ${o.input}${input!.normalized ? ` (${NORMALIZED_NOTE})` : ''}: max ${effect.maxAbsDiff.toExponential(3)}, relative rms ${effect.relativeRms.toExponential(3)}` + (effect.argmaxAgreement !== null ? `, argmax agreement ${(100 * effect.argmaxAgreement).toFixed(2)} %` : ''));
         if (accuracy) lines.push(`accuracy on held-out voices (${accuracy.utterances} utterances): ${(100 * accuracy.before).toFixed(2)} % -> ${(100 * accuracy.after).toFixed(2)} % (post-training CBTD; retrain with deltakit train --cbtd-gamma to recover)`);
         if (!o.check) lines.push(`wrote ${o.out} (${pruned.length} of ${report.length} matrices pruned)`);
         process.stdout.write(lines.join('\n') + '\n');

@@ -20,6 +20,7 @@ import { chooseFixedPoint, loadModelAndInput } from './sim.js';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface SweepCliOptions {
+  normalize?: boolean;
   arch: string;
   input?: string;
   trace?: string;
@@ -42,7 +43,8 @@ export function register(program: Command): void {
     .description('simulate MODEL over a grid of thresholds and architecture parameters; write CSV and an SVG plot')
     .argument('[model]', 'model file (optional with --trace)')
     .requiredOption('-a, --arch <name>', 'accelerator: deltarnn, edgedrnn, spartus, rnnaccel')
-    .option('-i, --input <x.npy>', 'input frames, float32 .npy (T, I)')
+    .option('-i, --input <x.npy>', "input frames, float32 .npy (T, I), normalised with a trained model's feature statistics as run normalises them")
+    .option('--no-normalize', "use --input as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('--trace <file>', 'replay a recorded trace file at every point instead of running the model (architecture parameters only)')
     .option('--param <name=values>', 'an axis: thx, thh or a parameter, as v1,v2,... or start:stop:step (repeatable)', collect)
     .option('--thx <threshold>', 'fixed input threshold when thx is not swept')
@@ -95,7 +97,7 @@ export function register(program: Command): void {
         model = modelPath !== undefined ? await loadModelOrCompressed(modelPath) : undefined;
         traceModel(trace.header, model);
       } else {
-        ({ model, frames } = await loadModelAndInput(modelPath!, o.input!));
+        ({ model, frames } = await loadModelAndInput(modelPath!, o.input!, o.normalize !== false));
         // The fixed-point check uses the fixed thresholds (swept ones are checked at each point).
         fixedPoint = chooseFixedPoint(model, spec.arch, o.fixedPoint, { ...(thresholdX !== undefined ? { thresholdX } : {}), ...(thresholdH !== undefined ? { thresholdH } : {}) });
       }

@@ -6,18 +6,19 @@
 import { existsSync, rmSync } from 'node:fs';
 import { writeFileSafely } from '../../core/files.js';
 import type { Command } from 'commander';
-import { check } from '../../core/errors.js';
+import { check, fail } from '../../core/errors.js';
 import { CORPUS_NAMES } from '../../data/corpus.js';
 import { SPLITS } from '../../data/dataset.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { modelTask, scoresClips, taskDataset, evaluateWithSession } from '../../train/task.js';
-import { checkTuneGrid, conditionStateFile, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
+import { checkTuneGrid, conditionStateFile, tuneScore, DEFAULT_GRID_H, DEFAULT_GRID_X, tunePlot, tunePlotAcross, tuneTable, tuneTableAcross, tuneThresholds, tuneThresholdsAcross } from '../../train/tune.js';
 import type { Augmentation } from '../../data/augment.js';
 import { checkWritable, parseChoice, parseNumber, table, untilInterrupted } from '../options.js';
 import { addCorpusOptions, checkUnheardVoices, corpusOptionsOfModel, parseCondition, type CorpusCliOptions } from './data.js';
 import type { CorpusOptions } from '../../data/corpus.js';
 import type { Model } from '../../model/types.js';
 import type { ModelTask } from '../../train/task.js';
+import type { TuneResult } from '../../train/tune.js';
 
 interface TuneOpts extends CorpusCliOptions {
   data?: string;
@@ -134,9 +135,14 @@ export function register(program: Command): void {
     const rows = [['dense', pct(r.dense.accuracy), ...wer(r.dense), '100.00', '1.00x']];
     if (!r.chosen) {
       console.log(table(head, rows));
-      console.log(`no threshold pair stays within the budget (${budgetText}); wrote ${o.table} and ${o.plot}`);
-      process.exitCode = 1;
-      return;
+      // A result, not bad input, but one a script must tell from success: a coded line (exit 1).
+      const closest = closestPoint(r);
+      const why = !closest
+        ? ''
+        : closest.drop > maxAccuracyDrop + 1e-9
+          ? `; the closest, thx ${closest.thresholdX} thh ${closest.thresholdH}, is ${closest.drop.toFixed(2)} points below dense: try a larger --max-accuracy-drop or smaller thresholds`
+          : `; the pairs within the accuracy budget change more than ${maxDisagreement} % of the decisions: try a larger --max-disagreement or smaller thresholds`;
+      fail('E_NO_POINT', `tune: no threshold pair of the ${gridX.length} x ${gridH.length} grid stays within the budget (${budgetText})${why} (the sweep is in ${o.table} and ${o.plot})`);
     }
     const c = r.chosen;
     rows.push([`delta thx ${c.thresholdX} thh ${c.thresholdH}`, pct(c.result.accuracy), ...wer(c.result), pct(c.result.occupancy), `${c.result.opsSaving.toFixed(2)}x`]);
@@ -159,6 +165,21 @@ export function register(program: Command): void {
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
+
+/**
+ * The point of a sweep with the smallest accuracy drop against dense (ties: lower occupancy),
+ * named when none is within the budget so the user sees how far off the grid is.
+ */
+function closestPoint(r: TuneResult): { thresholdX: number; thresholdH: number; drop: number } | null {
+  const readout = r.readout ?? 'mean';
+  const dense = tuneScore(r.dense, readout, r.clips);
+  let best: { thresholdX: number; thresholdH: number; drop: number; occupancy: number } | null = null;
+  for (const p of r.points) {
+    const drop = 100 * (dense - tuneScore(p.result, readout, r.clips));
+    if (!best || drop < best.drop - 1e-9 || (Math.abs(drop - best.drop) <= 1e-9 && p.result.occupancy < best.occupancy)) best = { thresholdX: p.thresholdX, thresholdH: p.thresholdH, drop, occupancy: p.result.occupancy };
+  }
+  return best;
+}
 
 /** A number of percentage points in words (`1 point`, `0.5 points`). */
 const points = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
@@ -202,9 +223,7 @@ async function tuneAcross(
   console.log(`${split} split, ${sets[0]!.ds.utterances.length} utterances per condition:`);
   console.log(table(['condition', 'network', 'accuracy %', 'occupancy %', 'ops saving'], rows));
   if (!c) {
-    console.log(`no threshold pair stays within the budget (${budgetText}) under every condition (${names}); wrote ${o.table} and ${o.plot}`);
-    process.exitCode = 1;
-    return;
+    fail('E_NO_POINT', `tune: no threshold pair of the ${g.gridX.length} x ${g.gridH.length} grid stays within the budget (${budgetText}) under every condition (${names}): try a larger --max-accuracy-drop or smaller thresholds (the sweep is in ${o.table} and ${o.plot})`);
   }
   if (split !== 'test') {
     const testRows = conditions.flatMap((cond) => {

@@ -4,7 +4,7 @@
  *; an unbalanced matrix makes the busiest PE set the pace.
  */
 import { check } from '../../core/errors.js';
-import type { Model } from '../../model/types.js';
+import { validateModel, type Model } from '../../model/types.js';
 
 /** Nonzero counts of one (rows, cols) matrix split over N PEs (sub-column p = rows p, p+N, ...). */
 export interface MatrixBalance {
@@ -95,5 +95,7 @@ export function weightMatrices(model: Model): Array<{ name: string; w: Float32Ar
  * @example const report = checkModelBalance(pruned, 64); report.every((m) => m.balanced);
  */
 export function checkModelBalance(model: Model, pes: number): MatrixBalance[] {
+  validateModel(model);
+  checkPes(pes);
   return weightMatrices(model).map((m) => checkMatrixBalance(m.name, m.w, m.rows, m.cols, pes));
 }

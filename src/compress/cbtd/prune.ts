@@ -9,7 +9,7 @@
  */
 import { check } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import type { Layer, Model } from '../../model/types.js';
+import { validateModel, type Layer, type Model } from '../../model/types.js';
 import { checkPes } from './balance.js';
 
 export interface CbtdOptions {
@@ -26,6 +26,7 @@ export interface CbtdOptions {
 }
 
 function checkOptions(o: CbtdOptions): Required<Omit<CbtdOptions, 'gammaFc'>> & { gammaFc: number | undefined } {
+  check(o !== null && typeof o === 'object', 'E_OPTION', () => `CBTD options: expected { gamma, pes[, alpha, seed, gammaFc] }, found ${o === null ? 'null' : typeof o}`);
   const gammaOk = (g: unknown) => typeof g === 'number' && Number.isFinite(g) && g >= 0 && g < 1;
   check(gammaOk(o.gamma), 'E_VALUE', () => `gamma: expected a number in [0, 1), found ${String(o.gamma)}`);
   check(o.gammaFc === undefined || gammaOk(o.gammaFc), 'E_VALUE', () => `gammaFc: expected a number in [0, 1), found ${String(o.gammaFc)}`);
@@ -87,6 +88,7 @@ export function cbtdPruneMatrix(w: Float32Array, rows: number, cols: number, opt
  * @example const pruned = cbtdPruneModel(model, { gamma: 0.94, pes: 64 });
  */
 export function cbtdPruneModel(model: Model, options: CbtdOptions): Model {
+  validateModel(model);
   const o = checkOptions(options);
   const rng = new Rng(o.seed);
   const layers: Layer[] = model.layers.map((l) => {

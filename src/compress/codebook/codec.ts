@@ -27,6 +27,11 @@ function checkBits(bits: number): void {
  */
 export function trainCodebook(groups: Float32Array[], bits: number, iterations = 60): Float32Array {
   checkBits(bits);
+  check(Array.isArray(groups) && groups.every((g) => g instanceof Float32Array), 'E_OPTION', () => `codebook: expected an array of Float32Array weight groups, found ${Array.isArray(groups) ? 'an array holding something else' : groups === null ? 'null' : ArrayBuffer.isView(groups) ? 'one typed array (wrap it: [w])' : typeof groups}`);
+  for (const g of groups) {
+    for (let i = 0; i < g.length; i++) check(Number.isFinite(g[i]), 'E_VALUE', () => `codebook: expected finite weights, found ${g[i]} at index ${i}`);
+  }
+  check(groups.some((g) => g.length > 0), 'E_SHAPE', () => 'codebook: expected at least one weight, found none');
   let n = 0;
   let zeros = 0;
   for (const g of groups) for (let i = 0; i < g.length; i++) g[i] === 0 ? zeros++ : n++;

@@ -2,6 +2,8 @@
  * Loading a model that may be codebook-compressed: .dkcb files are decoded to a plain Model
  * (the decoder the runtime uses); anything else goes to the model loader.
  */
+import { setModelSource } from '../../model/source.js';
+import { asBytes } from '../../core/bytes.js';
 import { readFileBytes, decodeModel, loadModelFile, type LoadModelOptions } from '../../model/io.js';
 import { check } from '../../core/errors.js';
 import type { Model } from '../../model/types.js';
@@ -10,9 +12,13 @@ import { decodeCompressedModel, decompressModel, isCompressedModel } from './mod
 /**
  * @example const model = await loadModelOrCompressed('m.dkcb'); createSession(model, {});
  */
-export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
-  const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : pathOrBytes;
-  if (isCompressedModel(bytes)) return decodeCompressed(bytes, opts);
+export async function loadModelOrCompressed(pathOrBytes: string | Uint8Array | ArrayBuffer, opts: LoadModelOptions = {}): Promise<Model> {
+  const bytes = typeof pathOrBytes === 'string' ? await readFileBytes(pathOrBytes) : asBytes(pathOrBytes, 'model file');
+  if (isCompressedModel(bytes)) {
+    const model = decodeCompressed(bytes, opts);
+    if (typeof pathOrBytes === 'string') setModelSource(model, pathOrBytes);
+    return model;
+  }
   // By path, so a TensorFlow.js model.json finds its weight shards beside it.
   return typeof pathOrBytes === 'string' ? (await loadModelFile(pathOrBytes, opts)).model : decodeModel(bytes, opts);
 }

@@ -11,11 +11,12 @@
  *   then the data region; offsets are relative to it; f32 data are little-endian and 4-aligned.
  * Every offset and count is checked against the bytes present before anything is allocated.
  */
+import { asBytes } from '../../core/bytes.js';
 import { check, fail } from '../../core/errors.js';
 import { parseJsonStrict } from '../../core/json.js';
 import { decodeDeltakit, DELTAKIT_METADATA_KEY, modelSpec, parseModelSpec } from '../../model/format.js';
 import type { SafeTensor } from '../../model/safetensors.js';
-import { layerTensors, layerTensorShapes, type Model } from '../../model/types.js';
+import { layerTensors, layerTensorShapes, validateModel, type Model } from '../../model/types.js';
 import { decodeWithCodebook, encodeWithCodebook, trainCodebook, type CodedTensor } from './codec.js';
 
 export interface CompressedLayer {
@@ -41,6 +42,9 @@ const isBias = (name: string) => name.startsWith('bias');
  * @example const cm = compressModel(model, { bits: 4 }); const back = decompressModel(cm);
  */
 export function compressModel(model: Model, o: { bits: number }): CompressedModel {
+  // An empty model was "compressed" to a file that does not load; no options was a TypeError.
+  validateModel(model);
+  check(o !== null && typeof o === 'object', 'E_OPTION', () => `compressModel: expected options { bits }, found ${o === null ? 'null' : typeof o}`);
   const layers = model.layers.map((layer): CompressedLayer => {
     const tensors = layerTensors(layer);
     const weights = Object.entries(tensors).filter(([n]) => !isBias(n));
@@ -230,6 +234,7 @@ export function encodeCompressedModel(cm: CompressedModel): Uint8Array {
  * @example const model = decompressModel(decodeCompressedModel(bytes));
  */
 export function decodeCompressedModel(bytes: Uint8Array): CompressedModel {
+  bytes = asBytes(bytes, '.dkcb');
   check(isCompressedModel(bytes), 'E_FORMAT', () => 'dkcb: expected the magic "DKCB" at the start of the file');
   check(bytes.length >= 8, 'E_FORMAT', () => `dkcb: file of ${bytes.length} bytes is shorter than its 8-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -26,6 +26,7 @@
  * direction reverse / bidirectional (they need the end of the sequence, which a stream never has),
  * computed initial states, input_forget 1.
  */
+import { asBytes } from '../../core/bytes.js';
 import onnxProto from 'onnx-proto';
 import { check, fail } from '../../core/errors.js';
 import { halfToFloat } from '../safetensors.js';
@@ -54,6 +55,7 @@ const prod = (d: number[]): number => d.reduce((a, b) => a * b, 1);
 
 /** Decode ONNX bytes; malformed protobuf becomes E_FORMAT. */
 export function decodeOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+  bytes = asBytes(bytes, 'onnx');
   try {
     return onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -352,17 +354,25 @@ export interface OnnxImportOptions {
   name?: string;
 }
 
+/** Operators of quantised ONNX graphs (QDQ and QOperator forms). */
+const QUANTISED_OPS = new Set(['DequantizeLinear', 'QuantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'MatMulInteger', 'QLinearConv', 'ConvInteger']);
+
 /**
  * Build a Model from ONNX bytes.
  *
  * @example const model = importOnnx(new Uint8Array(await readFile('gru.onnx')));
  */
 export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Model {
+  bytes = asBytes(bytes, 'onnx');
   const proto = decodeOnnx(bytes);
   const g = proto.graph;
   check(g && (g.node?.length ?? 0) > 0, 'E_FORMAT', () => 'onnx: the model has no graph or its graph has no nodes');
   const nodes = g.node ?? [];
   check(nodes.length <= 100_000, 'E_LIMIT', () => `onnx: ${nodes.length} nodes exceed the limit of 100000`);
+  // A quantised graph (exportOnnx weights 'int8', onnxruntime's quantiser) failed further on as
+  // "MatMul must combine the signal with one constant, found 2 computed inputs".
+  const qdq = nodes.find((n) => QUANTISED_OPS.has(n.opType ?? ''));
+  check(qdq === undefined, 'E_UNSUPPORTED', () => `onnx: operator ${qdq!.opType}${qdq!.name ? ` (${qdq!.name})` : ''}: a quantised (QDQ) graph; deltakit imports float graphs (export with float weights, then run int8 with createSession(model, { weights: 'int8' }))`);
 
   // Constants: initializers first, then fold in graph (topological) order.
   const consts = new Map<string, Const>();

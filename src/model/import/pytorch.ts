@@ -9,7 +9,7 @@
  * in forward()) can be given with `readoutActivation`.
  */
 import { check, fail } from '../../core/errors.js';
-import type { SafeTensor, SafetensorsFile } from '../safetensors.js';
+import { parseSafetensors, type SafeTensor, type SafetensorsFile } from '../safetensors.js';
 import { validateModel, type Activation, type Layer, type Model } from '../types.js';
 
 export interface PytorchImportOptions {
@@ -32,7 +32,10 @@ function shapeStr(t: SafeTensor): string {
  * @example
  * const model = importPytorchStateDict(parseSafetensors(bytes)); // keys rnn.weight_ih_l0, ..., fc.weight
  */
-export function importPytorchStateDict(file: SafetensorsFile, opts: PytorchImportOptions = {}): Model {
+export function importPytorchStateDict(input: SafetensorsFile | Uint8Array | ArrayBuffer, opts: PytorchImportOptions = {}): Model {
+  // The file's bytes are parsed here (they failed with "file.tensors is not iterable").
+  const file = input instanceof Uint8Array || input instanceof ArrayBuffer ? parseSafetensors(input instanceof Uint8Array ? input : new Uint8Array(input)) : input;
+  check(file !== null && typeof file === 'object' && file.tensors instanceof Map, 'E_OPTION', () => `pytorch state_dict: expected a safetensors file's bytes or parseSafetensors(bytes), found ${file === null ? 'null' : typeof file}`);
   const rnn = new Map<string, Map<number, Partial<Record<string, SafeTensor>>>>();
   const linear = new Map<string, Partial<Record<'weight' | 'bias', SafeTensor>>>();
   for (const [key, t] of file.tensors) {
@@ -83,6 +86,8 @@ export function importPytorchStateDict(file: SafetensorsFile, opts: PytorchImpor
     check(wih.shape.length === 2 && wih.shape[0] === rows, 'E_SHAPE', () => `pytorch state_dict: ${prefix}weight_ih_l${k} must be (${rows}, I), found ${shapeStr(wih)}`);
     const I = wih.shape[1]!;
     check(prevOut < 0 || I === prevOut, 'E_SHAPE', () => `pytorch state_dict: ${prefix}weight_ih_l${k} has ${I} columns, expected the previous layer's hidden size ${prevOut}`);
+    // nn.GRU/nn.LSTM(bias=False) has neither bias; one without the other is a damaged state_dict.
+    check((p.bias_ih === undefined) === (p.bias_hh === undefined), 'E_SHAPE', () => `pytorch state_dict: layer ${k} has ${prefix}${p.bias_ih ? 'bias_ih' : 'bias_hh'}_l${k} but not ${prefix}${p.bias_ih ? 'bias_hh' : 'bias_ih'}_l${k} (a bias=False RNN has neither)`);
     const bias = (name: 'bias_ih' | 'bias_hh'): Float32Array => {
       const b = p[name];
       if (b === undefined) return new Float32Array(rows); // bias=False: zeros

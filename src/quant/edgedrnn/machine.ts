@@ -110,6 +110,7 @@ export class EdgeDrnnMachine {
    * simulator replays).
    */
   constructor(program: EdgeDrnnProgram, options: { trace?: boolean; onTrace?: (step: StepTrace) => void } = {}) {
+    check(program !== null && typeof program === 'object' && program.config !== null && typeof program.config === 'object' && program.weights instanceof Int8Array, 'E_OPTION', () => `EdgeDRNN machine: expected a program { config, weights: Int8Array } (buildEdgeDrnnProgram(model).program), found ${program === null ? 'null' : typeof program}`);
     this.onTrace = options.onTrace ?? null;
     this.keep = options.trace === true;
     this.tracing = this.keep || this.onTrace !== null;

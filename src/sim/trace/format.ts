@@ -26,6 +26,7 @@
  * on such a model, rather than written without its q firings (the simulator would then under-count
  * W_hn's fetches). Simulate those models from the session directly (WorkloadBuilder / onTrace).
  */
+import { asBytes } from '../../core/bytes.js';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { check, fail } from '../../core/errors.js';
 import type { Layer, Model } from '../../model/types.js';
@@ -181,6 +182,7 @@ export function encodeTraceHeader(h: TraceHeader): Uint8Array {
  * length; returns the header and where the chunks start.
  */
 export function decodeTraceHeader(prefix: Uint8Array, fileSize: number, where = 'trace'): { header: TraceHeader; offset: number } {
+  prefix = asBytes(prefix, where);
   check(prefix.length >= 16, 'E_FORMAT', () => `${where}: expected at least 16 bytes (magic, version, header length), found ${prefix.length}`);
   for (let i = 0; i < 8; i++) {
     if (prefix[i] !== TRACE_MAGIC[i]) fail('E_FORMAT', `${where}: not a deltakit trace file (expected the magic "DKTRACE\\0" at byte 0)`);
@@ -305,6 +307,7 @@ function readBits(raw: Uint8Array, o: number, n: number, scratch: Int32Array, wh
  * @example const { header, steps } = readTrace(new Uint8Array(readFileSync('run.dktrace')));
  */
 export function readTrace(bytes: Uint8Array, where = 'trace'): { header: TraceHeader; steps: StepTrace[] } {
+  bytes = asBytes(bytes, where);
   const { header, offset } = decodeTraceHeader(bytes, bytes.length, where);
   const steps: StepTrace[] = [];
   let o = offset;

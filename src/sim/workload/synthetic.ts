@@ -6,8 +6,8 @@
 import { isResetAfter } from '../../cells/gru/definition.js';
 import { check } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import type { Model } from '../../model/types.js';
-import type { StepTrace } from '../../runtime/types.js';
+import { validateModel, type Model } from '../../model/types.js';
+import { TRACE_MEMORY_LIMIT, type StepTrace } from '../../runtime/types.js';
 import { layerShape, workloadFromTrace, type Workload } from './workload.js';
 
 export interface SyntheticOptions {
@@ -40,6 +40,10 @@ function sample(rng: Rng, n: number, k: number, scratch: Int32Array): Int32Array
  * @example const trace = syntheticTrace(model, { steps: 100, occupancyX: 0.1 });
  */
 export function syntheticTrace(model: Model, o: SyntheticOptions): StepTrace[] {
+  validateModel(model);
+  check(o !== null && typeof o === 'object', 'E_OPTION', () => `synthetic workload: expected options { steps, occupancyX }, found ${o === null ? 'null' : typeof o}`);
+  // Every step is kept in memory: 1e12 steps ran out of memory and killed the process.
+  check(!(Number.isInteger(o.steps) && o.steps > TRACE_MEMORY_LIMIT), 'E_LIMIT', () => `steps: a synthetic trace is kept in memory, at most ${TRACE_MEMORY_LIMIT} steps, found ${o.steps}`);
   const occH = o.occupancyH ?? o.occupancyX;
   for (const [name, val] of [['occupancyX', o.occupancyX], ['occupancyH', occH]] as const) {
     check(Number.isFinite(val) && val >= 0 && val <= 1, 'E_VALUE', () => `${name}: expected a number in [0, 1], found ${val}`);

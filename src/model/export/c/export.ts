@@ -31,9 +31,19 @@ export interface CExport {
  * const exp = exportC(model, { precision: 'q15', thresholdX: 0.4, thresholdH: 0.3, name: 'digits' });
  * await writeCExport(exp, 'out/digits', { force: true }); // digits.c, digits.h
  */
+/** The longest C prefix: C99 guarantees 63 significant characters in external identifiers. */
+const C_NAME_MAX = 63;
+
+const C_EXPORT_OPTIONS = ['name', 'board', 'precision', 'weightBits', 'thresholdX', 'thresholdH', 'biasConvention', 'actFrac', 'calibration'];
+
 export function exportC(model: Model, options: CExportOptions = {}): CExport {
+  check(options !== null && typeof options === 'object', 'E_OPTION', () => `exportC options: expected an object, found ${options === null ? 'null' : typeof options}`);
+  // A misspelt option (thresholdx) exported a dense network without a word.
+  for (const key of Object.keys(options)) check(C_EXPORT_OPTIONS.includes(key), 'E_OPTION', () => `exportC option: expected one of ${C_EXPORT_OPTIONS.join(', ')}, found '${key}'`);
   if (options.name !== undefined) {
-    check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name), 'E_OPTION', () => `name: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), found '${options.name}'`);
+    // The name is every symbol's prefix and the files' names: 5,000 characters made file names
+    // no file system takes.
+    check(typeof options.name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name) && options.name.length <= C_NAME_MAX, 'E_OPTION', () => `name: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ${C_NAME_MAX} characters, found '${String(options.name).slice(0, 40)}'${String(options.name).length > 40 ? ` (${String(options.name).length} characters)` : ''}`);
   }
   if (options.board !== undefined && !BOARDS.includes(options.board)) {
     fail('E_OPTION', `board: expected one of ${BOARDS.join(', ')}, found '${String(options.board)}'`);
@@ -50,7 +60,7 @@ export function exportC(model: Model, options: CExportOptions = {}): CExport {
     const flash = BOARD_INFO[board].flashKiB * 1024;
     check(weights * bytesPerWeight <= flash, 'E_HW_LIMIT', () => `board ${board}: the weights alone take ${weights * bytesPerWeight} bytes (${weights} x ${bytesPerWeight}), its flash holds ${flash}; expected a smaller model or weights, or another board`);
   }
-  const src = generateC(lowered, options.name ?? cIdentifier(model.name));
+  const src = generateC(lowered, options.name ?? cIdentifier(model.name).slice(0, C_NAME_MAX));
   const files: Record<string, string> = { [`${src.name}.h`]: src.header, [`${src.name}.c`]: src.source };
   if (board) Object.assign(files, boardFiles(board));
   return { name: src.name, lowered, files };

@@ -236,6 +236,9 @@ export interface OnnxExport {
  */
 export function exportOnnx(model: Model, opts: OnnxExportOptions = {}): OnnxExport {
   validateModel(model);
+  check(opts !== null && typeof opts === 'object', 'E_OPTION', () => `exportOnnx options: expected an object, found ${opts === null ? 'null' : typeof opts}`);
+  for (const key of Object.keys(opts)) check(key === 'weights' || key === 'name', 'E_OPTION', () => `exportOnnx option: expected weights or name, found '${key}'`);
+  check(opts.name === undefined || typeof opts.name === 'string', 'E_OPTION', () => `exportOnnx option name: expected a string, found ${typeof opts.name}`);
   const weights = opts.weights ?? 'f32';
   check(weights === 'f32' || weights === 'int8', 'E_OPTION', () => `weights: expected 'f32' or 'int8', found '${String(weights)}'`);
   const g = new GraphBuilder(weights === 'int8');

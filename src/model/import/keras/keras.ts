@@ -9,6 +9,7 @@
  * group (fixed-length byte strings, e.g. gru/gru_cell/kernel:0) and stores each weight at
  * model_weights/<layer>/<weight name>.
  */
+import { asBytes } from '../../../core/bytes.js';
 import { unzipSync } from 'fflate';
 import { check, fail } from '../../../core/errors.js';
 import { Hdf5 } from './hdf5.js';
@@ -36,6 +37,7 @@ function parseJson(text: string, where: string): unknown {
  * @example const { model } = importKeras3(new Uint8Array(await readFile('m.keras')));
  */
 export function importKeras3(bytes: Uint8Array, name?: string): KerasImport {
+  bytes = asBytes(bytes, 'keras');
   const where = 'keras';
   check(looksLikeZip(bytes), 'E_FORMAT', () => `${where}: expected a .keras zip archive (PK header), found other bytes`);
   const budget = MAX_INFLATE_RATIO * bytes.length + (1 << 20);
@@ -80,6 +82,7 @@ export function importKeras3(bytes: Uint8Array, name?: string): KerasImport {
  * @example const { model } = importKerasH5(new Uint8Array(await readFile('m.h5')));
  */
 export function importKerasH5(bytes: Uint8Array, name?: string): KerasImport {
+  bytes = asBytes(bytes, 'keras h5');
   const where = 'keras h5';
   const file = new Hdf5(bytes, where);
   const cfgText = file.attrString('', 'model_config');
