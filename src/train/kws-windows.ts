@@ -189,8 +189,9 @@ export function verifierTrainingWindows(first: Model, classes: readonly string[]
   for (const [k, v] of [['background renditions', nb], ['sentence renditions', ns]] as const) check(Number.isInteger(v) && v >= 0 && v <= 100, 'E_OPTION', () => `verifier windows: ${k} must be an integer in 0..100, found ${v}`);
   const { detector, window } = miningSettings(first, o);
   // The streams of keywordStreams (the same seeds), the background one only when asked for.
-  const streams: Array<{ name: string; stream: KeywordStream }> = [{ name: `${split}-keywords`, stream: concatStream(buildCorpus('kws', split, co), 1) }];
-  if (nb > 0) streams.push({ name: `${split}-background`, stream: keywordStreams(split, co, nb).background });
+  const both = nb > 0 ? keywordStreams(split, co, nb) : null;
+  const streams: Array<{ name: string; stream: KeywordStream }> = [{ name: `${split}-keywords`, stream: both?.keywords ?? concatStream(buildCorpus('kws', split, co), 1) }];
+  if (both) streams.push({ name: `${split}-background`, stream: both.background });
   if (ns > 0) streams.push({ name: `${split}-sentences`, stream: sentenceStream(split, co, ns) });
   return mineVerifierWindows(first, streams, classes, { detector, window, ...(o.dense ? {} : { thresholds: storedThresholds(first) }) });
 }
