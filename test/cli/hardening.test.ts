@@ -532,6 +532,53 @@ describe('inputs and outputs that are not files', () => {
     expect(summary).toMatchObject({ frames: 48, steps: 0, occupancy: null });
   });
 
+  it("quantize --frames, export c --calibration and edgedrnn export --stim read frames normalised with the model's statistics, as run reads --input (raw before)", async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+    const model = await loadModel(BUILTIN);
+    const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, 60 * 40);
+    const x = join(dir, 'q60.npy');
+    const xn = join(dir, 'q60n.npy');
+    writeFileSync(x, encodeNpy(raw, [60, 40]));
+    writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [60, 40]));
+    const note = (opt: string) => new RegExp(`^${opt} normalised with the model's feature statistics, meta\\.featureStats; --no-normalize to skip$`, 'm');
+    // Each command three times: raw frames (normalised by the command), the same frames
+    // normalised beforehand and given as they are, and raw frames as they are.
+    const q = async (...args: string[]) => {
+      const r = await cli('quantize', BUILTIN, '--json', ...args);
+      expect(r.code, r.err).toBe(0);
+      return r;
+    };
+    const qa = await q('--frames', x);
+    expect(qa.err).toMatch(note('--frames'));
+    expect(qa.out).toBe((await q('--frames', xn, '--no-normalize')).out);
+    const qr = await q('--frames', x, '--no-normalize');
+    expect(qr.err).toMatch(/warning: --frames is used as given/);
+    expect(qr.out).not.toBe(qa.out);
+    const c = async (out: string, ...args: string[]) => {
+      const r = await cli('export', 'c', BUILTIN, '--out', join(dir, out), '--name', 'digits', ...args);
+      expect(r.code, r.err).toBe(0);
+      return { err: r.err, line: r.out.split('\n')[0]!, h: readFileSync(join(dir, out, 'digits.h'), 'utf8'), c: readFileSync(join(dir, out, 'digits.c'), 'utf8') };
+    };
+    const ca = await c('c-a', '--calibration', x);
+    expect(ca.err).toMatch(note('--calibration'));
+    const cn = await c('c-n', '--calibration', xn, '--no-normalize');
+    expect([ca.line, ca.h, ca.c]).toEqual([cn.line, cn.h, cn.c]);
+    // Raw log-mel spans a wider range: another input format, one the library never receives.
+    const cr = await c('c-r', '--calibration', x, '--no-normalize');
+    expect(cr.line).not.toBe(ca.line);
+    const e = async (out: string, ...args: string[]) => {
+      const r = await cli('edgedrnn', 'export', BUILTIN, '--out', join(dir, out), '--thx', '0.1', '--thh', '0.1', '-q', ...args);
+      expect(r.code, r.err).toBe(0);
+      return { err: r.err, stim: readFileSync(join(dir, out, 'edgedrnn_tb_stim.txt'), 'utf8'), gold: readFileSync(join(dir, out, 'edgedrnn_tb_gold_rnn.txt'), 'utf8') };
+    };
+    const ea = await e('e-a', '--stim', x);
+    expect(ea.err).toMatch(note('--stim'));
+    const en = await e('e-n', '--stim', xn, '--no-normalize');
+    expect([ea.stim, ea.gold]).toEqual([en.stim, en.gold]);
+    expect((await e('e-r', '--stim', x, '--no-normalize')).stim).not.toBe(ea.stim);
+  });
+
   it("sim -i and sweep -i run the model on frames normalised with its statistics, as run does (the simulated run was on raw features)", async () => {
     const { loadModel } = await import('../../src/model/io.js');
     const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');

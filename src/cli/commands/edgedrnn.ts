@@ -12,7 +12,7 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../../core/errors.js';
-import { readFrames } from '../input.js';
+import { NORMALIZED_NOTE, readFeatureInput } from '../input.js';
 import { loadModel, readFileBytes, writeFileSafely } from '../../model/io.js';
 import { exportEdgeDrnn, writeEdgeDrnnExport } from '../../model/export/edgedrnn/export.js';
 import { runTestbench, verifyTestbench } from '../../model/export/edgedrnn/testbench.js';
@@ -29,6 +29,8 @@ function warn(lines: string[]): void {
 }
 
 interface ExportOpts {
+  /** false with --no-normalize. */
+  normalize?: boolean;
   out: string;
   stim?: string;
   thx?: string;
@@ -57,7 +59,8 @@ export function register(program: Command): void {
     .description('write the DRAM weight image, config registers, stimulus, expected outputs and C header of a GRU MODEL')
     .argument('<model>', 'model file: GRU layers (same H, at most 4) optionally followed by linear layers')
     .requiredOption('-o, --out <dir>', 'output directory (created if missing)')
-    .option('--stim <x.npy>', 'float32 .npy (T, I) stimulus (default: 100 steps of a seeded smooth random walk)')
+    .option('--stim <x.npy>', "float32 .npy (T, I) stimulus, normalised with a trained model's feature statistics as run normalises its input (default: 100 steps of a seeded smooth random walk)")
+    .option('--no-normalize', "use --stim as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('--thx <threshold>', 'input delta threshold, a real quantised to Q8.8 (<= 511/256)', '0')
     .option('--thh <threshold>', 'hidden delta threshold, a real quantised to Q8.8 (<= 511/256)', '0')
     .option('-f, --force', 'replace existing files')
@@ -68,7 +71,10 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let stimulus: Float32Array | undefined;
       if (o.stim !== undefined) {
-        const x = await readFrames(o.stim, model.layers[0]!.inputSize, '--stim');
+        // The accelerator's input is what the network sees: a trained model's normalised
+        // features (the host normalises before it streams them), as run feeds them.
+        const x = await readFeatureInput(o.stim, model, '--stim', o.normalize !== false);
+        if (x.normalized) process.stderr.write(`--stim ${NORMALIZED_NOTE}\n`);
         stimulus = x.data;
       }
       const exp = exportEdgeDrnn(model, { thresholdX, thresholdH, ...(stimulus ? { stimulus } : {}) });

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { check } from '../../core/errors.js';
-import { readFrames } from '../input.js';
+import { NORMALIZED_NOTE, readFeatureInput } from '../input.js';
 import { loadModel } from '../../model/io.js';
 import { exportC, writeCExport } from '../../model/export/c/export.js';
 import { BOARDS, type Board } from '../../model/export/c/boards.js';
@@ -18,6 +18,8 @@ import type { BiasConvention } from '../../runtime/types.js';
 import { checkBiasConventionNeedsDelta, parseChoice, parseNumber } from '../options.js';
 
 interface ExportCOpts {
+  /** false with --no-normalize. */
+  normalize?: boolean;
   out: string;
   precision: string;
   weightBits?: string;
@@ -46,7 +48,8 @@ export function register(program: Command): void {
     .option('--bias-convention <c>', 'delta memories: cudnn or edgedrnn', 'cudnn')
     .option('--name <name>', 'C prefix of the API and file names (default: from the model name)')
     .option('--act-frac <n>', 'fixed point: fraction bits of the input and linear outputs (default 11 for q15, 4 for q7)')
-    .option('--calibration <x.npy>', 'fixed point: float (T, I) frames that choose the input and linear output formats from their range')
+    .option('--calibration <x.npy>', "fixed point: float (T, I) frames that choose the input and linear output formats from their range (normalised with a trained model's feature statistics: the C library's input is the normalised frame)")
+    .option('--no-normalize', "use --calibration as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('--board <board>', `also write startup code and a linker script: ${BOARDS.join(', ')}`)
     .option('-f, --force', 'replace existing files')
     .option('-q, --quiet', 'do not print the summary')
@@ -64,7 +67,10 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let calibration: Float32Array | undefined;
       if (o.calibration !== undefined) {
-        const x = await readFrames(o.calibration, model.layers[0]!.inputSize, '--calibration');
+        // The C library's input is the normalised frame (docs/c-export.md), so its format is
+        // chosen from the normalised range of a trained model's features, not the raw log-mel's.
+        const x = await readFeatureInput(o.calibration, model, '--calibration', o.normalize !== false);
+        if (x.normalized) process.stderr.write(`--calibration ${NORMALIZED_NOTE}\n`);
         calibration = Float32Array.from(x.data);
       }
       const exp = exportC(model, {

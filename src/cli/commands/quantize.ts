@@ -4,13 +4,15 @@
  * ranges, fraction clipped, error against float, per layer); optionally save the quantised model.
  */
 import type { Command } from 'commander';
-import { readFrames } from '../input.js';
+import { NORMALIZED_NOTE, readFeatureInput } from '../input.js';
 import { loadModel, saveModel } from '../../model/io.js';
 import { formatCalibrationReport, quantizeModel } from '../../quant/calibrate.js';
 import { parseQFormat } from '../../quant/format.js';
 import { checkExtension, checkWritable } from '../options.js';
 
 interface QuantizeOpts {
+  /** false with --no-normalize. */
+  normalize?: boolean;
   weights: string;
   activations: string;
   frames?: string;
@@ -26,7 +28,8 @@ export function register(program: Command): void {
     .argument('<model>', 'model file (.safetensors: deltakit or PyTorch state_dict; .onnx)')
     .option('--weights <Qm.n>', 'weight and bias format, sign bit in m (append :wrap to wrap instead of saturate)', 'Q1.7')
     .option('--activations <Qm.n>', 'activation format the input/output ranges are checked against', 'Q8.8')
-    .option('--frames <x.npy>', 'float32 .npy (T, I) stimulus: adds activation ranges and the error against float')
+    .option('--frames <x.npy>', "float32 .npy (T, I) stimulus: adds activation ranges and the error against float (normalised with a trained model's feature statistics, as run normalises its input)")
+    .option('--no-normalize', "use --frames as given: skip the model's stored feature statistics (meta.featureStats), which are applied by default")
     .option('-o, --out <q.safetensors>', 'save the quantised model (weights on the fixed-point grid)')
     .option('--json', 'print the report as JSON')
     .option('-f, --force', 'overwrite --out if it exists')
@@ -38,7 +41,10 @@ export function register(program: Command): void {
       const model = await loadModel(modelPath);
       let frames: Float32Array | undefined;
       if (o.frames) {
-        const x = await readFrames(o.frames, model.layers[0]!.inputSize, '--frames');
+        // The ranges that matter are those of the inputs the network sees: a trained model's
+        // normalised features, as run feeds them (raw log-mel is another range altogether).
+        const x = await readFeatureInput(o.frames, model, '--frames', o.normalize !== false);
+        if (x.normalized) process.stderr.write(`--frames ${NORMALIZED_NOTE}\n`);
         frames = x.data;
       }
       const { model: q, report } = quantizeModel(model, { weightFormat, activationFormat, ...(frames ? { frames } : {}) });
