@@ -387,6 +387,8 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in headless Chromium', () => 
     expect(node.recognizer.transcript()).toEqual(['stop', 'yes', 'left']);
     expect(l.words.map((w) => [w.word, w.start, w.end])).toEqual(node.recognizer.words.filter((w) => w.isWord).map((w) => [w.word, w.start, w.end]));
     expect(l.transcript).toBe('stop yes left');
+    // The warm time per frame covers both stages (the verifier's work on the candidates).
+    expect(await page.textContent('#live-stats')).toMatch(/warm: [\d.]+ µs per frame \(both stages\), of which the first-stage network/);
     await page.selectOption('#listen-model', 'digits');
     expect(pageErrors).toEqual([]);
   });
