@@ -185,16 +185,15 @@ class StreamingSession implements Session {
       }
       if (bad === 0) return;
     }
-    for (let i = 0; i < I; i++) {
-      const v = frame[at + i]!;
-      if (!Number.isFinite(v)) fail('E_VALUE', `frame: expected finite values, found ${v} at index ${i} (step ${this.steps})`);
-      dst[i] = v;
-    }
+    // Not a typed array, or a bad value in one: the check names it, then the copy.
+    this.checkFinite(frame, at, 0);
+    for (let i = 0; i < I; i++) dst[i] = frame[at + i]!;
   }
 
   /**
-   * The frame at frame[at .. at + inputSize) holds finite numbers (as loadFrame checks them), or
-   * E_VALUE naming the element and the step `t` of this call (run checks a whole call first).
+   * The frame at frame[at .. at + inputSize) holds finite numbers, or E_VALUE naming the element
+   * and the step `t` steps ahead (run checks a whole call before any state changes; loadFrame
+   * checks the one frame it copies).
    */
   private checkFinite(frame: ArrayLike<number>, at: number, t: number): void {
     const I = this.inputSize;

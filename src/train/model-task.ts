@@ -91,6 +91,26 @@ export function metadataNumber(model: Model, key: string, range: { min?: number;
 }
 
 /**
+ * A model's metadata value that holds a JSON object (`trainConfig`, `corpusOptions`, ...):
+ * undefined when the key is absent, E_FORMAT naming the model, its file and the key when the
+ * value is not a JSON object.
+ *
+ * @example const cfg = metadataObject(model, 'trainConfig'); // { hiddenSize: 128, ... } or undefined
+ */
+export function metadataObject(model: Model, key: string): Record<string, unknown> | undefined {
+  const raw = model.meta?.[key];
+  if (raw === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  check(v !== null && typeof v === 'object' && !Array.isArray(v), 'E_FORMAT', () => `${modelLabel(model)}: metadata ${key}: expected a JSON object, found ${JSON.stringify(raw.slice(0, 60))}`);
+  return v as Record<string, unknown>;
+}
+
+/**
  * Run `read` on a model's stored settings; a coded error it raises about them (a value out of
  * range, as the API's own checks word it) becomes E_FORMAT naming the model, its file and the
  * metadata key: the settings came from the file, not from an option.

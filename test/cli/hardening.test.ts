@@ -21,6 +21,22 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BUILTIN = join(ROOT, 'models', 'digits-deltagru.safetensors');
 const HELDOUT = join(ROOT, 'models', 'digits-heldout');
 
+/**
+ * The first `frames` frames of the committed held-out features as two .npy files in `dir`: raw
+ * (`NAME.npy`) and normalised with the built-in model's feature statistics beforehand (`NAMEn.npy`).
+ */
+async function heldoutFrames(dir: string, name: string, frames: number): Promise<{ x: string; xn: string }> {
+  const { loadModel } = await import('../../src/model/io.js');
+  const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
+  const model = await loadModel(BUILTIN);
+  const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, frames * 40);
+  const x = join(dir, `${name}.npy`);
+  const xn = join(dir, `${name}n.npy`);
+  writeFileSync(x, encodeNpy(raw, [frames, 40]));
+  writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [frames, 40]));
+  return { x, xn };
+}
+
 /** A fresh folder with a random GRU 10 model (6 inputs, 4 outputs) and a (30, 6) input stream. */
 function fixtureDir(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -533,14 +549,7 @@ describe('inputs and outputs that are not files', () => {
   });
 
   it("quantize --frames, export c --calibration and edgedrnn export --stim read frames normalised with the model's statistics, as run reads --input (raw before)", async () => {
-    const { loadModel } = await import('../../src/model/io.js');
-    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
-    const model = await loadModel(BUILTIN);
-    const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, 60 * 40);
-    const x = join(dir, 'q60.npy');
-    const xn = join(dir, 'q60n.npy');
-    writeFileSync(x, encodeNpy(raw, [60, 40]));
-    writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [60, 40]));
+    const { x, xn } = await heldoutFrames(dir, 'q60', 60);
     const note = (opt: string) => new RegExp(`^${opt} normalised with the model's feature statistics, meta\\.featureStats; --no-normalize to skip$`, 'm');
     // Each command three times: raw frames (normalised by the command), the same frames
     // normalised beforehand and given as they are, and raw frames as they are.
@@ -580,14 +589,7 @@ describe('inputs and outputs that are not files', () => {
   });
 
   it("sim -i and sweep -i run the model on frames normalised with its statistics, as run does (the simulated run was on raw features)", async () => {
-    const { loadModel } = await import('../../src/model/io.js');
-    const { normalizeFeatures, statsFromJson } = await import('../../src/data/dataset.js');
-    const model = await loadModel(BUILTIN);
-    const raw = parseNpy(readFileSync(`${HELDOUT}.npy`)).data.slice(0, 200 * 40);
-    const x = join(dir, 's200.npy');
-    const xn = join(dir, 's200n.npy');
-    writeFileSync(x, encodeNpy(raw, [200, 40]));
-    writeFileSync(xn, encodeNpy(normalizeFeatures(raw, statsFromJson(model.meta['featureStats']!)), [200, 40]));
+    const { x, xn } = await heldoutFrames(dir, 's200', 200);
     const occupancy = async (...args: string[]) => {
       const r = await cli('sim', BUILTIN, '--arch', 'deltarnn', '--thx', '0.4', '--thh', '0.2', '--json', ...args);
       expect(r.code, r.err).toBe(0);

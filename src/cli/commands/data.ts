@@ -16,7 +16,7 @@ import { writeHeldout } from '../../data/heldout.js';
 import type { Model } from '../../model/types.js';
 import { modelLabel } from '../../model/source.js';
 import { BUILTIN_TASKS, builtinSpec, type BuiltinTask } from '../../train/builtin.js';
-import { metadataNames } from '../../train/model-task.js';
+import { metadataNames, metadataObject } from '../../train/model-task.js';
 import { checkWritable, makeOutputDir, parseChoice, parseNumber, table } from '../options.js';
 
 /** What `data export` records about its features.npy. */
@@ -100,16 +100,8 @@ export function corpusOptionsOfModel(model: Model, o: CorpusCliOptions, cmd: Com
  * it was silently dropped, and the default split could hold the model's training voices.
  */
 function trainedCorpusOptions(model: Model): Record<string, unknown> {
-  const raw = model.meta['corpusOptions'];
-  if (raw === undefined) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    v = undefined;
-  }
-  check(v !== null && typeof v === 'object' && !Array.isArray(v), 'E_FORMAT', () => `${modelLabel(model)}: metadata corpusOptions: expected a JSON object, found ${JSON.stringify(raw.slice(0, 60))}`);
-  const trained = v as Record<string, unknown>;
+  const trained = metadataObject(model, 'corpusOptions');
+  if (trained === undefined) return {};
   for (const key of ['seed', 'validationVoices', 'testVoices', 'festivalValidationVoices', 'festivalTestVoices']) {
     const x = trained[key];
     check(x === undefined || (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0), 'E_FORMAT', () => `${modelLabel(model)}: metadata corpusOptions.${key}: expected an integer >= 0, found ${JSON.stringify(x)}`);

@@ -10,7 +10,7 @@ import { SPLITS } from '../../data/dataset.js';
 import { loadModel } from '../../model/io.js';
 import type { Model } from '../../model/types.js';
 import { modelLabel } from '../../model/source.js';
-import { storedThresholds } from '../../train/model-task.js';
+import { metadataObject, storedThresholds } from '../../train/model-task.js';
 import { checkClipRule, CLIP_RULES, clipRuleOfModel, type ClipRuleOptions } from '../../train/kws-spotter.js';
 import { agreementOf, evaluateWithSession, modelTask, scoresClips, taskDataset } from '../../train/task.js';
 import { parseChoice, parseNumber, table } from '../options.js';
@@ -37,16 +37,7 @@ interface EvalOpts extends CorpusCliOptions {
  */
 function defaultThreshold(model: Model, key: 'thresholdX' | 'thresholdH'): number {
   if (model.meta[key] !== undefined) return storedThresholds(model)[key];
-  const raw = model.meta['trainConfig'];
-  if (raw === undefined) return 0;
-  let cfg: unknown;
-  try {
-    cfg = JSON.parse(raw);
-  } catch {
-    cfg = undefined;
-  }
-  check(cfg !== null && typeof cfg === 'object' && !Array.isArray(cfg), 'E_FORMAT', () => `${modelLabel(model)}: metadata trainConfig: expected a JSON object, found ${JSON.stringify(raw.slice(0, 60))}`);
-  const v = (cfg as Record<string, unknown>)[key];
+  const v = metadataObject(model, 'trainConfig')?.[key];
   if (v === undefined) return 0;
   check(typeof v === 'number' && Number.isFinite(v) && v >= 0, 'E_FORMAT', () => `${modelLabel(model)}: metadata trainConfig.${key}: expected a delta threshold >= 0, found ${JSON.stringify(v)}`);
   return v;
